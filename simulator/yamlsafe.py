@@ -1,0 +1,202 @@
+"""Safe YAML reading that remembers where every value came from, for ``file:line:col`` errors.
+
+Refuses what a drill file never needs and an attacker would use: files over a size limit,
+alias expansion past a bound (the "billion laughs"), duplicate keys, and non-standard tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_BYTES = 1024 * 1024
+"""Largest scenario or policy file accepted."""
+MAX_NODES = 100_000
+"""Most values a document may expand to, counting every alias use."""
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a file, at a place in it."""
+
+    file: str
+    line: int
+    """1-based line."""
+    column: int
+    """1-based column."""
+    message: str
+    level: str = "error"
+    """``error`` or ``warning``."""
+
+    def __str__(self) -> str:
+        prefix = "" if self.level == "error" else "warning: "
+        return f"{self.file}:{self.line}:{self.column}: {prefix}{self.message}"
+
+
+class FileProblems(Exception):
+    """A file could not be loaded; ``problems`` says every place and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: plain Python data and the node tree it came from."""
+
+    file: str
+    data: Any
+    root: Node
+
+    def node_at(self, path: tuple[Any, ...]) -> Node:
+        """The deepest node along ``path`` (keys and indexes); parts that do not match are skipped."""
+        node = self.root
+        for part in path:
+            child = _child(node, part)
+            if child is not None:
+                node = child
+        return node
+
+    def key_node_at(self, path: tuple[Any, ...]) -> Node:
+        """The key node of the last part of ``path`` when it names a mapping key, else :meth:`node_at`."""
+        if not path:
+            return self.root
+        parent = self.node_at(path[:-1])
+        if isinstance(parent, MappingNode):
+            for key, _ in parent.value:
+                if isinstance(key, ScalarNode) and key.value == str(path[-1]):
+                    return key
+        return self.node_at(path)
+
+    def problem(self, node: Node, message: str, level: str = "error") -> Problem:
+        """A problem located at ``node``."""
+        mark = node.start_mark
+        return Problem(self.file, mark.line + 1, mark.column + 1, message, level)
+
+    def yaml11_hint(self, node: Node) -> str:
+        """Explain a plain scalar that YAML 1.1 read as something other than the string written."""
+        if not isinstance(node, ScalarNode) or node.style:
+            return ""
+        text = node.value
+        if _YAML11_BOOL.match(text):
+            return (f"; YAML 1.1 reads the unquoted {text} as a boolean: "
+                    f"write '{text}' in quotes if you meant the text")
+        if _SEXAGESIMAL.match(text):
+            return (f"; YAML 1.1 reads the unquoted {text} as a base-60 number: "
+                    f"write '{text}' in quotes (a duration is written like 10m or 1h5m)")
+        return ""
+
+
+def _child(node: Node, part: Any) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == str(part):
+                found: Node = value
+                return found
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item: Node = node.value[part]
+        return item
+    return None
+
+
+def read_document(text: str, file: str) -> Document:
+    """Parse ``text`` safely into a :class:`Document`.
+
+    Raises:
+        FileProblems: the text is too large, not valid YAML, or uses a refused construct.
+    """
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise FileProblems([Problem(file, 1, 1,
+                                    f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")])
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise FileProblems([Problem(file, line, col, f"not valid YAML: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise FileProblems([Problem(file, 1, 1, f"not valid YAML: {exc}")]) from None
+    if root is None:
+        raise FileProblems([Problem(file, 1, 1, "the file is empty; expected a mapping")])
+    builder = _Builder(file)
+    data = builder.build(root)
+    if builder.problems:
+        raise FileProblems(builder.problems)
+    return Document(file, data, root)
+
+
+class _Builder:
+    """Turns a node tree into Python data, counting alias expansion and catching duplicate keys."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.nodes = 0
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: Node) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            mark = node.start_mark
+            raise FileProblems([Problem(
+                self.file, mark.line + 1, mark.column + 1,
+                f"the document expands to more than {MAX_NODES:,} values through aliases; "
+                "refusing it (an alias bomb?)")])
+        if isinstance(node, MappingNode):
+            return self._mapping(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ_TAG:
+                return self._bad_tag(node)
+            return [self.build(item) for item in node.value]
+        return self._scalar(node)
+
+    def _mapping(self, node: MappingNode) -> dict[Any, Any]:
+        if node.tag != _MAP_TAG:
+            self._bad_tag(node)
+            return {}
+        out: dict[Any, Any] = {}
+        seen: dict[Any, Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(self._at(key_node, "merge keys (<<) are not supported; "
+                                                        "write the fields out"))
+                continue
+            key = self.build(key_node)
+            if not isinstance(key, str | int | float | bool):
+                self.problems.append(self._at(key_node, "expected a plain key"))
+                continue
+            if key in seen:
+                first = seen[key].start_mark
+                self.problems.append(self._at(
+                    key_node, f"duplicate key {key!r} (first at line {first.line + 1}, "
+                              f"column {first.column + 1})"))
+                continue
+            seen[key] = key_node
+            out[key] = self.build(value_node)
+        return out
+
+    def _scalar(self, node: Node) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            return self._bad_tag(node)
+
+    def _bad_tag(self, node: Node) -> None:
+        self.problems.append(self._at(node, f"unsupported tag {node.tag!r}; "
+                                            "only plain YAML values are allowed"))
+        return None
+
+    def _at(self, node: Node, message: str) -> Problem:
+        mark = node.start_mark
+        return Problem(self.file, mark.line + 1, mark.column + 1, message)

@@ -1,0 +1,79 @@
+"""Shared fixtures: a small valid scenario to mutate, and the flagship loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.loader import LoadedScenario, load_scenario
+
+MINIMAL = """\
+id: mini
+title: Minimal drill
+summary: A small scenario for tests.
+briefing: Something is wrong.
+duration: 2h
+roles: [ic, ml, comms]
+features:
+  chat:
+    title: Chat
+    traffic_rps: 50
+streams:
+  bad-advice:
+    title: Bad advice
+    harm_type: confabulation
+    feature: chat
+    harmful_fraction: {model: constant, value: 0.02}
+signals:
+  reports:
+    kind: user_reports
+    title: User reports
+injects:
+  - id: first
+    at: 10m
+    channel: pager
+    sender: {name: "{name}", title: On-call}
+    to: [ic]
+    subject: Reports are up
+    body: "Sample: {sample}"
+    expects:
+      - action: declare_incident
+        within: 15m
+        contingency: nudge
+  - id: nudge
+    contingency: true
+    channel: chat
+    sender: {name: VP, title: VP}
+    to: [ic]
+    subject: Anyone on this?
+    body: Please declare.
+actions:
+  - id: filter
+    title: Filter it
+    roles: [ml]
+    latency: 10m
+    stage: 1
+    effects:
+      - {stream: bad-advice, harmful_multiplier: 0.1}
+scoring:
+  containment_threshold: 0.05
+"""
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path):
+    """Write scenario text to a file and return its path."""
+
+    def write(text: str, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def flagship() -> LoadedScenario:
+    """The built-in flagship scenario."""
+    return load_scenario("jailbreak-wave")

@@ -1,0 +1,89 @@
+"""The ttx command as a user types it: a real subprocess, real exit codes, real output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from simulator.schema import schema_text
+from tests.conftest import MINIMAL
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ttx(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_list_shows_every_builtin_with_a_summary():
+    out = ttx("list")
+    assert out.returncode == 0
+    assert "jailbreak-wave" in out.stdout and "guard classifier misses it" in out.stdout
+
+
+def test_validate_passes_builtins_and_fails_broken_files_with_exit_2(tmp_path: Path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINIMAL.replace("duration: 2h", "duration: two hours"))
+    good = ttx("validate", "scenarios/jailbreak-wave.yaml")
+    assert good.returncode == 0 and "ok" in good.stdout
+    bad = ttx("validate", str(broken), "jailbreak-wave")
+    assert bad.returncode == 2
+    assert f"{broken}:5:11: duration: expected a duration like '90s'" in bad.stderr
+    assert "jailbreak-wave: ok" in bad.stdout
+
+
+def test_validate_lint_of_the_flagship_has_no_warnings():
+    out = ttx("validate", "--lint", "jailbreak-wave")
+    assert out.returncode == 0 and out.stdout.strip() == "jailbreak-wave: ok"
+
+
+def test_run_json_has_the_documented_keys(tmp_path: Path):
+    journal = tmp_path / "run.jsonl"
+    out = ttx("run", "jailbreak-wave", "--policy", "textbook", "--seed", "7", "--json",
+              "--journal", str(journal))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for key in ("scenario", "seed", "policy", "time_to_detect", "time_to_contain", "harm_volume",
+                "weighted_harm", "harm_averted", "collateral", "score", "breakdown"):
+        assert key in result
+    assert isinstance(result["harm_volume"], int)
+    assert set(result["breakdown"]["containment"]) == {"value", "weight", "points", "why"}
+    replay = ttx("replay", str(journal))
+    assert replay.returncode == 0 and replay.stdout.startswith("replay matches:")
+
+
+def test_run_prints_a_readable_table_by_default():
+    out = ttx("run", "jailbreak-wave", "--policy", "idle", "--seed", "1")
+    assert "time to contain     never" in out.stdout
+    assert "containment        0.0" in out.stdout
+
+
+def test_a_wrong_flag_says_what_is_allowed():
+    out = ttx("run", "jailbreak-wave", "--sed", "3")
+    assert out.returncode == 2
+    assert "--sed → did you mean --seed?" in out.stderr
+    assert "options here: --help, --journal, --json, --policy, --seed" in out.stderr
+
+
+def test_an_unknown_policy_or_scenario_is_a_clear_error():
+    assert "use idle, textbook, or the path of a scripted policy" in \
+        ttx("run", "jailbreak-wave", "--policy", "heroic").stderr
+    out = ttx("run", "no-such-drill")
+    assert out.returncode == 2 and "built-in: jailbreak-wave" in out.stderr
+
+
+def test_schema_command_prints_the_committed_schema():
+    assert ttx("schema").stdout == (REPO / "scenarios" / "schema.json").read_text()
+
+
+def test_committed_schema_is_not_stale():
+    """Regenerate with `python -m simulator.schema` after changing simulator/scenario.py."""
+    assert (REPO / "scenarios" / "schema.json").read_text() == schema_text()
+
+
+def test_builtin_scenarios_point_editors_at_the_schema():
+    for path in (REPO / "scenarios").glob("*.yaml"):
+        assert path.read_text().startswith("# yaml-language-server: $schema=./schema.json"), path

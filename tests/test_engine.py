@@ -1,0 +1,154 @@
+"""The engine: deterministic, rate-independent in cost, faithful to the per-output model, strict."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.commands import Command
+from simulator.engine import Drill
+from simulator.events import Kind
+from simulator.loader import load_scenario
+from simulator.runner import run_named
+from simulator.scenario import Scenario
+from tests.conftest import MINIMAL
+from tests.oracle import oracle_harm
+
+
+def journal_bytes(run) -> bytes:
+    return "\n".join(e.to_json() for e in run.drill.events).encode()
+
+
+def test_same_seed_and_policy_give_identical_journal_bytes():
+    first = run_named("jailbreak-wave", "textbook", seed=11)
+    second = run_named("jailbreak-wave", "textbook", seed=11)
+    assert journal_bytes(first) == journal_bytes(second)
+
+
+def test_different_seeds_give_different_runs():
+    assert journal_bytes(run_named("jailbreak-wave", "idle", seed=1)) != \
+        journal_bytes(run_named("jailbreak-wave", "idle", seed=2))
+
+
+def _with_rate(scenario: Scenario, rps: float) -> Scenario:
+    """The scenario at another traffic rate, without the signals and injects whose timing depends on it."""
+    feature = scenario.features["chat"].model_copy(update={"traffic_rps": rps})
+    return scenario.model_copy(update={"features": {"chat": feature}, "signals": {}, "injects": [],
+                                       "clocks": []})
+
+
+def test_engine_work_does_not_grow_with_the_output_rate(flagship):
+    """At 1 output/s and at 10,000 outputs/s the engine processes the same number of SimPy events."""
+    def simpy_steps(rps: float) -> int:
+        drill = Drill(_with_rate(flagship.scenario, rps), seed=3)
+        steps = 0
+        while not drill.finished and drill.env.peek() != math.inf:
+            drill.env.step()
+            steps += 1
+        return steps
+
+    slow, fast = simpy_steps(1.0), simpy_steps(10_000.0)
+    assert fast == slow
+    assert fast < 2_000, "one event per tick and per scheduled inject, never per output"
+
+
+def _oracle_scenario(write_scenario, fraction: str) -> Scenario:
+    text = MINIMAL.replace("traffic_rps: 50", "traffic_rps: 2").replace(
+        "harmful_fraction: {model: constant, value: 0.02}", f"harmful_fraction: {fraction}")
+    return load_scenario(str(write_scenario(text))).scenario
+
+
+@pytest.mark.parametrize("fraction", [
+    "{model: constant, value: 0.05}",
+    "{model: logistic, floor: 0.005, ceiling: 0.2, growth_per_hour: 6, midpoint: 20m}",
+])
+def test_aggregated_engine_agrees_with_the_per_output_oracle(write_scenario, fraction):
+    """Mean and variance of harm volume over many seeds agree within statistical tolerance.
+
+    Both counts are Poisson with the same mean λ, so over n runs the sample means differ by
+    N(0, 2λ/n) and the sample variances by about N(0, 4λ²/(n−1)). We allow 4.5 standard errors:
+    a false alarm once in ~150,000 runs of this test.
+    """
+    scenario = _oracle_scenario(write_scenario, fraction)
+    horizon, n = 1800.0, 160
+    engine = []
+    for seed in range(n):
+        drill = Drill(scenario.model_copy(update={"duration": horizon}), seed=seed)
+        drill.run_to_end()
+        engine.append(drill.truth.harm_volume)
+    oracle = [oracle_harm(scenario, 10_000 + seed, horizon) for seed in range(n)]
+    lam = (np.mean(engine) + np.mean(oracle)) / 2
+    assert abs(np.mean(engine) - np.mean(oracle)) < 4.5 * math.sqrt(2 * lam / n)
+    assert abs(np.var(engine, ddof=1) - np.var(oracle, ddof=1)) < 4.5 * math.sqrt(4 * lam**2 / (n - 1))
+
+
+def test_a_refused_command_says_why_and_changes_nothing(flagship):
+    drill = Drill(flagship.scenario, seed=1)
+    drill.advance_to(600)
+    before = (drill.incident, list(drill.mitigations))
+    refusal = drill.submit(Command(role="comms", action="take-offline"))
+    assert refusal.kind == Kind.REFUSED
+    assert refusal.payload["reason"] == "comms may not take 'take-offline' (allowed: ml, ic)"
+    assert (drill.incident, drill.mitigations) == before
+    early = drill.submit(Command(role="ic", action="set_severity", params={"level": "sev1"}))
+    assert early.payload["reason"] == "declare the incident first"
+    bad = drill.submit(Command(role="ic", action="declare_incident", params={"commander": "boss"}))
+    assert bad.payload["reason"].startswith("bad parameter commander: Input should be 'ic'")
+
+
+def test_approval_is_needed_from_the_named_role(flagship):
+    drill = Drill(flagship.scenario, seed=1)
+    drill.submit(Command(role="ml", action="take-offline"))
+    (request,) = drill.pending
+    wrong = drill.submit(Command(role="ml", action="approve", params={"request": request}))
+    assert wrong.payload["reason"] == f"request #{request} needs ic to decide"
+    drill.submit(Command(role="ic", action="approve", params={"request": request}))
+    drill.advance_to(20 * 60)
+    assert [m.action.id for m in drill.mitigations] == ["take-offline"]
+    assert drill.current_rate() == 0.0
+
+
+def test_a_missed_expectation_fires_its_contingency(write_scenario):
+    drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
+    drill.run_to_end()
+    fired = [e.payload["inject"] for e in drill.events if e.kind == Kind.INJECT]
+    assert fired == ["first", "nudge"]
+    assert [x.status for x in drill.expectations] == ["missed"]
+
+
+def test_acting_before_the_inject_meets_its_expectation(write_scenario):
+    drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
+    drill.submit(Command(role="ic", action="declare_incident"))
+    drill.run_to_end()
+    assert [x.status for x in drill.expectations] == ["met"]
+    assert "nudge" not in drill.fired
+
+
+def test_harmful_samples_are_redacted_placeholders(write_scenario):
+    drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
+    drill.advance_to(11 * 60)
+    (inject,) = [e for e in drill.events if e.kind == Kind.INJECT]
+    assert inject.payload["body"].startswith("Sample: [REDACTED model output · harm: Confabulation · ")
+
+
+def test_a_block_list_fades_but_a_classifier_update_holds(flagship):
+    """Block lists decay as adversaries adapt (2-hour half-life here); durable fixes do not."""
+    drill = Drill(flagship.scenario, seed=2)
+    drill.submit(Command(role="ml", action="block-list"))
+    drill.submit(Command(role="ml", action="tighten-filter"))
+    drill.advance_to(30 * 60)
+    faded_a_little = 1 - 0.8 * 0.5 ** (15 / 120)  # the block list took effect at 15m
+    assert drill._stream_multiplier("weapons-uplift", 30 * 60) == pytest.approx(faded_a_little * 0.35)
+    later = 15 * 60 + 2 * 3600
+    assert drill._stream_multiplier("weapons-uplift", later) == pytest.approx(0.6 * 0.35)
+
+
+def test_load_slows_a_tired_role(flagship):
+    fresh = Drill(flagship.scenario, seed=1)
+    tired = Drill(flagship.scenario, seed=1)
+    tired.loads["ml"] = 0.8
+    for drill in (fresh, tired):
+        drill.submit(Command(role="ml", action="tighten-filter"))
+    assert tired.in_flight[1][1] == pytest.approx(fresh.in_flight[1][1] * 1.8)

@@ -1,0 +1,92 @@
+"""Bots and replay: the textbook team beats doing nothing, and every journal re-derives its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.journal import read_journal
+from simulator.policies import load_policy
+from simulator.runner import load_journal_scenario, replay, run_named
+from simulator.yamlsafe import FileProblems
+
+SEEDS = range(6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_textbook_beats_idle_on_the_flagship(seed):
+    idle = run_named("jailbreak-wave", "idle", seed).result
+    textbook = run_named("jailbreak-wave", "textbook", seed).result
+    assert idle.time_to_contain is None
+    assert textbook.time_to_contain is not None
+    assert textbook.harm_volume < 0.5 * idle.harm_volume
+    assert textbook.score > idle.score + 30
+
+
+def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
+    path = tmp_path / "run.jsonl"
+    original = run_named("jailbreak-wave", "textbook", 5, journal=path).result
+    journal, loaded = load_journal_scenario(path)
+    report = replay(journal, loaded)
+    assert report.matches, report.first_difference
+    assert report.replayed.to_dict() == original.to_dict()
+
+
+def test_replay_notices_a_tampered_journal(tmp_path: Path):
+    path = tmp_path / "run.jsonl"
+    run_named("jailbreak-wave", "textbook", 5, journal=path)
+    lines = path.read_text().splitlines()
+    harm = next(i for i, line in enumerate(lines) if '"kind":"harm"' in line)
+    lines[harm] = lines[harm].replace('"count":', '"count":1', 1)
+    path.write_text("\n".join(lines) + "\n")
+    journal, loaded = load_journal_scenario(path)
+    report = replay(journal, loaded)
+    assert not report.matches
+    assert "differs" in (report.first_difference or "")
+
+
+def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path):
+    path = tmp_path / "run.jsonl"
+    run_named("jailbreak-wave", "idle", 9, journal=path)
+    header = read_journal(path).header
+    assert header["scenario"] == "jailbreak-wave" and header["seed"] == 9
+    assert header["scenario_hash"].startswith("sha256:") and header["version"]
+
+
+SCRIPT = """\
+name: fast-kill-switch
+decisions:
+  - at: 20m
+    role: ic
+    action: declare_incident
+  - at: 21m
+    role: ml
+    action: take-offline
+"""
+
+
+def test_a_scripted_policy_plays_its_decisions(tmp_path: Path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(SCRIPT)
+    run = run_named("jailbreak-wave", str(path), 3)
+    assert run.result.policy == "fast-kill-switch"
+    assert run.result.time_to_detect == 20 * 60
+    assert run.drill.mitigations[0].action.id == "take-offline"
+    assert run.result.collateral > 0.8
+
+
+@pytest.mark.parametrize(("broken", "expected"), [
+    (SCRIPT.replace("  - at: 20m", "  - at: 20"),
+     "3:9: at: expected a duration with a unit like '20s' or '20m', found the bare number 20"),
+    (SCRIPT.replace("action: take-offline", "action: take-ofline"),
+     "8:13: action: 'jailbreak-wave' has no action 'take-ofline'; did you mean 'take-offline'?"),
+    (SCRIPT.replace("    role: ml", "    role: intern"),
+     "7:11: role: expected 'ic', 'ml', 'ts', 'comms' or 'legal', found 'intern'"),
+])
+def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship, broken, expected):
+    path = tmp_path / "policy.yaml"
+    path.write_text(broken)
+    with pytest.raises(FileProblems) as caught:
+        load_policy(str(path), flagship.scenario)
+    assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
