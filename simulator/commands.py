@@ -21,6 +21,8 @@ class Command(BaseModel):
     """A built-in verb (``declare_incident`` …) or a catalogue action id."""
     params: dict[str, Any] = {}
     """Parameters of the verb; catalogue actions take none."""
+    player: str | None = None
+    """Name of the person who sent it (team drills); recorded in the journal, not used to decide."""
 
 
 class Params(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from simulator import __version__
 from simulator.commands import FACILITATOR_VERBS, VERBS, AdhocParams, Command, Params
 from simulator.durations import clock
-from simulator.events import Event, Kind
+from simulator.events import SESSION_KINDS, Event, Kind
 from simulator.rates import Shape, fading, harmful_fraction, integrate
 from simulator.scenario import Action, Effect, Inject, Scenario, Trigger
 from simulator.signals import Monitor, TickTruth, make_monitor
@@ -209,6 +209,26 @@ class Drill:
         if t >= self.scenario.duration and not self.finished:
             self.env.run(until=self._ended)
 
+    def next_event_time(self) -> float:
+        """Sim time of the next scheduled engine event after now (the drill's end if none).
+
+        SimPy leaves a spent ``run(until=…)`` marker (a bare event with no callbacks) queued at
+        the current time, so this skips those rather than using ``env.peek()``.
+        """
+        upcoming = [when for when, _, _, event in self.env._queue
+                    if not (type(event) is simpy.Event and not event.callbacks)]
+        return float(min(upcoming, default=self.scenario.duration))
+
+    def note(self, kind: Kind, actor: str | None, payload: dict[str, Any],
+             to: tuple[str, ...] | None = None, hidden: bool = False) -> Event:
+        """Record a session event (a player joined, the clock changed …) in the drill's journal order.
+
+        Only :data:`~simulator.events.SESSION_KINDS` may be noted; they never change the drill.
+        """
+        if kind not in SESSION_KINDS:
+            raise ValueError(f"{kind} is not a session event kind")
+        return self._emit(kind, actor, payload, to=to, hidden=hidden)
+
     def record_result(self, result: dict[str, Any]) -> Event:
         """Append the scored result as the journal's last event."""
         return self._emit(Kind.RESULT, "engine", result, hidden=True)
@@ -225,11 +245,9 @@ class Drill:
         """
         reason = self._refusal(command)
         if reason is not None:
-            return self._emit(Kind.REFUSED, command.role, {
-                "action": command.action, "params": command.params, "reason": reason},
-                to=(command.role,))
-        accepted = self._emit(Kind.COMMAND, command.role,
-                              {"action": command.action, "params": command.params})
+            return self._emit(Kind.REFUSED, command.role, {**_command_payload(command), "reason": reason},
+                              to=(command.role,))
+        accepted = self._emit(Kind.COMMAND, command.role, _command_payload(command))
         self._apply(command)
         if not self.finished:
             self._after_taken(command)
@@ -788,6 +806,14 @@ class Drill:
         self._emit(Kind.DRILL_ENDED, "engine", {"reason": reason})
         if not self._ended.triggered:
             self._ended.succeed()
+
+
+def _command_payload(command: Command) -> dict[str, Any]:
+    """How a command is journaled; replay rebuilds the command from exactly this."""
+    payload: dict[str, Any] = {"action": command.action, "params": command.params}
+    if command.player is not None:
+        payload["player"] = command.player
+    return payload
 
 
 def _bind(fn: Callable[..., None], *args: Any) -> Callable[[], None]:

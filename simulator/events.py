@@ -50,6 +50,16 @@ class Kind(StrEnum):
     CLOCK_MISSED = "clock_missed"
     DRILL_ENDED = "drill_ended"
     RESULT = "result"
+    PLAYER_JOINED = "player_joined"
+    """Session events (team drills): recorded with :meth:`Drill.note`, replayed as they were."""
+    PLAYER_LEFT = "player_left"
+    CLOCK_CHANGED = "clock_changed"
+    SESSION_NOTE = "session_note"
+
+
+SESSION_KINDS = frozenset({Kind.PLAYER_JOINED, Kind.PLAYER_LEFT, Kind.CLOCK_CHANGED,
+                           Kind.SESSION_NOTE})
+"""Kinds that record the session around the drill rather than the drill itself."""
 
 
 COALESCABLE = frozenset({Kind.TICK, Kind.HARM})

@@ -33,6 +33,8 @@ class LoadedScenario:
     content_hash: str
     """``sha256:`` of the file's bytes; recorded in journal headers."""
     document: Document
+    label: str = ""
+    """``builtin:<id>`` for built-ins, else the path: what journal headers record as the source."""
 
 
 def builtin_dir() -> Path:
@@ -76,7 +78,18 @@ def load_scenario(name: str | Path) -> LoadedScenario:
     errors = [p for p in semantic_problems(scenario, document) if p.level == "error"]
     if errors:
         raise FileProblems(errors)
-    return LoadedScenario(scenario, str(path), "sha256:" + hashlib.sha256(raw).hexdigest(), document)
+    return LoadedScenario(scenario, str(path), "sha256:" + hashlib.sha256(raw).hexdigest(), document,
+                          _label(path))
+
+
+def _label(path: Path) -> str:
+    """``builtin:<id>`` for the library's own files (so journals travel between machines), else the path."""
+    try:
+        if path.resolve().parent == builtin_dir().resolve():
+            return f"builtin:{path.stem}"
+    except OSError:
+        pass
+    return str(path)
 
 
 def validate_model(model: type[M], document: Document) -> M:

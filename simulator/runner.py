@@ -7,7 +7,7 @@ from pathlib import Path
 
 from simulator.commands import Command
 from simulator.engine import Drill
-from simulator.events import Event, Kind
+from simulator.events import SESSION_KINDS, Event, Kind
 from simulator.journal import Journal, read_journal, write_journal
 from simulator.loader import LoadedScenario, load_scenario
 from simulator.policies import Policy, load_policy
@@ -29,7 +29,7 @@ def baseline_harm(loaded: LoadedScenario, seed: int) -> float:
 
 def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
     """A drill of a loaded scenario, carrying its hash and source for the journal header."""
-    return Drill(loaded.scenario, seed, content_hash=loaded.content_hash, source=loaded.path)
+    return Drill(loaded.scenario, seed, content_hash=loaded.content_hash, source=loaded.label)
 
 
 def finish(drill: Drill, loaded: LoadedScenario, policy: str | None) -> Result:
@@ -94,8 +94,10 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     for event in original:
         if event.kind in (Kind.COMMAND, Kind.REFUSED) and event.actor is not None:
             drill.advance_to(event.t)
-            drill.submit(Command(role=event.actor, action=str(event.payload["action"]),
-                                 params=dict(event.payload.get("params") or {})))
+            drill.submit(command_of(event))
+        elif event.kind in SESSION_KINDS:
+            drill.advance_to(event.t)
+            drill.note(event.kind, event.actor, event.payload, to=event.to, hidden=event.hidden)
     drill.run_to_end()
     replayed = finish(drill, loaded, journal.header.get("policy"))
     produced = [e for e in drill.events if e.kind != Kind.RESULT]
@@ -106,6 +108,13 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     if difference is None and not same_result:
         difference = "the recorded result differs from the re-derived one"
     return ReplayReport(difference is None, len(original), difference, recorded, replayed)
+
+
+def command_of(event: Event) -> Command:
+    """The command a journaled ``command`` or ``refused`` event records."""
+    assert event.actor is not None
+    return Command(role=event.actor, action=str(event.payload["action"]),
+                   params=dict(event.payload.get("params") or {}), player=event.payload.get("player"))
 
 
 def _first_difference(a: list[Event], b: list[Event]) -> str | None:
@@ -120,7 +129,9 @@ def _first_difference(a: list[Event], b: list[Event]) -> str | None:
 def load_journal_scenario(path: str | Path, scenario: str | None = None) -> tuple[Journal, LoadedScenario]:
     """Read a journal and load the scenario it was recorded with (or ``scenario`` if given)."""
     journal = read_journal(path)
-    source = scenario or journal.header.get("scenario_source") or journal.header["scenario"]
-    if scenario is None and not Path(str(source)).is_file():
-        source = journal.header["scenario"]
-    return journal, load_scenario(str(source))
+    source = scenario or str(journal.header.get("scenario_source") or journal.header["scenario"])
+    if source.startswith("builtin:"):
+        source = source.removeprefix("builtin:")
+    elif scenario is None and not Path(source).is_file():
+        source = str(journal.header["scenario"])
+    return journal, load_scenario(source)

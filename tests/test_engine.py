@@ -44,7 +44,7 @@ def test_engine_work_does_not_grow_with_the_output_rate(flagship):
     def simpy_steps(rps: float) -> int:
         drill = Drill(_with_rate(flagship.scenario, rps), seed=3)
         steps = 0
-        while not drill.finished and drill.env.peek() != math.inf:
+        while not drill.finished and drill.env.peek() != math.inf:  # step() never leaves a marker
             drill.env.step()
             steps += 1
         return steps

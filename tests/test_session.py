@@ -1,0 +1,66 @@
+"""The hot-seat session and its real-time clock: sim time follows the wall clock, pauses, speeds up."""
+
+from __future__ import annotations
+
+import asyncio
+
+from simulator.clock import DrillClock
+from simulator.commands import Command
+from simulator.events import Kind
+from simulator.session import LocalSession
+
+
+class FakeWall:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_clock_is_paused_until_resumed_and_keeps_sim_time_across_pauses():
+    wall = FakeWall()
+    clock = DrillClock(speed=10.0, wall=wall)
+    wall.t += 5
+    assert clock.now() == 0.0
+    clock.resume()
+    wall.t += 3
+    assert clock.now() == 30.0
+    clock.pause()
+    wall.t += 50
+    assert clock.now() == 30.0
+    clock.resume()
+    clock.set_speed(60.0)
+    wall.t += 1
+    assert clock.now() == 90.0
+
+
+async def test_local_session_runs_in_real_time_and_applies_commands_at_the_current_sim_time(flagship):
+    session = LocalSession(flagship, seed=3, speed=600.0)
+    seen: list[str] = []
+    session.subscribe(lambda e: seen.append(e.kind.value))
+    await session.start()
+    await asyncio.sleep(0.3)
+    accepted = await session.submit(Command(role="ic", action="declare_incident"))
+    assert accepted.kind == Kind.COMMAND
+    assert 60 <= accepted.t <= 600, "0.3 s of wall time at 600× is about 180 sim seconds"
+    assert session.view.declared_at == accepted.t
+    assert "tick" in seen and "incident_declared" in seen
+    await session.pause()
+    paused_at = session.drill.now
+    await asyncio.sleep(0.2)
+    assert session.pacer.sync() == paused_at
+    await session.close()
+
+
+async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(flagship):
+    session = LocalSession(flagship, seed=3)
+    await session.next_inject()
+    assert session.view.injects and session.view.injects[-1].inject == "refusal-ticket"
+    assert session.clock.now() == session.drill.now == 15 * 60 + 0.001
+    await session.end()
+    assert session.view.ended and session.view.result is not None
+    assert session.result is not None and session.result.time_to_contain is None
+    await session.close()
