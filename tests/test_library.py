@@ -87,3 +87,22 @@ def test_golden_headers_are_machine_independent():
         header = json.loads(golden.golden_path(sid).read_text().splitlines()[0])
         assert header["scenario_source"] == f"builtin:{sid}"
         assert header["policy"] == "textbook" and header["seed"] == golden.golden_seed(sid)
+
+
+def test_ttx_list_shows_every_builtin_with_its_one_line_summary():
+    from tests.test_cli import ttx
+
+    out = ttx("list")
+    assert out.returncode == 0
+    for sid in SCENARIOS:
+        line = next((row for row in out.stdout.splitlines() if row.startswith(sid + " ")), "")
+        assert load_scenario(sid).scenario.summary in line, sid
+
+
+def test_validate_lint_of_the_whole_library_prints_only_ok():
+    from tests.test_cli import ttx
+
+    files = [f"scenarios/{sid}.yaml" for sid in SCENARIOS]
+    out = ttx("validate", "--lint", *files)
+    assert out.returncode == 0
+    assert out.stdout.splitlines() == [f"{f}: ok" for f in files]
