@@ -13,7 +13,8 @@ from simulator.yamlsafe import FileProblems
 def register(subparsers: Any) -> None:
     """Add ``new`` and ``msel`` to the ``ttx`` command line."""
     p = subparsers.add_parser("new", help="write a commented starter scenario that validates and runs")
-    p.add_argument("name", metavar="NAME", help="scenario id (e.g. my-drill); the file is NAME.yaml")
+    p.add_argument("name", metavar="NAME",
+                   help="scenario id (e.g. my-drill, written to my-drill.yaml) or a path ending in .yaml")
     p.add_argument("-o", "--output", metavar="PATH", help="where to write it (default: NAME.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(handler=cmd_new)
@@ -42,8 +43,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     """Write the starter scenario."""
     from simulator.starter import scenario_id_of, starter_scenario
 
-    scenario_id = scenario_id_of(Path(args.name).stem if args.name.endswith(".yaml") else args.name)
-    path = Path(args.output or f"{scenario_id}.yaml")
+    named_file = args.name.endswith((".yaml", ".yml"))
+    scenario_id = scenario_id_of(Path(args.name).stem if named_file else args.name)
+    path = Path(args.output or (args.name if named_file else f"{scenario_id}.yaml"))
     if path.exists() and not args.force:
         print(f"ttx: error: {path} exists; choose another name or add --force", file=sys.stderr)
         return 2

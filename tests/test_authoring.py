@@ -12,6 +12,7 @@ from simulator.loader import builtin_ids, lint_scenario, load_scenario
 from simulator.msel import COLUMNS, MselError, export_csv, merge
 from simulator.runner import run_named
 from simulator.scenario import Inject, Scenario
+from tests.conftest import MINIMAL
 from tests.test_cli import ttx
 
 FLAGSHIP = "jailbreak-wave"
@@ -48,6 +49,11 @@ def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
     assert load_scenario(str(target)).scenario.id == "night-shift"
     again = ttx("new", "night-shift", "-o", str(target))
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path):
+    assert ttx("new", "Night Shift.yaml", cwd=tmp_path).returncode == 0
+    assert load_scenario(str(tmp_path / "Night Shift.yaml")).scenario.id == "night-shift"
 
 
 # --- MSEL export ----------------------------------------------------------------------------------
@@ -183,6 +189,16 @@ def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value:
     with pytest.raises(MselError) as caught:
         merge(_broken(row, column, value), "msel.csv", loaded.scenario, Path(loaded.path).read_text())
     assert message in caught.value.problems
+
+
+def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario):
+    text = MINIMAL[:MINIMAL.index("injects:")] + MINIMAL[MINIMAL.index("actions:"):]
+    with_injects = load_scenario(str(write_scenario(MINIMAL, "with.yaml"))).scenario
+    bare = load_scenario(str(write_scenario(text, "bare.yaml"))).scenario
+    merged = merge(export_csv(with_injects), "msel.csv", bare, text)
+    again = load_scenario(str(write_scenario(merged, "merged.yaml"))).scenario
+    assert [i.id for i in again.injects] == ["first", "nudge"]
+    assert merged.index("injects:") < merged.index("actions:")
 
 
 def test_a_missing_column_is_reported_on_the_header_row():
