@@ -106,3 +106,10 @@ def test_validate_lint_of_the_whole_library_prints_only_ok():
     out = ttx("validate", "--lint", *files)
     assert out.returncode == 0
     assert out.stdout.splitlines() == [f"{f}: ok" for f in files]
+
+
+def test_a_changed_run_fails_with_the_regenerate_command(monkeypatch):
+    monkeypatch.setattr(golden, "journal_text", lambda sid: "{}\n")
+    with pytest.raises(pytest.fail.Exception) as caught:
+        test_golden_journal_is_unchanged("jailbreak-wave")
+    assert golden.UPDATE_COMMAND in str(caught.value)
