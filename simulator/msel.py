@@ -457,14 +457,21 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-def _str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
-    """Literal blocks for multi-line text; plain when unambiguous; else double quotes."""
+def _str(dumper: _Dumper, value: str, flow: bool = False) -> yaml.ScalarNode:
+    """Literal blocks for multi-line text; plain when unambiguous where it stands; else double quotes."""
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     analysis = dumper.analyze_scalar(value)
-    plain = (analysis.allow_flow_plain and analysis.allow_block_plain and not analysis.empty
+    plain = ((analysis.allow_flow_plain if flow else analysis.allow_block_plain) and not analysis.empty
              and _implicit_tag(dumper, value) == "tag:yaml.org,2002:str")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=None if plain else '"')
+
+
+def _flow_mapping(dumper: _Dumper, value: _Flow) -> yaml.MappingNode:
+    """``{key: value, …}`` on one line; strings quoted where a flow context needs it."""
+    pairs = [(dumper.represent_data(k), _str(dumper, v, flow=True) if isinstance(v, str)
+              else dumper.represent_data(v)) for k, v in value.items()]
+    return yaml.MappingNode("tag:yaml.org,2002:map", pairs, flow_style=True)
 
 
 def _implicit_tag(dumper: _Dumper, value: str) -> str:
@@ -474,8 +481,7 @@ def _implicit_tag(dumper: _Dumper, value: str) -> str:
 
 
 _Dumper.add_representer(str, _str)
-_Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(),
-                                                                flow_style=True))
+_Dumper.add_representer(_Flow, _flow_mapping)
 _Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v,
                                                                      flow_style=True))
 
