@@ -70,6 +70,8 @@ class RemoteSession:
 
     Clock controls (``start``, ``pause`` …) only work for the facilitator; for a player the
     server refuses them and the refusal is kept in :attr:`errors` rather than raised.
+    ``view.now`` moves with the events received (so every client of a seat folds the same view);
+    the live sim time is ``clock.now()``, mirrored from the server's clock frames.
     """
 
     scenario: Scenario
@@ -251,7 +253,6 @@ class RemoteSession:
     def _set_clock(self, state: ClockState) -> None:
         self.clock_state = state
         self.clock.set(state.sim, state.speed, state.paused)
-        self.view.now = max(self.view.now, state.sim)
 
     def _error(self, frame: Error) -> None:
         future = self._acks.pop(frame.id, None) if frame.id else None
