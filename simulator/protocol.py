@@ -227,7 +227,7 @@ class Ack(Frame):
 
 ERROR_CODES = ("malformed", "bad_frame", "frame_too_large", "binary", "rate_limited", "not_joined",
                "bad_code", "bad_token", "unknown_role", "wrong_role", "not_facilitator", "not_started",
-               "already_joined", "server_full")
+               "already_joined", "server_full", "internal")
 """Every error code the server sends."""
 
 

@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import sys
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -354,12 +356,18 @@ class DrillServer:
         if self.drill.finished and not self._scored:
             self._scored = True
             finish(self.drill, self.loaded, POLICY)
-        if not self._unpublished:
-            return
         batch, self._unpublished = self._unpublished, []
         for event in batch:
             self.journal.append(event)
-        self.journal.sync()
+        if batch:
+            self.journal.sync()
+            self._fan_out(batch)
+        if self._scored and not self.done.is_set():
+            self.clock.pause()
+            self._broadcast(self._clock_state())
+            self.done.set()
+
+    def _fan_out(self, batch: list[Event]) -> None:
         per_seat: dict[str, list[tuple[Kind, str]]] = {}
         for conn in self.connections:
             if conn.player is None:
@@ -368,10 +376,6 @@ class DrillServer:
             if seat not in per_seat:
                 per_seat[seat] = self._wire(batch, seat)
             conn.outbox.events(per_seat[seat])
-        if self._scored and not self.done.is_set():
-            self.clock.pause()
-            self._broadcast(self._clock_state())
-            self.done.set()
 
     def _wire(self, events: Iterable[Event], seat: str) -> list[tuple[Kind, str]]:
         out = []
@@ -424,7 +428,12 @@ class DrillServer:
             except ValidationError as exc:
                 self._refuse_invalid(conn, exc)
                 return
-            self._dispatch(conn, frame)
+            try:
+                self._dispatch(conn, frame)
+            except Exception as exc:  # a bug must cost one frame, never the drill
+                traceback.print_exc(file=sys.stderr)
+                conn.outbox.frame(Error(code="internal", message=f"the server failed on this frame: {exc}",
+                                        id=getattr(frame, "id", None)))
 
     def _refuse_invalid(self, conn: Connection, exc: ValidationError) -> None:
         first = exc.errors()[0]

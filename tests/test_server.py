@@ -16,11 +16,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from simulator.commands import AdhocParams, Command
 from simulator.events import Kind
 from simulator.journal import read_journal
-from simulator.loader import LoadedScenario
+from simulator.loader import LoadedScenario, load_scenario
 from simulator.protocol import FRAME_LIMIT
 from simulator.remote import RemoteError, RemoteSession
 from simulator.runner import replay
 from simulator.server import DrillServer, Limits
+from tests.conftest import MINIMAL
 
 CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
@@ -294,3 +295,31 @@ async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_on
     assert [e.to_json() for e in flaky.received] == [e.to_json() for e in steady.received]
     assert replace(flaky.view, now=0.0) == replace(steady.view, now=0.0)
     assert steady.view.injects and steady.view.signals
+
+
+async def test_a_drill_that_runs_out_of_time_is_scored_and_everyone_lands_on_the_review(
+        tmp_path: Path, write_scenario: Any):
+    """The clock reaches the scenario's end: the server scores the drill, journals the result and
+    sends it to every seat; commands after the end are refused without touching the journal."""
+    loaded = load_scenario(str(write_scenario(MINIMAL)))
+    server = DrillServer.host(loaded, tmp_path / "mini.jsonl", code=CODE,
+                              facilitator_token=FACILITATOR_TOKEN, speed=50_000.0)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    fac = await RemoteSession.open(url, name="Lee", facilitator_token=FACILITATOR_TOKEN)
+    ic = await RemoteSession.open(url, name="Dana", role="ic", code=CODE)
+    try:
+        await fac.start()
+        await asyncio.wait_for(server.done.wait(), 10)
+        await ic.wait_until(lambda s: s.view.result is not None)
+        assert ic.view.ended and ic.view.result == fac.view.result
+        lines = Path(server.journal.path).read_text().splitlines()
+        late = await ic.submit(Command(role="ic", action="declare_incident"))
+        assert late.kind == Kind.REFUSED and "ended" in late.payload["reason"]
+        assert Path(server.journal.path).read_text().splitlines() == lines
+        assert json.loads(lines[-1])["kind"] == "result"
+        assert replay(read_journal(server.journal.path), loaded).matches
+    finally:
+        await fac.close()
+        await ic.close()
+        await server.stop()
