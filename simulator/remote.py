@@ -340,8 +340,10 @@ class RemoteSession:
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
+            self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await asyncio.wait_for(self._reader, self.timeout)
+                await self._reader
+        self._fail_pending()
 
     # --- for scripts and tests ----------------------------------------------------------
 

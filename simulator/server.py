@@ -4,7 +4,8 @@ Clients send intents; the server checks the frame (size, schema, token, role, ra
 the sim time, lets the engine decide, appends every new event to the journal and fsyncs it,
 and only then fans the events out (per seat, see :func:`delivered`) and acknowledges. So
 nothing a client has seen is missing from the journal, and ``--resume`` after ``kill -9``
-rebuilds exactly the drill the clients knew.
+rebuilds exactly the drill the clients knew. The fsync runs in a worker thread and covers
+everything appended meanwhile (group commit), so the event loop never waits on the disk.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -253,6 +255,13 @@ class DrillServer:
         """Set once the drill has ended and been scored."""
         self._scored = any(e.kind == Kind.RESULT for e in drill.events)
         self._unpublished: list[Event] = list(drill.events[published:])
+        self._appended: list[Event] = []
+        """Appended to the journal, not yet known durable."""
+        self._durable = published
+        """Events on disk and sent to the clients (snapshots go up to here)."""
+        self._waiting: deque[tuple[int, Callable[[], None]]] = deque()
+        self._commit_wanted = asyncio.Event()
+        self._committer: asyncio.Task[None] | None = None
         self._server: Server | None = None
         for event in drill.events:
             self.seating.track(event)
@@ -315,6 +324,7 @@ class DrillServer:
         """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
         self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
                                    compression=None, max_queue=64)
+        self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
         return int(self._server.sockets[0].getsockname()[1])
@@ -325,6 +335,12 @@ class DrillServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._committer is not None:
+            self._committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._committer
+            self._committer = None
+        self._publish()
         self.journal.close()
 
     async def _serve(self, ws: ServerConnection) -> None:
@@ -352,20 +368,55 @@ class DrillServer:
         self._unpublished.append(event)
 
     def _publish(self) -> None:
-        """Journal new events (fsync), then send each seat its copies. Called after every change."""
+        """Append new events to the journal and have them made durable, then sent. Called after every change.
+
+        Before :meth:`start` this syncs at once; afterwards the committer task does it (group commit),
+        so the event loop never waits on the disk.
+        """
         if self.drill.finished and not self._scored:
             self._scored = True
             finish(self.drill, self.loaded, POLICY)
         batch, self._unpublished = self._unpublished, []
         for event in batch:
             self.journal.append(event)
-        if batch:
+        self._appended.extend(batch)
+        if self._committer is not None:
+            self._commit_wanted.set()
+        else:
             self.journal.sync()
+            self._made_durable()
+
+    async def _commit_forever(self) -> None:
+        """Group commit: fsync whatever was appended (in a worker thread), then send it and the acks."""
+        while True:
+            await self._commit_wanted.wait()
+            self._commit_wanted.clear()
+            fd = self.journal.flush()
+            ready = len(self._appended)
+            await asyncio.to_thread(os.fsync, fd)
+            self._made_durable(ready)
+
+    def _made_durable(self, count: int | None = None) -> None:
+        """The first ``count`` appended events are on disk: fan them out, run the acks waiting on them."""
+        count = len(self._appended) if count is None else count
+        batch, self._appended = self._appended[:count], self._appended[count:]
+        if batch:
             self._fan_out(batch)
-        if self._scored and not self.done.is_set():
+        self._durable += len(batch)
+        while self._waiting and self._waiting[0][0] <= self._durable:
+            self._waiting.popleft()[1]()
+        if self._scored and self._durable == len(self.drill.events) and not self.done.is_set():
             self.clock.pause()
             self._broadcast(self._clock_state())
             self.done.set()
+
+    def _when_durable(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once every event so far is on disk and sent (acks wait on this)."""
+        target = len(self.drill.events)
+        if target <= self._durable:
+            then()
+        else:
+            self._waiting.append((target, then))
 
     def _fan_out(self, batch: list[Event]) -> None:
         per_seat: dict[str, list[tuple[Kind, str]]] = {}
@@ -518,7 +569,7 @@ class DrillServer:
             return
         self._note(Kind.PLAYER_JOINED, player.seat, {"player": player.id, "name": player.name,
                                                       "role": player.seat, "rejoined": True})
-        since = frame.last_seq if frame.last_seq <= len(self.drill.events) else 0
+        since = frame.last_seq if frame.last_seq <= self._durable else 0
         self._attach(conn, player, frame.token, since=since)
 
     def _attach(self, conn: Connection, player: Player, token: str, since: int) -> None:
@@ -531,8 +582,8 @@ class DrillServer:
         conn.outbox.frame(Welcome(token=token, player=player.id, name=player.name, seat=player.seat,
                                   scenario=scenario, seed=self.drill.seed,
                                   code=self.code if player.seat == FACILITATOR else None))
-        events = self._wire(self.drill.events[since:], player.seat)
-        conn.outbox.frame(Snapshot(since=since, seq=len(self.drill.events),
+        events = self._wire(self.drill.events[since:self._durable], player.seat)
+        conn.outbox.frame(Snapshot(since=since, seq=self._durable,
                                    events=[_loads(text) for _, text in events], clock=self._clock_state()))
         self._broadcast(self.lobby())
 
@@ -573,8 +624,9 @@ class DrillServer:
         self.pacer.sync()
         event = self.drill.submit(command)
         self._publish()
-        conn.outbox.frame(Ack(id=request, accepted=event.kind == Kind.COMMAND, seq=event.seq,
-                              event=event.to_dict(), reason=event.payload.get("reason")))
+        ack = Ack(id=request, accepted=event.kind == Kind.COMMAND, seq=event.seq, event=event.to_dict(),
+                  reason=event.payload.get("reason"))
+        self._when_durable(lambda: conn.outbox.frame(ack))
         self.pacer.wake()
 
     def _facilitate(self, conn: Connection, player: Player, frame: Any) -> None:
@@ -621,7 +673,8 @@ class DrillServer:
         self._note(Kind.CLOCK_CHANGED, FACILITATOR, {"reason": reason, "running": not self.clock.paused,
                                                      "speed": self.clock.speed, "by": player.name})
         self._broadcast(self._clock_state())
-        conn.outbox.frame(Ack(id=request, accepted=True, seq=len(self.drill.events)))
+        ack = Ack(id=request, accepted=True, seq=len(self.drill.events))
+        self._when_durable(lambda: conn.outbox.frame(ack))
         self.pacer.wake()
 
     def _skip_to_next_inject(self) -> None:
