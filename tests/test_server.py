@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +22,7 @@ from simulator.loader import LoadedScenario, load_scenario
 from simulator.protocol import FRAME_LIMIT
 from simulator.remote import RemoteError, RemoteSession
 from simulator.runner import replay
-from simulator.server import DrillServer, Limits
+from simulator.server import DrillServer, Limits, Outbox
 from tests.conftest import MINIMAL
 
 CODE = "K7Q2MD"
@@ -323,3 +325,46 @@ async def test_a_drill_that_runs_out_of_time_is_scored_and_everyone_lands_on_the
         await fac.close()
         await ic.close()
         await server.stop()
+
+
+class StuckSocket:
+    """A websocket whose peer reads nothing until released."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.release = asyncio.Event()
+
+    async def send(self, text: str) -> None:
+        await self.release.wait()
+        self.sent.append(json.loads(text))
+
+
+async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_action():
+    """Clock and metric updates are coalesced when a client falls behind; injects and actions never."""
+    ws = StuckSocket()
+    outbox = Outbox(ws, backlog=10)  # type: ignore[arg-type]
+    sender = asyncio.ensure_future(outbox.run())
+    outbox.events([(Kind.TICK, json.dumps({"seq": 0}))])
+    await asyncio.sleep(0.01)
+    items = []
+    for seq in range(1, 60):
+        kind = Kind.INJECT if seq % 10 == 0 else Kind.ACTION_STARTED if seq % 7 == 0 else Kind.TICK
+        items.append((kind, json.dumps({"seq": seq, "kind": kind.value})))
+    for item in items:
+        outbox.events([item])
+    ws.release.set()
+    await asyncio.sleep(0.05)
+    sender.cancel()
+    got = [e for frame in ws.sent[1:] for e in frame["events"]]
+    kept = {e["seq"] for e in got}
+    assert {s for s in range(1, 60) if s % 10 == 0 or s % 7 == 0} <= kept, "injects and actions all arrive"
+    assert [e["seq"] for e in got] == sorted(kept), "in order"
+    assert outbox.coalesced > 0 and 59 in kept, "older ticks dropped, the latest kept"
+
+
+def test_host_help_states_the_risk_of_binding_another_address():
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--help"], capture_output=True,
+                         text=True, timeout=60)
+    text = " ".join(out.stdout.split())
+    assert out.returncode == 0
+    assert "default 127.0.0.1" in text and "RISK" in text and "ssh -L 8765:127.0.0.1:8765" in text
