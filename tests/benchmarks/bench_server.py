@@ -2,7 +2,9 @@
 
 Runs ``ttx host`` as a subprocess, connects the clients from this process, and measures, for
 every command, the wall time from sending it to each client receiving the resulting event
-(command → broadcast), plus the server process's CPU. Prints one JSON object.
+(command → broadcast; all 50 clients share this one process, so their parsing is included),
+the sender's command → ack time, the server process's CPU and the machine's load average
+(other work on the machine shows up in the tail). Prints one JSON object.
 
     python tests/benchmarks/bench_server.py [--clients 50] [--seconds 30] [--every 3]
 
@@ -57,7 +59,7 @@ async def start_host(journal: Path) -> tuple[asyncio.subprocess.Process, str, st
 
 
 async def player(session: RemoteSession, every: float, until: float, sent: dict[str, float],
-                 rng: random.Random) -> int:
+                 acks: list[float], rng: random.Random) -> int:
     """Post a war-room message every ``every`` seconds (± 50%); returns how many were acknowledged."""
     acted = 0
     await asyncio.sleep(rng.uniform(0, every))
@@ -65,6 +67,7 @@ async def player(session: RemoteSession, every: float, until: float, sent: dict[
         tag = f"{session.name}-{acted}"
         sent[tag] = time.perf_counter()
         ack = await session.chat(f"status {tag}")
+        acks.append(time.perf_counter() - sent[tag])
         acted += ack.accepted
         await asyncio.sleep(every * rng.uniform(0.5, 1.5))
     return acted
@@ -76,6 +79,7 @@ async def main(clients: int, seconds: float, every: float) -> dict[str, object]:
         fac = await RemoteSession.open(url, name="bench-facilitator", facilitator_token=token)
         sent: dict[str, float] = {}
         latencies: list[float] = []
+        acks: list[float] = []
         sessions = []
         for i in range(clients):
             session = await RemoteSession.open(url, name=f"c{i}", role=ROLES[i % len(ROLES)], code=CODE)
@@ -90,25 +94,36 @@ async def main(clients: int, seconds: float, every: float) -> dict[str, object]:
             sessions.append(session)
         await fac.start()
         cpu0, wall0 = cpu_seconds(proc.pid or 0), time.monotonic()
+        here0, load0 = time.process_time(), os.getloadavg()[0]
         until = wall0 + seconds
         rng = random.Random(7)
-        acted = await asyncio.gather(*(player(s, every, until, sent, rng) for s in sessions))
+        acted = await asyncio.gather(*(player(s, every, until, sent, acks, rng) for s in sessions))
         await asyncio.sleep(0.5)
         cpu1, wall1 = cpu_seconds(proc.pid or 0), time.monotonic()
+        here1, load1 = time.process_time(), os.getloadavg()[0]
         for session in sessions:
             await session.close()
         await fac.end()
         await fac.close()
         await asyncio.wait_for(proc.wait(), 30)
-    latencies.sort()
-    ms = [x * 1000 for x in latencies]
+    ms = sorted(x * 1000 for x in latencies)
+    ack_ms = sorted(x * 1000 for x in acks)
+    wall = wall1 - wall0
     return {
-        "clients": clients, "seconds": round(wall1 - wall0, 1), "commands": sum(acted),
+        "clients": clients, "seconds": round(wall, 1), "commands": sum(acted),
         "deliveries": len(ms), "expected_deliveries": sum(acted) * clients,
-        "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(ms[int(0.99 * (len(ms) - 1))], 2),
-        "max_ms": round(ms[-1], 2), "server_cpu_percent": round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1),
+        "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(_pct(ms, 0.99), 2),
+        "max_ms": round(ms[-1], 2),
+        "ack_p50_ms": round(statistics.median(ack_ms), 2), "ack_p99_ms": round(_pct(ack_ms, 0.99), 2),
+        "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1),
+        "clients_process_cpu_percent": round(100 * (here1 - here0) / wall, 1),
+        "load_average": [round(load0, 2), round(load1, 2)],
         "python": sys.version.split()[0], "cpus": os.cpu_count(),
     }
+
+
+def _pct(sorted_ms: list[float], q: float) -> float:
+    return sorted_ms[int(q * (len(sorted_ms) - 1))]
 
 
 if __name__ == "__main__":
