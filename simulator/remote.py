@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -48,7 +48,7 @@ from simulator.protocol import (
     server_frames,
 )
 from simulator.scenario import Scenario
-from simulator.session import EventHandler
+from simulator.session import EventHandler, Session
 from simulator.taxonomy import FACILITATOR
 from simulator.view import DrillView
 
@@ -401,3 +401,9 @@ async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: boo
         show(event)
     session.subscribe(show)
     await session.wait_until(lambda s: s.view.result is not None or s.lost, timeout=float("inf"))
+
+
+if TYPE_CHECKING:
+    def _implements_session(remote: RemoteSession) -> Session:
+        """mypy checks here that ``RemoteSession`` fits the ``Session`` protocol."""
+        return remote

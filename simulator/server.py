@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
@@ -24,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -263,6 +264,8 @@ class DrillServer:
         self._commit_wanted = asyncio.Event()
         self._committer: asyncio.Task[None] | None = None
         self._server: Server | None = None
+        self._lock: IO[bytes] | None = None
+        """Held open with an exclusive lock: one server per journal."""
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
@@ -276,9 +279,13 @@ class DrillServer:
         """A new drill in the lobby; the journal starts with the header and the hosting note."""
         drill = new_drill(loaded, seed)
         code = (code or new_code()).upper()
+        if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
+            raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
+        lock = _lock(journal_path)
         journal = JournalWriter(journal_path, drill.header(POLICY))
         server = cls(loaded, drill, journal, code_hash=digest(code), code=code,
                      facilitator_hash=digest(facilitator_token), speed=speed, published=0, limits=limits)
+        server._lock = lock
         drill.note(Kind.SESSION_NOTE, "server", {"event": "hosted", "code_sha256": digest(code),
                                                  "facilitator_sha256": digest(facilitator_token),
                                                  "speed": speed}, hidden=True)
@@ -292,6 +299,7 @@ class DrillServer:
         Raises:
             ResumeError: the journal is not a team drill, or re-deriving it gives other events.
         """
+        lock = _lock(journal_path)
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)
         recorded = journal.events
@@ -303,6 +311,7 @@ class DrillServer:
         server = cls(loaded, drill, JournalWriter(journal_path), code_hash=str(hosted["code_sha256"]),
                      facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(recorded),
                      published=len(recorded), limits=limits)
+        server._lock = lock
         server._restore_players(recorded)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
                              for e in recorded)
@@ -342,6 +351,8 @@ class DrillServer:
             self._committer = None
         self._publish()
         self.journal.close()
+        if self._lock is not None:
+            self._lock.close()
 
     async def _serve(self, ws: ServerConnection) -> None:
         conn = Connection(ws, Outbox(ws, self.limits.backlog), Bucket(self.limits.rate, self.limits.burst))
@@ -703,6 +714,21 @@ def _loads(text: str) -> dict[str, Any]:
 
 
 # --- resuming -----------------------------------------------------------------------------
+
+
+def _lock(path: str | Path) -> IO[bytes]:
+    """Lock the journal for this server (the lock dies with the process, even on ``kill -9``).
+
+    Raises:
+        ResumeError: another server holds it.
+    """
+    handle = open(path, "ab")  # noqa: SIM115
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ResumeError(f"{path} is in use by another ttx host") from None
+    return handle
 
 
 def _drop_torn_line(path: Path) -> None:

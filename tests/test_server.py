@@ -22,7 +22,7 @@ from simulator.loader import LoadedScenario, load_scenario
 from simulator.protocol import FRAME_LIMIT
 from simulator.remote import RemoteError, RemoteSession
 from simulator.runner import replay
-from simulator.server import DrillServer, Limits, Outbox
+from simulator.server import DrillServer, Limits, Outbox, ResumeError
 from tests.conftest import MINIMAL
 
 CODE = "K7Q2MD"
@@ -368,3 +368,17 @@ def test_host_help_states_the_risk_of_binding_another_address():
     text = " ".join(out.stdout.split())
     assert out.returncode == 0
     assert "default 127.0.0.1" in text and "RISK" in text and "ssh -L 8765:127.0.0.1:8765" in text
+
+
+async def test_one_server_per_journal_and_hosting_never_overwrites_one(tmp_path: Path,
+                                                                       flagship: LoadedScenario):
+    path = tmp_path / "drill.jsonl"
+    server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    with pytest.raises(ResumeError, match="in use by another ttx host"):
+        DrillServer.resume(path)
+    with pytest.raises(ResumeError, match="already exists"):
+        DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    await server.stop()
+    resumed = DrillServer.resume(path)
+    assert [e.to_json() for e in resumed.drill.events[:2]] == [e.to_json() for e in server.drill.events[:2]]
+    await resumed.stop()
