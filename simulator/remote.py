@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -27,6 +28,7 @@ from simulator.protocol import (
     Ack,
     Act,
     AdhocInject,
+    Authed,
     Chat,
     ClockState,
     End,
@@ -290,14 +292,25 @@ class RemoteSession:
         return await asyncio.wait_for(future, self.timeout)
 
     async def submit(self, command: Command) -> Event:
-        """Send a command as this seat; returns the accepted ``command`` event or a ``refused`` one."""
-        ack = await self.request(lambda token, rid: Act(token=token, id=rid, role=command.role,
-                                                         action=command.action, params=command.params))
+        """Send a command as this seat; returns the accepted ``command`` event or a ``refused`` one.
+
+        The facilitator's verbs (``fire_inject``, ``adhoc_inject``, ``end_drill`` with role
+        ``facilitator``, as a hot-seat client sends them) go as the matching facilitator frames.
+        """
+        try:
+            make = _frame_for(command)
+        except ValidationError as exc:
+            return self._refused(command, f"bad parameters: {exc.errors()[0]['msg']}")
+        ack = await self.request(make)
         if ack.event is not None:
             return Event.from_dict(ack.event)
+        return self._refused(command, ack.reason or "refused")
+
+    def _refused(self, command: Command, reason: str) -> Event:
+        """A local ``refused`` event for a command the server turned away before the engine saw it."""
         return Event(t=self.view.now, seq=0, kind=Kind.REFUSED, actor=command.role,
-                     payload={"action": command.action, "params": command.params,
-                              "reason": ack.reason or "refused"}, to=(command.role,))
+                     payload={"action": command.action, "params": command.params, "reason": reason},
+                     to=(command.role,))
 
     async def chat(self, text: str, to: list[str] | None = None) -> Ack:
         """Post to the war room, or a direct message to ``to`` roles."""
@@ -366,6 +379,24 @@ class RemoteSession:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+
+
+def _frame_for(command: Command) -> Callable[[str, int], Frame]:
+    """How a command travels: a player's ``command`` frame, or a facilitator frame for their verbs.
+
+    Raises:
+        ValidationError: the facilitator verb's parameters are invalid.
+    """
+    frame: Authed
+    if command.role == FACILITATOR and command.action == "fire_inject":
+        frame = FireInject(token="-", inject=command.params.get("inject", ""))
+    elif command.role == FACILITATOR and command.action == "adhoc_inject":
+        frame = AdhocInject(token="-", inject=AdhocParams.model_validate(command.params))
+    elif command.role == FACILITATOR and command.action == "end_drill":
+        frame = End(token="-")
+    else:
+        frame = Act(token="-", role=command.role, action=command.action, params=command.params)
+    return lambda token, rid: frame.model_copy(update={"token": token, "id": rid})
 
 
 def event_line(event: Event) -> str:

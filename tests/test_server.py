@@ -382,3 +382,18 @@ async def test_one_server_per_journal_and_hosting_never_overwrites_one(tmp_path:
     resumed = DrillServer.resume(path)
     assert [e.to_json() for e in resumed.drill.events[:2]] == [e.to_json() for e in server.drill.events[:2]]
     await resumed.stop()
+
+
+async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the_end(team: Team):
+    """A client written against the hot seat submits facilitator verbs as commands; they work remotely."""
+    fac, ic = await team.facilitator(), await team.join("ic")
+    await fac.start()
+    fired = await fac.submit(Command(role="facilitator", action="fire_inject",
+                                     params={"inject": "exec-ping"}))
+    assert fired.kind == Kind.COMMAND and fired.actor == "facilitator"
+    bad = await fac.submit(Command(role="facilitator", action="adhoc_inject", params={"to": []}))
+    assert bad.kind == Kind.REFUSED and bad.seq == 0
+    await ic.wait_until(lambda s: any(i.inject == "exec-ping" for i in s.view.injects))
+    ended = await fac.submit(Command(role="facilitator", action="end_drill"))
+    assert ended.kind == Kind.COMMAND
+    await ic.wait_until(lambda s: s.view.result is not None)
