@@ -187,7 +187,15 @@ async def _join(args: argparse.Namespace) -> int:
 
 
 def _tui_entry() -> Any:
-    """``tui.app.run_drill`` if the TUI is installed: ``async def run_drill(session: Session)``."""
+    """``tui.app.run_drill`` if the TUI is installed, else ``None``.
+
+    The expected entry point is ``async def run_drill(session: Session) -> None`` in ``tui/app.py``:
+    build the app around the given, already connected session and ``await app.run_async()``. It is
+    awaited inside the running event loop that owns the session's websocket (so it must not call
+    ``App.run()``, which starts a loop of its own). ``session.seat`` is the role, or
+    ``"facilitator"``; ``session.view`` is kept up to date and ``session.subscribe`` reports every
+    new event; the drill starts when the facilitator calls ``session.start()``.
+    """
     try:
         from tui.app import run_drill  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
