@@ -4,6 +4,7 @@ acknowledged is lost and the result is the one an uninterrupted run of the same 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
 from simulator.remote import ConnectionLost, RemoteSession
 from simulator.runner import command_of, finish, new_drill, replay
+from simulator.server import DrillServer
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = "K7Q2MD"
@@ -181,3 +183,28 @@ async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_
     assert "inject facilitator → comms: [press]" in text
     assert "legal-question" not in text and "Is this a reportable" not in text
     assert "result engine: score" in text
+
+
+async def test_join_hands_the_connected_session_to_the_tui_entry_point(tmp_path: Path,
+                                                                      flagship: LoadedScenario):
+    """``ttx join`` awaits ``tui.app.run_drill(session)`` with a connected RemoteSession (a stand-in
+    TUI here, first on the path)."""
+    fake = tmp_path / "tui"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "app.py").write_text(
+        "async def run_drill(session):\n"
+        "    print('TUI', type(session).__name__, session.seat, session.scenario.id, session.view.title,\n"
+        "          flush=True)\n")
+    server = DrillServer.host(flagship, tmp_path / "d.jsonl", code=CODE, facilitator_token="f")
+    port = await server.start("127.0.0.1", 0)
+    try:
+        joiner = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "simulator.cli", "join", f"ws://127.0.0.1:{port}", "--code", CODE,
+            "--role", "legal", "--name", "Ash", cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(joiner.communicate(), 30)
+    finally:
+        await server.stop()
+    assert joiner.returncode == 0, err.decode()
+    assert out.decode().strip() == "TUI RemoteSession legal jailbreak-wave Jailbreak wave"
