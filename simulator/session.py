@@ -8,12 +8,14 @@ receives events, which it folds into its :class:`DrillView`. ``LocalSession`` is
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from simulator.clock import DrillClock, Pacer
 from simulator.commands import Command
 from simulator.engine import Drill
 from simulator.events import Event, Kind
+from simulator.journal import write_journal
 from simulator.loader import LoadedScenario
 from simulator.runner import finish, new_drill
 from simulator.scenario import Scenario
@@ -93,6 +95,11 @@ class LocalSession:
     def journal_header(self) -> dict[str, object]:
         """Header for this session's journal."""
         return self.drill.header(policy="human")
+
+    def save_journal(self, path: str | Path) -> Path:
+        """Write the journal of this drill so far (all events, the hidden truth included) to ``path``."""
+        write_journal(path, self.journal_header, self.drill.events)
+        return Path(path)
 
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)

@@ -1,0 +1,56 @@
+"""Help: every key binding of the screen underneath, with its description, and how a drill flows."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown
+
+FLOW = """\
+**Flow.** Briefing → dashboard → after-action review. Injects (pages, mail, chat, press …)
+arrive in the feed; the signals show only what your monitoring can observe. Pick the acting
+role, take actions from the list, answer approval requests, write updates. The review reveals
+the hidden truth and the score.
+"""
+
+
+def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
+    """(key, description) of every binding active on ``screen``: its focused widgets, itself and the app."""
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.description and binding.key not in seen:
+            seen.add(binding.key)
+            rows.append((screen.app.get_key_display(binding), binding.description))
+    return rows
+
+
+def help_markdown(rows: list[tuple[str, str]]) -> str:
+    """The help page as Markdown."""
+    table = "\n".join(f"| `{key}` | {description} |" for key, description in rows)
+    return (f"# Keys\n\n| key | does |\n|---|---|\n{table}\n\n{FLOW}\n"
+            "Mouse: click tabs, list rows and buttons.")
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key bindings of the screen it was opened from; any of escape, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close help", id="help.close")]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog help"):
+            yield Markdown(help_markdown(self.rows))
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)
