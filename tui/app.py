@@ -196,10 +196,21 @@ class DrillApp(App[None]):
             self.notify(f"{short_role(command.role)}: {command.action} refused: {event.payload['reason']}",
                         title="Refused", severity="error", timeout=8)
         else:
-            self.notify(f"{short_role(command.role)}: {self.action_title(command.action)}", title="Done",
-                        timeout=3)
+            self.notify(self.outcome(command), title="Done", timeout=3)
         self.render_view()
         return event
+
+    def outcome(self, command: Command) -> str:
+        """What an accepted command did, in a line."""
+        who = short_role(command.role)
+        view = self.live().view
+        if command.action in ("approve", "deny"):
+            verb = "approved" if command.action == "approve" else "denied"
+            return f"{who} {verb} request #{command.params['request']}"
+        asked = [p for p in view.pending.values() if p.action == command.action and p.by == command.role]
+        if asked:
+            return f"{who} asked {short_role(asked[-1].approver)} to approve: {asked[-1].title}"
+        return f"{who}: {self.action_title(command.action)}"
 
     def action_title(self, action: str) -> str:
         """A catalogue action's or a verb's human title."""

@@ -22,6 +22,11 @@ from tui.format import role_name, short_role
 Options = list[tuple[str, str]]
 
 
+def approval_question(approver: str, title: str, by: str) -> str:
+    """The dialog's question, naming the approving role first."""
+    return f"{short_role(approver)}: approve “{title}” (asked by {short_role(by)})?"
+
+
 class ApprovalScreen(ModalScreen[bool]):
     """Approval ("IC: approve taking the assistant offline?"): ``y`` yes, ``n`` no, ``escape`` later."""
 
@@ -35,8 +40,8 @@ class ApprovalScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"{short_role(self.approver)}: approve {self.title_text[0].lower()}"
-                        f"{self.title_text[1:]}?", id="approval-question", classes="dialog-title")
+            yield Label(approval_question(self.approver, self.title_text, self.by), id="approval-question",
+                        classes="dialog-title")
             yield Static(f"Request #{self.request} from {role_name(self.by)}. You decide as "
                          f"{role_name(self.approver)}.", classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
@@ -143,10 +148,10 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
                 if options is not None:
                     values = [v for _, v in options]
                     value = str(default) if default is not None and str(default) in values else Select.NULL
-                    yield Select(options, id=f"field-{name}", allow_blank=optional or value is Select.NULL,
-                                 value=value, prompt="(none)" if optional else "Choose")
+                    yield Select(options, id=f"field-{name}", allow_blank=optional,
+                                 value=value, prompt="(none)" if optional else "Choose", compact=True)
                 else:
-                    yield Input(value=str(default or ""), id=f"field-{name}")
+                    yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
             yield Static("", id="params-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit")
@@ -217,6 +222,8 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "Send update", id="composer.send"),
                 Binding("escape", "cancel", "Cancel", id="composer.cancel")]
 
+    AUTO_FOCUS = "#update-know"
+
     def __init__(self, senders: list[str], role: str) -> None:
         super().__init__()
         self.senders = senders
@@ -227,14 +234,14 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             yield Label("Stakeholder update", classes="dialog-title")
             with Horizontal(classes="composer-row"):
                 yield Select([(role_name(r), r) for r in self.senders], value=self.role, allow_blank=False,
-                             id="update-from")
-                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience")
+                             id="update-from", compact=True)
+                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience", compact=True)
             yield Label("What we know")
-            yield Input(placeholder="facts, with times and numbers", id="update-know")
+            yield Input(placeholder="facts, with times and numbers", id="update-know", compact=True)
             yield Label("What we suspect")
-            yield Input(placeholder="hypotheses, labelled as such", id="update-suspect")
+            yield Input(placeholder="hypotheses, labelled as such", id="update-suspect", compact=True)
             yield Label("What we are doing")
-            yield Input(placeholder="actions under way, next update time", id="update-doing")
+            yield Input(placeholder="actions under way, next update time", id="update-doing", compact=True)
             yield Static("A structured update has all three parts.", id="composer-hint",
                          classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):

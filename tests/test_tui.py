@@ -1,0 +1,103 @@
+"""The drill TUI as a player drives it: keys in, engine state and what the widgets show out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from simulator.loader import LoadedScenario
+from simulator.session import LocalSession
+from tui.app import DrillApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ApprovalScreen, ComposerScreen
+from tui.screens.review import ReviewScreen
+from tui.widgets.incident import IncidentPanel
+from tui.widgets.injects import InjectFeed
+
+SIZE = (100, 30)
+
+
+def drill_app(flagship: LoadedScenario, tmp_path: Path) -> DrillApp:
+    """The flagship at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
+    return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+def text_of(widget: Static) -> str:
+    """What a static widget shows, as plain text."""
+    return str(widget.render())
+
+
+async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path):
+    """Start, read injects, take the kill switch as ML, approve it as IC, send an update, end, save."""
+    app = drill_app(flagship, tmp_path)
+    session = app.session
+    assert isinstance(session, LocalSession)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("n", "n")
+        feed = app.screen.query_one("#inject-list", OptionList)
+        assert feed.option_count == 2
+        assert "User-report spike" in str(feed.get_option_at_index(0).prompt)
+        assert "2 unread" in str(app.screen.query_one(InjectFeed).border_title)
+
+        await pilot.press("r")
+        assert app.role == "ml"
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("take-offline")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen)
+        question = str(app.screen.query_one("#approval-question", Static).render())
+        assert question.startswith("IC: approve “Take the assistant offline”")
+        assert 1 in session.drill.pending
+
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert not session.drill.pending
+        assert [a for a, _ in session.drill.in_flight.values()] == ["take-offline"]
+        incident = text_of(app.screen.query_one(IncidentPanel))
+        assert "Take the assistant offline" in incident and "ETA" in incident
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposerScreen)
+        for part, words in (("know", "reports spiked at 0:52"), ("suspect", "a jailbreak"),
+                            ("doing", "kill switch")):
+            app.screen.query_one(f"#update-{part}", Input).value = words
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert session.drill.incident.updates[-1][1:] == ("internal", True)
+        assert session.view.updates[-1]["by"] == "ic"
+
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert session.drill.finished and session.result is not None
+        table = app.screen.query_one("#breakdown", DataTable)
+        assert table.row_count == len(session.result.breakdown)
+        headline = text_of(app.screen.query_one("#review-headline", Static))
+        assert f"Score {session.result.score:.1f} / 100" in headline
+
+        await pilot.press("s")
+        await pilot.pause()
+        saved = sorted(p.suffix for p in tmp_path.iterdir())
+        assert saved == [".jsonl", ".md"]
+
+
+async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path):
+    """Setting severity before declaring is refused, and the engine's reason reaches the screen."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("set_severity")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session is not None
+        assert app.session.view.refusals[-1][2] == "declare the incident first"
+        assert "declare the incident first" in text_of(app.screen.query_one(IncidentPanel))
