@@ -235,7 +235,8 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             with Horizontal(classes="composer-row"):
                 yield Select([(role_name(r), r) for r in self.senders], value=self.role, allow_blank=False,
                              id="update-from", compact=True)
-                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience", compact=True)
+                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience",
+                             compact=True)
             yield Label("What we know")
             yield Input(placeholder="facts, with times and numbers", id="update-know", compact=True)
             yield Label("What we suspect")

@@ -24,16 +24,17 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     for active in screen.active_bindings.values():
         binding = active.binding
-        if binding.description and binding.key not in seen:
+        if binding.show and binding.description and binding.key not in seen:
             seen.add(binding.key)
             rows.append((screen.app.get_key_display(binding), binding.description))
     return rows
 
 
 def help_markdown(rows: list[tuple[str, str]]) -> str:
-    """The help page as Markdown."""
-    table = "\n".join(f"| `{key}` | {description} |" for key, description in rows)
-    return (f"# Keys\n\n| key | does |\n|---|---|\n{table}\n\n{FLOW}\n"
+    """The help page as Markdown: one line per key, then how a drill flows."""
+    keys = "\n".join(f"- `{key}` {description}" for key, description in rows)
+    return (f"# Keys\n\n{keys}\n- `tab` / `shift+tab` move between panels; `↑` `↓` `enter` in lists\n"
+            f"- `ctrl+p` command palette (themes, quit …)\n\n{FLOW}\n"
             "Mouse: click tabs, list rows and buttons.")
 
 
