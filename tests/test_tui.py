@@ -6,11 +6,17 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
+from simulator.commands import Command
+from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
+from simulator.runner import replay
 from simulator.session import LocalSession
 from tui.app import DrillApp
+from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, ComposerScreen
+from tui.screens.help import HelpScreen
+from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
@@ -101,3 +107,75 @@ async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Pat
         assert app.session is not None
         assert app.session.view.refusals[-1][2] == "declare the incident first"
         assert "declare the incident first" in text_of(app.screen.query_one(IncidentPanel))
+
+
+async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario, tmp_path: Path):
+    """The signals never plot the hidden harm rate unless `t` (show truth) is on."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "n")
+        truth_row = app.screen.query_one("#signal-truth")
+        assert not truth_row.display
+        assert app.revealed, "the local session delivers the hidden events to the app"
+        await pilot.press("t")
+        assert truth_row.display
+        await pilot.press("t")
+        assert not truth_row.display
+
+
+async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario, tmp_path: Path):
+    """`?` opens help naming every footer key; `d` switches between the light and dark themes."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.rows)
+        for description in ("Run/Pause", "Next inject", "Role", "Update", "Approvals", "End", "Help", "Quit"):
+            assert description in keys.values()
+        await pilot.press("escape")
+        dark = app.current_theme.dark
+        await pilot.press("d")
+        assert app.current_theme.dark is not dark
+
+
+async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
+    """`ttx play --pick`: the list shows each scenario's summary; Enter opens its briefing."""
+    app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
+                   wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        listed = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert flagship.scenario.summary in listed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)
+        assert app.session is not None and app.session.scenario.id == "jailbreak-wave"
+
+
+async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path):
+    """LocalSession.save_journal writes a journal `ttx replay` accepts, the player's commands included."""
+    session = LocalSession(flagship, seed=7)
+    await session.next_inject()
+    await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+    await session.submit(Command(role="ml", action="block-list"))
+    await session.end()
+    path = session.save_journal(tmp_path / "drill.jsonl")
+    report = replay(read_journal(path), flagship)
+    assert report.matches, report.first_difference
+    assert read_journal(path).header["policy"] == "human"
+    await session.close()
+
+
+async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario, tmp_path: Path):
+    """ctrl+p, "ML: block", Enter: the block list starts as ML without switching the role tabs."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "ctrl+p")
+        await pilot.press(*"ML: Block known")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session is not None
+        assert "block-list" in app.session.view.taken
+        assert app.role == "ic"

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
@@ -31,7 +32,7 @@ from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ConfirmScreen, P
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
-from tui.widgets.actions import ActionPanel
+from tui.widgets.actions import ActionPanel, choices_for
 from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
 
@@ -45,11 +46,45 @@ REVEALED = frozenset({Kind.HARM, Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED, 
 """Hidden kinds kept for the review (and the truth toggle); never shown during play otherwise."""
 
 
+class ActionCommands(Provider):
+    """The command palette (``ctrl+p``) over every role's actions: type "ml block" to find one."""
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        """(role, action id, "ROLE: title") for every action a role at this keyboard may take now."""
+        app = self.app
+        if not isinstance(app, DrillApp) or app.dashboard is None or app.review is not None:
+            return []
+        session = app.live()
+        return [(role, c.action, f"{short_role(role)}: {c.title}") for role in app.roles()
+                for c in choices_for(role, session.scenario, session.view)]
+
+    def request(self, role: str, action: str) -> Callable[[], None]:
+        """The palette command: post the same intent the action list posts."""
+        def requested() -> None:
+            self.app.post_message(ActionPanel.ActionRequested(role, action))
+
+        return requested
+
+    async def discover(self) -> Hits:
+        """Everything, when nothing is typed yet."""
+        for role, action, text in self.entries():
+            yield DiscoveryHit(text, self.request(role, action), text=text)
+
+    async def search(self, query: str) -> Hits:
+        """Fuzzy-match the typed text against "ROLE: title"."""
+        matcher = self.matcher(query)
+        for role, action, text in self.entries():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), self.request(role, action), text=text)
+
+
 class DrillApp(App[None]):
     """One drill from briefing to review. ``session`` may be local (hot seat) or remote (one seat)."""
 
     CSS_PATH = "ttx.tcss"
     TITLE = "ttx"
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
         Binding("d", "toggle_theme", "Light/dark", id="app.theme"),

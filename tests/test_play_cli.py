@@ -1,0 +1,34 @@
+"""`ttx play` arguments: mistakes get a clear message and exit 2 before any screen opens."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def play(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simulator.cli", "play", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("no-such-drill",), "no scenario file or built-in scenario named 'no-such-drill' (built-in: "),
+    (("--speed", "0"), "--speed: expected a speed above 0 and at most 3600, found '0'"),
+    (("--speed", "fast"), "--speed: expected a speed like 1, 10 or 60, found 'fast'"),
+    (("jailbreak-wave", "--pick"), "give a SCENARIO or --pick, not both"),
+    (("--seed", "x"), "--seed: invalid int value: 'x'"),
+    (("--save-dir", "/no/such/folder"), "--save-dir /no/such/folder: no such folder"),
+])
+def test_bad_arguments_are_refused_with_a_reason(args: tuple[str, ...], message: str):
+    out = play(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_help_names_the_options():
+    out = play("--help")
+    assert out.returncode == 0
+    for option in ("--pick", "--seed", "--speed", "--save-dir", "SCENARIO"):
+        assert option in out.stdout
