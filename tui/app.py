@@ -82,7 +82,7 @@ class ActionCommands(Provider):
 class DrillApp(App[None]):
     """One drill from briefing to review. ``session`` may be local (hot seat) or remote (one seat)."""
 
-    CSS_PATH = "ttx.tcss"
+    CSS_PATH = Path(__file__).with_name("ttx.tcss")
     TITLE = "ttx"
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
