@@ -68,7 +68,7 @@ def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Term
     terminal.keys("Enter")
     terminal.wait_for("Signals (what you can observe)")
     terminal.keys("Space")
-    terminal.wait_for("paused")
+    terminal.wait_for("PAUSED")
     before = terminal.screen()
     assert "NOT DECLARED" in before and "No mitigations yet." in before
     assert "Every enterprise customer" not in before

@@ -53,7 +53,7 @@ def highlight_redacted(text: str) -> Content:
 
 def speed_label(speed: float, paused: bool) -> str:
     """The clock's speed as the header shows it."""
-    return "⏸ paused" if paused else f"▶ {speed:g}×"
+    return "PAUSED" if paused else f"▶ {speed:g}×"
 
 
 __all__ = ["countdown", "escape", "highlight_redacted", "load_bar", "role_name", "short_role",

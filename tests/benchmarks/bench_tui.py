@@ -95,7 +95,7 @@ def main() -> None:
     drill.read(2.0)
     running = drill.idle_cpu()
     drill.type(b" ")
-    drill.wait_for(b"paused")
+    drill.wait_for(b"PAUSED")
     paused = drill.idle_cpu()
     drill.kill()
     print(json.dumps({

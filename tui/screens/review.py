@@ -25,13 +25,13 @@ def headline(review: Review) -> Content:
         (f" Score {r.get('score', 0):.1f} / 100 ", "bold reverse $accent"), "  ",
         ("detect ", "dim"), seconds(r.get("time_to_detect")), ("  contain ", "dim"),
         (seconds(r.get("time_to_contain")), "bold"), ("  harm ", "dim"),
-        f"{r.get('harm_volume', 0):,} outputs ({r.get('harm_averted', 0):.0%} averted)",
+        f"{r.get('harm_volume', 0):,} ({r.get('harm_averted', 0):.0%} averted)",
         ("  collateral ", "dim"), f"{r.get('collateral', 0):.2%}")
 
 
 def harm_series(review: Review) -> list[Series]:
-    """Do-nothing baseline, what was observed (scaled onto the harm axis) and this run's truth."""
-    top = max((v for _, v in [*review.harm, *review.baseline]), default=0.0)
+    """Do-nothing baseline, this run's truth, and what was observed scaled so its peak meets the truth's."""
+    top = max((v for _, v in review.harm), default=0.0) or max((v for _, v in review.baseline), default=0.0)
     peak = max((v for _, v in review.observed), default=0.0)
     series = [Series("doing nothing (truth)", review.baseline, "·", "$text-muted")]
     if review.observed and peak > 0:

@@ -102,9 +102,10 @@ class ActionPanel(Vertical):
         key = (role, tuple(choices))
         if key == self._shown:
             return
+        same_role = role == self.role
         self._shown, self.role = key, role
         options = self.query_one("#action-list", OptionList)
-        highlighted = options.highlighted
+        highlighted = options.highlighted if same_role else 0
         options.set_options([Option(choice_line(c), id=c.action) for c in choices])
         if choices:
             options.highlighted = min(highlighted or 0, len(choices) - 1)

@@ -24,7 +24,7 @@ def status_lines(view: DrillView) -> list[Content]:
     investigation = ("findings in" if view.findings else
                      f"running, ETA {clock(view.investigating_until)}" if view.investigating_until else "—")
     return [
-        Content.assemble(("Incident ", "dim"), declared, ("  IC ", "dim"),
+        Content.assemble(("Incident ", "dim"), declared, ("  commander ", "dim"),
                          short_role(view.commander) if view.commander else "—"),
         Content.assemble(("Severity ", "dim"), (view.severity or "—").upper(),
                          ("  Class ", "dim"), view.classification or "—"),
