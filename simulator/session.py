@@ -109,11 +109,11 @@ class LocalSession:
         if self.drill.finished and self.result is None:
             self.result = finish(self.drill, self.loaded, "human")
         batch, self._pending[:] = list(self._pending), []
-        self.view.now = max(self.view.now, self.drill.now)
         for event in batch:
             self.view.apply(event)
             if self.seat is None and event.kind == Kind.RESULT:
                 self.view.result = dict(event.payload)
+        self.view.now = max(self.view.now, self.drill.now)
         for event in batch:
             for handler in self._handlers:
                 handler(event)

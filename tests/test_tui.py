@@ -179,3 +179,16 @@ async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedS
         assert app.session is not None
         assert "block-list" in app.session.view.taken
         assert app.role == "ic"
+
+
+async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario):
+    """After `n` folds a burst of events at once, the timeline still says when each one happened."""
+    session = LocalSession(flagship, seed=7)
+    await session.next_inject()
+    await session.next_inject()
+    times = {text: t for t, text in session.view.timeline}
+    ticket = next(t for text, t in times.items() if text.startswith("[ticket]"))
+    page = next(t for text, t in times.items() if text.startswith("[pager]"))
+    assert ticket == 15 * 60 and page < session.view.now
+    assert session.view.now == session.drill.now
+    await session.close()
