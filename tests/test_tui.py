@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
-from simulator.commands import Command
+from simulator.commands import VERBS, Command
 from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
 from simulator.runner import replay
@@ -14,10 +14,11 @@ from simulator.session import LocalSession
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import ApprovalScreen, ComposerScreen
+from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ParamsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
+from tui.widgets.actions import DIALOG_VERBS, ActionPanel
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
 
@@ -192,3 +193,32 @@ async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: Loaded
     assert ticket == 15 * 60 and page < session.view.now
     assert session.view.now == session.drill.now
     await session.close()
+
+
+FORM_VERBS = sorted(v.id for v in VERBS.values() if v.params.model_fields and v.id not in DIALOG_VERBS)
+"""Verbs that open a parameter form (or the update composer)."""
+
+
+async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path):
+    """Each parameter form, filled with its defaults and first choices, reaches the engine valid."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert app.session is not None
+        for verb in FORM_VERBS:
+            app.post_message(ActionPanel.ActionRequested(sorted(VERBS[verb].roles)[0], verb))
+            await pilot.pause()
+            if verb == "send_update":
+                assert isinstance(app.screen, ComposerScreen)
+                app.screen.query_one("#update-know", Input).value = "reports up"
+            else:
+                assert isinstance(app.screen, ParamsScreen), verb
+                for field in app.screen.query(Input):
+                    field.value = field.value or "war room: stand by"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert not isinstance(app.screen, ParamsScreen | ComposerScreen), verb
+            refusals = [reason for _, action, reason in app.session.view.refusals if action == verb]
+            assert not any(r.startswith("bad parameter") for r in refusals), (verb, refusals)
+        taken = app.session.view.taken
+        assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
