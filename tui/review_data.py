@@ -9,6 +9,7 @@ from simulator.engine import Drill
 from simulator.events import Event, Kind
 from simulator.scenario import Scenario
 from simulator.view import DrillView
+from tui.widgets.signals import UNITS
 
 Curve = list[tuple[float, float]]
 
@@ -67,7 +68,7 @@ def observed_signal(scenario: Scenario, view: DrillView) -> tuple[str, Curve]:
     if not instrumented:
         return "", []
     sid, spec = next(((i, s) for i, s in instrumented if s.kind == "user_reports"), instrumented[0])
-    return spec.title, list(view.signals.get(sid, []))
+    return f"{spec.title} ({UNITS.get(spec.kind, 'reading')})", list(view.signals.get(sid, []))
 
 
 def build_review(scenario: Scenario, view: DrillView, revealed: list[Event]) -> Review:

@@ -30,15 +30,14 @@ def headline(review: Review) -> Content:
 
 
 def harm_series(review: Review) -> list[Series]:
-    """Do-nothing baseline, this run's truth, and what was observed scaled so its peak meets the truth's."""
-    top = max((v for _, v in review.harm), default=0.0) or max((v for _, v in review.baseline), default=0.0)
-    peak = max((v for _, v in review.observed), default=0.0)
-    series = [Series("doing nothing (truth)", review.baseline, "·", "$text-muted")]
-    if review.observed and peak > 0:
-        series.append(Series(f"{review.observed_title} (observed, scaled; peak {peak:,.0f})", review.observed,
-                             "+", "$accent", scale=top / peak if top > 0 else 1.0))
-    series.append(Series("this run (truth)", review.harm, "●", "$error"))
-    return series
+    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
+    return [Series("doing nothing (same seed)", review.baseline, "·", "$text-muted"),
+            Series("this run", review.harm, "●", "$error")]
+
+
+def observed_series(review: Review) -> list[Series]:
+    """What the team could see over the same time axis: the main observable signal."""
+    return [Series(review.observed_title, review.observed, "+", "$accent")] if review.observed else []
 
 
 def expectation_lines(review: Review) -> Content:
@@ -73,8 +72,12 @@ class ReviewScreen(Screen[None]):
             yield Static(headline(self.review), id="review-headline")
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
             chart = LineChart(id="harm-chart")
-            chart.border_title = "Harmful outputs per minute: truth vs observed vs doing nothing"
+            chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
             yield chart
+            observed = LineChart(id="observed-chart")
+            seen = self.review.observed_title or "no signal instrumented"
+            observed.border_title = f"What you observed: {seen}"
+            yield observed
             expectations = Static(expectation_lines(self.review), id="expectations")
             expectations.border_title = "Expectations (MSEL)"
             yield expectations
@@ -90,7 +93,9 @@ class ReviewScreen(Screen[None]):
         table.add_columns("component", "points", "weight", "why")
         for name, c in self.review.result.get("breakdown", {}).items():
             table.add_row(name, f"{c['points']:.1f}", f"{c['weight']:g}", c["why"])
-        self.query_one(LineChart).plot(harm_series(self.review), self.review.scenario.duration, "/min")
+        end = self.review.scenario.duration
+        self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
+        self.query_one("#observed-chart", LineChart).plot(observed_series(self.review), end, "")
         self.query_one(VerticalScroll).focus()
 
     def action_save(self) -> None:

@@ -38,7 +38,7 @@ class SignalRow(Vertical):
         yield Sparkline([], classes="signal-plot")
 
     def show(self, readings: Sequence[tuple[float, float]], alerting: bool) -> None:
-        """Plot the latest readings and mark an alert."""
+        """Plot the latest readings (one cell each until the row is full) and mark an alert."""
         values = [v for _, v in readings[-PLOT_POINTS:]]
         latest = values[-1] if values else None
         state = (Content.styled(" ALERT ", "bold reverse $error") if alerting
@@ -46,7 +46,9 @@ class SignalRow(Vertical):
         self.query_one(Label).update(Content.assemble(
             (f"{self.title} ", "bold"), f"{reading_text(latest, self.kind)} {UNITS.get(self.kind, '')} ",
             state))
-        self.query_one(Sparkline).data = values
+        plot = self.query_one(Sparkline)
+        plot.styles.max_width = max(1, len(values))
+        plot.data = values
         self.set_class(alerting, "-alerting")
 
 
