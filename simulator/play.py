@@ -74,5 +74,6 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
+    """Print a usage error and return exit status 2."""
     print(f"ttx play: error: {message}", file=sys.stderr)
     return 2

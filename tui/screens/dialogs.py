@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from simulator.commands import Params, UpdateParams
 from simulator.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
@@ -48,6 +48,7 @@ class ApprovalScreen(ModalScreen[bool]):
                 yield Button("Approve (y)", variant="success", id="approve")
                 yield Button("Deny (n)", variant="error", id="deny")
                 yield Button("Later (esc)", id="later")
+        yield Footer()
 
     def action_decide(self, approved: bool) -> None:
         """Close with the decision."""
@@ -81,6 +82,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")
+        yield Footer()
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
@@ -92,6 +94,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:
+    """Choices for an enum parameter: roles in play, harm types and hazards by their labels."""
     if kind is Role:
         return [(role_name(r), r) for r in roles]
     if kind is HarmType:
@@ -156,6 +159,7 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit")
                 yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
 
     def collect(self) -> dict[str, Any]:
         """The form's values, keyed by parameter name (empty optional ones left out)."""
@@ -248,6 +252,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send (ctrl+s)", variant="primary", id="send")
                 yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
 
     def draft(self) -> UpdateDraft:
         """The update as currently written."""

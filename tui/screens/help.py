@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 FLOW = """\
 **Flow.** Briefing → dashboard → after-action review. Injects (pages, mail, chat, press …)
@@ -51,6 +51,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
             yield Markdown(help_markdown(self.rows))
+        yield Footer()
 
     def action_close(self) -> None:
         """Close the help."""

@@ -70,6 +70,7 @@ class PeoplePanel(Vertical):
         self.query_one("#clocks", Static).update(Content("\n").join(clock_lines(view)))
 
     def _target(self) -> str | None:
+        """The highlighted responder's role."""
         option = self.query_one("#people-list", OptionList).highlighted_option
         return option.id if option else None
 
