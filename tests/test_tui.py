@@ -131,7 +131,8 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
         await pilot.press("enter", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.rows)
-        for description in ("Run/Pause", "Next inject", "Role", "Update", "Approvals", "End", "Help", "Quit"):
+        for description in ("Run/Pause", "Jump to the next inject", "Role", "Update", "Approvals", "End",
+                            "Help", "Quit"):
             assert description in keys.values()
         await pilot.press("escape")
         dark = app.current_theme.dark

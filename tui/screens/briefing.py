@@ -54,7 +54,7 @@ class BriefingScreen(Screen[None]):
             yield Markdown(briefing_markdown(self.scenario, self.seat), id="briefing-text")
         with Center(id="briefing-start"):
             yield Button("Start the drill (enter)", variant="primary", id="start", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Focus the briefing text: arrows scroll it, Enter starts."""

@@ -20,24 +20,31 @@ from tui.widgets.injects import InjectFeed
 from tui.widgets.people import PeoplePanel
 from tui.widgets.signals import SignalPlots
 
+SPEED = Binding.Group("1×/10×/60×", compact=True)
+"""The three clock speeds share one footer entry."""
+
+PANELS = Binding.Group("panels", compact=True)
+"""Keys that move to the injects, actions and people panels."""
+
 
 class DashboardScreen(Screen[None]):
     """Everything the team sees while the drill runs. Key actions go to the app, which owns the session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.help", "Help", id="dashboard.help", key_display="?"),
         Binding("space", "app.toggle_clock", "Run/Pause", id="clock.toggle"),
-        Binding("1", "app.speed(1)", "1×", id="clock.speed1"),
-        Binding("2", "app.speed(10)", "10×", id="clock.speed10"),
-        Binding("3", "app.speed(60)", "60×", id="clock.speed60"),
-        Binding("n", "app.next_inject", "Next inject", id="clock.next"),
+        Binding("1", "app.speed(1)", "1×", id="clock.speed1", group=SPEED),
+        Binding("2", "app.speed(10)", "10×", id="clock.speed10", group=SPEED),
+        Binding("3", "app.speed(60)", "60×", id="clock.speed60", group=SPEED),
+        Binding("n", "app.next_inject", "Next", id="clock.next", tooltip="Jump to the next inject"),
         Binding("r", "app.next_role", "Role", id="role.next"),
         Binding("u", "app.compose_update", "Update", id="comms.update"),
         Binding("a", "app.approvals", "Approvals", id="approval.open"),
-        Binding("i", "focus_injects", "Injects", id="focus.injects"),
-        Binding("x", "focus_actions", "Actions", id="focus.actions"),
-        Binding("p", "focus_people", "People", id="focus.people"),
-        Binding("t", "app.toggle_truth", "Truth", id="truth.toggle"),
         Binding("e", "app.end_drill", "End", id="drill.end"),
+        Binding("t", "app.toggle_truth", "Truth", id="truth.toggle"),
+        Binding("i", "focus_injects", "Injects", id="focus.injects", group=PANELS),
+        Binding("x", "focus_actions", "Actions", id="focus.actions", group=PANELS),
+        Binding("p", "focus_people", "People", id="focus.people", group=PANELS),
     ]
 
     def __init__(self, scenario: Scenario, roles: list[str], role: str) -> None:
@@ -57,7 +64,7 @@ class DashboardScreen(Screen[None]):
                         yield ActionPanel(self.scenario, self.roles, self.role, id="actions")
                     with TabPane("People & clocks", id="tab-people"):
                         yield PeoplePanel(self.roles, id="people")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Start with the action list focused."""

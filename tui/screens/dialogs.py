@@ -48,7 +48,7 @@ class ApprovalScreen(ModalScreen[bool]):
                 yield Button("Approve (y)", variant="success", id="approve")
                 yield Button("Deny (n)", variant="error", id="deny")
                 yield Button("Later (esc)", id="later")
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_decide(self, approved: bool) -> None:
         """Close with the decision."""
@@ -82,7 +82,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
@@ -159,7 +159,7 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit")
                 yield Button("Cancel (esc)", id="cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def collect(self) -> dict[str, Any]:
         """The form's values, keyed by parameter name (empty optional ones left out)."""
@@ -252,7 +252,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send (ctrl+s)", variant="primary", id="send")
                 yield Button("Cancel (esc)", id="cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def draft(self) -> UpdateDraft:
         """The update as currently written."""

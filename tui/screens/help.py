@@ -19,14 +19,17 @@ the hidden truth and the score.
 
 
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
-    """(key, description) of every binding active on ``screen``: its focused widgets, itself and the app."""
+    """(key, description) of every footer binding on ``screen``: focused widgets, the screen, the app.
+
+    A binding's tooltip, when it has one, is the longer description used here.
+    """
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     for active in screen.active_bindings.values():
         binding = active.binding
         if binding.show and binding.description and binding.key not in seen:
             seen.add(binding.key)
-            rows.append((screen.app.get_key_display(binding), binding.description))
+            rows.append((screen.app.get_key_display(binding), binding.tooltip or binding.description))
     return rows
 
 
@@ -34,7 +37,7 @@ def help_markdown(rows: list[tuple[str, str]]) -> str:
     """The help page as Markdown: one line per key, then how a drill flows."""
     keys = "\n".join(f"- `{key}` {description}" for key, description in rows)
     return (f"# Keys\n\n{keys}\n- `tab` / `shift+tab` move between panels; `↑` `↓` `enter` in lists\n"
-            f"- `ctrl+p` command palette (themes, quit …)\n\n{FLOW}\n"
+            f"- `ctrl+p` command palette: any role's action by name, themes, quit\n\n{FLOW}\n"
             "Mouse: click tabs, list rows and buttons.")
 
 
@@ -51,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
             yield Markdown(help_markdown(self.rows))
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_close(self) -> None:
         """Close the help."""

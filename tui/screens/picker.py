@@ -37,7 +37,7 @@ class PickerScreen(Screen[str]):
         with Vertical(id="picker"):
             yield Label("Choose a drill", classes="dialog-title")
             yield OptionList(*[Option(scenario_line(s), id=s.id) for s in self.scenarios], id="scenario-list")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Start on the first scenario."""

@@ -84,7 +84,7 @@ class ReviewScreen(Screen[None]):
             timeline = Static(timeline_lines(self.review), id="timeline")
             timeline.border_title = "Timeline"
             yield timeline
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Fill the breakdown table and the chart."""
