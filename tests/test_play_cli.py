@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.conftest import MINIMAL
+
 
 def play(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "simulator.cli", "play", *args], capture_output=True,
@@ -32,3 +34,11 @@ def test_help_names_the_options():
     assert out.returncode == 0
     for option in ("--pick", "--seed", "--speed", "--save-dir", "SCENARIO"):
         assert option in out.stdout
+
+
+def test_a_broken_scenario_file_is_reported_at_file_line_col(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINIMAL.replace("duration: 2h", "duration: two hours"))
+    out = play(str(broken))
+    assert out.returncode == 2
+    assert f"{broken}:5:11: duration: expected a duration like '90s'" in out.stderr

@@ -8,9 +8,10 @@ from textual.widgets import DataTable, Input, OptionList, Static
 
 from simulator.commands import VERBS, Command
 from simulator.journal import read_journal
-from simulator.loader import LoadedScenario
+from simulator.loader import LoadedScenario, load_scenario
 from simulator.runner import replay
 from simulator.session import LocalSession
+from tests.conftest import MINIMAL
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -223,3 +224,20 @@ async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, t
             assert not any(r.startswith("bad parameter") for r in refusals), (verb, refusals)
         taken = app.session.view.taken
         assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
+
+
+async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
+    """A small scenario from a file (three roles, one signal, no clocks) plays from briefing to review."""
+    loaded = load_scenario(write_scenario(MINIMAL))
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "n")
+        assert app.session is not None and app.session.view.injects[0].subject == "Reports are up"
+        await pilot.press("r")
+        assert app.role == "ml"
+        actions = app.screen.query_one("#action-list", OptionList)
+        assert actions.get_option_at_index(0).id == "filter"
+        await pilot.press("enter", "e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert "filter" in app.session.view.taken
