@@ -196,9 +196,9 @@ def build_parser() -> Parser:
 
 def extra_commands() -> list[Callable[[Any], None]]:
     """Registration functions of the commands that live in their own modules."""
-    from simulator import authoring, team
+    from simulator import authoring, play, team
 
-    return [authoring.register, team.register]
+    return [play.register, authoring.register, team.register]
 
 
 def _subparser(parser: Parser, name: str | None) -> Parser | None:
