@@ -62,6 +62,10 @@ SESSION_KINDS = frozenset({Kind.PLAYER_JOINED, Kind.PLAYER_LEFT, Kind.CLOCK_CHAN
 """Kinds that record the session around the drill rather than the drill itself."""
 
 
+TRUTH = frozenset({Kind.HARM, Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED, Kind.RESURGENCE})
+"""The hidden truth a team sees only at the end (the review), and the facilitator all along."""
+
+
 COALESCABLE = frozenset({Kind.TICK, Kind.HARM})
 """Kinds a slow client may receive only the latest of; injects and actions are never coalesced."""
 

@@ -240,7 +240,22 @@ class Error(Frame):
     id: int | None = None
 
 
-ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error,
+class Reveal(Frame):
+    """Sent to every seat once the drill has ended and been scored: the whole drill, hidden truth included.
+
+    ``events`` is every event of the drill (secret hashes stripped), so each player's after-action
+    review can show the harm curve and the expectations met and missed, and save the journal;
+    ``header`` is the journal header to save it under. A long drill comes in several parts, in
+    order (each well under the frame limit); ``last`` marks the final one.
+    """
+
+    kind: Literal["reveal"] = "reveal"
+    header: dict[str, Any]
+    events: list[dict[str, Any]]
+    last: bool = True
+
+
+ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Reveal,
                         Field(discriminator="kind")]
 """Anything the server sends."""
 server_frames: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

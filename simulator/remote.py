@@ -13,6 +13,8 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -22,7 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.clock import DrillClock
 from simulator.commands import AdhocParams, Command
 from simulator.durations import clock as clock_text
-from simulator.events import Event, Kind
+from simulator.events import TRUTH, Event, Kind
+from simulator.journal import write_journal
 from simulator.protocol import (
     HARD_FRAME_LIMIT,
     Ack,
@@ -42,6 +45,7 @@ from simulator.protocol import (
     Pause,
     Reconnect,
     Resume,
+    Reveal,
     Skip,
     Snapshot,
     Speed,
@@ -101,6 +105,13 @@ class RemoteSession:
         """Seq of the last event received; sent on reconnect."""
         self.received: list[Event] = []
         """Every event this seat received, in order (what ``view`` is a fold of)."""
+        self.revealed = False
+        """True once the server's end-of-drill ``reveal`` has arrived in full (see :attr:`journal`)."""
+        self.journal: list[Event] = []
+        """The whole drill, hidden truth included, as revealed at the end (empty before)."""
+        self.journal_header: dict[str, Any] = {}
+        """The journal header the server sent with the reveal."""
+        self._revealing: list[Event] = []
         self.reconnects = 0
         self.lost = False
         """True once reconnecting has been given up."""
@@ -215,6 +226,8 @@ class RemoteSession:
             self._welcome(frame)
         elif isinstance(frame, Lobby):
             self.lobby = frame
+        elif isinstance(frame, Reveal):
+            self._reveal(frame)
         for handler in self._frame_handlers:
             handler(frame)
         self._changed.set()
@@ -238,6 +251,46 @@ class RemoteSession:
         else:
             self._fold([Event.from_dict(e) for e in frame.events])
         self._set_clock(frame.clock)
+
+    def _reveal(self, frame: Reveal) -> None:
+        """Collect the end-of-drill reveal; when complete, fold the hidden truth in and tell subscribers.
+
+        The truth (harm, expectations met and missed, resurgences) this seat had not seen is folded
+        into the view as if addressed to it (so ``view.harm`` fills) and passed to the subscribers,
+        who receive each such event once; everything else stays in :attr:`journal` for saving.
+        """
+        if self.revealed:
+            return
+        self.journal_header = dict(frame.header)
+        self._revealing.extend(Event.from_dict(e) for e in frame.events)
+        if not frame.last:
+            return
+        self.journal, self._revealing = self._revealing, []
+        seen = {e.seq for e in self.received}
+        truth = [replace(e, hidden=False, to=None) for e in self.journal
+                 if e.kind in TRUTH and e.seq not in seen]
+        last = self.view.seq
+        for event in truth:
+            self.view.apply(event)
+        self.view.seq = last
+        for event in self.journal:
+            if event.kind == Kind.RESULT and self.view.result is None:
+                self.view.result = dict(event.payload)
+        self.revealed = True
+        self._notify(truth)
+
+    @property
+    def reviewable(self) -> bool:
+        """The drill has ended and everything the review needs (result, hidden truth) has arrived."""
+        return self.view.ended and self.view.result is not None and self.revealed
+
+    def save_journal(self, path: str | Path) -> Path:
+        """Write this drill's journal to ``path``: the revealed whole drill once it has ended,
+        else the events this seat received so far."""
+        header = self.journal_header or {"kind": "header", "format": 1, "tool": "ttx",
+                                         "scenario": self.scenario.id, "policy": "team", "partial": True}
+        write_journal(path, header, self.journal or self.received)
+        return Path(path)
 
     def _fold(self, events: list[Event]) -> None:
         fresh = [e for e in events if e.seq > self.last_seq]

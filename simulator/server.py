@@ -56,6 +56,7 @@ from simulator.protocol import (
     Pause,
     Reconnect,
     Resume,
+    Reveal,
     Seat,
     Skip,
     Snapshot,
@@ -71,6 +72,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """Join-code letters: no 0/O or 1/I/L to misread over a call."""
 POLICY = "team"
 """What a team drill's journal header records as its policy."""
+REVEAL_PART = 200
+"""Events per ``reveal`` frame (a journal line is well under 1 KiB, so a part stays far below the limit)."""
 
 
 def new_code(length: int = 6) -> str:
@@ -419,6 +422,8 @@ class DrillServer:
         if self._scored and self._durable == len(self.drill.events) and not self.done.is_set():
             self.clock.pause()
             self._broadcast(self._clock_state())
+            for part in self.reveal():
+                self._broadcast(part)
             self.done.set()
 
     def _when_durable(self, then: Callable[[], None]) -> None:
@@ -455,6 +460,15 @@ class DrillServer:
     def _clock_state(self) -> ClockState:
         return ClockState(sim=self.clock.now(), speed=self.clock.speed, paused=self.clock.paused,
                           started=self.started, ended=self.drill.finished)
+
+    def reveal(self) -> list[Reveal]:
+        """The whole drill for the after-action review (sent once it has ended and been scored),
+        in parts of at most :data:`REVEAL_PART` events."""
+        events = [_loads(text) for _, text in self._wire(self.drill.events[:self._durable], FACILITATOR)]
+        header = self.drill.header(POLICY)
+        starts = range(0, max(len(events), 1), REVEAL_PART)
+        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events))
+                for i in starts]
 
     def lobby(self) -> Lobby:
         """Who holds which role and who is connected."""
@@ -596,6 +610,9 @@ class DrillServer:
         events = self._wire(self.drill.events[since:self._durable], player.seat)
         conn.outbox.frame(Snapshot(since=since, seq=self._durable,
                                    events=[_loads(text) for _, text in events], clock=self._clock_state()))
+        if self.done.is_set():
+            for part in self.reveal():
+                conn.outbox.frame(part)
         self._broadcast(self.lobby())
 
     def _detach(self, conn: Connection) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import inspect
 import signal
 import sys
 import time
@@ -163,10 +162,6 @@ async def _join(args: argparse.Namespace) -> int:
     from simulator.remote import RemoteError, RemoteSession, print_events
 
     run_drill = None if args.headless else _tui_entry()
-    if not args.headless and run_drill is None:
-        print("ttx join: the TUI is not available in this build (tui.app.run_drill); "
-              "use --headless", file=sys.stderr)
-        return 2
     try:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token)
@@ -178,26 +173,18 @@ async def _join(args: argparse.Namespace) -> int:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
             await print_events(session, sys.stdout)
         else:
-            outcome = run_drill(session)
-            if inspect.isawaitable(outcome):
-                await outcome
+            await run_drill(session)
     finally:
         await session.close()
     return 0
 
 
 def _tui_entry() -> Any:
-    """``tui.app.run_drill`` if the TUI is installed, else ``None``.
-
-    The expected entry point is ``async def run_drill(session: Session) -> None`` in ``tui/app.py``:
-    build the app around the given, already connected session and ``await app.run_async()``. It is
-    awaited inside the running event loop that owns the session's websocket (so it must not call
-    ``App.run()``, which starts a loop of its own). ``session.seat`` is the role, or
-    ``"facilitator"``; ``session.view`` is kept up to date and ``session.subscribe`` reports every
-    new event; the drill starts when the facilitator calls ``session.start()``.
+    """``tui.app.run_drill_async``: the drill app on an already connected session, awaited inside
+    the running event loop that owns the session's websocket (``App.run_async``, never ``App.run``,
+    which would start a loop of its own). Imported here, not at module level: ``simulator`` never
+    imports textual until a TUI is actually opened.
     """
-    try:
-        from tui.app import run_drill  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    return run_drill
+    from tui.app import run_drill_async
+
+    return run_drill_async

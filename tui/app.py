@@ -8,7 +8,7 @@ events (a tick, several injects) costs one redraw, and nothing is dropped becaus
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -19,20 +19,31 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
-from simulator.commands import VERBS, Command
-from simulator.events import Event, Kind
+from simulator.commands import VERBS, AdhocParams, Command
+from simulator.events import TRUTH, Event, Kind
+from simulator.protocol import ClockState, Error, Frame, Lobby
 from simulator.scenario import Scenario
 from simulator.session import Session
+from simulator.taxonomy import FACILITATOR
 from tui.format import short_role
 from tui.report import save_drill
 from tui.review_data import Review, build_review
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ConfirmScreen, ParamsScreen, UpdateDraft
+from tui.screens.dialogs import (
+    ApprovalScreen,
+    ComposerScreen,
+    ConfirmScreen,
+    InjectPickerScreen,
+    ParamsScreen,
+    UpdateDraft,
+)
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
+from tui.team import TeamSeat
 from tui.widgets.actions import ActionPanel, choices_for
+from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
 
@@ -42,8 +53,11 @@ SessionFactory = Callable[[str], Session]
 HEADER_INTERVAL = 0.5
 """Wall seconds between header clock redraws (the pacer wakes no more often either)."""
 
-REVEALED = frozenset({Kind.HARM, Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED, Kind.RESURGENCE})
+REVEALED = TRUTH
 """Hidden kinds kept for the review (and the truth toggle); never shown during play otherwise."""
+
+STEERING = frozenset({"toggle_clock", "speed", "next_inject", "end_drill"})
+"""App actions that steer the clock: the hot seat and the facilitator have them, team players not."""
 
 
 class ActionCommands(Provider):
@@ -120,6 +134,8 @@ class DrillApp(App[None]):
         self._render_pending = False
         self._prompted: set[int] = set()
         self._timer: Timer | None = None
+        self._was_started: bool | None = None
+        """Team drills: whether the drill had started at the last lobby frame (``None``: none yet)."""
         if session is not None:
             self.attach(session)
 
@@ -129,12 +145,39 @@ class DrillApp(App[None]):
         """Play ``session``: listen to its events and pick the first acting role."""
         self.session = session
         self.role = session.seat or session.scenario.roles[0].value
+        self.truth_on = session.seat == FACILITATOR
         session.subscribe(self.on_drill_event)
+        if isinstance(session, TeamSeat):
+            session.on_frame(self.on_team_frame)
+            state = session.clock_state
+            self._was_started = state.started if state is not None else None
+
+    def team(self) -> TeamSeat | None:
+        """The team-drill seat, or ``None`` in the hot seat."""
+        session = self.session
+        return session if isinstance(session, TeamSeat) else None
+
+    def steers(self) -> bool:
+        """Whether this keyboard steers the clock: the hot seat or the facilitator, never a team player."""
+        session = self.live()
+        return session.seat is None or session.seat == FACILITATOR
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide clock controls from team players, the role switch from single seats, the truth
+        toggle from players (the facilitator sees the truth; the hot seat may train with it)."""
+        if self.session is None:
+            return True
+        seat = self.session.seat
+        if action in STEERING and not self.steers():
+            return False
+        if action == "next_role" and seat is not None:
+            return False
+        return not (action == "toggle_truth" and seat not in (None, FACILITATOR))
 
     def on_mount(self) -> None:
         """Open the briefing, or the picker when no scenario was given."""
         if self.session is not None:
-            self.push_screen(BriefingScreen(self.session.scenario, self.session.seat))
+            self.push_screen(self.briefing())
         else:
             self.push_screen(PickerScreen(self.scenarios), self.picked)
 
@@ -144,16 +187,35 @@ class DrillApp(App[None]):
             return
         self.attach(self.choose(scenario_id))
         assert self.session is not None
-        self.push_screen(BriefingScreen(self.session.scenario, self.session.seat))
+        self.push_screen(self.briefing())
+
+    def briefing(self) -> BriefingScreen:
+        """The briefing for this seat (with the lobby in a team drill)."""
+        session = self.live()
+        team = self.team()
+        return BriefingScreen(session.scenario, session.seat, team=team is not None,
+                              join_code=team.join_code if team is not None else None,
+                              lobby=team.lobby if team is not None else None)
 
     async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
-        """Leave the briefing for the dashboard and start the clock."""
+        """Leave the briefing for the dashboard; start the clock (hot seat, facilitator)."""
+        await self.enter_dashboard()
+
+    async def enter_dashboard(self) -> None:
+        """Show the dashboard. The hot seat starts its clock; the facilitator starts the drill for
+        everyone (unless it is running); a team player just watches the drill the facilitator runs."""
+        if self.dashboard is not None:
+            return
         session = self.live()
-        self.dashboard = DashboardScreen(session.scenario, self.roles(), self.role)
+        team = self.team()
+        self.dashboard = DashboardScreen(session.scenario, self.roles(), self.role, seat=session.seat)
         await self.switch_screen(self.dashboard)
-        await session.start()
-        if self.start_paused:
-            await session.pause()
+        if team is None:
+            await session.start()
+            if self.start_paused:
+                await session.pause()
+        elif session.seat == FACILITATOR and not (team.lobby is not None and team.lobby.started):
+            await self.steer(session.start())
         self._started_at = self.wall()
         self._timer = self.set_interval(HEADER_INTERVAL, self.show_header)
         self.render_view()
@@ -179,6 +241,15 @@ class DrillApp(App[None]):
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
         if event.kind in REVEALED:
             self.revealed.append(event)
+        if event.kind == Kind.MESSAGE and event.actor != self.live().seat and self.dashboard is not None:
+            to = event.payload.get("to") or []
+            where = "War room" if not to else "Direct message"
+            self.notify(f"{short_role(str(event.actor))}: {event.payload.get('text')}", title=where,
+                        timeout=6)
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        """One redraw for a burst of events or frames."""
         if not self._render_pending:
             self._render_pending = True
             self.call_later(self.render_view)
@@ -191,10 +262,51 @@ class DrillApp(App[None]):
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None)
         self.show_header()
-        if view.ended and view.result is not None:
+        if self.reviewable():
             self.open_review()
         else:
             self.prompt_approvals()
+
+    def reviewable(self) -> bool:
+        """The drill ended and the review has what it needs (a team seat waits for the reveal)."""
+        session = self.live()
+        view = session.view
+        return view.ended and view.result is not None and bool(getattr(session, "reviewable", True))
+
+    def on_team_frame(self, frame: Frame) -> None:
+        """A team drill's control frames: the lobby on the briefing, players follow the start."""
+        if isinstance(frame, Lobby):
+            self.follow_start(frame.started)
+            self.call_later(self.show_lobby)
+        elif isinstance(frame, ClockState):
+            self.follow_start(frame.started)
+            self.call_later(self.show_header)
+        elif isinstance(frame, Error) and frame.id is None:
+            self.notify(f"{frame.code}: {frame.message}", title="Server", severity="warning", timeout=6)
+        self.schedule_render()
+
+    def follow_start(self, started: bool) -> None:
+        """When the facilitator starts the drill, a player still on the briefing moves to the dashboard."""
+        started_now = started and self._was_started is False
+        if self._was_started is None or started:
+            self._was_started = started
+        if started_now and self.dashboard is None:
+            self.call_later(self.enter_dashboard)
+
+    def show_lobby(self) -> None:
+        """Redraw the lobby on the briefing (when it is showing)."""
+        team = self.team()
+        if team is not None and isinstance(self.screen, BriefingScreen):
+            self.screen.show_lobby(team.lobby)
+
+    async def steer(self, call: Awaitable[None]) -> None:
+        """Await a clock control; say so when the server refused it (a team drill's facilitator)."""
+        team = self.team()
+        seen = len(team.errors) if team is not None else 0
+        await call
+        if team is not None:
+            for error in team.errors[seen:]:
+                self.notify(error.message, title="Refused", severity="error", timeout=6)
 
     def truth_curve(self) -> list[tuple[float, float]]:
         """The hidden harmful rate (outputs/s) so far."""
@@ -210,7 +322,7 @@ class DrillApp(App[None]):
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
         self.dashboard.query_one(DrillHeader).show(session.scenario.title, sim, session.scenario.duration,
                                                    clock.speed, clock.paused, elapsed,
-                                                   self.role if session.seat != "facilitator" else None)
+                                                   self.role if session.seat != FACILITATOR else None)
 
     def open_review(self) -> None:
         """Reveal the truth: build the review and show it in place of the dashboard."""
@@ -258,7 +370,9 @@ class DrillApp(App[None]):
         """An action from the list: ask for parameters when it has any, then submit."""
         role, action = message.role, message.action
         verb = VERBS.get(action)
-        if action == "send_update":
+        if role == FACILITATOR:
+            await self.facilitate(action)
+        elif action == "send_update":
             self.action_compose_update()
         elif verb is not None and verb.params.model_fields:
             async def with_params(params: dict[str, object] | None) -> None:
@@ -268,6 +382,35 @@ class DrillApp(App[None]):
             self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
         else:
             await self.submit(Command(role=role, action=action))
+
+    async def facilitate(self, action: str) -> None:
+        """The white cell's list: fire a scripted inject, send an ad-hoc one, steer the clock, end."""
+        if action == "fire_inject":
+            async def fire(inject: str | None) -> None:
+                if inject is not None:
+                    await self.submit(Command(role=FACILITATOR, action="fire_inject",
+                                              params={"inject": inject}))
+
+            fired = {i.inject for i in self.live().view.injects}
+            self.push_screen(InjectPickerScreen(self.live().scenario, fired), fire)
+        elif action == "adhoc_inject":
+            async def send(params: dict[str, object] | None) -> None:
+                if params is not None:
+                    await self.submit(Command(role=FACILITATOR, action="adhoc_inject", params=params))
+
+            self.push_screen(ParamsScreen("Ad-hoc inject", FACILITATOR, AdhocParams, self.roles_in_play()),
+                             send)
+        elif action == "toggle_clock":
+            await self.action_toggle_clock()
+        elif action == "next_inject":
+            await self.action_next_inject()
+        elif action == "end_drill":
+            self.action_end_drill()
+
+    async def on_chat_panel_send_requested(self, message: ChatPanel.SendRequested) -> None:
+        """A war-room or direct message, sent as the acting role (the ``message`` verb, journaled)."""
+        await self.submit(Command(role=self.role, action="message",
+                                  params={"text": message.text, "to": message.to}))
 
     def on_action_panel_role_chosen(self, message: ActionPanel.RoleChosen) -> None:
         """The role tabs changed who is acting."""
@@ -324,20 +467,20 @@ class DrillApp(App[None]):
     async def action_toggle_clock(self) -> None:
         """Pause or run the clock."""
         session = self.live()
-        await (session.resume() if session.clock.paused else session.pause())
+        await self.steer(session.resume() if session.clock.paused else session.pause())
         self.show_header()
 
     async def action_speed(self, speed: float) -> None:
         """Run at ``speed`` sim seconds per wall second."""
         session = self.live()
-        await session.set_speed(float(speed))
+        await self.steer(session.set_speed(float(speed)))
         if session.clock.paused:
-            await session.resume()
+            await self.steer(session.resume())
         self.show_header()
 
     async def action_next_inject(self) -> None:
         """Jump the clock to the next inject."""
-        await self.live().next_inject()
+        await self.steer(self.live().next_inject())
         self.render_view()
 
     def action_next_role(self) -> None:
@@ -376,9 +519,10 @@ class DrillApp(App[None]):
         """End the drill early, after a confirmation."""
         async def confirmed(yes: bool | None) -> None:
             if yes:
-                await self.live().end()
+                await self.steer(self.live().end())
 
-        self.push_screen(ConfirmScreen("End the drill now and go to the review?"), confirmed)
+        everyone = " for everyone" if self.team() is not None else ""
+        self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)
 
     def action_help(self) -> None:
         """Show every key of the current screen."""
@@ -391,8 +535,17 @@ class DrillApp(App[None]):
 
 
 def run_drill(session: Session, save_dir: Path | None = None) -> None:
-    """Play ``session`` in this terminal until the players quit (``ttx play``; ``ttx join`` reuses it)."""
+    """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own)."""
     DrillApp(session, save_dir=save_dir).run()
+
+
+async def run_drill_async(session: Session, save_dir: Path | None = None) -> None:
+    """Play an already connected ``session`` inside the running event loop (``ttx join``).
+
+    The loop that owns a remote session's websocket runs the app too (``App.run_async``), so
+    frames from the server and keys from the player are handled side by side.
+    """
+    await DrillApp(session, save_dir=save_dir).run_async()
 
 
 def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None) -> None:

@@ -9,11 +9,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Markdown
+from textual.widgets import Button, Footer, Markdown, Static
 
 from simulator.durations import clock
+from simulator.protocol import Lobby
 from simulator.scenario import Scenario
+from simulator.taxonomy import FACILITATOR
 from tui.format import role_name
+from tui.team import lobby_content
 
 CONTROLS = """\
 | key | does |
@@ -24,16 +27,38 @@ CONTROLS = """\
 | `a` | decide pending approvals; `e` ends the drill early; `?` shows every key |
 """
 
+PLAYER_CONTROLS = """\
+| key | does |
+|---|---|
+| `enter` | take the highlighted action; one needing another role's approval goes to their terminal |
+| `a` | decide requests waiting for your approval (the dialog also opens by itself) |
+| `c` | chat: the war room or a direct message to a role (`enter` sends) |
+| `u` | write a stakeholder update; `i` `x` `p` move between panels; `?` shows every key |
 
-def briefing_markdown(scenario: Scenario, seat: str | None) -> str:
-    """The briefing page as Markdown."""
+The facilitator runs the clock; the review opens for everyone when the drill ends.
+"""
+
+FACILITATOR_CONTROLS = """\
+| key | does |
+|---|---|
+| `enter` | (here) start the drill for everyone |
+| `space` `1` `2` `3` `n` | pause / resume, 1×, 10×, 60×, jump to the next inject |
+| white cell list | fire a scripted inject early, send an ad-hoc inject to chosen roles |
+| `e` | end the drill for everyone; `t` hides or shows the hidden truth; `c` reads the chat |
+"""
+
+
+def briefing_markdown(scenario: Scenario, seat: str | None, team: bool = False) -> str:
+    """The briefing page as Markdown (``team``: a seat of a team drill rather than the hot seat)."""
     roles = "\n".join(f"- **{role_name(r.value)}** (`{r.value}`)" for r in scenario.roles)
     objectives = "\n".join(f"- {o}" for o in scenario.objectives) or "- Contain the harm; keep people told."
     seat_line = ("You hold every role at this keyboard (hot seat)." if seat is None
-                 else f"You play **{role_name(seat)}**.")
+                 else "You are the **facilitator** (white cell): you see everything, the truth included."
+                 if seat == FACILITATOR else f"You play **{role_name(seat)}**.")
+    controls = CONTROLS if not team else FACILITATOR_CONTROLS if seat == FACILITATOR else PLAYER_CONTROLS
     return (f"# {scenario.title}\n\n*{scenario.summary}*\n\n{scenario.briefing.strip()}\n\n"
             f"## Roles in play\n\n{seat_line}\n\n{roles}\n\n## Objectives\n\n{objectives}\n\n"
-            f"## Controls\n\nThe drill lasts {clock(scenario.duration)} of simulated time.\n\n{CONTROLS}")
+            f"## Controls\n\nThe drill lasts {clock(scenario.duration)} of simulated time.\n\n{controls}")
 
 
 class BriefingScreen(Screen[None]):
@@ -45,16 +70,31 @@ class BriefingScreen(Screen[None]):
     class StartRequested(Message):
         """The players are ready; start the clock."""
 
-    def __init__(self, scenario: Scenario, seat: str | None) -> None:
+    def __init__(self, scenario: Scenario, seat: str | None, *, team: bool = False,
+                 join_code: str | None = None, lobby: Lobby | None = None) -> None:
+        """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator."""
         super().__init__()
-        self.scenario, self.seat = scenario, seat
+        self.scenario, self.seat, self.team, self.join_code = scenario, seat, team, join_code
+        self.lobby = lobby
 
     def compose(self) -> ComposeResult:
+        if self.team:
+            yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code), id="lobby")
         with VerticalScroll(id="briefing"):
-            yield Markdown(briefing_markdown(self.scenario, self.seat), id="briefing-text")
+            yield Markdown(briefing_markdown(self.scenario, self.seat, self.team), id="briefing-text")
+        label = ("Start the drill (enter)" if not self.team else
+                 "Start the drill for everyone (enter)" if self.seat == FACILITATOR else
+                 "Open the dashboard (enter)")
         with Center(id="briefing-start"):
-            yield Button("Start the drill (enter)", variant="primary", id="start", compact=True)
+            yield Button(label, variant="primary", id="start", compact=True)
         yield Footer(compact=True)
+
+    def show_lobby(self, lobby: Lobby | None) -> None:
+        """Redraw who holds which role and whether the drill has started."""
+        self.lobby = lobby
+        if self.team:
+            shown = lobby_content(lobby, self.scenario, self.seat, self.join_code)
+            self.query_one("#lobby", Static).update(shown)
 
     def on_mount(self) -> None:
         """Focus the briefing text: arrows scroll it, Enter starts."""

@@ -12,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, TabbedContent, TabPane
 
 from simulator.scenario import Scenario
+from simulator.taxonomy import FACILITATOR
 from simulator.view import DrillView
 from tui.widgets.actions import ActionPanel
+from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
@@ -45,13 +47,17 @@ class DashboardScreen(Screen[None]):
         Binding("i", "focus_injects", "Injects", id="focus.injects", group=PANELS),
         Binding("x", "focus_actions", "Actions", id="focus.actions", group=PANELS),
         Binding("p", "focus_people", "People", id="focus.people", group=PANELS),
+        Binding("c", "focus_chat", "Chat", id="focus.chat", group=PANELS,
+                tooltip="War room and direct messages: read, pick who to, type, enter sends"),
     ]
 
-    def __init__(self, scenario: Scenario, roles: list[str], role: str) -> None:
+    def __init__(self, scenario: Scenario, roles: list[str], role: str, seat: str | None = None) -> None:
+        """``roles``: who this keyboard may act as; ``seat``: the team-drill seat (``None``: hot seat)."""
         super().__init__()
-        self.scenario, self.roles, self.role = scenario, roles, role
+        self.scenario, self.roles, self.role, self.seat = scenario, roles, role, seat
 
     def compose(self) -> ComposeResult:
+        in_play = [r.value for r in self.scenario.roles]
         yield DrillHeader(id="drill-header")
         with Horizontal(id="dashboard"):
             with Vertical(id="left"):
@@ -63,7 +69,9 @@ class DashboardScreen(Screen[None]):
                     with TabPane("Actions", id="tab-actions"):
                         yield ActionPanel(self.scenario, self.roles, self.role, id="actions")
                     with TabPane("People & clocks", id="tab-people"):
-                        yield PeoplePanel(self.roles, id="people")
+                        yield PeoplePanel(in_play, id="people")
+                    with TabPane("Chat", id="tab-chat"):
+                        yield ChatPanel(in_play, self.seat, can_send=self.seat != FACILITATOR, id="chat")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -78,6 +86,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(IncidentPanel).show(view)
         self.query_one(ActionPanel).show(view, role)
         self.query_one(PeoplePanel).show(view)
+        self.query_one(ChatPanel).show(view.messages)
 
     def action_focus_injects(self) -> None:
         """Move to the inject feed."""
@@ -87,6 +96,12 @@ class DashboardScreen(Screen[None]):
         """Show and move to the action list."""
         self.query_one(TabbedContent).active = "tab-actions"
         self.query_one("#action-list", OptionList).focus()
+
+    def action_focus_chat(self) -> None:
+        """Show the chat and move to its text line (or its log, for a seat that cannot talk)."""
+        self.query_one(TabbedContent).active = "tab-chat"
+        chat = self.query_one(ChatPanel)
+        (chat.query_one("#chat-input") if chat.can_send else chat.query_one("#chat-log-box")).focus()
 
     def action_focus_people(self) -> None:
         """Show and move to the people list."""

@@ -12,10 +12,14 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
 
 from simulator.commands import Params, UpdateParams
+from simulator.durations import clock
+from simulator.scenario import Scenario
 from simulator.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import role_name, short_role
 
@@ -145,10 +149,15 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         with Vertical(classes="dialog"):
             yield Label(f"{short_role(self.role)}: {self.title_text}", classes="dialog-title")
             for name, info in self.model.model_fields.items():
-                options, optional, _ = field_options(info.annotation, self.roles)
+                options, optional, many = field_options(info.annotation, self.roles)
+                optional = optional and not info.is_required()
                 yield Label(name.replace("_", " ") + (" (optional)" if optional else ""))
                 default = info.get_default(call_default_factory=True)
-                if options is not None:
+                if options is not None and many:
+                    chosen = {str(v) for v in default} if isinstance(default, list) else set()
+                    yield SelectionList[str](*[(label, v, v in chosen) for label, v in options],
+                                             id=f"field-{name}", classes="multi")
+                elif options is not None:
                     values = [v for _, v in options]
                     value = str(default) if default is not None and str(default) in values else Select.NULL
                     yield Select(options, id=f"field-{name}", allow_blank=optional,
@@ -167,6 +176,9 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         for name, info in self.model.model_fields.items():
             _, _, many = field_options(info.annotation, self.roles)
             widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, SelectionList):
+                params[name] = list(widget.selected)
+                continue
             raw = widget.value if isinstance(widget, Select | Input) else None
             value = parse_value(raw, info.annotation, many)
             if value is not None:
@@ -288,3 +300,38 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             self.action_send()
         else:
             self.action_cancel()
+
+
+def inject_option(inject_id: str, at: float | None, subject: str, to: list[str], fired: bool) -> Content:
+    """A row of the inject picker: when it is scheduled, who it goes to, its subject."""
+    when = clock(at) if at is not None else "trigger"
+    mark = Content.styled("✔ fired ", "dim") if fired else Content("")
+    return Content.assemble(mark, (f"{when:>8} ", "dim"), (f"{inject_id} ", "bold"),
+                            (f"→{','.join(short_role(r) for r in to)} ", "dim"), subject)
+
+
+class InjectPickerScreen(ModalScreen[str | None]):
+    """Facilitator: pick a scripted inject (the MSEL) to fire now; ``enter`` fires, ``escape`` cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
+
+    def __init__(self, scenario: Scenario, fired: set[str]) -> None:
+        super().__init__()
+        self.scenario, self.fired = scenario, fired
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Fire a scripted inject now (enter)", classes="dialog-title")
+            yield OptionList(*[Option(inject_option(i.id, i.at, i.subject, [r.value for r in i.to],
+                                                    i.id in self.fired), id=i.id)
+                               for i in self.scenario.injects], id="inject-picker")
+        yield Footer(compact=True)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an inject: fire it."""
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Close without firing."""
+        self.dismiss(None)

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from simulator.commands import VERBS
 from simulator.durations import format_duration
 from simulator.scenario import Action, Scenario
+from simulator.taxonomy import FACILITATOR
 from simulator.view import DrillView
 from tui.format import short_role
 
@@ -42,8 +43,21 @@ def action_status(action: Action, view: DrillView) -> str:
     return "in effect" if any(a == action.id for _, a, _, _ in view.effective) else ""
 
 
+FACILITATOR_CHOICES = (
+    Choice("fire_inject", "Fire a scripted inject now", "pick from the MSEL"),
+    Choice("adhoc_inject", "Send an ad-hoc inject", "channel, roles, subject, body"),
+    Choice("toggle_clock", "Pause / resume the clock", "space"),
+    Choice("next_inject", "Jump to the next inject", "n"),
+    Choice("end_drill", "End the drill for everyone", "e"),
+)
+"""What the facilitator (white cell) can do from the action list."""
+
+
 def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
-    """Catalogue actions then built-in verbs that ``role`` may take."""
+    """Catalogue actions then built-in verbs that ``role`` may take (the white cell's controls
+    for the facilitator)."""
+    if role == FACILITATOR:
+        return list(FACILITATOR_CHOICES)
     out: list[Choice] = []
     for a in scenario.actions:
         if role in {r.value for r in a.roles}:
@@ -112,7 +126,7 @@ class ActionPanel(Vertical):
         tabs = self.query_one(Tabs)
         if tabs.active != f"role-{role}":
             tabs.active = f"role-{role}"
-        self.border_title = f"Actions as {short_role(role)}"
+        self.border_title = "White cell" if role == FACILITATOR else f"Actions as {short_role(role)}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """A role tab was chosen."""

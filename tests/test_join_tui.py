@@ -1,0 +1,185 @@
+"""`ttx join`'s dashboard: the drill app on a RemoteSession against a real server on loopback.
+
+A player sees only their role's actions and no clock controls, follows the facilitator's start,
+gets the approval dialog for requests addressed to their role, chats; the facilitator steers the
+clock, fires injects and ends the drill; everyone lands on the review with the revealed truth.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, SelectionList, Static
+
+from simulator.commands import Command
+from simulator.events import Kind
+from simulator.journal import read_journal
+from simulator.loader import LoadedScenario
+from simulator.remote import RemoteSession
+from simulator.server import DrillServer
+from tui.app import DrillApp
+from tui.screens.briefing import BriefingScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
+from tui.screens.review import ReviewScreen
+from tui.widgets.actions import choices_for
+
+CODE = "K7Q2MD"
+TOKEN = "white-cell-secret"
+SIZE = (100, 30)
+
+
+class Drill:
+    """A server on a free loopback port and the sessions opened against it."""
+
+    def __init__(self, server: DrillServer, url: str) -> None:
+        self.server, self.url = server, url
+        self.sessions: list[RemoteSession] = []
+
+    async def player(self, role: str, name: str) -> RemoteSession:
+        session = await RemoteSession.open(self.url, name=name, role=role, code=CODE, timeout=5.0)
+        self.sessions.append(session)
+        return session
+
+    async def facilitator(self) -> RemoteSession:
+        session = await RemoteSession.open(self.url, name="Lee", facilitator_token=TOKEN, timeout=5.0)
+        self.sessions.append(session)
+        return session
+
+
+@pytest.fixture
+async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    server = DrillServer.host(flagship, tmp_path / "drill.jsonl", seed=7, code=CODE,
+                              facilitator_token=TOKEN, speed=60.0)
+    port = await server.start("127.0.0.1", 0)
+    made = Drill(server, f"ws://127.0.0.1:{port}")
+    yield made
+    for session in made.sessions:
+        await session.close()
+    await server.stop()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+
+
+def showing(app: DrillApp, screen: type[Any], widget: str) -> bool:
+    """``screen`` is on top and composed (its ``widget`` exists)."""
+    return isinstance(app.screen, screen) and bool(app.screen.query(widget))
+
+
+def on_dashboard(app: DrillApp) -> bool:
+    """The dashboard is showing, composed and drawn from the view."""
+    return isinstance(app.screen, DashboardScreen) and bool(app.screen.query("#action-list")) \
+        and app.screen.query_one("#action-list", OptionList).option_count > 0
+
+
+async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill: Drill, tmp_path: Path):
+    """ic's dashboard: the lobby, then (when the facilitator starts) only ic's actions and no clock
+    keys; ml's request pops the approval dialog here; `y` reaches ml; chat goes out; the end lands
+    on the review with the revealed harm curve; `s` saves the journal and the report."""
+    ic = await drill.player("ic", "Dana")
+    ml = await drill.player("ml", "Max")
+    app = DrillApp(ic, save_dir=tmp_path, wall=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: showing(app, BriefingScreen, "#lobby") and "Max ●" in str(
+            app.screen.query_one("#lobby", Static).render()))
+        lobby = str(app.screen.query_one("#lobby", Static).render())
+        assert "Dana ●" in lobby and "Waiting for the facilitator" in lobby
+        fac = await drill.facilitator()
+        await fac.start()
+        await until(pilot, lambda: on_dashboard(app))
+
+        actions = app.screen.query_one("#action-list", OptionList)
+        ids = [actions.get_option_at_index(i).id for i in range(actions.option_count)]
+        assert ids == [c.action for c in choices_for("ic", ic.scenario, ic.view)]
+        assert "tighten-filter" not in ids and "block-list" not in ids, "ml's own actions stay off"
+        assert not app.screen.query_one("#role-tabs").display
+        assert app.check_action("toggle_clock", ()) is False and app.check_action("end_drill", ()) is False
+        footer_keys = {b.binding.key for b in app.screen.active_bindings.values()
+                       if app.check_action(b.binding.action.removeprefix("app."), ()) is not False}
+        assert "space" not in footer_keys and "e" not in footer_keys
+        await pilot.press("space")
+        assert not fac.clock.paused and not ic.errors, "a player's space does nothing"
+
+        asked = await ml.submit(Command(role="ml", action="take-offline"))
+        assert asked.kind == Kind.COMMAND
+        await until(pilot, lambda: showing(app, ApprovalScreen, "#approval-question"))
+        question = str(app.screen.query_one("#approval-question", Static).render())
+        assert question.startswith("IC: approve “Take the assistant offline” (asked by ML)")
+        await pilot.press("y")
+        await ml.wait_until(lambda s: any(a == "take-offline" for a, _, _ in s.view.in_flight.values()))
+        assert isinstance(app.screen, DashboardScreen)
+
+        await pilot.press("c")
+        await pilot.press(*"on it")
+        await pilot.press("enter")
+        await ml.wait_until(lambda s: any(m["text"] == "on it" and m["from"] == "ic" for m in s.view.messages))
+
+        await fac.end()
+        await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
+        assert app.review is not None and app.review.harm, "the revealed truth reaches a player"
+        assert app.review.result["score"] == ic.view.result["score"] if ic.view.result else False
+        headline = str(app.screen.query_one("#review-headline", Static).render())
+        assert f"Score {app.review.result['score']:.1f} / 100" in headline
+        await pilot.press("s")
+        await pilot.pause()
+    saved = {p.suffix: p for p in tmp_path.iterdir() if p.name.startswith("ttx-")}
+    assert set(saved) == {".jsonl", ".md"}
+    journal = read_journal(saved[".jsonl"])
+    assert journal.header["policy"] == "team"
+    assert any(e.kind == Kind.HARM for e in journal.events), "the saved journal holds the whole drill"
+
+
+async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path):
+    """The facilitator's enter starts the drill for everyone; space pauses; the white-cell list fires a
+    scripted inject and sends an ad-hoc one to chosen roles; e ends it; both land on the review."""
+    ic = await drill.player("ic", "Dana")
+    ml = await drill.player("ml", "Max")
+    fac = await drill.facilitator()
+    app = DrillApp(fac, save_dir=tmp_path, wall=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: showing(app, BriefingScreen, "#lobby"))
+        await pilot.press("enter")
+        await until(pilot, lambda: on_dashboard(app))
+        await ic.wait_until(lambda s: s.lobby is not None and s.lobby.started)
+        assert app.truth_on, "the facilitator sees the truth"
+        await pilot.press("space")
+        await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.paused)
+
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("fire_inject")
+        await pilot.press("enter")
+        await until(pilot, lambda: showing(app, InjectPickerScreen, "#inject-picker"))
+        picker = app.screen.query_one("#inject-picker", OptionList)
+        picker.highlighted = picker.get_option_index("confidence-drop")
+        await pilot.press("enter")
+        await ml.wait_until(lambda s: any(i.inject == "confidence-drop" for i in s.view.injects))
+        assert not any(i.inject == "confidence-drop" for i in ic.view.injects)
+
+        await until(pilot, lambda: on_dashboard(app))
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("adhoc_inject")
+        await pilot.press("enter")
+        await until(pilot, lambda: showing(app, ParamsScreen, "#field-subject"))
+        app.screen.query_one("#field-to", SelectionList).select("ic")
+        app.screen.query_one("#field-subject", Input).value = "Board wants a call"
+        await pilot.press("ctrl+s")
+        await ic.wait_until(lambda s: any(i.subject == "Board wants a call" for i in s.view.injects))
+        assert not any(i.subject == "Board wants a call" for i in ml.view.injects)
+
+        await until(pilot, lambda: on_dashboard(app))
+        await pilot.press("e", "y")
+        await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
+        assert app.review is not None and app.review.harm and app.review.result["score"] >= 0
+        await ic.wait_until(lambda s: s.reviewable)
+        assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"

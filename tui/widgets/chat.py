@@ -1,0 +1,70 @@
+"""War room and direct messages: what was said (newest last) and a line to say something."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+
+from tui.format import role_name
+from tui.team import message_line
+
+WAR_ROOM = "*"
+"""The audience choice meaning "everyone" (the shared war-room channel)."""
+
+
+class ChatPanel(Vertical):
+    """Messages this seat can see, and (when it may talk) an audience choice and a text line."""
+
+    BORDER_TITLE = "Chat"
+
+    class SendRequested(Message):
+        """The player wrote ``text`` to ``to`` (empty: the war room)."""
+
+        def __init__(self, text: str, to: list[str]) -> None:
+            super().__init__()
+            self.text = text
+            self.to = to
+
+    def __init__(self, roles: list[str], seat: str | None, can_send: bool = True, *,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.roles, self.seat, self.can_send = roles, seat, can_send
+        self._shown = -1
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="chat-log-box"):
+            yield Static(Content.styled("No messages yet.", "dim"), id="chat-log")
+        with Horizontal(id="chat-row"):
+            audiences = [("War room", WAR_ROOM)] + [(role_name(r), r) for r in self.roles if r != self.seat]
+            yield Select(audiences, value=WAR_ROOM, allow_blank=False, id="chat-to", compact=True)
+            yield Input(placeholder="message, enter sends", id="chat-input", compact=True, max_length=2000)
+
+    def on_mount(self) -> None:
+        """Hide the sending line for a seat that cannot talk (the facilitator)."""
+        self.query_one("#chat-row").display = self.can_send
+
+    def show(self, messages: list[dict[str, Any]]) -> None:
+        """Redraw the log when messages arrived."""
+        if len(messages) == self._shown:
+            return
+        self._shown = len(messages)
+        if messages:
+            self.query_one("#chat-log", Static).update(
+                Content("\n").join(message_line(m, self.seat) for m in messages[-200:]))
+            self.query_one("#chat-log-box", VerticalScroll).scroll_end(animate=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: post the message intent and clear the line."""
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        chosen = self.query_one("#chat-to", Select).value
+        to = [] if chosen == WAR_ROOM or chosen is Select.NULL else [str(chosen)]
+        event.input.value = ""
+        self.post_message(self.SendRequested(text, to))
