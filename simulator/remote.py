@@ -478,6 +478,8 @@ async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: boo
     def show(event: Event) -> None:
         if coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM):
             return
+        if event.kind in TRUTH and session.seat != FACILITATOR:
+            return  # the end-of-drill reveal: for the review and the saved journal, not these lines
         out.write(event_line(event) + "\n")
         out.flush()
 

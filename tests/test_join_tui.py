@@ -123,7 +123,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         await pilot.press("c")
         await pilot.press(*"on it")
         await pilot.press("enter")
-        await ml.wait_until(lambda s: any(m["text"] == "on it" and m["from"] == "ic" for m in s.view.messages))
+        await ml.wait_until(lambda s: any(m["text"] == "on it" and m["from"] == "ic"
+                                          for m in s.view.messages))
 
         await fac.end()
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))

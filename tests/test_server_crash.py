@@ -187,13 +187,13 @@ async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_
 
 async def test_join_hands_the_connected_session_to_the_tui_entry_point(tmp_path: Path,
                                                                       flagship: LoadedScenario):
-    """``ttx join`` awaits ``tui.app.run_drill(session)`` with a connected RemoteSession (a stand-in
-    TUI here, first on the path)."""
+    """``ttx join`` awaits ``tui.app.run_drill_async(session)`` with a connected RemoteSession (a
+    stand-in TUI here, first on the path; tests/test_join_tui.py drives the real one)."""
     fake = tmp_path / "tui"
     fake.mkdir()
     (fake / "__init__.py").write_text("")
     (fake / "app.py").write_text(
-        "async def run_drill(session):\n"
+        "async def run_drill_async(session):\n"
         "    print('TUI', type(session).__name__, session.seat, session.scenario.id, session.view.title,\n"
         "          flush=True)\n")
     server = DrillServer.host(flagship, tmp_path / "d.jsonl", code=CODE, facilitator_token="f")

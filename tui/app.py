@@ -172,6 +172,11 @@ class DrillApp(App[None]):
             return False
         if action == "next_role" and seat is not None:
             return False
+        if action in ("compose_update", "approvals") and seat == FACILITATOR:
+            return False
+        senders = {r.value for r in VERBS["send_update"].roles}
+        if action == "compose_update" and not senders & set(self.roles()):
+            return False
         return not (action == "toggle_truth" and seat not in (None, FACILITATOR))
 
     def on_mount(self) -> None:

@@ -152,7 +152,7 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
                 options, optional, many = field_options(info.annotation, self.roles)
                 optional = optional and not info.is_required()
                 yield Label(name.replace("_", " ") + (" (optional)" if optional else ""))
-                default = info.get_default(call_default_factory=True)
+                default = None if info.is_required() else info.get_default(call_default_factory=True)
                 if options is not None and many:
                     chosen = {str(v) for v in default} if isinstance(default, list) else set()
                     yield SelectionList[str](*[(label, v, v in chosen) for label, v in options],
