@@ -184,3 +184,37 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         assert app.review is not None and app.review.harm and app.review.result["score"] >= 0
         await ic.wait_until(lambda s: s.reviewable)
         assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"
+
+
+async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill: Drill, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    """At the end the server sends every seat the whole drill (in parts): players fold the truth into
+    their view once, keep the journal to save, and see no secret hashes; a player who joins after the
+    end gets it as well."""
+    import simulator.server
+
+    monkeypatch.setattr(simulator.server, "REVEAL_PART", 7)
+    ml = await drill.player("ml", "Max")
+    truth_told: list[Kind] = []
+    ml.subscribe(lambda e: truth_told.append(e.kind) if e.kind in (Kind.HARM, Kind.EXPECTATION_MISSED,
+                                                                     Kind.EXPECTATION_MET) else None)
+    fac = await drill.facilitator()
+    await fac.start()
+    await fac.set_speed(3600.0)
+    await fac.wait_until(lambda s: len(s.view.harm) >= 5)
+    assert not ml.view.harm
+    await fac.end()
+    await ml.wait_until(lambda s: s.reviewable)
+    events = drill.server.drill.events
+    assert [e.seq for e in ml.journal] == [e.seq for e in events]
+    assert len(ml.view.harm) == sum(1 for e in events if e.kind == Kind.HARM)
+    assert len(truth_told) == sum(1 for e in events if e.kind in (Kind.HARM, Kind.EXPECTATION_MISSED,
+                                                                   Kind.EXPECTATION_MET))
+    assert not any(k.endswith("_sha256") for e in ml.journal for k in e.payload)
+    assert ml.journal_header["policy"] == "team" and ml.journal_header["seed"] == 7
+
+    late = await drill.player("comms", "Sam")
+    await late.wait_until(lambda s: s.reviewable)
+    assert late.view.result == ml.view.result and late.view.harm == ml.view.harm
+    saved = late.save_journal(tmp_path / "late.jsonl")
+    assert len(read_journal(saved).events) == len(events)

@@ -134,6 +134,7 @@ class DrillApp(App[None]):
         self._render_pending = False
         self._prompted: set[int] = set()
         self._timer: Timer | None = None
+        self._told_lost = False
         self._was_started: bool | None = None
         """Team drills: whether the drill had started at the last lobby frame (``None``: none yet)."""
         if session is not None:
@@ -322,6 +323,12 @@ class DrillApp(App[None]):
         if self.dashboard is None or not self.dashboard.is_attached:
             return
         session = self.live()
+        team = self.team()
+        if team is not None and team.lost and not self._told_lost:
+            self._told_lost = True
+            self.notify("Lost the connection to the drill server and could not reconnect. Quit (q) "
+                        "and join again with the same code and role.",
+                        title="Disconnected", severity="error", timeout=60)
         view, clock = session.view, session.clock
         sim = view.now if view.ended else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0

@@ -65,7 +65,8 @@ class BriefingScreen(Screen[None]):
     """Read the briefing, then start the drill with Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "start", "Start the drill", id="briefing.start")]
+        Binding("enter", "start", "Start the drill", id="briefing.start"),
+        Binding("enter", "open_dashboard", "Open the dashboard", id="briefing.open")]
 
     class StartRequested(Message):
         """The players are ready; start the clock."""
@@ -95,6 +96,19 @@ class BriefingScreen(Screen[None]):
         if self.team:
             shown = lobby_content(lobby, self.scenario, self.seat, self.join_code)
             self.query_one("#lobby", Static).update(shown)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """One label for enter: a team player opens the dashboard, everyone else starts the drill."""
+        follows = self.team and self.seat != FACILITATOR
+        if action == "start":
+            return not follows
+        if action == "open_dashboard":
+            return follows
+        return True
+
+    def action_open_dashboard(self) -> None:
+        """A team player: look at the dashboard (the facilitator runs the clock)."""
+        self.action_start()
 
     def on_mount(self) -> None:
         """Focus the briefing text: arrows scroll it, Enter starts."""
