@@ -125,6 +125,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         await pilot.press("enter")
         await ml.wait_until(lambda s: any(m["text"] == "on it" and m["from"] == "ic"
                                           for m in s.view.messages))
+        await pilot.press("escape")
+        assert app.focused is not None and app.focused.id == "action-list", "escape leaves the chat line"
 
         await fac.end()
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
@@ -21,6 +22,8 @@ class ChatPanel(Vertical):
     """Messages this seat can see, and (when it may talk) an audience choice and a text line."""
 
     BORDER_TITLE = "Chat"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "screen.focus_actions", "Leave chat", id="chat.leave")]
 
     class SendRequested(Message):
         """The player wrote ``text`` to ``to`` (empty: the war room)."""
