@@ -120,6 +120,14 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         await ml.wait_until(lambda s: any(a == "take-offline" for a, _, _ in s.view.in_flight.values()))
         assert isinstance(app.screen, DashboardScreen)
 
+        robin = await drill.player("ic", "Robin")
+        await ml.submit(Command(role="ml", action="system-prompt-patch"))
+        await until(pilot, lambda: showing(app, ApprovalScreen, "#approval-question"))
+        await robin.wait_until(lambda s: bool(s.view.pending))
+        request = next(iter(robin.view.pending))
+        await robin.submit(Command(role="ic", action="deny", params={"request": request}))
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen))  # decided by the other IC
+
         await pilot.press("c")
         await pilot.press(*"on it")
         await pilot.press("enter")

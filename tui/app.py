@@ -271,7 +271,16 @@ class DrillApp(App[None]):
         if self.reviewable():
             self.open_review()
         else:
+            self.close_stale_approval()
             self.prompt_approvals()
+
+    def close_stale_approval(self) -> None:
+        """Close an open approval dialog whose request was decided elsewhere (another holder of the role)."""
+        screen = self.screen
+        if isinstance(screen, ApprovalScreen) and screen.request not in self.live().view.pending:
+            self.pop_screen()
+            self.notify(f"Request #{screen.request} ({screen.title_text}) was decided elsewhere.",
+                        title="Approval", timeout=5)
 
     def reviewable(self) -> bool:
         """The drill ended and the review has what it needs (a team seat waits for the reveal)."""
