@@ -1,5 +1,6 @@
-"""The host and two players in tmux panes (players with ``--headless`` until the TUI joins them):
-a private inject shows only in its role's pane; an approval asked in one pane reaches the other."""
+"""The host and two ``--headless`` players in tmux panes (event lines, for scripts): a private inject
+shows only in its role's pane; an approval asked in one pane reaches the other. The dashboards
+(``ttx join`` without ``--headless``) have their own tmux test in tests/test_join_tmux.py."""
 
 from __future__ import annotations
 
