@@ -112,6 +112,10 @@ class RemoteSession:
         self.journal_header: dict[str, Any] = {}
         """The journal header the server sent with the reveal."""
         self._revealing: list[Event] = []
+        self._truth_folded: set[int] = set()
+        """Seqs of revealed truth folded into the current ``view`` (a reset view starts again)."""
+        self._truth_told: set[int] = set()
+        """Seqs of revealed truth passed to the subscribers (each exactly once)."""
         self.reconnects = 0
         self.lost = False
         """True once reconnecting has been given up."""
@@ -237,12 +241,14 @@ class RemoteSession:
             self.scenario = Scenario.model_validate(frame.scenario)
         self.token, self.player, self.seat = frame.token, frame.player, frame.seat
         self.join_code = frame.code or self.join_code
+        self._revealing = []  # a reveal cut short by a dropped connection is sent again in full
         self.view.seat = frame.seat
 
     def _snapshot(self, frame: Snapshot) -> None:
         if frame.since == 0 and self.last_seq > 0:
             seen, self.last_seq = self.last_seq, 0
             self.view = DrillView(seat=self.seat)
+            self._truth_folded = set()
             events = [Event.from_dict(e) for e in frame.events]
             self.view.extend(events)
             self.received = list(events)
@@ -259,25 +265,26 @@ class RemoteSession:
         into the view as if addressed to it (so ``view.harm`` fills) and passed to the subscribers,
         who receive each such event once; everything else stays in :attr:`journal` for saving.
         """
-        if self.revealed:
-            return
         self.journal_header = dict(frame.header)
         self._revealing.extend(Event.from_dict(e) for e in frame.events)
         if not frame.last:
             return
         self.journal, self._revealing = self._revealing, []
-        seen = {e.seq for e in self.received}
+        seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
                  if e.kind in TRUTH and e.seq not in seen]
         last = self.view.seq
         for event in truth:
             self.view.apply(event)
         self.view.seq = last
+        self._truth_folded.update(e.seq for e in truth)
         for event in self.journal:
             if event.kind == Kind.RESULT and self.view.result is None:
                 self.view.result = dict(event.payload)
         self.revealed = True
-        self._notify(truth)
+        told = [e for e in truth if e.seq not in self._truth_told]
+        self._truth_told.update(e.seq for e in told)
+        self._notify(told)
 
     @property
     def reviewable(self) -> bool:

@@ -20,6 +20,7 @@ from simulator.commands import Command
 from simulator.events import Kind
 from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
+from simulator.protocol import Reveal
 from simulator.remote import RemoteSession
 from simulator.server import DrillServer
 from tui.app import DrillApp
@@ -222,6 +223,14 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
                                                                    Kind.EXPECTATION_MET))
     assert not any(k.endswith("_sha256") for e in ml.journal for k in e.payload)
     assert ml.journal_header["policy"] == "team" and ml.journal_header["seed"] == 7
+
+    told, harm = len(truth_told), list(ml.view.harm)
+    reveals: list[Reveal] = []
+    ml.on_frame(lambda f: reveals.append(f) if isinstance(f, Reveal) and f.last else None)
+    await ml.drop()
+    await ml.wait_until(lambda s: bool(reveals))
+    assert [e.seq for e in ml.journal] == [e.seq for e in events]
+    assert len(truth_told) == told and ml.view.harm == harm, "a reveal sent again changes nothing"
 
     late = await drill.player("comms", "Sam")
     await late.wait_until(lambda s: s.reviewable)
