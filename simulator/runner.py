@@ -14,15 +14,22 @@ from simulator.policies import Policy, load_policy
 from simulator.scoring import Result, score
 from simulator.view import DrillView
 
-_baselines: dict[tuple[str, int], float] = {}
+_baselines: dict[tuple[str, int, float], float] = {}
 
 
-def baseline_harm(loaded: LoadedScenario, seed: int) -> float:
-    """Severity-weighted harm of the do-nothing run on this seed (cached per scenario content)."""
-    key = (loaded.content_hash or loaded.scenario.id, seed)
+def baseline_harm(loaded: LoadedScenario, seed: int, until: float | None = None) -> float:
+    """Severity-weighted harm of the do-nothing run on this seed, up to ``until`` (default: the end).
+
+    A drill the facilitator ends early is compared with doing nothing over the same stretch.
+    Cached per scenario content, seed and horizon.
+    """
+    end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
+    key = (loaded.content_hash or loaded.scenario.id, seed, round(end, 3))
     if key not in _baselines:
         drill = Drill(loaded.scenario, seed)
-        drill.run_to_end()
+        drill.advance_to(end)
+        if end < loaded.scenario.duration:
+            drill.submit(Command(role="facilitator", action="end_drill"))
         _baselines[key] = drill.truth.weighted_harm
     return _baselines[key]
 
@@ -34,7 +41,7 @@ def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
 
 def finish(drill: Drill, loaded: LoadedScenario, policy: str | None) -> Result:
     """Score a finished drill and record the result as its last event."""
-    result = score(drill, baseline_harm(loaded, drill.seed), policy)
+    result = score(drill, baseline_harm(loaded, drill.seed, until=drill.now), policy)
     drill.record_result(result.to_dict())
     return result
 
