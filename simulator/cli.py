@@ -196,7 +196,9 @@ def build_parser() -> Parser:
 
 def extra_commands() -> list[Callable[[Any], None]]:
     """Registration functions of the commands that live in their own modules."""
-    return []
+    from simulator import report, sweep
+
+    return [report.register, sweep.register]
 
 
 def _subparser(parser: Parser, name: str | None) -> Parser | None:
