@@ -42,6 +42,11 @@ OWNER_BY_AREA = {"detection": "ic", "stage1": "ml", "containment": "ml", "commun
                  "classification": "ts", "clocks": "legal", "logs": "legal", "collateral": "ml"}
 """Who owns the corrective action for each kind of finding."""
 
+VERB_OWNER = {"declare_incident": "ic", "set_severity": "ic", "escalate": "ic", "start_watch": "ic",
+              "declare_stage_done": "ic", "rotate": "ic", "rest": "ic", "resolve": "ic", "approve": "ic",
+              "classify": "ts", "investigate": "ts", "send_update": "comms", "notify_regulator": "legal"}
+"""Owner of an expectation that names no role: by verb; catalogue actions go to the ML engineer."""
+
 
 @dataclass
 class TimelineEntry:
@@ -652,7 +657,7 @@ def _expectation_findings(rows: list[ExpectationRow], good: list[Finding], bad: 
         if r.status in ("missed", "late") and r.due is not None:
             how = (f"done {_minutes((r.done_at or 0) - r.due)} late at {clock(r.done_at or 0)}"
                    if r.status == "late" else "never done")
-            owner = r.role if r.role != "any" else "ic"
+            owner = r.role if r.role != "any" else VERB_OWNER.get(r.action, "ml")
             _improve(bad, "expectations", f"Expected {r.action} ({r.objective or r.inject}) by "
                      f"{clock(r.due)} after '{r.inject}': {how}.",
                      f"Add '{r.action}' to the {owner} checklist for '{r.inject}'-type events.", owner)

@@ -173,3 +173,17 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     assert dom.count("<svg") == 2 and dom.count("<section") == 8
     assert f"{result['score']:.1f}" in dom
     assert "net::ERR" not in proc.stderr
+
+
+def test_report_without_the_scenario_still_renders_from_the_journal(textbook_journal, tmp_path):
+    """If the scenario file is gone, the report uses the journal alone (no baseline curve)."""
+    path, result = textbook_journal
+    aar = build_report(path, scenario=str(tmp_path / "gone.yaml"))
+    assert aar.result.score == result["score"] and aar.series.idle_t == []
+    assert {x.status for x in aar.expectations} <= {"met", "missed"}
+    assert render(aar, "html").count("<svg") == 2
+
+
+def test_rendering_is_deterministic(textbook_journal):
+    path, _ = textbook_journal
+    assert render(build_report(path), "html") == render(build_report(path), "html")
