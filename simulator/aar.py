@@ -138,6 +138,7 @@ class AfterAction:
     idle_harm_volume: int | None
     participants: list[RoleFigures]
     players: list[RoleFigures]
+    """In the order they joined (or first acted)."""
     timeline: list[TimelineEntry]
     expectations: list[ExpectationRow]
     strengths: list[Finding]
@@ -319,7 +320,8 @@ def describe(e: Event) -> str:
 
 
 def _player_name(e: Event) -> str | None:
-    for key in ("player", "name"):
+    """The person's display name: the team server records ``name`` (and a ``player`` id)."""
+    for key in ("name", "player"):
         if e.payload.get(key):
             return str(e.payload[key])
     return None
@@ -403,7 +405,7 @@ def _figures(events: list[Event], roles: list[str]) -> tuple[list[RoleFigures], 
         if loads:
             top = max(loads, key=lambda f: f.peak_load)
             fig.peak_load, fig.peak_load_at = top.peak_load, top.peak_load_at
-    return list(by_role.values()), sorted(by_player.values(), key=lambda f: f.name)
+    return list(by_role.values()), list(by_player.values())
 
 
 def _count(fig: RoleFigures, e: Event) -> None:

@@ -83,8 +83,9 @@ def test_player_text_is_escaped_and_players_are_named(tmp_path: Path):
     loaded = load_scenario("jailbreak-wave")
     drill = new_drill(loaded, 4)
     evil = "<script>alert('x')</script> | pipe"
-    drill.note(Kind.PLAYER_JOINED, "ic", {"player": "<b>Mallory</b>", "role": "ic"})
-    drill.note(Kind.PLAYER_JOINED, "ml", {"player": "Ana", "role": "ml"})
+    drill.note(Kind.PLAYER_JOINED, "ic", {"player": "p1", "name": "<b>Mallory</b>", "role": "ic"})
+    drill.note(Kind.PLAYER_JOINED, "ml", {"player": "p2", "name": "Ana", "role": "ml"})
+    drill.note(Kind.PLAYER_JOINED, "ml", {"player": "p2", "name": "Ana", "role": "ml", "rejoined": True})
     drill.advance_to(40 * 60)
     drill.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"},
                          player="<b>Mallory</b>"))
@@ -96,7 +97,8 @@ def test_player_text_is_escaped_and_players_are_named(tmp_path: Path):
     path = tmp_path / "team.jsonl"
     write_journal(path, drill.header(None), drill.events)
     aar = build_report(path)
-    assert sorted(p.name for p in aar.players) == ["<b>Mallory</b>", "Ana"]
+    assert sorted((p.name, tuple(p.roles)) for p in aar.players) == [("<b>Mallory</b>", ("ic",)),
+                                                                      ("Ana", ("ml",))]
     html = render(aar, "html")
     assert "<script>" not in html and "<b>Mallory</b>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
