@@ -145,6 +145,8 @@ class AfterAction:
     improvements: list[Finding]
     series: Series
     journal_end: float
+    notes: list[str] = field(default_factory=list)
+    """Caveats about the sources (a changed scenario file, a missing one)."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -167,7 +169,7 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
         idle_harm_volume=idle_volume, participants=participants, players=players,
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
-        journal_end=max((e.t for e in journal.events), default=0.0))
+        journal_end=max((e.t for e in journal.events), default=0.0), notes=_notes(journal, loaded))
 
 
 def _events_and_result(journal: Journal, loaded: LoadedScenario | None
@@ -190,6 +192,17 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
     if not _is_prefix(journal.events, events):
         why += f" Warning: the replay does not match the journal: {report.first_difference}"
     return events, report.replayed, why
+
+
+def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:
+    if loaded is None:
+        return ["The scenario file could not be loaded: no do-nothing curve, and expectations are "
+                "taken from the journal alone (no deadlines, no 'late' or 'open')."]
+    recorded = journal.header.get("scenario_hash")
+    if recorded and recorded != loaded.content_hash:
+        return [f"{loaded.path} has changed since the journal was written (content hash differs): "
+                "deadlines, targets and the do-nothing curve come from the current file."]
+    return []
 
 
 def _is_prefix(recorded: list[Event], replayed: list[Event]) -> bool:

@@ -151,8 +151,9 @@ def md_table(table: Table) -> str:
 def render_markdown(a: AfterAction) -> str:
     """The report as GitHub-flavoured Markdown, for pasting into a ticket (charts omitted)."""
     parts = [f"# After-action report: {_md_cell(a.title)}", ""]
-    if a.rederived:
-        parts += [f"> **Note:** {_md_cell(a.rederived)}", ""]
+    for note in [a.rederived, *a.notes]:
+        if note:
+            parts += [f"> **Note:** {_md_cell(note)}", ""]
     parts += ["## Summary", "", md_table(summary_table(a)), "", "### Score breakdown", "",
               md_table(breakdown_table(a)), "",
               "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
@@ -273,6 +274,7 @@ SECTIONS = [("summary", "Summary"), ("charts", "Charts"), ("strengths", "Strengt
 def render_html(a: AfterAction) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no scripts, no requests)."""
     note = f'<p class="note" id="rederived">{_h(a.rederived)}</p>' if a.rederived else ""
+    note += "".join(f'<p class="note">{_h(n)}</p>' for n in a.notes)
     players = (f"<h3>Per player</h3>{html_table(figures_table(a.players, players=True))}"
                if a.players else "")
     bodies = {

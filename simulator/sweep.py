@@ -239,7 +239,11 @@ def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Iter
         distributed: Any = importlib.import_module("dask.distributed")
     except ImportError:
         raise RuntimeError(DASK_HINT) from None
-    with distributed.Client(address) as client:
+    try:
+        client = distributed.Client(address)
+    except (OSError, TimeoutError) as exc:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
         futures = client.map(run_chunk, [spec] * len(chunks), chunks, pure=False)
         for future in distributed.as_completed(futures):
             yield future.result()

@@ -166,7 +166,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     assert main(["report", str(path), "-o", str(out)]) == 0
     proc = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
         capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -174,7 +174,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     assert "<title>After-action report: Jailbreak wave</title>" in dom
     assert dom.count("<svg") == 2 and dom.count("<section") == 8
     assert f"{result['score']:.1f}" in dom
-    assert "net::ERR" not in proc.stderr
+    assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 
 
 def test_report_without_the_scenario_still_renders_from_the_journal(textbook_journal, tmp_path):
@@ -184,6 +184,7 @@ def test_report_without_the_scenario_still_renders_from_the_journal(textbook_jou
     assert aar.result.score == result["score"] and aar.series.idle_t == []
     assert {x.status for x in aar.expectations} <= {"met", "missed"}
     assert render(aar, "html").count("<svg") == 2
+    assert "could not be loaded" in render(aar, "md")
 
 
 def test_rendering_is_deterministic(textbook_journal):

@@ -41,12 +41,16 @@ def test_sweep_runs_match_single_headless_runs(one_worker):
             (single.score, single.harm_volume, single.time_to_contain)
 
 
-def test_dask_local_cluster_gives_the_same_results(spec, one_worker):
+def test_dask_local_cluster_gives_the_same_results(spec, one_worker, capsys):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         on_dask = run_sweep(spec, SEEDS, dask=cluster.scheduler_address)
+        assert main(["sweep", "jailbreak-wave", "--runs", "2", "--seed-start", "10", "--json",
+                     "--dask", cluster.scheduler_address]) == 0
     assert list(outcomes(on_dask)) == list(outcomes(one_worker))
+    summary = json.loads(capsys.readouterr().out)["policies"]["textbook"]
+    assert summary["runs"] == 2 and summary["contained"] == 1.0
 
 
 def test_missing_dask_says_how_to_install(spec, monkeypatch):
