@@ -6,10 +6,12 @@ import argparse
 import sys
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.aar import AfterAction, ExpectationRow, Finding, RoleFigures, TimelineEntry, analyse
 from simulator.durations import clock
+
+if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pay for it
+    from simulator.aar import AfterAction, ExpectationRow, Finding, RoleFigures, TimelineEntry
 
 Table = tuple[list[str], list[list[str]]]
 """A table as (headers, rows) of plain text; each renderer escapes it for its format."""
@@ -24,6 +26,7 @@ def build_report(journal_path: str | Path, scenario: str | None = None) -> After
         JournalError: the journal cannot be read.
         ValueError: no result in the journal and no scenario to re-derive it.
     """
+    from simulator.aar import analyse
     from simulator.journal import read_journal
     from simulator.runner import load_journal_scenario
     from simulator.yamlsafe import FileProblems
