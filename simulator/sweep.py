@@ -191,8 +191,8 @@ def _run_initialized(seeds: Sequence[int]) -> list[RunOutcome]:
 
 
 def chunked(seeds: Sequence[int], workers: int) -> list[list[int]]:
-    """Split seeds into chunks: several per worker (for balance and progress), at most 50 seeds each."""
-    size = max(1, min(50, math.ceil(len(seeds) / (workers * 8))))
+    """Split seeds into chunks: several per worker (for balance and progress), at most 25 seeds each."""
+    size = max(1, min(25, math.ceil(len(seeds) / (workers * 8))))
     return [list(seeds[i:i + size]) for i in range(0, len(seeds), size)]
 
 
@@ -227,11 +227,14 @@ def run_sweep(spec: SweepSpec, seeds: Sequence[int], workers: int = 1, dask: str
 def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Iterator[list[RunOutcome]]:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(spec,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(spec,))
+    try:
         futures: list[Future[list[RunOutcome]]] = [pool.submit(_run_initialized, c) for c in chunks]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: drop the queued chunks, do not run them
 
 
 def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Iterator[list[RunOutcome]]:
