@@ -147,6 +147,8 @@ class AfterAction:
     journal_end: float
     notes: list[str] = field(default_factory=list)
     """Caveats about the sources (a changed scenario file, a missing one)."""
+    objectives: list[str] = field(default_factory=list)
+    """The exercise objectives the scenario states."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -169,7 +171,8 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
         idle_harm_volume=idle_volume, participants=participants, players=players,
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
-        journal_end=max((e.t for e in journal.events), default=0.0), notes=_notes(journal, loaded))
+        journal_end=max((e.t for e in journal.events), default=0.0), notes=_notes(journal, loaded),
+        objectives=list(loaded.scenario.objectives) if loaded is not None else [])
 
 
 def _events_and_result(journal: Journal, loaded: LoadedScenario | None

@@ -157,7 +157,10 @@ def render_markdown(a: AfterAction) -> str:
     for note in [a.rederived, *a.notes]:
         if note:
             parts += [f"> **Note:** {_md_cell(note)}", ""]
-    parts += ["## Summary", "", md_table(summary_table(a)), "", "### Score breakdown", "",
+    parts += ["## Summary", "", md_table(summary_table(a)), ""]
+    if a.objectives:
+        parts += ["### Exercise objectives", "", *[f"- {_md_cell(o)}" for o in a.objectives], ""]
+    parts += ["### Score breakdown", "",
               md_table(breakdown_table(a)), "",
               "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
               "report: `ttx report JOURNAL -o aar.html`._", "",
@@ -264,6 +267,12 @@ def _charts(a: AfterAction) -> str:
     return "\n".join(parts) or "<p>No harm or signal data in this journal.</p>"
 
 
+def _objectives_html(a: AfterAction) -> str:
+    if not a.objectives:
+        return ""
+    return "<h3>Exercise objectives</h3><ul>" + "".join(f"<li>{_h(o)}</li>" for o in a.objectives) + "</ul>"
+
+
 def _section(sid: str, title: str, body: str) -> str:
     return f'<section id="{sid}"><h2>{_h(title)}</h2>\n{body}\n</section>'
 
@@ -281,8 +290,8 @@ def render_html(a: AfterAction) -> str:
     players = (f"<h3>Per player</h3>{html_table(figures_table(a.players, players=True))}"
                if a.players else "")
     bodies = {
-        "summary": note + _kpis(a) + html_table(summary_table(a), "summary") + "<h3>Score breakdown</h3>"
-        + html_table(breakdown_table(a), "breakdown"),
+        "summary": note + _kpis(a) + html_table(summary_table(a), "summary") + _objectives_html(a)
+        + "<h3>Score breakdown</h3>" + html_table(breakdown_table(a), "breakdown"),
         "charts": _charts(a),
         "strengths": '<ul class="good">' + "".join(f"<li>{_h(t)}</li>" for t in findings_lines(a.strengths))
         + "</ul>",

@@ -59,6 +59,7 @@ def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: 
     assert "<svg" not in md and "aar.html" in md
     assert "stage-1 containment" in md.lower()
     assert "| role | met | late | missed | open |" in md
+    assert "### Exercise objectives" in md and "within 60 minutes of declaring" in md
 
 
 def test_html_is_self_contained_and_printable(textbook_html: str):
