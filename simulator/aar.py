@@ -15,9 +15,10 @@ from typing import Any
 
 from simulator.durations import clock
 from simulator.engine import Drill
-from simulator.events import Event, Kind
+from simulator.events import SESSION_KINDS, Event, Kind
 from simulator.journal import Journal
 from simulator.loader import LoadedScenario
+from simulator.runner import command_of, finish, new_drill
 from simulator.scoring import Result
 
 TIMELINE_KINDS = frozenset({
@@ -184,17 +185,32 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
     if loaded is None:
         raise ValueError("the journal has no result event and its scenario could not be loaded, "
                          "so the result cannot be re-derived (pass --scenario)")
-    from simulator.runner import replay
-
-    report = replay(journal, loaded)
+    drill = _rebuild(journal, loaded)
+    drill.run_to_end()
+    result = finish(drill, loaded, journal.header.get("policy"))
     end = max((e.t for e in journal.events), default=0.0)
     why = (f"The journal has no result event (the drill stopped at {clock(end)} or was never scored). "
-           f"The result was re-derived by replaying its {report.events} events against the scenario; "
-           "after the last journaled decision the replay assumes nobody acted.")
-    events = report.drill.events if report.drill is not None else journal.events
-    if not _is_prefix(journal.events, events):
-        why += f" Warning: the replay does not match the journal: {report.first_difference}"
-    return events, report.replayed, why
+           f"The result was re-derived by replaying its {len(journal.events)} events against the "
+           "scenario; after the last journaled decision the replay assumes nobody acted.")
+    if not _is_prefix(journal.events, drill.events):
+        why += " Warning: the replay does not reproduce the journal's events (was the scenario edited?)."
+    return drill.events, result, why
+
+
+def _rebuild(journal: Journal, loaded: LoadedScenario) -> Drill:
+    """A drill with the journal's commands and session notes re-applied at their sim times.
+
+    The same loop as :func:`simulator.runner.replay`; kept here so that module is unchanged.
+    """
+    drill = new_drill(loaded, int(journal.header["seed"]))
+    for event in journal.events:
+        if event.kind in (Kind.COMMAND, Kind.REFUSED) and event.actor is not None:
+            drill.advance_to(event.t)
+            drill.submit(command_of(event))
+        elif event.kind in SESSION_KINDS:
+            drill.advance_to(event.t)
+            drill.note(event.kind, event.actor, event.payload, to=event.to, hidden=event.hidden)
+    return drill
 
 
 def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:

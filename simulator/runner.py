@@ -95,8 +95,6 @@ class ReplayReport:
     first_difference: str | None
     recorded: Result | None
     replayed: Result
-    drill: Drill | None = None
-    """The replayed drill (its events and truth), for callers that need more than the verdict."""
 
 
 def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
@@ -120,7 +118,7 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     same_result = recorded is None or recorded.to_dict() == replayed.to_dict()
     if difference is None and not same_result:
         difference = "the recorded result differs from the re-derived one"
-    return ReplayReport(difference is None, len(original), difference, recorded, replayed, drill)
+    return ReplayReport(difference is None, len(original), difference, recorded, replayed)
 
 
 def command_of(event: Event) -> Command:

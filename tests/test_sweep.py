@@ -113,3 +113,14 @@ def test_progress_bar_draws_with_carriage_returns_only_when_enabled():
     ProgressBar(10, hidden, enabled=False)(5)
     assert shown.getvalue().startswith("\r[") and "5/10 runs" in shown.getvalue()
     assert hidden.getvalue() == ""
+
+
+def test_idle_shortcut_is_the_idle_policy_event_for_event(flagship):
+    """The sweep's do-nothing run (which doubles as the baseline) equals the idle bot's run exactly."""
+    from simulator.policies import Idle
+    from simulator.runner import idle_run, run_policy
+
+    for seed in (3, 4):
+        fast, slow = idle_run(flagship, seed), run_policy(flagship, Idle(), seed)
+        assert [e.to_json() for e in fast.drill.events] == [e.to_json() for e in slow.drill.events]
+        assert fast.result.to_dict() == slow.result.to_dict()
