@@ -15,10 +15,10 @@ from typing import Any
 
 from simulator.durations import clock
 from simulator.engine import Drill
-from simulator.events import SESSION_KINDS, Event, Kind
+from simulator.events import Event, Kind
 from simulator.journal import Journal
 from simulator.loader import LoadedScenario
-from simulator.runner import command_of, finish, new_drill
+from simulator.runner import finish, rebuild
 from simulator.scoring import Result
 
 TIMELINE_KINDS = frozenset({
@@ -185,7 +185,7 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
     if loaded is None:
         raise ValueError("the journal has no result event and its scenario could not be loaded, "
                          "so the result cannot be re-derived (pass --scenario)")
-    drill = _rebuild(journal, loaded)
+    drill = rebuild(journal, loaded)
     drill.run_to_end()
     result = finish(drill, loaded, journal.header.get("policy"))
     end = max((e.t for e in journal.events), default=0.0)
@@ -195,22 +195,6 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
     if not _is_prefix(journal.events, drill.events):
         why += " Warning: the replay does not reproduce the journal's events (was the scenario edited?)."
     return drill.events, result, why
-
-
-def _rebuild(journal: Journal, loaded: LoadedScenario) -> Drill:
-    """A drill with the journal's commands and session notes re-applied at their sim times.
-
-    The same loop as :func:`simulator.runner.replay`; kept here so that module is unchanged.
-    """
-    drill = new_drill(loaded, int(journal.header["seed"]))
-    for event in journal.events:
-        if event.kind in (Kind.COMMAND, Kind.REFUSED) and event.actor is not None:
-            drill.advance_to(event.t)
-            drill.submit(command_of(event))
-        elif event.kind in SESSION_KINDS:
-            drill.advance_to(event.t)
-            drill.note(event.kind, event.actor, event.payload, to=event.to, hidden=event.hidden)
-    return drill
 
 
 def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:
@@ -671,7 +655,7 @@ def _collateral(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
 def _load(roles: list[RoleFigures], events: list[Event], good: list[Finding], bad: list[Finding]) -> None:
     rotated = [e for e in events if e.kind in (Kind.ROTATED, Kind.RESTED)]
     for fig in roles:
-        if fig.peak_load > LOAD_CONCERN and fig.peak_load_at is not None:
+        if round(fig.peak_load, 2) > LOAD_CONCERN and fig.peak_load_at is not None:
             relief = [e for e in rotated if e.payload.get("target") == fig.name]
             tail = (f"; relieved {len(relief)} time(s)" if relief else "; never rotated or rested")
             _improve(bad, "load", f"{fig.name} responder load peaked at {fig.peak_load:.2f} at "

@@ -53,7 +53,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     for sid in builtin_ids():
         s = load_scenario(sid).scenario
-        print(f"{sid:<28} {clock(s.duration):>8}  {len(s.roles)} roles  {s.summary}")
+        print(f"{sid:<28} {clock(s.duration):>9}  {len(s.roles)} roles  {s.summary}")
     return 0
 
 
@@ -196,9 +196,9 @@ def build_parser() -> Parser:
 
 def extra_commands() -> list[Callable[[Any], None]]:
     """Registration functions of the commands that live in their own modules."""
-    from simulator import report, sweep
+    from simulator import authoring, report, sweep, team
 
-    return [report.register, sweep.register]
+    return [authoring.register, team.register, report.register, sweep.register]
 
 
 def _subparser(parser: Parser, name: str | None) -> Parser | None:

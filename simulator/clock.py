@@ -61,6 +61,11 @@ class DrillClock:
         """Move sim time forward to ``sim`` (never backward)."""
         self._anchor_sim, self._anchor_wall = max(self.now(), sim), self._wall()
 
+    def set(self, sim: float, speed: float, paused: bool) -> None:
+        """Take over another clock's state (a remote client mirroring the server's clock)."""
+        self.speed, self.paused = speed, paused
+        self._anchor_sim, self._anchor_wall = sim, self._wall()
+
     def wall_until(self, sim: float) -> float:
         """Wall seconds until sim time reaches ``sim`` (infinite while paused)."""
         if self.paused:

@@ -206,6 +206,9 @@ class Drill:
         target = min(t, self.scenario.duration)
         if target > self.env.now:
             self.env.run(until=target)
+            # SimPy stops at now + (target - now), an ulp off target depending on where the previous
+            # advance stopped; a live drill advances at other points than its replay, so land exactly.
+            self.env._now = target
         if t >= self.scenario.duration and not self.finished:
             self.env.run(until=self._ended)
 

@@ -46,6 +46,14 @@ class JournalWriter:
         """Append one event (buffered until :meth:`sync`)."""
         self._file.write(event.to_json() + "\n")
 
+    def flush(self) -> int:
+        """Hand appended lines to the OS without waiting for the disk; returns the descriptor to fsync.
+
+        For group commit: flush here, ``os.fsync`` the descriptor elsewhere (a worker thread).
+        """
+        self._file.flush()
+        return self._file.fileno()
+
     def sync(self) -> None:
         """Flush and fsync: everything appended so far survives a crash."""
         self._file.flush()

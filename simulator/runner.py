@@ -99,16 +99,8 @@ class ReplayReport:
 
 def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     """Re-submit the journal's commands at their sim times and compare every event and the result."""
-    seed = int(journal.header["seed"])
-    drill = new_drill(loaded, seed)
     original = [e for e in journal.events if e.kind != Kind.RESULT]
-    for event in original:
-        if event.kind in (Kind.COMMAND, Kind.REFUSED) and event.actor is not None:
-            drill.advance_to(event.t)
-            drill.submit(command_of(event))
-        elif event.kind in SESSION_KINDS:
-            drill.advance_to(event.t)
-            drill.note(event.kind, event.actor, event.payload, to=event.to, hidden=event.hidden)
+    drill = rebuild(journal, loaded)
     drill.run_to_end()
     replayed = finish(drill, loaded, journal.header.get("policy"))
     produced = [e for e in drill.events if e.kind != Kind.RESULT]
@@ -119,6 +111,22 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     if difference is None and not same_result:
         difference = "the recorded result differs from the re-derived one"
     return ReplayReport(difference is None, len(original), difference, recorded, replayed)
+
+
+def rebuild(journal: Journal, loaded: LoadedScenario) -> Drill:
+    """A drill with the journal's commands and session notes re-applied at their sim times.
+
+    It stands at the last of them; the caller runs it on (to the end, or live after a crash).
+    """
+    drill = new_drill(loaded, int(journal.header["seed"]))
+    for event in journal.events:
+        if event.kind in (Kind.COMMAND, Kind.REFUSED) and event.actor is not None:
+            drill.advance_to(event.t)
+            drill.submit(command_of(event))
+        elif event.kind in SESSION_KINDS:
+            drill.advance_to(event.t)
+            drill.note(event.kind, event.actor, event.payload, to=event.to, hidden=event.hidden)
+    return drill
 
 
 def command_of(event: Event) -> Command:

@@ -12,10 +12,11 @@ import pytest
 from simulator.cli import main
 from simulator.commands import Command
 from simulator.events import Kind
-from simulator.journal import write_journal
+from simulator.journal import read_journal, write_journal
 from simulator.loader import builtin_ids, load_scenario
 from simulator.report import build_report, render
 from simulator.runner import finish, new_drill, run_named
+from tests.golden import golden_path
 
 SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
             "Per-role figures", "Timeline"]
@@ -36,16 +37,18 @@ def textbook_html(textbook_journal: tuple[Path, dict]) -> str:
 
 
 @pytest.mark.parametrize("scenario", builtin_ids())
-def test_every_builtin_scenario_reports_in_both_formats(scenario: str, tmp_path: Path):
-    """Each built-in scenario's golden run (textbook bot, default seed) renders as HTML and Markdown."""
-    journal = tmp_path / "golden.jsonl"
-    result = run_named(scenario, "textbook", None, journal=journal).result
+def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp_path: Path):
+    """Each built-in scenario's golden journal (textbook bot, its own seed) renders as HTML and Markdown."""
+    journal = golden_path(scenario)
+    result = read_journal(journal).events[-1].payload
     for name in ("aar.html", "aar.md"):
         assert main(["report", str(journal), "-o", str(tmp_path / name)]) == 0
     md = (tmp_path / "aar.md").read_text()
     html = (tmp_path / "aar.html").read_text()
-    assert f"| Overall score | {result.score:.1f} / 100 |" in md
+    assert f"| Overall score | {result['score']:.1f} / 100 |" in md
+    assert f"| Harm volume | {result['harm_volume']:,} harmful outputs" in md
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
+    assert not EXTERNAL.search(html)
 
 
 def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: tuple[Path, dict]):

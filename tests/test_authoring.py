@@ -1,0 +1,222 @@
+"""Authoring tools: `ttx new` writes a drill that validates and runs; MSEL sheets round-trip through CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from simulator.loader import builtin_ids, lint_scenario, load_scenario
+from simulator.msel import COLUMNS, MselError, export_csv, merge
+from simulator.runner import run_named
+from simulator.scenario import Inject, Scenario
+from tests.conftest import MINIMAL
+from tests.test_cli import ttx
+
+FLAGSHIP = "jailbreak-wave"
+
+
+# --- ttx new ------------------------------------------------------------------------------------
+
+
+def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path):
+    out = ttx("new", "my-drill", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    path = tmp_path / "my-drill.yaml"
+    text = path.read_text()
+    loaded, warnings = lint_scenario(str(path))
+    assert warnings == []
+    assert loaded.scenario.id == "my-drill"
+    for section in Scenario.model_fields:
+        assert f"\n{section}:" in text, f"section {section!r} missing from the starter"
+    assert text.startswith("# yaml-language-server: $schema=")
+    schema = Path(text.splitlines()[0].split("$schema=", 1)[1])
+    assert schema.is_file(), "the starter must point editors at a schema that exists"
+    commented = [line for line in text.splitlines() if "#" in line]
+    assert len(commented) > 60, "every field should be explained in a comment"
+    textbook = run_named(str(path), "textbook").result
+    idle = run_named(str(path), "idle").result
+    assert textbook.time_to_contain is not None and idle.time_to_contain is None
+    assert textbook.score > idle.score + 30
+
+
+def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
+    target = tmp_path / "drills" / "night-shift.yaml"
+    target.parent.mkdir()
+    assert ttx("new", "night-shift", "-o", str(target)).returncode == 0
+    assert load_scenario(str(target)).scenario.id == "night-shift"
+    again = ttx("new", "night-shift", "-o", str(target))
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path):
+    assert ttx("new", "Night Shift.yaml", cwd=tmp_path).returncode == 0
+    assert load_scenario(str(tmp_path / "Night Shift.yaml")).scenario.id == "night-shift"
+
+
+# --- MSEL export ----------------------------------------------------------------------------------
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_has_the_hseep_columns_and_one_row_per_inject():
+    scenario = load_scenario(FLAGSHIP).scenario
+    text = export_csv(scenario)
+    header = next(csv.reader(io.StringIO(text)))
+    for hseep in ("Event No.", "Scenario Time", "Event Synopsis", "From", "To", "Method / Channel",
+                  "Message", "Expected Player Action", "Objective / Capability", "Notes"):
+        assert hseep in header
+    rows = _rows(text)
+    assert [r["Inject ID"] for r in rows] == [i.id for i in scenario.injects]
+    spike = next(r for r in rows if r["Inject ID"] == "report-spike")
+    assert spike["Trigger"] == "signal user_reports + 2m"
+    assert spike["Expected Player Action"].splitlines() == [
+        "declare_incident within 20m else why-no-incident", "ts: investigate within 45m"]
+    assert spike["Objective / Capability"].splitlines()[0] == "Detection and declaration"
+    assert next(r for r in rows if r["Inject ID"] == "refusal-ticket")["Scenario Time"] == "0:15:00"
+
+
+# --- round trip -----------------------------------------------------------------------------------
+
+
+def _same(a: Inject, b: Inject) -> bool:
+    """Equal in every field; text compared without trailing line breaks (spreadsheets drop them)."""
+    def norm(i: Inject) -> dict[str, object]:
+        d = i.model_dump()
+        d["body"], d["notes"] = i.body.rstrip("\n"), i.notes.rstrip("\n")
+        return d
+    return norm(a) == norm(b)
+
+
+@pytest.mark.parametrize("sid", builtin_ids())
+def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path):
+    loaded = load_scenario(sid)
+    original = Path(loaded.path).read_text()
+    sheet = export_csv(loaded.scenario)
+    merged = merge(sheet, "msel.csv", loaded.scenario, original)
+    path = tmp_path / f"{sid}.yaml"
+    path.write_text(merged)
+    again, warnings = lint_scenario(str(path))
+    assert warnings == []
+    assert all(_same(a, b) for a, b in zip(loaded.scenario.injects, again.scenario.injects, strict=True))
+    assert again.scenario.model_dump(exclude={"injects"}) == loaded.scenario.model_dump(exclude={"injects"})
+    assert export_csv(again.scenario) == sheet
+    start = original.index("\ninjects:")
+    assert merged[:start] == original[:start], "lines before the injects section must be kept"
+    after = original.index("\nactions:")
+    assert merged.endswith(original[after:]), "lines after the injects section must be kept"
+
+
+def test_an_edited_sheet_merges_back(tmp_path: Path):
+    loaded = load_scenario(FLAGSHIP)
+    rows = _rows(export_csv(loaded.scenario))
+    rows[0]["Scenario Time"] = "0:25:00"
+    rows = [r for r in rows if r["Inject ID"] != "status-check"]
+    rows.append({key: "" for _, key in COLUMNS} | {
+        "Scenario Time": "1h", "From": "{name}", "From Title": "Board member", "To": "ic, comms",
+        "Method / Channel": "email", "Subject": "Quick question from the board",
+        "Message": "Are we in the news?", "Expected Player Action": "comms: send_update within 30m",
+        "Objective / Capability": "Keep the board informed"})
+    merged = merge(_sheet(rows), "msel.csv", loaded.scenario, Path(loaded.path).read_text())
+    path = tmp_path / "edited.yaml"
+    path.write_text(merged)
+    scenario = load_scenario(str(path)).scenario
+    assert scenario.inject("refusal-ticket").at == 25 * 60  # type: ignore[union-attr]
+    assert scenario.inject("status-check") is None
+    added = scenario.inject("quick-question-from-the-board")
+    assert added is not None and added.at == 3600 and [r.value for r in added.to] == ["ic", "comms"]
+    assert added.expects[0].objective == "Keep the board informed"
+    assert run_named(str(path), "textbook", 1).result.time_to_contain is not None
+
+
+def _sheet(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[h for _, h in COLUMNS], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# --- bad rows -------------------------------------------------------------------------------------
+
+
+def _broken(row: int, column: str, value: str) -> str:
+    loaded = load_scenario(FLAGSHIP)
+    rows = _rows(export_csv(loaded.scenario))
+    rows[row - 2][column] = value
+    return _sheet(rows)
+
+
+@pytest.mark.parametrize(("row", "column", "value", "message"), [
+    (2, "Method / Channel", "fax",
+     "msel.csv:2: column Method / Channel: expected one of pager, email, chat, ticket, social, press, "
+     "regulator, dashboard, found 'fax'"),
+    (2, "Scenario Time", "quarter past",
+     "msel.csv:2: column Scenario Time: expected a time such as 0:15:00 or a duration such as 15m, "
+     "found 'quarter past'"),
+    (2, "Scenario Time", "9h",
+     "msel.csv:2: column Scenario Time: 9h is after the end of the drill (4h)"),
+    (3, "Trigger", "signal user_reprots + 2m",
+     "msel.csv:3: column Trigger: 'jailbreak-wave' has no signal 'user_reprots'; "
+     "did you mean 'user_reports'?"),
+    (3, "Trigger", "when reports spike",
+     "msel.csv:3: column Trigger: expected 'contingency' or one of signal, inject, action, "
+     "action_effective, harm_at_least, declared (then a value and an optional '+ delay'), "
+     "found 'when reports spike'"),
+    (3, "To", "ts, intern",
+     "msel.csv:3: column To: unknown role 'intern' (roles: ic, ml, ts, comms, legal)"),
+    (3, "Expected Player Action", "declare_incident within 20m else nobody\nts: investigate within 45m",
+     "msel.csv:3: column Expected Player Action: line 1: contingency inject 'nobody' does not exist"),
+    (3, "Expected Player Action", "declare_incident\nts: take-ofline within 20m",
+     "msel.csv:3: column Expected Player Action: line 2: 'jailbreak-wave' has no action "
+     "'take-ofline'; did you mean 'take-offline'?"),
+    (3, "Expected Player Action", "declare quickly please!",
+     "msel.csv:3: column Expected Player Action: line 1: expected '[role:] action [within 20m] "
+     "[else inject-id]', found 'declare quickly please!'"),
+    (3, "Message", "Attached output: {sampel}",
+     "msel.csv:3: column Message: unknown placeholder {sampel} (known: city, company, email, first_name, "
+     "handle, last_name, mentions_per_hour, name, outlet, reports_per_hour, sample, scenario, "
+     "ticket, time)"),
+    (4, "Inject ID", "report-spike", "msel.csv:4: column Inject ID: duplicate inject id 'report-spike'"),
+    (4, "Red Herring", "perhaps", "msel.csv:4: column Red Herring: expected 'yes' or empty, found 'perhaps'"),
+])
+def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value: str, message: str):
+    loaded = load_scenario(FLAGSHIP)
+    with pytest.raises(MselError) as caught:
+        merge(_broken(row, column, value), "msel.csv", loaded.scenario, Path(loaded.path).read_text())
+    assert message in caught.value.problems
+
+
+def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario):
+    text = MINIMAL[:MINIMAL.index("injects:")] + MINIMAL[MINIMAL.index("actions:"):]
+    with_injects = load_scenario(str(write_scenario(MINIMAL, "with.yaml"))).scenario
+    bare = load_scenario(str(write_scenario(text, "bare.yaml"))).scenario
+    merged = merge(export_csv(with_injects), "msel.csv", bare, text)
+    again = load_scenario(str(write_scenario(merged, "merged.yaml"))).scenario
+    assert [i.id for i in again.injects] == ["first", "nudge"]
+    assert merged.index("injects:") < merged.index("actions:")
+
+
+def test_a_missing_column_is_reported_on_the_header_row():
+    loaded = load_scenario(FLAGSHIP)
+    text = export_csv(loaded.scenario).replace("Method / Channel", "Medium", 1)
+    with pytest.raises(MselError) as caught:
+        merge(text, "msel.csv", loaded.scenario, "")
+    assert caught.value.problems == ["msel.csv:1: column Method / Channel: missing from the header row"]
+
+
+def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
+    sheet, merged = tmp_path / "msel.csv", tmp_path / "new.yaml"
+    assert ttx("msel", "export", FLAGSHIP, "-o", str(sheet)).returncode == 0
+    out = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(merged))
+    assert out.returncode == 0, out.stderr
+    assert ttx("validate", "--lint", str(merged)).stdout.strip() == f"{merged}: ok"
+    sheet.write_text(_broken(2, "Method / Channel", "fax"))
+    bad = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(tmp_path / "x.yaml"))
+    assert bad.returncode == 2
+    assert f"{sheet}:2: column Method / Channel: expected one of" in bad.stderr
+    assert not (tmp_path / "x.yaml").exists()

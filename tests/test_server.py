@@ -1,0 +1,399 @@
+"""A team drill over real websockets on loopback: joining, private delivery, approvals across players,
+chat, the facilitator's controls, refusals and bad frames — the drill always goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from simulator.commands import AdhocParams, Command
+from simulator.events import Kind
+from simulator.journal import read_journal
+from simulator.loader import LoadedScenario, load_scenario
+from simulator.protocol import FRAME_LIMIT
+from simulator.remote import RemoteError, RemoteSession
+from simulator.runner import replay
+from simulator.server import DrillServer, Limits, Outbox, ResumeError
+from tests.conftest import MINIMAL
+
+CODE = "K7Q2MD"
+FACILITATOR_TOKEN = "white-cell-secret"
+
+
+class Team:
+    """A server on a free loopback port and the sessions a test opened against it."""
+
+    def __init__(self, server: DrillServer, url: str) -> None:
+        self.server, self.url = server, url
+        self.sessions: list[RemoteSession] = []
+
+    async def join(self, role: str, name: str | None = None, **kwargs: Any) -> RemoteSession:
+        session = await RemoteSession.open(self.url, name=name or role.upper(), role=role, code=CODE,
+                                           timeout=5.0, **kwargs)
+        self.sessions.append(session)
+        return session
+
+    async def facilitator(self) -> RemoteSession:
+        session = await RemoteSession.open(self.url, name="Lee", facilitator_token=FACILITATOR_TOKEN,
+                                           timeout=5.0)
+        self.sessions.append(session)
+        return session
+
+    async def raw(self) -> ClientConnection:
+        return await connect(self.url, proxy=None, compression=None)
+
+    def journal(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in Path(self.server.journal.path).read_text().splitlines()]
+
+
+@pytest.fixture
+async def team_factory(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Any]:
+    teams: list[Team] = []
+
+    async def make(speed: float = 60.0, limits: Limits | None = None) -> Team:
+        server = DrillServer.host(flagship, tmp_path / f"drill{len(teams)}.jsonl", seed=7, code=CODE,
+                                  facilitator_token=FACILITATOR_TOKEN, speed=speed, limits=limits)
+        port = await server.start("127.0.0.1", 0)
+        teams.append(Team(server, f"ws://127.0.0.1:{port}"))
+        return teams[-1]
+
+    yield make
+    for team in teams:
+        for session in team.sessions:
+            await session.close()
+        await team.server.stop()
+
+
+@pytest.fixture
+async def team(team_factory: Any) -> Team:
+    made: Team = await team_factory()
+    return made
+
+
+async def test_players_join_with_the_code_claim_roles_and_see_the_lobby(team: Team):
+    """A role can be held by two people; a wrong code or a role not in play is refused, and the lobby
+    says who holds what and who is connected."""
+    ic = await team.join("ic", "Dana")
+    await team.join("ic", "Robin")
+    with pytest.raises(RemoteError, match="bad_code"):
+        await RemoteSession.open(team.url, name="Eve", role="ml", code="WRONG1", auto_reconnect=False)
+    with pytest.raises(RemoteError, match="unknown_role"):
+        await RemoteSession.open(team.url, name="Eve", role="ceo", code=CODE, auto_reconnect=False)
+    ml = await team.join("ml", "Max")
+    await ic.wait_until(lambda s: s.lobby is not None and len(s.lobby.players) == 3)
+    assert ic.lobby is not None
+    assert {(p.name, p.role, p.connected) for p in ic.lobby.players} == {
+        ("Dana", "ic", True), ("Robin", "ic", True), ("Max", "ml", True)}
+    assert not ic.lobby.started
+    assert ic.scenario.id == "jailbreak-wave" and ic.scenario.facilitator_notes == ""
+    await ml.close()
+    await ic.wait_until(lambda s: s.lobby is not None and not next(
+        p for p in s.lobby.players if p.name == "Max").connected)
+    fac = await team.facilitator()
+    assert fac.scenario.facilitator_notes and fac.join_code == CODE
+
+
+async def test_private_injects_reach_only_their_roles_and_the_truth_only_the_facilitator(team: Team):
+    """An inject to ml reaches ml, not comms; one to an unfilled role (ts) reaches the incident
+    commander instead; harm (the hidden truth) reaches the facilitator only."""
+    fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
+        await team.join("comms")
+    await fac.start()
+    assert (await fac.fire_inject("confidence-drop")).accepted
+    assert (await fac.fire_inject("refusal-ticket")).accepted
+    await fac.set_speed(3600.0)
+    await fac.wait_until(lambda s: len(s.view.harm) >= 2)
+    await ic.wait_until(lambda s: any(i.inject == "refusal-ticket" for i in s.view.injects))
+    await ml.wait_until(lambda s: any(i.inject == "confidence-drop" for i in s.view.injects))
+    await comms.wait_until(lambda s: s.last_seq >= ml.last_seq - 5 and bool(s.view.signals))
+    injects = {s.seat: {i.inject for i in s.view.injects} for s in (ic, ml, comms)}
+    assert "confidence-drop" not in injects["ic"] | injects["comms"]
+    assert "refusal-ticket" in injects["ic"] and "refusal-ticket" not in injects["ml"] | injects["comms"]
+    assert {"confidence-drop", "refusal-ticket"} <= {i.inject for i in fac.view.injects}
+    for player in (ic, ml, comms):
+        assert not player.view.harm
+        assert not any(e.hidden or e.kind == Kind.HARM for e in player.received)
+
+
+async def test_an_approval_crosses_players_and_the_decision_reaches_everyone(team: Team):
+    """ml asks to take the model offline; the ic's view has the pending request; ic approves; every
+    seat sees the approval and the action starting."""
+    fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
+        await team.join("comms")
+    await fac.start()
+    asked = await ml.submit(Command(role="ml", action="take-offline"))
+    assert asked.kind == Kind.COMMAND and asked.payload["player"] == "ML"
+    await ic.wait_until(lambda s: any(p.action == "take-offline" for p in s.view.pending.values()))
+    request = next(iter(ic.view.pending))
+    assert ic.view.pending[request].approver == "ic"
+    premature = await comms.submit(Command(role="comms", action="approve", params={"request": request}))
+    assert premature.kind == Kind.REFUSED and "needs ic" in premature.payload["reason"]
+    approved = await ic.submit(Command(role="ic", action="approve", params={"request": request}))
+    assert approved.kind == Kind.COMMAND
+    for seat in (fac, ic, ml, comms):
+        await seat.wait_until(lambda s: request in s.view.in_flight and not s.view.pending)
+        assert any(e.kind == Kind.APPROVAL_GRANTED for e in seat.received)
+
+
+async def test_war_room_chat_reaches_everyone_and_direct_messages_only_their_roles(team: Team):
+    fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
+        await team.join("comms")
+    await fac.start()
+    assert (await ic.chat("All hands: bridge is open")).accepted
+    assert (await ml.chat("IC only: filter is ready", to=["ic"])).accepted
+    refused = await ml.chat("to nobody real", to=["ceo"])
+    assert not refused.accepted
+    await comms.wait_until(lambda s: any(m["text"].startswith("All hands") for m in s.view.messages))
+    await ic.wait_until(lambda s: len(s.view.messages) == 2)
+    await fac.wait_until(lambda s: len(s.view.messages) == 2)
+    assert [m["text"] for m in comms.view.messages] == ["All hands: bridge is open"]
+    assert ic.view.messages[1] == {"t": ic.view.messages[1]["t"], "from": "ml", "to": ["ic"],
+                                   "text": "IC only: filter is ready"}
+    journaled = [e for e in team.journal() if e["kind"] == "message"]
+    assert [e["payload"]["text"] for e in journaled] == ["All hands: bridge is open",
+                                                         "IC only: filter is ready"]
+
+
+async def test_the_facilitator_pauses_injects_ad_hoc_changes_speed_and_ends_with_everyone_on_the_review(
+        team: Team, flagship: LoadedScenario):
+    fac, ic, comms = await team.facilitator(), await team.join("ic"), await team.join("comms")
+    refused = await ic.submit(Command(role="ic", action="declare_incident"))
+    assert refused.kind == Kind.REFUSED and "not started" in refused.payload["reason"]
+    await fac.start()
+    await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.started)
+    await fac.pause()
+    await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.paused)
+    frozen = team.server.drill.now
+    await asyncio.sleep(0.15)
+    assert team.server.pacer.sync() == frozen and ic.clock.now() == pytest.approx(frozen, abs=0.01)
+    ack = await fac.adhoc_inject(AdhocParams(channel="press", to=["comms"], subject="Reporter calling",
+                                             body="Comment by 5pm?"))
+    assert ack.accepted
+    await comms.wait_until(lambda s: any(i.subject == "Reporter calling" for i in s.view.injects))
+    assert not any(i.subject == "Reporter calling" for i in ic.view.injects)
+    await fac.resume()
+    await fac.set_speed(600.0)
+    await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.speed == 600.0)
+    await ic.submit(Command(role="ic", action="declare_incident"))
+    await fac.end()
+    for seat in (fac, ic, comms):
+        await seat.wait_until(lambda s: s.view.result is not None and s.view.ended)
+    assert ic.clock_state is not None and ic.clock_state.ended
+    assert team.server.done.is_set()
+    kinds = [e["kind"] for e in team.journal()[1:]]
+    assert kinds[-2:] == ["drill_ended", "result"]
+    changes = [e["payload"]["reason"] for e in team.journal() if e["kind"] == "clock_changed"]
+    assert changes == ["start", "pause", "resume", "speed"]
+    report = replay(read_journal(team.server.journal.path), flagship)
+    assert report.matches, report.first_difference
+
+
+async def test_roles_are_enforced_on_the_server_and_refusals_leave_the_drill_going(team: Team):
+    fac, ml = await team.facilitator(), await team.join("ml")
+    await fac.start()
+    await ml.pause()
+    assert ml.errors and "not_facilitator" in ml.errors[-1].message
+    as_ic = await ml.submit(Command(role="ic", action="set_severity", params={"level": "sev1"}))
+    assert as_ic.kind == Kind.REFUSED and "wrong_role" in as_ic.payload["reason"]
+    not_allowed = await ml.submit(Command(role="ml", action="set_severity", params={"level": "sev1"}))
+    assert not_allowed.kind == Kind.REFUSED and not_allowed.seq > 0, "the engine refused it: journaled"
+    facilitator_verb = await ml.submit(Command(role="ml", action="end_drill"))
+    assert facilitator_verb.kind == Kind.REFUSED
+    fine = await ml.submit(Command(role="ml", action="block-list"))
+    assert fine.kind == Kind.COMMAND and not team.server.drill.finished
+    notes = [e["payload"] for e in team.journal() if e["kind"] == "session_note"
+             and e["payload"].get("event") == "refused_frame"]
+    assert {n["code"] for n in notes} == {"not_facilitator", "wrong_role"}
+    assert all(e.get("hidden") for e in team.journal() if e["kind"] == "session_note")
+
+
+async def _responses(ws: ClientConnection, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The next ``count`` acks or errors (other frames skipped)."""
+    out: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        while len(out) < count:
+            frame = json.loads(await ws.recv())
+            if frame["kind"] in ("ack", "error"):
+                out.append(frame)
+
+    await asyncio.wait_for(read(), timeout)
+    return out
+
+
+async def test_bad_frames_get_an_error_reply_are_journaled_and_harm_nobody(team_factory: Any):
+    """Malformed JSON, an unknown kind, an oversized frame, a wrong token, a binary frame and a flood:
+    each gets an error, the connection stays usable and the other players never notice."""
+    team = await team_factory(limits=Limits(rate=5.0, burst=10.0))
+    fac, ic = await team.facilitator(), await team.join("ic")
+    await fac.start()
+    ws = await team.raw()
+    await ws.send(json.dumps({"kind": "command", "token": "x", "id": 1, "role": "ic", "action": "resolve"}))
+    assert (await _responses(ws, 1))[0]["code"] == "not_joined"
+    await ws.send(json.dumps({"kind": "join", "code": CODE, "role": "ml", "name": "Mallory"}))
+    welcome = json.loads(await ws.recv())
+    token = welcome["token"]
+    bad = ["{not json", json.dumps({"kind": "launch", "token": token}),
+           json.dumps({"kind": "chat", "token": token, "id": 3, "text": "x" * (FRAME_LIMIT + 10)}),
+           json.dumps({"kind": "command", "token": "stolen", "id": 4, "role": "ml", "action": "block-list"}),
+           b"\x00\x01binary"]
+    for frame in bad:
+        await ws.send(frame)
+    codes = [r["code"] for r in await _responses(ws, len(bad))]
+    assert codes == ["malformed", "bad_frame", "frame_too_large", "bad_token", "binary"]
+    await asyncio.sleep(1.0)
+    flood = [json.dumps({"kind": "chat", "token": token, "id": 100 + i, "text": f"spam {i}"})
+             for i in range(40)]
+    for frame in flood:
+        await ws.send(frame)
+    replies = await _responses(ws, len(flood))
+    limited = [r for r in replies if r.get("code") == "rate_limited"]
+    assert len(limited) >= 25 and sum(r["kind"] == "ack" for r in replies) <= 12
+    await asyncio.sleep(0.5)
+    await ws.send(json.dumps({"kind": "command", "token": token, "id": 999, "role": "ml",
+                              "action": "block-list"}))
+    ack = (await _responses(ws, 1))[0]
+    assert ack == {**ack, "kind": "ack", "id": 999, "accepted": True}, "the connection still works"
+    declared = await ic.submit(Command(role="ic", action="declare_incident"))
+    assert declared.kind == Kind.COMMAND and not ic.errors and not team.server.drill.finished
+    notes = [e["payload"]["code"] for e in team.journal()
+             if e["kind"] == "session_note" and e["payload"].get("event") == "refused_frame"]
+    assert notes == ["not_joined", "malformed", "bad_frame", "frame_too_large", "bad_token", "binary",
+                     "rate_limited"], "a flood is journaled once, not once per frame"
+    await ws.close()
+
+
+async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_one_that_never_dropped(
+        team_factory: Any):
+    """Reconnecting with the token and last seq gives a snapshot and every later event: none lost,
+    none folded twice."""
+    team = await team_factory(speed=1200.0)
+    fac = await team.facilitator()
+    steady, flaky = await team.join("ic", "Steady"), await team.join("ic", "Flaky")
+    ml = await team.join("ml")
+    await fac.start()
+    for round_ in range(12):
+        await flaky.drop()
+        if round_ % 3 == 0:
+            await ml.submit(Command(role="ml", action="investigate" if round_ == 0 else "block-list"))
+        await asyncio.sleep(0.06)
+        await flaky.wait_until(lambda s, done=round_ + 1: s.reconnects >= done)
+    await fac.fire_inject("legal-question")
+    await fac.end()
+    for seat in (steady, flaky):
+        await seat.wait_until(lambda s: s.view.result is not None)
+    assert flaky.reconnects == 12
+    seqs = [e.seq for e in flaky.received]
+    assert seqs == sorted(set(seqs)), "no event twice"
+    assert [e.to_json() for e in flaky.received] == [e.to_json() for e in steady.received]
+    assert replace(flaky.view, now=0.0) == replace(steady.view, now=0.0)
+    assert steady.view.injects and steady.view.signals
+
+
+async def test_a_drill_that_runs_out_of_time_is_scored_and_everyone_lands_on_the_review(
+        tmp_path: Path, write_scenario: Any):
+    """The clock reaches the scenario's end: the server scores the drill, journals the result and
+    sends it to every seat; commands after the end are refused without touching the journal."""
+    loaded = load_scenario(str(write_scenario(MINIMAL)))
+    server = DrillServer.host(loaded, tmp_path / "mini.jsonl", code=CODE,
+                              facilitator_token=FACILITATOR_TOKEN, speed=50_000.0)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    fac = await RemoteSession.open(url, name="Lee", facilitator_token=FACILITATOR_TOKEN)
+    ic = await RemoteSession.open(url, name="Dana", role="ic", code=CODE)
+    try:
+        await fac.start()
+        await asyncio.wait_for(server.done.wait(), 10)
+        await ic.wait_until(lambda s: s.view.result is not None)
+        assert ic.view.ended and ic.view.result == fac.view.result
+        lines = Path(server.journal.path).read_text().splitlines()
+        late = await ic.submit(Command(role="ic", action="declare_incident"))
+        assert late.kind == Kind.REFUSED and "ended" in late.payload["reason"]
+        assert Path(server.journal.path).read_text().splitlines() == lines
+        assert json.loads(lines[-1])["kind"] == "result"
+        assert replay(read_journal(server.journal.path), loaded).matches
+    finally:
+        await fac.close()
+        await ic.close()
+        await server.stop()
+
+
+class StuckSocket:
+    """A websocket whose peer reads nothing until released."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.release = asyncio.Event()
+
+    async def send(self, text: str) -> None:
+        await self.release.wait()
+        self.sent.append(json.loads(text))
+
+
+async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_action():
+    """Clock and metric updates are coalesced when a client falls behind; injects and actions never."""
+    ws = StuckSocket()
+    outbox = Outbox(ws, backlog=10)  # type: ignore[arg-type]
+    sender = asyncio.ensure_future(outbox.run())
+    outbox.events([(Kind.TICK, json.dumps({"seq": 0}))])
+    await asyncio.sleep(0.01)
+    items = []
+    for seq in range(1, 60):
+        kind = Kind.INJECT if seq % 10 == 0 else Kind.ACTION_STARTED if seq % 7 == 0 else Kind.TICK
+        items.append((kind, json.dumps({"seq": seq, "kind": kind.value})))
+    for item in items:
+        outbox.events([item])
+    ws.release.set()
+    await asyncio.sleep(0.05)
+    sender.cancel()
+    got = [e for frame in ws.sent[1:] for e in frame["events"]]
+    kept = {e["seq"] for e in got}
+    assert {s for s in range(1, 60) if s % 10 == 0 or s % 7 == 0} <= kept, "injects and actions all arrive"
+    assert [e["seq"] for e in got] == sorted(kept), "in order"
+    assert outbox.coalesced > 0 and 59 in kept, "older ticks dropped, the latest kept"
+
+
+def test_host_help_states_the_risk_of_binding_another_address():
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--help"], capture_output=True,
+                         text=True, timeout=60)
+    text = " ".join(out.stdout.split())
+    assert out.returncode == 0
+    assert "default 127.0.0.1" in text and "RISK" in text and "ssh -L 8765:127.0.0.1:8765" in text
+
+
+async def test_one_server_per_journal_and_hosting_never_overwrites_one(tmp_path: Path,
+                                                                       flagship: LoadedScenario):
+    path = tmp_path / "drill.jsonl"
+    server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    with pytest.raises(ResumeError, match="in use by another ttx host"):
+        DrillServer.resume(path)
+    with pytest.raises(ResumeError, match="already exists"):
+        DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    await server.stop()
+    resumed = DrillServer.resume(path)
+    assert [e.to_json() for e in resumed.drill.events[:2]] == [e.to_json() for e in server.drill.events[:2]]
+    await resumed.stop()
+
+
+async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the_end(team: Team):
+    """A client written against the hot seat submits facilitator verbs as commands; they work remotely."""
+    fac, ic = await team.facilitator(), await team.join("ic")
+    await fac.start()
+    fired = await fac.submit(Command(role="facilitator", action="fire_inject",
+                                     params={"inject": "exec-ping"}))
+    assert fired.kind == Kind.COMMAND and fired.actor == "facilitator"
+    bad = await fac.submit(Command(role="facilitator", action="adhoc_inject", params={"to": []}))
+    assert bad.kind == Kind.REFUSED and bad.seq == 0
+    await ic.wait_until(lambda s: any(i.inject == "exec-ping" for i in s.view.injects))
+    ended = await fac.submit(Command(role="facilitator", action="end_drill"))
+    assert ended.kind == Kind.COMMAND
+    await ic.wait_until(lambda s: s.view.result is not None)
