@@ -194,3 +194,37 @@ def test_report_without_the_scenario_still_renders_from_the_journal(textbook_jou
 def test_rendering_is_deterministic(textbook_journal):
     path, _ = textbook_journal
     assert render(build_report(path), "html") == render(build_report(path), "html")
+
+
+async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path, flagship):
+    """A journal written by ``ttx host`` names each player with their role and figures."""
+    from simulator.remote import RemoteSession
+    from simulator.server import DrillServer
+
+    path = tmp_path / "team.jsonl"
+    server = DrillServer.host(flagship, path, seed=7, code="K7Q2MD", facilitator_token="white-cell",
+                              speed=60.0)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    fac = await RemoteSession.open(url, name="Lee", facilitator_token="white-cell", timeout=5.0)
+    dana = await RemoteSession.open(url, name="Dana", role="ic", code="K7Q2MD", timeout=5.0)
+    max_ = await RemoteSession.open(url, name="<i>Max</i>", role="ml", code="K7Q2MD", timeout=5.0)
+    try:
+        await fac.start()
+        await dana.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await max_.submit(Command(role="ml", action="block-list"))
+        await max_.submit(Command(role="ml", action="resolve"))
+        await fac.end()
+        await fac.wait_until(lambda s: s.view.result is not None)
+    finally:
+        for session in (fac, dana, max_):
+            await session.close()
+        await server.stop()
+    aar = build_report(path)
+    players = {p.name: p for p in aar.players}
+    assert set(players) == {"Lee", "Dana", "<i>Max</i>"}
+    assert players["Dana"].roles == ["ic"] and players["Dana"].actions == 1
+    assert players["<i>Max</i>"].actions == 1 and players["<i>Max</i>"].refusals == 1
+    html = render(aar, "html")
+    assert "Dana (ic)" in html and "&lt;i&gt;Max&lt;/i&gt; (ml)" in html and "<i>Max</i>" not in html
+    assert "ml (&lt;i&gt;Max&lt;/i&gt;)" in html
