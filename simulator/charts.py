@@ -38,7 +38,8 @@ def harm_chart(s: Series) -> str:
         bottom.set_xlabel("hours since harm began")
         for ax in (top, bottom):
             _marks(ax, s)
-        top.legend(handles=_legend_handles(top, s), loc="upper left", fontsize=8, frameon=False)
+        top.legend(handles=_legend_handles(top, s), loc="upper left", fontsize=8, frameon=True,
+                   framealpha=0.92, facecolor="white", edgecolor="none")
         fig.align_ylabels()
         fig.tight_layout()
         return _svg(fig)
@@ -77,8 +78,17 @@ def _rc(salt: str) -> Any:
 def _marks(ax: Any, s: Series) -> None:
     if s.declared is not None:
         ax.axvline(s.declared / 3600, color=INK, lw=1, ls=":")
-    for t, _, stage in s.effective:
+    seen: set[str] = set()
+    repeats = []
+    for t, title, stage in s.effective:
+        if title in seen:
+            repeats.append(t / 3600)
+            continue
+        seen.add(title)
         ax.axvline(t / 3600, color=ACTION, lw=0.9, alpha=0.35 + 0.15 * stage)
+    if repeats:  # re-applied mitigations (a refreshed block list): ticks along the bottom, not lines
+        ax.scatter(repeats, [0.03] * len(repeats), transform=ax.get_xaxis_transform(), marker="|",
+                   color=ACTION, s=40, lw=1)
     for t, _ in s.stages:
         ax.axvline(t / 3600, color=STAGE, lw=1.2, ls="--")
     if s.contained is not None:
@@ -92,7 +102,7 @@ def _legend_handles(ax: Any, s: Series) -> list[Any]:
 
     handles = list(ax.get_legend_handles_labels()[0])
     handles += [Line2D([], [], color=INK, ls=":", label="incident declared"),
-                Line2D([], [], color=ACTION, label="containment action in effect"),
+                Line2D([], [], color=ACTION, label="containment action in effect (| re-applied)"),
                 Line2D([], [], color=STAGE, ls="--", label="stage declared done")]
     if s.contained is not None:
         handles.append(Patch(color=ACTION, alpha=0.15, label="contained"))

@@ -259,8 +259,8 @@ def _charts(a: AfterAction) -> str:
     if a.series.harm_t:
         parts.append(f'<figure id="chart-harm">{harm_chart(a.series)}<figcaption>Harmful outputs over time '
                      "(hidden truth) against the do-nothing run on the same seed; green lines: containment "
-                     "actions taking effect; purple dashes: stages declared done; dotted: incident "
-                     "declared; shaded: contained.</figcaption></figure>")
+                     "actions taking effect (ticks at the bottom: re-applied); purple dashes: stages "
+                     "declared done; dotted: incident declared; shaded: contained.</figcaption></figure>")
     if a.series.signals:
         parts.append(f'<figure id="chart-signals">{signals_chart(a.series)}<figcaption>Signals the team saw '
                      "each monitoring tick; red dashes: alerts.</figcaption></figure>")
