@@ -8,12 +8,14 @@ receives events, which it folds into its :class:`DrillView`. ``LocalSession`` is
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from simulator.clock import DrillClock, Pacer
 from simulator.commands import Command
 from simulator.engine import Drill
 from simulator.events import Event, Kind
+from simulator.journal import write_journal
 from simulator.loader import LoadedScenario
 from simulator.runner import finish, new_drill
 from simulator.scenario import Scenario
@@ -94,6 +96,11 @@ class LocalSession:
         """Header for this session's journal."""
         return self.drill.header(policy="human")
 
+    def save_journal(self, path: str | Path) -> Path:
+        """Write the journal of this drill so far (all events, the hidden truth included) to ``path``."""
+        write_journal(path, self.journal_header, self.drill.events)
+        return Path(path)
+
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)
 
@@ -102,11 +109,11 @@ class LocalSession:
         if self.drill.finished and self.result is None:
             self.result = finish(self.drill, self.loaded, "human")
         batch, self._pending[:] = list(self._pending), []
-        self.view.now = max(self.view.now, self.drill.now)
         for event in batch:
             self.view.apply(event)
             if self.seat is None and event.kind == Kind.RESULT:
                 self.view.result = dict(event.payload)
+        self.view.now = max(self.view.now, self.drill.now)
         for event in batch:
             for handler in self._handlers:
                 handler(event)

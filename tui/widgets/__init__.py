@@ -1,0 +1,1 @@
+"""Widgets of the drill dashboard: signals, injects, incident, actions, updates, people and clocks."""

@@ -1,0 +1,44 @@
+"""`ttx play` arguments: mistakes get a clear message and exit 2 before any screen opens."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import MINIMAL
+
+
+def play(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simulator.cli", "play", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("no-such-drill",), "no scenario file or built-in scenario named 'no-such-drill' (built-in: "),
+    (("--speed", "0"), "--speed: expected a speed above 0 and at most 3600, found '0'"),
+    (("--speed", "fast"), "--speed: expected a speed like 1, 10 or 60, found 'fast'"),
+    (("jailbreak-wave", "--pick"), "give a SCENARIO or --pick, not both"),
+    (("--seed", "x"), "--seed: invalid int value: 'x'"),
+    (("--save-dir", "/no/such/folder"), "--save-dir /no/such/folder: no such folder"),
+])
+def test_bad_arguments_are_refused_with_a_reason(args: tuple[str, ...], message: str):
+    out = play(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_help_names_the_options():
+    out = play("--help")
+    assert out.returncode == 0
+    for option in ("--pick", "--seed", "--speed", "--save-dir", "SCENARIO"):
+        assert option in out.stdout
+
+
+def test_a_broken_scenario_file_is_reported_at_file_line_col(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MINIMAL.replace("duration: 2h", "duration: two hours"))
+    out = play(str(broken))
+    assert out.returncode == 2
+    assert f"{broken}:5:11: duration: expected a duration like '90s'" in out.stderr

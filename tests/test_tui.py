@@ -1,0 +1,246 @@
+"""The drill TUI as a player drives it: keys in, engine state and what the widgets show out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from simulator.commands import VERBS, Command
+from simulator.journal import read_journal
+from simulator.loader import LoadedScenario, load_scenario
+from simulator.runner import replay
+from simulator.session import LocalSession
+from tests.conftest import MINIMAL
+from tui.app import DrillApp
+from tui.screens.briefing import BriefingScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ParamsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.picker import PickerScreen
+from tui.screens.review import ReviewScreen
+from tui.widgets.actions import DIALOG_VERBS, ActionPanel
+from tui.widgets.incident import IncidentPanel
+from tui.widgets.injects import InjectFeed
+
+SIZE = (100, 30)
+
+
+def drill_app(flagship: LoadedScenario, tmp_path: Path) -> DrillApp:
+    """The flagship at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
+    return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+def text_of(widget: Static) -> str:
+    """What a static widget shows, as plain text."""
+    return str(widget.render())
+
+
+async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path):
+    """Start, read injects, take the kill switch as ML, approve it as IC, send an update, end, save."""
+    app = drill_app(flagship, tmp_path)
+    session = app.session
+    assert isinstance(session, LocalSession)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("n", "n")
+        feed = app.screen.query_one("#inject-list", OptionList)
+        assert feed.option_count == 2
+        assert "User-report spike" in str(feed.get_option_at_index(0).prompt)
+        assert "2 unread" in str(app.screen.query_one(InjectFeed).border_title)
+
+        await pilot.press("r")
+        assert app.role == "ml"
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("take-offline")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen)
+        question = str(app.screen.query_one("#approval-question", Static).render())
+        assert question.startswith("IC: approve “Take the assistant offline”")
+        assert 1 in session.drill.pending
+
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert not session.drill.pending
+        assert [a for a, _ in session.drill.in_flight.values()] == ["take-offline"]
+        incident = text_of(app.screen.query_one(IncidentPanel))
+        assert "Take the assistant offline" in incident and "ETA" in incident
+
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposerScreen)
+        for part, words in (("know", "reports spiked at 0:52"), ("suspect", "a jailbreak"),
+                            ("doing", "kill switch")):
+            app.screen.query_one(f"#update-{part}", Input).value = words
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert session.drill.incident.updates[-1][1:] == ("internal", True)
+        assert session.view.updates[-1]["by"] == "ic"
+
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert session.drill.finished and session.result is not None
+        table = app.screen.query_one("#breakdown", DataTable)
+        assert table.row_count == len(session.result.breakdown)
+        headline = text_of(app.screen.query_one("#review-headline", Static))
+        assert f"Score {session.result.score:.1f} / 100" in headline
+
+        await pilot.press("s")
+        await pilot.pause()
+        saved = sorted(p.suffix for p in tmp_path.iterdir())
+        assert saved == [".jsonl", ".md"]
+        report = next(tmp_path.glob("*.md")).read_text()
+        assert "## Improvement plan" in report
+        assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
+
+
+async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path):
+    """Setting severity before declaring is refused, and the engine's reason reaches the screen."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("set_severity")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session is not None
+        assert app.session.view.refusals[-1][2] == "declare the incident first"
+        assert "declare the incident first" in text_of(app.screen.query_one(IncidentPanel))
+
+
+async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario, tmp_path: Path):
+    """The signals never plot the hidden harm rate unless `t` (show truth) is on."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "n")
+        truth_row = app.screen.query_one("#signal-truth")
+        assert not truth_row.display
+        assert app.revealed, "the local session delivers the hidden events to the app"
+        await pilot.press("t")
+        assert truth_row.display
+        await pilot.press("t")
+        assert not truth_row.display
+
+
+async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario, tmp_path: Path):
+    """`?` opens help naming every footer key; `d` switches between the light and dark themes."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.rows)
+        for description in ("Run/Pause", "Jump to the next inject", "Role", "Update", "Approvals", "End",
+                            "Help", "Quit"):
+            assert description in keys.values()
+        await pilot.press("escape")
+        dark = app.current_theme.dark
+        await pilot.press("d")
+        assert app.current_theme.dark is not dark
+
+
+async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
+    """`ttx play --pick`: the list shows each scenario's summary; Enter opens its briefing."""
+    app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
+                   wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        listed = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert flagship.scenario.summary in listed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)
+        assert app.session is not None and app.session.scenario.id == "jailbreak-wave"
+
+
+async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path):
+    """LocalSession.save_journal writes a journal `ttx replay` accepts, the player's commands included."""
+    session = LocalSession(flagship, seed=7)
+    await session.next_inject()
+    await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+    await session.submit(Command(role="ml", action="block-list"))
+    await session.end()
+    path = session.save_journal(tmp_path / "drill.jsonl")
+    report = replay(read_journal(path), flagship)
+    assert report.matches, report.first_difference
+    assert read_journal(path).header["policy"] == "human"
+    await session.close()
+
+
+async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario, tmp_path: Path):
+    """ctrl+p, "ML: block", Enter: the block list starts as ML without switching the role tabs."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "ctrl+p")
+        await pilot.press(*"ML: Block known")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session is not None
+        assert "block-list" in app.session.view.taken
+        assert app.role == "ic"
+
+
+async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario):
+    """After `n` folds a burst of events at once, the timeline still says when each one happened."""
+    session = LocalSession(flagship, seed=7)
+    await session.next_inject()
+    await session.next_inject()
+    times = {text: t for t, text in session.view.timeline}
+    ticket = next(t for text, t in times.items() if text.startswith("[ticket]"))
+    page = next(t for text, t in times.items() if text.startswith("[pager]"))
+    assert ticket == 15 * 60 and page < session.view.now
+    assert session.view.now == session.drill.now
+    await session.close()
+
+
+FORM_VERBS = sorted(v.id for v in VERBS.values() if v.params.model_fields and v.id not in DIALOG_VERBS)
+"""Verbs that open a parameter form (or the update composer)."""
+
+
+async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path):
+    """Each parameter form, filled with its defaults and first choices, reaches the engine valid."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert app.session is not None
+        for verb in FORM_VERBS:
+            app.post_message(ActionPanel.ActionRequested(sorted(VERBS[verb].roles)[0], verb))
+            await pilot.pause()
+            if verb == "send_update":
+                assert isinstance(app.screen, ComposerScreen)
+                app.screen.query_one("#update-know", Input).value = "reports up"
+            else:
+                assert isinstance(app.screen, ParamsScreen), verb
+                for field in app.screen.query(Input):
+                    field.value = field.value or "war room: stand by"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert not isinstance(app.screen, ParamsScreen | ComposerScreen), verb
+            refusals = [reason for _, action, reason in app.session.view.refusals if action == verb]
+            assert not any(r.startswith("bad parameter") for r in refusals), (verb, refusals)
+        taken = app.session.view.taken
+        assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
+
+
+async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
+    """A small scenario from a file (three roles, one signal, no clocks) plays from briefing to review."""
+    loaded = load_scenario(write_scenario(MINIMAL))
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "n")
+        assert app.session is not None and app.session.view.injects[0].subject == "Reports are up"
+        await pilot.press("r")
+        assert app.role == "ml"
+        actions = app.screen.query_one("#action-list", OptionList)
+        assert actions.get_option_at_index(0).id == "filter"
+        await pilot.press("enter", "e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert "filter" in app.session.view.taken

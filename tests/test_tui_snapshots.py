@@ -1,0 +1,37 @@
+"""What the screens look like at 100×30, flagship seed 7, clock paused, wall clock frozen.
+
+Update after an intended change with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and
+look at the SVGs under ``tests/__snapshots__/`` before committing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from simulator.loader import load_scenario
+from simulator.session import LocalSession
+from tui.app import DrillApp
+
+SIZE = (100, 30)
+
+
+def frozen_app(tmp_path: Path) -> DrillApp:
+    """The flagship drill with nothing left to chance: fixed seed, paused clock, elapsed time 0:00:00."""
+    session = LocalSession(load_scenario("jailbreak-wave"), seed=7)
+    return DrillApp(session, wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+def test_briefing(snap_compare: Any, tmp_path: Path):
+    """The briefing shows the scenario's story, the roles and objectives before the clock starts."""
+    assert snap_compare(frozen_app(tmp_path), terminal_size=SIZE)
+
+
+def test_dashboard_after_the_report_spike(snap_compare: Any, tmp_path: Path):
+    """At 0:52 the report-spike page is open in the feed; signals show the alert."""
+    assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "i", "down"], terminal_size=SIZE)
+
+
+def test_review_of_a_drill_ended_at_the_first_alert(snap_compare: Any, tmp_path: Path):
+    """Ending at 0:52 without acting: the review scores it and plots harm against doing nothing."""
+    assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "e", "y"], terminal_size=SIZE)

@@ -1,0 +1,86 @@
+"""`ttx play` in a real terminal: tmux runs it, keys go in, the screen text comes back out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TTX = Path(sys.executable).parent / "ttx"
+
+pytestmark = [pytest.mark.tmux,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+
+class Terminal:
+    """A detached tmux session on its own server socket."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        """Run a tmux command against this server and return its output."""
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        return out.stdout
+
+    def screen(self) -> str:
+        """The visible screen as text."""
+        return self.tmux("capture-pane", "-p", "-t", "drill")
+
+    def keys(self, *keys: str) -> None:
+        """Type keys (tmux key names such as ``Enter`` and ``Down``)."""
+        self.tmux("send-keys", "-t", "drill", *keys)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        """Poll the screen until ``text`` shows; fail with the last screen if it never does."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """``ttx play --seed 7`` running in a 100×30 tmux window, cwd ``tmp_path``; the server dies after."""
+    term = Terminal(f"ttx-test-{os.getpid()}")
+    # stty pins the size before the app asks for it (tmux may size the pty after the command starts).
+    term.tmux("new-session", "-d", "-s", "drill", "-x", "100", "-y", "30", "-c", str(tmp_path),
+              f"stty cols 100 rows 30; exec {TTX} play --seed 7")
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server")
+
+
+def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal):
+    """Start, pause, jump to the first inject, take the kill switch as IC, then see its fallout arrive."""
+    terminal.wait_for("Start the drill")
+    terminal.keys("Enter")
+    terminal.wait_for("Signals (what you can observe)")
+    terminal.keys("Space")
+    terminal.wait_for("PAUSED")
+    before = terminal.screen()
+    assert "NOT DECLARED" in before and "No mitigations yet." in before
+    assert "Every enterprise customer" not in before
+
+    terminal.keys("n")
+    terminal.wait_for("0:15:00 TCKT")
+    terminal.keys("Enter")
+    after = terminal.wait_for("⧗ Take the assistant offline")
+    assert "ETA" in after and "0:20:00" in after
+    assert "No mitigations yet." not in after
+
+    terminal.keys("n")
+    fallout = terminal.wait_for("Every enterprise customer")
+    assert "✔ Take the assistant offline" in fallout
+    assert "(2 unread)" in fallout

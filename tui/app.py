@@ -1,0 +1,408 @@
+"""The drill app: briefing → dashboard → after-action review, driven through the ``Session`` protocol.
+
+Widgets post intents (``ActionRequested``, ``CareRequested`` …); only this app calls the session, and
+every screen re-renders from ``session.view`` when events arrive. Renders are coalesced: a burst of
+events (a tick, several injects) costs one redraw, and nothing is dropped because the view keeps it all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import ModalScreen
+from textual.timer import Timer
+
+from simulator.commands import VERBS, Command
+from simulator.events import Event, Kind
+from simulator.scenario import Scenario
+from simulator.session import Session
+from tui.format import short_role
+from tui.report import save_drill
+from tui.review_data import Review, build_review
+from tui.screens.briefing import BriefingScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ConfirmScreen, ParamsScreen, UpdateDraft
+from tui.screens.help import HelpScreen, binding_rows
+from tui.screens.picker import PickerScreen
+from tui.screens.review import ReviewScreen
+from tui.widgets.actions import ActionPanel, choices_for
+from tui.widgets.header import DrillHeader
+from tui.widgets.people import PeoplePanel
+
+SessionFactory = Callable[[str], Session]
+"""Builds a session for a scenario id (the picker's choice)."""
+
+HEADER_INTERVAL = 0.5
+"""Wall seconds between header clock redraws (the pacer wakes no more often either)."""
+
+REVEALED = frozenset({Kind.HARM, Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED, Kind.RESURGENCE})
+"""Hidden kinds kept for the review (and the truth toggle); never shown during play otherwise."""
+
+
+class ActionCommands(Provider):
+    """The command palette (``ctrl+p``) over every role's actions: type "ml block" to find one."""
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        """(role, action id, "ROLE: title") for every action a role at this keyboard may take now."""
+        app = self.app
+        if not isinstance(app, DrillApp) or app.dashboard is None or app.review is not None:
+            return []
+        session = app.live()
+        return [(role, c.action, f"{short_role(role)}: {c.title}") for role in app.roles()
+                for c in choices_for(role, session.scenario, session.view)]
+
+    def request(self, role: str, action: str) -> Callable[[], None]:
+        """The palette command: post the same intent the action list posts."""
+        def requested() -> None:
+            self.app.post_message(ActionPanel.ActionRequested(role, action))
+
+        return requested
+
+    async def discover(self) -> Hits:
+        """Everything, when nothing is typed yet."""
+        for role, action, text in self.entries():
+            yield DiscoveryHit(text, self.request(role, action), text=text)
+
+    async def search(self, query: str) -> Hits:
+        """Fuzzy-match the typed text against "ROLE: title"."""
+        matcher = self.matcher(query)
+        for role, action, text in self.entries():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), self.request(role, action), text=text)
+
+
+class DrillApp(App[None]):
+    """One drill from briefing to review. ``session`` may be local (hot seat) or remote (one seat)."""
+
+    CSS_PATH = Path(__file__).with_name("ttx.tcss")
+    TITLE = "ttx"
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+        Binding("d", "toggle_theme", "Light/dark", id="app.theme"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
+                 scenarios: list[Scenario] | None = None, save_dir: Path | None = None,
+                 wall: Callable[[], float] = time.monotonic, start_paused: bool = False) -> None:
+        """Create the app.
+
+        Args:
+            session: The drill to play; ``None`` opens the picker (``choose`` and ``scenarios`` needed).
+            choose: Makes a session for the picked scenario id.
+            scenarios: What the picker offers.
+            save_dir: Where the review writes the journal and report.
+            wall: Wall clock for the elapsed-time display (tests pass a frozen one).
+            start_paused: Start the drill with the clock paused (tests and snapshots).
+        """
+        super().__init__()
+        self.session: Session | None = None
+        self.choose, self.scenarios = choose, scenarios or []
+        self.save_dir = save_dir or Path.cwd()
+        self.wall, self.start_paused = wall, start_paused
+        self.role = ""
+        """The role at the keyboard (fixed to the seat in a team drill)."""
+        self.truth_on = False
+        """Training toggle: show the hidden harm rate live."""
+        self.revealed: list[Event] = []
+        self.dashboard: DashboardScreen | None = None
+        self.review: Review | None = None
+        self._started_at: float | None = None
+        self._render_pending = False
+        self._prompted: set[int] = set()
+        self._timer: Timer | None = None
+        if session is not None:
+            self.attach(session)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def attach(self, session: Session) -> None:
+        """Play ``session``: listen to its events and pick the first acting role."""
+        self.session = session
+        self.role = session.seat or session.scenario.roles[0].value
+        session.subscribe(self.on_drill_event)
+
+    def on_mount(self) -> None:
+        """Open the briefing, or the picker when no scenario was given."""
+        if self.session is not None:
+            self.push_screen(BriefingScreen(self.session.scenario, self.session.seat))
+        else:
+            self.push_screen(PickerScreen(self.scenarios), self.picked)
+
+    def picked(self, scenario_id: str | None) -> None:
+        """The picker's choice: build its session and show the briefing."""
+        if scenario_id is None or self.choose is None:
+            return
+        self.attach(self.choose(scenario_id))
+        assert self.session is not None
+        self.push_screen(BriefingScreen(self.session.scenario, self.session.seat))
+
+    async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
+        """Leave the briefing for the dashboard and start the clock."""
+        session = self.live()
+        self.dashboard = DashboardScreen(session.scenario, self.roles(), self.role)
+        await self.switch_screen(self.dashboard)
+        await session.start()
+        if self.start_paused:
+            await session.pause()
+        self._started_at = self.wall()
+        self._timer = self.set_interval(HEADER_INTERVAL, self.show_header)
+        self.render_view()
+
+    async def on_unmount(self) -> None:
+        """Stop the session's clock task."""
+        if self.session is not None:
+            await self.session.close()
+
+    def live(self) -> Session:
+        """The session (there is one once a scenario is chosen)."""
+        assert self.session is not None, "no drill chosen yet"
+        return self.session
+
+    def roles(self) -> list[str]:
+        """Roles this keyboard may act as: every role in play (hot seat) or the seat's."""
+        session = self.live()
+        return [session.seat] if session.seat else [r.value for r in session.scenario.roles]
+
+    # --- events in, renders out ---------------------------------------------------------
+
+    def on_drill_event(self, event: Event) -> None:
+        """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
+        if event.kind in REVEALED:
+            self.revealed.append(event)
+        if not self._render_pending:
+            self._render_pending = True
+            self.call_later(self.render_view)
+
+    def render_view(self) -> None:
+        """Redraw the dashboard from the view, prompt for approvals, go to the review at the end."""
+        self._render_pending = False
+        if self.dashboard is None or self.review is not None:
+            return
+        view = self.live().view
+        self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None)
+        self.show_header()
+        if view.ended and view.result is not None:
+            self.open_review()
+        else:
+            self.prompt_approvals()
+
+    def truth_curve(self) -> list[tuple[float, float]]:
+        """The hidden harmful rate (outputs/s) so far."""
+        return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
+
+    def show_header(self) -> None:
+        """Redraw the clock line (twice a second at most)."""
+        if self.dashboard is None or not self.dashboard.is_attached:
+            return
+        session = self.live()
+        view, clock = session.view, session.clock
+        sim = view.now if view.ended else min(clock.now(), session.scenario.duration)
+        elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
+        self.dashboard.query_one(DrillHeader).show(session.scenario.title, sim, session.scenario.duration,
+                                                   clock.speed, clock.paused, elapsed,
+                                                   self.role if session.seat != "facilitator" else None)
+
+    def open_review(self) -> None:
+        """Reveal the truth: build the review and show it in place of the dashboard."""
+        session = self.live()
+        self.review = build_review(session.scenario, session.view, self.revealed)
+        if self._timer is not None:
+            self._timer.stop()
+        while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
+            self.pop_screen()
+        self.switch_screen(ReviewScreen(self.review))
+
+    # --- intents -------------------------------------------------------------------------
+
+    async def submit(self, command: Command) -> Event:
+        """Send a command; say what happened (a refusal with the engine's reason)."""
+        event = await self.live().submit(command)
+        if event.kind == Kind.REFUSED:
+            self.notify(f"{short_role(command.role)}: {command.action} refused: {event.payload['reason']}",
+                        title="Refused", severity="error", timeout=8)
+        else:
+            self.notify(self.outcome(command), title="Done", timeout=3)
+        self.render_view()
+        return event
+
+    def outcome(self, command: Command) -> str:
+        """What an accepted command did, in a line."""
+        who = short_role(command.role)
+        view = self.live().view
+        if command.action in ("approve", "deny"):
+            verb = "approved" if command.action == "approve" else "denied"
+            return f"{who} {verb} request #{command.params['request']}"
+        asked = [p for p in view.pending.values() if p.action == command.action and p.by == command.role]
+        if asked:
+            return f"{who} asked {short_role(asked[-1].approver)} to approve: {asked[-1].title}"
+        return f"{who}: {self.action_title(command.action)}"
+
+    def action_title(self, action: str) -> str:
+        """A catalogue action's or a verb's human title."""
+        catalogue = self.live().scenario.action(action)
+        if catalogue is not None:
+            return catalogue.title
+        return VERBS[action].title if action in VERBS else action
+
+    async def on_action_panel_action_requested(self, message: ActionPanel.ActionRequested) -> None:
+        """An action from the list: ask for parameters when it has any, then submit."""
+        role, action = message.role, message.action
+        verb = VERBS.get(action)
+        if action == "send_update":
+            self.action_compose_update()
+        elif verb is not None and verb.params.model_fields:
+            async def with_params(params: dict[str, object] | None) -> None:
+                if params is not None:
+                    await self.submit(Command(role=role, action=action, params=params))
+
+            self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
+        else:
+            await self.submit(Command(role=role, action=action))
+
+    def on_action_panel_role_chosen(self, message: ActionPanel.RoleChosen) -> None:
+        """The role tabs changed who is acting."""
+        self.role = message.role
+        self.render_view()
+
+    async def on_people_panel_care_requested(self, message: PeoplePanel.CareRequested) -> None:
+        """Rotate or rest a responder, as the acting role."""
+        await self.submit(Command(role=self.role, action=message.verb, params={"target": message.target}))
+
+    async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
+        """Write the journal and the report beside each other."""
+        session = self.live()
+        assert self.review is not None
+        seed = self.review.result.get("seed")
+        stem = f"ttx-{session.scenario.id}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+        paths = save_drill(self.review, session, self.save_dir, stem)
+        self.notify("\n".join(str(p) for p in paths), title="Saved", timeout=10)
+
+    def roles_in_play(self) -> list[str]:
+        """Every role in the scenario (choices for role parameters)."""
+        return [r.value for r in self.live().scenario.roles]
+
+    def prompt_approvals(self) -> None:
+        """Open the approval dialog for the next request this keyboard decides and has not seen."""
+        if isinstance(self.screen, ModalScreen):
+            return
+        for pending in self.live().view.pending.values():
+            if pending.request not in self._prompted and self.decides(pending.approver):
+                self._prompted.add(pending.request)
+                self.ask_approval(pending.request)
+                return
+
+    def decides(self, approver: str) -> bool:
+        """Whether this keyboard holds the approver's role."""
+        seat = self.live().seat
+        return seat is None or seat == approver
+
+    def ask_approval(self, request: int) -> None:
+        """Show the typed approval dialog; its answer becomes an approve or deny command."""
+        pending = self.live().view.pending.get(request)
+        if pending is None:
+            return
+
+        async def decided(approved: bool | None) -> None:
+            if approved is not None:
+                await self.submit(Command(role=pending.approver, action="approve" if approved else "deny",
+                                          params={"request": request}))
+
+        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
+
+    # --- key actions ---------------------------------------------------------------------
+
+    async def action_toggle_clock(self) -> None:
+        """Pause or run the clock."""
+        session = self.live()
+        await (session.resume() if session.clock.paused else session.pause())
+        self.show_header()
+
+    async def action_speed(self, speed: float) -> None:
+        """Run at ``speed`` sim seconds per wall second."""
+        session = self.live()
+        await session.set_speed(float(speed))
+        if session.clock.paused:
+            await session.resume()
+        self.show_header()
+
+    async def action_next_inject(self) -> None:
+        """Jump the clock to the next inject."""
+        await self.live().next_inject()
+        self.render_view()
+
+    def action_next_role(self) -> None:
+        """Hand the keyboard to the next role in play (hot seat)."""
+        roles = self.roles()
+        self.role = roles[(roles.index(self.role) + 1) % len(roles)] if self.role in roles else roles[0]
+        self.render_view()
+
+    def action_compose_update(self) -> None:
+        """Open the update composer (senders: the roles that may send updates)."""
+        allowed = {r.value for r in VERBS["send_update"].roles}
+        senders = [r for r in self.roles() if r in allowed] or self.roles()
+
+        async def composed(draft: UpdateDraft | None) -> None:
+            if draft is not None:
+                await self.submit(Command(role=draft.role, action="send_update", params=draft.params()))
+
+        self.push_screen(ComposerScreen(senders, self.role), composed)
+
+    def action_approvals(self) -> None:
+        """Reopen the dialog for the oldest pending request this keyboard decides."""
+        mine = [p for p in self.live().view.pending.values() if self.decides(p.approver)]
+        if not mine:
+            self.notify("No request is waiting for your approval.", timeout=3)
+            return
+        self.ask_approval(mine[0].request)
+
+    def action_toggle_truth(self) -> None:
+        """Training toggle: show or hide the hidden harm rate among the signals."""
+        self.truth_on = not self.truth_on
+        self.notify("Showing the hidden truth (training mode)" if self.truth_on else "Truth hidden",
+                    timeout=3)
+        self.render_view()
+
+    def action_end_drill(self) -> None:
+        """End the drill early, after a confirmation."""
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await self.live().end()
+
+        self.push_screen(ConfirmScreen("End the drill now and go to the review?"), confirmed)
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(binding_rows(self.screen)))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+
+def run_drill(session: Session, save_dir: Path | None = None) -> None:
+    """Play ``session`` in this terminal until the players quit (``ttx play``; ``ttx join`` reuses it)."""
+    DrillApp(session, save_dir=save_dir).run()
+
+
+def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None) -> None:
+    """Open the scenario picker over the built-in library, then play the chosen drill locally."""
+    from simulator.loader import builtin_ids, load_scenario
+    from simulator.session import LocalSession
+
+    loaded = {sid: load_scenario(sid) for sid in builtin_ids()}
+
+    def choose(scenario_id: str) -> Session:
+        return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
+
+    DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir).run()

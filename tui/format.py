@@ -1,0 +1,60 @@
+"""Text helpers shared by the screens: role names, load bars, countdowns and redacted-sample highlighting."""
+
+from __future__ import annotations
+
+import re
+
+from textual.content import Content
+from textual.markup import escape
+
+from simulator.durations import clock
+from simulator.taxonomy import ROLE_LABELS, Role
+
+REDACTED = re.compile(r"\[REDACTED[^\]]*\]")
+"""A harmful model output as the engine writes it: a labelled placeholder, never real content."""
+
+SHORT_ROLES = {"ic": "IC", "ml": "ML", "ts": "T&S", "comms": "Comms", "legal": "Legal"}
+"""Role ids as they fit in tabs and feed lines."""
+
+
+def role_name(role: str) -> str:
+    """The human name of a role id (``ic`` → ``Incident commander``)."""
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return role
+
+
+def short_role(role: str) -> str:
+    """A compact role label (``ts`` → ``T&S``)."""
+    return SHORT_ROLES.get(role, role)
+
+
+def load_bar(load: float, width: int = 10) -> str:
+    """A load/fatigue level 0–1 as a bar of ``width`` cells."""
+    filled = round(max(0.0, min(1.0, load)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def countdown(seconds: float) -> str:
+    """Time left as ``H:MM:SS``, or ``overdue H:MM:SS``."""
+    return clock(seconds) if seconds >= 0 else f"overdue {clock(-seconds)}"
+
+
+def highlight_redacted(text: str) -> Content:
+    """Body text with each redacted-sample placeholder set apart in the warning colour."""
+    out = Content("")
+    last = 0
+    for match in REDACTED.finditer(text):
+        out = out.append(text[last:match.start()]).append(Content.styled(match.group(0), "bold $warning"))
+        last = match.end()
+    return out.append(text[last:])
+
+
+def speed_label(speed: float, paused: bool) -> str:
+    """The clock's speed as the header shows it."""
+    return "PAUSED" if paused else f"▶ {speed:g}×"
+
+
+__all__ = ["countdown", "escape", "highlight_redacted", "load_bar", "role_name", "short_role",
+           "speed_label"]

@@ -1,0 +1,94 @@
+"""The drill dashboard: header clock, signals, inject feed, incident panel, actions, people and clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, TabbedContent, TabPane
+
+from simulator.scenario import Scenario
+from simulator.view import DrillView
+from tui.widgets.actions import ActionPanel
+from tui.widgets.header import DrillHeader
+from tui.widgets.incident import IncidentPanel
+from tui.widgets.injects import InjectFeed
+from tui.widgets.people import PeoplePanel
+from tui.widgets.signals import SignalPlots
+
+SPEED = Binding.Group("1×/10×/60×", compact=True)
+"""The three clock speeds share one footer entry."""
+
+PANELS = Binding.Group("panels", compact=True)
+"""Keys that move to the injects, actions and people panels."""
+
+
+class DashboardScreen(Screen[None]):
+    """Everything the team sees while the drill runs. Key actions go to the app, which owns the session."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.help", "Help", id="dashboard.help", key_display="?"),
+        Binding("space", "app.toggle_clock", "Run/Pause", id="clock.toggle"),
+        Binding("1", "app.speed(1)", "1×", id="clock.speed1", group=SPEED),
+        Binding("2", "app.speed(10)", "10×", id="clock.speed10", group=SPEED),
+        Binding("3", "app.speed(60)", "60×", id="clock.speed60", group=SPEED),
+        Binding("n", "app.next_inject", "Next", id="clock.next", tooltip="Jump to the next inject"),
+        Binding("r", "app.next_role", "Role", id="role.next"),
+        Binding("u", "app.compose_update", "Update", id="comms.update"),
+        Binding("a", "app.approvals", "Approvals", id="approval.open"),
+        Binding("e", "app.end_drill", "End", id="drill.end"),
+        Binding("t", "app.toggle_truth", "Truth", id="truth.toggle"),
+        Binding("i", "focus_injects", "Injects", id="focus.injects", group=PANELS),
+        Binding("x", "focus_actions", "Actions", id="focus.actions", group=PANELS),
+        Binding("p", "focus_people", "People", id="focus.people", group=PANELS),
+    ]
+
+    def __init__(self, scenario: Scenario, roles: list[str], role: str) -> None:
+        super().__init__()
+        self.scenario, self.roles, self.role = scenario, roles, role
+
+    def compose(self) -> ComposeResult:
+        yield DrillHeader(id="drill-header")
+        with Horizontal(id="dashboard"):
+            with Vertical(id="left"):
+                yield SignalPlots(self.scenario, id="signals")
+                yield InjectFeed(id="injects")
+            with Vertical(id="right"):
+                yield IncidentPanel(id="incident")
+                with TabbedContent(id="tabs"):
+                    with TabPane("Actions", id="tab-actions"):
+                        yield ActionPanel(self.scenario, self.roles, self.role, id="actions")
+                    with TabPane("People & clocks", id="tab-people"):
+                        yield PeoplePanel(self.roles, id="people")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        """Start with the action list focused."""
+        self.action_focus_actions()
+
+    def show(self, view: DrillView, role: str, truth: Sequence[tuple[float, float]] | None) -> None:
+        """Redraw every panel from the view (cheap panels skip work when nothing changed)."""
+        self.role = role
+        self.query_one(SignalPlots).show(view.signals, view.alerting, truth)
+        self.query_one(InjectFeed).show(view.injects, role)
+        self.query_one(IncidentPanel).show(view)
+        self.query_one(ActionPanel).show(view, role)
+        self.query_one(PeoplePanel).show(view)
+
+    def action_focus_injects(self) -> None:
+        """Move to the inject feed."""
+        self.query_one("#inject-list", OptionList).focus()
+
+    def action_focus_actions(self) -> None:
+        """Show and move to the action list."""
+        self.query_one(TabbedContent).active = "tab-actions"
+        self.query_one("#action-list", OptionList).focus()
+
+    def action_focus_people(self) -> None:
+        """Show and move to the people list."""
+        self.query_one(TabbedContent).active = "tab-people"
+        self.query_one("#people-list", OptionList).focus()

@@ -1,0 +1,290 @@
+"""Modal dialogs: approval (a typed ``ModalScreen[bool]``), parameters, update composer, confirm."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from simulator.commands import Params, UpdateParams
+from simulator.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
+from tui.format import role_name, short_role
+
+Options = list[tuple[str, str]]
+
+
+def approval_question(approver: str, title: str, by: str) -> str:
+    """The dialog's question, naming the approving role first."""
+    return f"{short_role(approver)}: approve “{title}” (asked by {short_role(by)})?"
+
+
+class ApprovalScreen(ModalScreen[bool]):
+    """Approval ("IC: approve taking the assistant offline?"): ``y`` yes, ``n`` no, ``escape`` later."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "decide(True)", "Approve", id="approval.yes"),
+                Binding("n", "decide(False)", "Deny", id="approval.no"),
+                Binding("escape", "later", "Decide later", id="approval.later")]
+
+    def __init__(self, request: int, title: str, by: str, approver: str) -> None:
+        super().__init__()
+        self.request, self.title_text, self.by, self.approver = request, title, by, approver
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(approval_question(self.approver, self.title_text, self.by), id="approval-question",
+                        classes="dialog-title")
+            yield Static(f"Request #{self.request} from {role_name(self.by)}. You decide as "
+                         f"{role_name(self.approver)}.", classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Approve (y)", variant="success", id="approve")
+                yield Button("Deny (n)", variant="error", id="deny")
+                yield Button("Later (esc)", id="later")
+        yield Footer(compact=True)
+
+    def action_decide(self, approved: bool) -> None:
+        """Close with the decision."""
+        self.dismiss(approved)
+
+    def action_later(self) -> None:
+        """Close without deciding; the request stays pending (``a`` reopens it)."""
+        self.app.pop_screen()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse: the same three choices."""
+        if event.button.id == "later":
+            self.action_later()
+        else:
+            self.dismiss(event.button.id == "approve")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question (ending the drill early)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+                Binding("n,escape", "answer(False)", "No", id="confirm.no")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", variant="warning", id="yes")
+                yield Button("No (n)", id="no")
+        yield Footer(compact=True)
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse answer."""
+        self.dismiss(event.button.id == "yes")
+
+
+def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:
+    """Choices for an enum parameter: roles in play, harm types and hazards by their labels."""
+    if kind is Role:
+        return [(role_name(r), r) for r in roles]
+    if kind is HarmType:
+        return [(HARM_TYPE_LABELS[HarmType(m.value)], str(m.value)) for m in kind]
+    if kind is Hazard:
+        return [(f"{m.value} {HAZARD_LABELS[Hazard(m.value)]}", str(m.value)) for m in kind]
+    return [(str(m.value), str(m.value)) for m in kind]
+
+
+def field_options(annotation: Any, roles: list[str]) -> tuple[Options | None, bool, bool]:
+    """How to ask for a parameter: (choices or ``None`` for free text, optional?, a list?)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = next(a for a in args if a is not type(None))
+        options, _, many = field_options(inner, roles)
+        return options, True, many
+    if origin is list:
+        options, _, _ = field_options(args[0], roles)
+        return options, True, True
+    if origin is typing.Literal:
+        return [(str(a), str(a)) for a in args], False, False
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _enum_options(annotation, roles), False, False
+    return None, False, False
+
+
+def parse_value(raw: Any, annotation: Any, many: bool) -> Any:
+    """A form value as the params model expects it (lists for list fields, ints for int literals)."""
+    if raw is Select.NULL or raw == "":
+        return [] if many else None
+    literal = typing.get_origin(annotation) is typing.Literal
+    if literal and all(isinstance(a, int) for a in typing.get_args(annotation)):
+        return int(raw)
+    return [raw] if many else raw
+
+
+class ParamsScreen(ModalScreen[dict[str, Any] | None]):
+    """A form for a verb's parameters, built from its params model; returns the params or ``None``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Submit", id="params.submit"),
+                Binding("escape", "cancel", "Cancel", id="params.cancel")]
+
+    def __init__(self, title: str, role: str, model: type[Params], roles: list[str]) -> None:
+        super().__init__()
+        self.title_text, self.role, self.model, self.roles = title, role, model, roles
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"{short_role(self.role)}: {self.title_text}", classes="dialog-title")
+            for name, info in self.model.model_fields.items():
+                options, optional, _ = field_options(info.annotation, self.roles)
+                yield Label(name.replace("_", " ") + (" (optional)" if optional else ""))
+                default = info.get_default(call_default_factory=True)
+                if options is not None:
+                    values = [v for _, v in options]
+                    value = str(default) if default is not None and str(default) in values else Select.NULL
+                    yield Select(options, id=f"field-{name}", allow_blank=optional,
+                                 value=value, prompt="(none)" if optional else "Choose", compact=True)
+                else:
+                    yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
+            yield Static("", id="params-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Submit (ctrl+s)", variant="primary", id="submit")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer(compact=True)
+
+    def collect(self) -> dict[str, Any]:
+        """The form's values, keyed by parameter name (empty optional ones left out)."""
+        params: dict[str, Any] = {}
+        for name, info in self.model.model_fields.items():
+            _, _, many = field_options(info.annotation, self.roles)
+            widget = self.query_one(f"#field-{name}")
+            raw = widget.value if isinstance(widget, Select | Input) else None
+            value = parse_value(raw, info.annotation, many)
+            if value is not None:
+                params[name] = value
+        return params
+
+    def action_submit(self) -> None:
+        """Check the form against the params model; close with it when valid."""
+        params = self.collect()
+        try:
+            self.model.model_validate(params)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            self.query_one("#params-error", Static).update(f"{where}: {first['msg']}")
+            return
+        self.dismiss(params)
+
+    def action_cancel(self) -> None:
+        """Close without acting."""
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a text field submits the form."""
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse submit or cancel."""
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
+@dataclass(frozen=True)
+class UpdateDraft:
+    """A stakeholder update as composed: who sends it, to whom, and the three parts."""
+
+    role: str
+    audience: str
+    know: str
+    suspect: str
+    doing: str
+
+    def params(self) -> dict[str, str]:
+        """The ``send_update`` parameters."""
+        return {"audience": self.audience, "know": self.know, "suspect": self.suspect, "doing": self.doing}
+
+
+AUDIENCES: Options = [(a, a) for a in typing.get_args(UpdateParams.model_fields["audience"].annotation)]
+"""Who an update can go to."""
+
+
+class ComposerScreen(ModalScreen[UpdateDraft | None]):
+    """The communications composer: audience, then what we know, suspect and are doing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "Send update", id="composer.send"),
+                Binding("escape", "cancel", "Cancel", id="composer.cancel")]
+
+    AUTO_FOCUS = "#update-know"
+
+    def __init__(self, senders: list[str], role: str) -> None:
+        super().__init__()
+        self.senders = senders
+        self.role = role if role in senders else (senders[0] if senders else role)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog composer"):
+            yield Label("Stakeholder update", classes="dialog-title")
+            with Horizontal(classes="composer-row"):
+                yield Select([(role_name(r), r) for r in self.senders], value=self.role, allow_blank=False,
+                             id="update-from", compact=True)
+                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience",
+                             compact=True)
+            yield Label("What we know")
+            yield Input(placeholder="facts, with times and numbers", id="update-know", compact=True)
+            yield Label("What we suspect")
+            yield Input(placeholder="hypotheses, labelled as such", id="update-suspect", compact=True)
+            yield Label("What we are doing")
+            yield Input(placeholder="actions under way, next update time", id="update-doing", compact=True)
+            yield Static("A structured update has all three parts.", id="composer-hint",
+                         classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send (ctrl+s)", variant="primary", id="send")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer(compact=True)
+
+    def draft(self) -> UpdateDraft:
+        """The update as currently written."""
+        def text(wid: str) -> str:
+            return self.query_one(f"#update-{wid}", Input).value.strip()
+
+        return UpdateDraft(str(self.query_one("#update-from", Select).value),
+                           str(self.query_one("#update-audience", Select).value),
+                           text("know"), text("suspect"), text("doing"))
+
+    def action_send(self) -> None:
+        """Close with the draft (empty updates are not sent)."""
+        draft = self.draft()
+        if not (draft.know or draft.suspect or draft.doing):
+            self.query_one("#composer-hint", Static).update("Write at least one part before sending.")
+            return
+        self.dismiss(draft)
+
+    def action_cancel(self) -> None:
+        """Close without sending."""
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field; on the last one it sends."""
+        if event.input.id == "update-doing":
+            self.action_send()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse send or cancel."""
+        if event.button.id == "send":
+            self.action_send()
+        else:
+            self.action_cancel()

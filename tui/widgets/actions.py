@@ -1,0 +1,128 @@
+"""The action list: a role selector (hot seat) and what that role may do, with approval and timing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Tab, Tabs
+from textual.widgets.option_list import Option
+
+from simulator.commands import VERBS
+from simulator.durations import format_duration
+from simulator.scenario import Action, Scenario
+from simulator.view import DrillView
+from tui.format import short_role
+
+DIALOG_VERBS = frozenset({"approve", "deny"})
+"""Verbs taken through the approval dialog rather than the list."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of the action list."""
+
+    action: str
+    title: str
+    detail: str
+    status: str = ""
+
+
+def action_status(action: Action, view: DrillView) -> str:
+    """Where a catalogue action stands: in effect, under way, awaiting approval, or nothing."""
+    if any(a == action.id for _, a, _, _ in view.effective) and not action.repeatable:
+        return "in effect"
+    if any(a == action.id for a, _, _ in view.in_flight.values()):
+        return "under way"
+    if any(p.action == action.id for p in view.pending.values()):
+        return "awaiting approval"
+    return "in effect" if any(a == action.id for _, a, _, _ in view.effective) else ""
+
+
+def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
+    """Catalogue actions then built-in verbs that ``role`` may take."""
+    out: list[Choice] = []
+    for a in scenario.actions:
+        if role in {r.value for r in a.roles}:
+            approval = f" · needs {short_role(a.approval.value)} approval" if a.approval and \
+                a.approval.value != role else ""
+            out.append(Choice(a.id, a.title, f"stage {a.stage} · {format_duration(a.latency)}{approval}",
+                              action_status(a, view)))
+    for verb in VERBS.values():
+        if role in {r.value for r in verb.roles} and verb.id not in DIALOG_VERBS:
+            done = "done" if verb.id in ("declare_incident", "resolve") and verb.id in view.taken else ""
+            out.append(Choice(verb.id, verb.title, "", done))
+    return out
+
+
+def choice_line(choice: Choice) -> Content:
+    """An action list row."""
+    status = Content.styled(f" [{choice.status}]", "bold $success") if choice.status else Content("")
+    return Content.assemble(choice.title, status, (f"  {choice.detail}" if choice.detail else "", "dim"))
+
+
+class ActionPanel(Vertical):
+    """Role tabs (hot seat only) over the acting role's actions; Enter requests the highlighted one."""
+
+    BORDER_TITLE = "Actions"
+
+    class RoleChosen(Message):
+        """The player switched the acting role."""
+
+        def __init__(self, role: str) -> None:
+            super().__init__()
+            self.role = role
+
+    class ActionRequested(Message):
+        """The player asked for ``action`` as ``role`` (parameters are asked for next, if any)."""
+
+        def __init__(self, role: str, action: str) -> None:
+            super().__init__()
+            self.role = role
+            self.action = action
+
+    def __init__(self, scenario: Scenario, roles: list[str], role: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scenario, self.roles, self.role = scenario, roles, role
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        tabs = Tabs(*[Tab(short_role(r), id=f"role-{r}") for r in self.roles], active=f"role-{self.role}",
+                    id="role-tabs")
+        tabs.display = len(self.roles) > 1
+        yield tabs
+        yield OptionList(id="action-list")
+
+    def show(self, view: DrillView, role: str) -> None:
+        """List what ``role`` may do now."""
+        choices = choices_for(role, self.scenario, view)
+        key = (role, tuple(choices))
+        if key == self._shown:
+            return
+        same_role = role == self.role
+        self._shown, self.role = key, role
+        options = self.query_one("#action-list", OptionList)
+        highlighted = options.highlighted if same_role else 0
+        options.set_options([Option(choice_line(c), id=c.action) for c in choices])
+        if choices:
+            options.highlighted = min(highlighted or 0, len(choices) - 1)
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"role-{role}":
+            tabs.active = f"role-{role}"
+        self.border_title = f"Actions as {short_role(role)}"
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        """A role tab was chosen."""
+        event.stop()
+        role = (event.tab.id or "").removeprefix("role-")
+        if role and role != self.role:
+            self.post_message(self.RoleChosen(role))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter (or a click) on an action."""
+        event.stop()
+        if event.option.id:
+            self.post_message(self.ActionRequested(self.role, event.option.id))

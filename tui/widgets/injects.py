@@ -1,0 +1,100 @@
+"""The inject feed: messages that reached the team, newest first, unread marked, the selected in full."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from simulator.durations import clock
+from simulator.view import InjectSeen
+from tui.format import highlight_redacted, short_role
+
+CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
+                 "press": "PRES", "regulator": "REGU", "dashboard": "DASH"}
+"""Four-letter channel tags for the feed column."""
+
+
+def feed_line(inject: InjectSeen) -> Content:
+    """One feed row: unread marker, time, channel, recipients and subject."""
+    marker = Content.styled("● ", "bold $accent") if not inject.read else Content("  ")
+    to = ",".join(short_role(r) for r in inject.to)
+    return Content.assemble(marker, (clock(inject.t), "dim"), " ",
+                            (CHANNEL_ICONS.get(inject.channel, inject.channel[:4].upper()), "bold"),
+                            " ", (f"→{to} ", "dim"), (inject.subject, "" if inject.read else "bold"))
+
+
+def inject_detail(inject: InjectSeen) -> Content:
+    """The full inject: subject, sender persona, channel, time, recipients and body."""
+    sender = inject.sender + (f", {inject.sender_title}" if inject.sender_title else "")
+    return Content.assemble(
+        (inject.subject, "bold"), "\n",
+        ("From ", "dim"), sender, ("  via ", "dim"), inject.channel, ("  at ", "dim"), clock(inject.t),
+        ("  to ", "dim"), ", ".join(short_role(r) for r in inject.to), "\n\n",
+        highlight_redacted(inject.body.strip()))
+
+
+class InjectFeed(Vertical):
+    """Inject list and the selected inject's full text; ``f`` narrows the list to the acting role."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "toggle_filter", "Filter feed", id="feed.filter")]
+
+    only_role: reactive[str | None] = reactive(None)
+    """Show only injects addressed to this role (``None``: all)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.injects: list[InjectSeen] = []
+        self.acting: str | None = None
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="inject-list")
+        with VerticalScroll(id="inject-detail-box"):
+            yield Static("No injects yet. They arrive here as the drill runs.", id="inject-detail")
+
+    def show(self, injects: Sequence[InjectSeen], acting: str | None) -> None:
+        """Bring the list up to date (new injects, read markers, the filter)."""
+        self.injects, self.acting = list(injects), acting
+        visible = self.visible_injects()
+        key = (self.only_role, tuple((i.seq, i.read) for i in visible))
+        if key == self._shown:
+            return
+        self._shown = key
+        options = self.query_one("#inject-list", OptionList)
+        selected = options.highlighted_option.id if options.highlighted_option else None
+        options.set_options([Option(feed_line(i), id=str(i.seq)) for i in visible])
+        if selected is not None and any(str(i.seq) == selected for i in visible):
+            options.highlighted = options.get_option_index(selected)
+        elif visible:
+            self.query_one("#inject-detail", Static).update(Content.styled(
+                "Press i, then ↑/↓, to read an inject (● marks unread).", "dim"))
+        unread = sum(1 for i in self.injects if not i.read)
+        scope = f" for {short_role(self.only_role)}" if self.only_role else ""
+        self.border_title = f"Injects{scope} ({unread} unread)" if unread else f"Injects{scope}"
+
+    def visible_injects(self) -> list[InjectSeen]:
+        """Injects passing the filter, newest first."""
+        chosen = [i for i in self.injects if self.only_role is None or self.only_role in i.to]
+        return sorted(chosen, key=lambda i: -i.seq)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the highlighted inject in full and mark it read."""
+        inject = next((i for i in self.injects if str(i.seq) == event.option.id), None)
+        if inject is None:
+            return
+        inject.read = True
+        self.query_one("#inject-detail", Static).update(inject_detail(inject))
+        self.show(self.injects, self.acting)
+
+    def action_toggle_filter(self) -> None:
+        """Switch between every inject and only those for the acting role."""
+        self.only_role = None if self.only_role is not None else self.acting
+        self.show(self.injects, self.acting)

@@ -1,0 +1,85 @@
+"""People and clocks: each role's load with rotate/rest, and regulatory/SLA countdowns."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from simulator.durations import clock
+from simulator.view import DrillView
+from tui.format import countdown, load_bar, role_name
+
+
+def load_line(role: str, load: float) -> Content:
+    """A role's load bar, coloured by how tired they are."""
+    colour = "$error" if load >= 0.7 else "$warning" if load >= 0.4 else "$success"
+    return Content.assemble((f"{role_name(role):<19}", ""), (load_bar(load), colour), f" {load:.2f}")
+
+
+def clock_lines(view: DrillView) -> list[Content]:
+    """Every started clock: title and time left, or met/missed."""
+    lines: list[Content] = []
+    for c in view.clocks.values():
+        state = (Content.styled(f"due in {countdown(c['due'] - view.now)}", "bold $warning")
+                 if c["status"] == "running" else
+                 Content.styled(c["status"].upper(),
+                                "bold $success" if c["status"] == "met" else "bold $error"))
+        lines.append(Content.assemble(c["title"], "\n  ", state, (f" (due {clock(c['due'])})", "dim")))
+    return lines or [Content.styled("No clock running yet (they start on declaration).", "dim")]
+
+
+class PeoplePanel(Vertical):
+    """Responder loads (``o`` rotates, ``z`` rests the highlighted one) and the clocks."""
+
+    BORDER_TITLE = "People & clocks"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "rotate", "Rotate", id="people.rotate"),
+                Binding("z", "rest", "Rest", id="people.rest")]
+
+    class CareRequested(Message):
+        """The player asked to ``rotate`` or ``rest`` ``target``."""
+
+        def __init__(self, verb: str, target: str) -> None:
+            super().__init__()
+            self.verb = verb
+            self.target = target
+
+    def __init__(self, roles: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.roles = roles
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(*[Option(load_line(r, 0.0), id=r) for r in self.roles], id="people-list")
+        yield Static(id="clocks")
+
+    def show(self, view: DrillView) -> None:
+        """Redraw loads and clocks."""
+        loads = tuple(round(view.loads.get(r, 0.0), 2) for r in self.roles)
+        if loads != self._shown:
+            self._shown = loads
+            options = self.query_one("#people-list", OptionList)
+            for role, load in zip(self.roles, loads, strict=True):
+                options.replace_option_prompt(role, load_line(role, load))
+        self.query_one("#clocks", Static).update(Content("\n").join(clock_lines(view)))
+
+    def _target(self) -> str | None:
+        """The highlighted responder's role."""
+        option = self.query_one("#people-list", OptionList).highlighted_option
+        return option.id if option else None
+
+    def action_rotate(self) -> None:
+        """Rotate the highlighted responder (the incident commander's call)."""
+        if (target := self._target()) is not None:
+            self.post_message(self.CareRequested("rotate", target))
+
+    def action_rest(self) -> None:
+        """Rest the highlighted responder."""
+        if (target := self._target()) is not None:
+            self.post_message(self.CareRequested("rest", target))

@@ -1,0 +1,82 @@
+"""Live plots of what the team can observe: one sparkline per instrumented signal, alerts marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Label, Sparkline
+
+from simulator.scenario import Scenario
+
+PLOT_POINTS = 120
+"""Readings kept on a plot (two hours at a one-minute tick)."""
+
+UNITS = {"user_reports": "reports/h", "classifier_confidence": "mean conf.",
+         "social_posts": "mentions/h", "output_anomaly": "flagged/min", "drift": "drift"}
+"""Units of each signal kind's reading."""
+
+
+def reading_text(value: float | None, kind: str) -> str:
+    """A reading as shown beside its plot."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if kind == "classifier_confidence" else f"{value:,.0f}"
+
+
+class SignalRow(Vertical):
+    """A signal's title, latest reading, alert state and sparkline."""
+
+    def __init__(self, signal: str, title: str, kind: str) -> None:
+        super().__init__(id=f"signal-{signal}", classes="signal-row")
+        self.signal, self.title, self.kind = signal, title, kind
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title, classes="signal-label")
+        yield Sparkline([], classes="signal-plot")
+
+    def show(self, readings: Sequence[tuple[float, float]], alerting: bool) -> None:
+        """Plot the latest readings (one cell each until the row is full) and mark an alert."""
+        values = [v for _, v in readings[-PLOT_POINTS:]]
+        latest = values[-1] if values else None
+        state = (Content.styled(" ALERT ", "bold reverse $error") if alerting
+                 else Content.styled(" ok ", "dim"))
+        self.query_one(Label).update(Content.assemble(
+            (f"{self.title} ", "bold"), f"{reading_text(latest, self.kind)} {UNITS.get(self.kind, '')} ",
+            state))
+        plot = self.query_one(Sparkline)
+        plot.styles.max_width = max(1, len(values))
+        plot.data = values
+        self.set_class(alerting, "-alerting")
+
+
+class SignalPlots(Vertical):
+    """Every instrumented signal of the scenario, plus the hidden harm rate when truth is shown."""
+
+    BORDER_TITLE = "Signals (what you can observe)"
+
+    def __init__(self, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scenario = scenario
+
+    def compose(self) -> ComposeResult:
+        for sid, spec in self.scenario.signals.items():
+            if spec.instrumented:
+                yield SignalRow(sid, spec.title, spec.kind)
+        truth = SignalRow("truth", "Harmful outputs/s (TRUTH)", "truth")
+        truth.display = False
+        yield truth
+
+    def show(self, signals: dict[str, list[tuple[float, float]]], alerting: set[str],
+             truth: Sequence[tuple[float, float]] | None) -> None:
+        """Redraw every plot; ``truth`` is the hidden harm rate, or ``None`` to hide it."""
+        for row in self.query(SignalRow):
+            if row.signal == "truth":
+                row.display = truth is not None
+                if truth is not None:
+                    row.show(truth, False)
+            else:
+                row.show(signals.get(row.signal, []), row.signal in alerting)
+        self.border_title = "Signals + TRUTH (training)" if truth is not None else self.BORDER_TITLE
