@@ -72,6 +72,17 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None) 
     return Run(drill, finish(drill, loaded, policy.name))
 
 
+def idle_run(loaded: LoadedScenario, seed: int) -> Run:
+    """The do-nothing run, scored; its drill doubles as the seed's baseline (simulated once, not twice).
+
+    Gives the same events and result as ``run_policy(loaded, Idle(), seed)``.
+    """
+    drill = new_drill(loaded, seed)
+    drill.run_to_end()
+    _baselines.setdefault((loaded.content_hash or loaded.scenario.id, seed), drill.truth.weighted_harm)
+    return Run(drill, finish(drill, loaded, "idle"))
+
+
 def run_named(scenario: str, policy: str = "textbook", seed: int | None = None,
               journal: str | Path | None = None) -> Run:
     """Load a scenario and a policy by name or path, run, and optionally write the journal."""
