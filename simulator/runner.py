@@ -24,7 +24,7 @@ def baseline_harm(loaded: LoadedScenario, seed: int, until: float | None = None)
     Cached per scenario content, seed and horizon.
     """
     end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
-    key = (loaded.content_hash or loaded.scenario.id, seed, round(end, 3))
+    key = _baseline_key(loaded, seed, end)
     if key not in _baselines:
         drill = Drill(loaded.scenario, seed)
         drill.advance_to(end)
@@ -32,6 +32,10 @@ def baseline_harm(loaded: LoadedScenario, seed: int, until: float | None = None)
             drill.submit(Command(role="facilitator", action="end_drill"))
         _baselines[key] = drill.truth.weighted_harm
     return _baselines[key]
+
+
+def _baseline_key(loaded: LoadedScenario, seed: int, end: float) -> tuple[str, int, float]:
+    return (loaded.content_hash or loaded.scenario.id, seed, round(end, 3))
 
 
 def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
@@ -79,7 +83,7 @@ def idle_run(loaded: LoadedScenario, seed: int) -> Run:
     """
     drill = new_drill(loaded, seed)
     drill.run_to_end()
-    _baselines.setdefault((loaded.content_hash or loaded.scenario.id, seed), drill.truth.weighted_harm)
+    _baselines.setdefault(_baseline_key(loaded, seed, loaded.scenario.duration), drill.truth.weighted_harm)
     return Run(drill, finish(drill, loaded, "idle"))
 
 
