@@ -196,9 +196,9 @@ def build_parser() -> Parser:
 
 def extra_commands() -> list[Callable[[Any], None]]:
     """Registration functions of the commands that live in their own modules."""
-    from simulator import authoring, play, team
+    from simulator import authoring, play, report, sweep, team
 
-    return [play.register, authoring.register, team.register]
+    return [play.register, authoring.register, team.register, report.register, sweep.register]
 
 
 def _subparser(parser: Parser, name: str | None) -> Parser | None:

@@ -321,7 +321,7 @@ class Drill:
         if inject.id in self.fired or self.finished:
             return
         self.fired[inject.id] = self.now
-        values = self._template_values(inject.id)
+        values = self._template_values(inject)
         self._emit(Kind.INJECT, by, {
             "inject": inject.id, "channel": inject.channel.value,
             "sender": render(inject.sender.name, values),
@@ -342,13 +342,20 @@ class Drill:
                 self.env.process(self._deadline(state))
         self._notify("inject", inject.id)
 
-    def _template_values(self, key: str) -> dict[str, Any]:
-        """Generated persona details for one inject plus what the team can observe now."""
-        seed = int(self._text_seed.generate_state(1)[0]) ^ zlib.crc32(key.encode())
-        values: dict[str, Any] = persona_values(seed)
+    def _template_values(self, inject: Inject) -> dict[str, Any]:
+        """Generated details for one inject plus what the team can observe now.
+
+        Persona details are seeded by the sender (its name and title templates), so the same
+        sender is the same person in every inject; the ticket number and sample are per inject.
+        """
+        base = int(self._text_seed.generate_state(1)[0])
+        sender_key = f"{inject.sender.name}|{inject.sender.title}"
+        values: dict[str, Any] = persona_values(base ^ zlib.crc32(sender_key.encode()))
+        seed = base ^ zlib.crc32(inject.id.encode())
         stream = next(iter(self.scenario.streams.values()))
         confidence = 0.2 + 0.6 * ((seed >> 8) % 1000) / 1000.0
         values.update(
+            ticket=persona_values(seed)["ticket"],
             sample=redacted_sample(stream.harm_type, stream.hazard, confidence, seed % 100000),
             time=clock(self.now), scenario=self.scenario.title,
             reports_per_hour=self._reading_of("user_reports"),

@@ -233,6 +233,9 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         for j, role in enumerate(action.roles):
             if role.value not in in_play:
                 err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning")
+        if action.approval is not None and action.approval.value not in in_play:
+            err(("actions", i, "approval"), f"approval needs role {action.approval.value!r}, which is "
+                "not in play, so this action could never be approved")
 
     contingencies = {i.id for i in s.injects if i.contingency}
     referenced: set[str] = set()

@@ -63,6 +63,7 @@ class Textbook:
         self.last_update: float | None = None
         self.updates_sent = 0
         self.failed_watches = 0
+        self._catalogues: dict[tuple[int, bool], list[Action]] = {}
 
     def wake_times(self) -> list[float]:
         return []
@@ -162,8 +163,13 @@ class Textbook:
         return not gentle or self.failed_watches > 0
 
     def _catalogue(self, stage: int, drastic: bool) -> list[Action]:
-        return sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
-                      key=lambda a: a.latency)
+        """The stage's actions, fastest first (computed once per policy: the catalogue is fixed)."""
+        key = (stage, drastic)
+        if key not in self._catalogues:
+            self._catalogues[key] = sorted(
+                (a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
+                key=lambda a: a.latency)
+        return self._catalogues[key]
 
     def _take(self, action: Action) -> list[Command]:
         if action.id in self.requested:

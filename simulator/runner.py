@@ -14,17 +14,28 @@ from simulator.policies import Policy, load_policy
 from simulator.scoring import Result, score
 from simulator.view import DrillView
 
-_baselines: dict[tuple[str, int], float] = {}
+_baselines: dict[tuple[str, int, float], float] = {}
 
 
-def baseline_harm(loaded: LoadedScenario, seed: int) -> float:
-    """Severity-weighted harm of the do-nothing run on this seed (cached per scenario content)."""
-    key = (loaded.content_hash or loaded.scenario.id, seed)
+def baseline_harm(loaded: LoadedScenario, seed: int, until: float | None = None) -> float:
+    """Severity-weighted harm of the do-nothing run on this seed, up to ``until`` (default: the end).
+
+    A drill the facilitator ends early is compared with doing nothing over the same stretch.
+    Cached per scenario content, seed and horizon.
+    """
+    end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
+    key = _baseline_key(loaded, seed, end)
     if key not in _baselines:
         drill = Drill(loaded.scenario, seed)
-        drill.run_to_end()
+        drill.advance_to(end)
+        if end < loaded.scenario.duration:
+            drill.submit(Command(role="facilitator", action="end_drill"))
         _baselines[key] = drill.truth.weighted_harm
     return _baselines[key]
+
+
+def _baseline_key(loaded: LoadedScenario, seed: int, end: float) -> tuple[str, int, float]:
+    return (loaded.content_hash or loaded.scenario.id, seed, round(end, 3))
 
 
 def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
@@ -34,7 +45,7 @@ def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
 
 def finish(drill: Drill, loaded: LoadedScenario, policy: str | None) -> Result:
     """Score a finished drill and record the result as its last event."""
-    result = score(drill, baseline_harm(loaded, drill.seed), policy)
+    result = score(drill, baseline_harm(loaded, drill.seed, until=drill.now), policy)
     drill.record_result(result.to_dict())
     return result
 
@@ -63,6 +74,17 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None) 
         step = (int(drill.now // tick) + 1) * tick
         drill.advance_to(min([step, *upcoming]))
     return Run(drill, finish(drill, loaded, policy.name))
+
+
+def idle_run(loaded: LoadedScenario, seed: int) -> Run:
+    """The do-nothing run, scored; its drill doubles as the seed's baseline (simulated once, not twice).
+
+    Gives the same events and result as ``run_policy(loaded, Idle(), seed)``.
+    """
+    drill = new_drill(loaded, seed)
+    drill.run_to_end()
+    _baselines.setdefault(_baseline_key(loaded, seed, loaded.scenario.duration), drill.truth.weighted_harm)
+    return Run(drill, finish(drill, loaded, "idle"))
 
 
 def run_named(scenario: str, policy: str = "textbook", seed: int | None = None,

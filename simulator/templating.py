@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+import threading
 from typing import Any
 
 from faker import Faker
@@ -32,9 +32,15 @@ def unknown_placeholders(template: str) -> list[str]:
     return [name for name in placeholders(template) if name not in FIELDS]
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _faker() -> Faker:
-    return Faker("en_US")
+    """One Faker per thread: reseeding a shared one from two threads would mix their text."""
+    fake: Faker | None = getattr(_local, "faker", None)
+    if fake is None:
+        fake = _local.faker = Faker("en_US")
+    return fake
 
 
 def persona_values(seed: int) -> dict[str, str]:

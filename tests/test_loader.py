@@ -161,3 +161,10 @@ def test_builtin_ids_resolve_and_unknown_names_list_the_builtins():
     assert load_scenario("jailbreak-wave").scenario.id == "jailbreak-wave"
     with pytest.raises(FileNotFoundError, match=r"built-in: .*jailbreak-wave"):
         load_scenario("no-such-drill")
+
+
+def test_an_approver_who_is_not_in_play_is_an_error(write_scenario):
+    path = write_scenario(MINIMAL.replace("    roles: [ml]\n", "    roles: [ml]\n    approval: legal\n"))
+    assert problems_of(path) == [
+        f"{path}:44:15: approval needs role 'legal', which is not in play, so this action could "
+        "never be approved"]

@@ -64,3 +64,14 @@ async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(fla
     assert session.view.ended and session.view.result is not None
     assert session.result is not None and session.result.time_to_contain is None
     await session.close()
+
+
+async def test_a_drill_ended_early_is_compared_with_doing_nothing_over_the_same_stretch(flagship):
+    """Ending at 0:30 without acting averts nothing; it is not scored against a full idle run."""
+    session = LocalSession(flagship, seed=4)
+    session.drill.advance_to(30 * 60)
+    await session.end()
+    assert session.result is not None
+    assert session.result.harm_averted == 0.0
+    assert session.result.baseline_weighted_harm == session.result.weighted_harm > 0
+    await session.close()

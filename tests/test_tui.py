@@ -93,6 +93,9 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         await pilot.pause()
         saved = sorted(p.suffix for p in tmp_path.iterdir())
         assert saved == [".jsonl", ".md"]
+        report = next(tmp_path.glob("*.md")).read_text()
+        assert "## Improvement plan" in report
+        assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
 
 
 async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path):

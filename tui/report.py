@@ -1,7 +1,7 @@
-"""Saving a finished drill: the journal (through the session) and a short Markdown report.
+"""Saving a finished drill: the journal (through the session) and its Markdown after-action report.
 
-The full report lives in ``simulator/report.py`` (a later issue); :func:`markdown_report` is the one
-function to swap for it.
+The report is :mod:`simulator.report`'s (``ttx report``) whenever the journal could be saved;
+:func:`markdown_report` is the short fallback for a session that cannot write its journal.
 """
 
 from __future__ import annotations
@@ -50,9 +50,23 @@ def markdown_report(review: Review) -> str:
 def save_drill(review: Review, keeper: object, folder: Path, stem: str) -> list[Path]:
     """Write ``<stem>.jsonl`` (when the session can) and ``<stem>.md`` into ``folder``; returns the paths."""
     saved: list[Path] = []
+    text = None
     if isinstance(keeper, JournalKeeper):
-        saved.append(keeper.save_journal(folder / f"{stem}.jsonl"))
+        journal = keeper.save_journal(folder / f"{stem}.jsonl")
+        saved.append(journal)
+        text = full_report(journal)
     report = folder / f"{stem}.md"
-    report.write_text(markdown_report(review), encoding="utf-8")
+    report.write_text(text or markdown_report(review), encoding="utf-8")
     saved.append(report)
     return saved
+
+
+def full_report(journal: Path) -> str | None:
+    """The after-action report of :mod:`simulator.report` (Markdown), or ``None`` if it cannot be made."""
+    from simulator.journal import JournalError
+    from simulator.report import build_report, render
+
+    try:
+        return render(build_report(journal), "md")
+    except (OSError, ValueError, JournalError):
+        return None

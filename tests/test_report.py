@@ -1,0 +1,230 @@
+"""The after-action report: any journal becomes an HSEEP-shaped AAR/IP in HTML and Markdown."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.commands import Command
+from simulator.events import Kind
+from simulator.journal import read_journal, write_journal
+from simulator.loader import builtin_ids, load_scenario
+from simulator.report import build_report, render
+from simulator.runner import finish, new_drill, run_named
+from tests.golden import golden_path
+
+SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
+            "Per-role figures", "Timeline"]
+EXTERNAL = re.compile(
+    r"""(src|href|action|poster)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import""", re.I)
+
+
+@pytest.fixture(scope="module")
+def textbook_journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("aar") / "drill.jsonl"
+    run = run_named("jailbreak-wave", "textbook", 3, journal=path)
+    return path, run.result.to_dict()
+
+
+@pytest.fixture(scope="module")
+def textbook_html(textbook_journal: tuple[Path, dict]) -> str:
+    return render(build_report(textbook_journal[0]), "html")
+
+
+@pytest.mark.parametrize("scenario", builtin_ids())
+def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp_path: Path):
+    """Each built-in scenario's golden journal (textbook bot, its own seed) renders as HTML and Markdown."""
+    journal = golden_path(scenario)
+    result = read_journal(journal).events[-1].payload
+    for name in ("aar.html", "aar.md"):
+        assert main(["report", str(journal), "-o", str(tmp_path / name)]) == 0
+    md = (tmp_path / "aar.md").read_text()
+    html = (tmp_path / "aar.html").read_text()
+    assert f"| Overall score | {result['score']:.1f} / 100 |" in md
+    assert f"| Harm volume | {result['harm_volume']:,} harmful outputs" in md
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 2
+    assert not EXTERNAL.search(html)
+
+
+def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: tuple[Path, dict]):
+    path, result = textbook_journal
+    md = render(build_report(path), "md")
+    for title in SECTIONS:
+        assert f"## {title}" in md
+    assert f"| Harm volume | {result['harm_volume']:,} harmful outputs" in md
+    assert f"| Harm averted vs do-nothing | {result['harm_averted']:.0%} |" in md
+    assert "| area for improvement | corrective action | owner role | due date |" in md
+    assert "<svg" not in md and "aar.html" in md
+    assert "stage-1 containment" in md.lower()
+    assert "| role | met | late | missed | open |" in md
+    assert "### Exercise objectives" in md and "within 60 minutes of declaring" in md
+
+
+def test_html_is_self_contained_and_printable(textbook_html: str):
+    """No scripts, stylesheets, fonts or images are fetched: the file works offline and printed."""
+    assert not EXTERNAL.search(textbook_html)
+    assert "http://" not in textbook_html and "https://" not in textbook_html
+    assert "<script" not in textbook_html and "<link" not in textbook_html
+    assert "@media print" in textbook_html
+    for sid in ("summary", "charts", "strengths", "improvements", "plan", "expectations", "figures",
+                "timeline"):
+        assert f'<section id="{sid}">' in textbook_html
+
+
+def test_charts_are_matplotlib_svg_inline(textbook_html: str):
+    svgs = re.findall(r"<svg\b.*?</svg>", textbook_html, re.DOTALL)
+    assert len(svgs) == 2
+    assert all("<path" in svg and "<!--" not in svg for svg in svgs)
+
+
+def test_player_text_is_escaped_and_players_are_named(tmp_path: Path):
+    """Names and messages typed by players cannot inject markup into the HTML or break a GFM table."""
+    loaded = load_scenario("jailbreak-wave")
+    drill = new_drill(loaded, 4)
+    evil = "<script>alert('x')</script> | pipe"
+    drill.note(Kind.PLAYER_JOINED, "ic", {"player": "p1", "name": "<b>Mallory</b>", "role": "ic"})
+    drill.note(Kind.PLAYER_JOINED, "ml", {"player": "p2", "name": "Ana", "role": "ml"})
+    drill.note(Kind.PLAYER_JOINED, "ml", {"player": "p2", "name": "Ana", "role": "ml", "rejoined": True})
+    drill.advance_to(40 * 60)
+    drill.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"},
+                         player="<b>Mallory</b>"))
+    drill.submit(Command(role="ic", action="message", params={"text": evil, "to": ["ml"]},
+                         player="<b>Mallory</b>"))
+    drill.submit(Command(role="ml", action="resolve", player="Ana"))
+    drill.run_to_end()
+    finish(drill, loaded, None)
+    path = tmp_path / "team.jsonl"
+    write_journal(path, drill.header(None), drill.events)
+    aar = build_report(path)
+    assert sorted((p.name, tuple(p.roles)) for p in aar.players) == [("<b>Mallory</b>", ("ic",)),
+                                                                      ("Ana", ("ml",))]
+    html = render(aar, "html")
+    assert "<script>" not in html and "<b>Mallory</b>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "ic (&lt;b&gt;Mallory&lt;/b&gt;)" in html
+    md = render(aar, "md")
+    assert "&lt;script&gt;" in md and "\\| pipe" in md
+    assert "### Per-player figures" in md
+    assert "refused: resolve" in md and "1 command(s) refused" in md
+
+
+def test_missed_and_late_expectations_per_role(tmp_path: Path):
+    """A team that declares at 3h meets the declaration expectation late; idle misses everything."""
+    script = tmp_path / "slow.yaml"
+    script.write_text("name: slow\ndecisions:\n  - at: 3h\n    role: ic\n    action: declare_incident\n")
+    path = tmp_path / "slow.jsonl"
+    run_named("jailbreak-wave", str(script), 7, journal=path)
+    aar = build_report(path)
+    declare = next(x for x in aar.expectations if x.action == "declare_incident")
+    assert declare.status == "late" and declare.done_at == 3 * 3600
+    md = render(aar, "md")
+    assert "| any | report-spike | declare_incident |" in md and "| LATE | 3:00:00 |" in md
+    assert "over the 20 min target" in md
+
+
+def test_idle_run_is_reported_as_never_declared(tmp_path: Path):
+    path = tmp_path / "idle.jsonl"
+    run_named("jailbreak-wave", "idle", 2, journal=path)
+    aar = build_report(path)
+    texts = " ".join(f.text for f in aar.improvements)
+    assert "never declared" in texts and "Never contained" in texts
+    assert aar.result.harm_averted == 0.0
+    assert aar.series.harm_total == aar.series.idle_total
+
+
+def test_unscored_journal_is_rederived_by_replay(textbook_journal: tuple[Path, dict], tmp_path: Path):
+    """A journal without its result event (crash, unscored drill) is replayed and the report says so."""
+    path, result = textbook_journal
+    lines = path.read_text().splitlines()
+    unscored = tmp_path / "unscored.jsonl"
+    unscored.write_text("\n".join(line for line in lines if '"kind":"result"' not in line) + "\n")
+    aar = build_report(unscored)
+    assert aar.rederived and "re-derived by replaying" in aar.rederived
+    assert aar.result.to_dict() == result
+    cut = tmp_path / "crashed.jsonl"
+    cut.write_text("\n".join(lines[: len(lines) // 3]) + "\n")
+    crashed = build_report(cut)
+    assert crashed.rederived and "Warning" not in crashed.rederived
+    assert 'id="rederived"' in render(crashed, "html")
+
+
+def test_report_cli_prints_markdown_and_rejects_unknown_extensions(textbook_journal, tmp_path, capsys):
+    path, _ = textbook_journal
+    assert main(["report", str(path)]) == 0
+    assert "# After-action report: Jailbreak wave" in capsys.readouterr().out
+    assert main(["report", str(path), "-o", str(tmp_path / "aar.pdf")]) == 2
+    assert main(["report", str(path), "-o", str(tmp_path / "aar.txt"), "--format", "md"]) == 0
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")
+def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tmp_path: Path):
+    """The report opens in a real browser: the DOM has every section and both charts."""
+    path, result = textbook_journal
+    out = tmp_path / "aar.html"
+    assert main(["report", str(path), "-o", str(out)]) == 0
+    proc = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
+        capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert "<title>After-action report: Jailbreak wave</title>" in dom
+    assert dom.count("<svg") == 2 and dom.count("<section") == 8
+    assert f"{result['score']:.1f}" in dom
+    assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
+
+
+def test_report_without_the_scenario_still_renders_from_the_journal(textbook_journal, tmp_path):
+    """If the scenario file is gone, the report uses the journal alone (no baseline curve)."""
+    path, result = textbook_journal
+    aar = build_report(path, scenario=str(tmp_path / "gone.yaml"))
+    assert aar.result.score == result["score"] and aar.series.idle_t == []
+    assert {x.status for x in aar.expectations} <= {"met", "missed"}
+    assert render(aar, "html").count("<svg") == 2
+    assert "could not be loaded" in render(aar, "md")
+
+
+def test_rendering_is_deterministic(textbook_journal):
+    path, _ = textbook_journal
+    assert render(build_report(path), "html") == render(build_report(path), "html")
+
+
+async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path, flagship):
+    """A journal written by ``ttx host`` names each player with their role and figures."""
+    from simulator.remote import RemoteSession
+    from simulator.server import DrillServer
+
+    path = tmp_path / "team.jsonl"
+    server = DrillServer.host(flagship, path, seed=7, code="K7Q2MD", facilitator_token="white-cell",
+                              speed=60.0)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    fac = await RemoteSession.open(url, name="Lee", facilitator_token="white-cell", timeout=5.0)
+    dana = await RemoteSession.open(url, name="Dana", role="ic", code="K7Q2MD", timeout=5.0)
+    max_ = await RemoteSession.open(url, name="<i>Max</i>", role="ml", code="K7Q2MD", timeout=5.0)
+    try:
+        await fac.start()
+        await dana.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await max_.submit(Command(role="ml", action="block-list"))
+        await max_.submit(Command(role="ml", action="resolve"))
+        await fac.end()
+        await fac.wait_until(lambda s: s.view.result is not None)
+    finally:
+        for session in (fac, dana, max_):
+            await session.close()
+        await server.stop()
+    aar = build_report(path)
+    players = {p.name: p for p in aar.players}
+    assert set(players) == {"Lee", "Dana", "<i>Max</i>"}
+    assert players["Dana"].roles == ["ic"] and players["Dana"].actions == 1
+    assert players["<i>Max</i>"].actions == 1 and players["<i>Max</i>"].refusals == 1
+    html = render(aar, "html")
+    assert "Dana (ic)" in html and "&lt;i&gt;Max&lt;/i&gt; (ml)" in html and "<i>Max</i>" not in html
+    assert "ml (&lt;i&gt;Max&lt;/i&gt;)" in html
