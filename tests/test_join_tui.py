@@ -24,6 +24,7 @@ from simulator.protocol import Reveal
 from simulator.remote import RemoteSession
 from simulator.server import DrillServer
 from tui.app import DrillApp
+from tui.report import full_report
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
@@ -150,6 +151,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
     journal = read_journal(saved[".jsonl"])
     assert journal.header["policy"] == "team"
     assert any(e.kind == Kind.HARM for e in journal.events), "the saved journal holds the whole drill"
+    full = full_report(saved[".jsonl"])
+    assert full is not None and saved[".md"].read_text() == full, "the full report, as ttx report makes it"
 
 
 async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path):
