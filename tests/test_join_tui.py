@@ -22,6 +22,7 @@ from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
 from simulator.protocol import Reveal
 from simulator.remote import RemoteSession
+from simulator.runner import replay
 from simulator.server import DrillServer
 from tui.app import DrillApp
 from tui.report import full_report
@@ -85,7 +86,8 @@ def on_dashboard(app: DrillApp) -> bool:
         and app.screen.query_one("#action-list", OptionList).option_count > 0
 
 
-async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill: Drill, tmp_path: Path):
+async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill: Drill, tmp_path: Path,
+                                                                           flagship: LoadedScenario):
     """ic's dashboard: the lobby, then (when the facilitator starts) only ic's actions and no clock
     keys; ml's request pops the approval dialog here; `y` reaches ml; chat goes out; the end lands
     on the review with the revealed harm curve; `s` saves the journal and the report."""
@@ -151,6 +153,7 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
     journal = read_journal(saved[".jsonl"])
     assert journal.header["policy"] == "team"
     assert any(e.kind == Kind.HARM for e in journal.events), "the saved journal holds the whole drill"
+    assert replay(journal, flagship).matches, "ttx replay accepts a player's saved journal"
     full = full_report(saved[".jsonl"])
     assert full is not None and saved[".md"].read_text() == full, "the full report, as ttx report makes it"
 
