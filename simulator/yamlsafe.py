@@ -17,6 +17,8 @@ MAX_BYTES = 1024 * 1024
 """Largest scenario or policy file accepted."""
 MAX_NODES = 100_000
 """Most values a document may expand to, counting every alias use."""
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and sequences accepted (a drill file needs under ten)."""
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -121,6 +123,9 @@ def read_document(text: str, file: str) -> Document:
                                     f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise FileProblems([Problem(file, 1, 1, "values are nested too deeply to read; "
+                                                "refusing the file")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -142,6 +147,8 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.nodes = 0
+        self.open: list[Node] = []
+        """Collections being built, outermost first: an alias to one of them is a cycle."""
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
 
@@ -153,13 +160,25 @@ class _Builder:
                 self.file, mark.line + 1, mark.column + 1,
                 f"the document expands to more than {MAX_NODES:,} values through aliases; "
                 "refusing it (an alias bomb?)")])
-        if isinstance(node, MappingNode):
-            return self._mapping(node)
-        if isinstance(node, SequenceNode):
-            if node.tag != _SEQ_TAG:
-                return self._bad_tag(node)
-            return [self.build(item) for item in node.value]
-        return self._scalar(node)
+        if not isinstance(node, MappingNode | SequenceNode):
+            return self._scalar(node)
+        if any(node is outer for outer in self.open):
+            raise FileProblems([self._at(node, "an alias refers to a value that contains it; "
+                                               "refusing the recursive structure")])
+        if len(self.open) >= MAX_DEPTH:
+            raise FileProblems([self._at(node, f"values are nested more than {MAX_DEPTH} levels "
+                                               "deep; refusing the file")])
+        self.open.append(node)
+        try:
+            return self._mapping(node) if isinstance(node, MappingNode) else self._sequence(node)
+        finally:
+            self.open.pop()
+
+    def _sequence(self, node: SequenceNode) -> list[Any] | None:
+        if node.tag != _SEQ_TAG:
+            self._bad_tag(node)
+            return None
+        return [self.build(item) for item in node.value]
 
     def _mapping(self, node: MappingNode) -> dict[Any, Any]:
         if node.tag != _MAP_TAG:

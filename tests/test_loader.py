@@ -79,6 +79,21 @@ def test_billion_laughs_is_refused_quickly(write_scenario):
     assert "expands to more than 100,000 values through aliases" in problem
 
 
+def test_a_recursive_alias_is_a_located_problem_not_a_crash(write_scenario):
+    """An alias to a value that contains it is refused at file:line:col (it used to raise RecursionError)."""
+    path = write_scenario(MINIMAL + "loop: &loop [1, *loop]\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:") and "an alias refers to a value that contains it" in problem
+
+
+@pytest.mark.parametrize("depth", [150, 1200])
+def test_absurdly_deep_nesting_is_a_problem_not_a_crash(write_scenario, depth):
+    """Thousands of nested brackets are refused with a located problem (they used to raise RecursionError)."""
+    path = write_scenario(MINIMAL + "deep: " + "[" * depth + "]" * depth + "\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:") and "nested" in problem
+
+
 def test_oversized_file_is_refused(write_scenario):
     path = write_scenario(MINIMAL + "# " + "x" * MAX_BYTES + "\n")
     (problem,) = problems_of(path)
