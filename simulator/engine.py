@@ -595,11 +595,18 @@ class Drill:
             "resolve": lambda: "already resolved" if inc.resolved_at is not None else None,
             "approve": lambda: self._approval_refusal(command),
             "deny": lambda: self._approval_refusal(command),
-            "rest": lambda: (None if command.role in (command.params["target"], Role.IC.value)
-                             else "only the incident commander may rest someone else"),
+            "rotate": lambda: self._target_refusal(command),
+            "rest": lambda: self._target_refusal(command) or (
+                None if command.role in (command.params["target"], Role.IC.value)
+                else "only the incident commander may rest someone else"),
         }
         check = checks.get(command.action)
         return check() if check else None
+
+    def _target_refusal(self, command: Command) -> str | None:
+        target = str(command.params["target"])
+        in_play = {r.value for r in self.scenario.roles}
+        return None if target in in_play else f"{target} is not in play"
 
     def _approval_refusal(self, command: Command) -> str | None:
         request = int(command.params["request"])

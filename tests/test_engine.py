@@ -98,6 +98,18 @@ def test_a_refused_command_says_why_and_changes_nothing(flagship):
     assert bad.payload["reason"].startswith("bad parameter commander: Input should be 'ic'")
 
 
+def test_rotating_or_resting_a_role_not_in_play_is_refused(write_scenario):
+    """Only responders in the drill carry a load; naming another role used to add it to the loads."""
+    drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
+    drill.submit(Command(role="ic", action="declare_incident"))
+    rotate = drill.submit(Command(role="ic", action="rotate", params={"target": "legal"}))
+    rest = drill.submit(Command(role="ic", action="rest", params={"target": "ts"}))
+    assert rotate.payload["reason"] == "legal is not in play"
+    assert rest.payload["reason"] == "ts is not in play"
+    drill.run_to_end()
+    assert set(drill.loads) == {"ic", "ml", "comms"}
+
+
 def test_approval_is_needed_from_the_named_role(flagship):
     drill = Drill(flagship.scenario, seed=1)
     drill.submit(Command(role="ml", action="take-offline"))
