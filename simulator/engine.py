@@ -244,8 +244,13 @@ class Drill:
         """Validate ``command`` and apply it at the current sim time.
 
         Returns the accepted ``command`` event, or a ``refused`` event saying why. A refused
-        command changes nothing but the journal.
+        command changes nothing but the journal. Once the drill has ended the journal is closed
+        (its result is the last event): a late command is refused without being journaled.
         """
+        if self.finished:
+            return Event(t=self.now, seq=len(self.events), kind=Kind.REFUSED, actor=command.role,
+                         payload={**_command_payload(command), "reason": "the drill has ended"},
+                         to=(command.role,))
         reason = self._refusal(command)
         if reason is not None:
             return self._emit(Kind.REFUSED, command.role, {**_command_payload(command), "reason": reason},
@@ -531,8 +536,6 @@ class Drill:
 
     def _refusal(self, command: Command) -> str | None:
         """Why ``command`` cannot be taken now, or ``None`` when it can."""
-        if self.finished:
-            return "the drill has ended"
         if command.role == FACILITATOR:
             return self._facilitator_refusal(command)
         in_play = [r.value for r in self.scenario.roles]

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.journal import read_journal
+from simulator.commands import Command
+from simulator.events import Kind
+from simulator.journal import read_journal, write_journal
 from simulator.policies import load_policy
-from simulator.runner import load_journal_scenario, replay, run_named
+from simulator.runner import finish, load_journal_scenario, new_drill, replay, run_named
 from simulator.yamlsafe import FileProblems
 
 SEEDS = range(6)
@@ -31,6 +33,26 @@ def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
     report = replay(journal, loaded)
     assert report.matches, report.first_difference
     assert report.replayed.to_dict() == original.to_dict()
+
+
+def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path, flagship):
+    """Ending a drill twice (or acting after the end) is refused without journaling anything after the result.
+
+    The late refusal used to land after the ``result`` event, and replay then disagreed with the journal.
+    """
+    drill = new_drill(flagship, 3)
+    drill.advance_to(600)
+    end = Command(role="facilitator", action="end_drill")
+    drill.submit(end)
+    finish(drill, flagship, "human")
+    journaled = list(drill.events)
+    again = drill.submit(end)
+    late = drill.submit(Command(role="ic", action="declare_incident"))
+    assert again.kind == late.kind == Kind.REFUSED
+    assert late.payload["reason"] == "the drill has ended"
+    assert drill.events == journaled and drill.events[-1].kind == Kind.RESULT
+    write_journal(tmp_path / "run.jsonl", drill.header("human"), drill.events)
+    assert replay(read_journal(tmp_path / "run.jsonl"), flagship).matches
 
 
 def test_replay_notices_a_tampered_journal(tmp_path: Path):
