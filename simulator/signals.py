@@ -57,28 +57,40 @@ class Monitor:
 
 
 class _ZScoreMonitor(Monitor):
-    """Counts per interval compared with a rolling baseline by z-score."""
+    """Counts per interval compared with a rolling baseline by z-score.
+
+    The last ``window_ticks`` counts are the window; the ``baseline_ticks`` before them the
+    baseline. Their sums are kept as exact integers, so each push costs the same whatever the
+    window lengths.
+    """
 
     def __init__(self, tick: float, window: float, baseline: float, z_threshold: float,
                  floor_per_tick: float, rng: np.random.Generator) -> None:
         self.window_ticks = max(1, round(window / tick))
         self.baseline_ticks = max(2, round(baseline / tick))
         self.z_threshold = z_threshold
-        self.counts: deque[float] = deque(
-            [float(x) for x in rng.poisson(floor_per_tick, self.window_ticks + self.baseline_ticks)],
-            maxlen=self.window_ticks + self.baseline_ticks,
-        )
+        history = [int(x) for x in rng.poisson(floor_per_tick, self.window_ticks + self.baseline_ticks)]
+        self.baseline: deque[int] = deque(history[: self.baseline_ticks])
+        self.window: deque[int] = deque(history[self.baseline_ticks:])
+        self.window_sum = sum(self.window)
+        self._base_sum = sum(self.baseline)
+        self._base_squares = sum(x * x for x in self.baseline)
         self.alerting = False
 
     def push(self, count: float) -> float:
-        """Add this interval's count and return the window's z-score over the baseline."""
-        self.counts.append(count)
-        history = list(self.counts)
-        base = history[: self.baseline_ticks]
-        window = sum(history[self.baseline_ticks:])
-        mean = sum(base) / len(base)
-        var = max(sum((x - mean) ** 2 for x in base) / len(base), mean, 1.0 / self.window_ticks)
-        return (window - self.window_ticks * mean) / math.sqrt(self.window_ticks * var)
+        """Add this interval's count (a whole number) and return the window's z-score over the baseline."""
+        self.window.append(int(count))
+        moved = self.window.popleft()
+        dropped = self.baseline.popleft()
+        self.baseline.append(moved)
+        self.window_sum += int(count) - moved
+        self._base_sum += moved - dropped
+        self._base_squares += moved * moved - dropped * dropped
+        n = self.baseline_ticks
+        mean = self._base_sum / n
+        spread = (n * self._base_squares - self._base_sum * self._base_sum) / (n * n)
+        var = max(spread, mean, 1.0 / self.window_ticks)
+        return (self.window_sum - self.window_ticks * mean) / math.sqrt(self.window_ticks * var)
 
     def hysteresis(self, z: float) -> bool:
         """Alert above the threshold; stay alerting until z falls under half of it."""
@@ -101,8 +113,7 @@ class UserReports(_ZScoreMonitor):
         lam = self.spec.baseline_per_hour * truth.dt / HOUR + truth.harmful * self.spec.p_report
         count = float(rng.poisson(lam))
         z = self.push(count)
-        recent = sum(list(self.counts)[-self.window_ticks:])
-        return Reading(recent * HOUR / (self.window_ticks * self.tick), self.hysteresis(z))
+        return Reading(self.window_sum * HOUR / (self.window_ticks * self.tick), self.hysteresis(z))
 
 
 class OutputAnomaly(_ZScoreMonitor):

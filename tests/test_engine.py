@@ -13,6 +13,7 @@ from simulator.events import Kind
 from simulator.loader import load_scenario
 from simulator.runner import run_named
 from simulator.scenario import Scenario
+from simulator.signals import _ZScoreMonitor
 from tests.conftest import MINIMAL
 from tests.oracle import oracle_harm
 
@@ -164,3 +165,17 @@ def test_load_slows_a_tired_role(flagship):
     for drill in (fresh, tired):
         drill.submit(Command(role="ml", action="tighten-filter"))
     assert tired.in_flight[1][1] == pytest.approx(fresh.in_flight[1][1] * 1.8)
+
+
+def test_the_z_score_monitor_matches_recomputing_its_whole_baseline():
+    """The running sums give the z-score a full recomputation over window and baseline gives."""
+    rng = np.random.default_rng(5)
+    monitor = _ZScoreMonitor(60.0, 15 * 60.0, 2 * 3600.0, 3.0, 2.0, rng)
+    counts = [*monitor.baseline, *monitor.window]
+    for count in [float(x) for x in rng.poisson(4.0, 400)]:
+        counts = [*counts[1:], count]
+        base, window = counts[:monitor.baseline_ticks], sum(counts[monitor.baseline_ticks:])
+        mean = sum(base) / len(base)
+        var = max(sum((x - mean) ** 2 for x in base) / len(base), mean, 1 / monitor.window_ticks)
+        expected = (window - monitor.window_ticks * mean) / math.sqrt(monitor.window_ticks * var)
+        assert monitor.push(count) == pytest.approx(expected, rel=1e-12)
