@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -215,7 +215,7 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
     for sid, stream in s.streams.items():
         if stream.feature not in s.features:
             err(("streams", sid, "feature"), f"unknown feature {stream.feature!r}"
-                f"{_suggest(stream.feature, s.features)}")
+                f"{suggest(stream.feature, s.features)}")
     for fid, feature in s.features.items():
         times = [p.at for p in feature.shape]
         if times != sorted(times):
@@ -226,10 +226,10 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         for j, effect in enumerate(action.effects):
             if effect.stream is not None and effect.stream not in s.streams:
                 err(("actions", i, "effects", j, "stream"),
-                    f"unknown stream {effect.stream!r}{_suggest(effect.stream, s.streams)}")
+                    f"unknown stream {effect.stream!r}{suggest(effect.stream, s.streams)}")
             if effect.feature is not None and effect.feature not in s.features:
                 err(("actions", i, "effects", j, "feature"),
-                    f"unknown feature {effect.feature!r}{_suggest(effect.feature, s.features)}")
+                    f"unknown feature {effect.feature!r}{suggest(effect.feature, s.features)}")
         for j, role in enumerate(action.roles):
             if role.value not in in_play:
                 err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning")
@@ -256,7 +256,7 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         for j, exp in enumerate(inject.expects):
             epath = (*base, "expects", j)
             if exp.action not in takeable:
-                err((*epath, "action"), f"unknown action {exp.action!r}{_suggest(exp.action, takeable)}")
+                err((*epath, "action"), f"unknown action {exp.action!r}{suggest(exp.action, takeable)}")
             if exp.within is None:
                 err(epath, "expectation has no deadline ('within'); it can never be missed", "warning")
                 if exp.contingency is not None:
@@ -265,7 +265,7 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
                 referenced.add(exp.contingency)
                 if exp.contingency not in inject_ids:
                     err((*epath, "contingency"), f"unknown inject {exp.contingency!r}"
-                        f"{_suggest(exp.contingency, inject_ids)}")
+                        f"{suggest(exp.contingency, inject_ids)}")
                 elif exp.contingency not in contingencies:
                     err((*epath, "contingency"), f"inject {exp.contingency!r} is not marked "
                         "'contingency: true'")
@@ -277,7 +277,7 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
     for i, c in enumerate(s.clocks):
         _check_trigger(c.starts, ("clocks", i, "starts"), s, inject_ids, action_ids, takeable, err)
         if c.met_by not in takeable:
-            err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{_suggest(c.met_by, takeable)}")
+            err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
     if s.tick > s.duration:
         err(("tick",), "tick is longer than the drill's duration")
     if s.scoring.watch_period >= s.duration:
@@ -309,17 +309,17 @@ def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> l
 def _check_trigger(t: Trigger, path: tuple[Any, ...], s: Scenario, inject_ids: list[str],
                    action_ids: list[str], takeable: set[str], err: Any) -> None:
     if t.signal is not None and t.signal not in s.signals:
-        err((*path, "signal"), f"unknown signal {t.signal!r}{_suggest(t.signal, s.signals)}")
+        err((*path, "signal"), f"unknown signal {t.signal!r}{suggest(t.signal, s.signals)}")
     elif t.signal is not None and not s.signals[t.signal].instrumented:
         err((*path, "signal"), f"signal {t.signal!r} is not instrumented, so this never fires",
             "warning")
     if t.inject is not None and t.inject not in inject_ids:
-        err((*path, "inject"), f"unknown inject {t.inject!r}{_suggest(t.inject, inject_ids)}")
+        err((*path, "inject"), f"unknown inject {t.inject!r}{suggest(t.inject, inject_ids)}")
     if t.action is not None and t.action not in takeable:
-        err((*path, "action"), f"unknown action {t.action!r}{_suggest(t.action, takeable)}")
+        err((*path, "action"), f"unknown action {t.action!r}{suggest(t.action, takeable)}")
     if t.action_effective is not None and t.action_effective not in action_ids:
         err((*path, "action_effective"), f"unknown catalogue action {t.action_effective!r}"
-            f"{_suggest(t.action_effective, action_ids)}")
+            f"{suggest(t.action_effective, action_ids)}")
 
 
 def _check_template(text: str, path: tuple[Any, ...], err: Any) -> None:
@@ -349,7 +349,8 @@ def _check_cycles(s: Scenario, doc: Document, err: Any) -> None:
                 f"trigger cycle: {' → '.join([*path, start])}; none of these can ever fire")
 
 
-def _suggest(name: str, options: Any) -> str:
+def suggest(name: str, options: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``options`` to a misspelt ``name``, or ``""``."""
     close = difflib.get_close_matches(name, list(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -362,4 +363,4 @@ def lint_scenario(name: str | Path) -> tuple[LoadedScenario, list[Problem]]:
 
 
 __all__ = ["FileProblems", "LoadedScenario", "Problem", "builtin_ids", "lint_scenario",
-           "load_scenario", "resolve", "validate_model"]
+           "load_scenario", "resolve", "suggest", "validate_model"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from simulator.commands import VERBS
 from simulator.durations import format_duration, parse_duration
+from simulator.loader import suggest
 from simulator.scenario import Expectation, Inject, Scenario, Trigger
 from simulator.taxonomy import Channel, Role
 from simulator.templating import FIELDS, unknown_placeholders
@@ -408,11 +409,11 @@ def _cross_check(injects: list[tuple[int, dict[str, Any]]], sheet: _Sheet) -> No
         for kind, known, noun in checks:
             if kind in trigger and trigger[kind] not in known:
                 sheet.bad(row, "trigger", f"{s.id!r} has no {noun} {trigger[kind]!r}"
-                          f"{_suggest(trigger[kind], known)}")
+                          f"{suggest(trigger[kind], known)}")
         for n, exp in enumerate(data.get("expects", []), start=1):
             if exp["action"] not in takeable:
                 sheet.bad(row, "expected", f"line {n}: {s.id!r} has no action {exp['action']!r}"
-                          f"{_suggest(exp['action'], takeable)}")
+                          f"{suggest(exp['action'], takeable)}")
             target = exp.get("contingency")
             if target is not None and target not in contingencies:
                 why = "is not a contingency row (Trigger: contingency)" if target in ids else "does not exist"
@@ -429,13 +430,6 @@ def _valid_inject(data: dict[str, Any]) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _suggest(name: str, options: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # --- writing YAML -----------------------------------------------------------------------------

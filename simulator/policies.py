@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.commands import VERBS, Command
 from simulator.durations import Duration
+from simulator.loader import suggest, validate_model
 from simulator.scenario import Action, Scenario
 from simulator.taxonomy import Role
 from simulator.view import DrillView
@@ -365,8 +365,6 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
     if not path.is_file():
         raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
                                 "scripted policy YAML file")
-    from simulator.loader import validate_model
-
     document = read_document(path.read_text(encoding="utf-8"), str(path))
     spec = validate_model(ScriptSpec, document)
     problems = _script_problems(spec, scenario, document)
@@ -385,18 +383,13 @@ def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document) -> lis
         if d.action not in actions:
             out.append(doc.problem(doc.node_at((*where, "action")),
                                    f"action: {scenario.id!r} has no action {d.action!r}"
-                                   f"{_suggest(d.action, actions)}"))
+                                   f"{suggest(d.action, actions)}"))
         if d.on_inject is not None and d.on_inject not in injects:
             out.append(doc.problem(doc.node_at((*where, "on_inject")),
                                    f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
-                                   f"{_suggest(d.on_inject, injects)}"))
+                                   f"{suggest(d.on_inject, injects)}"))
         if d.on_alert is not None and d.on_alert not in scenario.signals:
             out.append(doc.problem(doc.node_at((*where, "on_alert")),
                                    f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
-                                   f"{_suggest(d.on_alert, scenario.signals)}"))
+                                   f"{suggest(d.on_alert, scenario.signals)}"))
     return out
-
-
-def _suggest(name: str, options: Any) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
