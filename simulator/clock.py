@@ -108,11 +108,7 @@ class Pacer:
 
     def sync(self) -> float:
         """Advance the drill to the clock's now and return that sim time."""
-        target = min(self.clock.now(), self.drill.scenario.duration)
-        if target > self.drill.now:
-            self.drill.advance_to(target)
-        if target >= self.drill.scenario.duration and not self.drill.finished:
-            self.drill.run_to_end()
+        self.drill.advance_to(self.clock.now())
         if self.on_advance is not None:
             self.on_advance()
         return self.drill.now

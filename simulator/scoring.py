@@ -60,8 +60,7 @@ class Result:
         return cls(**fields, breakdown=parts)
 
 
-def time_to_contain(intervals: list[Interval], threshold: float, watch: float,
-                    end: float) -> float | None:
+def time_to_contain(intervals: list[Interval], threshold: float, watch: float) -> float | None:
     """Earliest time from which the harmful rate stays at or under ``threshold`` for ``watch`` seconds."""
     start: float | None = None
     for interval in intervals:
@@ -85,7 +84,7 @@ def score(drill: Drill, baseline_weighted_harm: float, policy: str | None = None
     sc, w, inc, truth = s.scoring, s.scoring.weights, drill.incident, drill.truth
     end = drill.now
     ttd = inc.declared_at
-    ttc = time_to_contain(truth.intervals, sc.containment_threshold, sc.watch_period, end)
+    ttc = time_to_contain(truth.intervals, sc.containment_threshold, sc.watch_period)
     averted = (1.0 - truth.weighted_harm / baseline_weighted_harm) if baseline_weighted_harm > 0 else 0.0
     collateral = truth.legit_blocked / truth.legit_total if truth.legit_total > 0 else 0.0
     parts = [
