@@ -172,7 +172,8 @@ class Drill:
         self._waiting: list[tuple[Trigger, Callable[[], None]]] = []
         self._shapes = {fid: Shape(f.shape) for fid, f in scenario.features.items()}
         self._ended = self.env.event()
-        outputs_per_tick = sum(f.traffic_rps for f in scenario.features.values()) * scenario.tick
+        # The monitors' pre-incident baseline: traffic as shaped at t=0, not the nominal rate.
+        outputs_per_tick = sum(self._legit(fid, 0.0) for fid in scenario.features) * scenario.tick
         self.monitors: dict[str, Monitor] = {
             sid: make_monitor(spec, scenario.tick, outputs_per_tick, self._rng_signals)
             for sid, spec in scenario.signals.items() if spec.instrumented

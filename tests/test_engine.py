@@ -111,6 +111,23 @@ def test_rotating_or_resting_a_role_not_in_play_is_refused(write_scenario):
     assert set(drill.loads) == {"ic", "ml", "comms"}
 
 
+def test_a_traffic_shape_raises_no_anomaly_alert_without_harm(write_scenario):
+    """The output-anomaly baseline starts from the shaped traffic at t=0, not the feature's nominal rate.
+
+    With traffic at 3× nominal when the drill starts, the monitor used to alert within two minutes
+    on benign false positives alone.
+    """
+    shaped = "    traffic_rps: 50\n    shape: [{at: 0s, factor: 3.0}]\n"
+    text = (MINIMAL.replace("    traffic_rps: 50\n", shaped)
+            .replace("value: 0.02}", "value: 0.0}")
+            .replace("kind: user_reports", "kind: output_anomaly"))
+    scenario = load_scenario(str(write_scenario(text))).scenario
+    for seed in range(3):
+        drill = Drill(scenario, seed)
+        drill.run_to_end()
+        assert not [e for e in drill.events if e.kind == Kind.ALERT]
+
+
 def test_approval_is_needed_from_the_named_role(flagship):
     drill = Drill(flagship.scenario, seed=1)
     drill.submit(Command(role="ml", action="take-offline"))
