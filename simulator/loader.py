@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from simulator.commands import VERBS
 from simulator.scenario import Scenario, Trigger
+from simulator.taxonomy import Role
 from simulator.templating import unknown_placeholders
 from simulator.yamlsafe import Document, FileProblems, Problem, read_document
 
@@ -295,6 +296,10 @@ def _lint(s: Scenario, doc: Document, err: Any) -> None:
             err(("streams", sid), f"no action can reduce harm stream {sid!r}", "warning")
     if not any(sig.instrumented for sig in s.signals.values()):
         err(("signals",), "no signal is instrumented: the team learns only from injects", "warning")
+    if "ic" not in {r.value for r in s.roles}:
+        only_ic = sorted(v for v, verb in VERBS.items() if verb.roles == {Role.IC})
+        err(("roles",), "no incident commander (ic) in play: nobody can "
+            f"{', '.join(only_ic)}", "warning")
 
 
 def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> list[str]:

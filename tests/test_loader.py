@@ -183,3 +183,11 @@ def test_an_approver_who_is_not_in_play_is_an_error(write_scenario):
     assert problems_of(path) == [
         f"{path}:44:15: approval needs role 'legal', which is not in play, so this action could "
         "never be approved"]
+
+
+def test_lint_warns_when_no_incident_commander_is_in_play(write_scenario):
+    """Several verbs are the incident commander's alone; without one a drill cannot be resolved."""
+    _, warnings = lint_scenario(str(write_scenario(MINIMAL.replace("roles: [ic, ml, comms]",
+                                                                   "roles: [ml, comms]"))))
+    assert [w.message for w in warnings if w.message.startswith("no incident commander")] == [
+        "no incident commander (ic) in play: nobody can declare_stage_done, resolve, rotate, set_severity"]
