@@ -87,3 +87,20 @@ def test_committed_schema_is_not_stale():
 def test_builtin_scenarios_point_editors_at_the_schema():
     for path in (REPO / "scenarios").glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=./schema.json"), path
+
+
+def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp_path: Path):
+    """A missing file, a directory, a binary file or a text file that is not JSON lines: each gets
+    one line naming the file and the problem, exit 2, no traceback."""
+    (tmp_path / "notes.md").write_text("# notes\n")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\xd0\xff\xfe" * 16)
+    cases = {"missing.jsonl": "missing.jsonl: no such file",
+             ".": "is a directory; expected a journal file",
+             "blob.bin": "blob.bin: not a ttx journal (not text",
+             "notes.md": "notes.md:1: not a ttx journal (the first line is not JSON"}
+    for command in ("replay", "report"):
+        for name, message in cases.items():
+            out = ttx(command, name, cwd=tmp_path)
+            assert out.returncode == 2, (command, name, out.stderr)
+            assert message in out.stderr, (command, name, out.stderr)
+            assert "Traceback" not in out.stderr
