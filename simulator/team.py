@@ -113,6 +113,8 @@ async def _wait_first(*waits: Any) -> None:
 
 
 def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None) -> None:
+    from simulator.durations import clock
+
     shown = "127.0.0.1" if args.bind in ("0.0.0.0", "::", "") else args.bind
     url = f"ws://{shown}:{port}"
     scenario = server.drill.scenario
@@ -120,7 +122,7 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
              f"journal: {server.journal.path}"]
     if token is None:
-        lines += [f"resumed at sim time {server.drill.now:.3f}, clock paused; players reconnect by "
+        lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
                   "join code and facilitator token: unchanged (the journal keeps only their hashes)"]
     else:

@@ -397,3 +397,28 @@ async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the
     ended = await fac.submit(Command(role="facilitator", action="end_drill"))
     assert ended.kind == Kind.COMMAND
     await ic.wait_until(lambda s: s.view.result is not None)
+
+
+def test_resuming_a_journal_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path):
+    """``ttx host --resume typo.jsonl`` names the missing file (it used to create an empty one and
+    then call it an empty journal)."""
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--resume", "typo.jsonl"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "typo.jsonl: no such journal" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "typo.jsonl").exists()
+
+
+async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: Path, flagship: LoadedScenario,
+                                                                     capsys: pytest.CaptureFixture[str]):
+    """The banner of ``ttx host --resume`` says where the drill stands as H:MM:SS, like every other clock."""
+    import argparse
+
+    from simulator.team import _banner
+
+    path = tmp_path / "drill.jsonl"
+    server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    server.drill.advance_to(1500.001)
+    _banner(server, argparse.Namespace(bind="127.0.0.1"), 8765, None)
+    await server.stop()
+    assert "resumed at sim time 0:25:00, clock paused" in capsys.readouterr().out
