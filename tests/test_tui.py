@@ -20,6 +20,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import DIALOG_VERBS, ActionPanel
+from tui.widgets.header import DrillHeader
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
 
@@ -244,3 +245,26 @@ async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         assert "filter" in app.session.view.taken
+
+
+async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path):
+    """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"):
+    the header now drops the real time and shortens the role (``acting as IC``); at 100 columns it
+    shows everything."""
+    loaded = load_scenario("biased-image-generation")
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        app.show_header()
+        line = text_of(app.screen.query_one(DrillHeader))
+        assert line.rstrip().endswith("│ acting as IC") and "Skewed images, public storm" in line
+        assert "real" not in line and len(line.rstrip()) <= 80
+        await pilot.press("r")
+        app.show_header()
+        assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
+    async with DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True,
+                        save_dir=tmp_path).run_test(size=(120, 30)) as pilot:
+        await pilot.press("enter")
+        pilot.app.show_header()  # type: ignore[attr-defined]
+        line = text_of(pilot.app.screen.query_one(DrillHeader))
+        assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")

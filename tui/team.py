@@ -28,6 +28,7 @@ class TeamSeat(Protocol):
     errors: list[Error]
     name: str
     join_code: str | None
+    connected: bool
     lost: bool
 
     def on_frame(self, handler: Callable[[Frame], None]) -> None:
