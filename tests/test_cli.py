@@ -104,3 +104,15 @@ def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp
             assert out.returncode == 2, (command, name, out.stderr)
             assert message in out.stderr, (command, name, out.stderr)
             assert "Traceback" not in out.stderr
+
+
+def test_the_readme_shows_what_ttx_run_prints():
+    """The README's sample of ``ttx run`` output (summary and first components) is what the command
+    prints today for the flagship on its own seed; regenerate the sample when a change moves it."""
+    readme = (REPO / "README.md").read_text()
+    sample = readme.split("`ttx run` prints a summary", 1)[1].split("```\n", 2)[1]
+    shown = [line for line in sample.splitlines() if line.strip() and line.strip() != "..."]
+    out = ttx("run", "jailbreak-wave")
+    assert out.returncode == 0
+    printed = out.stdout.splitlines()
+    assert all(line in printed for line in shown), [line for line in shown if line not in printed]
