@@ -153,10 +153,23 @@ def cmd_join(args: argparse.Namespace) -> int:
     if not (args.facilitator_token or args.token or (args.code and args.role)):
         print("ttx join: error: give --code and --role, or --facilitator-token", file=sys.stderr)
         return 2
+    from websockets.exceptions import InvalidHandshake, InvalidURI
+    from websockets.uri import parse_uri
+
+    try:
+        parse_uri(args.url)
+    except (InvalidURI, ValueError) as exc:
+        why = "it must start with ws:// (or wss://)" if isinstance(exc, InvalidURI) else str(exc)
+        print(f"ttx join: error: bad URL '{args.url}': {why}; use the URL ttx host printed, "
+              "e.g. ws://127.0.0.1:8765", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_join(args))
-    except OSError as exc:
-        print(f"ttx join: error: cannot reach {args.url}: {exc}", file=sys.stderr)
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        print(f"ttx join: error: cannot reach {args.url} ({reason}); is ttx host running there? "
+              "Use the URL its banner printed (through an SSH tunnel from another machine).",
+              file=sys.stderr)
         return 2
 
 
@@ -168,7 +181,8 @@ async def _join(args: argparse.Namespace) -> int:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token)
     except RemoteError as exc:
-        print(f"ttx join: refused: {exc}", file=sys.stderr)
+        hint = _join_hint(exc.code, args)
+        print(f"ttx join: refused: {exc}{hint}", file=sys.stderr)
         return 2
     try:
         if run_drill is None:
@@ -179,6 +193,17 @@ async def _join(args: argparse.Namespace) -> int:
     finally:
         await session.close()
     return 0
+
+
+def _join_hint(code: str, args: argparse.Namespace) -> str:
+    """What to do about a refused join (the server's message says what was wrong)."""
+    if code == "bad_code":
+        return " (use the join code ttx host printed; the facilitator's lobby shows it too)"
+    if code == "bad_token" and args.facilitator_token:
+        return " (use the facilitator token ttx host printed when it started)"
+    if code == "bad_token" and args.token:
+        return " (--token takes the token printed when you joined this drill; or join with --code and --role)"
+    return ""
 
 
 def _tui_entry() -> Any:

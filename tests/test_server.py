@@ -422,3 +422,26 @@ async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: P
     _banner(server, argparse.Namespace(bind="127.0.0.1"), 8765, None)
     await server.stop()
     assert "resumed at sim time 0:25:00, clock paused" in capsys.readouterr().out
+
+
+async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
+    """A URL without ws://, a port nobody listens on, a wrong join code and a wrong facilitator token
+    each get one line — what was wrong, what to use — exit 2 and no traceback."""
+    async def join(*args: str) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "simulator.cli", "join", *args, "--name", "X",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 2, err
+        text = err.decode()
+        assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        return text
+
+    bare = team.url.removeprefix("ws://")
+    no_scheme = await join(bare, "--code", CODE, "--role", "ic")
+    assert "bad URL" in no_scheme and "must start with ws://" in no_scheme
+    assert "is ttx host running there?" in await join("ws://127.0.0.1:1", "--code", CODE, "--role", "ic")
+    wrong_code = await join(team.url, "--code", "WRONG1", "--role", "ic")
+    assert "wrong join code" in wrong_code and "use the join code ttx host printed" in wrong_code
+    wrong_token = await join(team.url, "--facilitator-token", "nope")
+    assert "wrong facilitator token" in wrong_token and "use the facilitator token" in wrong_token
