@@ -152,6 +152,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
               f"harm volume {result['harm_volume']:,}")
         return 0
     print(f"replay DIFFERS: {report.first_difference}", file=sys.stderr)
+    if report.recorded is None:
+        from simulator.durations import clock
+
+        end = max((e.t for e in journal.events), default=0.0)
+        print(f"note: the journal stops at {clock(end)} without a result (a drill cut short or a crash), "
+              "so the replay, which runs to the end, has more events; ttx report re-derives its result",
+              file=sys.stderr)
     return 1
 
 

@@ -116,3 +116,16 @@ def test_the_readme_shows_what_ttx_run_prints():
     assert out.returncode == 0
     printed = out.stdout.splitlines()
     assert all(line in printed for line in shown), [line for line in shown if line not in printed]
+
+
+def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path):
+    """A journal cut off mid-drill (no result) still 'differs' (exit 1), and ttx replay says that
+    it stops early rather than leaving the user to suspect tampering."""
+    full = tmp_path / "run.jsonl"
+    assert ttx("run", "jailbreak-wave", "--journal", str(full)).returncode == 0
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(full.read_text().splitlines()[:21]) + "\n")
+    out = ttx("replay", str(cut))
+    assert out.returncode == 1
+    assert "replay DIFFERS" in out.stderr
+    assert "the journal stops at 0:10:00 without a result" in out.stderr and "ttx report" in out.stderr
