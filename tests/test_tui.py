@@ -146,7 +146,8 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
 
 
 async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
-    """`ttx play --pick`: the list shows each scenario's summary; Enter opens its briefing."""
+    """`ttx play --pick`: the list shows each scenario's summary; the footer names Enter ("Play this
+    scenario", not hidden behind the list's own Enter) and Enter opens the briefing."""
     app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
                    wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -154,6 +155,8 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
         assert isinstance(app.screen, PickerScreen)
         listed = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         assert flagship.scenario.summary in listed
+        enter = app.screen.active_bindings["enter"].binding
+        assert enter.action == "choose" and enter.show and enter.description == "Play this scenario"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
