@@ -19,6 +19,8 @@ BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK:
 
 def register(sub: Any) -> None:
     """Add ``host`` and ``join`` to the ``ttx`` subcommands."""
+    from simulator.play import seed_value
+
     p = sub.add_parser("host", help="host a team drill: a websocket server players join",
                        description="Host a live team drill. Prints the join code, the facilitator "
                                    "token and the exact join commands.")
@@ -27,7 +29,7 @@ def register(sub: Any) -> None:
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
     p.add_argument("--journal", metavar="PATH",
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--code", help="join code to use (default: a fresh random one)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="sim seconds per wall second when the drill starts (default 1)")

@@ -129,3 +129,13 @@ def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path):
     assert out.returncode == 1
     assert "replay DIFFERS" in out.stderr
     assert "the journal stops at 0:10:00 without a result" in out.stderr and "ttx report" in out.stderr
+
+
+def test_a_negative_or_non_numeric_seed_is_a_usage_error():
+    """``--seed -1`` was a NumPy traceback; every command that takes a seed now says what it expects."""
+    for args in (("run", "jailbreak-wave", "--seed", "-1"), ("sweep", "jailbreak-wave", "--seed-start", "-3"),
+                 ("play", "--seed", "x"), ("host", "jailbreak-wave", "--seed", "-2")):
+        out = ttx(*args)
+        assert out.returncode == 2, args
+        assert "argument --seed" in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert "expected a seed of 0 or more" in out.stderr or "expected a whole number" in out.stderr
