@@ -23,8 +23,8 @@ class DrillHeader(Static):
              elapsed: float, role: str | None, link: str | None = None) -> None:
         """Redraw with the current clock state; ``link`` (a team seat lost its server) replaces the speed."""
         width = self.size.width
-        state: tuple[str, str] = ((link, "bold $error") if link else
-                 (speed_label(speed, paused), "bold $warning" if paused else "bold $success"))
+        state: tuple[str, str] = ((link, "bold $text-error") if link else
+                 (speed_label(speed, paused), "bold $text-warning" if paused else "bold $text-success"))
         clock_part: list[Part] = [("sim ", "dim"), (clock(sim), "bold"), (f" / {clock(duration)} ", "dim"),
                                   "│ ", state]
         real: list[Part] = [" │ ", ("real ", "dim"), clock(elapsed)]
@@ -34,11 +34,11 @@ class DrillHeader(Static):
                                                        (title, [], short)]
         for name, real_part, acting in variants:
             line = Content.assemble((f" {name} ", "bold"), "│ ", *clock_part, *real_part, " │ ",
-                                    (acting, "bold $accent"))
+                                    (acting, "bold $text-accent"))
             if not width or line.cell_length <= width:
                 break
         else:
-            rest = Content.assemble("│ ", *clock_part, " │ ", (short, "bold $accent"))
+            rest = Content.assemble("│ ", *clock_part, " │ ", (short, "bold $text-accent"))
             room = max(0, width - rest.cell_length - 2)
             cut = title if len(title) <= room else title[:max(0, room - 1)] + "…"
             line = Content.assemble((f" {cut} ", "bold"), rest)

@@ -24,7 +24,7 @@ CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TC
 
 def feed_line(inject: InjectSeen) -> Content:
     """One feed row: unread marker, time, channel, recipients and subject."""
-    marker = Content.styled("● ", "bold $accent") if not inject.read else Content("  ")
+    marker = Content.styled("● ", "bold $text-accent") if not inject.read else Content("  ")
     to = ",".join(short_role(r) for r in inject.to)
     return Content.assemble(marker, (clock(inject.t), "dim"), " ",
                             (CHANNEL_ICONS.get(inject.channel, inject.channel[:4].upper()), "bold"),
