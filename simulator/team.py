@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
@@ -89,7 +91,16 @@ async def _host(args: argparse.Namespace) -> int:
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
                                   facilitator_token=token, speed=args.speed)
-    port = await server.start(args.bind, args.port)
+    try:
+        port = await server.start(args.bind, args.port)
+    except OSError as exc:
+        await server.stop()
+        if token is not None:  # a fresh journal of a drill that never ran: leave no file behind
+            Path(server.journal.path).unlink(missing_ok=True)
+        reason = "in use (another ttx host?)" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        print(f"ttx host: error: cannot listen on {args.bind}:{args.port}: {reason}; pick another --port, "
+              "or --port 0 for a free one", file=sys.stderr)
+        return 2
     _banner(server, args, port, token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

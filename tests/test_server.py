@@ -445,3 +445,20 @@ async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
     assert "wrong join code" in wrong_code and "use the join code ttx host printed" in wrong_code
     wrong_token = await join(team.url, "--facilitator-token", "nope")
     assert "wrong facilitator token" in wrong_token and "use the facilitator token" in wrong_token
+
+
+def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path):
+    """A busy port is one line (not '[Errno 98] …') suggesting --port 0, and the drill that never ran
+    leaves no journal behind (a retry with the same --journal used to be told to --resume it)."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port",
+                              str(port), "--journal", "drill.jsonl"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert out.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: in use" in out.stderr and "--port 0" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "drill.jsonl").exists()
