@@ -271,3 +271,20 @@ async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real
         pilot.app.show_header()  # type: ignore[attr-defined]
         line = text_of(pilot.app.screen.query_one(DrillHeader))
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
+
+
+async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario, tmp_path: Path):
+    """`i` used to focus the feed with nothing highlighted, so Enter showed nothing; now the newest
+    inject opens at once (and counts as read), ↓ goes to the older ones."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "n")
+        detail = app.screen.query_one("#inject-detail", Static)
+        assert "Press i to read the newest inject" in text_of(detail)
+        await pilot.press("i")
+        await pilot.pause()
+        assert text_of(detail).startswith("User-report spike on Atlas chat")
+        assert "1 unread" in str(app.screen.query_one(InjectFeed).border_title)
+        await pilot.press("down")
+        await pilot.pause()
+        assert text_of(detail).startswith("INC-")
