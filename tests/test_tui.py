@@ -288,3 +288,27 @@ async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: Loa
         await pilot.press("down")
         await pilot.pause()
         assert text_of(detail).startswith("INC-")
+
+
+async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_reached(
+        flagship: LoadedScenario, tmp_path: Path):
+    """The facilitator's ad-hoc inject form (channel, five roles, subject, body, sender) is taller than
+    an 80×24 terminal: it used to be cut off below the subject (body, sender and the buttons out of
+    reach); it now scrolls, and tabbing to Submit brings it into view."""
+    from textual.widgets import Button
+
+    from simulator.commands import AdhocParams
+
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await app.push_screen(ParamsScreen("Ad-hoc inject", "facilitator", AdhocParams,
+                                           ["ic", "ml", "ts", "comms", "legal"]))
+        await pilot.pause()
+        form = app.screen.query_one("#params-form")
+        assert form.max_scroll_y > 0, "the form is taller than the screen and scrolls"
+        submit = app.screen.query_one("#submit", Button)
+        submit.focus()
+        await pilot.pause()
+        assert form.region.contains_region(submit.region), "Submit is scrolled into view"
+        assert submit.region.bottom <= 24
