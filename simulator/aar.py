@@ -204,7 +204,8 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
 
 def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:
     if loaded is None:
-        return ["The scenario file could not be loaded: no do-nothing curve, and expectations are "
+        return ["The scenario file could not be loaded (give it with --scenario PATH): no do-nothing "
+                "curve, and expectations are "
                 "taken from the journal alone (no deadlines, no 'late' or 'open')."]
     recorded = journal.header.get("scenario_hash")
     if recorded and recorded != loaded.content_hash:

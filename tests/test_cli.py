@@ -139,3 +139,18 @@ def test_a_negative_or_non_numeric_seed_is_a_usage_error():
         assert out.returncode == 2, args
         assert "argument --seed" in out.stderr and "Traceback" not in out.stderr, out.stderr
         assert "expected a seed of 0 or more" in out.stderr or "expected a whole number" in out.stderr
+
+
+def test_replay_of_a_journal_whose_scenario_file_is_gone_says_which_and_how_to_give_it(tmp_path: Path):
+    """A journal recorded from my.yaml, after my.yaml was moved: ttx replay names the missing file
+    and --scenario (not just "no scenario file or built-in named 'my-drill'"); with --scenario it
+    replays."""
+    scenario = tmp_path / "my.yaml"
+    scenario.write_text(MINIMAL)
+    assert ttx("run", "my.yaml", "--journal", "run.jsonl", cwd=tmp_path).returncode == 0
+    scenario.rename(tmp_path / "moved.yaml")
+    out = ttx("replay", "run.jsonl", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "run.jsonl: recorded with the scenario my.yaml, which is not there now" in out.stderr
+    assert "--scenario PATH" in out.stderr
+    assert ttx("replay", "run.jsonl", "--scenario", "moved.yaml", cwd=tmp_path).returncode == 0
