@@ -312,3 +312,15 @@ async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_
         await pilot.pause()
         assert form.region.contains_region(submit.region), "Submit is scrolled into view"
         assert submit.region.bottom <= 24
+
+
+async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship: LoadedScenario,
+                                                                      tmp_path: Path):
+    """The twice-a-second header redraw can fire while the dashboard's widgets are being removed
+    (quitting); it then does nothing instead of failing with NoMatches."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert app.dashboard is not None
+        await app.dashboard.query_one(DrillHeader).remove()
+        app.show_header()

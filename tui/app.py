@@ -345,10 +345,11 @@ class DrillApp(App[None]):
         # Without the server the clock is unknown: show the last time heard, not a guess.
         sim = view.now if view.ended or link else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
-        self.dashboard.query_one(DrillHeader).show(session.scenario.title, sim, session.scenario.duration,
-                                                   clock.speed, clock.paused, elapsed,
-                                                   self.role if session.seat != FACILITATOR else None,
-                                                   link=link)
+        header = self.dashboard.query(DrillHeader)
+        if not header:  # the dashboard is being taken down (quit, or the end of a test)
+            return
+        header.first().show(session.scenario.title, sim, session.scenario.duration, clock.speed, clock.paused,
+                            elapsed, self.role if session.seat != FACILITATOR else None, link=link)
 
     def open_review(self) -> None:
         """Reveal the truth: build the review and show it in place of the dashboard."""
