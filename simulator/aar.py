@@ -13,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from simulator.commands import Command
 from simulator.durations import clock
 from simulator.engine import Drill
 from simulator.events import Event, Kind
@@ -137,6 +138,7 @@ class AfterAction:
     rederived: str | None
     """Why the result was re-derived by replay (``None``: the journal's own ``result``)."""
     idle_harm_volume: int | None
+    """Harmful outputs of the do-nothing run on the same seed over the same stretch (to ``ended_at``)."""
     participants: list[RoleFigures]
     players: list[RoleFigures]
     """In the order they joined (or first acted)."""
@@ -146,6 +148,8 @@ class AfterAction:
     improvements: list[Finding]
     series: Series
     journal_end: float
+    ended_at: float = 0.0
+    """Sim time the drill ended (before ``duration`` when the facilitator ended it early)."""
     notes: list[str] = field(default_factory=list)
     """Caveats about the sources (a changed scenario file, a missing one)."""
     objectives: list[str] = field(default_factory=list)
@@ -163,13 +167,14 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
     roles = [str(r) for r in started.get("roles", [])]
     participants, players = _figures(events, roles)
     strengths, improvements = _findings(events, loaded, result, expectations, participants)
-    idle_volume = int(idle[-1].payload["total"]) if idle else None
+    ended_at = max((e.t for e in events), default=0.0)
+    idle_volume = _idle_volume(loaded, seed, ended_at, idle)
     return AfterAction(
         scenario_id=str(started.get("scenario", journal.header.get("scenario", "?"))),
         title=str(started.get("title", journal.header.get("scenario", "?"))), seed=seed,
         policy=journal.header.get("policy"), date=_date(journal, path),
         duration=float(started.get("duration", 0.0)), roles=roles, result=result, rederived=rederived,
-        idle_harm_volume=idle_volume, participants=participants, players=players,
+        idle_harm_volume=idle_volume, ended_at=ended_at, participants=participants, players=players,
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
         journal_end=max((e.t for e in journal.events), default=0.0), notes=_notes(journal, loaded),
@@ -199,7 +204,8 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
 
 def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:
     if loaded is None:
-        return ["The scenario file could not be loaded: no do-nothing curve, and expectations are "
+        return ["The scenario file could not be loaded (give it with --scenario PATH): no do-nothing "
+                "curve, and expectations are "
                 "taken from the journal alone (no deadlines, no 'late' or 'open')."]
     recorded = journal.header.get("scenario_hash")
     if recorded and recorded != loaded.content_hash:
@@ -221,6 +227,18 @@ def _idle_events(loaded: LoadedScenario | None, seed: int) -> list[Event]:
     drill = Drill(loaded.scenario, seed)
     drill.run_to_end()
     return [e for e in drill.events if e.kind == Kind.HARM]
+
+
+def _idle_volume(loaded: LoadedScenario | None, seed: int, ended_at: float, idle: list[Event]) -> int | None:
+    """The do-nothing run's harmful outputs up to when this drill ended, as the score compares them."""
+    if loaded is None or not idle:
+        return None
+    if ended_at >= loaded.scenario.duration:
+        return int(idle[-1].payload["total"])
+    drill = Drill(loaded.scenario, seed)
+    drill.advance_to(ended_at)
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    return drill.truth.harm_volume
 
 
 def _date(journal: Journal, path: str | Path | None) -> str:

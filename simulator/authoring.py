@@ -84,7 +84,16 @@ def cmd_msel_import(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_scenario(args.into)
-        sheet = Path(args.csv).read_text(encoding="utf-8-sig")
+        try:
+            sheet = Path(args.csv).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            print(f"ttx: error: {args.csv}: no such file (ttx msel export SCENARIO -o {args.csv} "
+                  "writes one to edit)", file=sys.stderr)
+            return 2
+        except (IsADirectoryError, UnicodeDecodeError):
+            print(f"ttx: error: {args.csv}: not a CSV text file (save the sheet as CSV UTF-8)",
+                  file=sys.stderr)
+            return 2
         merged = merge(sheet, args.csv, loaded.scenario, Path(loaded.path).read_text(encoding="utf-8"))
         target = args.output or "<stdout>"
         document = read_document(merged, target)

@@ -152,6 +152,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
               f"harm volume {result['harm_volume']:,}")
         return 0
     print(f"replay DIFFERS: {report.first_difference}", file=sys.stderr)
+    if report.recorded is None:
+        from simulator.durations import clock
+
+        end = max((e.t for e in journal.events), default=0.0)
+        print(f"note: the journal stops at {clock(end)} without a result (a drill cut short or a crash), "
+              "so the replay, which runs to the end, has more events; ttx report re-derives its result",
+              file=sys.stderr)
     return 1
 
 
@@ -160,6 +167,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def build_parser() -> Parser:
     """The full ``ttx`` argument parser."""
+    from simulator.play import seed_value
+
     parser = Parser(prog="ttx", description="Tabletop-exercise simulator for AI incident response.")
     parser.add_argument("--version", action="version", version=f"ttx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -179,7 +188,7 @@ def build_parser() -> Parser:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--policy", default="textbook",
                    help="idle, textbook, or a scripted policy YAML file (default: textbook)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--journal", metavar="PATH", help="write the JSONL journal here")
     p.set_defaults(handler=cmd_run)

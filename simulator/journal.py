@@ -70,15 +70,26 @@ def read_journal(path: str | Path) -> Journal:
     """Read a journal; a torn last line (a crash mid-write) is dropped, any other bad line is an error.
 
     Raises:
-        JournalError: no header, or a malformed line before the last.
+        JournalError: no such file, not text, no header, or a malformed line before the last.
     """
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise JournalError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise JournalError(f"{path}: is a directory; expected a journal file (.jsonl)") from None
+    except UnicodeDecodeError:
+        raise JournalError(f"{path}: not a ttx journal (not text; a journal is JSON lines)") from None
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not lines:
         raise JournalError(f"{path}: empty journal")
     try:
         header = json.loads(lines[0])
-    except json.JSONDecodeError as exc:
-        raise JournalError(f"{path}:1: not a ttx journal header: {exc}") from None
+    except json.JSONDecodeError:
+        raise JournalError(f"{path}:1: not a ttx journal (the first line is not JSON; a journal starts "
+                           "with the header line that ttx run --journal, ttx host or a saved review "
+                           "writes)") from None
     if not isinstance(header, dict) or header.get("kind") != "header":
         raise JournalError(f"{path}:1: not a ttx journal (no header line)")
     events: list[Event] = []

@@ -14,6 +14,21 @@ MAX_SPEED = 3600.0
 """Fastest clock a player may ask for (sim seconds per wall second)."""
 
 
+def seed_value(text: str) -> int:
+    """Parse ``--seed``: a whole number, 0 or more (every run is a function of it).
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number, or negative.
+    """
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number like 7, found {text!r}") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed of 0 or more, found {text!r}")
+    return seed
+
+
 def speed_value(text: str) -> float:
     """Parse ``--speed``: a positive number of sim seconds per wall second (``1``, ``10``, ``60`` …).
 
@@ -36,7 +51,7 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
                    help=f"scenario file or built-in id (default: {FLAGSHIP})")
     p.add_argument("--pick", action="store_true", help="choose a built-in scenario from a list")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--speed", type=speed_value, default=1.0,
                    help="sim seconds per wall second (default: 1; keys 1/2/3 give 1×/10×/60×)")
     p.add_argument("--save-dir", type=Path, default=Path.cwd(), metavar="DIR",

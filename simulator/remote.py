@@ -117,6 +117,8 @@ class RemoteSession:
         self._truth_told: set[int] = set()
         """Seqs of revealed truth passed to the subscribers (each exactly once)."""
         self.reconnects = 0
+        self.connected = False
+        """True while the websocket is open; ``False`` from a drop until a reconnect succeeds."""
         self.lost = False
         """True once reconnecting has been given up."""
         self.auto_reconnect, self.reconnect_for, self.timeout = auto_reconnect, reconnect_for, timeout
@@ -161,6 +163,7 @@ class RemoteSession:
             await ws.close()
             raise
         self._ws = ws
+        self.connected = True
         if self._reader is None or self._reader.done():
             self._reader = asyncio.get_running_loop().create_task(self._read_forever())
 
@@ -180,6 +183,7 @@ class RemoteSession:
             with contextlib.suppress(ConnectionClosed):
                 async for raw in ws:
                     self._handle(server_frames.validate_json(raw))
+            self.connected = False
             self._fail_pending()
             if self._closing or not self.auto_reconnect or not await self._reconnect():
                 break

@@ -57,7 +57,8 @@ def _time(value: float | None) -> str:
 def summary_table(a: AfterAction) -> Table:
     """Scenario, participants, headline numbers."""
     r = a.result
-    idle = f" (do nothing: {a.idle_harm_volume:,})" if a.idle_harm_volume is not None else ""
+    early = f" to {clock(a.ended_at)}" if a.duration and a.ended_at < a.duration else ""
+    idle = f" (do nothing{early}: {a.idle_harm_volume:,})" if a.idle_harm_volume is not None else ""
     rows = [
         ["Scenario", f"{a.title} ({a.scenario_id}), seed {a.seed}"],
         ["Date", a.date],
@@ -66,7 +67,7 @@ def summary_table(a: AfterAction) -> Table:
         ["Time to detect (declared)", _time(r.time_to_detect)],
         ["Time to contain", _time(r.time_to_contain)],
         ["Harm volume", f"{r.harm_volume:,} harmful outputs{idle}"],
-        ["Weighted harm", f"{r.weighted_harm:,.1f} (do nothing: {r.baseline_weighted_harm:,.1f})"],
+        ["Weighted harm", f"{r.weighted_harm:,.1f} (do nothing{early}: {r.baseline_weighted_harm:,.1f})"],
         ["Harm averted vs do-nothing", f"{r.harm_averted:.0%}"],
         ["Collateral", f"{r.collateral:.2%} of legitimate requests blocked"],
     ]
@@ -74,13 +75,23 @@ def summary_table(a: AfterAction) -> Table:
 
 
 def participants_line(a: AfterAction) -> str:
-    """Who played: named players with roles, else the roles that acted (and the bot, if any)."""
+    """Who played: named players with roles, else the roles that acted (and the bot, if any).
+
+    ``ttx play`` journals its hot seat as policy ``human``: people at one keyboard, not a bot.
+    """
     if a.players:
         return "; ".join(f"{p.name} ({', '.join(p.roles) or 'no role'})" for p in a.players)
     acted = [f.name for f in a.participants if f.actions or f.refusals]
-    roles = ", ".join(acted) or "none acted"
-    bot = f"bot policy '{a.policy}' playing " if a.policy else ""
-    return f"{bot}roles {roles} (in play: {', '.join(a.roles)})"
+    in_play = f"(in play: {', '.join(a.roles)})"
+    if a.policy == "human":
+        who = "one keyboard (ttx play hot seat): "
+    elif a.policy:
+        who = f"bot policy '{a.policy}' playing "
+    else:
+        who = ""
+    if not acted:
+        return f"{who.removesuffix(' playing ').removesuffix(': ')}: no role acted {in_play}".lstrip(": ")
+    return f"{who}roles {', '.join(acted)} {in_play}"
 
 
 def breakdown_table(a: AfterAction) -> Table:

@@ -164,4 +164,13 @@ def load_journal_scenario(path: str | Path, scenario: str | None = None) -> tupl
         source = source.removeprefix("builtin:")
     elif scenario is None and not Path(source).is_file():
         source = str(journal.header["scenario"])
-    return journal, load_scenario(source)
+    try:
+        return journal, load_scenario(source)
+    except FileNotFoundError:
+        if scenario is not None:
+            raise
+        recorded = journal.header.get("scenario_source") or journal.header["scenario"]
+        raise FileNotFoundError(
+            f"{path}: recorded with the scenario {recorded}, which is not there now (and "
+            f"'{journal.header['scenario']}' is not a built-in); put the file back, or give it to "
+            "ttx replay / ttx report with --scenario PATH") from None

@@ -302,6 +302,9 @@ class DrillServer:
         Raises:
             ResumeError: the journal is not a team drill, or re-deriving it gives other events.
         """
+        if not Path(journal_path).is_file():
+            raise ResumeError(f"{journal_path}: no such journal (--resume takes the journal file a "
+                              "ttx host wrote, e.g. drill.jsonl)")
         lock = _lock(journal_path)
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)

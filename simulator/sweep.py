@@ -396,13 +396,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``ttx sweep`` to the command line."""
+    from simulator.play import seed_value
+
     p = sub.add_parser("sweep", help="Monte Carlo: run bot policies over many seeds, compare distributions")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--policy", action="append", metavar="POLICY",
                    help="idle, textbook or a scripted policy YAML; repeat to compare "
                    "(default: textbook, idle)")
     p.add_argument("--runs", type=int, default=200, help="seeds per policy (default: 200)")
-    p.add_argument("--seed-start", type=int, default=0, help="first seed (default: 0)")
+    p.add_argument("--seed-start", type=seed_value, default=0, help="first seed (default: 0)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="local worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://scheduler:8786")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
@@ -19,6 +21,8 @@ BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK:
 
 def register(sub: Any) -> None:
     """Add ``host`` and ``join`` to the ``ttx`` subcommands."""
+    from simulator.play import seed_value
+
     p = sub.add_parser("host", help="host a team drill: a websocket server players join",
                        description="Host a live team drill. Prints the join code, the facilitator "
                                    "token and the exact join commands.")
@@ -27,7 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
     p.add_argument("--journal", metavar="PATH",
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--code", help="join code to use (default: a fresh random one)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="sim seconds per wall second when the drill starts (default 1)")
@@ -87,7 +91,16 @@ async def _host(args: argparse.Namespace) -> int:
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
                                   facilitator_token=token, speed=args.speed)
-    port = await server.start(args.bind, args.port)
+    try:
+        port = await server.start(args.bind, args.port)
+    except OSError as exc:
+        await server.stop()
+        if token is not None:  # a fresh journal of a drill that never ran: leave no file behind
+            Path(server.journal.path).unlink(missing_ok=True)
+        reason = "in use (another ttx host?)" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        print(f"ttx host: error: cannot listen on {args.bind}:{args.port}: {reason}; pick another --port, "
+              "or --port 0 for a free one", file=sys.stderr)
+        return 2
     _banner(server, args, port, token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,6 +126,8 @@ async def _wait_first(*waits: Any) -> None:
 
 
 def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None) -> None:
+    from simulator.durations import clock
+
     shown = "127.0.0.1" if args.bind in ("0.0.0.0", "::", "") else args.bind
     url = f"ws://{shown}:{port}"
     scenario = server.drill.scenario
@@ -120,7 +135,7 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
              f"journal: {server.journal.path}"]
     if token is None:
-        lines += [f"resumed at sim time {server.drill.now:.3f}, clock paused; players reconnect by "
+        lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
                   "join code and facilitator token: unchanged (the journal keeps only their hashes)"]
     else:
@@ -151,10 +166,23 @@ def cmd_join(args: argparse.Namespace) -> int:
     if not (args.facilitator_token or args.token or (args.code and args.role)):
         print("ttx join: error: give --code and --role, or --facilitator-token", file=sys.stderr)
         return 2
+    from websockets.exceptions import InvalidHandshake, InvalidURI
+    from websockets.uri import parse_uri
+
+    try:
+        parse_uri(args.url)
+    except (InvalidURI, ValueError) as exc:
+        why = "it must start with ws:// (or wss://)" if isinstance(exc, InvalidURI) else str(exc)
+        print(f"ttx join: error: bad URL '{args.url}': {why}; use the URL ttx host printed, "
+              "e.g. ws://127.0.0.1:8765", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_join(args))
-    except OSError as exc:
-        print(f"ttx join: error: cannot reach {args.url}: {exc}", file=sys.stderr)
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        print(f"ttx join: error: cannot reach {args.url} ({reason}); is ttx host running there? "
+              "Use the URL its banner printed (through an SSH tunnel from another machine).",
+              file=sys.stderr)
         return 2
 
 
@@ -166,7 +194,8 @@ async def _join(args: argparse.Namespace) -> int:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token)
     except RemoteError as exc:
-        print(f"ttx join: refused: {exc}", file=sys.stderr)
+        hint = _join_hint(exc.code, args)
+        print(f"ttx join: refused: {exc}{hint}", file=sys.stderr)
         return 2
     try:
         if run_drill is None:
@@ -177,6 +206,17 @@ async def _join(args: argparse.Namespace) -> int:
     finally:
         await session.close()
     return 0
+
+
+def _join_hint(code: str, args: argparse.Namespace) -> str:
+    """What to do about a refused join (the server's message says what was wrong)."""
+    if code == "bad_code":
+        return " (use the join code ttx host printed; the facilitator's lobby shows it too)"
+    if code == "bad_token" and args.facilitator_token:
+        return " (use the facilitator token ttx host printed when it started)"
+    if code == "bad_token" and args.token:
+        return " (--token takes the token printed when you joined this drill; or join with --code and --role)"
+    return ""
 
 
 def _tui_entry() -> Any:

@@ -220,3 +220,16 @@ def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
     assert bad.returncode == 2
     assert f"{sheet}:2: column Method / Channel: expected one of" in bad.stderr
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_msel_import_of_a_missing_or_binary_sheet_says_what_to_do(tmp_path: Path):
+    """A typo'd sheet name gets "no such file" and how to make one (not a bare [Errno 2]); a binary
+    file gets "not a CSV text file"; both exit 2 without a traceback."""
+    missing = ttx("msel", "import", "msel.csv", "--into", FLAGSHIP, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "msel.csv: no such file (ttx msel export SCENARIO -o msel.csv" in missing.stderr
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04\xd0\xff" * 8)
+    binary = ttx("msel", "import", "sheet.xlsx", "--into", FLAGSHIP, cwd=tmp_path)
+    assert binary.returncode == 2 and "sheet.xlsx: not a CSV text file" in binary.stderr
+    assert "Traceback" not in missing.stderr + binary.stderr
+

@@ -87,3 +87,70 @@ def test_committed_schema_is_not_stale():
 def test_builtin_scenarios_point_editors_at_the_schema():
     for path in (REPO / "scenarios").glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=./schema.json"), path
+
+
+def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp_path: Path):
+    """A missing file, a directory, a binary file or a text file that is not JSON lines: each gets
+    one line naming the file and the problem, exit 2, no traceback."""
+    (tmp_path / "notes.md").write_text("# notes\n")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\xd0\xff\xfe" * 16)
+    cases = {"missing.jsonl": "missing.jsonl: no such file",
+             ".": "is a directory; expected a journal file",
+             "blob.bin": "blob.bin: not a ttx journal (not text",
+             "notes.md": "notes.md:1: not a ttx journal (the first line is not JSON"}
+    for command in ("replay", "report"):
+        for name, message in cases.items():
+            out = ttx(command, name, cwd=tmp_path)
+            assert out.returncode == 2, (command, name, out.stderr)
+            assert message in out.stderr, (command, name, out.stderr)
+            assert "Traceback" not in out.stderr
+
+
+def test_the_readme_shows_what_ttx_run_prints():
+    """The README's sample of ``ttx run`` output (summary and first components) is what the command
+    prints today for the flagship on its own seed; regenerate the sample when a change moves it."""
+    readme = (REPO / "README.md").read_text()
+    sample = readme.split("`ttx run` prints a summary", 1)[1].split("```\n", 2)[1]
+    shown = [line for line in sample.splitlines() if line.strip() and line.strip() != "..."]
+    out = ttx("run", "jailbreak-wave")
+    assert out.returncode == 0
+    printed = out.stdout.splitlines()
+    assert all(line in printed for line in shown), [line for line in shown if line not in printed]
+
+
+def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path):
+    """A journal cut off mid-drill (no result) still 'differs' (exit 1), and ttx replay says that
+    it stops early rather than leaving the user to suspect tampering."""
+    full = tmp_path / "run.jsonl"
+    assert ttx("run", "jailbreak-wave", "--journal", str(full)).returncode == 0
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(full.read_text().splitlines()[:21]) + "\n")
+    out = ttx("replay", str(cut))
+    assert out.returncode == 1
+    assert "replay DIFFERS" in out.stderr
+    assert "the journal stops at 0:10:00 without a result" in out.stderr and "ttx report" in out.stderr
+
+
+def test_a_negative_or_non_numeric_seed_is_a_usage_error():
+    """``--seed -1`` was a NumPy traceback; every command that takes a seed now says what it expects."""
+    for args in (("run", "jailbreak-wave", "--seed", "-1"), ("sweep", "jailbreak-wave", "--seed-start", "-3"),
+                 ("play", "--seed", "x"), ("host", "jailbreak-wave", "--seed", "-2")):
+        out = ttx(*args)
+        assert out.returncode == 2, args
+        assert "argument --seed" in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert "expected a seed of 0 or more" in out.stderr or "expected a whole number" in out.stderr
+
+
+def test_replay_of_a_journal_whose_scenario_file_is_gone_says_which_and_how_to_give_it(tmp_path: Path):
+    """A journal recorded from my.yaml, after my.yaml was moved: ttx replay names the missing file
+    and --scenario (not just "no scenario file or built-in named 'my-drill'"); with --scenario it
+    replays."""
+    scenario = tmp_path / "my.yaml"
+    scenario.write_text(MINIMAL)
+    assert ttx("run", "my.yaml", "--journal", "run.jsonl", cwd=tmp_path).returncode == 0
+    scenario.rename(tmp_path / "moved.yaml")
+    out = ttx("replay", "run.jsonl", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "run.jsonl: recorded with the scenario my.yaml, which is not there now" in out.stderr
+    assert "--scenario PATH" in out.stderr
+    assert ttx("replay", "run.jsonl", "--scenario", "moved.yaml", cwd=tmp_path).returncode == 0

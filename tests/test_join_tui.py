@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, SelectionList, Static
 
 from simulator.commands import Command
+from simulator.durations import clock
 from simulator.events import Kind
 from simulator.journal import read_journal
 from simulator.loader import LoadedScenario
@@ -31,6 +32,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import choices_for
+from tui.widgets.header import DrillHeader
 
 CODE = "K7Q2MD"
 TOKEN = "white-cell-secret"
@@ -64,7 +66,7 @@ async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill
     yield made
     for session in made.sessions:
         await session.close()
-    await server.stop()
+    await made.server.stop()  # a test may have replaced it (a resumed host)
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -243,3 +245,34 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
     assert late.view.result == ml.view.result and late.view.harm == ml.view.harm
     saved = late.save_journal(tmp_path / "late.jsonl")
     assert len(read_journal(saved).events) == len(events)
+
+
+async def test_while_the_server_is_gone_the_header_says_reconnecting_and_the_clock_stops(
+        drill: Drill, tmp_path: Path):
+    """After ``kill -9`` of the host the player's header used to keep running the sim clock at 60×
+    as if nothing happened; now it shows RECONNECTING… at the last time heard, and once the host is
+    resumed it shows the server's clock (paused) again."""
+    ml = await drill.player("ml", "Max")
+    fac = await drill.facilitator()
+    app = DrillApp(ml, save_dir=tmp_path, wall=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await fac.start()
+        await until(pilot, lambda: on_dashboard(app))
+        await fac.wait_until(lambda s: s.view.now > 60)
+        port = int(drill.url.rsplit(":", 1)[1])
+        await drill.server.stop()
+        await until(pilot, lambda: not ml.connected)
+        app.show_header()
+        header = str(app.screen.query_one(DrillHeader).render())
+        assert "RECONNECTING…" in header and "▶" not in header
+        last = ml.view.now
+        await pilot.pause(0.3)
+        app.show_header()
+        assert clock(last) in str(app.screen.query_one(DrillHeader).render()), "the clock does not run on"
+
+        drill.server = DrillServer.resume(tmp_path / "drill.jsonl")  # the fixture stops this one
+        await drill.server.start("127.0.0.1", port)
+        await until(pilot, lambda: ml.connected)
+        app.show_header()
+        header = str(app.screen.query_one(DrillHeader).render())
+        assert "PAUSED" in header and "RECONNECTING" not in header

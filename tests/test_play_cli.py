@@ -20,7 +20,8 @@ def play(*args: str) -> subprocess.CompletedProcess[str]:
     (("--speed", "0"), "--speed: expected a speed above 0 and at most 3600, found '0'"),
     (("--speed", "fast"), "--speed: expected a speed like 1, 10 or 60, found 'fast'"),
     (("jailbreak-wave", "--pick"), "give a SCENARIO or --pick, not both"),
-    (("--seed", "x"), "--seed: invalid int value: 'x'"),
+    (("--seed", "x"), "--seed: expected a whole number like 7, found 'x'"),
+    (("--seed", "-1"), "--seed: expected a seed of 0 or more, found '-1'"),
     (("--save-dir", "/no/such/folder"), "--save-dir /no/such/folder: no such folder"),
 ])
 def test_bad_arguments_are_refused_with_a_reason(args: tuple[str, ...], message: str):

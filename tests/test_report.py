@@ -153,6 +153,33 @@ def test_unscored_journal_is_rederived_by_replay(textbook_journal: tuple[Path, d
     assert 'id="rederived"' in render(crashed, "html")
 
 
+def test_a_hot_seat_drill_ended_early_is_compared_with_doing_nothing_until_then(tmp_path: Path):
+    """``ttx play`` journals its hot seat as policy ``human``: the report says people played at one
+    keyboard (not "bot policy 'human'"), and a drill ended at 0:52 is compared with the do-nothing
+    run's first 52 minutes, as the score is, not with its whole four hours."""
+    loaded = load_scenario("jailbreak-wave")
+    drill = new_drill(loaded, 7)
+    drill.advance_to(52 * 60)
+    drill.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    result = finish(drill, loaded, "human")
+    path = tmp_path / "play.jsonl"
+    write_journal(path, drill.header(policy="human"), drill.events)
+    md = render(build_report(path), "md")
+    assert "| Participants | one keyboard (ttx play hot seat): roles ic, facilitator (in play:" in md
+    assert "bot policy" not in md
+    volume = f"{result.harm_volume:,}"
+    assert f"| Harm volume | {volume} harmful outputs (do nothing to 0:52:00: {volume}) |" in md
+    assert "(do nothing to 0:52:00: " in md.split("| Weighted harm |")[1].splitlines()[0]
+
+
+def test_a_bot_that_never_acted_is_named_without_a_dangling_playing(tmp_path: Path):
+    """An idle run's participants read "bot policy 'idle': no role acted"."""
+    path = tmp_path / "idle.jsonl"
+    run_named("jailbreak-wave", "idle", 2, journal=path)
+    assert "| Participants | bot policy 'idle': no role acted (in play:" in render(build_report(path), "md")
+
+
 def test_report_cli_prints_markdown_and_rejects_unknown_extensions(textbook_journal, tmp_path, capsys):
     path, _ = textbook_journal
     assert main(["report", str(path)]) == 0

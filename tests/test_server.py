@@ -397,3 +397,68 @@ async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the
     ended = await fac.submit(Command(role="facilitator", action="end_drill"))
     assert ended.kind == Kind.COMMAND
     await ic.wait_until(lambda s: s.view.result is not None)
+
+
+def test_resuming_a_journal_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path):
+    """``ttx host --resume typo.jsonl`` names the missing file (it used to create an empty one and
+    then call it an empty journal)."""
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--resume", "typo.jsonl"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "typo.jsonl: no such journal" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "typo.jsonl").exists()
+
+
+async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: Path, flagship: LoadedScenario,
+                                                                     capsys: pytest.CaptureFixture[str]):
+    """The banner of ``ttx host --resume`` says where the drill stands as H:MM:SS, like every other clock."""
+    import argparse
+
+    from simulator.team import _banner
+
+    path = tmp_path / "drill.jsonl"
+    server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    server.drill.advance_to(1500.001)
+    _banner(server, argparse.Namespace(bind="127.0.0.1"), 8765, None)
+    await server.stop()
+    assert "resumed at sim time 0:25:00, clock paused" in capsys.readouterr().out
+
+
+async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
+    """A URL without ws://, a port nobody listens on, a wrong join code and a wrong facilitator token
+    each get one line — what was wrong, what to use — exit 2 and no traceback."""
+    async def join(*args: str) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "simulator.cli", "join", *args, "--name", "X",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 2, err
+        text = err.decode()
+        assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        return text
+
+    bare = team.url.removeprefix("ws://")
+    no_scheme = await join(bare, "--code", CODE, "--role", "ic")
+    assert "bad URL" in no_scheme and "must start with ws://" in no_scheme
+    assert "is ttx host running there?" in await join("ws://127.0.0.1:1", "--code", CODE, "--role", "ic")
+    wrong_code = await join(team.url, "--code", "WRONG1", "--role", "ic")
+    assert "wrong join code" in wrong_code and "use the join code ttx host printed" in wrong_code
+    wrong_token = await join(team.url, "--facilitator-token", "nope")
+    assert "wrong facilitator token" in wrong_token and "use the facilitator token" in wrong_token
+
+
+def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path):
+    """A busy port is one line (not '[Errno 98] …') suggesting --port 0, and the drill that never ran
+    leaves no journal behind (a retry with the same --journal used to be told to --resume it)."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port",
+                              str(port), "--journal", "drill.jsonl"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert out.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: in use" in out.stderr and "--port 0" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "drill.jsonl").exists()

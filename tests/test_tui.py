@@ -20,6 +20,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import DIALOG_VERBS, ActionPanel
+from tui.widgets.header import DrillHeader
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
 
@@ -145,7 +146,8 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
 
 
 async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
-    """`ttx play --pick`: the list shows each scenario's summary; Enter opens its briefing."""
+    """`ttx play --pick`: the list shows each scenario's summary; the footer names Enter ("Play this
+    scenario", not hidden behind the list's own Enter) and Enter opens the briefing."""
     app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
                    wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -153,6 +155,8 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
         assert isinstance(app.screen, PickerScreen)
         listed = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         assert flagship.scenario.summary in listed
+        enter = app.screen.active_bindings["enter"].binding
+        assert enter.action == "choose" and enter.show and enter.description == "Play this scenario"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
@@ -244,3 +248,79 @@ async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         assert "filter" in app.session.view.taken
+
+
+async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path):
+    """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"):
+    the header now drops the real time and shortens the role (``acting as IC``); at 100 columns it
+    shows everything."""
+    loaded = load_scenario("biased-image-generation")
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        app.show_header()
+        line = text_of(app.screen.query_one(DrillHeader))
+        assert line.rstrip().endswith("│ acting as IC") and "Skewed images, public storm" in line
+        assert "real" not in line and len(line.rstrip()) <= 80
+        await pilot.press("r")
+        app.show_header()
+        assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
+    async with DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True,
+                        save_dir=tmp_path).run_test(size=(120, 30)) as pilot:
+        await pilot.press("enter")
+        pilot.app.show_header()  # type: ignore[attr-defined]
+        line = text_of(pilot.app.screen.query_one(DrillHeader))
+        assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
+
+
+async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario, tmp_path: Path):
+    """`i` used to focus the feed with nothing highlighted, so Enter showed nothing; now the newest
+    inject opens at once (and counts as read), ↓ goes to the older ones."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "n")
+        detail = app.screen.query_one("#inject-detail", Static)
+        assert "Press i to read the newest inject" in text_of(detail)
+        await pilot.press("i")
+        await pilot.pause()
+        assert text_of(detail).startswith("User-report spike on Atlas chat")
+        assert "1 unread" in str(app.screen.query_one(InjectFeed).border_title)
+        await pilot.press("down")
+        await pilot.pause()
+        assert text_of(detail).startswith("INC-")
+
+
+async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_reached(
+        flagship: LoadedScenario, tmp_path: Path):
+    """The facilitator's ad-hoc inject form (channel, five roles, subject, body, sender) is taller than
+    an 80×24 terminal: it used to be cut off below the subject (body, sender and the buttons out of
+    reach); it now scrolls, and tabbing to Submit brings it into view."""
+    from textual.widgets import Button
+
+    from simulator.commands import AdhocParams
+
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await app.push_screen(ParamsScreen("Ad-hoc inject", "facilitator", AdhocParams,
+                                           ["ic", "ml", "ts", "comms", "legal"]))
+        await pilot.pause()
+        form = app.screen.query_one("#params-form")
+        assert form.max_scroll_y > 0, "the form is taller than the screen and scrolls"
+        submit = app.screen.query_one("#submit", Button)
+        submit.focus()
+        await pilot.pause()
+        assert form.region.contains_region(submit.region), "Submit is scrolled into view"
+        assert submit.region.bottom <= 24
+
+
+async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship: LoadedScenario,
+                                                                      tmp_path: Path):
+    """The twice-a-second header redraw can fire while the dashboard's widgets are being removed
+    (quitting); it then does nothing instead of failing with NoMatches."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert app.dashboard is not None
+        await app.dashboard.query_one(DrillHeader).remove()
+        app.show_header()

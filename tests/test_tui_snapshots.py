@@ -29,9 +29,15 @@ def test_briefing(snap_compare: Any, tmp_path: Path):
 
 def test_dashboard_after_the_report_spike(snap_compare: Any, tmp_path: Path):
     """At 0:52 the report-spike page is open in the feed; signals show the alert."""
-    assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "i", "down"], terminal_size=SIZE)
+    assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "i"], terminal_size=SIZE)
 
 
 def test_review_of_a_drill_ended_at_the_first_alert(snap_compare: Any, tmp_path: Path):
     """Ending at 0:52 without acting: the review scores it and plots harm against doing nothing."""
     assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "e", "y"], terminal_size=SIZE)
+
+
+def test_dashboard_in_the_light_theme(snap_compare: Any, tmp_path: Path):
+    """`d` switches to the light theme; state colours (acting role, clock, ALERT, unread marks) use the
+    theme's text-* shades, which stay readable on a light background (plain $accent was orange on grey)."""
+    assert snap_compare(frozen_app(tmp_path), press=["d", "enter", "n", "n", "i"], terminal_size=SIZE)

@@ -339,11 +339,17 @@ class DrillApp(App[None]):
                         "and join again with the same code and role.",
                         title="Disconnected", severity="error", timeout=60)
         view, clock = session.view, session.clock
-        sim = view.now if view.ended else min(clock.now(), session.scenario.duration)
+        link = None
+        if team is not None and not view.ended:
+            link = "DISCONNECTED" if team.lost else None if team.connected else "RECONNECTING…"
+        # Without the server the clock is unknown: show the last time heard, not a guess.
+        sim = view.now if view.ended or link else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
-        self.dashboard.query_one(DrillHeader).show(session.scenario.title, sim, session.scenario.duration,
-                                                   clock.speed, clock.paused, elapsed,
-                                                   self.role if session.seat != FACILITATOR else None)
+        header = self.dashboard.query(DrillHeader)
+        if not header:  # the dashboard is being taken down (quit, or the end of a test)
+            return
+        header.first().show(session.scenario.title, sim, session.scenario.duration, clock.speed, clock.paused,
+                            elapsed, self.role if session.seat != FACILITATOR else None, link=link)
 
     def open_review(self) -> None:
         """Reveal the truth: build the review and show it in place of the dashboard."""

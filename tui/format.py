@@ -46,7 +46,8 @@ def highlight_redacted(text: str) -> Content:
     out = Content("")
     last = 0
     for match in REDACTED.finditer(text):
-        out = out.append(text[last:match.start()]).append(Content.styled(match.group(0), "bold $warning"))
+        redacted = Content.styled(match.group(0), "bold $text-warning")
+        out = out.append(text[last:match.start()]).append(redacted)
         last = match.end()
     return out.append(text[last:])
 

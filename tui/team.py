@@ -28,6 +28,7 @@ class TeamSeat(Protocol):
     errors: list[Error]
     name: str
     join_code: str | None
+    connected: bool
     lost: bool
 
     def on_frame(self, handler: Callable[[Frame], None]) -> None:
@@ -62,7 +63,7 @@ def lobby_content(lobby: Lobby | None, scenario: Scenario, seat: str | None, cod
         holders = [p for p in lobby.players if p.role == role]
         if holders:
             people = Content(", ").join(
-                Content.assemble(p.name, (" ●", "bold $success") if p.connected else (" ○ away", "dim"))
+                Content.assemble(p.name, (" ●", "bold $text-success") if p.connected else (" ○ away", "dim"))
                 for p in holders)
         elif role == FACILITATOR:
             people = Content.styled("not joined yet", "dim")
@@ -72,10 +73,10 @@ def lobby_content(lobby: Lobby | None, scenario: Scenario, seat: str | None, cod
         label = "Facilitator" if role == FACILITATOR else role_name(role)
         mine = " ← you" if role == seat else ""
         lines.append(Content.assemble((f"{label:<22}", "bold" if mine else ""), people,
-                                      (mine, "bold $accent")))
+                                      (mine, "bold $text-accent")))
     if code:
         lines.append(Content.assemble(("Join code ", "dim"), (code, "bold")))
-    style = "bold $success" if lobby.started else "bold $warning"
+    style = "bold $text-success" if lobby.started else "bold $text-warning"
     lines.append(Content.styled(status_text(lobby, seat), style))
     return Content("\n").join(lines)
 
@@ -97,5 +98,5 @@ def message_line(message: dict[str, Any], seat: str | None) -> Content:
     audience = "war room" if not to else "→ " + ",".join(short_role(r) for r in to)
     mine = message.get("from") == seat
     return Content.assemble((clock(float(message["t"])), "dim"), " ",
-                            (short_role(str(message.get("from"))), "bold $accent" if mine else "bold"),
-                            (f" [{audience}] ", "dim" if not to else "$warning"), str(message["text"]))
+                            (short_role(str(message.get("from"))), "bold $text-accent" if mine else "bold"),
+                            (f" [{audience}] ", "dim" if not to else "$text-warning"), str(message["text"]))

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, SelectionList, Static
@@ -146,7 +146,8 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         self.title_text, self.role, self.model, self.roles = title, role, model, roles
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        # Scrolls when the form is taller than the terminal (the ad-hoc inject form at 80×24).
+        with VerticalScroll(classes="dialog", id="params-form"):
             yield Label(f"{short_role(self.role)}: {self.title_text}", classes="dialog-title")
             for name, info in self.model.model_fields.items():
                 options, optional, many = field_options(info.annotation, self.roles)

@@ -27,7 +27,7 @@ class PickerScreen(Screen[str]):
     """Choose a scenario; returns its id."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Play this scenario", id="picker.choose")]
+        Binding("enter", "choose", "Play this scenario", id="picker.choose", priority=True)]
 
     def __init__(self, scenarios: list[Scenario]) -> None:
         super().__init__()

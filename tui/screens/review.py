@@ -32,12 +32,12 @@ def headline(review: Review) -> Content:
 def harm_series(review: Review) -> list[Series]:
     """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
     return [Series("doing nothing (same seed)", review.baseline, "·", "$text-muted"),
-            Series("this run", review.harm, "●", "$error")]
+            Series("this run", review.harm, "●", "$text-error")]
 
 
 def observed_series(review: Review) -> list[Series]:
     """What the team could see over the same time axis: the main observable signal."""
-    return [Series(review.observed_title, review.observed, "+", "$accent")] if review.observed else []
+    return [Series(review.observed_title, review.observed, "+", "$text-accent")] if review.observed else []
 
 
 def expectation_lines(review: Review) -> Content:
@@ -45,7 +45,7 @@ def expectation_lines(review: Review) -> Content:
     if not review.expectations:
         return Content.styled("No expectation fell due.", "dim")
     return Content("\n").join(
-        Content.assemble(("✔ met    " if x.met else "✘ missed ", "bold $success" if x.met else "bold $error"),
+        Content.assemble(("✔ met    ", "bold $text-success") if x.met else ("✘ missed ", "bold $text-error"),
                          (clock(x.t), "dim"), f"  {x.objective or x.action}", (f"  ({x.inject})", "dim"))
         for x in review.expectations)
 

@@ -74,7 +74,7 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
 
 def choice_line(choice: Choice) -> Content:
     """An action list row."""
-    status = Content.styled(f" [{choice.status}]", "bold $success") if choice.status else Content("")
+    status = Content.styled(f" [{choice.status}]", "bold $text-success") if choice.status else Content("")
     return Content.assemble(choice.title, status, (f"  {choice.detail}" if choice.detail else "", "dim"))
 
 

@@ -16,8 +16,8 @@ STAGES = {0: "not declared", 1: "1 · stop the bleed", 2: "2 · fan out and stre
 
 def status_lines(view: DrillView) -> list[Content]:
     """Declared, commander, severity, classification, stage and watch period."""
-    declared = (Content.styled(f"declared {clock(view.declared_at)}", "bold $success")
-                if view.declared_at is not None else Content.styled("NOT DECLARED", "bold $error"))
+    declared = (Content.styled(f"declared {clock(view.declared_at)}", "bold $text-success")
+                if view.declared_at is not None else Content.styled("NOT DECLARED", "bold $text-error"))
     watch = ("none" if view.watch_until is None and not view.watch_results else
              f"running, ends {clock(view.watch_until)}" if view.watch_until is not None else
              "held" if view.watch_results[-1][1] else "FAILED: harm rose above threshold")
@@ -39,16 +39,16 @@ def motion_lines(view: DrillView) -> list[Content]:
     """Mitigations in effect, actions under way with ETA, requests awaiting approval, the last refusal."""
     lines: list[Content] = []
     for _, _, title, stage in view.effective:
-        lines.append(Content.assemble(("✔ ", "$success"), title, (f"  (stage {stage})", "dim")))
+        lines.append(Content.assemble(("✔ ", "$text-success"), title, (f"  (stage {stage})", "dim")))
     for _, title, eta in view.in_flight.values():
-        lines.append(Content.assemble(("⧗ ", "$warning"), title,
+        lines.append(Content.assemble(("⧗ ", "$text-warning"), title,
                                       (f"  ETA {clock(eta)} (in {countdown(eta - view.now)})", "dim")))
     for p in view.pending.values():
-        lines.append(Content.assemble(("? ", "bold $accent"), f"#{p.request} {p.title}",
+        lines.append(Content.assemble(("? ", "bold $text-accent"), f"#{p.request} {p.title}",
                                       (f"  {short_role(p.by)} asks {short_role(p.approver)} · a", "dim")))
     if view.refusals:
         t, action, reason = view.refusals[-1]
-        lines.append(Content.assemble(("✘ ", "$error"), f"{action} refused at {clock(t)}: ",
+        lines.append(Content.assemble(("✘ ", "$text-error"), f"{action} refused at {clock(t)}: ",
                                       (reason, "italic")))
     return lines or [Content.styled("No mitigations yet.", "dim")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -24,7 +25,7 @@ CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TC
 
 def feed_line(inject: InjectSeen) -> Content:
     """One feed row: unread marker, time, channel, recipients and subject."""
-    marker = Content.styled("● ", "bold $accent") if not inject.read else Content("  ")
+    marker = Content.styled("● ", "bold $text-accent") if not inject.read else Content("  ")
     to = ",".join(short_role(r) for r in inject.to)
     return Content.assemble(marker, (clock(inject.t), "dim"), " ",
                             (CHANNEL_ICONS.get(inject.channel, inject.channel[:4].upper()), "bold"),
@@ -75,7 +76,7 @@ class InjectFeed(Vertical):
             options.highlighted = options.get_option_index(selected)
         elif visible:
             self.query_one("#inject-detail", Static).update(Content.styled(
-                "Press i, then ↑/↓, to read an inject (● marks unread).", "dim"))
+                "Press i to read the newest inject, then ↑/↓ for the others (● marks unread).", "dim"))
         unread = sum(1 for i in self.injects if not i.read)
         scope = f" for {short_role(self.only_role)}" if self.only_role else ""
         self.border_title = f"Injects{scope} ({unread} unread)" if unread else f"Injects{scope}"
@@ -84,6 +85,12 @@ class InjectFeed(Vertical):
         """Injects passing the filter, newest first."""
         chosen = [i for i in self.injects if self.only_role is None or self.only_role in i.to]
         return sorted(chosen, key=lambda i: -i.seq)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Moving into the feed (``i``, tab or a click) opens the newest inject if none is open yet."""
+        options = self.query_one("#inject-list", OptionList)
+        if event.widget is options and options.highlighted is None and options.option_count:
+            options.highlighted = 0
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Show the highlighted inject in full and mark it read."""

@@ -19,7 +19,7 @@ from tui.format import countdown, load_bar, role_name
 
 def load_line(role: str, load: float) -> Content:
     """A role's load bar, coloured by how tired they are."""
-    colour = "$error" if load >= 0.7 else "$warning" if load >= 0.4 else "$success"
+    colour = "$text-error" if load >= 0.7 else "$text-warning" if load >= 0.4 else "$text-success"
     return Content.assemble((f"{role_name(role):<19}", ""), (load_bar(load), colour), f" {load:.2f}")
 
 
@@ -27,10 +27,10 @@ def clock_lines(view: DrillView) -> list[Content]:
     """Every started clock: title and time left, or met/missed."""
     lines: list[Content] = []
     for c in view.clocks.values():
-        state = (Content.styled(f"due in {countdown(c['due'] - view.now)}", "bold $warning")
+        state = (Content.styled(f"due in {countdown(c['due'] - view.now)}", "bold $text-warning")
                  if c["status"] == "running" else
                  Content.styled(c["status"].upper(),
-                                "bold $success" if c["status"] == "met" else "bold $error"))
+                                "bold $text-success" if c["status"] == "met" else "bold $text-error"))
         lines.append(Content.assemble(c["title"], "\n  ", state, (f" (due {clock(c['due'])})", "dim")))
     return lines or [Content.styled("No clock running yet (they start on declaration).", "dim")]
 
