@@ -8,9 +8,7 @@ import asyncio
 import os
 import shlex
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from simulator.commands import Command
 from simulator.remote import RemoteSession
+from tests.tmux import TmuxServer
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]
 
@@ -25,65 +24,58 @@ REPO = Path(__file__).resolve().parent.parent
 CODE = "K7Q2MD"
 
 
-class Panes:
+class Panes(TmuxServer):
     """A private tmux server (its own socket) with one window split into panes."""
 
     def __init__(self) -> None:
-        self.socket = f"ttx-test-{os.getpid()}"
+        super().__init__(f"ttx-test-{os.getpid()}")
 
-    def tmux(self, *args: str) -> str:
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+    def tmux(self, *args: str, check: bool = True) -> str:
+        return super().tmux(*args, check=check)
 
     def command(self, *args: str) -> str:
         return f"cd {shlex.quote(str(REPO))} && {shlex.quote(sys.executable)} -m simulator.cli " + \
             " ".join(shlex.quote(a) for a in args) + "; sleep 30"
 
     def text(self, pane: int) -> str:
-        return self.tmux("capture-pane", "-p", "-J", "-S", "-500", "-t", f"drill:0.{pane}")
+        return self.screen(f"drill:0.{pane}", history=True)
 
-    def wait_for(self, pane: int, check: Callable[[str], bool], timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.text(pane)
-            if check(text):
-                return text
-            time.sleep(0.1)
-        raise AssertionError(f"pane {pane} never showed it:\n{self.text(pane)}")
+    def wait_for_pane(self, pane: int, check: Callable[[str], bool], timeout: float = 20) -> str:
+        return self.wait_for(check, f"drill:0.{pane}", timeout, history=True)
 
 
 @pytest.fixture
 def panes() -> Iterator[Panes]:
     made = Panes()
     yield made
-    subprocess.run(["tmux", "-L", made.socket, "kill-server"], capture_output=True, timeout=10)
+    made.kill()
 
 
 async def test_private_inject_shows_in_one_pane_and_an_approval_crosses_panes(panes: Panes, tmp_path: Path):
     panes.tmux("new-session", "-d", "-s", "drill", "-x", "220", "-y", "60",
                panes.command("host", "jailbreak-wave", "--port", "0", "--code", CODE, "--speed", "30",
                              "--journal", str(tmp_path / "drill.jsonl"), "--linger", "5"))
-    banner = await asyncio.to_thread(panes.wait_for, 0, lambda t: "facilitator token:" in t)
+    banner = await asyncio.to_thread(panes.wait_for_pane, 0, lambda t: "facilitator token:" in t)
     url = banner.split("listening on ")[1].split()[0]
     token = banner.split("facilitator token: ")[1].split()[0]
     for role, name in (("ic", "Dana"), ("ml", "Max")):
         panes.tmux("split-window", "-t", "drill:0", "-v",
                    panes.command("join", url, "--code", CODE, "--role", role, "--name", name, "--headless"))
-    await asyncio.to_thread(panes.wait_for, 2, lambda t: "joined as ml" in t)
+    await asyncio.to_thread(panes.wait_for_pane, 2, lambda t: "joined as ml" in t)
     fac = await RemoteSession.open(url, name="Lee", facilitator_token=token)
     ml_partner = await RemoteSession.open(url, name="Kai", role="ml", code=CODE)
     ic_partner = await RemoteSession.open(url, name="Robin", role="ic", code=CODE)
     try:
         await fac.start()
         await fac.fire_inject("confidence-drop")
-        await asyncio.to_thread(panes.wait_for, 2, lambda t: "confidence-drop" in t or "[dashboard]" in t)
+        await asyncio.to_thread(panes.wait_for_pane, 2,
+                                lambda t: "confidence-drop" in t or "[dashboard]" in t)
         await ml_partner.submit(Command(role="ml", action="take-offline"))
-        ic_pane = await asyncio.to_thread(panes.wait_for, 1, lambda t: "needs ic" in t)
+        ic_pane = await asyncio.to_thread(panes.wait_for_pane, 1, lambda t: "needs ic" in t)
         request = int(ic_pane.split("approval_requested")[1].split("#")[1].split()[0])
         await ic_partner.submit(Command(role="ic", action="approve", params={"request": request}))
         for pane in (1, 2):
-            await asyncio.to_thread(panes.wait_for, pane, lambda t: "approval_granted" in t)
+            await asyncio.to_thread(panes.wait_for_pane, pane, lambda t: "approval_granted" in t)
         subject = next(line for line in panes.text(2).splitlines() if "inject" in line and "→ ml" in line)
         assert subject.split(": ", 1)[1] not in panes.text(1), "the ml inject stays out of the ic pane"
     finally:

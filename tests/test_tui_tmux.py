@@ -4,49 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.tmux import TmuxServer as Terminal
+
 TTX = Path(sys.executable).parent / "ttx"
 
 pytestmark = [pytest.mark.tmux,
               pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
-
-
-class Terminal:
-    """A detached tmux session on its own server socket."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def tmux(self, *args: str) -> str:
-        """Run a tmux command against this server and return its output."""
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
-        return out.stdout
-
-    def screen(self) -> str:
-        """The visible screen as text."""
-        return self.tmux("capture-pane", "-p", "-t", "drill")
-
-    def keys(self, *keys: str) -> None:
-        """Type keys (tmux key names such as ``Enter`` and ``Down``)."""
-        self.tmux("send-keys", "-t", "drill", *keys)
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        """Poll the screen until ``text`` shows; fail with the last screen if it never does."""
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
 @pytest.fixture
@@ -59,7 +28,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     try:
         yield term
     finally:
-        term.tmux("kill-server")
+        term.kill()
 
 
 def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal):
