@@ -310,6 +310,8 @@ async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_
         submit = app.screen.query_one("#submit", Button)
         submit.focus()
         await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # focusing scrolls the form with an animation
+        await pilot.pause()
         assert form.region.contains_region(submit.region), "Submit is scrolled into view"
         assert submit.region.bottom <= 24
 
