@@ -523,11 +523,18 @@ def _detection(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
     what = describe(signal)
     text = (f"Declared {_minutes(lag)} after the first signal ({what} at {clock(signal.t)}); "
             f"{clock(c.declared)} after harm began")
+    _against_target(good, bad, "detection", text, lag, target,
+                    "Lower the bar to declare: the first alert or pager inject is enough; "
+                    "name an IC at once.")
+
+
+def _against_target(good: list[Finding], bad: list[Finding], area: str, text: str, lag: float,
+                    target: float, advice: str) -> None:
+    """A strength when ``lag`` is within ``target``, else an area for improvement with ``advice``."""
     if lag <= target:
-        good.append(Finding("detection", text + f": within the {_minutes(target)} target."))
+        good.append(Finding(area, text + f": within the {_minutes(target)} target."))
     else:
-        _improve(bad, "detection", text + f": over the {_minutes(target)} target.",
-                 "Lower the bar to declare: the first alert or pager inject is enough; name an IC at once.")
+        _improve(bad, area, text + f": over the {_minutes(target)} target.", advice)
 
 
 def _declare_within(loaded: LoadedScenario | None) -> float:
@@ -551,11 +558,8 @@ def _stage1(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
     lag = first.t - c.declared
     text = (f"Stage-1 containment ({first.payload.get('title')}) in effect {_minutes(lag)} after "
             f"declaration")
-    if lag <= target:
-        good.append(Finding("stage1", text + f": within the {_minutes(target)} target."))
-    else:
-        _improve(bad, "stage1", text + f": over the {_minutes(target)} target.",
-                 "Pre-approve stage-1 actions and cut their latency so one lands within the hour.")
+    _against_target(good, bad, "stage1", text, lag, target,
+                    "Pre-approve stage-1 actions and cut their latency so one lands within the hour.")
 
 
 def _containment(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
