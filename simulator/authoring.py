@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from simulator.cli import fail, print_problems
 from simulator.yamlsafe import FileProblems
 
 
@@ -47,8 +48,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     scenario_id = scenario_id_of(Path(args.name).stem if named_file else args.name)
     path = Path(args.output or (args.name if named_file else f"{scenario_id}.yaml"))
     if path.exists() and not args.force:
-        print(f"ttx: error: {path} exists; choose another name or add --force", file=sys.stderr)
-        return 2
+        return fail(f"{path} exists; choose another name or add --force")
     path.write_text(starter_scenario(scenario_id, str(path)), encoding="utf-8")
     print(f"wrote {path}: check it with `ttx validate --lint {path}`, play it with `ttx run {path}`")
     return 0
@@ -62,10 +62,9 @@ def cmd_msel_export(args: argparse.Namespace) -> int:
     try:
         loaded = load_scenario(args.scenario)
     except FileProblems as exc:
-        return _problems(exc.problems)
+        return print_problems(exc.problems)
     except FileNotFoundError as exc:
-        print(f"ttx: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     text = export_csv(loaded.scenario)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
@@ -87,27 +86,23 @@ def cmd_msel_import(args: argparse.Namespace) -> int:
         try:
             sheet = Path(args.csv).read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            print(f"ttx: error: {args.csv}: no such file (ttx msel export SCENARIO -o {args.csv} "
-                  "writes one to edit)", file=sys.stderr)
-            return 2
+            return fail(f"{args.csv}: no such file (ttx msel export SCENARIO -o {args.csv} "
+                        "writes one to edit)")
         except (IsADirectoryError, UnicodeDecodeError):
-            print(f"ttx: error: {args.csv}: not a CSV text file (save the sheet as CSV UTF-8)",
-                  file=sys.stderr)
-            return 2
+            return fail(f"{args.csv}: not a CSV text file (save the sheet as CSV UTF-8)")
         merged = merge(sheet, args.csv, loaded.scenario, Path(loaded.path).read_text(encoding="utf-8"))
         target = args.output or "<stdout>"
         document = read_document(merged, target)
         problems = semantic_problems(validate_model(Scenario, document), document)
     except MselError as exc:
-        return _problems(exc.problems)
+        return print_problems(exc.problems)
     except FileProblems as exc:
-        return _problems(exc.problems)
+        return print_problems(exc.problems)
     except FileNotFoundError as exc:
-        print(f"ttx: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     errors = [p for p in problems if p.level == "error"]
     if errors:
-        return _problems(errors)
+        return print_problems(errors)
     for warning in problems:
         print(warning, file=sys.stderr)
     if args.output:
@@ -117,8 +112,3 @@ def cmd_msel_import(args: argparse.Namespace) -> int:
         sys.stdout.write(merged)
     return 0
 
-
-def _problems(problems: list[Any]) -> int:
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 2

@@ -6,7 +6,7 @@ import argparse
 import difflib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 from simulator import __version__
@@ -33,13 +33,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _fail(message: str) -> int:
-    print(f"ttx: error: {message}", file=sys.stderr)
+def fail(message: str, prog: str = "ttx") -> int:
+    """Print ``PROG: error: MESSAGE`` on stderr and return exit status 2 (every subcommand's way)."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
 
 
-def _problems(exc: FileProblems) -> int:
-    for problem in exc.problems:
+def print_problems(problems: Iterable[object]) -> int:
+    """Print located problems (``file:line:col: …``), one per line, and return exit status 2."""
+    for problem in problems:
         print(problem, file=sys.stderr)
     return 2
 
@@ -72,7 +74,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 load_scenario(name)
         except FileProblems as exc:
             failed = True
-            _problems(exc)
+            print_problems(exc.problems)
             continue
         except FileNotFoundError as exc:
             failed = True
@@ -97,9 +99,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         run = run_named(args.scenario, args.policy, args.seed, args.journal)
     except FileProblems as exc:
-        return _problems(exc)
+        return print_problems(exc.problems)
     except FileNotFoundError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.json:
         print(json.dumps(run.result.to_dict(), indent=2))
     else:
@@ -139,9 +141,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         journal, loaded = load_journal_scenario(args.journal, args.scenario)
     except (JournalError, FileNotFoundError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except FileProblems as exc:
-        return _problems(exc)
+        return print_problems(exc.problems)
     if journal.header.get("scenario_hash") not in ("", None, loaded.content_hash):
         print(f"warning: {loaded.path} has changed since the journal was written "
               "(content hash differs)", file=sys.stderr)

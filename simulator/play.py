@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from simulator.cli import fail, print_problems
 
 FLAGSHIP = "jailbreak-wave"
 """The scenario ``ttx play`` opens without an argument."""
@@ -65,9 +66,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     from simulator.yamlsafe import FileProblems
 
     if args.pick and args.scenario:
-        return _fail("give a SCENARIO or --pick, not both")
+        return _play_fail("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
-        return _fail(f"--save-dir {args.save_dir}: no such folder")
+        return _play_fail(f"--save-dir {args.save_dir}: no such folder")
     if args.pick:
         from tui.app import run_picker
 
@@ -76,11 +77,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     try:
         loaded = load_scenario(args.scenario or FLAGSHIP)
     except FileProblems as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        return print_problems(exc.problems)
     except FileNotFoundError as exc:
-        return _fail(str(exc))
+        return _play_fail(str(exc))
     from simulator.session import LocalSession
     from tui.app import run_drill
 
@@ -88,7 +87,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fail(message: str) -> int:
-    """Print a usage error and return exit status 2."""
-    print(f"ttx play: error: {message}", file=sys.stderr)
-    return 2
+
+def _play_fail(message: str) -> int:
+    """A ``ttx play: error: …`` line and exit status 2."""
+    return fail(message, prog="ttx play")

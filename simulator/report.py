@@ -8,6 +8,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulator.cli import fail
 from simulator.durations import clock
 
 if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pay for it
@@ -335,14 +336,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     fmt = args.format or _format_of(args.output)
     if fmt is None:
-        print("ttx: error: cannot tell the format from the file name; use .html or .md, or --format",
-              file=sys.stderr)
-        return 2
+        return fail("cannot tell the format from the file name; use .html or .md, or --format")
     try:
         aar = build_report(args.journal, args.scenario)
     except (JournalError, FileNotFoundError, ValueError) as exc:
-        print(f"ttx: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     text = render(aar, fmt)
     if args.output in (None, "-"):
         sys.stdout.write(text)

@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+from simulator.cli import fail, print_problems
 from simulator.durations import clock
 
 BUILTIN_POLICIES = ("idle", "textbook")
@@ -367,17 +368,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simulator.yamlsafe import FileProblems
 
     if args.runs < 1 or args.workers < 1:
-        print("ttx: error: --runs and --workers must be at least 1", file=sys.stderr)
-        return 2
+        return fail("--runs and --workers must be at least 1")
     try:
         spec = make_spec(args.scenario, args.policy or ["textbook", "idle"])
     except FileProblems as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        return print_problems(exc.problems)
     except FileNotFoundError as exc:
-        print(f"ttx: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     seeds = list(range(args.seed_start, args.seed_start + args.runs))
     bar = ProgressBar(args.runs * len(spec.policies), sys.stderr, sys.stderr.isatty() and not args.quiet)
     try:
