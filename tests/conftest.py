@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loader import LoadedScenario, load_scenario
+from simulator.format.loader import LoadedScenario, load_scenario
 
 MINIMAL = """\
 id: mini

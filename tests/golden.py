@@ -18,10 +18,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from simulator.durations import clock
-from simulator.journal import write_journal
-from simulator.loader import builtin_ids, load_scenario
-from simulator.runner import run_named
+from simulator.engine.journal import write_journal
+from simulator.engine.runner import run_named
+from simulator.format.durations import clock
+from simulator.format.loader import builtin_ids, load_scenario
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 VERSIONS = GOLDEN_DIR / "versions.json"

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.rates import Shape, harmful_fraction
-from simulator.scenario import Scenario
+from simulator.engine.rates import Shape, harmful_fraction
+from simulator.format.scenario import Scenario
 
 
 def model_output(env: simpy.Environment, scenario: Scenario, rng: np.random.Generator,

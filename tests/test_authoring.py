@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loader import builtin_ids, lint_scenario, load_scenario
-from simulator.msel import COLUMNS, MselError, export_csv, merge
-from simulator.runner import run_named
-from simulator.scenario import Inject, Scenario
+from simulator.engine.runner import run_named
+from simulator.format.loader import builtin_ids, lint_scenario, load_scenario
+from simulator.format.msel import COLUMNS, MselError, export_csv, merge
+from simulator.format.scenario import Inject, Scenario
 from tests.conftest import MINIMAL
 from tests.test_cli import ttx
 

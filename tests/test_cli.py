@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from simulator.schema import schema_text
+from simulator.format.schema import schema_text
 from tests.conftest import MINIMAL
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def test_schema_command_prints_the_committed_schema():
 
 
 def test_committed_schema_is_not_stale():
-    """Regenerate with `python -m simulator.schema` after changing simulator/scenario.py."""
+    """Regenerate with `python -m simulator.format.schema` after changing simulator/scenario.py."""
     assert (REPO / "scenarios" / "schema.json").read_text() == schema_text()
 
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from simulator.commands import Command
-from simulator.engine import Drill
-from simulator.events import Kind
-from simulator.loader import load_scenario
-from simulator.runner import run_named
-from simulator.scenario import Scenario
-from simulator.signals import _ZScoreMonitor
+from simulator.engine.drill import Drill
+from simulator.engine.events import Kind
+from simulator.engine.runner import run_named
+from simulator.engine.signals import _ZScoreMonitor
+from simulator.format.commands import Command
+from simulator.format.loader import load_scenario
+from simulator.format.scenario import Scenario
 from tests.conftest import MINIMAL
 from tests.oracle import oracle_harm
 

@@ -1,20 +1,42 @@
-"""The headless core never imports the TUI toolkit."""
+"""The headless core never imports the TUI toolkit or the command line, and the layers import one way."""
 
 from __future__ import annotations
 
 import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import simulator
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_importing_every_simulator_module_leaves_textual_out():
-    modules = sorted(m.name for m in pkgutil.walk_packages(simulator.__path__, "simulator."))
-    assert "simulator.engine" in modules
+
+def core_modules() -> list[str]:
+    """Every module of the headless core: ``simulator`` less its command line."""
+    names = (m.name for m in pkgutil.walk_packages(simulator.__path__, "simulator."))
+    return sorted(n for n in names if not n.startswith("simulator.cli"))
+
+
+def test_importing_every_core_module_leaves_textual_out() -> None:
+    """Importing the whole core (format, engine, team, analysis) never loads textual."""
+    modules = core_modules()
+    assert "simulator.engine.drill" in modules
     code = ("import importlib, sys\n"
             f"for m in {modules!r}: importlib.import_module(m)\n"
-            "print('textual' in sys.modules)")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_layer_contracts_hold_for_every_import_including_those_inside_functions() -> None:
+    """``lint-imports`` checks the contracts in pyproject.toml: format ← engine ← team / analysis ← cli,
+    and neither the core nor the TUI imports the command line (a lazy import counts as much as a top one).
+    """
+    lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    out = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Contracts: " in out.stdout and " broken" in out.stdout
+    assert "0 broken" in out.stdout, out.stdout

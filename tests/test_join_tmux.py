@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.commands import AdhocParams
-from simulator.remote import RemoteSession
+from simulator.format.commands import AdhocParams
+from simulator.team.remote import RemoteSession
 from tests.tmux import TmuxServer
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]

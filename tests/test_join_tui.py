@@ -16,15 +16,15 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, SelectionList, Static
 
-from simulator.commands import Command
-from simulator.durations import clock
-from simulator.events import Kind
-from simulator.journal import read_journal
-from simulator.loader import LoadedScenario
-from simulator.protocol import Reveal
-from simulator.remote import RemoteSession
-from simulator.runner import replay
-from simulator.server import DrillServer
+from simulator.engine.events import Kind
+from simulator.engine.journal import read_journal
+from simulator.engine.replay import replay
+from simulator.format.commands import Command
+from simulator.format.durations import clock
+from simulator.format.loader import LoadedScenario
+from simulator.team.protocol import Reveal
+from simulator.team.remote import RemoteSession
+from simulator.team.server import DrillServer
 from tui.app import DrillApp
 from tui.report import full_report
 from tui.screens.briefing import BriefingScreen
@@ -210,9 +210,9 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
     """At the end the server sends every seat the whole drill (in parts): players fold the truth into
     their view once, keep the journal to save, and see no secret hashes; a player who joins after the
     end gets it as well."""
-    import simulator.server
+    import simulator.team.server
 
-    monkeypatch.setattr(simulator.server, "REVEAL_PART", 7)
+    monkeypatch.setattr(simulator.team.server, "REVEAL_PART", 7)
     ml = await drill.player("ml", "Max")
     truth_told: list[Kind] = []
     ml.subscribe(lambda e: truth_told.append(e.kind) if e.kind in (Kind.HARM, Kind.EXPECTATION_MISSED,

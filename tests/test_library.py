@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from simulator.loader import builtin_ids, lint_scenario, load_scenario
-from simulator.runner import run_named
-from simulator.templating import placeholders
+from simulator.engine.runner import run_named
+from simulator.format.loader import builtin_ids, lint_scenario, load_scenario
+from simulator.format.templating import placeholders
 from tests import golden
 
 SCENARIOS = builtin_ids()

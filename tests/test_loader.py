@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.loader import lint_scenario, load_scenario
-from simulator.yamlsafe import MAX_BYTES, FileProblems
+from simulator.format.loader import lint_scenario, load_scenario
+from simulator.format.yamlsafe import MAX_BYTES, FileProblems
 from tests.conftest import MINIMAL
 
 

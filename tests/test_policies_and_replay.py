@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from simulator.commands import Command
-from simulator.events import Kind
-from simulator.journal import read_journal, write_journal
-from simulator.policies import load_policy
-from simulator.runner import finish, load_journal_scenario, new_drill, replay, run_named
-from simulator.yamlsafe import FileProblems
+from simulator.engine.events import Kind
+from simulator.engine.journal import read_journal, write_journal
+from simulator.engine.policies import load_policy
+from simulator.engine.replay import load_journal_scenario, replay
+from simulator.engine.runner import finish, new_drill, run_named
+from simulator.format.commands import Command
+from simulator.format.yamlsafe import FileProblems
 
 SEEDS = range(6)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from simulator.analysis.report import build_report, render
 from simulator.cli import main
-from simulator.commands import Command
-from simulator.events import Kind
-from simulator.journal import read_journal, write_journal
-from simulator.loader import builtin_ids, load_scenario
-from simulator.report import build_report, render
-from simulator.runner import finish, new_drill, run_named
+from simulator.engine.events import Kind
+from simulator.engine.journal import read_journal, write_journal
+from simulator.engine.runner import finish, new_drill, run_named
+from simulator.format.commands import Command
+from simulator.format.loader import builtin_ids, load_scenario
 from tests.golden import golden_path
 
 SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
@@ -225,8 +225,8 @@ def test_rendering_is_deterministic(textbook_journal):
 
 async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path, flagship):
     """A journal written by ``ttx host`` names each player with their role and figures."""
-    from simulator.remote import RemoteSession
-    from simulator.server import DrillServer
+    from simulator.team.remote import RemoteSession
+    from simulator.team.server import DrillServer
 
     path = tmp_path / "team.jsonl"
     server = DrillServer.host(flagship, path, seed=7, code="K7Q2MD", facilitator_token="white-cell",

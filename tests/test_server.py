@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from simulator.commands import AdhocParams, Command
-from simulator.events import Kind
-from simulator.journal import read_journal
-from simulator.loader import LoadedScenario, load_scenario
-from simulator.protocol import FRAME_LIMIT
-from simulator.remote import RemoteError, RemoteSession
-from simulator.runner import replay
-from simulator.server import DrillServer, Limits, Outbox, ResumeError
+from simulator.engine.events import Kind
+from simulator.engine.journal import read_journal
+from simulator.engine.replay import replay
+from simulator.format.commands import AdhocParams, Command
+from simulator.format.loader import LoadedScenario, load_scenario
+from simulator.team.protocol import FRAME_LIMIT
+from simulator.team.remote import RemoteError, RemoteSession
+from simulator.team.server import DrillServer, Limits, Outbox, ResumeError
 from tests.conftest import MINIMAL
 
 CODE = "K7Q2MD"
@@ -414,7 +414,7 @@ async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: P
     """The banner of ``ttx host --resume`` says where the drill stands as H:MM:SS, like every other clock."""
     import argparse
 
-    from simulator.team import _banner
+    from simulator.cli.team import _banner
 
     path = tmp_path / "drill.jsonl"
     server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)

@@ -8,13 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from simulator.commands import Command
-from simulator.events import Event, Kind
-from simulator.journal import read_journal
-from simulator.loader import LoadedScenario
-from simulator.remote import ConnectionLost, RemoteSession
-from simulator.runner import command_of, finish, new_drill, replay
-from simulator.server import DrillServer
+from simulator.engine.events import Event, Kind
+from simulator.engine.journal import read_journal
+from simulator.engine.replay import command_of, replay
+from simulator.engine.runner import finish, new_drill
+from simulator.format.commands import Command
+from simulator.format.loader import LoadedScenario
+from simulator.team.remote import ConnectionLost, RemoteSession
+from simulator.team.server import DrillServer
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = "K7Q2MD"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from simulator.clock import DrillClock
-from simulator.commands import Command
-from simulator.events import Kind
-from simulator.session import LocalSession
+from simulator.engine.clock import DrillClock
+from simulator.engine.events import Kind
+from simulator.engine.session import LocalSession
+from simulator.format.commands import Command
 
 
 class FakeWall:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator import sweep
+from simulator.analysis import sweep
+from simulator.analysis.sweep import distribution, make_spec, outcomes, run_sweep
 from simulator.cli import main
-from simulator.runner import run_named
-from simulator.sweep import ProgressBar, distribution, make_spec, outcomes, run_sweep
+from simulator.cli.sweep import ProgressBar
+from simulator.engine.runner import run_named
 
 SEEDS = list(range(10, 18))
 
@@ -117,8 +118,8 @@ def test_progress_bar_draws_with_carriage_returns_only_when_enabled():
 
 def test_idle_shortcut_is_the_idle_policy_event_for_event(flagship):
     """The sweep's do-nothing run (which doubles as the baseline) equals the idle bot's run exactly."""
-    from simulator.policies import Idle
-    from simulator.runner import idle_run, run_policy
+    from simulator.engine.policies import Idle
+    from simulator.engine.runner import idle_run, run_policy
 
     for seed in (3, 4):
         fast, slow = idle_run(flagship, seed), run_policy(flagship, Idle(), seed)

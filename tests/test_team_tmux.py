@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.commands import Command
-from simulator.remote import RemoteSession
+from simulator.format.commands import Command
+from simulator.team.remote import RemoteSession
 from tests.tmux import TmuxServer
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")]

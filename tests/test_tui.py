@@ -6,11 +6,11 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, OptionList, Static
 
-from simulator.commands import VERBS, Command
-from simulator.journal import read_journal
-from simulator.loader import LoadedScenario, load_scenario
-from simulator.runner import replay
-from simulator.session import LocalSession
+from simulator.engine.journal import read_journal
+from simulator.engine.replay import replay
+from simulator.engine.session import LocalSession
+from simulator.format.commands import VERBS, Command
+from simulator.format.loader import LoadedScenario, load_scenario
 from tests.conftest import MINIMAL
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
@@ -297,7 +297,7 @@ async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_
     reach); it now scrolls, and tabbing to Submit brings it into view."""
     from textual.widgets import Button
 
-    from simulator.commands import AdhocParams
+    from simulator.format.commands import AdhocParams
 
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulator.loader import load_scenario
-from simulator.session import LocalSession
+from simulator.engine.session import LocalSession
+from simulator.format.loader import load_scenario
 from tui.app import DrillApp
 
 SIZE = (100, 30)

@@ -19,12 +19,12 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
-from simulator.commands import VERBS, AdhocParams, Command
-from simulator.events import TRUTH, Event, Kind
-from simulator.protocol import ClockState, Error, Frame, Lobby
-from simulator.scenario import Scenario
-from simulator.session import Session
-from simulator.taxonomy import FACILITATOR
+from simulator.engine.events import TRUTH, Event, Kind
+from simulator.engine.session import Session
+from simulator.format.commands import VERBS, AdhocParams, Command
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR
+from simulator.team.protocol import ClockState, Error, Frame, Lobby
 from tui.format import short_role
 from tui.report import save_drill
 from tui.review_data import Review, build_review
@@ -577,8 +577,8 @@ async def run_drill_async(session: Session, save_dir: Path | None = None) -> Non
 
 def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None) -> None:
     """Open the scenario picker over the built-in library, then play the chosen drill locally."""
-    from simulator.loader import builtin_ids, load_scenario
-    from simulator.session import LocalSession
+    from simulator.engine.session import LocalSession
+    from simulator.format.loader import builtin_ids, load_scenario
 
     loaded = {sid: load_scenario(sid) for sid in builtin_ids()}
 

@@ -7,8 +7,8 @@ import re
 from textual.content import Content
 from textual.markup import escape
 
-from simulator.durations import clock
-from simulator.taxonomy import ROLE_LABELS, Role
+from simulator.format.durations import clock
+from simulator.format.taxonomy import ROLE_LABELS, Role
 
 REDACTED = re.compile(r"\[REDACTED[^\]]*\]")
 """A harmful model output as the engine writes it: a labelled placeholder, never real content."""

@@ -1,6 +1,6 @@
 """Saving a finished drill: the journal (through the session) and its Markdown after-action report.
 
-The report is :mod:`simulator.report`'s (``ttx report``) whenever the journal could be saved;
+The report is :mod:`simulator.analysis.report`'s (``ttx report``) whenever the journal could be saved;
 :func:`markdown_report` is the short fallback for a session that cannot write its journal.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from simulator.durations import clock
+from simulator.format.durations import clock
 from tui.review_data import Review
 
 
@@ -62,9 +62,9 @@ def save_drill(review: Review, keeper: object, folder: Path, stem: str) -> list[
 
 
 def full_report(journal: Path) -> str | None:
-    """The after-action report of :mod:`simulator.report` (Markdown), or ``None`` if it cannot be made."""
-    from simulator.journal import JournalError
-    from simulator.report import build_report, render
+    """The after-action report of :mod:`simulator.analysis.report` (Markdown), or ``None`` if it fails."""
+    from simulator.analysis.report import build_report, render
+    from simulator.engine.journal import JournalError
 
     try:
         return render(build_report(journal), "md")

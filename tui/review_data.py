@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.engine import Drill
-from simulator.events import Event, Kind
-from simulator.scenario import Scenario
-from simulator.view import DrillView
+from simulator.engine.drill import Drill
+from simulator.engine.events import Event, Kind
+from simulator.engine.view import DrillView
+from simulator.format.scenario import Scenario
 from tui.widgets.signals import UNITS
 
 Curve = list[tuple[float, float]]

@@ -1,6 +1,6 @@
 """What the app needs from a team-drill seat beyond the ``Session`` protocol, and the lobby as text.
 
-``ttx join`` hands the app a :class:`simulator.remote.RemoteSession`; the app only relies on the
+``ttx join`` hands the app a :class:`simulator.team.remote.RemoteSession`; the app only relies on the
 :class:`TeamSeat` protocol here (lobby, frames, chat, facilitator verbs), so the TUI never imports
 the websocket client and the hot seat (``LocalSession``) simply does not match it.
 """
@@ -12,10 +12,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from textual.content import Content
 
-from simulator.commands import AdhocParams
-from simulator.protocol import Ack, ClockState, Error, Frame, Lobby
-from simulator.scenario import Scenario
-from simulator.taxonomy import FACILITATOR, Role
+from simulator.format.commands import AdhocParams
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR, Role
+from simulator.team.protocol import Ack, ClockState, Error, Frame, Lobby
 from tui.format import role_name, short_role
 
 
@@ -92,7 +92,7 @@ def status_text(lobby: Lobby, seat: str | None) -> str:
 
 def message_line(message: dict[str, Any], seat: str | None) -> Content:
     """One chat line: time, sender, audience (war room or direct), text."""
-    from simulator.durations import clock
+    from simulator.format.durations import clock
 
     to = list(message.get("to") or [])
     audience = "war room" if not to else "→ " + ",".join(short_role(r) for r in to)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from simulator.loader import load_scenario
-from simulator.policies import Textbook
-from simulator.rates import Shape
-from simulator.runner import baseline_harm, run_policy
+from simulator.engine.policies import Textbook
+from simulator.engine.rates import Shape
+from simulator.engine.runner import baseline_of, run_policy
+from simulator.format.loader import load_scenario
 from tests.oracle import oracle_harm
 
 ORACLE_RPS = 20.0
@@ -38,10 +38,10 @@ def main() -> None:
     loaded = load_scenario("jailbreak-wave")
     scenario = loaded.scenario
     for seed in range(3):
-        baseline_harm(loaded, seed)
+        baseline_of(loaded, seed)
     engine_ms = []
     for seed in range(20):
-        baseline_harm(loaded, seed)
+        baseline_of(loaded, seed)
         start = time.perf_counter()
         run_policy(loaded, Textbook(scenario), seed)
         engine_ms.append((time.perf_counter() - start) * 1000)

@@ -27,8 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from simulator.events import Event, Kind  # noqa: E402
-from simulator.remote import RemoteSession  # noqa: E402
+from simulator.engine.events import Event, Kind  # noqa: E402
+from simulator.team.remote import RemoteSession  # noqa: E402
 
 CODE = "BENCH2"
 ROLES = ("ic", "ml", "ts", "comms", "legal")

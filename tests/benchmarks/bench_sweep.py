@@ -17,18 +17,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from simulator.sweep import make_spec, outcomes, run_sweep
+from simulator.analysis.sweep import make_spec, outcomes, run_sweep
 
 
 def measure(runs_per_policy: int, workers: int, policies: list[str], repeat: int = 2) -> dict[str, float]:
     """Best of ``repeat`` sweeps over the same fresh seeds (in-process caches cleared between them)."""
-    from simulator import runner, sweep
+    from simulator.analysis import sweep
+    from simulator.engine import baseline
 
     spec = make_spec("jailbreak-wave", policies)
     seeds = list(range(100_000, 100_000 + runs_per_policy))
     best = (float("inf"), float("inf"))
     for _ in range(repeat):
-        runner._baselines.clear()
+        baseline._cache.clear()
         sweep._prepared.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         result = run_sweep(spec, seeds, workers=workers)

@@ -11,10 +11,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Static
 
-from simulator.durations import clock
-from simulator.protocol import Lobby
-from simulator.scenario import Scenario
-from simulator.taxonomy import FACILITATOR
+from simulator.format.durations import clock
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR
+from simulator.team.protocol import Lobby
 from tui.format import role_name
 from tui.team import lobby_content
 

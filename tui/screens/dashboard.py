@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, TabbedContent, TabPane
 
-from simulator.scenario import Scenario
-from simulator.taxonomy import FACILITATOR
-from simulator.view import DrillView
+from simulator.engine.view import DrillView
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR
 from tui.widgets.actions import ActionPanel
 from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader

@@ -17,10 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.commands import Params, UpdateParams
-from simulator.durations import clock
-from simulator.scenario import Scenario
-from simulator.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
+from simulator.format.commands import Params, UpdateParams
+from simulator.format.durations import clock
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import role_name, short_role
 
 Options = list[tuple[str, str]]

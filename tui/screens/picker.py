@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
-from simulator.durations import clock
-from simulator.scenario import Scenario
+from simulator.format.durations import clock
+from simulator.format.scenario import Scenario
 
 
 def scenario_line(scenario: Scenario) -> Content:

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from simulator.durations import clock
+from simulator.format.durations import clock
 from tui.report import seconds
 from tui.review_data import Review
 from tui.widgets.chart import LineChart, Series

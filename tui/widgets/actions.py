@@ -11,11 +11,11 @@ from textual.message import Message
 from textual.widgets import OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
 
-from simulator.commands import VERBS
-from simulator.durations import format_duration
-from simulator.scenario import Action, Scenario
-from simulator.taxonomy import FACILITATOR
-from simulator.view import DrillView
+from simulator.engine.view import DrillView
+from simulator.format.commands import VERBS
+from simulator.format.durations import format_duration
+from simulator.format.scenario import Action, Scenario
+from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
 
 DIALOG_VERBS = frozenset({"approve", "deny"})

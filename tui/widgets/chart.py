@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widget import Widget
 
-from simulator.durations import clock
+from simulator.format.durations import clock
 
 Point = tuple[float, float]
 """(sim time, value)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from simulator.durations import clock
+from simulator.format.durations import clock
 from tui.format import role_name, short_role, speed_label
 
 Part = str | tuple[str, str]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from simulator.durations import clock
-from simulator.view import DrillView
+from simulator.engine.view import DrillView
+from simulator.format.durations import clock
 from tui.format import countdown, short_role
 
 STAGES = {0: "not declared", 1: "1 · stop the bleed", 2: "2 · fan out and strengthen",

@@ -14,8 +14,8 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.durations import clock
-from simulator.view import InjectSeen
+from simulator.engine.view import InjectSeen
+from simulator.format.durations import clock
 from tui.format import highlight_redacted, short_role
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",

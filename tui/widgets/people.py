@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.durations import clock
-from simulator.view import DrillView
+from simulator.engine.view import DrillView
+from simulator.format.durations import clock
 from tui.format import countdown, load_bar, role_name
 
 

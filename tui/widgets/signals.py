@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Label, Sparkline
 
-from simulator.scenario import Scenario
+from simulator.format.scenario import Scenario
 
 PLOT_POINTS = 120
 """Readings kept on a plot (two hours at a one-minute tick)."""

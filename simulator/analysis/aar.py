@@ -1,0 +1,721 @@
+"""After-action analysis: turn a journal into the facts an HSEEP-shaped AAR/IP is written from.
+
+Everything here is a fold of journal events (plus the scenario, for deadlines and targets, and a
+do-nothing run on the same seed, for the baseline). Rendering lives in :mod:`simulator.analysis.report`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from simulator.engine.baseline import Baseline, HarmPoint
+from simulator.engine.events import Event, Kind
+from simulator.engine.journal import Journal
+from simulator.engine.replay import first_difference, rebuild
+from simulator.engine.runner import baseline_of, finish
+from simulator.engine.scoring import Result
+from simulator.format.durations import clock
+from simulator.format.loader import LoadedScenario
+from simulator.format.scenario import Scenario
+
+TIMELINE_KINDS = frozenset({
+    Kind.INJECT, Kind.ALERT, Kind.INCIDENT_DECLARED, Kind.SEVERITY_SET, Kind.CLASSIFIED,
+    Kind.ESCALATED, Kind.UPDATE_SENT, Kind.INVESTIGATION_STARTED, Kind.FINDINGS,
+    Kind.APPROVAL_REQUESTED, Kind.APPROVAL_GRANTED, Kind.APPROVAL_DENIED, Kind.ACTION_STARTED,
+    Kind.ACTION_EFFECTIVE, Kind.WATCH_STARTED, Kind.WATCH_ENDED, Kind.STAGE_DECLARED,
+    Kind.RESURGENCE, Kind.ROTATED, Kind.RESTED, Kind.REGULATOR_NOTIFIED, Kind.MESSAGE,
+    Kind.RESOLVED, Kind.REFUSED, Kind.CLOCK_MET, Kind.CLOCK_MISSED, Kind.PLAYER_JOINED,
+    Kind.PLAYER_LEFT, Kind.SESSION_NOTE, Kind.DRILL_ENDED,
+})
+"""Event kinds listed in the report's timeline (commands show as their outcomes)."""
+
+DEFAULT_DECLARE_WITHIN = 20 * 60.0
+"""Declaration target after the first alert when the scenario's MSEL does not set one."""
+
+LOAD_CONCERN = 0.6
+"""Responder load above which the report flags exposure."""
+
+OWNER_BY_AREA = {"detection": "ic", "stage1": "ml", "containment": "ml", "communication": "comms",
+                 "escalation": "ic", "watch": "ic", "load": "ic", "refusals": "ic",
+                 "classification": "ts", "clocks": "legal", "logs": "legal", "collateral": "ml"}
+"""Who owns the corrective action for each kind of finding."""
+
+VERB_OWNER = {"declare_incident": "ic", "set_severity": "ic", "escalate": "ic", "start_watch": "ic",
+              "declare_stage_done": "ic", "rotate": "ic", "rest": "ic", "resolve": "ic", "approve": "ic",
+              "classify": "ts", "investigate": "ts", "send_update": "comms", "notify_regulator": "legal"}
+"""Owner of an expectation that names no role: by verb; catalogue actions go to the ML engineer."""
+
+
+@dataclass
+class TimelineEntry:
+    """One row of the timeline."""
+
+    t: float
+    kind: str
+    actor: str
+    player: str | None
+    text: str
+    hidden: bool = False
+
+
+@dataclass
+class ExpectationRow:
+    """One MSEL expected action and how the team did."""
+
+    inject: str
+    action: str
+    role: str
+    fired: float | None
+    due: float | None
+    status: str
+    """``met``, ``late`` (missed, done after the deadline), ``missed`` or ``open``."""
+    done_at: float | None
+    objective: str
+
+
+@dataclass
+class Finding:
+    """A strength or an area for improvement, with the numbers behind it."""
+
+    area: str
+    text: str
+    action: str = ""
+    """Corrective action (areas for improvement only)."""
+    owner: str = ""
+
+
+@dataclass
+class RoleFigures:
+    """Per-role (or per-player) figures."""
+
+    name: str
+    roles: list[str]
+    first_action: float | None = None
+    actions: int = 0
+    refusals: int = 0
+    approvals: int = 0
+    peak_load: float = 0.0
+    peak_load_at: float | None = None
+    joined: float | None = None
+
+
+@dataclass
+class Series:
+    """Curves for the charts: sim minutes and values."""
+
+    harm_t: list[float] = field(default_factory=list)
+    harm_total: list[int] = field(default_factory=list)
+    harm_rate: list[float] = field(default_factory=list)
+    idle_t: list[float] = field(default_factory=list)
+    idle_total: list[int] = field(default_factory=list)
+    idle_rate: list[float] = field(default_factory=list)
+    signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    signal_titles: dict[str, str] = field(default_factory=dict)
+    alerts: list[tuple[float, str]] = field(default_factory=list)
+    effective: list[tuple[float, str, int]] = field(default_factory=list)
+    stages: list[tuple[float, int]] = field(default_factory=list)
+    declared: float | None = None
+    contained: float | None = None
+    threshold: float | None = None
+
+
+@dataclass
+class AfterAction:
+    """Everything the after-action report shows."""
+
+    scenario_id: str
+    title: str
+    seed: int
+    policy: str | None
+    date: str
+    duration: float
+    roles: list[str]
+    result: Result
+    rederived: str | None
+    """Why the result was re-derived by replay (``None``: the journal's own ``result``)."""
+    idle_harm_volume: int | None
+    """Harmful outputs of the do-nothing run on the same seed over the same stretch (to ``ended_at``)."""
+    participants: list[RoleFigures]
+    players: list[RoleFigures]
+    """In the order they joined (or first acted)."""
+    timeline: list[TimelineEntry]
+    expectations: list[ExpectationRow]
+    strengths: list[Finding]
+    improvements: list[Finding]
+    series: Series
+    journal_end: float
+    ended_at: float = 0.0
+    """Sim time the drill ended (before ``duration`` when the facilitator ended it early)."""
+    notes: list[str] = field(default_factory=list)
+    """Caveats about the sources (a changed scenario file, a missing one)."""
+    objectives: list[str] = field(default_factory=list)
+    """The exercise objectives the scenario states."""
+
+
+@dataclass(frozen=True)
+class DoNothing:
+    """The do-nothing run a drill is compared with: its whole curve, and its volume to the drill's end."""
+
+    curve: tuple[HarmPoint, ...]
+    """Hidden harm readings of the do-nothing run over the scenario's whole duration."""
+    harm_volume: int
+    """Its harmful outputs up to when this drill ended (as the score compares them)."""
+
+    @classmethod
+    def of(cls, whole: Baseline, stretch: Baseline) -> DoNothing:
+        """From the cached baselines to the scenario's end and to the drill's end."""
+        return cls(whole.curve, stretch.harm_volume)
+
+
+def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
+    """Build the after-action facts for a journal file (``loaded``: its scenario, if it can be found).
+
+    A journal that was never scored (a crash, a drill cut short) is re-derived by replay first.
+    """
+    events, result, rederived = _events_and_result(journal, loaded)
+    ended_at = max((e.t for e in events), default=0.0)
+    idle = None
+    if loaded is not None:
+        idle = DoNothing.of(baseline_of(loaded, result.seed), baseline_of(loaded, result.seed, ended_at))
+    return facts(Journal(journal.header, events), loaded.scenario if loaded else None, result, idle,
+                 rederived=rederived, path=path, notes=_notes(journal, loaded),
+                 journal_end=max((e.t for e in journal.events), default=0.0))
+
+
+def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoNothing | None, *,
+          rederived: str | None = None, path: str | Path | None = None, notes: list[str] | None = None,
+          journal_end: float | None = None) -> AfterAction:
+    """The after-action facts of a scored drill's events: what every report and review shows.
+
+    ``scenario`` gives deadlines and targets (``None``: the journal alone); ``idle`` is the
+    do-nothing run on the same seed (``None``: no baseline curve).
+    """
+    events = journal.events
+    started = next((e.payload for e in events if e.kind == Kind.DRILL_STARTED), {})
+    seed = int(journal.header.get("seed", started.get("seed", 0)))
+    series = _series(events, idle, scenario, result)
+    expectations = _expectations(events, scenario)
+    roles = [str(r) for r in started.get("roles", [])]
+    participants, players = _figures(events, roles)
+    strengths, improvements = _findings(events, scenario, result, expectations, participants)
+    ended_at = max((e.t for e in events), default=0.0)
+    return AfterAction(
+        scenario_id=str(started.get("scenario", journal.header.get("scenario", "?"))),
+        title=str(started.get("title", journal.header.get("scenario", "?"))), seed=seed,
+        policy=journal.header.get("policy"), date=_date(journal, path),
+        duration=float(started.get("duration", 0.0)), roles=roles, result=result, rederived=rederived,
+        idle_harm_volume=idle.harm_volume if idle is not None else None, ended_at=ended_at,
+        participants=participants, players=players,
+        timeline=_timeline(events), expectations=expectations, strengths=strengths,
+        improvements=improvements, series=series,
+        journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
+        objectives=list(scenario.objectives) if scenario is not None else [])
+
+
+def _events_and_result(journal: Journal, loaded: LoadedScenario | None
+                       ) -> tuple[list[Event], Result, str | None]:
+    """The journal's events and result, or a replay's when the journal was never scored."""
+    recorded = [e for e in journal.events if e.kind == Kind.RESULT]
+    if recorded:
+        return journal.events, Result.from_dict(recorded[-1].payload), None
+    if loaded is None:
+        raise ValueError("the journal has no result event and its scenario could not be loaded, "
+                         "so the result cannot be re-derived (pass --scenario)")
+    drill = rebuild(journal, loaded)
+    drill.run_to_end()
+    result = finish(drill, loaded, journal.header.get("policy"))
+    end = max((e.t for e in journal.events), default=0.0)
+    why = (f"The journal has no result event (the drill stopped at {clock(end)} or was never scored). "
+           f"The result was re-derived by replaying its {len(journal.events)} events against the "
+           "scenario; after the last journaled decision the replay assumes nobody acted.")
+    if first_difference(journal.events, drill.events, prefix=True) is not None:
+        why += " Warning: the replay does not reproduce the journal's events (was the scenario edited?)."
+    return drill.events, result, why
+
+
+def _notes(journal: Journal, loaded: LoadedScenario | None) -> list[str]:
+    if loaded is None:
+        return ["The scenario file could not be loaded (give it with --scenario PATH): no do-nothing "
+                "curve, and expectations are "
+                "taken from the journal alone (no deadlines, no 'late' or 'open')."]
+    recorded = journal.header.get("scenario_hash")
+    if recorded and recorded != loaded.content_hash:
+        return [f"{loaded.path} has changed since the journal was written (content hash differs): "
+                "deadlines, targets and the do-nothing curve come from the current file."]
+    return []
+
+
+def _date(journal: Journal, path: str | Path | None) -> str:
+    """When the drill ran: the header's date if it records one, else the journal file's time."""
+    for key in ("date", "started_at", "created"):
+        if journal.header.get(key):
+            return str(journal.header[key])
+    if path is not None and os.path.exists(path):
+        stamp = datetime.fromtimestamp(os.path.getmtime(path), tz=UTC)
+        return stamp.strftime("%Y-%m-%d %H:%M UTC") + " (journal file time)"
+    return "unknown"
+
+
+# --- series for the charts -------------------------------------------------------------------
+
+
+def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | None,
+            result: Result) -> Series:
+    s = Series(declared=result.time_to_detect, contained=result.time_to_contain)
+    if scenario is not None:
+        s.threshold = scenario.scoring.containment_threshold
+        s.signal_titles = {sid: spec.title for sid, spec in scenario.signals.items()}
+    for e in events:
+        p = e.payload
+        if e.kind == Kind.HARM:
+            s.harm_t.append(e.t)
+            s.harm_total.append(int(p["total"]))
+            s.harm_rate.append(float(p["rate"]))
+        elif e.kind == Kind.TICK:
+            for sid, reading in p.get("signals", {}).items():
+                s.signals.setdefault(sid, []).append((e.t, float(reading["value"])))
+        elif e.kind == Kind.ALERT:
+            s.alerts.append((e.t, str(p["signal"])))
+            s.signal_titles.setdefault(str(p["signal"]), str(p.get("title", p["signal"])))
+        elif e.kind == Kind.ACTION_EFFECTIVE:
+            s.effective.append((e.t, str(p["title"]), int(p["stage"])))
+        elif e.kind == Kind.STAGE_DECLARED:
+            s.stages.append((e.t, int(p["stage"])))
+    for point in idle.curve if idle is not None else ():
+        s.idle_t.append(point.t)
+        s.idle_total.append(point.total)
+        s.idle_rate.append(point.rate)
+    return s
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+def _timeline(events: list[Event]) -> list[TimelineEntry]:
+    """Every inject, decision, approval, message and stage change, with who did it."""
+    players: dict[str, tuple[float, str]] = {}
+    out: list[TimelineEntry] = []
+    for e in events:
+        if e.kind in (Kind.COMMAND, Kind.REFUSED) and e.actor and e.payload.get("player"):
+            players[e.actor] = (e.t, str(e.payload["player"]))
+        if e.kind not in TIMELINE_KINDS:
+            continue
+        player = players.get(e.actor or "")
+        name = player[1] if player is not None and player[0] == e.t else None
+        if e.kind in (Kind.PLAYER_JOINED, Kind.PLAYER_LEFT):
+            name = _player_name(e)
+        out.append(TimelineEntry(e.t, str(e.kind), e.actor or "", name, describe(e), e.hidden))
+    return out
+
+
+def describe(e: Event) -> str:
+    """One line saying what an event was, in plain words."""
+    p = e.payload
+    texts: dict[Kind, Any] = {
+        Kind.INJECT: lambda: (f"[{p.get('channel')}] {p.get('subject')} — from {p.get('sender')} "
+                              f"({p.get('sender_title')}) to {', '.join(e.to or ()) or 'everyone'}"),
+        Kind.ALERT: lambda: f"alert: {p.get('title', p.get('signal'))} (reading {p.get('value')})",
+        Kind.INCIDENT_DECLARED: lambda: f"incident declared; commander {p.get('commander')}",
+        Kind.SEVERITY_SET: lambda: f"severity set to {str(p.get('level')).upper()}",
+        Kind.CLASSIFIED: lambda: (f"harm classified as {p.get('harm_type')} "
+                                  f"({p.get('hazard') or 'no hazard code'})"),
+        Kind.ESCALATED: lambda: f"escalated to {p.get('to')}",
+        Kind.UPDATE_SENT: lambda: (f"update to {p.get('audience')}: know: {p.get('know')} / suspect: "
+                                   f"{p.get('suspect')} / doing: {p.get('doing')}"
+                                   + ("" if p.get("structured", True) else " (unstructured)")),
+        Kind.INVESTIGATION_STARTED: lambda: (f"investigation started (findings "
+                                             f"~{clock(float(p.get('eta', 0)))})"),
+        Kind.FINDINGS: lambda: (f"findings: {len(p.get('factors', []))} contributing factor(s); "
+                                f"logs {p.get('logs')}"),
+        Kind.APPROVAL_REQUESTED: lambda: (f"asks {p.get('approver')} to approve #{p.get('request')}: "
+                                          f"{p.get('title')}"),
+        Kind.APPROVAL_GRANTED: lambda: f"approved #{p.get('request')} {p.get('action')}",
+        Kind.APPROVAL_DENIED: lambda: f"denied #{p.get('request')} {p.get('action')}: {p.get('reason', '')}",
+        Kind.ACTION_STARTED: lambda: (f"started: {p.get('title')} "
+                                      f"(effective ~{clock(float(p.get('eta', 0)))})"),
+        Kind.ACTION_EFFECTIVE: lambda: f"in effect: {p.get('title')} (stage {p.get('stage')})",
+        Kind.WATCH_STARTED: lambda: f"watch period started (until {clock(float(p.get('ends', 0)))})",
+        Kind.WATCH_ENDED: lambda: ("watch period held" if p.get("passed")
+                                   else "watch period FAILED: harm above threshold"),
+        Kind.STAGE_DECLARED: lambda: f"stage {p.get('stage')} declared done",
+        Kind.RESURGENCE: lambda: ("truth: stage declared done while harm continued"
+                                  if p.get("declared_while_harmful") else "truth: harm resurged"),
+        Kind.ROTATED: lambda: f"rotated {p.get('target')} (back {clock(float(p.get('back', 0)))})",
+        Kind.RESTED: lambda: f"rested {p.get('target')} (back {clock(float(p.get('back', 0)))})",
+        Kind.REGULATOR_NOTIFIED: lambda: f"notified {p.get('authority')}: {p.get('summary', '')}",
+        Kind.MESSAGE: lambda: f"message to {', '.join(p.get('to') or []) or 'everyone'}: {p.get('text')}",
+        Kind.RESOLVED: lambda: "incident resolved",
+        Kind.REFUSED: lambda: f"refused: {p.get('action')} — {p.get('reason')}",
+        Kind.CLOCK_MET: lambda: f"clock {p.get('clock')} met",
+        Kind.CLOCK_MISSED: lambda: f"clock {p.get('clock')} MISSED",
+        Kind.PLAYER_JOINED: lambda: f"{_player_name(e) or 'a player'} joined",
+        Kind.PLAYER_LEFT: lambda: f"{_player_name(e) or 'a player'} left",
+        Kind.SESSION_NOTE: lambda: str(p.get("text", p)),
+        Kind.DRILL_ENDED: lambda: f"drill ended ({p.get('reason')})",
+    }
+    make = texts.get(e.kind)
+    return str(make()) if make is not None else str(e.kind)
+
+
+def _player_name(e: Event) -> str | None:
+    """The person's display name: the team server records ``name`` (and a ``player`` id)."""
+    for key in ("name", "player"):
+        if e.payload.get(key):
+            return str(e.payload[key])
+    return None
+
+
+def _player_role(e: Event) -> str | None:
+    for key in ("role", "seat"):
+        if e.payload.get(key):
+            return str(e.payload[key])
+    return e.actor if e.actor not in (None, "engine") else None
+
+
+# --- expectations ------------------------------------------------------------------------------
+
+
+def _expectations(events: list[Event], scenario: Scenario | None) -> list[ExpectationRow]:
+    """Every expected action of every inject that fired: met, late, missed or open."""
+    outcomes = {(str(e.payload["inject"]), str(e.payload["action"]), e.payload.get("role")): e
+                for e in events if e.kind in (Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED)}
+    taken = [(e.t, str(e.payload["action"]), e.actor or "") for e in events if e.kind == Kind.COMMAND]
+    rows: list[ExpectationRow] = []
+    if scenario is None:
+        for (inject, action, role), e in outcomes.items():
+            status = "met" if e.kind == Kind.EXPECTATION_MET else "missed"
+            rows.append(ExpectationRow(inject, action, role or "any", None, None, status,
+                                       e.t if status == "met" else None, str(e.payload.get("objective", ""))))
+        return rows
+    for fired in (e for e in events if e.kind == Kind.INJECT):
+        spec = scenario.inject(str(fired.payload["inject"]))
+        for expect in spec.expects if spec is not None else []:
+            role = expect.role.value if expect.role else None
+            due = fired.t + expect.within if expect.within is not None else None
+            outcome = outcomes.get((spec.id if spec else "", expect.action, role))
+            status, done = _status(outcome, taken, expect.action, role, due)
+            rows.append(ExpectationRow(spec.id if spec else "", expect.action, role or "any", fired.t,
+                                       due, status, done, expect.objective))
+    return rows
+
+
+def _status(outcome: Event | None, taken: list[tuple[float, str, str]], action: str,
+            role: str | None, due: float | None) -> tuple[str, float | None]:
+    if outcome is not None and outcome.kind == Kind.EXPECTATION_MET:
+        return "met", outcome.t
+    later = next((t for t, a, r in taken if a == action and (role is None or r == role)
+                  and due is not None and t > due), None)
+    if outcome is not None:
+        return ("late", later) if later is not None else ("missed", None)
+    return "open", None
+
+
+# --- per-role and per-player figures ---------------------------------------------------------
+
+
+def _figures(events: list[Event], roles: list[str]) -> tuple[list[RoleFigures], list[RoleFigures]]:
+    by_role = {r: RoleFigures(r, [r]) for r in roles}
+    by_player: dict[str, RoleFigures] = {}
+    for e in events:
+        if e.kind == Kind.PLAYER_JOINED:
+            name, role = _player_name(e), _player_role(e)
+            if name:
+                fig = by_player.setdefault(name, RoleFigures(name, [], joined=e.t))
+                if role and role not in fig.roles:
+                    fig.roles.append(role)
+        elif e.kind == Kind.TICK:
+            for role, load in e.payload.get("loads", {}).items():
+                fig = by_role.setdefault(role, RoleFigures(role, [role]))
+                if float(load) > fig.peak_load:
+                    fig.peak_load, fig.peak_load_at = float(load), e.t
+        elif e.kind in (Kind.COMMAND, Kind.REFUSED) and e.actor and e.actor != "engine":
+            targets = [by_role.setdefault(e.actor, RoleFigures(e.actor, [e.actor]))]
+            player = e.payload.get("player")
+            if player:
+                fig = by_player.setdefault(str(player), RoleFigures(str(player), []))
+                if e.actor not in fig.roles:
+                    fig.roles.append(e.actor)
+                targets.append(fig)
+            for fig in targets:
+                _count(fig, e)
+    for fig in by_player.values():
+        loads = [by_role[r] for r in fig.roles if r in by_role]
+        if loads:
+            top = max(loads, key=lambda f: f.peak_load)
+            fig.peak_load, fig.peak_load_at = top.peak_load, top.peak_load_at
+    return list(by_role.values()), list(by_player.values())
+
+
+def _count(fig: RoleFigures, e: Event) -> None:
+    if e.kind == Kind.REFUSED:
+        fig.refusals += 1
+        return
+    fig.actions += 1
+    if fig.first_action is None:
+        fig.first_action = e.t
+    if e.payload.get("action") in ("approve", "deny"):
+        fig.approvals += 1
+
+
+# --- strengths and areas for improvement -----------------------------------------------------
+
+
+def _findings(events: list[Event], scenario: Scenario | None, result: Result,
+              expectations: list[ExpectationRow], roles: list[RoleFigures]
+              ) -> tuple[list[Finding], list[Finding]]:
+    good: list[Finding] = []
+    bad: list[Finding] = []
+    context = _Context(events, scenario, result)
+    for check in (_detection, _stage1, _containment, _communication, _escalation, _watches,
+                  _classification, _clocks, _logs, _collateral):
+        check(context, good, bad)
+    _load(roles, events, good, bad)
+    _expectation_findings(expectations, good, bad)
+    _refusal_findings(events, bad)
+    return good, bad
+
+
+@dataclass
+class _Context:
+    events: list[Event]
+    scenario: Scenario | None
+    result: Result
+
+    @property
+    def declared(self) -> float | None:
+        return self.result.time_to_detect
+
+    @property
+    def end(self) -> float:
+        return max((e.t for e in self.events), default=0.0)
+
+    def first(self, kind: Kind) -> Event | None:
+        return next((e for e in self.events if e.kind == kind), None)
+
+    def all(self, kind: Kind) -> list[Event]:
+        return [e for e in self.events if e.kind == kind]
+
+    def setting(self, name: str, default: float) -> float:
+        if self.scenario is None:
+            return default
+        return float(getattr(self.scenario.scoring, name))
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"
+
+
+def _improve(bad: list[Finding], area: str, text: str, action: str, owner: str | None = None) -> None:
+    bad.append(Finding(area, text, action, owner or OWNER_BY_AREA.get(area, "ic")))
+
+
+def _detection(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    if c.declared is None:
+        _improve(bad, "detection", "The incident was never declared.",
+                 "Agree declaration criteria (which alerts and reports mean 'declare now') and drill them.")
+        return
+    alert = c.first(Kind.ALERT)
+    signal = next((e for e in c.events if e.kind in (Kind.ALERT, Kind.INJECT)
+                   and (e.kind == Kind.ALERT or e.payload.get("channel") in ("pager", "dashboard", "social",
+                                                                            "press"))), alert)
+    target = _declare_within(c.scenario)
+    if signal is None:
+        good.append(Finding("detection", f"Declared at {clock(c.declared)} before any alert "
+                            "reached the team."))
+        return
+    lag = c.declared - signal.t
+    what = describe(signal)
+    text = (f"Declared {_minutes(lag)} after the first signal ({what} at {clock(signal.t)}); "
+            f"{clock(c.declared)} after harm began")
+    _against_target(good, bad, "detection", text, lag, target,
+                    "Lower the bar to declare: the first alert or pager inject is enough; "
+                    "name an IC at once.")
+
+
+def _against_target(good: list[Finding], bad: list[Finding], area: str, text: str, lag: float,
+                    target: float, advice: str) -> None:
+    """A strength when ``lag`` is within ``target``, else an area for improvement with ``advice``."""
+    if lag <= target:
+        good.append(Finding(area, text + f": within the {_minutes(target)} target."))
+    else:
+        _improve(bad, area, text + f": over the {_minutes(target)} target.", advice)
+
+
+def _declare_within(scenario: Scenario | None) -> float:
+    if scenario is None:
+        return DEFAULT_DECLARE_WITHIN
+    times = [x.within for i in scenario.injects for x in i.expects
+             if x.action == "declare_incident" and x.within is not None]
+    return min(times, default=DEFAULT_DECLARE_WITHIN)
+
+
+def _stage1(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    if c.declared is None:
+        return
+    target = c.setting("stage1_target", 3600.0)
+    first = next((e for e in c.all(Kind.ACTION_EFFECTIVE) if int(e.payload.get("stage", 0)) == 1), None)
+    if first is None:
+        _improve(bad, "stage1", f"No stage-1 containment action took effect (target: within "
+                 f"{_minutes(target)} of declaring).",
+                 "Write a stage-1 playbook (block list, filter, restrict access) that needs no root cause.")
+        return
+    lag = first.t - c.declared
+    text = (f"Stage-1 containment ({first.payload.get('title')}) in effect {_minutes(lag)} after "
+            f"declaration")
+    _against_target(good, bad, "stage1", text, lag, target,
+                    "Pre-approve stage-1 actions and cut their latency so one lands within the hour.")
+
+
+def _containment(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    r = c.result
+    averted = f"{r.harm_averted:.0%} of the do-nothing run's weighted harm averted"
+    if r.time_to_contain is None:
+        _improve(bad, "containment", f"Never contained: {r.harm_volume:,} harmful outputs; {averted}.",
+                 "Rehearse the path to durable containment (stage 2–3 actions); verify with watch periods.")
+    else:
+        good.append(Finding("containment", f"Contained at {clock(r.time_to_contain)} and held through the "
+                            f"watch period: {r.harm_volume:,} harmful outputs; {averted}."))
+    if r.resurgences:
+        _improve(bad, "watch", f"Harm resurged {r.resurgences} time(s) after a stage was declared done.",
+                 "Declare a stage done only after a watch period holds; keep monitoring after.")
+
+
+def _communication(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    if c.declared is None:
+        return
+    cadence = c.setting("update_cadence", 1800.0)
+    updates = [e.t for e in c.all(Kind.UPDATE_SENT)]
+    resolved = c.first(Kind.RESOLVED)
+    stop = resolved.t if resolved is not None else c.end
+    marks = [c.declared, *[t for t in updates if t <= stop], stop]
+    gap, at = max(((b - a, a) for a, b in pairwise(marks)), default=(0.0, c.declared))
+    unstructured = sum(1 for e in c.all(Kind.UPDATE_SENT) if not e.payload.get("structured", True))
+    if not updates:
+        _improve(bad, "communication", "No stakeholder update was sent.",
+                 "Adopt an update template (know / suspect / doing) and a cadence owner.")
+    elif gap > cadence + 60:
+        _improve(bad, "communication", f"No stakeholder update for {_minutes(gap)} (from {clock(at)}); "
+                 f"cadence target {_minutes(cadence)}.",
+                 "Set a recurring update timer in the incident channel; comms owns it.")
+    else:
+        good.append(Finding("communication", f"{len(updates)} stakeholder updates; the longest gap was "
+                            f"{_minutes(gap)} (cadence {_minutes(cadence)})."))
+    if unstructured:
+        _improve(bad, "communication", f"{unstructured} update(s) lacked know / suspect / doing.",
+                 "Use the know / suspect / doing template for every update.")
+
+
+def _escalation(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    if c.declared is None or c.scenario is None:
+        return
+    sc = c.scenario.scoring
+    seen: dict[str, float] = {}
+    for e in c.all(Kind.ESCALATED):
+        seen.setdefault(str(e.payload["to"]), e.t)
+    for target in sc.expected_escalations:
+        if target not in seen:
+            _improve(bad, "escalation", f"Never escalated to {target}.",
+                     f"Add {target} to the escalation checklist the IC runs on declaring.")
+            continue
+        lag = seen[target] - c.declared
+        text = f"Escalated to {target} {_minutes(max(0.0, lag))} after declaration"
+        if lag <= sc.escalate_within:
+            good.append(Finding("escalation", text + f" (target {_minutes(sc.escalate_within)})."))
+        else:
+            _improve(bad, "escalation", text + f": over the {_minutes(sc.escalate_within)} target.",
+                     f"Escalate to {target} early; make late escalation safe.")
+
+
+def _watches(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    ended = c.all(Kind.WATCH_ENDED)
+    failed = [e for e in ended if not e.payload.get("passed")]
+    premature = [e for e in c.all(Kind.RESURGENCE) if e.payload.get("declared_while_harmful")]
+    if not ended and c.result.time_to_contain is not None:
+        _improve(bad, "watch", "No watch period verified containment.",
+                 "Start a watch period after each stage and declare it done only if it holds.")
+    elif ended:
+        text = f"{len(ended)} watch period(s), {len(failed)} failed"
+        if failed:
+            text += f" (first failure at {clock(failed[0].t)}): containment was not yet holding"
+        good.append(Finding("watch", text + "; stages were verified under monitoring."))
+    for e in premature:
+        _improve(bad, "watch", f"Stage {e.payload.get('stage')} declared done at {clock(e.t)} while harm "
+                 f"continued ({float(e.payload.get('rate', 0)):.2f}/s).",
+                 "Require a passed watch period before declaring a stage done.")
+
+
+def _classification(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    part = next((p for p in c.result.breakdown if p.name == "classification"), None)
+    if part is None:
+        return
+    if part.points >= 100:
+        good.append(Finding("classification", part.why[0].upper() + part.why[1:] + "."))
+    else:
+        _improve(bad, "classification", part.why[0].upper() + part.why[1:] + ".",
+                 "Classify from the investigation's findings against the NIST AI 600-1 taxonomy.")
+
+
+def _clocks(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    for e in c.all(Kind.CLOCK_MISSED):
+        _improve(bad, "clocks", f"Regulatory clock {e.payload.get('clock')} missed at {clock(e.t)}.",
+                 "Track regulatory clocks from declaration; legal owns the notification.")
+    for e in c.all(Kind.CLOCK_MET):
+        good.append(Finding("clocks", f"Regulatory clock {e.payload.get('clock')} met at {clock(e.t)}, "
+                            f"{float(e.payload.get('early_by', 0)) / 3600:.0f} h early."))
+
+
+def _logs(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    for e in c.all(Kind.FINDINGS):
+        if str(e.payload.get("logs", "complete")) != "complete":
+            _improve(bad, "logs", f"Investigation at {clock(e.t)} found logs {e.payload.get('logs')}.",
+                     "Start the investigation earlier or revisit log retention for forensic needs.")
+
+
+def _collateral(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
+    share = c.result.collateral
+    if share >= 0.05:
+        _improve(bad, "collateral", f"{share:.1%} of legitimate requests were blocked.",
+                 "Prefer scalpel mitigations (filters, pattern rate limits) over kill switches.")
+
+
+def _load(roles: list[RoleFigures], events: list[Event], good: list[Finding], bad: list[Finding]) -> None:
+    rotated = [e for e in events if e.kind in (Kind.ROTATED, Kind.RESTED)]
+    for fig in roles:
+        if round(fig.peak_load, 2) > LOAD_CONCERN and fig.peak_load_at is not None:
+            relief = [e for e in rotated if e.payload.get("target") == fig.name]
+            tail = (f"; relieved {len(relief)} time(s)" if relief else "; never rotated or rested")
+            _improve(bad, "load", f"{fig.name} responder load peaked at {fig.peak_load:.2f} at "
+                     f"{clock(fig.peak_load_at)}{tail}.",
+                     f"Schedule rotation for {fig.name} before load passes {LOAD_CONCERN:.1f}; "
+                     "plan handoffs.")
+    if rotated:
+        good.append(Finding("load", f"{len(rotated)} rotation(s) or rest(s) protected responders "
+                            f"(first at {clock(rotated[0].t)})."))
+
+
+def _expectation_findings(rows: list[ExpectationRow], good: list[Finding], bad: list[Finding]) -> None:
+    met = [r for r in rows if r.status == "met"]
+    if met:
+        good.append(Finding("expectations", f"{len(met)} of {len(rows)} MSEL expected actions met in time."))
+    for r in rows:
+        if r.status in ("missed", "late") and r.due is not None:
+            how = (f"done {_minutes((r.done_at or 0) - r.due)} late at {clock(r.done_at or 0)}"
+                   if r.status == "late" else "never done")
+            owner = r.role if r.role != "any" else VERB_OWNER.get(r.action, "ml")
+            _improve(bad, "expectations", f"Expected {r.action} ({r.objective or r.inject}) by "
+                     f"{clock(r.due)} after '{r.inject}': {how}.",
+                     f"Add '{r.action}' to the {owner} checklist for '{r.inject}'-type events.", owner)
+
+
+def _refusal_findings(events: list[Event], bad: list[Finding]) -> None:
+    refused = [e for e in events if e.kind == Kind.REFUSED]
+    if refused:
+        first = refused[0]
+        _improve(bad, "refusals", f"{len(refused)} command(s) refused; first at {clock(first.t)}: "
+                 f"{first.payload.get('action')} — {first.payload.get('reason')}.",
+                 "Brief roles on who may take and approve which actions before the next drill.")

@@ -1,0 +1,324 @@
+"""The after-action report (AAR/IP) of a journal, rendered as self-contained HTML or Markdown."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.format.durations import clock
+
+if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pay for it
+    from simulator.analysis.aar import AfterAction, ExpectationRow, Finding, RoleFigures, TimelineEntry
+
+Table = tuple[list[str], list[list[str]]]
+"""A table as (headers, rows) of plain text; each renderer escapes it for its format."""
+
+STATUS_MARK = {"met": "met", "late": "LATE", "missed": "MISSED", "open": "open"}
+
+
+def build_report(journal_path: str | Path, scenario: str | None = None) -> AfterAction:
+    """Read a journal, load its scenario (or ``scenario``) and analyse it.
+
+    Raises:
+        JournalError: the journal cannot be read.
+        ValueError: no result in the journal and no scenario to re-derive it.
+    """
+    from simulator.analysis.aar import analyse
+    from simulator.engine.journal import read_journal
+    from simulator.engine.replay import load_journal_scenario
+    from simulator.format.yamlsafe import FileProblems
+
+    try:
+        journal, loaded = load_journal_scenario(journal_path, scenario)
+    except (FileNotFoundError, FileProblems):
+        journal, loaded = read_journal(journal_path), None
+    return analyse(journal, loaded, journal_path)
+
+
+def render(aar: AfterAction, fmt: str) -> str:
+    """The report as ``html`` or ``md``."""
+    if fmt == "html":
+        return render_html(aar)
+    if fmt == "md":
+        return render_markdown(aar)
+    raise ValueError(f"unknown report format {fmt!r} (use html or md)")
+
+
+# --- shared content ----------------------------------------------------------------------------
+
+
+def _time(value: float | None) -> str:
+    return "never" if value is None else clock(value)
+
+
+def summary_table(a: AfterAction) -> Table:
+    """Scenario, participants, headline numbers."""
+    r = a.result
+    early = f" to {clock(a.ended_at)}" if a.duration and a.ended_at < a.duration else ""
+    idle = f" (do nothing{early}: {a.idle_harm_volume:,})" if a.idle_harm_volume is not None else ""
+    rows = [
+        ["Scenario", f"{a.title} ({a.scenario_id}), seed {a.seed}"],
+        ["Date", a.date],
+        ["Participants", participants_line(a)],
+        ["Overall score", f"{r.score:.1f} / 100"],
+        ["Time to detect (declared)", _time(r.time_to_detect)],
+        ["Time to contain", _time(r.time_to_contain)],
+        ["Harm volume", f"{r.harm_volume:,} harmful outputs{idle}"],
+        ["Weighted harm", f"{r.weighted_harm:,.1f} (do nothing{early}: {r.baseline_weighted_harm:,.1f})"],
+        ["Harm averted vs do-nothing", f"{r.harm_averted:.0%}"],
+        ["Collateral", f"{r.collateral:.2%} of legitimate requests blocked"],
+    ]
+    return ["", ""], rows
+
+
+def participants_line(a: AfterAction) -> str:
+    """Who played: named players with roles, else the roles that acted (and the bot, if any).
+
+    ``ttx play`` journals its hot seat as policy ``human``: people at one keyboard, not a bot.
+    """
+    if a.players:
+        return "; ".join(f"{p.name} ({', '.join(p.roles) or 'no role'})" for p in a.players)
+    acted = [f.name for f in a.participants if f.actions or f.refusals]
+    in_play = f"(in play: {', '.join(a.roles)})"
+    if a.policy == "human":
+        who = "one keyboard (ttx play hot seat): "
+    elif a.policy:
+        who = f"bot policy '{a.policy}' playing "
+    else:
+        who = ""
+    if not acted:
+        return f"{who.removesuffix(' playing ').removesuffix(': ')}: no role acted {in_play}".lstrip(": ")
+    return f"{who}roles {', '.join(acted)} {in_play}"
+
+
+def breakdown_table(a: AfterAction) -> Table:
+    parts = a.result.ordered()
+    rows = [[c.name, f"{c.points:.1f}", f"{c.weight:g}", c.why] for c in parts]
+    return ["component", "points", "weight", "why"], rows
+
+
+def timeline_table(a: AfterAction) -> Table:
+    def who(e: TimelineEntry) -> str:
+        return f"{e.actor} ({e.player})" if e.player else e.actor
+
+    return ["time", "who", "event"], [[clock(e.t), who(e), e.text] for e in a.timeline]
+
+
+def expectations_table(a: AfterAction) -> Table:
+    def row(x: ExpectationRow) -> list[str]:
+        done = clock(x.done_at) if x.done_at is not None else ""
+        return [x.role, x.inject, x.action, _time(x.fired) if x.fired is not None else "",
+                _time(x.due) if x.due is not None else "no deadline", STATUS_MARK[x.status], done,
+                x.objective]
+
+    rows = [row(x) for x in sorted(a.expectations, key=lambda x: (x.role, x.fired or 0.0))]
+    return ["role", "inject", "expected action", "fired", "due", "status", "done at", "objective"], rows
+
+
+def expectation_counts(a: AfterAction) -> Table:
+    roles = sorted({x.role for x in a.expectations})
+    rows = [[role, *[str(sum(1 for x in a.expectations if x.role == role and x.status == s))
+                     for s in ("met", "late", "missed", "open")]] for role in roles]
+    return ["role", "met", "late", "missed", "open"], rows
+
+
+def figures_table(figures: list[RoleFigures], players: bool) -> Table:
+    def row(f: RoleFigures) -> list[str]:
+        first = _time(f.first_action) if f.first_action is not None else "no action"
+        load = f"{f.peak_load:.2f}" + (f" at {clock(f.peak_load_at)}" if f.peak_load_at is not None else "")
+        head = [f.name, ", ".join(f.roles)] if players else [f.name]
+        return [*head, first, str(f.actions), str(f.refusals), str(f.approvals), load]
+
+    head = ["player", "roles"] if players else ["role"]
+    return [*head, "first action", "actions", "refusals", "approvals", "peak load"], [row(f) for f in figures]
+
+
+def plan_table(a: AfterAction) -> Table:
+    rows = [[f.text, f.action, f.owner, ""] for f in a.improvements]
+    return ["area for improvement", "corrective action", "owner role", "due date"], rows
+
+
+def findings_lines(findings: list[Finding]) -> list[str]:
+    return [f.text for f in findings] or ["None recorded."]
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\r", " ").replace("\n", " "))
+
+
+def md_table(table: Table) -> str:
+    """A GFM table; cells are escaped so journal text cannot break out of it."""
+    head, rows = table
+    lines = ["| " + " | ".join(_md_cell(h) or " " for h in head) + " |",
+             "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(a: AfterAction) -> str:
+    """The report as GitHub-flavoured Markdown, for pasting into a ticket (charts omitted)."""
+    parts = [f"# After-action report: {_md_cell(a.title)}", ""]
+    for note in [a.rederived, *a.notes]:
+        if note:
+            parts += [f"> **Note:** {_md_cell(note)}", ""]
+    parts += ["## Summary", "", md_table(summary_table(a)), ""]
+    if a.objectives:
+        parts += ["### Exercise objectives", "", *[f"- {_md_cell(o)}" for o in a.objectives], ""]
+    parts += ["### Score breakdown", "",
+              md_table(breakdown_table(a)), "",
+              "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
+              "report: `ttx report JOURNAL -o aar.html`._", "",
+              "## Strengths", ""]
+    parts += [f"- {_md_cell(t)}" for t in findings_lines(a.strengths)]
+    parts += ["", "## Areas for improvement", ""]
+    parts += [f"- {_md_cell(t)}" for t in findings_lines(a.improvements)]
+    parts += ["", "## Improvement plan", "", md_table(plan_table(a)), "",
+              "## Expectations (MSEL)", "", md_table(expectation_counts(a)), "",
+              md_table(expectations_table(a)), "", "## Per-role figures", "",
+              md_table(figures_table(a.participants, players=False)), ""]
+    if a.players:
+        parts += ["### Per-player figures", "", md_table(figures_table(a.players, players=True)), ""]
+    parts += ["## Timeline", "", md_table(timeline_table(a)), ""]
+    return "\n".join(parts)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1d1d1f; --muted: #5f6368; --line: #d9d9de; --good: #1e7b45; --bad: #b3261e; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+       max-width: 1040px; margin: 2rem auto; padding: 0 1.25rem; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; }
+h2 { margin-top: 2.2rem; border-bottom: 2px solid var(--line); }
+.sub { color: var(--muted); margin-top: 0; }
+.note { border-left: 4px solid #e0a800; background: #fff8e1; padding: .6rem .9rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f4f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: .6rem; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; }
+.kpi b { display: block; font-size: 1.35rem; } .kpi span { color: var(--muted); font-size: .8rem; }
+ul.good li::marker { content: "+  "; color: var(--good); }
+ul.bad li::marker { content: "−  "; color: var(--bad); }
+.status-met { color: var(--good); } .status-missed, .status-LATE { color: var(--bad); font-weight: 600; }
+figure { margin: 1rem 0; } figure svg { width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: .85rem; }
+tr.hidden td { color: var(--muted); font-style: italic; }
+nav ol { columns: 2; color: var(--muted); }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10.5pt; } nav { display: none; }
+  h2 { break-after: avoid; } table, figure, .kpis { break-inside: avoid; }
+  tr { break-inside: avoid; } a { color: inherit; text-decoration: none; }
+  @page { margin: 1.5cm; }
+}
+"""
+
+
+def _h(text: Any) -> str:
+    return escape(str(text), quote=True)
+
+
+def html_table(table: Table, cls: str = "", status_col: int | None = None) -> str:
+    """An HTML table with every cell escaped."""
+    head, rows = table
+    out = [f'<table class="{_h(cls)}">']
+    if any(head):
+        out.append("<thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in head) + "</tr></thead>")
+    out.append("<tbody>")
+    for r in rows:
+        cells = []
+        for i, c in enumerate(r):
+            klass = f' class="status-{_h(c)}"' if i == status_col else ""
+            cells.append(f"<td{klass}>{_h(c)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _timeline_html(a: AfterAction) -> str:
+    rows = []
+    for e in a.timeline:
+        who = f"{e.actor} ({e.player})" if e.player else e.actor
+        klass = ' class="hidden"' if e.hidden else ""
+        rows.append(f'<tr{klass} data-kind="{_h(e.kind)}"><td>{_h(clock(e.t))}</td><td>{_h(who)}</td>'
+                    f"<td>{_h(e.text)}</td></tr>")
+    return ('<table class="timeline"><thead><tr><th>time</th><th>who</th><th>event</th></tr></thead>'
+            "<tbody>" + "\n".join(rows) + "</tbody></table>")
+
+
+def _kpis(a: AfterAction) -> str:
+    r = a.result
+    items = [(f"{r.score:.1f}", "score / 100"), (_time(r.time_to_detect), "time to detect"),
+             (_time(r.time_to_contain), "time to contain"), (f"{r.harm_volume:,}", "harmful outputs"),
+             (f"{r.harm_averted:.0%}", "harm averted vs doing nothing")]
+    return '<div class="kpis">' + "".join(f'<div class="kpi"><b>{_h(v)}</b><span>{_h(k)}</span></div>'
+                                          for v, k in items) + "</div>"
+
+
+def _charts(a: AfterAction) -> str:
+    from simulator.analysis.charts import harm_chart, signals_chart
+
+    parts = []
+    if a.series.harm_t:
+        parts.append(f'<figure id="chart-harm">{harm_chart(a.series)}<figcaption>Harmful outputs over time '
+                     "(hidden truth) against the do-nothing run on the same seed; green lines: containment "
+                     "actions taking effect (ticks at the bottom: re-applied); purple dashes: stages "
+                     "declared done; dotted: incident declared; shaded: contained.</figcaption></figure>")
+    if a.series.signals:
+        parts.append(f'<figure id="chart-signals">{signals_chart(a.series)}<figcaption>Signals the team saw '
+                     "each monitoring tick; red dashes: alerts.</figcaption></figure>")
+    return "\n".join(parts) or "<p>No harm or signal data in this journal.</p>"
+
+
+def _objectives_html(a: AfterAction) -> str:
+    if not a.objectives:
+        return ""
+    return "<h3>Exercise objectives</h3><ul>" + "".join(f"<li>{_h(o)}</li>" for o in a.objectives) + "</ul>"
+
+
+def _section(sid: str, title: str, body: str) -> str:
+    return f'<section id="{sid}"><h2>{_h(title)}</h2>\n{body}\n</section>'
+
+
+SECTIONS = [("summary", "Summary"), ("charts", "Charts"), ("strengths", "Strengths"),
+            ("improvements", "Areas for improvement"), ("plan", "Improvement plan"),
+            ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
+            ("timeline", "Timeline")]
+
+
+def render_html(a: AfterAction) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no scripts, no requests)."""
+    note = f'<p class="note" id="rederived">{_h(a.rederived)}</p>' if a.rederived else ""
+    note += "".join(f'<p class="note">{_h(n)}</p>' for n in a.notes)
+    players = (f"<h3>Per player</h3>{html_table(figures_table(a.players, players=True))}"
+               if a.players else "")
+    bodies = {
+        "summary": note + _kpis(a) + html_table(summary_table(a), "summary") + _objectives_html(a)
+        + "<h3>Score breakdown</h3>" + html_table(breakdown_table(a), "breakdown"),
+        "charts": _charts(a),
+        "strengths": '<ul class="good">' + "".join(f"<li>{_h(t)}</li>" for t in findings_lines(a.strengths))
+        + "</ul>",
+        "improvements": '<ul class="bad">' + "".join(f"<li>{_h(t)}</li>"
+                                                     for t in findings_lines(a.improvements)) + "</ul>",
+        "plan": html_table(plan_table(a), "plan"),
+        "expectations": html_table(expectation_counts(a), "expectation-counts")
+        + html_table(expectations_table(a), "expectations", status_col=5),
+        "figures": "<h3>Per role</h3>" + html_table(figures_table(a.participants, players=False)) + players,
+        "timeline": _timeline_html(a),
+    }
+    links = "".join(f'<li><a href="#{sid}">{_h(t)}</a></li>' for sid, t in SECTIONS)
+    nav = f"<nav><ol>{links}</ol></nav>"
+    sections = "\n".join(_section(sid, t, bodies[sid]) for sid, t in SECTIONS)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>After-action report: {_h(a.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<header><h1>After-action report: {_h(a.title)}</h1>\n"
+            f'<p class="sub">Scenario {_h(a.scenario_id)} · seed {_h(a.seed)} · {_h(a.date)} · '
+            f"HSEEP-style AAR/IP generated by ttx</p></header>\n{nav}\n<main>\n{sections}\n</main>\n"
+            "</body>\n</html>\n")

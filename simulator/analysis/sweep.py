@@ -1,0 +1,337 @@
+"""Monte Carlo runs of bot policies over many seeds, locally (process pool) or on Dask.
+
+Every run is a pure function of (scenario, policy, seed), so the results are the same whatever the
+number of workers or where they run. Work is shipped in chunks of seeds; a worker loads the scenario
+once (the scenario and scripted-policy YAML travel with the task, so remote workers need no files)
+and every policy of a seed runs on the same worker, so the do-nothing baseline of that seed is
+computed once (:mod:`simulator.engine.baseline` caches it per process).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import math
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from simulator.format.durations import clock
+
+BUILTIN_POLICIES = ("idle", "textbook")
+DASK_HINT = "ttx sweep --dask needs dask.distributed: pip install 'ttx[dask]'"
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """A policy as given on the command line, with a scripted policy's YAML text."""
+
+    name: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What every worker needs: the scenario's YAML and the policies, as text."""
+
+    scenario: str
+    """The scenario argument (a path or built-in id), for labels."""
+    scenario_text: str
+    policies: tuple[PolicySource, ...]
+
+    @property
+    def key(self) -> str:
+        """Identity of the spec, for the per-worker cache."""
+        digest = hashlib.sha256(self.scenario_text.encode())
+        for p in self.policies:
+            digest.update(f"\0{p.name}\0{p.text or ''}".encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One run's numbers (one CSV row)."""
+
+    policy: str
+    seed: int
+    score: float
+    time_to_detect: float | None
+    time_to_contain: float | None
+    harm_volume: int
+    weighted_harm: float
+    harm_averted: float
+    collateral: float
+
+
+@dataclass
+class Distribution:
+    """Median, p10 and p90 of one measure (``None`` stands for 'never' in time measures)."""
+
+    median: float | None
+    p10: float | None
+    p90: float | None
+
+
+@dataclass
+class PolicySummary:
+    """One policy's distributions over all its runs."""
+
+    policy: str
+    runs: int
+    contained: float
+    """Share of runs that reached containment."""
+    time_to_contain: Distribution
+    harm_volume: Distribution
+    score: Distribution
+
+
+@dataclass
+class SweepResult:
+    """All runs (ordered by policy, then seed) and the per-policy summaries."""
+
+    scenario: str
+    seeds: list[int]
+    runs: list[RunOutcome]
+    summaries: list[PolicySummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def make_spec(scenario: str, policies: Sequence[str]) -> SweepSpec:
+    """Read the scenario and scripted policies once, checking them before any worker starts.
+
+    Raises:
+        FileNotFoundError: an unknown scenario or policy.
+        FileProblems: an invalid scenario or scripted policy.
+    """
+    from simulator.engine.policies import load_policy
+    from simulator.format.loader import load_scenario
+
+    loaded = load_scenario(scenario)
+    sources = []
+    for name in policies:
+        load_policy(name, loaded.scenario)
+        text = None if name in BUILTIN_POLICIES else Path(name).read_text(encoding="utf-8")
+        sources.append(PolicySource(name, text))
+    return SweepSpec(scenario, Path(loaded.path).read_bytes().decode("utf-8"), tuple(sources))
+
+
+# --- the work, wherever it runs --------------------------------------------------------------
+
+_prepared: dict[str, tuple[Any, dict[str, Callable[[], Any]]]] = {}
+"""Per worker process: spec key → (loaded scenario, policy factories)."""
+_spec: SweepSpec | None = None
+
+
+def _prepare(spec: SweepSpec) -> tuple[Any, dict[str, Callable[[], Any]]]:
+    """Load the scenario and policies once per worker (cached by the spec's content)."""
+    if spec.key in _prepared:
+        return _prepared[spec.key]
+    from simulator.engine.policies import Idle, Scripted, Textbook, load_policy
+    from simulator.format.loader import load_scenario
+
+    folder = Path(tempfile.mkdtemp(prefix="ttx-sweep-"))
+    path = folder / "scenario.yaml"
+    path.write_text(spec.scenario_text, encoding="utf-8")
+    loaded = load_scenario(str(path))
+    factories: dict[str, Callable[[], Any]] = {
+        "idle": Idle, "textbook": lambda: Textbook(loaded.scenario)}
+    for n, source in enumerate(spec.policies):
+        if source.text is not None:
+            script = folder / f"policy-{n}.yaml"
+            script.write_text(source.text, encoding="utf-8")
+            policy = load_policy(str(script), loaded.scenario)
+            assert isinstance(policy, Scripted)
+            factories[source.name] = partial(Scripted, policy.spec)
+    _prepared[spec.key] = (loaded, factories)
+    return loaded, factories
+
+
+def run_chunk(spec: SweepSpec, seeds: Sequence[int]) -> list[RunOutcome]:
+    """Run every policy on every seed of a chunk (the unit of work shipped to a worker).
+
+    The do-nothing policy runs first on each seed: its drill is also that seed's baseline, so the
+    baseline is never simulated twice.
+    """
+    from simulator.engine.runner import idle_run, run_policy
+
+    loaded, factories = _prepare(spec)
+    ordered = sorted(spec.policies, key=lambda p: p.name != "idle")
+    out = []
+    for seed in seeds:
+        for source in ordered:
+            run = (idle_run(loaded, seed) if source.name == "idle"
+                   else run_policy(loaded, factories[source.name](), seed))
+            r = run.result
+            out.append(RunOutcome(source.name, seed, r.score, r.time_to_detect, r.time_to_contain,
+                                  r.harm_volume, r.weighted_harm, r.harm_averted, r.collateral))
+    return out
+
+
+def _init_worker(spec: SweepSpec) -> None:
+    """Process-pool initializer: remember the spec and load it before the first chunk arrives."""
+    global _spec
+    _spec = spec
+    _prepare(spec)
+
+
+def _run_initialized(seeds: Sequence[int]) -> list[RunOutcome]:
+    assert _spec is not None
+    return run_chunk(_spec, seeds)
+
+
+def chunked(seeds: Sequence[int], workers: int) -> list[list[int]]:
+    """Split seeds into chunks: several per worker (for balance and progress), at most 25 seeds each."""
+    size = max(1, min(25, math.ceil(len(seeds) / (workers * 8))))
+    return [list(seeds[i:i + size]) for i in range(0, len(seeds), size)]
+
+
+# --- drivers -----------------------------------------------------------------------------------
+
+Progress = Callable[[int], None]
+
+
+def run_sweep(spec: SweepSpec, seeds: Sequence[int], workers: int = 1, dask: str | None = None,
+              progress: Progress | None = None) -> SweepResult:
+    """Run every policy on every seed and summarise; ``progress`` gets the number of runs finished."""
+    started = time.perf_counter()
+    chunks = chunked(seeds, workers if dask is None else 8)
+    if dask is not None:
+        batches = _dask_chunks(spec, chunks, dask)
+    elif workers <= 1:
+        batches = (run_chunk(spec, chunk) for chunk in chunks)
+    else:
+        batches = _pool_chunks(spec, chunks, workers)
+    runs: list[RunOutcome] = []
+    for batch in batches:
+        runs.extend(batch)
+        if progress is not None:
+            progress(len(runs))
+    order = {p.name: i for i, p in enumerate(spec.policies)}
+    runs.sort(key=lambda r: (order[r.policy], r.seed))
+    result = SweepResult(spec.scenario, list(seeds), runs, seconds=time.perf_counter() - started)
+    result.summaries = [summarise(p.name, [r for r in runs if r.policy == p.name]) for p in spec.policies]
+    return result
+
+
+def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Iterator[list[RunOutcome]]:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(spec,))
+    try:
+        futures: list[Future[list[RunOutcome]]] = [pool.submit(_run_initialized, c) for c in chunks]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: drop the queued chunks, do not run them
+
+
+def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Iterator[list[RunOutcome]]:
+    try:
+        distributed: Any = importlib.import_module("dask.distributed")
+    except ImportError:
+        raise RuntimeError(DASK_HINT) from None
+    try:
+        client = distributed.Client(address)
+    except (OSError, TimeoutError) as exc:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
+        futures = client.map(run_chunk, [spec] * len(chunks), chunks, pure=False)
+        for future in distributed.as_completed(futures):
+            yield future.result()
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile of sorted-able values; infinity propagates ('never')."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    a, b = ordered[lo], ordered[hi]
+    if math.isinf(a) or math.isinf(b):
+        return b if pos > lo else a
+    return a + (b - a) * (pos - lo)
+
+
+def distribution(values: Sequence[float | None]) -> Distribution:
+    """Median, p10, p90; ``None`` values count as 'never' (later than any time)."""
+    if not values:
+        return Distribution(None, None, None)
+    finite = [math.inf if v is None else float(v) for v in values]
+
+    def q(x: float) -> float | None:
+        value = quantile(finite, x)
+        return None if math.isinf(value) else round(value, 3)
+
+    return Distribution(q(0.5), q(0.1), q(0.9))
+
+
+def summarise(policy: str, runs: list[RunOutcome]) -> PolicySummary:
+    contained = sum(1 for r in runs if r.time_to_contain is not None)
+    return PolicySummary(policy, len(runs), round(contained / len(runs), 4) if runs else 0.0,
+                         distribution([r.time_to_contain for r in runs]),
+                         distribution([r.harm_volume for r in runs]),
+                         distribution([r.score for r in runs]))
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def table(result: SweepResult) -> str:
+    """Policies side by side: time to contain, harm volume and score (median, p10, p90), share contained."""
+    names = [s.policy for s in result.summaries]
+    width = max(16, *(len(n) + 2 for n in names))
+
+    def when(v: float | None) -> str:
+        return "never" if v is None else clock(v)
+
+    def count(v: float | None) -> str:
+        return "–" if v is None else f"{v:,.0f}"
+
+    def points(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1f}"
+
+    rows: list[tuple[str, list[str]]] = [("runs", [str(s.runs) for s in result.summaries]),
+                                         ("contained", [f"{s.contained:.0%}" for s in result.summaries])]
+    for label, attr, fmt in (("time to contain", "time_to_contain", when),
+                             ("harm volume", "harm_volume", count), ("score", "score", points)):
+        for stat in ("median", "p10", "p90"):
+            values = [fmt(getattr(getattr(s, attr), stat)) for s in result.summaries]
+            rows.append((f"{label} {stat}", values))
+    seeds = result.seeds
+    span = f"seeds {seeds[0]}–{seeds[-1]}" if seeds else "no seeds"
+    lines = [f"{result.scenario}  {span}  ({len(result.runs):,} runs in {result.seconds:.1f} s)", "",
+             f"{'':<22}" + "".join(f"{n:>{width}}" for n in names)]
+    lines += [f"{label:<22}" + "".join(f"{v:>{width}}" for v in values) for label, values in rows]
+    return "\n".join(lines)
+
+
+def to_json(result: SweepResult) -> dict[str, Any]:
+    """The sweep for scripts: per-policy summaries (times in sim seconds, ``null`` = never)."""
+    return {"scenario": result.scenario, "seeds": [result.seeds[0], result.seeds[-1]] if result.seeds else [],
+            "runs": len(result.runs), "seconds": round(result.seconds, 3),
+            "policies": {s.policy: {k: v for k, v in asdict(s).items() if k != "policy"}
+                         for s in result.summaries}}
+
+
+def write_csv(result: SweepResult, out: IO[str]) -> None:
+    """One row per run."""
+    names = list(RunOutcome.__dataclass_fields__)
+    writer = csv.writer(out)
+    writer.writerow(names)
+    for r in result.runs:
+        writer.writerow(["" if getattr(r, n) is None else getattr(r, n) for n in names])
+
+
+def outcomes(result: SweepResult) -> Iterable[tuple[Any, ...]]:
+    """Every run as a plain tuple (for comparing sweeps)."""
+    return (tuple(asdict(r).values()) for r in result.runs)

@@ -1,0 +1,47 @@
+"""``ttx play``: the hot-seat drill in the terminal. Textual is imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from simulator.cli.usage import UsageError, seed_value, speed_value
+
+FLAGSHIP = "jailbreak-wave"
+"""The scenario ``ttx play`` opens without an argument."""
+
+
+def register(sub: Any) -> None:
+    """Add the ``play`` subcommand to the ``ttx`` parser."""
+    p = sub.add_parser("play", help="play a drill in the terminal, every role at one keyboard (hot seat)")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help=f"scenario file or built-in id (default: {FLAGSHIP})")
+    p.add_argument("--pick", action="store_true", help="choose a built-in scenario from a list")
+    p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--speed", type=speed_value, default=1.0,
+                   help="sim seconds per wall second (default: 1; keys 1/2/3 give 1×/10×/60×)")
+    p.add_argument("--save-dir", type=Path, default=Path.cwd(), metavar="DIR",
+                   help="where the review saves the journal and report (default: the current folder)")
+    p.set_defaults(handler=cmd_play)
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Open the drill TUI on one scenario, or on the picker with ``--pick``."""
+    from simulator.format.loader import load_scenario
+
+    if args.pick and args.scenario:
+        raise UsageError("give a SCENARIO or --pick, not both")
+    if not args.save_dir.is_dir():
+        raise UsageError(f"--save-dir {args.save_dir}: no such folder")
+    if args.pick:
+        from tui.app import run_picker
+
+        run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir)
+        return 0
+    loaded = load_scenario(args.scenario or FLAGSHIP)
+    from simulator.engine.session import LocalSession
+    from tui.app import run_drill
+
+    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir)
+    return 0

@@ -1,0 +1,66 @@
+"""What every ``ttx`` subcommand shares: the argument parser, the typed usage error, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from typing import NoReturn
+
+MAX_SPEED = 3600.0
+"""Fastest clock a player may ask for (sim seconds per wall second)."""
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in what it names: ``ttx CMD: error: MESSAGE``, exit status 2.
+
+    Command modules raise it; :func:`simulator.cli.main.main` prints it once, the same way for all.
+    """
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors say what is allowed and suggest the nearest option."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            known = [s for a in self._actions for s in a.option_strings]
+            hints = []
+            for word in message.split(":", 1)[1].split():
+                close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+                if close:
+                    hints.append(f"{word} → did you mean {close[0]}?")
+            allowed = ", ".join(sorted(o for o in known if o.startswith("--")))
+            message += ("; " + "; ".join(hints) if hints else "") + f" (options here: {allowed})"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def seed_value(text: str) -> int:
+    """Parse ``--seed``: a whole number, 0 or more (every run is a function of it).
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number, or negative.
+    """
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number like 7, found {text!r}") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed of 0 or more, found {text!r}")
+    return seed
+
+
+def speed_value(text: str) -> float:
+    """Parse ``--speed``: a positive number of sim seconds per wall second (``1``, ``10``, ``60`` …).
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, or outside (0, 3600].
+    """
+    try:
+        speed = float(text.removesuffix("x").removesuffix("×"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a speed like 1, 10 or 60, found {text!r}") from None
+    if not 0 < speed <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a speed above 0 and at most {MAX_SPEED:g}, found {text!r}")
+    return speed

@@ -1,0 +1,79 @@
+"""The do-nothing baseline: the same scenario and seed with nobody acting, simulated once and cached.
+
+Scoring (harm averted), the after-action report (the do-nothing curve, the do-nothing volume) and a
+team seat's review all compare a drill with this run, so it lives here once. A drill the facilitator
+ended early is compared with doing nothing over the same stretch (``until``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from simulator.engine.drill import Drill
+from simulator.engine.events import Kind
+from simulator.format.commands import Command
+from simulator.format.scenario import Scenario
+
+CACHE_SIZE = 256
+"""Baselines kept per process (a sweep visits each seed once; a report asks for two horizons)."""
+
+
+@dataclass(frozen=True)
+class HarmPoint:
+    """The do-nothing run at one monitoring tick: sim time, harmful outputs so far, harmful rate (/s)."""
+
+    t: float
+    total: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the do-nothing run did, up to ``until``."""
+
+    seed: int
+    until: float
+    weighted_harm: float
+    """Severity-weighted harm (what harm averted is measured against)."""
+    harm_volume: int
+    """Harmful outputs emitted."""
+    curve: tuple[HarmPoint, ...] = field(default=())
+    """The hidden harm readings, one per tick (the report's and review's do-nothing curve)."""
+
+
+_cache: OrderedDict[tuple[str, int, float], Baseline] = OrderedDict()
+
+
+def do_nothing(scenario: Scenario, seed: int, until: float | None = None, *, key: str = "") -> Baseline:
+    """The do-nothing run of ``scenario`` on ``seed`` up to ``until`` (default: the end), cached.
+
+    ``key`` names the scenario's content (its sha256) so that two edits of one id never share a
+    baseline; without it the scenario id is used.
+    """
+    end = scenario.duration if until is None else min(until, scenario.duration)
+    cache_key = (key or scenario.id, seed, round(end, 3))
+    if cache_key in _cache:
+        _cache.move_to_end(cache_key)
+        return _cache[cache_key]
+    drill = Drill(scenario, seed)
+    drill.advance_to(end)
+    if end < scenario.duration:
+        drill.submit(Command(role="facilitator", action="end_drill"))
+    return remember(cache_key, of_drill(drill, end))
+
+
+def of_drill(drill: Drill, until: float) -> Baseline:
+    """The baseline figures of a drill in which nobody acted (an idle run doubles as its own baseline)."""
+    curve = tuple(HarmPoint(e.t, int(e.payload["total"]), float(e.payload["rate"]))
+                  for e in drill.events if e.kind == Kind.HARM)
+    return Baseline(drill.seed, until, drill.truth.weighted_harm, drill.truth.harm_volume, curve)
+
+
+def remember(cache_key: tuple[str, int, float], baseline: Baseline) -> Baseline:
+    """Keep ``baseline`` under ``cache_key``, dropping the least recently used past :data:`CACHE_SIZE`."""
+    _cache[cache_key] = baseline
+    _cache.move_to_end(cache_key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return baseline

@@ -1,0 +1,395 @@
+"""Bot policies: who makes the decisions in a headless run. ``idle``, ``textbook`` and scripted YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simulator.engine.view import DrillView
+from simulator.format.commands import VERBS, Command
+from simulator.format.durations import Duration
+from simulator.format.loader import suggest, validate_model
+from simulator.format.scenario import Action, Scenario
+from simulator.format.taxonomy import Role
+from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
+
+URGENT_CHANNELS = frozenset({"pager", "dashboard", "social", "press", "regulator"})
+
+
+class Policy(Protocol):
+    """Decides what the team does, from what the team can see."""
+
+    name: str
+
+    def decide(self, view: DrillView) -> list[Command]:
+        """Commands to submit now."""
+        ...
+
+    def wake_times(self) -> list[float]:
+        """Sim times, besides every tick, at which :meth:`decide` must be asked."""
+        ...
+
+
+class Idle:
+    """Does nothing: the do-nothing baseline."""
+
+    name = "idle"
+
+    def decide(self, view: DrillView) -> list[Command]:
+        return []
+
+    def wake_times(self) -> list[float]:
+        return []
+
+
+class Textbook:
+    """A generic competent team that reads the scenario's action catalogue.
+
+    Declares on the first alert or urgent inject and names an incident commander, sets
+    severity, investigates and classifies from the findings, escalates, runs stage-1
+    containment at once without waiting for root cause, sends structured updates on
+    cadence, verifies with watch periods, moves through stages 2 and 3, rotates tired
+    people and resolves once the durable fix has held.
+    """
+
+    name = "textbook"
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.s = scenario
+        self.in_play = [r.value for r in scenario.roles]
+        self.requested: set[str] = set()
+        self.last_update: float | None = None
+        self.updates_sent = 0
+        self.failed_watches = 0
+        self._catalogues: dict[tuple[int, bool], list[Action]] = {}
+
+    def wake_times(self) -> list[float]:
+        return []
+
+    def decide(self, view: DrillView) -> list[Command]:
+        if view.ended:
+            return []
+        if view.declared_at is None:
+            return self._maybe_declare(view)
+        out: list[Command] = []
+        for step in (self._approvals, self._triage, self._containment, self._verify,
+                     self._communicate, self._people, self._regulator, self._resolve):
+            out.extend(step(view))
+        return out
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _maybe_declare(self, view: DrillView) -> list[Command]:
+        urgent = view.alerts or any(i.channel in URGENT_CHANNELS for i in view.injects)
+        if not urgent:
+            return []
+        commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
+        return [Command(role=commander, action="declare_incident", params={"commander": commander})]
+
+    def _approvals(self, view: DrillView) -> list[Command]:
+        return [Command(role=p.approver, action="approve", params={"request": p.request})
+                for p in view.pending.values() if p.approver in self.in_play]
+
+    def _triage(self, view: DrillView) -> list[Command]:
+        out: list[Command] = []
+        ic = view.commander or self.in_play[0]
+        if view.severity is None and self._may(ic, "set_severity"):
+            out.append(Command(role=ic, action="set_severity", params={"level": "sev2"}))
+        if "investigate" not in view.taken:
+            role = self._verb_role("investigate", prefer=("ts", "ml"))
+            if role:
+                out.append(Command(role=role, action="investigate"))
+        if view.findings and view.classification is None:
+            role = self._verb_role("classify", prefer=("ts", "ml", "ic"))
+            streams = view.findings.get("streams") or []
+            if role and streams:
+                out.append(Command(role=role, action="classify", params={
+                    "harm_type": streams[0]["harm_type"], **({"hazard": streams[0]["hazard"]}
+                                                            if streams[0]["hazard"] else {})}))
+        for target in self._escalation_targets(view):
+            role = self._verb_role("escalate", prefer=("ic", "legal", "ts"))
+            if role and target not in view.escalations and f"escalate:{target}" not in self.requested:
+                self.requested.add(f"escalate:{target}")
+                out.append(Command(role=role, action="escalate", params={"to": target}))
+        return out
+
+    def _escalation_targets(self, view: DrillView) -> list[str]:
+        targets = ["exec", "comms", "legal"]
+        harm_types = {s["harm_type"] for s in (view.findings or {}).get("streams", [])}
+        if "data_privacy" in harm_types:
+            targets.append("privacy")
+        return targets
+
+    def _containment(self, view: DrillView) -> list[Command]:
+        since = view.now - (view.declared_at or view.now)
+        out: list[Command] = []
+        for stage in (1, 2, 3):
+            if not self._stage_open(view, stage, since):
+                continue
+            for action in self._catalogue(stage, drastic=self._drastic_allowed(stage)):
+                out.extend(self._take(action))
+        return out + self._refresh(view)
+
+    def _refresh(self, view: DrillView) -> list[Command]:
+        """Re-apply repeatable mitigations that fade (block lists) every half of a half-life."""
+        out = []
+        for action in self.s.actions:
+            lives = [e.half_life for e in action.effects if e.half_life is not None]
+            last = max((t for t, a, _, _ in view.effective if a == action.id), default=None)
+            pending = any(a == action.id for a, _, _ in view.in_flight.values()) or any(
+                p.action == action.id for p in view.pending.values())
+            if action.repeatable and lives and last is not None and not pending \
+                    and view.now - last >= min(lives) / 2:
+                role = next((r.value for r in action.roles if r.value in self.in_play), None)
+                if role is not None:
+                    out.append(Command(role=role, action=action.id))
+        return out
+
+    def _stage_open(self, view: DrillView, stage: int, since: float) -> bool:
+        if stage == 1:
+            return since >= 5 * 60
+        if stage == 2:
+            return self._stage_in_effect(view, 1) or since >= 45 * 60
+        return view.findings is not None
+
+    def _drastic_allowed(self, stage: int) -> bool:
+        """A kill switch when there is no gentler stage-1 action, or when a watch failed with
+        every gentler stage-1 and stage-2 action already in effect."""
+        if stage != 1:
+            return False
+        gentle = [a for a in self.s.actions if a.stage == 1 and not _drastic(a)]
+        return not gentle or self.failed_watches > 0
+
+    def _catalogue(self, stage: int, drastic: bool) -> list[Action]:
+        """The stage's actions, fastest first (computed once per policy: the catalogue is fixed)."""
+        key = (stage, drastic)
+        if key not in self._catalogues:
+            self._catalogues[key] = sorted(
+                (a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
+                key=lambda a: a.latency)
+        return self._catalogues[key]
+
+    def _take(self, action: Action) -> list[Command]:
+        if action.id in self.requested:
+            return []
+        role = next((r.value for r in action.roles if r.value in self.in_play), None)
+        if role is None:
+            return []
+        self.requested.add(action.id)
+        return [Command(role=role, action=action.id)]
+
+    def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
+        wanted = {a.id for a in self.s.actions if a.stage == stage and a.id in self.requested}
+        done = {a for _, a, _, st in view.effective if st == stage}
+        return bool(wanted) and wanted <= done
+
+    def _verify(self, view: DrillView) -> list[Command]:
+        gentle_done = self._gentle_in_effect_since(view)
+        self.failed_watches = sum(1 for start, ok in view.watch_results
+                                  if not ok and gentle_done is not None and start >= gentle_done)
+        out: list[Command] = []
+        ic = view.commander or self.in_play[0]
+        if view.watch_results and view.watch_results[-1][1]:
+            for stage in (1, 2, 3):
+                if stage not in view.stages_done and self._stage_in_effect(view, stage) and \
+                        f"stage:{stage}:{len(view.watch_results)}" not in self.requested:
+                    self.requested.add(f"stage:{stage}:{len(view.watch_results)}")
+                    out.append(Command(role=ic, action="declare_stage_done", params={"stage": stage}))
+                    break
+        in_effect = any(self._stage_in_effect(view, st) and st not in view.stages_done
+                        for st in (1, 2, 3))
+        role = self._verb_role("start_watch", prefer=("ic", "ml", "ts"))
+        if in_effect and view.watch_until is None and role and not out:
+            out.append(Command(role=role, action="start_watch"))
+        return out
+
+    def _gentle_in_effect_since(self, view: DrillView) -> float | None:
+        """When the last requested non-drastic stage-1/2 action took effect; None while any is pending."""
+        wanted = {a.id for a in self.s.actions
+                  if a.stage in (1, 2) and not _drastic(a) and a.id in self.requested}
+        times = {a: t for t, a, _, _ in view.effective if a in wanted}
+        if not wanted or set(times) != wanted:
+            return None
+        return max(times.values())
+
+    def _communicate(self, view: DrillView) -> list[Command]:
+        cadence = self.s.scoring.update_cadence
+        if self.last_update is not None and view.now - self.last_update < cadence - 1:
+            return []
+        role = self._verb_role("send_update", prefer=("comms", "ic"))
+        if role is None:
+            return []
+        public = any(i.channel in ("social", "press") for i in view.injects)
+        audiences = ["internal", "executives", "public" if public else "customers"]
+        audience = audiences[self.updates_sent % len(audiences)]
+        self.last_update = view.now
+        self.updates_sent += 1
+        doing = ", ".join(t for _, _, t, _ in view.effective[-3:]) or "containment actions under way"
+        return [Command(role=role, action="send_update", params={
+            "audience": audience,
+            "know": f"{len(view.alerts)} alert(s) and {len(view.injects)} report(s) point to harmful outputs",
+            "suspect": (view.classification or "a gap in our safety controls") + " is the main harm",
+            "doing": doing})]
+
+    def _people(self, view: DrillView) -> list[Command]:
+        ic = view.commander or self.in_play[0]
+        out = []
+        for role, load in sorted(view.loads.items()):
+            key = f"rotate:{role}:{int(view.now // 3600)}"
+            if load > 0.6 and key not in self.requested and self._may(ic, "rotate"):
+                self.requested.add(key)
+                out.append(Command(role=ic, action="rotate", params={"target": role}))
+        return out
+
+    def _regulator(self, view: DrillView) -> list[Command]:
+        started = [c for c in view.clocks.values() if c["status"] == "running"]
+        regulator = any(i.channel == "regulator" for i in view.injects)
+        role = self._verb_role("notify_regulator", prefer=("legal", "ic"))
+        if (started or regulator) and "notify_regulator" not in self.requested and role:
+            self.requested.add("notify_regulator")
+            return [Command(role=role, action="notify_regulator", params={
+                "authority": "the competent authority",
+                "summary": "Serious incident under active containment; full report to follow."})]
+        return []
+
+    def _resolve(self, view: DrillView) -> list[Command]:
+        final = max((a.stage for a in self.s.actions), default=1)
+        if final in view.stages_done and view.resolved_at is None and "resolve" not in self.requested:
+            self.requested.add("resolve")
+            return [Command(role=view.commander or self.in_play[0], action="resolve")]
+        return []
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _may(self, role: str, verb: str) -> bool:
+        return role in self.in_play and Role(role) in VERBS[verb].roles
+
+    def _verb_role(self, verb: str, prefer: tuple[str, ...]) -> str | None:
+        return next((r for r in prefer if self._may(r, verb)), None)
+
+
+def _drastic(action: Action) -> bool:
+    """Disables or mostly blocks a feature: a kill switch, not a scalpel."""
+    return action.blocked_fraction >= 0.5 or any(
+        e.traffic_multiplier is not None and e.traffic_multiplier <= 0.1 for e in action.effects)
+
+
+# --- scripted policies -----------------------------------------------------------------------
+
+
+class Decision(BaseModel):
+    """One scripted decision: at a sim time, or a delay after an inject or alert."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: Duration | None = None
+    """Sim time to act at."""
+    on_inject: str | None = None
+    """Act when this inject arrives."""
+    on_alert: str | None = None
+    """Act when this signal alerts."""
+    delay: Duration = 0.0
+    """Wait this long after the inject or alert."""
+    role: Role
+    action: str
+    params: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_when(self) -> Decision:
+        whens = [n for n in ("at", "on_inject", "on_alert") if getattr(self, n) is not None]
+        if len(whens) != 1:
+            raise ValueError("a decision needs exactly one of 'at', 'on_inject' or 'on_alert'; "
+                             f"found {', '.join(whens) or 'none'}")
+        return self
+
+
+class ScriptSpec(BaseModel):
+    """A scripted policy file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "scripted"
+    description: str = ""
+    auto_approve: bool = True
+    """Approve every pending request as soon as it is seen (as its approver)."""
+    decisions: Annotated[list[Decision], Field(min_length=1)]
+
+
+class Scripted:
+    """Plays a list of decisions keyed by sim time or by inject/alert (+ delay)."""
+
+    def __init__(self, spec: ScriptSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.done: set[int] = set()
+
+    def wake_times(self) -> list[float]:
+        return sorted({d.at for d in self.spec.decisions if d.at is not None})
+
+    def decide(self, view: DrillView) -> list[Command]:
+        out: list[Command] = []
+        for index, d in enumerate(self.spec.decisions):
+            due = self._due(d, view)
+            if index not in self.done and due is not None and due <= view.now:
+                self.done.add(index)
+                out.append(Command(role=d.role.value, action=d.action, params=d.params))
+        if self.spec.auto_approve:
+            out.extend(Command(role=p.approver, action="approve", params={"request": p.request})
+                       for p in view.pending.values())
+        return out
+
+    def _due(self, d: Decision, view: DrillView) -> float | None:
+        if d.at is not None:
+            return d.at
+        if d.on_inject is not None:
+            seen = next((i.t for i in view.injects if i.inject == d.on_inject), None)
+        else:
+            seen = next((t for t, sid in view.alerts if sid == d.on_alert), None)
+        return None if seen is None else seen + d.delay
+
+
+def load_policy(name: str, scenario: Scenario) -> Policy:
+    """``idle``, ``textbook``, or the path of a scripted policy YAML.
+
+    Raises:
+        FileNotFoundError: not a known policy name nor an existing file.
+        FileProblems: the file is not a valid scripted policy (errors at file:line:col).
+    """
+    if name == "idle":
+        return Idle()
+    if name == "textbook":
+        return Textbook(scenario)
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
+                                "scripted policy YAML file")
+    document = read_document(path.read_text(encoding="utf-8"), str(path))
+    spec = validate_model(ScriptSpec, document)
+    problems = _script_problems(spec, scenario, document)
+    if problems:
+        raise FileProblems(problems)
+    return Scripted(spec)
+
+
+def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document) -> list[Problem]:
+    """Decisions that name actions, injects or signals the scenario does not have."""
+    actions = {a.id for a in scenario.actions} | set(VERBS)
+    injects = {i.id for i in scenario.injects}
+    out: list[Problem] = []
+    for n, d in enumerate(spec.decisions):
+        where = ("decisions", n)
+        if d.action not in actions:
+            out.append(doc.problem(doc.node_at((*where, "action")),
+                                   f"action: {scenario.id!r} has no action {d.action!r}"
+                                   f"{suggest(d.action, actions)}"))
+        if d.on_inject is not None and d.on_inject not in injects:
+            out.append(doc.problem(doc.node_at((*where, "on_inject")),
+                                   f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
+                                   f"{suggest(d.on_inject, injects)}"))
+        if d.on_alert is not None and d.on_alert not in scenario.signals:
+            out.append(doc.problem(doc.node_at((*where, "on_alert")),
+                                   f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
+                                   f"{suggest(d.on_alert, scenario.signals)}"))
+    return out

@@ -1,0 +1,371 @@
+"""Load scenario files: safe YAML → validated :class:`Scenario`, with every error at ``file:line:col``."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from simulator.format.commands import VERBS
+from simulator.format.scenario import Scenario, Trigger
+from simulator.format.taxonomy import Role
+from simulator.format.templating import unknown_placeholders
+from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from."""
+
+    scenario: Scenario
+    path: str
+    """File it was read from (a built-in's path inside the installed package)."""
+    content_hash: str
+    """``sha256:`` of the file's bytes; recorded in journal headers."""
+    document: Document
+    label: str = ""
+    """``builtin:<id>`` for built-ins, else the path: what journal headers record as the source."""
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in scenario library."""
+    return Path(str(resources.files("scenarios")))
+
+
+def builtin_ids() -> list[str]:
+    """Ids of the built-in scenarios, sorted."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def resolve(name: str) -> Path:
+    """A scenario argument as a path: an existing file, else a built-in id.
+
+    Raises:
+        FileNotFoundError: neither; the message lists the built-ins.
+    """
+    path = Path(name)
+    if path.is_file():
+        return path
+    builtin = builtin_dir() / f"{name}.yaml"
+    if builtin.is_file():
+        return builtin
+    raise FileNotFoundError(
+        f"no scenario file or built-in scenario named {name!r} "
+        f"(built-in: {', '.join(builtin_ids())})")
+
+
+def load_scenario(name: str | Path) -> LoadedScenario:
+    """Load and fully check a scenario given as a path or a built-in id.
+
+    Raises:
+        FileNotFoundError: no such file or built-in.
+        FileProblems: it is not a valid scenario; ``problems`` lists each place.
+    """
+    path = resolve(str(name))
+    raw = path.read_bytes()
+    document = read_document(raw.decode("utf-8", errors="replace"), str(path))
+    scenario = validate_model(Scenario, document)
+    errors = [p for p in semantic_problems(scenario, document) if p.level == "error"]
+    if errors:
+        raise FileProblems(errors)
+    return LoadedScenario(scenario, str(path), "sha256:" + hashlib.sha256(raw).hexdigest(), document,
+                          _label(path))
+
+
+def _label(path: Path) -> str:
+    """``builtin:<id>`` for the library's own files (so journals travel between machines), else the path."""
+    try:
+        if path.resolve().parent == builtin_dir().resolve():
+            return f"builtin:{path.stem}"
+    except OSError:
+        pass
+    return str(path)
+
+
+def validate_model(model: type[M], document: Document) -> M:
+    """Validate a document's data against a pydantic model, errors located in the file.
+
+    Raises:
+        FileProblems: one problem per validation error.
+    """
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        problems = [_locate(model, document, err) for err in exc.errors()]
+        raise FileProblems(sorted(set(problems), key=lambda p: (p.line, p.column))) from None
+
+
+def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Problem:
+    """Turn one pydantic error into a located, plain-words problem."""
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "missing":
+        parent = document.node_at(loc[:-1])
+        return document.problem(parent, f"missing required field {loc[-1]!r}{_context(loc[:-1])}")
+    if kind == "extra_forbidden":
+        node = document.key_node_at(loc)
+        allowed = _allowed_fields(model, loc[:-1])
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = (f"; did you mean {close[0]!r}?" if close else "") + \
+                f" (allowed here: {', '.join(allowed)})"
+        return document.problem(node, f"unknown field {loc[-1]!r}{_context(loc[:-1])}{hint}")
+    node = document.node_at(loc)
+    message = err["msg"].removeprefix("Value error, ")
+    found = err.get("input")
+    if kind in {"enum", "literal_error"}:
+        message = message.replace("Input should be", "expected")
+    elif kind.startswith("union_tag"):
+        message = message.replace("Input tag", "tag")
+    else:
+        message = message[0].lower() + message[1:] if message else message
+    if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error"}:
+        message += f", found {found!r}"
+    return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node)}")
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    return parts[-1] if parts else "document"
+
+
+def _context(loc: tuple[Any, ...]) -> str:
+    return f" in {'.'.join(str(p) for p in loc)}" if loc else ""
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking ``loc`` through annotations (best effort)."""
+    current: Any = model
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    models = [m for m in _models_in(current)]
+    return sorted(models[0].model_fields) if len(models) == 1 else []
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if isinstance(part, str) and part in candidate.model_fields:
+                return candidate.model_fields[part].annotation
+            tagged = [m for m in _models_in(annotation) if _tag_of(m) == part]
+            if tagged:
+                return tagged[0]
+        origin = typing.get_origin(candidate)
+        if origin is list and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+        if origin is dict and isinstance(part, str):
+            return typing.get_args(candidate)[1]
+    return None
+
+
+def _tag_of(model: type[BaseModel]) -> Any:
+    for name in ("kind", "model"):
+        field = model.model_fields.get(name)
+        if field is not None and typing.get_origin(field.annotation) is typing.Literal:
+            return typing.get_args(field.annotation)[0]
+    return None
+
+
+def _unwrap(annotation: Any) -> Iterator[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        yield from _unwrap(typing.get_args(annotation)[0])
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            yield from _unwrap(arg)
+    else:
+        yield annotation
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            yield candidate
+
+
+# --- semantic checks ------------------------------------------------------------------------
+
+
+def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
+    """Cross-reference checks and (as warnings) the lints of ``ttx validate --lint``."""
+    out: list[Problem] = []
+
+    def err(path: tuple[Any, ...], message: str, level: str = "error") -> None:
+        out.append(doc.problem(doc.node_at(path), message, level))
+
+    inject_ids = _unique(doc, [i.id for i in s.injects], ("injects",), err)
+    action_ids = _unique(doc, [a.id for a in s.actions], ("actions",), err)
+    _unique(doc, [c.id for c in s.clocks], ("clocks",), err)
+    takeable = set(action_ids) | set(VERBS)
+    in_play = {r.value for r in s.roles}
+
+    for sid, stream in s.streams.items():
+        if stream.feature not in s.features:
+            err(("streams", sid, "feature"), f"unknown feature {stream.feature!r}"
+                f"{suggest(stream.feature, s.features)}")
+    for fid, feature in s.features.items():
+        times = [p.at for p in feature.shape]
+        if times != sorted(times):
+            err(("features", fid, "shape"), "shape points must be in time order")
+    for i, action in enumerate(s.actions):
+        if action.id in VERBS:
+            err(("actions", i, "id"), f"{action.id!r} is a built-in verb; choose another id")
+        for j, effect in enumerate(action.effects):
+            if effect.stream is not None and effect.stream not in s.streams:
+                err(("actions", i, "effects", j, "stream"),
+                    f"unknown stream {effect.stream!r}{suggest(effect.stream, s.streams)}")
+            if effect.feature is not None and effect.feature not in s.features:
+                err(("actions", i, "effects", j, "feature"),
+                    f"unknown feature {effect.feature!r}{suggest(effect.feature, s.features)}")
+        for j, role in enumerate(action.roles):
+            if role.value not in in_play:
+                err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning")
+        if action.approval is not None and action.approval.value not in in_play:
+            err(("actions", i, "approval"), f"approval needs role {action.approval.value!r}, which is "
+                "not in play, so this action could never be approved")
+
+    contingencies = {i.id for i in s.injects if i.contingency}
+    referenced: set[str] = set()
+    for i, inject in enumerate(s.injects):
+        base = ("injects", i)
+        if inject.at is not None and inject.at > s.duration:
+            err((*base, "at"), "this inject never fires: its time is after the drill's duration")
+        if inject.trigger is not None:
+            _check_trigger(inject.trigger, (*base, "trigger"), s, inject_ids, action_ids, takeable, err)
+        for field in ("subject", "body"):
+            _check_template(getattr(inject, field), (*base, field), err)
+        _check_template(inject.sender.name, (*base, "sender", "name"), err)
+        _check_template(inject.sender.title, (*base, "sender", "title"), err)
+        for j, role in enumerate(inject.to):
+            if role.value not in in_play:
+                err((*base, "to", j), f"inject goes to role {role.value!r}, which is not in play "
+                    "(it will reach the incident commander in a team drill)", "warning")
+        for j, exp in enumerate(inject.expects):
+            epath = (*base, "expects", j)
+            if exp.action not in takeable:
+                err((*epath, "action"), f"unknown action {exp.action!r}{suggest(exp.action, takeable)}")
+            if exp.within is None:
+                err(epath, "expectation has no deadline ('within'); it can never be missed", "warning")
+                if exp.contingency is not None:
+                    err((*epath, "contingency"), "a contingency needs a deadline ('within')")
+            if exp.contingency is not None:
+                referenced.add(exp.contingency)
+                if exp.contingency not in inject_ids:
+                    err((*epath, "contingency"), f"unknown inject {exp.contingency!r}"
+                        f"{suggest(exp.contingency, inject_ids)}")
+                elif exp.contingency not in contingencies:
+                    err((*epath, "contingency"), f"inject {exp.contingency!r} is not marked "
+                        "'contingency: true'")
+    for i, inject in enumerate(s.injects):
+        if inject.contingency and inject.id not in referenced:
+            err(("injects", i, "contingency"), f"contingency inject {inject.id!r} is unreachable: "
+                "no expectation names it")
+    _check_cycles(s, doc, err)
+    for i, c in enumerate(s.clocks):
+        _check_trigger(c.starts, ("clocks", i, "starts"), s, inject_ids, action_ids, takeable, err)
+        if c.met_by not in takeable:
+            err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
+    if s.tick > s.duration:
+        err(("tick",), "tick is longer than the drill's duration")
+    if s.scoring.watch_period >= s.duration:
+        err(("scoring", "watch_period"), "watch period is as long as the drill; nothing can be contained")
+    _lint(s, doc, err)
+    return out
+
+
+def _lint(s: Scenario, doc: Document, err: Any) -> None:
+    for sid, stream in s.streams.items():
+        reducible = any(e.stream == sid or (e.feature == stream.feature and e.traffic_multiplier is not None
+                                             and e.traffic_multiplier < 1)
+                        for a in s.actions for e in a.effects)
+        if not reducible:
+            err(("streams", sid), f"no action can reduce harm stream {sid!r}", "warning")
+    if not any(sig.instrumented for sig in s.signals.values()):
+        err(("signals",), "no signal is instrumented: the team learns only from injects", "warning")
+    if "ic" not in {r.value for r in s.roles}:
+        only_ic = sorted(v for v, verb in VERBS.items() if verb.roles == {Role.IC})
+        err(("roles",), "no incident commander (ic) in play: nobody can "
+            f"{', '.join(only_ic)}", "warning")
+
+
+def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> list[str]:
+    seen: set[str] = set()
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            err((*path, index, "id"), f"duplicate id {ident!r}")
+        seen.add(ident)
+    return ids
+
+
+def _check_trigger(t: Trigger, path: tuple[Any, ...], s: Scenario, inject_ids: list[str],
+                   action_ids: list[str], takeable: set[str], err: Any) -> None:
+    if t.signal is not None and t.signal not in s.signals:
+        err((*path, "signal"), f"unknown signal {t.signal!r}{suggest(t.signal, s.signals)}")
+    elif t.signal is not None and not s.signals[t.signal].instrumented:
+        err((*path, "signal"), f"signal {t.signal!r} is not instrumented, so this never fires",
+            "warning")
+    if t.inject is not None and t.inject not in inject_ids:
+        err((*path, "inject"), f"unknown inject {t.inject!r}{suggest(t.inject, inject_ids)}")
+    if t.action is not None and t.action not in takeable:
+        err((*path, "action"), f"unknown action {t.action!r}{suggest(t.action, takeable)}")
+    if t.action_effective is not None and t.action_effective not in action_ids:
+        err((*path, "action_effective"), f"unknown catalogue action {t.action_effective!r}"
+            f"{suggest(t.action_effective, action_ids)}")
+
+
+def _check_template(text: str, path: tuple[Any, ...], err: Any) -> None:
+    try:
+        unknown = unknown_placeholders(text)
+    except ValueError as exc:
+        err(path, f"template braces do not parse: {exc}; write {{{{ and }}}} for literal braces")
+        return
+    if unknown:
+        from simulator.format.templating import FIELDS
+        err(path, f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(FIELDS))})")
+
+
+def _check_cycles(s: Scenario, doc: Document, err: Any) -> None:
+    """Injects triggered by injects must not wait on each other in a loop."""
+    edges = {i.id: i.trigger.inject for i in s.injects if i.trigger and i.trigger.inject}
+    index = {i.id: n for n, i in enumerate(s.injects)}
+    reported: set[str] = set()
+    for start in edges:
+        path, node = [start], edges.get(start)
+        while node is not None and node not in path:
+            path.append(node)
+            node = edges.get(node)
+        if node == start and start not in reported:
+            reported.update(path)
+            err(("injects", index[start], "trigger"),
+                f"trigger cycle: {' → '.join([*path, start])}; none of these can ever fire")
+
+
+def suggest(name: str, options: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``options`` to a misspelt ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def lint_scenario(name: str | Path) -> tuple[LoadedScenario, list[Problem]]:
+    """Load a scenario and also return its warnings."""
+    loaded = load_scenario(name)
+    warnings = [p for p in semantic_problems(loaded.scenario, loaded.document) if p.level == "warning"]
+    return loaded, warnings
+
+
+__all__ = ["FileProblems", "LoadedScenario", "Problem", "builtin_ids", "lint_scenario",
+           "load_scenario", "resolve", "suggest", "validate_model"]

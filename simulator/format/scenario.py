@@ -1,0 +1,513 @@
+"""The scenario format: pydantic models that are the single definition of a drill file and its JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simulator.format.durations import Duration
+from simulator.format.taxonomy import VECTOR_TAG_PATTERN, Channel, HarmType, Hazard, Role
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+"""Lower-case identifier: letters, digits, ``-`` and ``_``."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Model(BaseModel):
+    """Base for every scenario model: unknown keys are errors, field docstrings become schema text."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+# --- the system under incident -------------------------------------------------------------
+
+
+class TrafficPoint(Model):
+    """One point of a piecewise-linear traffic shape."""
+
+    at: Duration
+    """Sim time of this point, from harm start."""
+    factor: Annotated[float, Field(ge=0.0)]
+    """Multiplier on the feature's base traffic at this time."""
+
+
+class Feature(Model):
+    """A product surface harm can flow through (chat, image generation, plugins/tools, retrieval …)."""
+
+    title: str
+    """Human name of the feature."""
+    traffic_rps: Annotated[float, Field(gt=0.0)]
+    """Base traffic in requests per second."""
+    shape: list[TrafficPoint] = []
+    """Optional traffic shape over time; linear between points, flat beyond the ends."""
+
+
+# --- harm streams ---------------------------------------------------------------------------
+
+
+class ConstantFraction(Model):
+    """The harmful fraction stays the same for the whole drill."""
+
+    model: Literal["constant"]
+    value: Fraction
+    """Fraction of the feature's outputs that are harmful."""
+
+
+class LogisticFraction(Model):
+    """A jailbreak or behaviour spreading with logistic adoption."""
+
+    model: Literal["logistic"]
+    floor: Fraction
+    """Harmful fraction long before the midpoint (the curve's lower asymptote)."""
+    ceiling: Fraction
+    """Harmful fraction once the spread saturates."""
+    growth_per_hour: Annotated[float, Field(gt=0.0, le=50.0)]
+    """Logistic growth rate k, per hour."""
+    midpoint: Duration
+    """Sim time at which the fraction is halfway between floor and ceiling."""
+
+
+class BassFraction(Model):
+    """A jailbreak spreading by Bass diffusion (innovators p, imitators q).
+
+    DOMAIN.md: p ≈ 0.01–0.05/h, q ≈ 0.3–1.0/h (an assumption; label it in the scenario).
+    """
+
+    model: Literal["bass"]
+    ceiling: Fraction
+    """Harmful fraction when every potential adopter uses the exploit."""
+    p_per_hour: Annotated[float, Field(gt=0.0, le=1.0)]
+    """Innovation coefficient, per hour."""
+    q_per_hour: Annotated[float, Field(ge=0.0, le=10.0)]
+    """Imitation coefficient, per hour."""
+
+
+HarmfulFraction = Annotated[
+    ConstantFraction | LogisticFraction | BassFraction, Field(discriminator="model")
+]
+
+
+class SeverityWeight(Model):
+    """Severity of one harmful output: harm type × affected population × deployment domain."""
+
+    harm: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Weight of the harm type (content nature)."""
+    population: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Weight of who is affected (e.g. 2.0 for minors or vulnerable users)."""
+    domain: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Weight of the deployment domain (e.g. 2.0 for medical advice)."""
+
+    @property
+    def weight(self) -> float:
+        """The product of the three factors."""
+        return self.harm * self.population * self.domain
+
+
+class HarmStream(Model):
+    """Harmful outputs of one harm type flowing through one feature."""
+
+    title: str
+    """What the team would call this harm."""
+    harm_type: HarmType
+    """NIST AI 600-1 risk."""
+    hazard: Hazard | None = None
+    """MLCommons hazard code a guard classifier would emit."""
+    vectors: list[Annotated[str, Field(pattern=VECTOR_TAG_PATTERN)]] = []
+    """OWASP LLM 2025 (``LLM01:2025``) or MITRE ATLAS (``AML.T0054``) tags."""
+    feature: Id
+    """The feature this stream flows through."""
+    harmful_fraction: HarmfulFraction
+    """Fraction of the feature's outputs that are harmful, over time."""
+    severity: SeverityWeight = SeverityWeight()
+    """Severity weight of each harmful output."""
+    classifier_recall: Fraction = 0.93
+    """Recall of the deployed guard classifier on this family (Llama Guard 3: 0.93; a gap: 0.2–0.5)."""
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+class SignalBase(Model):
+    """What every signal has."""
+
+    title: str
+    """Name shown on the dashboard."""
+    instrumented: bool = True
+    """Uninstrumented signals never produce observations or alerts."""
+
+
+class UserReportsSignal(SignalBase):
+    """User reports: ∝ harmful outputs seen, with a z-score spike alert over a rolling baseline."""
+
+    kind: Literal["user_reports"]
+    p_report: Fraction = 0.003
+    """P(report | harmful output seen); DOMAIN.md: 0.001–0.01 (assumed)."""
+    baseline_per_hour: Annotated[float, Field(ge=0.0)] = 20.0
+    """Reports per hour about unrelated issues (the noise floor)."""
+    window: Duration = 15 * 60.0
+    """Window whose report count is compared with the baseline."""
+    baseline: Duration = 2 * 3600.0
+    """Length of the rolling baseline before the window."""
+    z_threshold: Annotated[float, Field(gt=0.0)] = 4.0
+    """Alert when the window's z-score over the baseline passes this."""
+
+
+class OutputAnomalySignal(SignalBase):
+    """Guard-flagged output rate: harmful × recall plus false positives, with a z-score alert."""
+
+    kind: Literal["output_anomaly"]
+    false_positive_rate: Fraction = 0.04
+    """Share of benign outputs the guard flags (Llama Guard 3: 0.04)."""
+    window: Duration = 10 * 60.0
+    """Window compared with the baseline."""
+    baseline: Duration = 60 * 60.0
+    """Length of the rolling baseline before the window."""
+    z_threshold: Annotated[float, Field(gt=0.0)] = 5.0
+    """Alert when the window's z-score passes this."""
+
+
+class ClassifierConfidenceSignal(SignalBase):
+    """Mean guard confidence, which falls as outputs the guard is unsure of grow."""
+
+    kind: Literal["classifier_confidence"]
+    baseline: Fraction = 0.93
+    """Mean confidence on normal traffic."""
+    sensitivity: Annotated[float, Field(ge=0.0)] = 20.0
+    """Confidence lost per unit of missed harmful fraction (harmful × (1 − recall))."""
+    noise: Annotated[float, Field(ge=0.0)] = 0.004
+    """Standard deviation of the per-tick reading."""
+    drop_threshold: Annotated[float, Field(gt=0.0)] = 0.02
+    """Alert when confidence stays this far under baseline."""
+    sustain: Duration = 5 * 60.0
+    """How long the drop must last before the alert fires."""
+
+
+class DriftSignal(SignalBase):
+    """Output-distribution drift score after a model or prompt update."""
+
+    kind: Literal["drift"]
+    sensitivity: Annotated[float, Field(ge=0.0)] = 200.0
+    """Drift score per unit of harmful fraction."""
+    noise: Annotated[float, Field(ge=0.0)] = 0.05
+    """Standard deviation of the per-tick reading."""
+    threshold: Annotated[float, Field(gt=0.0)] = 0.5
+    """Alert when the drift score stays above this."""
+    sustain: Duration = 10 * 60.0
+    """How long the score must stay above threshold."""
+
+
+class SocialSignal(SignalBase):
+    """Public posts and their reach: delayed, viral."""
+
+    kind: Literal["social_posts"]
+    p_post: Fraction = 0.0003
+    """P(public post | harmful output seen); DOMAIN.md: 0.0001–0.001 (assumed)."""
+    virality: Annotated[float, Field(ge=0.0)] = 20.0
+    """Mentions each visible post draws per hour."""
+    delay: Duration = 20 * 60.0
+    """Time from a harmful output to its post being visible."""
+    viral_threshold: Annotated[float, Field(gt=0.0)] = 300.0
+    """Mentions per hour at which the story counts as viral (the alert)."""
+    baseline_per_hour: Annotated[float, Field(ge=0.0)] = 10.0
+    """Mentions per hour of the product on a normal day."""
+
+
+Signal = Annotated[
+    UserReportsSignal | OutputAnomalySignal | ClassifierConfidenceSignal | DriftSignal | SocialSignal,
+    Field(discriminator="kind"),
+]
+
+
+# --- triggers, injects, expectations ---------------------------------------------------------
+
+
+class Trigger(Model):
+    """A condition on the drill's state; exactly one condition is set. Fires once, after ``delay``."""
+
+    signal: Id | None = None
+    """Fires when this signal raises its alert."""
+    inject: Id | None = None
+    """Fires when this inject has fired."""
+    action: Id | None = None
+    """Fires when this action (catalogue id or built-in verb) is taken."""
+    action_effective: Id | None = None
+    """Fires when this catalogue action takes effect."""
+    harm_at_least: Annotated[int, Field(gt=0)] | None = None
+    """Fires when this many harmful outputs have been emitted (hidden truth)."""
+    declared: bool | None = None
+    """``true``: fires when the incident is declared."""
+    delay: Duration = 0.0
+    """Wait this long after the condition holds."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Trigger:
+        set_ = [n for n in ("signal", "inject", "action", "action_effective", "harm_at_least", "declared")
+                if getattr(self, n) is not None]
+        if len(set_) != 1:
+            raise ValueError(
+                "a trigger needs exactly one of signal, inject, action, action_effective, "
+                f"harm_at_least, declared; found {', '.join(set_) or 'none'}"
+            )
+        return self
+
+
+class Expectation(Model):
+    """An expected player action with a deadline (an MSEL 'expected player action')."""
+
+    action: Id
+    """The action expected: a catalogue id or a built-in verb such as ``declare_incident``."""
+    role: Role | None = None
+    """The role expected to take it; any role when absent."""
+    within: Duration | None = None
+    """Deadline, counted from the inject firing. Without one the expectation is never missed
+    (``ttx validate --lint`` warns)."""
+    objective: str = ""
+    """The exercise objective / capability this tests."""
+    contingency: Id | None = None
+    """Contingency inject fired when the deadline is missed."""
+
+
+class Persona(Model):
+    """Who an inject comes from. Text fields may use template placeholders such as ``{name}``."""
+
+    name: str
+    """Sender name, e.g. ``'{name}'`` for a generated one."""
+    title: str = ""
+    """Sender's job or handle line."""
+
+
+class Inject(Model):
+    """One MSEL row: a message reaching some roles at a time or on a trigger."""
+
+    id: Id
+    """Unique inject id."""
+    at: Duration | None = None
+    """Fire at this sim time."""
+    trigger: Trigger | None = None
+    """Fire when this condition holds."""
+    contingency: bool = False
+    """Fired only when an expectation naming it is missed."""
+    channel: Channel
+    """How it arrives."""
+    sender: Persona
+    """Who it is from."""
+    to: Annotated[list[Role], Field(min_length=1)]
+    """Roles it goes to (private to them; the facilitator sees all)."""
+    subject: str
+    """One-line subject (templated)."""
+    body: str
+    """Message text (templated). Harmful content only as ``{sample}``, a redacted placeholder."""
+    synopsis: str = ""
+    """One-line MSEL synopsis for the facilitator."""
+    expects: list[Expectation] = []
+    """Expected player actions, each with a deadline."""
+    red_herring: bool = False
+    """A distraction: it points away from the real cause."""
+    notes: str = ""
+    """Facilitator / controller notes."""
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> Inject:
+        kinds = [k for k, v in (("at", self.at), ("trigger", self.trigger)) if v is not None]
+        if self.contingency:
+            kinds.append("contingency")
+        if len(kinds) != 1:
+            raise ValueError(
+                "an inject needs exactly one of 'at', 'trigger' or 'contingency: true'; "
+                f"found {', '.join(kinds) or 'none'}"
+            )
+        return self
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+class Effect(Model):
+    """What an action does when it takes effect. Name a stream or a feature."""
+
+    stream: Id | None = None
+    """The harm stream this changes."""
+    feature: Id | None = None
+    """The feature this changes."""
+    harmful_multiplier: Fraction | None = None
+    """Multiply the stream's harmful fraction by this (0.2 = blocks 80%)."""
+    half_life: Duration | None = None
+    """The effect fades with this half-life as adversaries adapt (block lists); durable when absent."""
+    traffic_multiplier: Fraction | None = None
+    """Multiply the feature's traffic by this (throttling); 0 disables it."""
+
+    @model_validator(mode="after")
+    def _target(self) -> Effect:
+        if (self.stream is None) == (self.feature is None):
+            raise ValueError("an effect names exactly one of 'stream' or 'feature'")
+        if self.stream is not None and self.harmful_multiplier is None:
+            raise ValueError("a stream effect needs 'harmful_multiplier'")
+        if self.feature is not None and self.traffic_multiplier is None:
+            raise ValueError("a feature effect needs 'traffic_multiplier'")
+        if self.stream is not None and self.traffic_multiplier is not None:
+            raise ValueError("'traffic_multiplier' goes on a feature effect, not a stream effect")
+        if self.feature is not None and self.harmful_multiplier is not None:
+            raise ValueError("'harmful_multiplier' goes on a stream effect, not a feature effect")
+        return self
+
+
+class Action(Model):
+    """A containment or remediation action in the scenario's catalogue."""
+
+    id: Id
+    """Unique action id."""
+    title: str
+    """What the button says."""
+    description: str = ""
+    """What it does and what it costs, for the players."""
+    roles: Annotated[list[Role], Field(min_length=1)]
+    """Roles that may take it."""
+    approval: Role | None = None
+    """Role that must approve it first (e.g. the incident commander for taking the model offline)."""
+    latency: Duration
+    """Time from approval to effect (a filter deploy takes minutes, a rollback longer, a retrain hours)."""
+    stage: Literal[1, 2, 3]
+    """Remediation stage: 1 stop the bleed, 2 fan out and strengthen, 3 fix at the source."""
+    effects: list[Effect] = []
+    """What changes when it takes effect."""
+    blocked_fraction: Fraction = 0.0
+    """Share of legitimate requests on the affected features refused while active (collateral)."""
+    exposure: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Load added to the acting role (harmful samples reviewed)."""
+    repeatable: bool = False
+    """May be taken again (e.g. refreshing a decaying block list)."""
+
+
+# --- investigation, clocks, people, scoring ---------------------------------------------------
+
+
+class Investigation(Model):
+    """What an investigation can find: root cause is several contributing factors, not one bug."""
+
+    latency: Duration = 45 * 60.0
+    """Time from starting an investigation to its findings."""
+    log_retention: Duration | None = None
+    """Request logs older than this are gone when the investigation runs; unlimited when absent."""
+    factors: Annotated[list[str], Field(min_length=1)]
+    """Contributing factors the findings reveal."""
+
+
+class Clock(Model):
+    """A deadline that starts during the incident, e.g. GDPR Art. 33's 72 hours."""
+
+    id: Id
+    """Unique clock id."""
+    title: str
+    """What the clock is."""
+    starts: Trigger
+    """When it starts (awareness)."""
+    deadline: Duration
+    """Time allowed from start."""
+    met_by: Id
+    """Action (catalogue id or built-in verb) that satisfies it."""
+
+
+class People(Model):
+    """How responder load builds and is relieved."""
+
+    load_per_hour: Annotated[float, Field(ge=0.0, le=1.0)] = 0.08
+    """Load each on-shift role gains per hour after the incident is declared."""
+    slowdown: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    """Action latency is multiplied by 1 + slowdown × load."""
+    handoff: Duration = 15 * 60.0
+    """A rotated role is unavailable this long while the next person takes over."""
+    rest: Duration = 10 * 60.0
+    """A resting role is unavailable this long."""
+    rest_relief: Fraction = 0.4
+    """Load removed by a rest."""
+
+
+class Weights(Model):
+    """Weights of the score's components; they need not sum to 100."""
+
+    containment: Annotated[float, Field(ge=0)] = 30
+    harm: Annotated[float, Field(ge=0)] = 25
+    detection: Annotated[float, Field(ge=0)] = 10
+    collateral: Annotated[float, Field(ge=0)] = 10
+    communication: Annotated[float, Field(ge=0)] = 8
+    escalation: Annotated[float, Field(ge=0)] = 5
+    classification: Annotated[float, Field(ge=0)] = 4
+    expectations: Annotated[float, Field(ge=0)] = 4
+    clocks: Annotated[float, Field(ge=0)] = 2
+    load: Annotated[float, Field(ge=0)] = 2
+
+
+class Scoring(Model):
+    """How a run is scored."""
+
+    containment_threshold: Annotated[float, Field(ge=0.0)]
+    """Contained = expected harmful outputs per second at or under this, held through a watch period."""
+    watch_period: Duration = 30 * 60.0
+    """How long harm must stay under the threshold to count as contained."""
+    update_cadence: Duration = 30 * 60.0
+    """Expected interval between stakeholder updates after declaration."""
+    escalate_within: Duration = 30 * 60.0
+    """Escalation within this of declaring earns full points."""
+    stage1_target: Duration = 60 * 60.0
+    """Stage-1 containment should take effect within this of declaring (DOMAIN.md: 60 minutes)."""
+    expected_escalations: list[Literal["exec", "legal", "privacy", "comms", "ts_lead"]] = ["exec"]
+    """Escalations a good response makes."""
+    weights: Weights = Weights()
+    """Weights of the components."""
+
+
+class Scenario(Model):
+    """A tabletop drill: the system, its harm, what the team can see, and what the team can do."""
+
+    id: Id
+    """Unique scenario id, used on the command line."""
+    title: str
+    """Scenario title."""
+    summary: Annotated[str, Field(max_length=160)]
+    """One line for ``ttx list``."""
+    briefing: str
+    """What players are told before the drill starts."""
+    facilitator_notes: str = ""
+    """What only the facilitator reads: the truth, the traps, what to watch for."""
+    based_on: list[str] = []
+    """Real incidents this draws on (see DOMAIN.md)."""
+    assumptions: list[str] = []
+    """Parameters that are assumed rather than published, labelled as such."""
+    objectives: list[str] = []
+    """Exercise objectives shown in the briefing."""
+    duration: Duration
+    """Simulated length of the drill from harm start."""
+    tick: Duration = 60.0
+    """Monitoring interval: signals are sampled and harm is drawn once per tick."""
+    seed: int = 1
+    """Default seed."""
+    roles: Annotated[list[Role], Field(min_length=1)]
+    """Roles in play."""
+    features: Annotated[dict[Id, Feature], Field(min_length=1)]
+    """Product features by id."""
+    streams: Annotated[dict[Id, HarmStream], Field(min_length=1)]
+    """Harm streams by id."""
+    signals: dict[Id, Signal] = {}
+    """Signals by id; only instrumented ones ever fire."""
+    injects: list[Inject] = []
+    """The MSEL."""
+    actions: list[Action] = []
+    """The action catalogue."""
+    investigation: Investigation | None = None
+    """What investigating finds."""
+    clocks: list[Clock] = []
+    """Regulatory or SLA clocks."""
+    people: People = People()
+    """Responder load model."""
+    scoring: Scoring
+    """How runs are scored."""
+
+    def action(self, action_id: str) -> Action | None:
+        """The catalogue action with this id, if any."""
+        return next((a for a in self.actions if a.id == action_id), None)
+
+    def inject(self, inject_id: str) -> Inject | None:
+        """The inject with this id, if any."""
+        return next((i for i in self.injects if i.id == inject_id), None)

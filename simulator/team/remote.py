@@ -1,0 +1,506 @@
+"""The multiplayer client: a :class:`~simulator.engine.session.Session` over a websocket to ``ttx host``.
+
+``RemoteSession`` keeps ``view`` as a fold of the events the server sends this seat and
+mirrors the server's clock. When the connection drops it reconnects with its token and the
+last seq it saw, and the server's snapshot fills the gap: no event is lost or folded twice.
+No Textual here: the TUI (``tui.app.run_drill(session)``) and headless scripts use it alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from simulator.engine.clock import DrillClock
+from simulator.engine.events import TRUTH, Event, Kind
+from simulator.engine.journal import write_journal
+from simulator.engine.session import EventHandler, Session
+from simulator.engine.view import DrillView
+from simulator.format.commands import AdhocParams, Command
+from simulator.format.durations import clock as clock_text
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR
+from simulator.team.protocol import (
+    HARD_FRAME_LIMIT,
+    Ack,
+    Act,
+    AdhocInject,
+    Authed,
+    Chat,
+    ClockState,
+    End,
+    Error,
+    Events,
+    FireInject,
+    Frame,
+    Join,
+    JoinFacilitator,
+    Lobby,
+    Pause,
+    Reconnect,
+    Resume,
+    Reveal,
+    Skip,
+    Snapshot,
+    Speed,
+    Start,
+    Welcome,
+    server_frames,
+)
+
+
+class RemoteError(Exception):
+    """The server refused to let this client in (bad code, bad token, unknown role …)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class ConnectionLost(Exception):
+    """The connection dropped before the server answered this request."""
+
+
+class RemoteSession:
+    """A seat in a team drill. Open it with :meth:`open`; it implements the ``Session`` protocol.
+
+    Clock controls (``start``, ``pause`` …) only work for the facilitator; for a player the
+    server refuses them and the refusal is kept in :attr:`errors` rather than raised.
+    ``view.now`` moves with the events received (so every client of a seat folds the same view);
+    the live sim time is ``clock.now()``, mirrored from the server's clock frames.
+    """
+
+    scenario: Scenario
+
+    def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
+                 facilitator_token: str | None = None, token: str | None = None,
+                 auto_reconnect: bool = True, reconnect_for: float = 120.0, timeout: float = 10.0) -> None:
+        if token is None and facilitator_token is None and (role is None or code is None):
+            raise ValueError("a player needs a join code and a role; the facilitator a facilitator token")
+        self.url, self.name, self.role, self.code = url, name, role, code
+        self.facilitator_token = facilitator_token
+        self.token = token
+        """This player's token (from the welcome); needed to reconnect."""
+        self.seat: str | None = FACILITATOR if facilitator_token else role
+        self.view = DrillView(seat=self.seat)
+        self.clock = DrillClock()
+        self.clock_state: ClockState | None = None
+        self.lobby: Lobby | None = None
+        self.player: str | None = None
+        self.join_code: str | None = None
+        """The join code (the facilitator receives it, to hand out)."""
+        self.errors: list[Error] = []
+        """Error replies not tied to a request (and refused clock controls)."""
+        self.last_seq = 0
+        """Seq of the last event received; sent on reconnect."""
+        self.received: list[Event] = []
+        """Every event this seat received, in order (what ``view`` is a fold of)."""
+        self.revealed = False
+        """True once the server's end-of-drill ``reveal`` has arrived in full (see :attr:`journal`)."""
+        self.journal: list[Event] = []
+        """The whole drill, hidden truth included, as revealed at the end (empty before)."""
+        self.journal_header: dict[str, Any] = {}
+        """The journal header the server sent with the reveal."""
+        self._revealing: list[Event] = []
+        self._truth_folded: set[int] = set()
+        """Seqs of revealed truth folded into the current ``view`` (a reset view starts again)."""
+        self._truth_told: set[int] = set()
+        """Seqs of revealed truth passed to the subscribers (each exactly once)."""
+        self.reconnects = 0
+        self.connected = False
+        """True while the websocket is open; ``False`` from a drop until a reconnect succeeds."""
+        self.lost = False
+        """True once reconnecting has been given up."""
+        self.auto_reconnect, self.reconnect_for, self.timeout = auto_reconnect, reconnect_for, timeout
+        self._handlers: list[EventHandler] = []
+        self._frame_handlers: list[Callable[[Frame], None]] = []
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._acks: dict[int, asyncio.Future[Ack]] = {}
+        self._ids = itertools.count(1)
+        self._closing = False
+        self._changed = asyncio.Event()
+
+    # --- connecting ---------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, url: str, **kwargs: Any) -> RemoteSession:
+        """Connect, join (or rejoin with ``token``) and wait for the first snapshot."""
+        session = cls(url, **kwargs)
+        await session.connect()
+        return session
+
+    async def connect(self) -> None:
+        """Open the websocket, join, receive the welcome and the snapshot, start reading.
+
+        Raises:
+            RemoteError: the server refused the join.
+            OSError, TimeoutError: no server there.
+        """
+        if self.token is not None:
+            hello: Frame = Reconnect(token=self.token, last_seq=self.last_seq)
+        elif self.facilitator_token is not None:
+            hello = JoinFacilitator(token=self.facilitator_token, name=self.name)
+        else:
+            assert self.code is not None and self.role is not None
+            hello = Join(code=self.code, role=self.role, name=self.name)
+        ws = await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
+                           open_timeout=self.timeout)
+        try:
+            await ws.send(hello.model_dump_json())
+            await asyncio.wait_for(self._handshake(ws), self.timeout)
+        except BaseException:
+            await ws.close()
+            raise
+        self._ws = ws
+        self.connected = True
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+
+    async def _handshake(self, ws: ClientConnection) -> None:
+        while True:
+            frame = server_frames.validate_json(await ws.recv())
+            if isinstance(frame, Error):
+                raise RemoteError(frame.code, frame.message)
+            self._handle(frame)
+            if isinstance(frame, Snapshot):
+                return
+
+    async def _read_forever(self) -> None:
+        while not self._closing:
+            ws = self._ws
+            assert ws is not None
+            with contextlib.suppress(ConnectionClosed):
+                async for raw in ws:
+                    self._handle(server_frames.validate_json(raw))
+            self.connected = False
+            self._fail_pending()
+            if self._closing or not self.auto_reconnect or not await self._reconnect():
+                break
+        self._fail_pending()
+
+    async def _reconnect(self) -> bool:
+        """Reconnect with the token and last seq, backing off; ``False`` once given up."""
+        deadline = time.monotonic() + self.reconnect_for
+        delay = 0.05
+        while not self._closing and time.monotonic() < deadline:
+            try:
+                await self.connect()
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake):
+                await asyncio.sleep(delay)
+                delay = min(1.0, delay * 2)
+                continue
+            except RemoteError as exc:
+                self.errors.append(Error(code=exc.code, message=str(exc)))
+                break
+            self.reconnects += 1
+            return True
+        self.lost = True
+        self._changed.set()
+        return False
+
+    def _fail_pending(self) -> None:
+        for future in self._acks.values():
+            if not future.done():
+                future.set_exception(ConnectionLost("the connection dropped before the server answered"))
+        self._acks.clear()
+
+    # --- frames in ----------------------------------------------------------------------
+
+    def _handle(self, frame: Frame) -> None:
+        if isinstance(frame, Events):
+            self._fold([Event.from_dict(e) for e in frame.events])
+        elif isinstance(frame, Snapshot):
+            self._snapshot(frame)
+        elif isinstance(frame, ClockState):
+            self._set_clock(frame)
+        elif isinstance(frame, Ack):
+            future = self._acks.pop(frame.id, None)
+            if future is not None and not future.done():
+                future.set_result(frame)
+        elif isinstance(frame, Error):
+            self._error(frame)
+        elif isinstance(frame, Welcome):
+            self._welcome(frame)
+        elif isinstance(frame, Lobby):
+            self.lobby = frame
+        elif isinstance(frame, Reveal):
+            self._reveal(frame)
+        for handler in self._frame_handlers:
+            handler(frame)
+        self._changed.set()
+
+    def _welcome(self, frame: Welcome) -> None:
+        if not hasattr(self, "scenario"):
+            self.scenario = Scenario.model_validate(frame.scenario)
+        self.token, self.player, self.seat = frame.token, frame.player, frame.seat
+        self.join_code = frame.code or self.join_code
+        self._revealing = []  # a reveal cut short by a dropped connection is sent again in full
+        self.view.seat = frame.seat
+
+    def _snapshot(self, frame: Snapshot) -> None:
+        if frame.since == 0 and self.last_seq > 0:
+            seen, self.last_seq = self.last_seq, 0
+            self.view = DrillView(seat=self.seat)
+            self._truth_folded = set()
+            events = [Event.from_dict(e) for e in frame.events]
+            self.view.extend(events)
+            self.received = list(events)
+            self.last_seq = max([seen, *(e.seq for e in events)])
+            self._notify([e for e in events if e.seq > seen])
+        else:
+            self._fold([Event.from_dict(e) for e in frame.events])
+        self._set_clock(frame.clock)
+
+    def _reveal(self, frame: Reveal) -> None:
+        """Collect the end-of-drill reveal; when complete, fold the hidden truth in and tell subscribers.
+
+        The truth (harm, expectations met and missed, resurgences) this seat had not seen is folded
+        into the view as if addressed to it (so ``view.harm`` fills) and passed to the subscribers,
+        who receive each such event once; everything else stays in :attr:`journal` for saving.
+        """
+        self.journal_header = dict(frame.header)
+        self._revealing.extend(Event.from_dict(e) for e in frame.events)
+        if not frame.last:
+            return
+        self.journal, self._revealing = self._revealing, []
+        seen = {e.seq for e in self.received} | self._truth_folded
+        truth = [replace(e, hidden=False, to=None) for e in self.journal
+                 if e.kind in TRUTH and e.seq not in seen]
+        last = self.view.seq
+        for event in truth:
+            self.view.apply(event)
+        self.view.seq = last
+        self._truth_folded.update(e.seq for e in truth)
+        for event in self.journal:
+            if event.kind == Kind.RESULT and self.view.result is None:
+                self.view.result = dict(event.payload)
+        self.revealed = True
+        told = [e for e in truth if e.seq not in self._truth_told]
+        self._truth_told.update(e.seq for e in told)
+        self._notify(told)
+
+    @property
+    def reviewable(self) -> bool:
+        """The drill has ended and everything the review needs (result, hidden truth) has arrived."""
+        return self.view.ended and self.view.result is not None and self.revealed
+
+    def save_journal(self, path: str | Path) -> Path:
+        """Write this drill's journal to ``path``: the revealed whole drill once it has ended,
+        else the events this seat received so far."""
+        header = self.journal_header or {"kind": "header", "format": 1, "tool": "ttx",
+                                         "scenario": self.scenario.id, "policy": "team", "partial": True}
+        write_journal(path, header, self.journal or self.received)
+        return Path(path)
+
+    def _fold(self, events: list[Event]) -> None:
+        fresh = [e for e in events if e.seq > self.last_seq]
+        for event in fresh:
+            self.view.apply(event)
+            self.received.append(event)
+            self.last_seq = event.seq
+        self._notify(fresh)
+
+    def _notify(self, events: list[Event]) -> None:
+        for event in events:
+            for handler in self._handlers:
+                handler(event)
+
+    def _set_clock(self, state: ClockState) -> None:
+        self.clock_state = state
+        self.clock.set(state.sim, state.speed, state.paused)
+
+    def _error(self, frame: Error) -> None:
+        future = self._acks.pop(frame.id, None) if frame.id else None
+        if future is not None and not future.done():
+            future.set_result(Ack(id=frame.id or 0, accepted=False, reason=f"{frame.code}: {frame.message}"))
+        else:
+            self.errors.append(frame)
+
+    # --- the Session protocol -----------------------------------------------------------
+
+    def subscribe(self, handler: EventHandler) -> None:
+        """Call ``handler`` with every new event for this seat, after the view has folded it."""
+        self._handlers.append(handler)
+
+    def on_frame(self, handler: Callable[[Frame], None]) -> None:
+        """Call ``handler`` with every frame received (lobby, clock, errors …)."""
+        self._frame_handlers.append(handler)
+
+    async def request(self, make: Callable[[str, int], Frame]) -> Ack:
+        """Send a frame built by ``make(token, id)`` and wait for its ack (an error becomes a refusal).
+
+        Raises:
+            ConnectionLost: the connection dropped first (the command may or may not have applied).
+        """
+        if self._ws is None or self.token is None:
+            raise ConnectionLost("not connected")
+        rid = next(self._ids)
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._acks[rid] = future
+        try:
+            await self._ws.send(make(self.token, rid).model_dump_json())
+        except ConnectionClosed:
+            self._acks.pop(rid, None)
+            raise ConnectionLost("the connection is down") from None
+        return await asyncio.wait_for(future, self.timeout)
+
+    async def submit(self, command: Command) -> Event:
+        """Send a command as this seat; returns the accepted ``command`` event or a ``refused`` one.
+
+        The facilitator's verbs (``fire_inject``, ``adhoc_inject``, ``end_drill`` with role
+        ``facilitator``, as a hot-seat client sends them) go as the matching facilitator frames.
+        """
+        try:
+            make = _frame_for(command)
+        except ValidationError as exc:
+            return self._refused(command, f"bad parameters: {exc.errors()[0]['msg']}")
+        ack = await self.request(make)
+        if ack.event is not None:
+            return Event.from_dict(ack.event)
+        return self._refused(command, ack.reason or "refused")
+
+    def _refused(self, command: Command, reason: str) -> Event:
+        """A local ``refused`` event for a command the server turned away before the engine saw it."""
+        return Event(t=self.view.now, seq=0, kind=Kind.REFUSED, actor=command.role,
+                     payload={"action": command.action, "params": command.params, "reason": reason},
+                     to=(command.role,))
+
+    async def chat(self, text: str, to: list[str] | None = None) -> Ack:
+        """Post to the war room, or a direct message to ``to`` roles."""
+        return await self.request(lambda token, rid: Chat(token=token, id=rid, text=text, to=to or []))
+
+    async def fire_inject(self, inject: str) -> Ack:
+        """Facilitator: fire a scripted inject now."""
+        return await self.request(lambda token, rid: FireInject(token=token, id=rid, inject=inject))
+
+    async def adhoc_inject(self, params: AdhocParams) -> Ack:
+        """Facilitator: send an ad-hoc inject."""
+        return await self.request(lambda token, rid: AdhocInject(token=token, id=rid, inject=params))
+
+    async def _control(self, make: Callable[[str, int], Frame]) -> None:
+        ack = await self.request(make)
+        if not ack.accepted:
+            self.errors.append(Error(code="refused", message=ack.reason or "refused", id=ack.id))
+
+    async def start(self) -> None:
+        await self._control(lambda token, rid: Start(token=token, id=rid))
+
+    async def pause(self) -> None:
+        await self._control(lambda token, rid: Pause(token=token, id=rid))
+
+    async def resume(self) -> None:
+        await self._control(lambda token, rid: Resume(token=token, id=rid))
+
+    async def set_speed(self, speed: float) -> None:
+        await self._control(lambda token, rid: Speed(token=token, id=rid, speed=speed))
+
+    async def next_inject(self) -> None:
+        await self._control(lambda token, rid: Skip(token=token, id=rid))
+
+    async def end(self) -> None:
+        await self._control(lambda token, rid: End(token=token, id=rid))
+
+    async def close(self) -> None:
+        """Leave: close the websocket and stop reconnecting."""
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await self._reader
+        self._fail_pending()
+
+    # --- for scripts and tests ----------------------------------------------------------
+
+    async def drop(self) -> None:
+        """Drop the connection as a network failure would; the session reconnects by itself."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    async def wait_until(self, condition: Callable[[RemoteSession], bool], timeout: float = 10.0) -> None:
+        """Wait until ``condition(self)`` holds after some frame arrives.
+
+        Raises:
+            TimeoutError: it did not hold within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while not condition(self):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.lost:
+                raise TimeoutError(f"condition not met within {timeout} s (seat {self.seat})")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+
+
+def _frame_for(command: Command) -> Callable[[str, int], Frame]:
+    """How a command travels: a player's ``command`` frame, or a facilitator frame for their verbs.
+
+    Raises:
+        ValidationError: the facilitator verb's parameters are invalid.
+    """
+    frame: Authed
+    if command.role == FACILITATOR and command.action == "fire_inject":
+        frame = FireInject(token="-", inject=command.params.get("inject", ""))
+    elif command.role == FACILITATOR and command.action == "adhoc_inject":
+        frame = AdhocInject(token="-", inject=AdhocParams.model_validate(command.params))
+    elif command.role == FACILITATOR and command.action == "end_drill":
+        frame = End(token="-")
+    else:
+        frame = Act(token="-", role=command.role, action=command.action, params=command.params)
+    return lambda token, rid: frame.model_copy(update={"token": token, "id": rid})
+
+
+def event_line(event: Event) -> str:
+    """One readable line for an event (``ttx join --headless``)."""
+    to = f" → {','.join(event.to)}" if event.to else ""
+    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {event.actor or '-'}{to}: {_detail(event)}"
+
+
+def _detail(event: Event) -> str:
+    p = event.payload
+    if event.kind == Kind.INJECT:
+        return f"[{p.get('channel')}] {p.get('subject')}"
+    if event.kind == Kind.MESSAGE:
+        return str(p.get("text"))
+    if event.kind == Kind.REFUSED:
+        return f"{p.get('action')}: {p.get('reason')}"
+    if event.kind == Kind.APPROVAL_REQUESTED:
+        return f"#{p.get('request')} {p.get('title')} (needs {p.get('approver')})"
+    if event.kind == Kind.RESULT:
+        return f"score {p.get('score')}"
+    return " ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))
+
+
+async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:
+    """Print this seat's events as lines until the drill's result arrives or the server is gone."""
+    def show(event: Event) -> None:
+        if coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM):
+            return
+        if event.kind in TRUTH and session.seat != FACILITATOR:
+            return  # the end-of-drill reveal: for the review and the saved journal, not these lines
+        out.write(event_line(event) + "\n")
+        out.flush()
+
+    for event in list(session.received):
+        show(event)
+    session.subscribe(show)
+    await session.wait_until(lambda s: s.view.result is not None or s.lost, timeout=float("inf"))
+
+
+if TYPE_CHECKING:
+    def _implements_session(remote: RemoteSession) -> Session:
+        """mypy checks here that ``RemoteSession`` fits the ``Session`` protocol."""
+        return remote
