@@ -16,17 +16,16 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, SelectionList, Static
 
+from simulator.analysis.report import build_report, render
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.format.commands import Command
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
-from simulator.team.protocol import Reveal
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
 from tui.app import DrillApp
-from tui.report import full_report
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
@@ -144,10 +143,10 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
 
         await fac.end()
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.harm, "the revealed truth reaches a player"
-        assert app.review.result["score"] == ic.view.result["score"] if ic.view.result else False
+        assert app.review is not None and app.review.series.harm_t, "the revealed truth reaches a player"
+        assert ic.view.result is not None and app.review.result.score == ic.view.result["score"]
         headline = str(app.screen.query_one("#review-headline", Static).render())
-        assert f"Score {app.review.result['score']:.1f} / 100" in headline
+        assert f"Score {app.review.result.score:.1f} / 100" in headline
         await pilot.press("s")
         await pilot.pause()
     saved = {p.suffix: p for p in tmp_path.iterdir() if p.name.startswith("ttx-")}
@@ -156,8 +155,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
     assert journal.header["policy"] == "team"
     assert any(e.kind == Kind.HARM for e in journal.events), "the saved journal holds the whole drill"
     assert replay(journal, flagship).matches, "ttx replay accepts a player's saved journal"
-    full = full_report(saved[".jsonl"])
-    assert full is not None and saved[".md"].read_text() == full, "the full report, as ttx report makes it"
+    assert saved[".md"].read_text() == render(build_report(saved[".jsonl"]), "md"), \
+        "the full report, as ttx report makes it"
 
 
 async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path):
@@ -200,7 +199,8 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         await until(pilot, lambda: on_dashboard(app))
         await pilot.press("e", "y")
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.harm and app.review.result["score"] >= 0
+        assert app.review is not None and app.review.series.harm_t
+        assert fac.view.result is not None and app.review.result.score == fac.view.result["score"]
         await ic.wait_until(lambda s: s.reviewable)
         assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"
 
@@ -233,17 +233,16 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
     assert ml.journal_header["policy"] == "team" and ml.journal_header["seed"] == 7
 
     told, harm = len(truth_told), list(ml.view.harm)
-    reveals: list[Reveal] = []
-    ml.on_frame(lambda f: reveals.append(f) if isinstance(f, Reveal) and f.last else None)
+    reveals = ml.reveals
     await ml.drop()
-    await ml.wait_until(lambda s: bool(reveals))
+    await ml.wait_until(lambda s: s.reveals > reveals)
     assert [e.seq for e in ml.journal] == [e.seq for e in events]
     assert len(truth_told) == told and ml.view.harm == harm, "a reveal sent again changes nothing"
 
     late = await drill.player("comms", "Sam")
     await late.wait_until(lambda s: s.reviewable)
     assert late.view.result == ml.view.result and late.view.harm == ml.view.harm
-    saved = late.save_journal(tmp_path / "late.jsonl")
+    saved = late.save(tmp_path / "late.jsonl")
     assert len(read_journal(saved).events) == len(events)
 
 

@@ -164,13 +164,13 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
 
 
 async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path):
-    """LocalSession.save_journal writes a journal `ttx replay` accepts, the player's commands included."""
+    """LocalSession.save writes a journal `ttx replay` accepts, the player's commands included."""
     session = LocalSession(flagship, seed=7)
     await session.next_inject()
     await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
     await session.submit(Command(role="ml", action="block-list"))
     await session.end()
-    path = session.save_journal(tmp_path / "drill.jsonl")
+    path = session.save(tmp_path / "drill.jsonl")
     report = replay(read_journal(path), flagship)
     assert report.matches, report.first_difference
     assert read_journal(path).header["policy"] == "human"
