@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -22,6 +23,12 @@ from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from tui.widgets.chart import LineChart, Point, Series
 from tui.widgets.signals import UNITS
+
+BREAKDOWN_FIXED = 44
+"""Columns the breakdown's component, points and weight columns, borders and scroll bar take."""
+
+WHY_MIN = 20
+"""The narrowest the breakdown's "why" column gets before the table scrolls sideways."""
 
 STATUS_STYLE = {"met": ("✔ met    ", "bold $text-success"), "late": ("◔ late   ", "bold $text-warning"),
                 "missed": ("✘ missed ", "bold $text-error"), "open": ("… open   ", "dim")}
@@ -116,17 +123,30 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Fill the breakdown table (heaviest component first, as the report) and the charts."""
-        table = self.query_one(DataTable)
-        table.border_title = "Score breakdown"
-        table.add_columns("component", "points", "weight", "why")
-        for c in self.review.result.ordered():
-            table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", c.why)
+        self.fill_breakdown()
         end = self.scenario.duration
         title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
         marks = [Series(title, observed, "+", "$text-accent")] if observed else []
         self.query_one("#observed-chart", LineChart).plot(marks, end, "")
         self.query_one(VerticalScroll).focus()
+
+    def fill_breakdown(self) -> None:
+        """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.border_title = "Score breakdown"
+        why = max(WHY_MIN, self.app.size.width - BREAKDOWN_FIXED)
+        table.add_column("component")
+        table.add_column("points")
+        table.add_column("weight")
+        table.add_column("why", width=why)
+        for c in self.review.result.ordered():
+            table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", Text(c.why), height=None)
+
+    def on_resize(self) -> None:
+        """Re-wrap the breakdown's "why" column to the new width."""
+        self.fill_breakdown()
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""
