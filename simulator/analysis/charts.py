@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from simulator.analysis.aar import Series
 
 INK, TEAM, IDLE, ACTION, STAGE, ALERT = "#222222", "#1f5fa8", "#b0b0b0", "#2e8b57", "#8a4fbf", "#c0392b"
+OTHER = "#d9822b"
+"""The second drill of a comparison (the first is ``TEAM``)."""
+PALETTE = (TEAM, OTHER, "#6a3d9a", "#33a02c", "#e31a1c", "#1f78b4", "#b15928", "#636363")
+"""One colour per team in a trend chart."""
 
 _RC: dict[str, Any] = {"svg.fonttype": "path", "text.parse_math": False, "font.size": 9,
        "axes.spines.top": False, "axes.spines.right": False, "svg.image_inline": True}
@@ -68,6 +74,96 @@ def signals_chart(s: Series) -> str:
         axes[-1].set_xlabel("hours since harm began (dotted: incident declared)")
         fig.tight_layout()
         return _svg(fig)
+
+
+def compare_chart(a: Series, b: Series) -> str:
+    """Two drills' harm on one chart: cumulative outputs and the harmful rate, doing nothing behind."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    with rc_context(_rc("ttx-compare")):
+        fig = Figure(figsize=(8.0, 5.2))
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+        top.plot(_hours(a.idle_t), a.idle_total, color=IDLE, lw=2, label="do nothing (A's seed)")
+        bottom.plot(_hours(a.idle_t), [r * 60 for r in a.idle_rate], color=IDLE, lw=1.5)
+        for s, colour, name in ((a, TEAM, "A"), (b, OTHER, "B")):
+            top.plot(_hours(s.harm_t), s.harm_total, color=colour, lw=2, label=f"drill {name}")
+            bottom.plot(_hours(s.harm_t), [r * 60 for r in s.harm_rate], color=colour, lw=1.5)
+            for ax in (top, bottom):
+                if s.declared is not None:
+                    ax.axvline(s.declared / 3600, color=colour, lw=1, ls=":")
+                if s.contained is not None:
+                    ax.axvline(s.contained / 3600, color=colour, lw=1.2, ls="--")
+        if a.threshold is not None:
+            bottom.axhline(a.threshold * 60, color=INK, ls=":", lw=1)
+        top.set_ylabel("harmful outputs (cumulative)")
+        top.yaxis.set_major_formatter(_thousands())
+        bottom.set_ylabel("harmful outputs / min")
+        bottom.set_xlabel("hours since harm began")
+        handles = list(top.get_legend_handles_labels()[0])
+        handles += [Line2D([], [], color=INK, ls=":", label="incident declared (dotted)"),
+                    Line2D([], [], color=INK, ls="--", label="contained (dashed)")]
+        top.legend(handles=handles, loc="upper left", fontsize=8, frameon=True, framealpha=0.92,
+                   facecolor="white", edgecolor="none")
+        fig.align_ylabels()
+        fig.tight_layout()
+        return _svg(fig)
+
+
+@dataclass(frozen=True)
+class TrendPanel:
+    """One metric of a trend chart, in plotted units."""
+
+    title: str
+    points: list[tuple[datetime, float | None, str]]
+    """(when, value, team) per drill; ``None``: never reached."""
+    best: float | None
+    bot: float | None
+
+
+def trend_chart(panels: list[TrendPanel]) -> str:
+    """Small multiples: each metric per drill over time, the best so far and the bot's median as lines."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    columns = 3
+    rows = max(1, -(-len(panels) // columns))
+    with rc_context(_rc("ttx-trends")):
+        fig = Figure(figsize=(10.0, 2.6 * rows))
+        axes = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
+        teams = sorted({team for p in panels for _, _, team in p.points})
+        colours = {team: PALETTE[i % len(PALETTE)] for i, team in enumerate(teams)}
+        for ax, panel in zip(axes, panels, strict=False):
+            _trend_panel(ax, panel, colours)
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+        handles = [Line2D([], [], color=c, marker="o", label=team) for team, c in colours.items()]
+        handles += [Line2D([], [], color=ACTION, ls="--", label="best so far"),
+                    Line2D([], [], color=IDLE, ls=":", lw=1.5, label="textbook bot (median)"),
+                    Line2D([], [], color=ALERT, marker="x", ls="", label="never reached")]
+        fig.legend(handles=handles, loc="lower center", ncol=min(7, len(handles)), fontsize=8, frameon=False)
+        fig.autofmt_xdate()
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        return _svg(fig)
+
+
+def _trend_panel(ax: Any, panel: TrendPanel, colours: dict[str, str]) -> None:
+    """One metric: points per team joined by a line, never-reached as × at the top, the two yardsticks."""
+    for team, colour in colours.items():
+        mine = [(when, value) for when, value, t in panel.points if t == team]
+        reached = [(when, value) for when, value in mine if value is not None]
+        ax.plot([w for w, _ in reached], [v for _, v in reached], color=colour, lw=1.2, marker="o", ms=3)
+        never = [when for when, value in mine if value is None]
+        if never:
+            ax.scatter(never, [0.96] * len(never), transform=ax.get_xaxis_transform(), marker="x",
+                       color=ALERT, s=18, lw=1, clip_on=False)
+    if panel.best is not None:
+        ax.axhline(panel.best, color=ACTION, ls="--", lw=1)
+    if panel.bot is not None:
+        ax.axhline(panel.bot, color=IDLE, ls=":", lw=1.5)
+    ax.set_title(panel.title, loc="left", fontsize=9)
 
 
 def _rc(salt: str) -> Any:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.history import add_recording_options, recording_target
 from simulator.cli.usage import UsageError, seed_value, speed_value
 
 FLAGSHIP = "jailbreak-wave"
@@ -23,6 +24,7 @@ def register(sub: Any) -> None:
                    help="sim seconds per wall second (default: 1; keys 1/2/3 give 1×/10×/60×)")
     p.add_argument("--save-dir", type=Path, default=Path.cwd(), metavar="DIR",
                    help="where the review saves the journal and report (default: the current folder)")
+    add_recording_options(p)
     p.set_defaults(handler=cmd_play)
 
 
@@ -34,14 +36,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
         raise UsageError(f"--save-dir {args.save_dir}: no such folder")
+    history = recording_target(args)
     if args.pick:
         from tui.app import run_picker
 
-        run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir)
+        run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir, history=history)
         return 0
     loaded = load_scenario(args.scenario or FLAGSHIP)
     from simulator.engine.session import LocalSession
     from tui.app import run_drill
 
-    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir)
+    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir, history=history)
     return 0

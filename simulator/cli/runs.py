@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from simulator.cli.history import add_recording_options, record_run, recording_target
 from simulator.cli.usage import seed_value
 
 
@@ -19,6 +20,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--journal", metavar="PATH", help="write the JSONL journal here")
+    add_recording_options(p, bots=True)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("replay", help="re-derive a run from its journal and check it matches")
@@ -32,6 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.analysis.summary import summary_table
     from simulator.engine.runner import run_named
 
+    target = recording_target(args) if args.record else None
     run = run_named(args.scenario, args.policy, args.seed, args.journal)
     if args.json:
         print(json.dumps(run.result.to_dict(), indent=2))
@@ -39,6 +42,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(summary_table(run.result))
     if args.journal:
         print(f"journal written to {args.journal}", file=sys.stderr)
+    if target is not None:
+        record_run(run, args.scenario, target, args.journal)
     return 0
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.history import add_recording_options, record_after, recording_target
 from simulator.cli.usage import UsageError, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
@@ -39,6 +40,7 @@ def register(sub: Any) -> None:
                    help="after a crash: rebuild the drill from its journal; the clock waits paused")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
+    add_recording_options(p)
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
@@ -64,6 +66,7 @@ def cmd_host(args: argparse.Namespace) -> int:
 
     if not args.resume and not args.scenario:
         raise UsageError("give a SCENARIO, or --resume JOURNAL")
+    args.history = recording_target(args)
     try:
         return asyncio.run(_host(args))
     except (ResumeError, OSError) as exc:
@@ -106,6 +109,7 @@ async def _host(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(stop.wait(), args.linger)
     finally:
         await server.stop()
+    record_after(server.journal.path, args.history, "host", ended=server.done.is_set())
     return 0
 
 

@@ -6,7 +6,7 @@ is rendered from, so the hot seat, a team seat, the host's summary and the repor
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,11 +18,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from simulator.analysis.aar import AfterAction
+from simulator.analysis.metrics import BY_NAME, REVIEWED, measures
 from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from tui.widgets.chart import LineChart, Point, Series
 from tui.widgets.signals import UNITS
+
+if TYPE_CHECKING:
+    from simulator.analysis.history import DrillRow
 
 BREAKDOWN_FIXED = 44
 """Columns the breakdown's component, points and weight columns, borders and scroll bar take."""
@@ -47,6 +51,26 @@ def headline(review: AfterAction) -> Content:
         ("  collateral ", "dim"), f"{r.collateral:.2%}")
 
 
+def last_run_line(previous: DrillRow, review: AfterAction) -> Content:
+    """This run beside the team's last run of the drill: score, detect and contain, each change arrowed
+    and coloured (green better, red worse)."""
+    from simulator.analysis.history import local
+
+    now = measures(review)
+    team = f", team {previous.team}" if previous.team else ""
+    parts: list[Content | tuple[str, str] | str] = [
+        ("Your last run of this drill ", "bold"),
+        (f"({local(previous.played_at)}{team}, {previous.short})", "dim")]
+    for i, name in enumerate(REVIEWED):
+        metric = BY_NAME[name]
+        before, after = getattr(previous, name), now[name]
+        better = metric.better(before, after)
+        style = "dim" if better is None else ("bold $text-success" if better else "bold $text-error")
+        parts += [("  ·  " if i else ":  ", "dim"), (metric.title.removeprefix("time to ") + " ", "dim"),
+                  f"{metric.text(before)} → {metric.text(after)} ", (metric.change(before, after), style)]
+    return Content.assemble(*parts)
+
+
 def per_minute(times: list[float], rates: list[float]) -> list[Point]:
     """Harmful outputs per second as a per-minute curve."""
     return [(t, rate * 60.0) for t, rate in zip(times, rates, strict=True)]
@@ -59,8 +83,10 @@ def harm_series(review: AfterAction) -> list[Series]:
             Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
 
 
-def observed_signal(review: AfterAction, scenario: Scenario) -> tuple[str, list[Point]]:
+def observed_signal(review: AfterAction, scenario: Scenario | None) -> tuple[str, list[Point]]:
     """The signal a team watches first: user reports if instrumented, else the first instrumented one."""
+    if scenario is None:
+        return "", []
     instrumented = [(sid, spec) for sid, spec in scenario.signals.items() if spec.instrumented]
     if not instrumented:
         return "", []
@@ -97,15 +123,22 @@ class ReviewScreen(Screen[None]):
     class SaveRequested(Message):
         """The players want the journal and report written."""
 
-    def __init__(self, review: AfterAction, scenario: Scenario) -> None:
+    def __init__(self, review: AfterAction, scenario: Scenario | None,
+                 previous: DrillRow | None = None) -> None:
+        """Show ``review``; ``scenario`` is ``None`` when its file is gone (a drill from the history);
+        ``previous`` is the team's last run of this drill, when the history has one."""
         super().__init__()
         self.review = review
         self.scenario = scenario
+        self.previous = previous
 
     def compose(self) -> ComposeResult:
         title, _ = observed_signal(self.review, self.scenario)
         with VerticalScroll(id="review"):
             yield Static(headline(self.review), id="review-headline")
+            last = Static(last_run_line(self.previous, self.review) if self.previous else "", id="last-run")
+            last.display = self.previous is not None
+            yield last
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
             chart = LineChart(id="harm-chart")
             chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
@@ -124,12 +157,19 @@ class ReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fill the breakdown table (heaviest component first, as the report) and the charts."""
         self.fill_breakdown()
-        end = self.scenario.duration
+        end = self.scenario.duration if self.scenario is not None else max(self.review.duration, 1.0)
         title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
         marks = [Series(title, observed, "+", "$text-accent")] if observed else []
         self.query_one("#observed-chart", LineChart).plot(marks, end, "")
         self.query_one(VerticalScroll).focus()
+
+    def show_previous(self, previous: DrillRow) -> None:
+        """Show the team's last run of this drill beside this one (the history answered after the end)."""
+        self.previous = previous
+        line = self.query_one("#last-run", Static)
+        line.update(last_run_line(previous, self.review))
+        line.display = True
 
     def fill_breakdown(self) -> None:
         """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
