@@ -124,6 +124,8 @@ class DrillApp(App[None]):
         """
         super().__init__()
         self.history = history
+        self.recorded: Remembered | None = None
+        """What the history said when the drill was last recorded (``None``: not yet, or not recorded)."""
         self._saved_journal: Path | None = None
         self.session: Session | None = None
         self.choose, self.scenarios = choose, scenarios or []
@@ -377,6 +379,7 @@ class DrillApp(App[None]):
 
     def remembered(self, outcome: Remembered) -> None:
         """Say what the history did; a failure saves the journal (``ttx history add`` records it later)."""
+        self.recorded = outcome
         if outcome.problem is not None:
             journal = self._saved_journal or self.save_journal()
             self.notify(f"{outcome.problem}\nThe journal is saved: {journal} (ttx history add records it "

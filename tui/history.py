@@ -14,7 +14,16 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from simulator.analysis.history import PEOPLE, DrillRow, HistoryError, Reopened, open_history, reopen, shown
+from simulator.analysis.history import (
+    PEOPLE,
+    DrillRow,
+    HistoryError,
+    Reopened,
+    open_history,
+    reopen,
+    resolve_url,
+    shown,
+)
 from tui.screens.history import HistoryScreen
 from tui.screens.review import ReviewScreen
 
@@ -59,7 +68,7 @@ class HistoryApp(App[None]):
     def __init__(self, url: str, rows: list[DrillRow], save_dir: Path | None = None) -> None:
         """Browse ``rows`` of the history at ``url``; a review's save key writes into ``save_dir``."""
         super().__init__()
-        self.url, self.rows = url, rows
+        self.url, self.rows = resolve_url(url), rows
         self.save_dir = save_dir or Path.cwd()
         self.opened: Opened | None = None
 
