@@ -24,7 +24,6 @@ from simulator.analysis.history import (
     Filters,
     HistoryError,
     NoHistory,
-    Target,
     default_path,
     entry_of,
     open_history,
@@ -36,6 +35,7 @@ from simulator.analysis.history import (
     since_value,
 )
 from simulator.analysis.metrics import BY_NAME, measures
+from simulator.analysis.recording import Target
 from simulator.analysis.trends import median, textbook_reference, trends
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import load_journal_scenario

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Static
 
-from simulator.analysis.history import PEOPLE, Target, open_history, record_journal, sha256
+from simulator.analysis.history import PEOPLE, open_history, record_journal, sha256
+from simulator.analysis.recording import Target
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
 from tests.drills import journal

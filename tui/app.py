@@ -46,7 +46,8 @@ from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
 
 if TYPE_CHECKING:  # the history (SQLAlchemy) is imported when a drill ends, not at start-up
-    from simulator.analysis.history import Remembered, Target
+    from simulator.analysis.history import Remembered
+    from simulator.analysis.recording import Target
     from simulator.engine.session import DrillRecord
 
 SessionFactory = Callable[[str], Session]

@@ -45,14 +45,12 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from simulator import __version__
+from simulator.analysis.recording import ENV_VAR, Target, url_problem
 
 if TYPE_CHECKING:  # `ttx history` lists drills without importing the engine
     from simulator.analysis.aar import AfterAction, RoleFigures
     from simulator.engine.journal import Journal
     from simulator.format.loader import LoadedScenario
-
-ENV_VAR = "TTX_DB"
-"""Environment variable naming the history database (a URL or a SQLite file path)."""
 
 DB_FILE = "history.sqlite"
 """The embedded database's file name in the user data dir."""
@@ -104,6 +102,9 @@ def resolve_url(given: str | None = None) -> str:
         return f"sqlite:///{default_path()}"
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
+    problem = url_problem(text)
+    if problem is not None:
+        raise HistoryError(problem)
     try:
         url = make_url(text)
     except ArgumentError:
@@ -868,15 +869,6 @@ def _version(conn: Connection, url: str) -> int:
                            f"v{version}; this is ttx {__version__}, schema v{SCHEMA_VERSION}): upgrade ttx "
                            "to use it; nothing was changed")
     return version
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the drills played here are recorded, and as which team (``--db``, ``--team``)."""
-
-    url: str | None = None
-    """A URL or SQLite path; ``None``: ``$TTX_DB``, else the embedded default."""
-    team: str | None = None
 
 
 @dataclass(frozen=True)

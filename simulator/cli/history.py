@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from simulator.cli.usage import UsageError
 
 if TYPE_CHECKING:
-    from simulator.analysis.history import DrillRow, History, Target
+    from simulator.analysis.history import DrillRow, History
+    from simulator.analysis.recording import Target
 
 DB_HELP = ("history database: a SQLite file or postgresql://USER@HOST:PORT/DB (default: $TTX_DB, else "
            "history.sqlite in your user data dir)")
@@ -63,14 +64,13 @@ def recording_target(args: argparse.Namespace) -> Target | None:
     Raises:
         UsageError: ``--db`` or ``$TTX_DB`` is not a database URL ttx can use.
     """
-    from simulator.analysis.history import HistoryError, Target, resolve_url
+    from simulator.analysis.recording import Target, url_problem
 
     if getattr(args, "no_history", False):
         return None
-    try:
-        resolve_url(args.db)
-    except HistoryError as exc:
-        raise UsageError(str(exc)) from None
+    problem = url_problem(args.db)
+    if problem is not None:
+        raise UsageError(problem)
     return Target(args.db, args.team)
 
 
