@@ -6,9 +6,10 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.analysis.aar import Series
+if TYPE_CHECKING:  # the trend chart is drawn without importing the engine
+    from simulator.analysis.aar import Series
 
 INK, TEAM, IDLE, ACTION, STAGE, ALERT = "#222222", "#1f5fa8", "#b0b0b0", "#2e8b57", "#8a4fbf", "#c0392b"
 OTHER = "#d9822b"
@@ -122,16 +123,27 @@ class TrendPanel:
     bot: float | None
 
 
+MARKED_POINTS = 60
+"""Up to this many drills per team a trend shows a dot per drill; beyond, only the line."""
+
+
 def trend_chart(panels: list[TrendPanel]) -> str:
-    """Small multiples: each metric per drill over time, the best so far and the bot's median as lines."""
+    """Small multiples: each metric per drill over time, the best so far and the bot's median as lines.
+
+    Dates are plotted as day numbers with a plain locator and formatter (matplotlib's date locator costs
+    seconds on a thousand drills), and the layout is fixed rather than measured by a draw.
+    """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     columns = 3
     rows = max(1, -(-len(panels) // columns))
-    with rc_context(_rc("ttx-trends")):
-        fig = Figure(figsize=(10.0, 2.6 * rows))
+    with rc_context(_rc("ttx-trends") | {"axes.titley": 1.03}):  # a fixed title spot: no layout pass
+        fig = Figure(figsize=(10.0, 0.8 + 2.3 * rows))
+        fig.subplots_adjust(left=0.07, right=0.985, top=1 - 0.3 / (0.8 + 2.3 * rows),
+                            bottom=0.9 / (0.8 + 2.3 * rows), hspace=0.55, wspace=0.28)
         axes = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
         teams = sorted({team for p in panels for _, _, team in p.points})
         colours = {team: PALETTE[i % len(PALETTE)] for i, team in enumerate(teams)}
@@ -139,22 +151,41 @@ def trend_chart(panels: list[TrendPanel]) -> str:
             _trend_panel(ax, panel, colours)
         for ax in axes[len(panels):]:
             ax.set_visible(False)
+        bottom = [axes[max(i for i in range(len(panels)) if i % columns == c)]
+                  for c in range(min(columns, len(panels)))]
+        for ax in axes:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(_day_label))
+        for ax in bottom:
+            ax.tick_params(axis="x", labelbottom=True, labelrotation=25)
         handles = [Line2D([], [], color=c, marker="o", label=team) for team, c in colours.items()]
         handles += [Line2D([], [], color=ACTION, ls="--", label="best so far"),
                     Line2D([], [], color=IDLE, ls=":", lw=1.5, label="textbook bot (median)"),
                     Line2D([], [], color=ALERT, marker="x", ls="", label="never reached")]
         fig.legend(handles=handles, loc="lower center", ncol=min(7, len(handles)), fontsize=8, frameon=False)
-        fig.autofmt_xdate()
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
         return _svg(fig)
+
+
+def _day(when: datetime) -> float:
+    """A date as a day number (days since year 1, the fraction is the time of day)."""
+    return when.toordinal() + (when.hour * 3600 + when.minute * 60 + when.second) / 86400
+
+
+def _day_label(value: float, _: object) -> str:
+    """A day number as the date it is."""
+    try:
+        return datetime.fromordinal(int(value)).strftime("%Y-%m-%d")
+    except ValueError:
+        return ""
 
 
 def _trend_panel(ax: Any, panel: TrendPanel, colours: dict[str, str]) -> None:
     """One metric: points per team joined by a line, never-reached as × at the top, the two yardsticks."""
     for team, colour in colours.items():
-        mine = [(when, value) for when, value, t in panel.points if t == team]
+        mine = [(_day(when), value) for when, value, t in panel.points if t == team]
         reached = [(when, value) for when, value in mine if value is not None]
-        ax.plot([w for w, _ in reached], [v for _, v in reached], color=colour, lw=1.2, marker="o", ms=3)
+        marker = "o" if len(mine) <= MARKED_POINTS else None
+        ax.plot([w for w, _ in reached], [v for _, v in reached], color=colour, lw=1.2, marker=marker, ms=3)
         never = [when for when, value in mine if value is None]
         if never:
             ax.scatter(never, [0.96] * len(never), transform=ax.get_xaxis_transform(), marker="x",
@@ -163,6 +194,7 @@ def _trend_panel(ax: Any, panel: TrendPanel, colours: dict[str, str]) -> None:
         ax.axhline(panel.best, color=ACTION, ls="--", lw=1)
     if panel.bot is not None:
         ax.axhline(panel.bot, color=IDLE, ls=":", lw=1.5)
+    ax.yaxis.set_major_formatter(_thousands())
     ax.set_title(panel.title, loc="left", fontsize=9)
 
 

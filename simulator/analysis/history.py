@@ -9,15 +9,18 @@ database written by a newer ttx is refused, never touched.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import hashlib
 import os
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -225,6 +228,19 @@ journals = Table(
 """The journal itself (zlib), so a drill can be reopened, compared and re-reported without its file."""
 
 
+references = Table(
+    "bot_references", metadata,
+    Column("scenario_hash", String(100), primary_key=True, doc="the scenario file's content hash"),
+    Column("seed", BigInteger, primary_key=True),
+    Column("policy", String(200), primary_key=True),
+    Column("ttx_version", String(40), primary_key=True, doc="the engine that played it"),
+    Column("measures", JSON, nullable=False, doc="every metric of the run"),
+    Column("computed_at", DateTime, nullable=False),
+)
+"""A cache of bot runs the trends use as a yardstick: a bot on a seed of a scenario file, with a given ttx,
+always scores the same, so it is played once."""
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: applied once, in order, recorded in ``ttx_schema``."""
@@ -235,11 +251,11 @@ class Migration:
 
 
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[drills, components, figures, journals])
+    metadata.create_all(conn, tables=[drills, components, figures, journals, references])
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "drills, score components, role figures and journals", _create_v1),
+    Migration(1, "drills, score components, role figures, journals and bot references", _create_v1),
 )
 """The schema's history. A change appends a migration (ALTER/CREATE in its ``apply``) and updates the
 tables above to match; never edit a released one."""
@@ -324,8 +340,32 @@ class DrillRow:
         return out
 
 
+class Listed(NamedTuple):
+    """One line of ``ttx history``: only what the table shows, read without building a whole row."""
+
+    id: str
+    played_at: datetime
+    team: str | None
+    policy: str
+    scenario_id: str
+    scenario_known: bool
+    score: float
+    time_to_detect: float | None
+    time_to_contain: float | None
+    harm_averted: float
+
+    @property
+    def by(self) -> str:
+        """Who played, as :attr:`DrillRow.by` says it."""
+        if self.policy != PEOPLE:
+            return f"bot: {self.policy}" + (f" ({self.team})" if self.team else "")
+        return self.team or "—"
+
+
 ROW_COLUMNS = [drills.c[f.name] for f in fields(DrillRow)]
 """The columns a :class:`DrillRow` is read from (not the findings and notes)."""
+
+LISTED_COLUMNS = [drills.c[name] for name in Listed._fields]
 
 
 @dataclass(frozen=True)
@@ -410,7 +450,7 @@ def iso(moment: datetime) -> str:
 
 def local(moment: datetime) -> str:
     """A stored (naive UTC) time in this machine's time zone, to the minute."""
-    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(calendar.timegm(moment.timetuple())))
 
 
 def utc_now() -> datetime:
@@ -616,6 +656,17 @@ class History:
         rows.reverse()
         return rows
 
+    def listing(self, filters: Filters | None = None, limit: int | None = None) -> list[Listed]:
+        """What ``ttx history`` prints, oldest first: the same drills as :meth:`drills`, fewer columns."""
+        query = (select(*LISTED_COLUMNS).where(*_where(filters or Filters()))
+                 .order_by(drills.c.played_at.desc(), drills.c.id))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._guard("read"), self.engine.connect() as conn:
+            rows = [Listed._make(r) for r in conn.execute(query)]
+        rows.reverse()
+        return rows
+
     def get(self, drill_id: str) -> DrillRow:
         """The drill whose id is or starts with ``drill_id`` (4 characters at least).
 
@@ -680,6 +731,24 @@ class History:
         with self._guard("read"), self.engine.connect() as conn:
             found = conn.execute(query).mappings().first()
         return _drill_row(found) if found is not None else None
+
+    def reference(self, scenario_hash: str, seed: int, policy: str) -> dict[str, float | None] | None:
+        """A bot run's metrics from the cache (``None``: not played with this ttx yet)."""
+        query = select(references.c.measures).where(
+            references.c.scenario_hash == scenario_hash, references.c.seed == seed,
+            references.c.policy == policy, references.c.ttx_version == __version__)
+        with self._guard("read"), self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return dict(found) if found is not None else None
+
+    def remember_reference(self, scenario_hash: str, seed: int, policy: str,
+                           values: dict[str, float | None]) -> None:
+        """Keep a bot run's metrics for the next trend. Best effort: a concurrent writer's copy is as
+        good, and a history this user may only read just plays the bot again next time."""
+        with contextlib.suppress(HistoryError), self._guard("write"), self._writing() as conn:
+            conn.execute(references.insert().values(
+                scenario_hash=scenario_hash, seed=seed, policy=policy, ttx_version=__version__,
+                measures=values, computed_at=utc_now()))
 
     def count(self) -> int:
         """How many drills are recorded."""

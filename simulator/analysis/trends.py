@@ -8,15 +8,19 @@ recorded in the history (``ttx run --record``) stand in.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulator.analysis.charts import TrendPanel, trend_chart
-from simulator.analysis.history import PEOPLE, DrillRow, Filters, History, HistoryError, local, reopen
+from simulator.analysis.history import PEOPLE, DrillRow, Filters, History, HistoryError, local
 from simulator.analysis.metrics import BY_NAME, TRENDED, Metric, Value, measures
 from simulator.analysis.report import CSS, Table, html_table
 
@@ -106,10 +110,11 @@ def textbook_reference(history: History, rows: list[DrillRow]) -> Reference | No
     gone); ``None`` when neither can be had."""
     if not rows:
         return None
-    seeds = [seed for seed, _ in Counter(r.seed for r in rows).most_common(MAX_BOT_SEEDS)]
-    loaded = _scenario(history, rows[-1])
-    if loaded is not None:
-        return _simulated(loaded, sorted(seeds))
+    seeds = sorted(seed for seed, _ in Counter(r.seed for r in rows).most_common(MAX_BOT_SEEDS))
+    source = _scenario_file(history, rows[-1])
+    reference = _simulated(history, source, seeds) if source is not None else None
+    if reference is not None:
+        return reference
     recorded = history.drills(Filters(scenario=rows[-1].scenario_id, policy="textbook"))
     if not recorded:
         return None
@@ -118,38 +123,67 @@ def textbook_reference(history: History, rows: list[DrillRow]) -> Reference | No
                      "scenario file was not found to run it)")
 
 
-def _scenario(history: History, row: DrillRow) -> LoadedScenario | None:
-    """The drill's scenario: the built-in of its id, else the file its journal names; ``None`` if gone."""
+def _scenario_file(history: History, row: DrillRow) -> Path | None:
+    """The drill's scenario file now: the built-in of its id, else the file its journal names.
+
+    Found by path alone (as :func:`simulator.format.loader.resolve` would), so a trend whose bot figures
+    are cached never imports the scenario loader.
+    """
+    library = Path(str(resources.files("scenarios")))
+    builtin = library / f"{row.scenario_id}.yaml"
+    if builtin.is_file():
+        return builtin
+    try:
+        header = json.loads(history.journal(row.id).split(b"\n", 1)[0])
+    except (HistoryError, ValueError):
+        return None
+    source = str(header.get("scenario_source") or "")
+    builtin_id = source.removeprefix("builtin:")
+    path = library / f"{builtin_id}.yaml" if builtin_id != source else Path(source)
+    return path if source and path.is_file() else None
+
+
+def _simulated(history: History, source: Path, seeds: list[int]) -> Reference | None:
+    """The textbook bot's median on ``seeds`` (``None`` if the scenario no longer loads). Each seed is
+    played once per scenario file and ttx and kept in the history, so a trend drawn again costs no
+    simulation (and no loading of the scenario)."""
+    key = "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()
+    known = {seed: history.reference(key, seed, "textbook") for seed in seeds}
+    missing = [seed for seed, found in known.items() if found is None]
+    if missing:
+        loaded = _load(source)
+        if loaded is None:
+            return None
+        for seed in missing:
+            known[seed] = _textbook(loaded, seed)
+            history.remember_reference(key, seed, "textbook", known[seed] or {})
+    values = {name: [(known[seed] or {}).get(name) for seed in seeds] for name in TRENDED}
+    medians = {name: median(vs, BY_NAME[name]) for name, vs in values.items()}
+    shown = ", ".join(map(str, seeds))
+    return Reference(medians, f"median of the textbook bot on the seed(s) these drills used ({shown}), "
+                              "current scenario file")
+
+
+def _load(source: Path) -> LoadedScenario | None:
     from simulator.format.loader import load_scenario
     from simulator.format.yamlsafe import FileProblems
 
     try:
-        return load_scenario(row.scenario_id)
+        return load_scenario(source)
     except (FileNotFoundError, FileProblems):
-        pass
-    try:
-        return reopen(history, row.id).loaded
-    except HistoryError:
         return None
 
 
-def _simulated(loaded: LoadedScenario, seeds: list[int]) -> Reference:
+def _textbook(loaded: LoadedScenario, seed: int) -> dict[str, Value]:
+    """Every metric of the textbook bot on one seed."""
     from simulator.analysis.aar import facts
     from simulator.engine.journal import Journal
     from simulator.engine.policies import load_policy
     from simulator.engine.runner import run_policy
 
-    values: dict[str, list[Value]] = {name: [] for name in TRENDED}
-    for seed in seeds:
-        run = run_policy(loaded, load_policy("textbook", loaded.scenario), seed)
-        header = run.drill.header(run.result.policy)
-        figures = measures(facts(Journal(header, run.drill.events), loaded.scenario, run.result, None))
-        for name in TRENDED:
-            values[name].append(figures[name])
-    medians = {name: median(vs, BY_NAME[name]) for name, vs in values.items()}
-    shown = ", ".join(map(str, seeds))
-    return Reference(medians, f"median of the textbook bot on the seed(s) these drills used ({shown}), "
-                              "current scenario file")
+    run = run_policy(loaded, load_policy("textbook", loaded.scenario), seed)
+    header = run.drill.header(run.result.policy)
+    return measures(facts(Journal(header, run.drill.events), loaded.scenario, run.result, None))
 
 
 # --- rendering -----------------------------------------------------------------------------------

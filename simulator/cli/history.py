@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.cli.usage import UsageError
 
 if TYPE_CHECKING:
-    from simulator.analysis.history import DrillRow, History
+    from simulator.analysis.history import DrillRow, History, Listed
     from simulator.analysis.recording import Target
 
 DB_HELP = ("history database: a SQLite file or postgresql://USER@HOST:PORT/DB (default: $TTX_DB, else "
@@ -217,28 +217,30 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit: expected 1 or more, found {args.limit}")
     filters = Filters(team=args.team, scenario=args.scenario, since=args.since, policy=args.policy)
-    rows: list[DrillRow] = []
-    where = None
     try:
         history = open_history(args.db, create=False)
     except NoHistory as exc:
+        if args.tui:
+            raise UsageError(f"nothing to browse: {exc}") from None
         print(str(exc), file=sys.stderr)
+        if args.json:
+            print("[]")
+        elif args.csv:
+            _write_csv([])
+        return 0
     except HistoryError as exc:
         raise UsageError(str(exc)) from None
-    else:
-        with history:
+    with history:
+        if args.tui:
+            return _browse(history, _guarded(lambda: history.drills(filters, limit=args.limit)))
+        if args.json or args.csv:
             rows = _guarded(lambda: history.drills(filters, limit=args.limit))
-            where = history.where
-            if args.tui:
-                return _browse(history, rows)
-    if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
-    elif args.csv:
-        _write_csv(rows)
-    elif args.tui:
-        raise UsageError("nothing to browse yet: no drills recorded")
-    else:
-        _print_rows(rows, where)
+            if args.json:
+                print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+            else:
+                _write_csv(rows)
+        else:
+            _print_rows(_guarded(lambda: history.listing(filters, limit=args.limit)), history.where)
     return 0
 
 
@@ -253,29 +255,25 @@ def _guarded(call: Any) -> Any:
 LIST_HEADER = ("id", "date", "team", "scenario", "score", "detect", "contain", "averted")
 
 
-def _print_rows(rows: list[DrillRow], where: str | None) -> None:
+def _print_rows(rows: list[Listed], where: str) -> None:
     """The table: one line per drill, oldest first, and a count with the database on stderr."""
-    from simulator.analysis.history import local
+    from simulator.analysis.history import SHORT_ID, local
     from simulator.format.durations import clock
 
     def time(value: float | None) -> str:
         return "never" if value is None else clock(value)
 
-    cells = [(r.short, local(r.played_at), r.by, r.scenario_id + ("" if r.scenario_known else " (?)"),
-              f"{r.score:.1f}", time(r.time_to_detect), time(r.time_to_contain), f"{r.harm_averted:.0%}")
-             for r in rows]
-    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(LIST_HEADER)]
-    right = {4, 5, 6, 7}
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                                                                                          strict=True)))
-        return "  ".join(padded).rstrip()
+    def scenario(r: Listed) -> str:
+        return r.scenario_id if r.scenario_known else f"{r.scenario_id} (?)"
 
-    lines = [line(LIST_HEADER), *(line(cell) for cell in cells)]
+    cells = [(r.id[:SHORT_ID], local(r.played_at), r.by, scenario(r), f"{r.score:.1f}",
+              time(r.time_to_detect), time(r.time_to_contain), f"{r.harm_averted:.0%}") for r in rows]
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(LIST_HEADER)]
+    line = "  ".join(f"{{{i}:{'>' if i >= 4 else '<'}{w}}}" for i, w in enumerate(widths))
+    out = [line.format(*LIST_HEADER).rstrip(), *(line.format(*cell).rstrip() for cell in cells)]
     if rows:
-        sys.stdout.write("\n".join(lines) + "\n")
-    if where is not None:
-        print(f"{len(rows)} drill(s) · history: {where}", file=sys.stderr)
+        sys.stdout.write("\n".join(out) + "\n")
+    print(f"{len(rows)} drill(s) · history: {where}", file=sys.stderr)
 
 
 CSV_COLUMNS = ("id", "played_at", "team", "scenario_id", "scenario_title", "scenario_known", "seed", "policy",

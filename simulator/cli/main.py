@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from simulator import __version__
 from simulator.cli.usage import Parser, UsageError
@@ -66,12 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
     """Run one subcommand; typed failures become ``PROG: error: …`` (or located problems) and exit 2."""
     from simulator.engine.journal import JournalError
-    from simulator.format.msel import MselError
 
     try:
         return handler(args)
-    except (FileProblems, MselError) as exc:
-        for problem in exc.problems:
+    except _located_problems() as exc:
+        for problem in cast("FileProblems", exc).problems:
             print(problem, file=sys.stderr)
         return 2
     except (UsageError, FileNotFoundError, JournalError) as exc:
@@ -81,3 +80,10 @@ def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _located_problems() -> tuple[type[Exception], ...]:
+    """The failures that carry ``file:line:col`` problems: ``FileProblems``, and ``MselError`` once the MSEL
+    module is loaded (only a command that loaded it can raise it, and the others need not pay for it)."""
+    msel = sys.modules.get("simulator.format.msel")
+    return (FileProblems, msel.MselError) if msel is not None else (FileProblems,)
