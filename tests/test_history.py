@@ -355,6 +355,8 @@ def test_since_takes_a_date_or_a_span_back_from_now():
 def test_a_time_reached_is_better_than_never_and_sooner_is_better():
     detect, score = BY_NAME["time_to_detect"], BY_NAME["score"]
     assert detect.better(None, 600.0) is True and detect.better(600.0, None) is False
+    assert detect.change(None, 600.0) == "✔ reached (was never)"
+    assert detect.change(600.0, None) == "✘ never (was 0:10:00)"
     assert detect.change(3000.0, 2400.0) == "▼ 0:10:00 sooner" and detect.better(3000.0, 2400.0)
     assert score.change(61.0, 72.5) == "▲ +11.5" and score.better(61.0, 72.5)
     assert detect.change(None, None) == "= same" and detect.better(None, None) is None

@@ -128,7 +128,7 @@ MARKED_POINTS = 60
 
 
 def trend_chart(panels: list[TrendPanel]) -> str:
-    """Small multiples: each metric per drill over time, the best so far and the bot's median as lines.
+    """Small multiples: each metric per drill over time, the best and the bot's median as lines.
 
     Dates are plotted as day numbers with a plain locator and formatter (matplotlib's date locator costs
     seconds on a thousand drills), and the layout is fixed rather than measured by a draw.
@@ -159,7 +159,7 @@ def trend_chart(panels: list[TrendPanel]) -> str:
         for ax in bottom:
             ax.tick_params(axis="x", labelbottom=True, labelrotation=25)
         handles = [Line2D([], [], color=c, marker="o", label=team) for team, c in colours.items()]
-        handles += [Line2D([], [], color=ACTION, ls="--", label="best so far"),
+        handles += [Line2D([], [], color=ACTION, ls="--", label="best"),
                     Line2D([], [], color=IDLE, ls=":", lw=1.5, label="textbook bot (median)"),
                     Line2D([], [], color=ALERT, marker="x", ls="", label="never reached")]
         fig.legend(handles=handles, loc="lower center", ncol=min(7, len(handles)), fontsize=8, frameon=False)
@@ -194,7 +194,9 @@ def _trend_panel(ax: Any, panel: TrendPanel, colours: dict[str, str]) -> None:
         ax.axhline(panel.best, color=ACTION, ls="--", lw=1)
     if panel.bot is not None:
         ax.axhline(panel.bot, color=IDLE, ls=":", lw=1.5)
-    ax.yaxis.set_major_formatter(_thousands())
+    values = [v for _, v, _ in panel.points if v is not None]
+    if values and max(abs(v) for v in values) >= 10_000:
+        ax.yaxis.set_major_formatter(_thousands())
     ax.set_title(panel.title, loc="left", fontsize=9)
 
 

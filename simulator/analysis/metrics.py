@@ -61,9 +61,9 @@ class Metric:
         if before == after:
             return "= same"
         if before is None and after is not None and self.unit == "time":
-            return f"▼ {clock(after)} (was never)"
+            return "✔ reached (was never)"
         if after is None and before is not None and self.unit == "time":
-            return f"▲ never (was {clock(before)})"
+            return f"✘ never (was {clock(before)})"
         if before is None or after is None:
             return "—"
         diff = after - before

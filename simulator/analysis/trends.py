@@ -189,19 +189,33 @@ def _textbook(loaded: LoadedScenario, seed: int) -> dict[str, Value]:
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def summary(found: list[Trend]) -> Table:
-    """Per metric: first, latest, change, best, the bot's median, and the latest against the bot."""
+def teams(found: list[Trend]) -> list[str]:
+    """The teams whose drills a trend covers, by name."""
+    return sorted({team for t in found for _, _, team in t.points})
+
+
+def summary(found: list[Trend], team: str | None = None) -> Table:
+    """Per metric, for one team's drills (``None``: all of them): first, latest, the change since the
+    drill before, best, the bot's median, and the latest against the bot."""
     rows = []
     for t in found:
         m = t.metric
-        values = [v for _, v, _ in t.points]
-        first = values[0] if values else None
+        values = [v for _, v, who in t.points if team is None or who == team]
+        latest = values[-1] if values else None
         previous = values[-2] if len(values) > 1 else None
-        rows.append([m.title, m.text(first), m.text(t.latest),
-                     m.change(previous, t.latest) if len(values) > 1 else "",
-                     m.text(t.best), m.text(t.bot) if t.bot is not None or m.unit == "time" else "—",
-                     _against(m, t.latest, t.bot)])
+        rows.append([m.title, m.text(values[0] if values else None), m.text(latest),
+                     m.change(previous, latest) if len(values) > 1 else "",
+                     m.text(best(values, m)), m.text(t.bot) if t.bot is not None or m.unit == "time" else "—",
+                     _against(m, latest, t.bot)])
     return ["metric", "first", "latest", "latest vs previous", "best", "textbook bot", "latest vs bot"], rows
+
+
+def summaries(found: list[Trend]) -> list[tuple[str | None, Table]]:
+    """The summary per team when the trend covers several (each against its own previous drill)."""
+    names = teams(found)
+    if len(names) == 1:
+        return [(None, summary(found))]
+    return [(name, summary(found, name)) for name in names]
 
 
 def _against(metric: Metric, latest: Value, bot: Value) -> str:
@@ -230,18 +244,20 @@ def render_html(rows: list[DrillRow], found: list[Trend], reference: Reference |
     """The trends as one self-contained page: inline CSS and SVG, no scripts, no requests."""
     title = title_of(rows, team)
     how = reference.how if reference is not None else "no textbook bot reference (scenario not found)"
-    teams = sorted({t for _, _, t in found[0].points}) if found else []
     chart = trend_chart([t.panel() for t in found])
+    whose = "the team's" if team else "any team's"
     sub = (f"{len(rows)} drill(s) played by people, {local(rows[0].played_at)} to {local(rows[-1].played_at)}"
-           f" · teams: {', '.join(teams)}")
+           f" · teams: {', '.join(teams(found))}")
+    tables = "".join((f"<h3>team {escape(name)}</h3>" if name else "") + html_table(table)
+                     for name, table in summaries(found))
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f'<header><h1>{escape(title)}</h1>\n<p class="sub">{escape(sub)}</p></header>\n<main>\n'
-            f'<section id="summary"><h2>Summary</h2>{html_table(summary(found))}</section>\n'
+            f'<section id="summary"><h2>Summary</h2>{tables}</section>\n'
             f'<section id="charts"><h2>Each metric over time</h2><figure id="chart-trends">'
-            f"{chart}<figcaption>One point per drill. Green dashes: the best so far "
-            f"({'the team' if team else 'any team'}); grey dots: the textbook bot ({escape(how)}). "
+            f"{chart}<figcaption>One point per drill. Green dashes: {whose} best; grey dots: the "
+            f"textbook bot ({escape(how)}). "
             "Red × at the top: never reached (never declared, never contained). Times run from harm "
             "start.</figcaption></figure></section>\n"
             f'<section id="drills"><h2>Drills</h2>{html_table(drill_table(rows))}</section>\n'

@@ -419,7 +419,7 @@ def cmd_trends(args: argparse.Namespace) -> int:
     from simulator.analysis.report import text_table
     from simulator.analysis.trends import (
         render_html,
-        summary,
+        summaries,
         textbook_reference,
         title_of,
         trend_drills,
@@ -437,8 +437,10 @@ def cmd_trends(args: argparse.Namespace) -> int:
         print(f"trends written to {args.output}", file=sys.stderr)
         return 0
     how = reference.how if reference is not None else "no textbook bot reference: the scenario was not found"
-    print(f"{title_of(rows, team)}: {len(rows)} drill(s)\n{text_table(summary(found))}\n\n"
-          f"textbook bot: {how}")
+    parts = [f"{title_of(rows, team)}: {len(rows)} drill(s)"]
+    for name, table in summaries(found):
+        parts += ([f"\nteam {name}"] if name else []) + [text_table(table)]
+    print("\n".join(parts) + f"\n\ntextbook bot: {how}")
     return 0
 
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Label
 from simulator.analysis.history import DrillRow, local
 from simulator.analysis.metrics import BY_NAME
 
-COLUMNS = ("date", "team", "scenario", "score", "detect", "contain", "harm averted", "id")
+COLUMNS = ("id", "date", "team", "scenario", "score", "detect", "contain", "averted")
 """The browser's columns (``ttx history``'s, newest first)."""
 
 
@@ -23,10 +23,10 @@ def cells(row: DrillRow) -> list[str | Text]:
     """One drill as a table row; a drill whose scenario is gone is marked ``(?)``."""
     detect, contain = BY_NAME["time_to_detect"], BY_NAME["time_to_contain"]
     scenario = row.scenario_id + ("" if row.scenario_known else " (?)")
-    return [local(row.played_at), row.by, scenario, Text(f"{row.score:.1f}", justify="right"),
+    return [row.short, local(row.played_at), row.by, scenario, Text(f"{row.score:.1f}", justify="right"),
             Text(detect.text(row.time_to_detect), justify="right"),
             Text(contain.text(row.time_to_contain), justify="right"),
-            Text(f"{row.harm_averted:.0%}", justify="right"), row.short]
+            Text(f"{row.harm_averted:.0%}", justify="right")]
 
 
 class HistoryScreen(Screen[None]):
