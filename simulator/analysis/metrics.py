@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulator.format.durations import clock
+from simulator.format.hms import clock
 
 if TYPE_CHECKING:
     from simulator.analysis.aar import AfterAction

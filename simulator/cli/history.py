@@ -258,7 +258,7 @@ LIST_HEADER = ("id", "date", "team", "scenario", "score", "detect", "contain", "
 def _print_rows(rows: list[Listed], where: str) -> None:
     """The table: one line per drill, oldest first, and a count with the database on stderr."""
     from simulator.analysis.history import SHORT_ID, local
-    from simulator.format.durations import clock
+    from simulator.format.hms import clock
 
     def time(value: float | None) -> str:
         return "never" if value is None else clock(value)
@@ -407,7 +407,7 @@ SOURCES = {"play": "ttx play", "host": "ttx host", "run": "ttx run --record", "i
 
 
 def _figure_table(rows: list[Any]) -> tuple[list[str], list[list[str]]]:
-    from simulator.format.durations import clock
+    from simulator.format.hms import clock
 
     return (["name", "roles", "first action", "actions", "refusals", "approvals", "peak load"],
             [[f.name, ", ".join(f.roles), "no action" if f.first_action is None else clock(f.first_action),

@@ -9,7 +9,6 @@ import sys
 import time
 from typing import IO, Any
 
-from simulator.analysis.sweep import make_spec, run_sweep, table, to_json, write_csv
 from simulator.cli.usage import UsageError, seed_value
 
 
@@ -38,6 +37,8 @@ class ProgressBar:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep and print the side-by-side table (or JSON), optionally writing a CSV."""
+    from simulator.analysis.sweep import make_spec, run_sweep, table, to_json, write_csv
+
     if args.runs < 1 or args.workers < 1:
         raise UsageError("--runs and --workers must be at least 1")
     spec = make_spec(args.scenario, args.policy or ["textbook", "idle"])
