@@ -21,6 +21,7 @@ from simulator.cli import main
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.remote import RemoteSession
+from tests.browser import chromium_dom
 from tests.drills import journal
 from tests.test_server_crash import CODE, Host
 
@@ -205,11 +206,7 @@ def test_the_trend_chart_loads_in_headless_chromium(capsys, drills, tmp_path):
     added(capsys, drills)
     page = tmp_path / "trends.html"
     assert ttx(capsys, "history", "trends", "--team", "Red", "-o", str(page))[0] == 0
-    proc = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90)
+    proc = chromium_dom(page, tmp_path / "profile")
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>Trends: Jailbreak wave (jailbreak-wave), team Red</title>" in dom

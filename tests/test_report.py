@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
 from simulator.format.loader import builtin_ids, load_scenario
+from tests.browser import chromium_dom
 from tests.golden import golden_path
 
 SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
@@ -195,11 +195,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     path, result = textbook_journal
     out = tmp_path / "aar.html"
     assert main(["report", str(path), "-o", str(out)]) == 0
-    proc = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
-        capture_output=True, text=True, timeout=90)
+    proc = chromium_dom(out, tmp_path / "profile")
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>After-action report: Jailbreak wave</title>" in dom

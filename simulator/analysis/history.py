@@ -647,23 +647,20 @@ class History:
 
     def drills(self, filters: Filters | None = None, limit: int | None = None) -> list[DrillRow]:
         """Recorded drills, oldest first (with ``limit``: the most recent ``limit`` of them)."""
-        query = (select(*ROW_COLUMNS).where(*_where(filters or Filters()))
-                 .order_by(drills.c.played_at.desc(), drills.c.id))
-        if limit is not None:
-            query = query.limit(limit)
-        with self._guard("read"), self.engine.connect() as conn:
-            rows = [_drill_row(m) for m in conn.execute(query).mappings()]
-        rows.reverse()
-        return rows
+        return [_drill_row(r._mapping) for r in self._newest(ROW_COLUMNS, filters, limit)]
 
     def listing(self, filters: Filters | None = None, limit: int | None = None) -> list[Listed]:
         """What ``ttx history`` prints, oldest first: the same drills as :meth:`drills`, fewer columns."""
-        query = (select(*LISTED_COLUMNS).where(*_where(filters or Filters()))
+        return [Listed._make(r) for r in self._newest(LISTED_COLUMNS, filters, limit)]
+
+    def _newest(self, columns: list[Any], filters: Filters | None, limit: int | None) -> list[Any]:
+        """The rows of ``columns`` of the matching drills, oldest first (``limit``: the newest so many)."""
+        query = (select(*columns).where(*_where(filters or Filters()))
                  .order_by(drills.c.played_at.desc(), drills.c.id))
         if limit is not None:
             query = query.limit(limit)
         with self._guard("read"), self.engine.connect() as conn:
-            rows = [Listed._make(r) for r in conn.execute(query)]
+            rows = list(conn.execute(query))
         rows.reverse()
         return rows
 
