@@ -194,6 +194,9 @@ def _trend_panel(ax: Any, panel: TrendPanel, colours: dict[str, str]) -> None:
         ax.axhline(panel.best, color=ACTION, ls="--", lw=1)
     if panel.bot is not None:
         ax.axhline(panel.bot, color=IDLE, ls=":", lw=1.5)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))  # few labels: each is drawn as glyph paths
     values = [v for _, v, _ in panel.points if v is not None]
     if values and max(abs(v) for v in values) >= 10_000:
         ax.yaxis.set_major_formatter(_thousands())
