@@ -102,7 +102,7 @@ def retired(path: Path, out: Path) -> Path:
 # --- what a row holds --------------------------------------------------------------------------
 
 
-def test_a_recorded_drill_holds_exactly_what_its_report_says(db: str, journals: dict[str, Path]):
+def test_a_recorded_drill_holds_exactly_what_its_report_says(db: str, journals: dict[str, Path]) -> None:
     """Every headline figure, score component and per-role figure in the history equals the report's."""
     path = journals["textbook"]
     aar = analyse(*load_journal_scenario(path), path)
@@ -122,7 +122,8 @@ def test_a_recorded_drill_holds_exactly_what_its_report_says(db: str, journals: 
     assert row.expectations_met == sum(1 for x in aar.expectations if x.status == "met")
 
 
-def test_a_journal_recorded_twice_is_one_drill_and_a_missing_team_is_filled_in(db: str, journals):
+def test_a_journal_recorded_twice_is_one_drill_and_a_missing_team_is_filled_in(db: str, journals: dict[str,
+                                                                               Path]) -> None:
     """``ttx history add`` is idempotent by sha256; a second import may name the team the first left out."""
     with open_history(db) as history:
         first = record_journal(history, journals["fast"])
@@ -134,7 +135,8 @@ def test_a_journal_recorded_twice_is_one_drill_and_a_missing_team_is_filled_in(d
     assert third.row.team == "Blue" and count == 1
 
 
-def test_two_programs_recording_the_same_drill_at_once_make_one_row(db: str, journals):
+def test_two_programs_recording_the_same_drill_at_once_make_one_row(db: str, journals: dict[str,
+                                                                    Path]) -> None:
     """A shared database: two recorders racing on one journal end with one drill, and neither fails."""
     with open_history(db) as history:
         aar = analyse(*load_journal_scenario(journals["fast"]), journals["fast"])
@@ -149,7 +151,8 @@ def test_two_programs_recording_the_same_drill_at_once_make_one_row(db: str, jou
     assert sorted(o.new for o in outcomes) == [False, True]
 
 
-def test_a_people_drill_is_filed_as_people_and_a_bot_run_by_its_policy(db: str, journals):
+def test_a_people_drill_is_filed_as_people_and_a_bot_run_by_its_policy(db: str, journals: dict[str,
+                                                                       Path]) -> None:
     with open_history(db) as history:
         people = record_journal(history, journals["fast"], team="Red").row
         bot = record_journal(history, journals["idle"]).row
@@ -157,7 +160,8 @@ def test_a_people_drill_is_filed_as_people_and_a_bot_run_by_its_policy(db: str, 
     assert (bot.policy, bot.mode, bot.by) == ("idle", "bot", "bot: idle")
 
 
-def test_the_history_keeps_the_journal_so_a_drill_reopens_without_its_file(db: str, journals, tmp_path):
+def test_the_history_keeps_the_journal_so_a_drill_reopens_without_its_file(db: str, journals: dict[str, Path],
+                                                                           tmp_path: Path) -> None:
     """The stored journal is byte for byte the file (its sha256 is the id), and reopens to the same facts."""
     copy = tmp_path / "drill.jsonl"
     copy.write_bytes(journals["textbook"].read_bytes())
@@ -169,7 +173,9 @@ def test_the_history_keeps_the_journal_so_a_drill_reopens_without_its_file(db: s
     assert reopened.aar.result.score == recorded.row.score and reopened.loaded is not None
 
 
-def test_a_journal_whose_scenario_is_gone_is_recorded_from_its_header_and_marked(db: str, journals, tmp_path):
+def test_a_journal_whose_scenario_is_gone_is_recorded_from_its_header_and_marked(db: str, journals: dict[str,
+                                                                                 Path],
+                                                                                 tmp_path: Path) -> None:
     """The scenario file is missing: the row comes from the journal's header and result, marked unknown."""
     gone = retired(journals["textbook"], tmp_path / "retired.jsonl")
     with open_history(db) as history:
@@ -183,7 +189,7 @@ def test_a_journal_whose_scenario_is_gone_is_recorded_from_its_header_and_marked
 # --- finding drills ----------------------------------------------------------------------------
 
 
-def test_listing_filters_by_team_scenario_date_and_who_played(db: str, journals):
+def test_listing_filters_by_team_scenario_date_and_who_played(db: str, journals: dict[str, Path]) -> None:
     with open_history(db) as history:
         for name, team in (("slow", "Red"), ("other", "Blue"), ("fast", "Red"), ("textbook", None)):
             record_journal(history, journals[name], team=team)
@@ -198,7 +204,7 @@ def test_listing_filters_by_team_scenario_date_and_who_played(db: str, journals)
     assert [r.played_at.month for r in newest] == [3] and none == []
 
 
-def test_a_drill_is_found_by_any_unique_prefix_of_its_id(db: str, journals):
+def test_a_drill_is_found_by_any_unique_prefix_of_its_id(db: str, journals: dict[str, Path]) -> None:
     with open_history(db) as history:
         row = record_journal(history, journals["textbook"]).row
         assert history.get(row.id[:4].upper()).id == row.id
@@ -208,7 +214,8 @@ def test_a_drill_is_found_by_any_unique_prefix_of_its_id(db: str, journals):
             history.get("ab")
 
 
-def test_the_last_run_is_the_same_teams_previous_people_drill_of_that_scenario(db: str, journals):
+def test_the_last_run_is_the_same_teams_previous_people_drill_of_that_scenario(db: str, journals: dict[str,
+                                                                               Path]) -> None:
     """What the review shows as "your last run": not another team's, not a bot's, not this drill."""
     with open_history(db) as history:
         slow = record_journal(history, journals["slow"], team="Red").row
@@ -220,7 +227,7 @@ def test_the_last_run_is_the_same_teams_previous_people_drill_of_that_scenario(d
     assert previous is not None and previous.id == slow.id and first is None
 
 
-def test_remember_records_and_names_the_run_before(tmp_path: Path, journals):
+def test_remember_records_and_names_the_run_before(tmp_path: Path, journals: dict[str, Path]) -> None:
     target = Target(str(tmp_path / "h.sqlite"), "Red")
     outcomes = []
     for name in ("slow", "fast"):
@@ -231,7 +238,8 @@ def test_remember_records_and_names_the_run_before(tmp_path: Path, journals):
     assert outcomes[1].previous is not None and outcomes[1].previous.id == outcomes[0].recorded.row.id
 
 
-def test_remember_reports_a_broken_history_instead_of_raising(tmp_path: Path, journals):
+def test_remember_reports_a_broken_history_instead_of_raising(tmp_path: Path, journals: dict[str,
+                                                              Path]) -> None:
     """At the end of a drill a bad database is a sentence for the player, never a crash."""
     broken = tmp_path / "history.sqlite"
     broken.write_bytes(b"this is not a database" * 100)
@@ -245,14 +253,15 @@ def test_remember_reports_a_broken_history_instead_of_raising(tmp_path: Path, jo
 # --- bad databases -----------------------------------------------------------------------------
 
 
-def test_reading_a_history_that_does_not_exist_creates_nothing(tmp_path: Path):
+def test_reading_a_history_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "history.sqlite"
     with pytest.raises(NoHistory, match="no drills recorded yet"):
         open_history(str(missing), create=False)
     assert not missing.parent.exists()
 
 
-def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path: Path, journals):
+def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path: Path, journals: dict[str,
+                                                                Path]) -> None:
     path = tmp_path / "history.sqlite"
     garbage = b"\x00garbage, not SQLite\x00" * 500
     path.write_bytes(garbage)
@@ -261,7 +270,8 @@ def test_a_corrupt_database_file_is_reported_and_left_untouched(tmp_path: Path, 
     assert path.read_bytes() == garbage
 
 
-def test_a_locked_database_says_so_and_records_once_the_lock_is_gone(tmp_path: Path, journals):
+def test_a_locked_database_says_so_and_records_once_the_lock_is_gone(tmp_path: Path, journals: dict[str,
+                                                                     Path]) -> None:
     url = str(tmp_path / "history.sqlite")
     open_history(url).close()
     other = sqlite3.connect(url, isolation_level=None)
@@ -277,7 +287,8 @@ def test_a_locked_database_says_so_and_records_once_the_lock_is_gone(tmp_path: P
         assert record_journal(history, journals["textbook"]).new
 
 
-def test_a_database_written_by_a_newer_ttx_is_refused_and_never_changed(db: str, journals):
+def test_a_database_written_by_a_newer_ttx_is_refused_and_never_changed(db: str, journals: dict[str,
+                                                                        Path]) -> None:
     with open_history(db) as history:
         record_journal(history, journals["textbook"])
     engine = create_engine(resolve_url(db))
@@ -294,7 +305,7 @@ def test_a_database_written_by_a_newer_ttx_is_refused_and_never_changed(db: str,
     engine.dispose()
 
 
-def test_a_database_of_something_else_is_not_taken_over(tmp_path: Path):
+def test_a_database_of_something_else_is_not_taken_over(tmp_path: Path) -> None:
     path = tmp_path / "notes.sqlite"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE recipes (name TEXT)")
@@ -305,7 +316,7 @@ def test_a_database_of_something_else_is_not_taken_over(tmp_path: Path):
     assert tables == ["recipes"]
 
 
-def test_a_postgresql_server_that_cannot_be_reached_is_one_line():
+def test_a_postgresql_server_that_cannot_be_reached_is_one_line() -> None:
     with pytest.raises(HistoryError) as caught:
         open_history("postgresql://ttx@127.0.0.1:1/ttx")
     message = str(caught.value)
@@ -313,7 +324,7 @@ def test_a_postgresql_server_that_cannot_be_reached_is_one_line():
     assert "\n" not in message
 
 
-def test_the_schema_is_versioned_and_migrated_once(db: str):
+def test_the_schema_is_versioned_and_migrated_once(db: str) -> None:
     for _ in range(2):
         open_history(db).close()
     engine = create_engine(resolve_url(db))
@@ -326,21 +337,21 @@ def test_the_schema_is_versioned_and_migrated_once(db: str):
 # --- where the database is ----------------------------------------------------------------------
 
 
-def test_the_default_history_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_the_default_history_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TTX_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_path() == tmp_path / "ttx" / "history.sqlite"
     assert resolve_url() == f"sqlite:///{tmp_path / 'ttx' / 'history.sqlite'}"
 
 
-def test_db_urls_a_path_is_sqlite_postgresql_uses_psycopg_and_others_are_refused(tmp_path: Path):
+def test_db_urls_a_path_is_sqlite_postgresql_uses_psycopg_and_others_are_refused(tmp_path: Path) -> None:
     assert resolve_url(str(tmp_path / "h.db")) == f"sqlite:///{tmp_path / 'h.db'}"
     assert resolve_url("postgresql://lead:s3cret@db.example:5432/ttx").startswith("postgresql+psycopg://lead:")
     with pytest.raises(HistoryError, match="not mysql"):
         resolve_url("mysql://db.example/ttx")
 
 
-def test_since_takes_a_date_or_a_span_back_from_now():
+def test_since_takes_a_date_or_a_span_back_from_now() -> None:
     now = datetime(2026, 3, 1, 12, 0)
     assert since_value("2026-01-31", now) == datetime(2026, 1, 31)
     assert since_value("30d", now) == now - timedelta(days=30)
@@ -352,7 +363,7 @@ def test_since_takes_a_date_or_a_span_back_from_now():
 # --- metrics and trends ------------------------------------------------------------------------
 
 
-def test_a_time_reached_is_better_than_never_and_sooner_is_better():
+def test_a_time_reached_is_better_than_never_and_sooner_is_better() -> None:
     detect, score = BY_NAME["time_to_detect"], BY_NAME["score"]
     assert detect.better(None, 600.0) is True and detect.better(600.0, None) is False
     assert detect.change(None, 600.0) == "✔ reached (was never)"
@@ -362,14 +373,15 @@ def test_a_time_reached_is_better_than_never_and_sooner_is_better():
     assert detect.change(None, None) == "= same" and detect.better(None, None) is None
 
 
-def test_the_median_time_counts_never_as_later_than_any_time():
+def test_the_median_time_counts_never_as_later_than_any_time() -> None:
     detect = BY_NAME["time_to_detect"]
     assert median([600.0, None, 1200.0], detect) == 1200.0
     assert median([None, None, 1200.0], detect) is None
     assert median([600.0, 1200.0], detect) == 900.0
 
 
-def test_trends_mark_the_best_and_the_textbook_bots_median_on_the_same_seeds(db: str, journals):
+def test_trends_mark_the_best_and_the_textbook_bots_median_on_the_same_seeds(db: str, journals: dict[str,
+                                                                             Path]) -> None:
     """The yardstick is the textbook bot on the seeds the team played: here seed 7, so its own figures."""
     with open_history(db) as history:
         for name in ("slow", "fast"):
@@ -386,7 +398,8 @@ def test_trends_mark_the_best_and_the_textbook_bots_median_on_the_same_seeds(db:
     assert [v for _, v, _ in found["score"].points] == [r.score for r in rows]
 
 
-def test_without_the_scenario_trends_fall_back_to_recorded_textbook_runs(db: str, journals, tmp_path: Path):
+def test_without_the_scenario_trends_fall_back_to_recorded_textbook_runs(db: str, journals: dict[str, Path],
+                                                                         tmp_path: Path) -> None:
     def retire(name: str) -> Path:
         return retired(journals[name], tmp_path / f"{name}-retired.jsonl")
 
@@ -398,7 +411,8 @@ def test_without_the_scenario_trends_fall_back_to_recorded_textbook_runs(db: str
     assert reference.medians["score"] == pytest.approx(sum(b.score for b in bots) / 2)
 
 
-def test_a_journal_read_back_from_the_history_parses_like_the_file(db: str, journals):
+def test_a_journal_read_back_from_the_history_parses_like_the_file(db: str, journals: dict[str,
+                                                                   Path]) -> None:
     with open_history(db) as history:
         row = record_journal(history, journals["slow"]).row
         stored = reopen(history, row.id).journal

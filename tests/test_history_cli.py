@@ -56,14 +56,19 @@ def added(capsys: pytest.CaptureFixture[str], drills: dict[str, Path]) -> dict[s
     return {name: sha256(path.read_bytes()) for name, path in drills.items()}
 
 
-def test_an_empty_history_says_nothing_is_recorded_and_creates_no_file(capsys, private_history: Path):
+def test_an_empty_history_says_nothing_is_recorded_and_creates_no_file(capsys: pytest.CaptureFixture[str],
+                                                                       private_history: Path) -> None:
     status, out, err = ttx(capsys, "history")
     assert status == 0 and out == ""
     assert "no drills recorded yet" in err and not private_history.exists()
     assert json.loads(ttx(capsys, "history", "--json")[1]) == []
 
 
-def test_history_lists_date_team_scenario_score_detect_contain_and_harm_averted(capsys, drills):
+def test_history_lists_date_team_scenario_score_detect_contain_and_harm_averted(
+        capsys: pytest.CaptureFixture[str],
+        drills: dict[str,
+        Path]
+) -> None:
     ids = added(capsys, drills)
     status, out, err = ttx(capsys, "history")
     lines = out.splitlines()
@@ -75,7 +80,8 @@ def test_history_lists_date_team_scenario_score_detect_contain_and_harm_averted(
     assert err.startswith("3 drill(s) · history: ")
 
 
-def test_history_filters_and_prints_json_and_csv(capsys, drills):
+def test_history_filters_and_prints_json_and_csv(capsys: pytest.CaptureFixture[str], drills: dict[str,
+                                                 Path]) -> None:
     ids = added(capsys, drills)
     rows = json.loads(ttx(capsys, "history", "--team", "red", "--since", "2026-02-01", "--json")[1])
     assert [r["id"] for r in rows] == [ids["fast"]] and rows[0]["played_at"] == "2026-03-10T09:00:00Z"
@@ -85,14 +91,17 @@ def test_history_filters_and_prints_json_and_csv(capsys, drills):
     assert ttx(capsys, "history", "--limit", "1", "--json")[1].count('"id"') == 1
 
 
-def test_adding_the_same_journal_again_changes_nothing(capsys, drills):
+def test_adding_the_same_journal_again_changes_nothing(capsys: pytest.CaptureFixture[str], drills: dict[str,
+                                                       Path]) -> None:
     added(capsys, drills)
     status, out, _ = ttx(capsys, "history", "add", str(drills["fast"]))
     assert status == 0 and "already recorded" in out
     assert len(json.loads(ttx(capsys, "history", "--json")[1])) == 3
 
 
-def test_a_bad_journal_is_named_and_the_good_ones_are_still_added(capsys, drills, tmp_path):
+def test_a_bad_journal_is_named_and_the_good_ones_are_still_added(capsys: pytest.CaptureFixture[str],
+                                                                  drills: dict[str, Path],
+                                                                  tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("not a journal\n")
     status, out, err = ttx(capsys, "history", "add", str(bad), str(drills["bot"]))
@@ -100,7 +109,9 @@ def test_a_bad_journal_is_named_and_the_good_ones_are_still_added(capsys, drills
     assert f"1 of 2 journal(s) not recorded:\n  {bad}:1: not a ttx journal" in err
 
 
-def test_show_prints_every_figure_and_exports_its_report_and_journal(capsys, drills, tmp_path):
+def test_show_prints_every_figure_and_exports_its_report_and_journal(capsys: pytest.CaptureFixture[str],
+                                                                     drills: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
     ids = added(capsys, drills)
     status, out, _ = ttx(capsys, "history", "show", ids["fast"][:6])
     assert status == 0 and out.startswith(f"drill {ids['fast']}")
@@ -115,7 +126,8 @@ def test_show_prints_every_figure_and_exports_its_report_and_journal(capsys, dri
     assert {c["name"] for c in detail["components"]} >= {"containment", "harm", "detection"}
 
 
-def test_an_unknown_id_or_a_bad_database_is_a_one_line_error(capsys, drills, tmp_path):
+def test_an_unknown_id_or_a_bad_database_is_a_one_line_error(capsys: pytest.CaptureFixture[str],
+                                                             drills: dict[str, Path], tmp_path: Path) -> None:
     added(capsys, drills)
     status, _, err = ttx(capsys, "history", "show", "ffffffff")
     assert status == 2 and err.startswith("ttx history show: error: no drill ffffffff in the history")
@@ -127,14 +139,16 @@ def test_an_unknown_id_or_a_bad_database_is_a_one_line_error(capsys, drills, tmp
     assert status == 2 and "is not a readable SQLite database" in err and err.count("\n") == 1
 
 
-def test_remove_deletes_a_drill_but_not_its_journal_file(capsys, drills):
+def test_remove_deletes_a_drill_but_not_its_journal_file(capsys: pytest.CaptureFixture[str], drills: dict[str,
+                                                         Path]) -> None:
     ids = added(capsys, drills)
     status, out, _ = ttx(capsys, "history", "remove", ids["bot"][:8])
     assert status == 0 and out.startswith(f"removed {ids['bot'][:10]}")
     assert len(json.loads(ttx(capsys, "history", "--json")[1])) == 2 and drills["bot"].exists()
 
 
-def test_compare_shows_two_drills_side_by_side_and_what_only_one_decided(capsys, drills):
+def test_compare_shows_two_drills_side_by_side_and_what_only_one_decided(capsys: pytest.CaptureFixture[str],
+                                                                         drills: dict[str, Path]) -> None:
     """The slow team never blocked the prompts; the fast run did: a decision only B made."""
     ids = added(capsys, drills)
     status, out, _ = ttx(capsys, "compare", ids["slow"][:8], str(drills["fast"]))
@@ -151,7 +165,9 @@ def test_compare_shows_two_drills_side_by_side_and_what_only_one_decided(capsys,
     assert "Tighten the output filter threshold" in both
 
 
-def test_compare_html_is_self_contained_with_both_harm_curves_on_one_chart(capsys, drills, tmp_path):
+def test_compare_html_is_self_contained_with_both_harm_curves_on_one_chart(capsys: pytest.CaptureFixture[str],
+                                                                           drills: dict[str, Path],
+                                                                           tmp_path: Path) -> None:
     ids = added(capsys, drills)
     page = tmp_path / "compare.html"
     assert ttx(capsys, "compare", ids["slow"][:8], ids["fast"][:8], "-o", str(page))[0] == 0
@@ -161,7 +177,8 @@ def test_compare_html_is_self_contained_with_both_harm_curves_on_one_chart(capsy
     assert not EXTERNAL.search(html) and "<script" not in html
 
 
-def test_run_records_a_bot_run_only_when_asked(capsys, private_history: Path):
+def test_run_records_a_bot_run_only_when_asked(capsys: pytest.CaptureFixture[str],
+                                               private_history: Path) -> None:
     assert ttx(capsys, "run", "jailbreak-wave", "--seed", "3")[0] == 0
     assert not private_history.exists()
     status, _, err = ttx(capsys, "run", "jailbreak-wave", "--seed", "3", "--record", "--team", "bots")
@@ -171,7 +188,25 @@ def test_run_records_a_bot_run_only_when_asked(capsys, private_history: Path):
         [("textbook", "bots", "run", 3)]
 
 
-def test_trends_print_each_metric_with_the_best_and_the_textbook_bot(capsys, drills):
+def test_a_history_server_that_cannot_be_reached_fails_run_record_in_one_line(
+        capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's result is printed first; then the recording it asked for fails, once, with a reason."""
+    status, out, err = ttx(capsys, "run", "jailbreak-wave", "--record", "--db", "postgresql://ttx@127.0.0.1:1/ttx")
+    assert status == 2 and "score" in out
+    assert err.startswith("ttx run: error: cannot connect to the history database postgresql+psycopg://ttx@")
+    assert err.count("\n") == 1
+
+
+def test_play_refuses_a_database_it_cannot_use_before_any_screen_opens() -> None:
+    out = subprocess.run([sys.executable, "-m", "simulator.cli", "play", "--db", "mysql://db/ttx"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.startswith("ttx play: error: mysql://…: ttx keeps its history in SQLite or PostgreSQL")
+
+
+def test_trends_print_each_metric_with_the_best_and_the_textbook_bot(capsys: pytest.CaptureFixture[str],
+                                                                     drills: dict[str, Path]) -> None:
     added(capsys, drills)
     status, out, _ = ttx(capsys, "history", "trends", "--team", "Red", "--scenario", "jailbreak-wave")
     assert status == 0 and out.startswith("Trends: Jailbreak wave (jailbreak-wave), team Red: 2 drill(s)")
@@ -180,7 +215,8 @@ def test_trends_print_each_metric_with_the_best_and_the_textbook_bot(capsys, dri
     assert "textbook bot: median of the textbook bot on the seed(s) these drills used (7)" in out
 
 
-def test_trends_need_one_scenario_and_some_drills(capsys, drills, flagship, tmp_path):
+def test_trends_need_one_scenario_and_some_drills(capsys: pytest.CaptureFixture[str], drills: dict[str, Path],
+                                                  flagship: LoadedScenario, tmp_path: Path) -> None:
     status, _, err = ttx(capsys, "history", "trends", "--team", "Nobody")
     assert status == 2 and "no drills recorded yet" in err
     added(capsys, drills)
@@ -190,7 +226,8 @@ def test_trends_need_one_scenario_and_some_drills(capsys, drills, flagship, tmp_
     assert status == 2 and "choose it with --scenario" in err
 
 
-def test_trends_html_is_self_contained(capsys, drills, tmp_path):
+def test_trends_html_is_self_contained(capsys: pytest.CaptureFixture[str], drills: dict[str, Path],
+                                       tmp_path: Path) -> None:
     added(capsys, drills)
     page = tmp_path / "trends.html"
     assert ttx(capsys, "history", "trends", "--team", "Red", "-o", str(page))[0] == 0
@@ -201,7 +238,8 @@ def test_trends_html_is_self_contained(capsys, drills, tmp_path):
 
 @pytest.mark.chromium
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")
-def test_the_trend_chart_loads_in_headless_chromium(capsys, drills, tmp_path):
+def test_the_trend_chart_loads_in_headless_chromium(capsys: pytest.CaptureFixture[str], drills: dict[str,
+                                                    Path], tmp_path: Path) -> None:
     """The trends page opens in a real browser: its chart, its summary and its drills, no failed request."""
     added(capsys, drills)
     page = tmp_path / "trends.html"
@@ -215,7 +253,7 @@ def test_the_trend_chart_loads_in_headless_chromium(capsys, drills, tmp_path):
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 
 
-def test_play_host_and_run_offer_the_recording_options():
+def test_play_host_and_run_offer_the_recording_options() -> None:
     for command, options in (("play", ("--team", "--no-history", "--db")),
                              ("host", ("--team", "--no-history", "--db")),
                              ("run", ("--record", "--team", "--db"))):
@@ -224,7 +262,7 @@ def test_play_host_and_run_offer_the_recording_options():
         assert all(option in out for option in options), (command, out)
 
 
-async def test_host_records_the_team_drill_when_it_ends(tmp_path: Path, private_history: Path):
+async def test_host_records_the_team_drill_when_it_ends(tmp_path: Path, private_history: Path) -> None:
     """``ttx host --team`` files the drill, its players and roles, once the facilitator ends it."""
     path = tmp_path / "team.jsonl"
     host = await Host.start("jailbreak-wave", "--port", "0", "--journal", str(path), "--code", CODE,
@@ -250,7 +288,8 @@ async def test_host_records_the_team_drill_when_it_ends(tmp_path: Path, private_
     assert row.time_to_detect is not None
 
 
-async def test_host_interrupted_before_the_end_records_nothing_and_says_why(tmp_path: Path, private_history):
+async def test_host_interrupted_before_the_end_records_nothing_and_says_why(tmp_path: Path,
+                                                                            private_history: Path) -> None:
     path = tmp_path / "team.jsonl"
     host = await Host.start("jailbreak-wave", "--port", "0", "--journal", str(path), "--code", CODE,
                             until="facilitator token:")

@@ -52,7 +52,7 @@ def play_and_end(term: Terminal, cwd: Path, injects: int) -> str:
 
 
 def test_play_records_each_drill_and_the_review_shows_the_last_run(terminal: Terminal, tmp_path: Path,
-                                                                   private_history: Path):
+                                                                   private_history: Path) -> None:
     first = play_and_end(terminal, tmp_path, 3)
     assert "Your last run of this drill" not in first
     terminal.keys("q")
@@ -64,7 +64,7 @@ def test_play_records_each_drill_and_the_review_shows_the_last_run(terminal: Ter
         assert [r.team for r in history.drills()] == ["Red", "Red"]
 
 
-def test_history_tui_lists_the_drills_and_opens_a_review(terminal: Terminal, tmp_path: Path):
+def test_history_tui_lists_the_drills_and_opens_a_review(terminal: Terminal, tmp_path: Path) -> None:
     play_and_end(terminal, tmp_path, 2)
     terminal.keys("q")
     run(terminal, tmp_path, f"{TTX} history --tui")

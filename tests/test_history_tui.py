@@ -67,7 +67,8 @@ def drill_app(flagship: LoadedScenario, save_dir: Path, history: Target | None) 
                     history=history)
 
 
-async def test_a_hot_seat_drill_is_recorded_when_it_ends(flagship, tmp_path, monkeypatch):
+async def test_a_hot_seat_drill_is_recorded_when_it_ends(flagship: LoadedScenario, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The drill's figures in the history are the review's; the review says nothing of a last run yet."""
     target = Target(str(tmp_path / "h.sqlite"), "Red")
     app = drill_app(flagship, tmp_path, target)
@@ -83,7 +84,8 @@ async def test_a_hot_seat_drill_is_recorded_when_it_ends(flagship, tmp_path, mon
     assert notes.titled("History") == [f"Recorded as {row.short} (team Red): ttx history lists it."]
 
 
-async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(flagship, tmp_path):
+async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(flagship: LoadedScenario,
+                                                                             tmp_path: Path) -> None:
     target = Target(str(tmp_path / "h.sqlite"), "Red")
     first = drill_app(flagship, tmp_path, target)
     async with first.run_test(size=SIZE) as pilot:
@@ -102,14 +104,19 @@ async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(fla
     assert ("▲" if after > before else "▼" if after < before else "= same") in shown
 
 
-async def test_no_history_option_records_nothing(flagship, tmp_path, private_history):
+async def test_no_history_option_records_nothing(flagship: LoadedScenario, tmp_path: Path,
+                                                 private_history: Path) -> None:
     app = drill_app(flagship, tmp_path, None)
     async with app.run_test(size=SIZE) as pilot:
         await play_to_review(app, pilot)
     assert not private_history.exists()
 
 
-async def test_a_broken_history_saves_the_journal_and_keeps_the_review(flagship, tmp_path, monkeypatch):
+async def test_a_broken_history_saves_the_journal_and_keeps_the_review(
+        flagship: LoadedScenario,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Nothing is lost: the review stays, and the journal is written so ttx history add can record it."""
     broken = tmp_path / "broken.sqlite"
     broken.write_bytes(b"not a database" * 100)
@@ -126,7 +133,8 @@ async def test_a_broken_history_saves_the_journal_and_keeps_the_review(flagship,
     assert "ttx history add" in warning
 
 
-async def test_saving_the_review_tells_the_history_where_the_journal_is(flagship, tmp_path):
+async def test_saving_the_review_tells_the_history_where_the_journal_is(flagship: LoadedScenario,
+                                                                        tmp_path: Path) -> None:
     target = Target(str(tmp_path / "h.sqlite"))
     app = drill_app(flagship, tmp_path, target)
     async with app.run_test(size=SIZE) as pilot:
@@ -141,7 +149,8 @@ async def test_saving_the_review_tells_the_history_where_the_journal_is(flagship
     assert row.team is None
 
 
-async def test_the_history_browser_opens_any_drills_review_and_goes_back(flagship, tmp_path):
+async def test_the_history_browser_opens_any_drills_review_and_goes_back(flagship: LoadedScenario,
+                                                                         tmp_path: Path) -> None:
     url = str(tmp_path / "h.sqlite")
     slow = journal(flagship, tmp_path / "slow.jsonl", policy="hesitant", people=True)
     fast = journal(flagship, tmp_path / "fast.jsonl", people=True)
