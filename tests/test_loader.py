@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from simulator.cli.main import main
+from simulator.format.durations import Duration, parse_duration
 from simulator.format.loader import lint_scenario, load_scenario
 from simulator.format.yamlsafe import MAX_BYTES, FileProblems
 from tests.conftest import MINIMAL
@@ -62,11 +69,72 @@ def test_yaml11_norway_trap_is_explained_where_a_string_was_meant(write_scenario
     assert "YAML 1.1 reads the unquoted no as a boolean: write 'no' in quotes" in problem
 
 
-def test_yaml11_base60_trap_is_explained_for_a_duration(write_scenario):
+def validate_output(path, capsys) -> tuple[int, str]:
+    """``ttx validate PATH`` as a person runs it: the exit status and what it printed on stderr."""
+    status = main(["validate", str(path)])
+    return status, capsys.readouterr().err
+
+
+def suggested_forms(message: str) -> list[str]:
+    """The durations a hint tells the author to write (``…; write 10m5s (…) or 10h5m (…)``)."""
+    advice = message.rsplit("write ", 1)[1]
+    return re.findall(r"(?<![\w'])(?:\d+(?:\.\d+)?[smhd])+(?![\w'])", advice)
+
+
+@pytest.mark.parametrize("written", ["10:05", "'10:05'", "'15 min'", "'4H'", "'1h30'", "'PT1H30M'", "'90'"])
+def test_a_duration_hint_names_a_form_that_validates(write_scenario, capsys, written):
+    """`at: 10:05` (quoted or not, and other near misses) gets a hint whose every suggestion validates."""
+    long_drill = MINIMAL.replace("duration: 2h", "duration: 12h")
+    path = write_scenario(long_drill.replace("    at: 10m", f"    at: {written}"))
+    status, err = validate_output(path, capsys)
+    (line,) = err.splitlines()
+    assert status == 2 and line.startswith(f"{path}:23:9: at: ") and "write " in line
+    forms = suggested_forms(line)
+    assert forms
+    for form in forms:
+        path.write_text(long_drill.replace("    at: 10m", f"    at: {form}"), encoding="utf-8")
+        assert validate_output(path, capsys) == (0, ""), form
+
+
+def test_the_unquoted_base60_duration_says_how_yaml_read_it(write_scenario, capsys):
+    """The hint explains the trap (605 seconds) and offers both readings of 10:05, never quotes."""
     path = write_scenario(MINIMAL.replace("    at: 10m", "    at: 10:05"))
-    (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:23:9: at: ")
-    assert "reads the unquoted 10:05 as a base-60 number" in problem
+    _, err = validate_output(path, capsys)
+    assert err.strip() == (f"{path}:23:9: at: expected a duration with units; YAML 1.1 reads the "
+                           "unquoted 10:05 as the base-60 number 605: write 10m5s (minutes and seconds) "
+                           "or 10h5m (hours and minutes)")
+
+
+def test_base60_text_where_text_is_expected_is_fixed_by_quotes(write_scenario, capsys):
+    """For a text field the fix is quoting, and the quoted value then validates."""
+    path = write_scenario(MINIMAL.replace("subject: Reports are up", "subject: 10:05"))
+    _, err = validate_output(path, capsys)
+    assert "reads the unquoted 10:05 as the base-60 number 605: write '10:05' in quotes" in err
+    path.write_text(MINIMAL.replace("subject: Reports are up", "subject: '10:05'"), encoding="utf-8")
+    assert validate_output(path, capsys) == (0, "")
+
+
+def test_a_yaml11_boolean_in_a_duration_gets_no_advice_to_quote_it(write_scenario, capsys):
+    """Quoting `off` would not make it a duration, so the hint only says how YAML read it."""
+    path = write_scenario(MINIMAL.replace("    at: 10m", "    at: off"))
+    _, err = validate_output(path, capsys)
+    assert "YAML 1.1 reads the unquoted off as a boolean" in err and "quotes" not in err
+
+
+@given(st.one_of(st.integers(min_value=0, max_value=10**12),
+                 st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_infinity=False)))
+def test_the_unit_a_bare_number_duration_suggests_parses_to_that_number(number):
+    """`within: 1e-05` suggests '0.00001s' (which parses), never '1e-05s' (which does not)."""
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Duration).validate_python(number)
+    suggestion = re.search(r"like '([^']+)s'", str(caught.value))
+    assert suggestion is not None and parse_duration(suggestion[1] + "s") == float(number)
+
+
+def test_a_negative_duration_is_not_offered_a_negative_fix():
+    with pytest.raises(ValidationError, match="never negative") as caught:
+        TypeAdapter(Duration).validate_python(-5)
+    assert "'-5s'" not in str(caught.value)
 
 
 def test_billion_laughs_is_refused_quickly(write_scenario):

@@ -19,7 +19,7 @@ from simulator.format.commands import VERBS
 from simulator.format.scenario import Scenario, Trigger
 from simulator.format.taxonomy import Role
 from simulator.format.templating import unknown_placeholders
-from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
+from simulator.format.yamlsafe import Document, FileProblems, Problem, is_base60, read_document
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -129,11 +129,20 @@ def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Pr
         message = message.replace("Input should be", "expected")
     elif kind.startswith("union_tag"):
         message = message.replace("Input tag", "tag")
+    elif kind == "duration" and is_base60(node):
+        message = "expected a duration with units"
     else:
         message = message[0].lower() + message[1:] if message else message
-    if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error"}:
-        message += f", found {found!r}"
-    return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node)}")
+    if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error", "duration"}:
+        message += f", found {_shown(found)}"
+    wants = {"string_type": "text", "duration": "duration"}.get(kind, "other")
+    return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node, wants)}")
+
+
+def _shown(found: Any) -> str:
+    """A found value as the message quotes it: its repr, cut short when it is long (a whole file's text)."""
+    text = repr(found)
+    return text if len(text) <= 60 else f"{text[:50]}… ({len(str(found)):,} characters)"
 
 
 def _field(loc: tuple[Any, ...]) -> str:

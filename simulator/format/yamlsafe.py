@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from simulator.format.durations import colon_hint, plain_number
+
 MAX_BYTES = 1024 * 1024
 """Largest scenario or policy file accepted."""
 MAX_NODES = 100_000
@@ -85,18 +87,42 @@ class Document:
         mark = node.start_mark
         return Problem(self.file, mark.line + 1, mark.column + 1, message, level)
 
-    def yaml11_hint(self, node: Node) -> str:
-        """Explain a plain scalar that YAML 1.1 read as something other than the string written."""
+    def yaml11_hint(self, node: Node, wants: str = "text") -> str:
+        """Explain a plain scalar that YAML 1.1 read as something other than the string written.
+
+        ``wants`` is what the field expects: ``text`` (then quoting is the fix), ``duration`` (then
+        the fix is a duration with units, never quotes: ``'10:05'`` is no duration either) or
+        anything else (the hint only says how the value was read).
+        """
         if not isinstance(node, ScalarNode) or node.style:
             return ""
         text = node.value
         if _YAML11_BOOL.match(text):
-            return (f"; YAML 1.1 reads the unquoted {text} as a boolean: "
-                    f"write '{text}' in quotes if you meant the text")
+            reading = f"; YAML 1.1 reads the unquoted {text} as a boolean"
+            return reading + (f": write '{text}' in quotes if you meant the text" if wants == "text" else "")
         if _SEXAGESIMAL.match(text):
-            return (f"; YAML 1.1 reads the unquoted {text} as a base-60 number: "
-                    f"write '{text}' in quotes (a duration is written like 10m or 1h5m)")
+            reading = f"; YAML 1.1 reads the unquoted {text} as the base-60 number {_base60(text)}"
+            if wants == "text":
+                return reading + f": write '{text}' in quotes"
+            if wants == "duration":
+                fix = colon_hint(text)
+                return reading + (f": {fix}" if fix else ": write a duration such as 10m5s")
+            return reading
         return ""
+
+
+def is_base60(node: Node) -> bool:
+    """Whether ``node`` is a plain scalar like ``10:05`` that YAML 1.1 reads as a base-60 number."""
+    return isinstance(node, ScalarNode) and not node.style and bool(_SEXAGESIMAL.match(node.value))
+
+
+def _base60(text: str) -> str:
+    """The number YAML 1.1 makes of ``10:05`` (605), as plain text."""
+    sign = -1 if text.startswith("-") else 1
+    value = 0.0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + float(part)
+    return plain_number(sign * value)
 
 
 def _child(node: Node, part: Any) -> Node | None:
