@@ -259,3 +259,61 @@ def test_lint_warns_when_no_incident_commander_is_in_play(write_scenario):
                                                                    "roles: [ml, comms]"))))
     assert [w.message for w in warnings if w.message.startswith("no incident commander")] == [
         "no incident commander (ic) in play: nobody can declare_stage_done, resolve, rotate, set_severity"]
+
+
+ONE_PASS = (MINIMAL.replace("    traffic_rps: 50", "    trafic_rps: 50")
+            .replace("harm_type: confabulation", "harm_type: confabulatoin")
+            .replace("    at: 10m", "    at: 10:05")
+            .replace("actions:\n", """  - id: spike
+    trigger: {signal: user_report}
+    channel: pager
+    sender: {name: Triage}
+    to: [ic]
+    subject: Spike
+    body: "Hi {nmae}"
+actions:
+""")
+            .replace("{stream: bad-advice, harmful", "{stream: bad-advise, harmful"))
+"""MINIMAL with three schema errors and three cross-reference problems, one of them in an item
+that also references a stream with a schema error."""
+
+
+def test_schema_and_reference_problems_come_in_one_pass_in_file_order(write_scenario, capsys):
+    """A bad `signal: user_report` is reported with the schema errors, not after they are fixed."""
+    path = write_scenario(ONE_PASS)
+    status, err = validate_output(path, capsys)
+    lines = err.splitlines()
+    assert status == 2
+    places = [tuple(int(n) for n in line.removeprefix(f"{path}:").split(":")[:2]) for line in lines]
+    assert places == sorted(places)
+    messages = "\n".join(lines)
+    for expected in ("unknown field 'trafic_rps'", "harm_type: expected 'cbrn'", "at: expected a duration",
+                     "unknown signal 'user_report'; did you mean 'reports'?", "unknown placeholder {nmae}",
+                     "unknown stream 'bad-advise'; did you mean 'bad-advice'?"):
+        assert expected in messages
+
+
+def test_fixing_the_schema_errors_uncovers_no_new_problem(write_scenario, capsys):
+    """What the one pass reported besides schema errors is exactly what remains once they are fixed."""
+    path = write_scenario(ONE_PASS)
+    _, before = validate_output(path, capsys)
+    path.write_text(ONE_PASS.replace("trafic_rps", "traffic_rps").replace("confabulatoin", "confabulation")
+                    .replace("at: 10:05", "at: 10m5s"), encoding="utf-8")
+    _, after = validate_output(path, capsys)
+    assert after and set(after.splitlines()) < set(before.splitlines())
+    assert len(before.splitlines()) - len(after.splitlines()) == 4  # trafic_rps counts twice (+ missing)
+
+
+@pytest.mark.parametrize("breakage", [
+    ("harm_type: confabulation", "harm_type: nope"),                        # the stream an effect names
+    ("    body: Please declare.", "    body: Please declare.\n    to_do: 1"),  # the contingency inject
+    ("kind: user_reports", "kind: user_reportz"),                           # the signal a trigger names
+    ("duration: 2h", "duration: 2 hourz"),                                  # what 'at' is checked against
+    ("roles: [ic, ml, comms]", "roles: [icc]"),                             # the roles approvals need
+    ("scoring:\n  containment_threshold: 0.05\n", ""),                     # a required section
+], ids=["stream", "contingency", "signal", "duration", "roles", "scoring"])
+def test_a_schema_error_is_not_echoed_as_a_reference_problem(write_scenario, breakage):
+    """What refers to a part with a schema error is not also reported as unknown: only the error is."""
+    text = MINIMAL.replace(*breakage).replace("  - id: first\n    at: 10m",
+                                              "  - id: first\n    trigger: {signal: reports}")
+    assert len(problems_of(write_scenario(text))) == 1

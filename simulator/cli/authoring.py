@@ -70,9 +70,8 @@ def cmd_msel_export(args: argparse.Namespace) -> int:
 
 def cmd_msel_import(args: argparse.Namespace) -> int:
     """Merge an edited CSV into a scenario; the result must validate before it is written."""
-    from simulator.format.loader import load_scenario, semantic_problems, validate_model
+    from simulator.format.loader import check_scenario, load_scenario
     from simulator.format.msel import merge
-    from simulator.format.scenario import Scenario
     from simulator.format.yamlsafe import FileProblems, read_document
 
     loaded = load_scenario(args.into)
@@ -85,7 +84,7 @@ def cmd_msel_import(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.csv}: not a CSV text file (save the sheet as CSV UTF-8)") from None
     merged = merge(sheet, args.csv, loaded.scenario, Path(loaded.path).read_text(encoding="utf-8"))
     document = read_document(merged, args.output or "<stdout>")
-    problems = semantic_problems(validate_model(Scenario, document), document)
+    _, problems = check_scenario(document)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise FileProblems(errors)

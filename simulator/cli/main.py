@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from simulator import __version__
-from simulator.cli.usage import Parser, UsageError
+from simulator.cli.usage import Parser, UsageError, print_error
 from simulator.format.yamlsafe import FileProblems
 
 Handler = Callable[[argparse.Namespace], int]
@@ -75,7 +75,7 @@ def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
             print(problem, file=sys.stderr)
         return 2
     except (UsageError, FileNotFoundError, JournalError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print_error(prog, str(exc))
         return 2
     except KeyboardInterrupt:
         return 130

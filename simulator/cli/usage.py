@@ -35,6 +35,11 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def print_error(prog: str, message: str) -> None:
+    """Print ``PROG: error: MESSAGE`` on stderr, the one way every ``ttx`` command reports a failure."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+
+
 def seed_value(text: str) -> int:
     """Parse ``--seed``: a whole number, 0 or more (every run is a function of it).
 

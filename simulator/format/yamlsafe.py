@@ -64,12 +64,16 @@ class Document:
 
     def node_at(self, path: tuple[Any, ...]) -> Node:
         """The deepest node along ``path`` (keys and indexes); parts that do not match are skipped."""
-        node = self.root
+        return self.nodes_along(path)[-1]
+
+    def nodes_along(self, path: tuple[Any, ...]) -> list[Node]:
+        """The root, then each node ``path`` leads through (parts that do not match are skipped)."""
+        nodes = [self.root]
         for part in path:
-            child = _child(node, part)
+            child = _child(nodes[-1], part)
             if child is not None:
-                node = child
-        return node
+                nodes.append(child)
+        return nodes
 
     def key_node_at(self, path: tuple[Any, ...]) -> Node:
         """The key node of the last part of ``path`` when it names a mapping key, else :meth:`node_at`."""
@@ -160,6 +164,15 @@ def read_document(text: str, file: str) -> Document:
         raise FileProblems([Problem(file, 1, 1, f"not valid YAML: {exc}")]) from None
     if root is None:
         raise FileProblems([Problem(file, 1, 1, "the file is empty; expected a mapping")])
+    return document_of(root, file)
+
+
+def document_of(root: Node, file: str) -> Document:
+    """The :class:`Document` of a composed node tree: its data built with every check of the reader.
+
+    Raises:
+        FileProblems: duplicate keys, merge keys, unsupported tags or alias bombs in the tree.
+    """
     builder = _Builder(file)
     data = builder.build(root)
     if builder.problems:
