@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.usage import UsageError
+from simulator.cli.usage import UsageError, output_path, unwritable
 
 
 def register(subparsers: Any) -> None:
@@ -15,28 +15,32 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("new", help="write a commented starter scenario that validates and runs")
     p.add_argument("name", metavar="NAME",
                    help="scenario id (e.g. my-drill, written to my-drill.yaml) or a path ending in .yaml")
-    p.add_argument("-o", "--output", metavar="PATH", help="where to write it (default: NAME.yaml)")
+    p.add_argument("-o", "--output", metavar="PATH", type=output_path,
+                   help="where to write it (default: NAME.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(handler=cmd_new)
 
     msel = subparsers.add_parser("msel", help="export or import the inject list (MSEL) as CSV")
     sub = msel.add_subparsers(dest="msel_command", metavar="export|import",
                               parser_class=subparsers._parser_class)
-    msel.set_defaults(handler=lambda args: _usage(msel))
+    msel.set_defaults(handler=cmd_msel)
     e = sub.add_parser("export", help="write a scenario's injects as an HSEEP-style CSV")
     e.add_argument("scenario", metavar="SCENARIO", help="scenario file or built-in id")
-    e.add_argument("-o", "--output", metavar="PATH", help="CSV file to write (default: stdout)")
+    e.add_argument("-o", "--output", metavar="PATH", type=output_path,
+                   help="CSV file to write (default: stdout)")
     e.set_defaults(handler=cmd_msel_export)
     i = sub.add_parser("import", help="merge an edited MSEL CSV back into a scenario")
     i.add_argument("csv", metavar="CSV", help="the edited sheet")
     i.add_argument("--into", required=True, metavar="SCENARIO", help="scenario file or built-in id")
-    i.add_argument("-o", "--output", metavar="PATH", help="YAML file to write (default: stdout)")
+    i.add_argument("-o", "--output", metavar="PATH", type=output_path,
+                   help="YAML file to write (default: stdout)")
     i.set_defaults(handler=cmd_msel_import)
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+def cmd_msel(args: argparse.Namespace) -> int:
+    """``ttx msel`` alone: say which subcommands there are."""
+    raise UsageError("give export or import: ttx msel export SCENARIO -o msel.csv, "
+                     "ttx msel import msel.csv --into SCENARIO -o edited.yaml")
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -48,6 +52,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     path = Path(args.output or (args.name if named_file else f"{scenario_id}.yaml"))
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; choose another name or add --force")
+    problem = unwritable(path)
+    if problem is not None:
+        raise UsageError(problem)
     path.write_text(starter_scenario(scenario_id, str(path)), encoding="utf-8")
     print(f"wrote {path}: check it with `ttx validate --lint {path}`, play it with `ttx run {path}`")
     return 0

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from simulator.cli.usage import seed_value
+from simulator.cli.usage import output_path, seed_value
 
 
 def register(sub: Any) -> None:
@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
                    help="idle, textbook, or a scripted policy YAML file (default: textbook)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--journal", metavar="PATH", help="write the JSONL journal here")
+    p.add_argument("--journal", metavar="PATH", type=output_path, help="write the JSONL journal here")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("replay", help="re-derive a run from its journal and check it matches")

@@ -10,7 +10,7 @@ import time
 from typing import IO, Any
 
 from simulator.analysis.sweep import make_spec, run_sweep, table, to_json, write_csv
-from simulator.cli.usage import UsageError, seed_value
+from simulator.cli.usage import UsageError, output_path, seed_value
 
 
 class ProgressBar:
@@ -70,6 +70,6 @@ def register(sub: Any) -> None:
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://scheduler:8786")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the summaries as JSON")
-    out.add_argument("--csv", metavar="PATH", help="also write one CSV row per run to PATH")
+    out.add_argument("--csv", metavar="PATH", type=output_path, help="also write one CSV row per run to PATH")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_sweep)

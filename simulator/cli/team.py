@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.usage import UsageError, seed_value
+from simulator.cli.usage import UsageError, output_path, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
              "(0.0.0.0, a LAN or public IP) lets everyone who can reach it try the join code, and "
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
-    p.add_argument("--journal", metavar="PATH",
+    p.add_argument("--journal", metavar="PATH", type=output_path,
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--code", help="join code to use (default: a fresh random one)")

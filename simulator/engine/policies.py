@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
-from simulator.format.loader import check_model, suggest
+from simulator.format.loader import check_model, looks_like_a_path, suggest
 from simulator.format.salvage import Damage
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
+POLICY_FORMS = "a policy is idle, textbook, or the path of a scripted policy YAML file"
+"""What ``--policy`` takes, for error messages."""
 URGENT_CHANNELS = frozenset({"pager", "dashboard", "social", "press", "regulator"})
 
 
@@ -363,9 +365,13 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
     if name == "textbook":
         return Textbook(scenario)
     path = Path(name)
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; {POLICY_FORMS}")
+    if not path.is_file() and looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such policy file ({POLICY_FORMS})")
     if not path.is_file():
-        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
-                                "scripted policy YAML file")
+        raise FileNotFoundError(f"unknown policy {name!r}; {POLICY_FORMS}"
+                                f"{suggest(name, ('idle', 'textbook'))}")
     document = read_document(path.read_text(encoding="utf-8"), str(path))
     spec, problems = check_model(ScriptSpec, document,
                                  lambda spec, doc, damage: _script_problems(spec, scenario, doc, damage))

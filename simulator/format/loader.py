@@ -53,7 +53,8 @@ def resolve(name: str) -> Path:
     """A scenario argument as a path: an existing file, else a built-in id.
 
     Raises:
-        FileNotFoundError: neither; the message lists the built-ins.
+        FileNotFoundError: neither; the message says which was meant (a name with a folder or a
+            ``.yaml`` ending is a file) and lists the built-ins.
     """
     path = Path(name)
     if path.is_file():
@@ -61,9 +62,19 @@ def resolve(name: str) -> Path:
     builtin = builtin_dir() / f"{name}.yaml"
     if builtin.is_file():
         return builtin
+    ids = builtin_ids()
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; expected a scenario file (.yaml) or a built-in id")
+    if looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such scenario file (built-in ids: {', '.join(ids)})")
     raise FileNotFoundError(
-        f"no scenario file or built-in scenario named {name!r} "
-        f"(built-in: {', '.join(builtin_ids())})")
+        f"no scenario file or built-in scenario named {name!r}{suggest(name, ids)} "
+        f"(built-in: {', '.join(ids)})")
+
+
+def looks_like_a_path(name: str) -> bool:
+    """Whether a command-line name is meant as a file: it has a folder part or a YAML ending."""
+    return "/" in name or "\\" in name or name.lower().endswith((".yaml", ".yml"))
 
 
 def load_scenario(name: str | Path) -> LoadedScenario:
@@ -180,6 +191,9 @@ def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Pr
     node = document.node_at(loc)
     message = err["msg"].removeprefix("Value error, ")
     found = err.get("input")
+    if not loc and kind in {"model_type", "model_attributes_type", "dict_type"}:
+        fields = ", ".join(f"{name}:" for name in list(model.model_fields)[:3])
+        return document.problem(node, f"expected a mapping of fields ({fields} …), found {_kind_of(found)}")
     if kind in {"enum", "literal_error"}:
         message = message.replace("Input should be", "expected")
     elif kind.startswith("union_tag"):
@@ -192,6 +206,15 @@ def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Pr
         message += f", found {_shown(found)}"
     wants = {"string_type": "text", "duration": "duration"}.get(kind, "other")
     return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node, wants)}")
+
+
+def _kind_of(found: Any) -> str:
+    """What a value is, in words: ``text``, ``a list``, ``a number``."""
+    if isinstance(found, str):
+        return "text"
+    if isinstance(found, list):
+        return "a list"
+    return "a number" if isinstance(found, int | float) else type(found).__name__
 
 
 def _shown(found: Any) -> str:
@@ -479,4 +502,5 @@ def lint_scenario(name: str | Path) -> tuple[LoadedScenario, list[Problem]]:
 
 
 __all__ = ["FileProblems", "LoadedScenario", "Problem", "builtin_ids", "check_model", "check_scenario",
-           "lint_scenario", "load_scenario", "resolve", "scenario_problems", "suggest", "validate_model"]
+           "lint_scenario", "load_scenario", "looks_like_a_path", "resolve", "scenario_problems", "suggest",
+           "validate_model"]
