@@ -44,8 +44,8 @@ def cmd_msel(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    """Write the starter scenario."""
-    from simulator.format.starter import scenario_id_of, starter_scenario
+    """Write the starter scenario, and the schema its first line points editors at beside it."""
+    from simulator.format.starter import guide_path, scenario_id_of, starter_scenario
 
     named_file = args.name.endswith((".yaml", ".yml"))
     scenario_id = scenario_id_of(Path(args.name).stem if named_file else args.name)
@@ -56,8 +56,28 @@ def cmd_new(args: argparse.Namespace) -> int:
     if problem is not None:
         raise UsageError(problem)
     path.write_text(starter_scenario(scenario_id, str(path)), encoding="utf-8")
-    print(f"wrote {path}: check it with `ttx validate --lint {path}`, play it with `ttx run {path}`")
+    print(f"wrote {path}{_schema_beside(path)}: check it with `ttx validate --lint {path}`, "
+          f"play it with `ttx run {path}`")
+    print(f"authoring guide, with parameter ranges and their sources: {guide_path()}")
     return 0
+
+
+def _schema_beside(path: Path) -> str:
+    """Write (or refresh) the editor schema next to ``path``; what to add to the 'wrote' line."""
+    from simulator.format.schema import SCHEMA_ID, schema_text
+    from simulator.format.starter import SCHEMA_FILE
+
+    schema, text = path.parent / SCHEMA_FILE, schema_text()
+    if not schema.exists():
+        schema.write_text(text, encoding="utf-8")
+        return f" and {schema} (for editor completion)"
+    current = schema.read_text(encoding="utf-8", errors="replace")
+    if current == text:
+        return ""
+    if SCHEMA_ID not in current:
+        return f" ({schema} is not ttx's schema, so it was left alone: `ttx schema > {schema}` replaces it)"
+    schema.write_text(text, encoding="utf-8")
+    return f" and refreshed {schema} to this ttx's schema"
 
 
 def cmd_msel_export(args: argparse.Namespace) -> int:
