@@ -317,3 +317,39 @@ def test_a_schema_error_is_not_echoed_as_a_reference_problem(write_scenario, bre
     text = MINIMAL.replace(*breakage).replace("  - id: first\n    at: 10m",
                                               "  - id: first\n    trigger: {signal: reports}")
     assert len(problems_of(write_scenario(text))) == 1
+
+
+def test_two_broken_items_of_one_list_are_both_recognised_as_broken(write_scenario):
+    """Two injects refused whole: cutting the first shifts the second's index, yet the contingency a
+    good inject names is still known to be the broken second, so only the two errors are reported."""
+    injects = """injects:
+  - id: early
+    at: 5m
+    trigger: {declared: true}
+    channel: chat
+    sender: {name: A}
+    to: [ic]
+    subject: s
+    body: b
+  - id: nudge
+    contingency: true
+    at: 1h
+    channel: chat
+    sender: {name: VP}
+    to: [ic]
+    subject: Anyone on this?
+    body: Please declare.
+  - id: first
+    at: 10m
+    channel: pager
+    sender: {name: On-call}
+    to: [ic]
+    subject: Reports are up
+    body: b
+    expects:
+      - {action: declare_incident, within: 15m, contingency: nudge}
+"""
+    text = MINIMAL[:MINIMAL.index("injects:\n")] + injects + MINIMAL[MINIMAL.index("actions:\n"):]
+    problems = problems_of(write_scenario(text))
+    assert len(problems) == 2, problems
+    assert all("an inject needs exactly one of 'at', 'trigger' or 'contingency: true'" in p for p in problems)

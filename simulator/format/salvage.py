@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from simulator.format.yamlsafe import Document, FileProblems, document_of
+from simulator.format.yamlsafe import Document, FileProblems, child_of, document_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,10 +37,10 @@ class Damage:
 
     original: Document
     """The document as written, before any cut."""
-    cut_from: set[int] = field(default_factory=set)
-    """``id()`` of every node (in the salvaged tree) that lost a child."""
-    stand_ins: set[int] = field(default_factory=set)
-    """``id()`` of the stand-in values put in for required top-level fields."""
+    cut_from: dict[int, Node] = field(default_factory=dict)
+    """Every node (in the salvaged tree) that lost a child, by ``id()`` (held, so ids stay unique)."""
+    stand_ins: dict[int, Node] = field(default_factory=dict)
+    """The stand-in values put in for required top-level fields, by ``id()``."""
     touched: set[Ref] = field(default_factory=set)
     """Top-level fields with anything cut inside, and ``(section, name)`` of each item cut or cut into."""
     replaced: set[str] = field(default_factory=set)
@@ -87,19 +87,20 @@ def salvage(model: type[M], document: Document,
 def _cut_round(root: Node, locations: list[tuple[Any, ...]], stand_ins: Mapping[str, Any],
                damage: Damage) -> bool:
     """Cut what each error location points at (or put a stand-in in); False when one cannot be handled."""
-    targets: dict[int, tuple[Node, Node, tuple[Any, ...]]] = {}
+    targets: dict[int, tuple[Node, Node]] = {}
     for loc in locations:
         target = _deepest(root, loc)
         if target is not None:
-            targets.setdefault(id(target[1]), target)
+            parent, child, path = target
+            targets.setdefault(id(child), (parent, child))
+            damage.touched |= _touched(root, path)
         elif loc and isinstance(loc[0], str) and loc[0] in stand_ins and loc[0] not in damage.replaced:
             _put_stand_in(root, loc[0], stand_ins[loc[0]], damage)
         else:
             return False
-    for parent, child, path in targets.values():
-        _note(root, path, damage)
+    for parent, child in targets.values():  # found first, cut after: a cut shifts the indexes
         _cut(parent, child)
-        damage.cut_from.add(id(parent))
+        damage.cut_from[id(parent)] = parent
     return True
 
 
@@ -109,20 +110,11 @@ def _deepest(root: Node, loc: tuple[Any, ...]) -> tuple[Node, Node, tuple[Any, .
     node, found = root, None
     path: tuple[Any, ...] = ()
     for part in loc:
-        child = _child(node, part)
+        child = child_of(node, part)
         if child is not None:
             found, path = (node, child), (*path, part)
             node = child
     return None if found is None else (found[0], found[1], path)
-
-
-def _child(node: Node, part: Any) -> Node | None:
-    if isinstance(node, MappingNode):
-        return next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == str(part)), None)
-    if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        item: Node = node.value[part]
-        return item
-    return None
 
 
 def _cut(parent: Node, child: Node) -> None:
@@ -132,20 +124,19 @@ def _cut(parent: Node, child: Node) -> None:
         parent.value = [item for item in parent.value if item is not child]
 
 
-def _note(root: Node, path: tuple[Any, ...], damage: Damage) -> None:
-    """Record the top-level field, and the item of it, that a cut at ``path`` touches."""
+def _touched(root: Node, path: tuple[Any, ...]) -> set[Ref]:
+    """The top-level field, and the item of it (by key or ``id``), that a cut at ``path`` touches."""
     section = str(path[0])
-    damage.touched.add((section,))
-    if len(path) > 1:
-        item = _child(_child(root, path[0]) or root, path[1])
-        name = _item_id(item) if isinstance(path[1], int) else str(path[1])
-        if name is not None:
-            damage.touched.add((section, name))
+    if len(path) == 1:
+        return {(section,)}
+    item = child_of(child_of(root, path[0]) or root, path[1])
+    name = _item_id(item) if isinstance(path[1], int) else str(path[1])
+    return {(section,)} if name is None else {(section,), (section, name)}
 
 
 def _item_id(item: Node | None) -> str | None:
     """The ``id`` written in a list item (injects, actions, clocks), if any."""
-    id_node = _child(item, "id") if item is not None else None
+    id_node = child_of(item, "id") if item is not None else None
     return id_node.value if isinstance(id_node, ScalarNode) else None
 
 
@@ -157,7 +148,7 @@ def _put_stand_in(root: Node, name: str, value: Any, damage: Damage) -> None:
     assert isinstance(composed, MappingNode)
     pair = composed.value[0]
     root.value.append(pair)
-    damage.stand_ins.update(id(node) for node in _subtree(pair[1]))
+    damage.stand_ins.update((id(node), node) for node in _subtree(pair[1]))
     damage.replaced.add(name)
 
 

@@ -70,7 +70,7 @@ class Document:
         """The root, then each node ``path`` leads through (parts that do not match are skipped)."""
         nodes = [self.root]
         for part in path:
-            child = _child(nodes[-1], part)
+            child = child_of(nodes[-1], part)
             if child is not None:
                 nodes.append(child)
         return nodes
@@ -129,7 +129,8 @@ def _base60(text: str) -> str:
     return plain_number(sign * value)
 
 
-def _child(node: Node, part: Any) -> Node | None:
+def child_of(node: Node, part: Any) -> Node | None:
+    """The value under key ``part`` of a mapping node, or item ``part`` of a sequence node; else None."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == str(part):
