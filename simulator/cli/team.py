@@ -183,9 +183,7 @@ async def _join(args: argparse.Namespace) -> int:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token)
     except RemoteError as exc:
-        hint = _join_hint(exc.code, args)
-        print(f"ttx join: refused: {exc}{hint}", file=sys.stderr)
-        return 2
+        raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
     try:
         if run_drill is None:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
