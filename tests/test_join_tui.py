@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, OptionList, SelectionList, Static
 
 from simulator.analysis.report import build_report, render
@@ -46,11 +47,13 @@ class Drill:
         self.sessions: list[RemoteSession] = []
 
     async def player(self, role: str, name: str) -> RemoteSession:
+        """Join as ``name`` in ``role`` with the join code."""
         session = await RemoteSession.open(self.url, name=name, role=role, code=CODE, timeout=5.0)
         self.sessions.append(session)
         return session
 
     async def facilitator(self) -> RemoteSession:
+        """Join as the facilitator (Lee) with the facilitator token."""
         session = await RemoteSession.open(self.url, name="Lee", facilitator_token=TOKEN, timeout=5.0)
         self.sessions.append(session)
         return session
@@ -58,6 +61,7 @@ class Drill:
 
 @pytest.fixture
 async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    """The flagship hosted at 60× (seed 7) on a free loopback port; every session is closed after."""
     server = DrillServer.host(flagship, tmp_path / "drill.jsonl", seed=7, code=CODE,
                               facilitator_token=TOKEN, speed=60.0)
     port = await server.start("127.0.0.1", 0)
@@ -76,7 +80,7 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float
         await pilot.pause(0.05)
 
 
-def showing(app: DrillApp, screen: type[Any], widget: str) -> bool:
+def showing(app: DrillApp, screen: type[Screen[Any]], widget: str) -> bool:
     """``screen`` is on top and composed (its ``widget`` exists)."""
     return isinstance(app.screen, screen) and bool(app.screen.query(widget))
 
@@ -88,7 +92,7 @@ def on_dashboard(app: DrillApp) -> bool:
 
 
 async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill: Drill, tmp_path: Path,
-                                                                           flagship: LoadedScenario):
+                                                                           flagship: LoadedScenario) -> None:
     """ic's dashboard: the lobby, then (when the facilitator starts) only ic's actions and no clock
     keys; ml's request pops the approval dialog here; `y` reaches ml; chat goes out; the end lands
     on the review with the revealed harm curve; `s` saves the journal and the report."""
@@ -159,7 +163,7 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         "the full report, as ttx report makes it"
 
 
-async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path):
+async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path) -> None:
     """The facilitator's enter starts the drill for everyone; space pauses; the white-cell list fires a
     scripted inject and sends an ad-hoc one to chosen roles; e ends it; both land on the review."""
     ic = await drill.player("ic", "Dana")
@@ -205,8 +209,8 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"
 
 
-async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill: Drill, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch):
+async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(
+        drill: Drill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """At the end the server sends every seat the whole drill (in parts): players fold the truth into
     their view once, keep the journal to save, and see no secret hashes; a player who joins after the
     end gets it as well."""
@@ -247,7 +251,7 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
 
 
 async def test_while_the_server_is_gone_the_header_says_reconnecting_and_the_clock_stops(
-        drill: Drill, tmp_path: Path):
+        drill: Drill, tmp_path: Path) -> None:
     """After ``kill -9`` of the host the player's header used to keep running the sim clock at 60×
     as if nothing happened; now it shows RECONNECTING… at the last time heard, and once the host is
     resumed it shows the server's clock (paused) again."""

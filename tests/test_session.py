@@ -8,6 +8,7 @@ from simulator.engine.clock import DrillClock
 from simulator.engine.events import Kind
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
+from simulator.format.loader import LoadedScenario
 
 
 class FakeWall:
@@ -20,7 +21,7 @@ class FakeWall:
         return self.t
 
 
-def test_clock_is_paused_until_resumed_and_keeps_sim_time_across_pauses():
+def test_clock_is_paused_until_resumed_and_keeps_sim_time_across_pauses() -> None:
     wall = FakeWall()
     clock = DrillClock(speed=10.0, wall=wall)
     wall.t += 5
@@ -37,7 +38,8 @@ def test_clock_is_paused_until_resumed_and_keeps_sim_time_across_pauses():
     assert clock.now() == 90.0
 
 
-async def test_local_session_runs_in_real_time_and_applies_commands_at_the_current_sim_time(flagship):
+async def test_local_session_runs_in_real_time_and_applies_commands_at_the_current_sim_time(
+        flagship: LoadedScenario) -> None:
     session = LocalSession(flagship, seed=3, speed=600.0)
     seen: list[str] = []
     session.subscribe(lambda e: seen.append(e.kind.value))
@@ -55,7 +57,8 @@ async def test_local_session_runs_in_real_time_and_applies_commands_at_the_curre
     await session.close()
 
 
-async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(flagship):
+async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(
+        flagship: LoadedScenario) -> None:
     session = LocalSession(flagship, seed=3)
     await session.next_inject()
     assert session.view.injects and session.view.injects[-1].inject == "refusal-ticket"
@@ -66,7 +69,8 @@ async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(fla
     await session.close()
 
 
-async def test_a_drill_ended_early_is_compared_with_doing_nothing_over_the_same_stretch(flagship):
+async def test_a_drill_ended_early_is_compared_with_doing_nothing_over_the_same_stretch(
+        flagship: LoadedScenario) -> None:
     """Ending at 0:30 without acting averts nothing; it is not scored against a full idle run."""
     session = LocalSession(flagship, seed=4)
     session.drill.advance_to(30 * 60)

@@ -13,13 +13,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is installed by the test extra")
-def test_ruff_finds_nothing():
+def test_ruff_finds_nothing() -> None:
     out = subprocess.run(["ruff", "check", "simulator", "tui", "tests"], cwd=REPO,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_mypy_strict_passes_on_the_core():
+def test_mypy_strict_passes_on_the_core() -> None:
     out = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr

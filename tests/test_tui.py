@@ -11,7 +11,7 @@ from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -37,7 +37,7 @@ def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
-async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Start, read injects, take the kill switch as ML, approve it as IC, send an update, end, save."""
     app = drill_app(flagship, tmp_path)
     session = app.session
@@ -99,7 +99,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
 
 
-async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Setting severity before declaring is refused, and the engine's reason reaches the screen."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -115,7 +115,8 @@ async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Pat
         assert "declare the incident first" in text_of(app.screen.query_one(IncidentPanel))
 
 
-async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """The signals never plot the hidden harm rate unless `t` (show truth) is on."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -129,7 +130,8 @@ async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: Loaded
         assert not truth_row.display
 
 
-async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario, tmp_path: Path):
+async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """`?` opens help naming every footer key; `d` switches between the light and dark themes."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -145,7 +147,7 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
         assert app.current_theme.dark is not dark
 
 
-async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path) -> None:
     """`ttx play --pick`: the list shows each scenario's summary; the footer names Enter ("Play this
     scenario", not hidden behind the list's own Enter) and Enter opens the briefing."""
     app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
@@ -163,7 +165,7 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
         assert app.session is not None and app.session.scenario.id == "jailbreak-wave"
 
 
-async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path) -> None:
     """LocalSession.save writes a journal `ttx replay` accepts, the player's commands included."""
     session = LocalSession(flagship, seed=7)
     await session.next_inject()
@@ -177,7 +179,8 @@ async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenar
     await session.close()
 
 
-async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario,
+                                                               tmp_path: Path) -> None:
     """ctrl+p, "ML: block", Enter: the block list starts as ML without switching the role tabs."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -191,7 +194,7 @@ async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedS
         assert app.role == "ic"
 
 
-async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario):
+async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario) -> None:
     """After `n` folds a burst of events at once, the timeline still says when each one happened."""
     session = LocalSession(flagship, seed=7)
     await session.next_inject()
@@ -208,7 +211,7 @@ FORM_VERBS = sorted(v.id for v in VERBS.values() if v.params.model_fields and v.
 """Verbs that open a parameter form (or the update composer)."""
 
 
-async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path):
+async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Each parameter form, filled with its defaults and first choices, reaches the engine valid."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -233,7 +236,7 @@ async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, t
         assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
 
 
-async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
+async def test_any_valid_scenario_plays_through(write_scenario: WriteScenario, tmp_path: Path) -> None:
     """A small scenario from a file (three roles, one signal, no clocks) plays from briefing to review."""
     loaded = load_scenario(write_scenario(MINIMAL))
     app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
@@ -250,7 +253,7 @@ async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
         assert "filter" in app.session.view.taken
 
 
-async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path):
+async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path) -> None:
     """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"):
     the header now drops the real time and shortens the role (``acting as IC``); at 100 columns it
     shows everything."""
@@ -265,15 +268,16 @@ async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real
         await pilot.press("r")
         app.show_header()
         assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
-    async with DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True,
-                        save_dir=tmp_path).run_test(size=(120, 30)) as pilot:
+    wide = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with wide.run_test(size=(120, 30)) as pilot:
         await pilot.press("enter")
-        pilot.app.show_header()  # type: ignore[attr-defined]
-        line = text_of(pilot.app.screen.query_one(DrillHeader))
+        wide.show_header()
+        line = text_of(wide.screen.query_one(DrillHeader))
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
 
 
-async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario, tmp_path: Path):
+async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario,
+                                                                   tmp_path: Path) -> None:
     """`i` used to focus the feed with nothing highlighted, so Enter showed nothing; now the newest
     inject opens at once (and counts as read), ↓ goes to the older ones."""
     app = drill_app(flagship, tmp_path)
@@ -291,7 +295,7 @@ async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: Loa
 
 
 async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_reached(
-        flagship: LoadedScenario, tmp_path: Path):
+        flagship: LoadedScenario, tmp_path: Path) -> None:
     """The facilitator's ad-hoc inject form (channel, five roles, subject, body, sender) is taller than
     an 80×24 terminal: it used to be cut off below the subject (body, sender and the buttons out of
     reach); it now scrolls, and tabbing to Submit brings it into view."""
@@ -317,7 +321,7 @@ async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_
 
 
 async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship: LoadedScenario,
-                                                                      tmp_path: Path):
+                                                                      tmp_path: Path) -> None:
     """The twice-a-second header redraw can fire while the dashboard's widgets are being removed
     (quitting); it then does nothing instead of failing with NoMatches."""
     app = drill_app(flagship, tmp_path)
