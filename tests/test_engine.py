@@ -166,25 +166,50 @@ def test_harmful_samples_are_redacted_placeholders(write_scenario: WriteScenario
     assert inject.payload["body"].startswith("Sample: [REDACTED model output · harm: Confabulation · ")
 
 
-def test_a_block_list_fades_but_a_classifier_update_holds(flagship: LoadedScenario) -> None:
-    """Block lists decay as adversaries adapt (2-hour half-life here); durable fixes do not."""
-    drill = Drill(flagship.scenario, seed=2)
-    drill.submit(Command(role="ml", action="block-list"))
-    drill.submit(Command(role="ml", action="tighten-filter"))
-    drill.advance_to(30 * 60)
-    faded_a_little = 1 - 0.8 * 0.5 ** (15 / 120)  # the block list took effect at 15m
-    assert drill._stream_multiplier("weapons-uplift", 30 * 60) == pytest.approx(faded_a_little * 0.35)
-    later = 15 * 60 + 2 * 3600
-    assert drill._stream_multiplier("weapons-uplift", later) == pytest.approx(0.6 * 0.35)
+def harm_rate_over_the_minute_to(drill: Drill, t: float) -> float:
+    """Expected harmful outputs per second over the tick ending at ``t``, as the hidden harm event says."""
+    drill.advance_to(t + 1)  # the tick at t itself has run
+    return next(float(e.payload["rate"]) for e in reversed(drill.events) if e.kind == Kind.HARM and e.t == t)
+
+
+def test_a_block_list_fades_but_a_tightened_filter_holds(flagship: LoadedScenario) -> None:
+    """Block lists decay as adversaries adapt; durable fixes do not.
+
+    On the flagship the block list (in effect at 0:15) cuts harm to 0.2 with a 2-hour half-life,
+    the tighter filter (in effect at 0:20) to 0.35 for good: against doing nothing on the same
+    seed, the harm rate over a minute is ``0.35 × (1 − 0.8 × ½^(s / 2h))`` where ``s`` is the time
+    the block list has been in effect at the middle of that minute.
+    """
+    mitigated, idle = Drill(flagship.scenario, seed=2), Drill(flagship.scenario, seed=2)
+    mitigated.submit(Command(role="ml", action="block-list"))
+    mitigated.submit(Command(role="ml", action="tighten-filter"))
+
+    def relative_harm(t: float) -> float:
+        return harm_rate_over_the_minute_to(mitigated, t) / harm_rate_over_the_minute_to(idle, t)
+
+    def block_list(in_effect_for: float) -> float:
+        return 1 - 0.8 * float(0.5 ** (in_effect_for / 7200))
+
+    assert relative_harm(30 * 60) == pytest.approx(0.35 * block_list(14.5 * 60), rel=1e-4)
+    assert relative_harm(2 * 3600 + 15 * 60) == pytest.approx(0.35 * block_list(7200 - 30), rel=1e-4)
+    assert relative_harm(4 * 3600) == pytest.approx(0.35 * block_list(3 * 3600 + 44.5 * 60), rel=1e-4)
+
+
+def eta_of(drill: Drill, action: str) -> float:
+    """When the drill's ``action_started`` event says ``action`` takes effect."""
+    return next(float(e.payload["eta"]) for e in drill.events
+                if e.kind == Kind.ACTION_STARTED and e.payload["action"] == action)
 
 
 def test_load_slows_a_tired_role(flagship: LoadedScenario) -> None:
+    """Latency grows with load: at 80 % load (the flagship's slowdown is 1) an action takes 1.8× as long."""
     fresh = Drill(flagship.scenario, seed=1)
     tired = Drill(flagship.scenario, seed=1)
     tired.loads["ml"] = 0.8
     for drill in (fresh, tired):
         drill.submit(Command(role="ml", action="tighten-filter"))
-    assert tired.in_flight[1][1] == pytest.approx(fresh.in_flight[1][1] * 1.8)
+    assert eta_of(fresh, "tighten-filter") == 20 * 60
+    assert eta_of(tired, "tighten-filter") == pytest.approx(1.8 * 20 * 60)
 
 
 def test_the_z_score_monitor_matches_recomputing_its_whole_baseline() -> None:
