@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, OptionList, SelectionList, Static
+from textual.widgets import DataTable, Input, OptionList, SelectionList, Static
 
 from simulator.analysis.report import build_report, render
 from simulator.engine.events import Kind
@@ -32,7 +32,9 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import choices_for
+from tui.widgets.chart import LineChart
 from tui.widgets.header import DrillHeader
+from tui.widgets.incident import IncidentPanel
 
 CODE = "K7Q2MD"
 TOKEN = "white-cell-secret"
@@ -85,6 +87,30 @@ def showing(app: DrillApp, screen: type[Screen[Any]], widget: str) -> bool:
     return isinstance(app.screen, screen) and bool(app.screen.query(widget))
 
 
+def server_result(drill: Drill) -> dict[str, Any]:
+    """The result the server scored and journaled: the figures every seat's review must show."""
+    return next(e.payload for e in reversed(drill.server.drill.events) if e.kind == Kind.RESULT)
+
+
+def review_disagreements(app: DrillApp, result: dict[str, Any]) -> list[str]:
+    """Where the review on screen disagrees with ``result``: the score and harm volume its headline
+    lacks, and the breakdown rows (component: points) it lacks or has extra. Empty when they agree."""
+    headline = str(app.screen.query_one("#review-headline", Static).render())
+    wanted = [f"Score {result['score']:.1f} / 100", f"harm {result['harm_volume']:,} "]
+    table = app.screen.query_one("#breakdown", DataTable)
+    shown = {f"{row[0]}: {row[1]}" for row in map(table.get_row_at, range(table.row_count))}
+    scored = {f"{name}: {c['points']:.1f}" for name, c in result["breakdown"].items()}
+    return ([f"headline lacks {part!r}" for part in wanted if part not in headline]
+            + [f"breakdown lacks {row!r}" for row in sorted(scored - shown)]
+            + [f"breakdown has {row!r}" for row in sorted(shown - scored)])
+
+
+def plots_this_runs_harm(app: DrillApp) -> bool:
+    """The review's harm chart draws this run's (revealed) harm: ``●`` marks above its axis."""
+    drawn = str(app.screen.query_one("#harm-chart", LineChart).render()).splitlines()[:-2]
+    return any("●" in line for line in drawn)
+
+
 def on_dashboard(app: DrillApp) -> bool:
     """The dashboard is showing, composed and drawn from the view."""
     return isinstance(app.screen, DashboardScreen) and bool(app.screen.query("#action-list")) \
@@ -126,8 +152,11 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         question = str(app.screen.query_one("#approval-question", Static).render())
         assert question.startswith("IC: approve “Take the assistant offline” (asked by ML)")
         await pilot.press("y")
-        await ml.wait_until(lambda s: any(a == "take-offline" for a, _, _ in s.view.in_flight.values()))
+        await ml.wait_until(lambda s: any(e.kind == Kind.ACTION_STARTED
+                                          and e.payload["action"] == "take-offline" for e in s.received))
         assert isinstance(app.screen, DashboardScreen)
+        await until(pilot, lambda: "⧗ Take the assistant offline" in str(
+            app.screen.query_one(IncidentPanel).render()))
 
         robin = await drill.player("ic", "Robin")
         await ml.submit(Command(role="ml", action="system-prompt-patch"))
@@ -147,10 +176,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
 
         await fac.end()
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.series.harm_t, "the revealed truth reaches a player"
-        assert ic.view.result is not None and app.review.result.score == ic.view.result["score"]
-        headline = str(app.screen.query_one("#review-headline", Static).render())
-        assert f"Score {app.review.result.score:.1f} / 100" in headline
+        assert plots_this_runs_harm(app), "the revealed truth reaches a player"
+        assert review_disagreements(app, server_result(drill)) == [], "a player sees the server's figures"
         await pilot.press("s")
         await pilot.pause()
     saved = {p.suffix: p for p in tmp_path.iterdir() if p.name.startswith("ttx-")}
@@ -203,8 +230,8 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         await until(pilot, lambda: on_dashboard(app))
         await pilot.press("e", "y")
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.series.harm_t
-        assert fac.view.result is not None and app.review.result.score == fac.view.result["score"]
+        assert plots_this_runs_harm(app), "the facilitator's review plots the harm"
+        assert review_disagreements(app, server_result(drill)) == [], "the facilitator sees them too"
         await ic.wait_until(lambda s: s.reviewable)
         assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"
 

@@ -1,10 +1,10 @@
-"""The drill TUI as a player drives it: keys in, engine state and what the widgets show out."""
+"""The drill TUI as a player drives it: keys in, what the widgets show (and what gets saved) out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Input, Markdown, OptionList, Sparkline, Static, Tabs
 
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
@@ -37,6 +37,22 @@ def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
+def incident_text(app: DrillApp) -> str:
+    """What the dashboard's incident panel shows (also while a dialog covers it)."""
+    assert app.dashboard is not None
+    return text_of(app.dashboard.query_one(IncidentPanel))
+
+
+def under_way(app: DrillApp) -> list[str]:
+    """The incident panel's lines for actions under way (``⧗ title  ETA …``)."""
+    return [line for line in incident_text(app).splitlines() if line.startswith("⧗ ")]
+
+
+def acting_role(app: DrillApp) -> str | None:
+    """The role tab shown as active above the action list."""
+    return app.screen.query_one("#role-tabs", Tabs).active
+
+
 async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Start, read injects, take the kill switch as ML, approve it as IC, send an update, end, save."""
     app = drill_app(flagship, tmp_path)
@@ -52,7 +68,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         assert "2 unread" in str(app.screen.query_one(InjectFeed).border_title)
 
         await pilot.press("r")
-        assert app.role == "ml"
+        assert acting_role(app) == "role-ml"
         actions = app.screen.query_one("#action-list", OptionList)
         actions.highlighted = actions.get_option_index("take-offline")
         await pilot.press("enter")
@@ -60,15 +76,13 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         assert isinstance(app.screen, ApprovalScreen)
         question = str(app.screen.query_one("#approval-question", Static).render())
         assert question.startswith("IC: approve “Take the assistant offline”")
-        assert 1 in session.drill.pending
+        assert "? #1 Take the assistant offline  ML asks IC" in incident_text(app), "the request waits"
 
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        assert not session.drill.pending
-        assert [a for a, _ in session.drill.in_flight.values()] == ["take-offline"]
-        incident = text_of(app.screen.query_one(IncidentPanel))
-        assert "Take the assistant offline" in incident and "ETA" in incident
+        assert "? #1" not in incident_text(app), "approved, it waits no more"
+        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:57:00 (in 0:05:00)"]
 
         await pilot.press("u")
         await pilot.pause()
@@ -78,15 +92,15 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
             app.screen.query_one(f"#update-{part}", Input).value = words
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert session.drill.incident.updates[-1][1:] == ("internal", True)
-        assert session.view.updates[-1]["by"] == "ic"
+        assert "Updates 1" in incident_text(app)
 
         await pilot.press("e", "y")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert session.drill.finished and session.result is not None
+        assert session.result is not None
         table = app.screen.query_one("#breakdown", DataTable)
-        assert table.row_count == len(session.result.breakdown)
+        shown = {str(row[0]): str(row[1]) for row in map(table.get_row_at, range(table.row_count))}
+        assert shown == {c.name: f"{c.points:.1f}" for c in session.result.breakdown}
         headline = text_of(app.screen.query_one("#review-headline", Static))
         assert f"Score {session.result.score:.1f} / 100" in headline
 
@@ -97,6 +111,9 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         report = next(tmp_path.glob("*.md")).read_text()
         assert "## Improvement plan" in report
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
+        update = ("| ic | update to internal: know: reports spiked at 0:52 / suspect: a jailbreak / "
+                  "doing: kill switch |")
+        assert update in report, "the composer sent IC's structured update to the internal audience"
 
 
 async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path) -> None:
@@ -110,9 +127,8 @@ async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Pat
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.session is not None
-        assert app.session.view.refusals[-1][2] == "declare the incident first"
-        assert "declare the incident first" in text_of(app.screen.query_one(IncidentPanel))
+        assert isinstance(app.screen, DashboardScreen)
+        assert "✘ set_severity refused at 0:00:00: declare the incident first" in incident_text(app)
 
 
 async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario,
@@ -123,9 +139,10 @@ async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: Loaded
         await pilot.press("enter", "n", "n")
         truth_row = app.screen.query_one("#signal-truth")
         assert not truth_row.display
-        assert app.revealed, "the local session delivers the hidden events to the app"
         await pilot.press("t")
         assert truth_row.display
+        assert truth_row.query_one(Sparkline).data, "the hidden harm rate is plotted"
+        assert str(app.screen.query_one("#signals").border_title) == "Signals + TRUTH (training)"
         await pilot.press("t")
         assert not truth_row.display
 
@@ -162,7 +179,8 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
-        assert app.session is not None and app.session.scenario.id == "jailbreak-wave"
+        briefing = app.screen.query_one("#briefing-text", Markdown).source
+        assert briefing.startswith(f"# {flagship.scenario.title}\n")
 
 
 async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path) -> None:
@@ -189,9 +207,8 @@ async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedS
         await pilot.pause(0.5)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.session is not None
-        assert "block-list" in app.session.view.taken
-        assert app.role == "ic"
+        assert [line.split("  ETA")[0] for line in under_way(app)] == ["⧗ Block known jailbreak prompts"]
+        assert acting_role(app) == "role-ic"
 
 
 async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario) -> None:
@@ -242,15 +259,18 @@ async def test_any_valid_scenario_plays_through(write_scenario: WriteScenario, t
     app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter", "n")
-        assert app.session is not None and app.session.view.injects[0].subject == "Reports are up"
+        feed = app.screen.query_one("#inject-list", OptionList)
+        assert "Reports are up" in str(feed.get_option_at_index(0).prompt)
         await pilot.press("r")
-        assert app.role == "ml"
+        assert acting_role(app) == "role-ml"
         actions = app.screen.query_one("#action-list", OptionList)
         assert actions.get_option_at_index(0).id == "filter"
-        await pilot.press("enter", "e", "y")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [line.split("  ETA")[0] for line in under_way(app)] == ["⧗ Filter it"]
+        await pilot.press("e", "y")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert "filter" in app.session.view.taken
 
 
 async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path) -> None:
