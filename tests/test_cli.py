@@ -58,6 +58,7 @@ def test_run_json_has_the_documented_keys(tmp_path: Path) -> None:
 
 def test_run_prints_a_readable_table_by_default() -> None:
     out = ttx("run", "jailbreak-wave", "--policy", "idle", "--seed", "1")
+    assert out.returncode == 0, out.stderr
     assert "time to contain     never" in out.stdout
     assert "containment        0.0" in out.stdout
 
@@ -70,8 +71,8 @@ def test_a_wrong_flag_says_what_is_allowed() -> None:
 
 
 def test_an_unknown_policy_or_scenario_is_a_clear_error() -> None:
-    assert "use idle, textbook, or the path of a scripted policy" in \
-        ttx("run", "jailbreak-wave", "--policy", "heroic").stderr
+    heroic = ttx("run", "jailbreak-wave", "--policy", "heroic")
+    assert heroic.returncode == 2 and "use idle, textbook, or the path of a scripted policy" in heroic.stderr
     out = ttx("run", "no-such-drill")
     assert out.returncode == 2 and "built-in: " in out.stderr and "jailbreak-wave" in out.stderr
 

@@ -202,7 +202,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         await pilot.press("enter")
         await until(pilot, lambda: on_dashboard(app))
         await ic.wait_until(lambda s: s.lobby is not None and s.lobby.started)
-        assert app.truth_on, "the facilitator sees the truth"
+        assert app.screen.query_one("#signal-truth").display, "the facilitator sees the truth"
         await pilot.press("space")
         await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.paused)
 

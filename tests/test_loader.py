@@ -156,9 +156,11 @@ def test_unknown_template_placeholder_is_reported(write_scenario: WriteScenario)
 
 
 def test_several_errors_are_reported_at_once(write_scenario: WriteScenario) -> None:
+    """A scenario with two mistakes gets both, each at its own place, in file order."""
     path = write_scenario(MINIMAL.replace("traffic_rps: 50", "traffic_rps: -5").replace(
         "harm_type: confabulation", "harm_type: nope"))
-    assert len(problems_of(path)) == 2
+    located = [p.removeprefix(f"{path}:").split(": ")[:2] for p in problems_of(path)]
+    assert located == [["10:18", "traffic_rps"], ["14:16", "harm_type"]]
 
 
 def test_lint_warns_about_streams_roles_and_deadlines(write_scenario: WriteScenario) -> None:

@@ -189,11 +189,16 @@ def test_a_bot_that_never_acted_is_named_without_a_dangling_playing(tmp_path: Pa
 
 def test_report_cli_prints_markdown_and_rejects_unknown_extensions(
         textbook_journal: TextbookJournal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without -o the Markdown goes to stdout; an extension that names no format is refused with the
+    way out (and writes nothing); --format md writes Markdown under any name."""
     path, _ = textbook_journal
     assert main(["report", str(path)]) == 0
     assert "# After-action report: Jailbreak wave" in capsys.readouterr().out
     assert main(["report", str(path), "-o", str(tmp_path / "aar.pdf")]) == 2
+    assert "use .html or .md, or --format" in capsys.readouterr().err
+    assert not (tmp_path / "aar.pdf").exists()
     assert main(["report", str(path), "-o", str(tmp_path / "aar.txt"), "--format", "md"]) == 0
+    assert (tmp_path / "aar.txt").read_text().startswith("# After-action report: Jailbreak wave")
 
 
 @pytest.mark.chromium

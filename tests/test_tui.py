@@ -248,6 +248,7 @@ async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, t
             await pilot.pause()
             assert not isinstance(app.screen, ParamsScreen | ComposerScreen), verb
             refusals = [reason for _, action, reason in app.session.view.refusals if action == verb]
+            assert verb in app.session.view.taken or refusals, f"{verb}: the form sent nothing"
             assert not any(r.startswith("bad parameter") for r in refusals), (verb, refusals)
         taken = app.session.view.taken
         assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
@@ -349,4 +350,7 @@ async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship:
         await pilot.press("enter")
         assert app.dashboard is not None
         await app.dashboard.query_one(DrillHeader).remove()
+        assert not app.dashboard.query(DrillHeader), "the header is gone, the dashboard still attached"
+        assert app.dashboard.is_attached
         app.show_header()
+        assert isinstance(app.screen, DashboardScreen) and not app.dashboard.query(DrillHeader)
