@@ -127,3 +127,33 @@ def test_a_changed_scenario_is_refused_unless_insisted_on(idle_journal: Path, fl
     assert loaded.path == str(edited) and drill.now == 2700.0
     with pytest.raises(ForkError, match="runs from 0:00:00"):
         fork(journal, loaded, -1.0, moved)
+
+
+async def test_a_hosted_fork_gives_joining_players_the_past_and_runs_on_from_t(
+        idle_journal: Path, tmp_path: Path) -> None:
+    """``ttx host --from``: a player who joins sees the injects before T; the facilitator starts the clock
+    at T; the branch's journal resumes after a crash like any team drill."""
+    from simulator.team.remote import RemoteSession
+    from simulator.team.server import DrillServer
+
+    drill, loaded = load_fork(idle_journal, "45m")
+    journal = tmp_path / "team-fork.jsonl"
+    server = DrillServer.host(loaded, journal, code="K7Q2MD", facilitator_token="white-cell", speed=60.0,
+                              drill=drill)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    ic = await RemoteSession.open(url, name="Dana", role="ic", code="K7Q2MD", timeout=5.0)
+    fac = await RemoteSession.open(url, name="Lee", facilitator_token="white-cell", timeout=5.0)
+    try:
+        assert ic.view.injects and all(i.t < 2700.0 for i in ic.view.injects), "the past, as the parent's"
+        assert fac.clock.now() == 2700.0
+        await fac.start()
+        await fac.wait_until(lambda s: s.view.now > 2700.0)
+    finally:
+        await ic.close()
+        await fac.close()
+        await server.stop()
+    assert read_journal(journal).header["fork"]["parent"] == "idle.jsonl"
+    resumed = DrillServer.resume(journal)
+    assert resumed.started and resumed.drill.now > 2700.0
+    await resumed.stop()

@@ -26,7 +26,7 @@ from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
-from tui.screens.briefing import BriefingScreen
+from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
     ApprovalScreen,
@@ -194,9 +194,10 @@ class DrillApp(App[None]):
         """The briefing for this seat (with the lobby in a team drill)."""
         session = self.live()
         team = self.team()
+        so_far = so_far_markdown(session.view, session.fork) if session.fork is not None else ""
         return BriefingScreen(session.scenario, session.seat, team=team is not None,
                               join_code=team.join_code if team is not None else None,
-                              lobby=team.lobby if team is not None else None)
+                              lobby=team.lobby if team is not None else None, so_far=so_far)
 
     async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
         """Leave the briefing for the dashboard; start the clock (hot seat, facilitator)."""
@@ -213,7 +214,7 @@ class DrillApp(App[None]):
         await self.switch_screen(self.dashboard)
         if team is None:
             await session.start()
-            if self.start_paused:
+            if self.start_paused or session.fork is not None:
                 await session.pause()
         elif session.seat == FACILITATOR and not session.started:
             await session.start()

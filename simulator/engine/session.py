@@ -19,7 +19,7 @@ from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
-from simulator.engine.journal import Journal, write_journal
+from simulator.engine.journal import ForkPoint, Journal, write_journal
 from simulator.engine.runner import finish, new_drill
 from simulator.engine.scoring import Result
 from simulator.engine.view import DrillView
@@ -104,6 +104,8 @@ class Session(Protocol):
     """A team drill's lobby (``None`` in the hot seat, or before the first lobby arrived)."""
     join_code: str | None
     """The join code, for the facilitator to hand out (``None`` for everyone else)."""
+    fork: ForkPoint | None
+    """Where this drill branched from a journal (``ttx play --from``), or ``None``."""
 
     @property
     def link(self) -> Link:
@@ -176,13 +178,15 @@ class LocalSession:
     join_code: str | None = None
 
     def __init__(self, loaded: LoadedScenario, seed: int | None = None, speed: float = 1.0,
-                 seat: str | None = None) -> None:
+                 seat: str | None = None, drill: Drill | None = None) -> None:
+        """A hot-seat drill of ``loaded`` on ``seed``, or going on from ``drill`` (a fork)."""
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.seat = seat
-        self.drill: Drill = new_drill(loaded, seed)
+        self.drill: Drill = new_drill(loaded, seed) if drill is None else drill
+        self.fork = self.drill.fork
         self.view = DrillView(seat=seat)
-        self.clock = DrillClock(speed=speed)
+        self.clock = DrillClock(speed=speed, sim=self.drill.now)
         self.result: Result | None = None
         self._started = False
         self._handlers: list[EventHandler] = []
