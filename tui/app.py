@@ -308,7 +308,10 @@ class DrillApp(App[None]):
             self.screen.show_lobby(team.lobby)
 
     def truth_curve(self) -> list[tuple[float, float]]:
-        """The hidden harmful rate (outputs/s) so far."""
+        """The hidden harmful rate (outputs/s) so far (the facilitator's view folds it itself)."""
+        view = self.live().view
+        if view.seat == FACILITATOR:
+            return [(t, rate) for t, rate, _ in view.harm]
         return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
 
     def show_header(self) -> None:

@@ -117,3 +117,4 @@ def run_fork(args: argparse.Namespace) -> Run:
     if args.journal:
         write_journal(args.journal, run.drill.header(run.result.policy), run.drill.events)
     return run
+
