@@ -1,4 +1,4 @@
-"""``ttx watch``: a recorded drill played back in the dashboard, driven as a facilitator would in a debrief."""
+"""``ttx watch``: a recorded drill played back in the dashboard, as a facilitator drives it in a debrief."""
 
 from __future__ import annotations
 

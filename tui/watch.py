@@ -91,10 +91,25 @@ class WatchApp(DrillApp):
         self.playback = playback
         self.timeline: WatchTimeline | None = None
 
+    def watching(self) -> bool:
+        """Still on the recording (not on a drill forked from it with ``w`` on the review)."""
+        return self.session is self.playback
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Jumping and seeking belong to the recording."""
+        if action in ("jump", "seek"):
+            return self.watching()
+        return super().check_action(action, parameters)
+
+    def reset(self) -> None:
+        """Leaving the recording for a fork of it: no timeline any more."""
+        super().reset()
+        self.timeline = None
+
     async def enter_dashboard(self) -> None:
-        """The dashboard, with the timeline docked under it."""
+        """The dashboard, with the timeline under it (while watching the recording)."""
         await super().enter_dashboard()
-        if self.dashboard is not None and self.timeline is None:
+        if self.dashboard is not None and self.timeline is None and self.watching():
             self.timeline = WatchTimeline(self.playback.points)
             await self.dashboard.mount(self.timeline, before=self.dashboard.query_one(Footer))
             self.show_position()
@@ -106,7 +121,7 @@ class WatchApp(DrillApp):
 
     def show_position(self) -> None:
         """Highlight the last point at or before the playback time."""
-        if self.timeline is None or not self.timeline.is_attached:
+        if self.timeline is None or not self.timeline.is_attached or not self.watching():
             return
         index = self.playback.current()
         if index is not None and self.timeline.highlighted != index:

@@ -20,7 +20,15 @@ from simulator.engine.clock import DrillClock
 from simulator.engine.events import Event, Kind
 from simulator.engine.journal import ForkPoint, Journal, write_journal
 from simulator.engine.scoring import Result
-from simulator.engine.session import ChangeHandler, DrillRecord, EventHandler, Link, LobbyState, Notice
+from simulator.engine.session import (
+    ChangeHandler,
+    DrillRecord,
+    EventHandler,
+    Link,
+    LobbyState,
+    Notice,
+    Session,
+)
 from simulator.engine.view import DrillView
 from simulator.format.commands import Command
 from simulator.format.durations import clock
@@ -104,12 +112,24 @@ class Playback:
         if self.result is None or self.shown < len(self.events):
             return None
         idle = for_drill(self.scenario, self.result.seed, self.stops_at, key=self.loaded.content_hash)
-        return DrillRecord(dict(self.journal.header), list(self.journal.events), self.result, idle)
+        point = ForkPoint.from_header(self.journal.header)
+        parent = self.source.with_name(point.parent) if point is not None else None
+        return DrillRecord(dict(self.journal.header), list(self.journal.events), self.result, idle,
+                           parent if parent is not None and parent.is_file() else None)
 
     def save(self, path: str | Path) -> Path:
         """Write the recording (unchanged) to ``path``."""
         write_journal(path, self.journal.header, self.journal.events)
         return Path(path)
+
+    def fork_at(self, at: float, folder: Path) -> Session:
+        """The recording forked just before ``at``, to play from there at this keyboard."""
+        from simulator.engine.fork import fork
+        from simulator.engine.session import LocalSession
+
+        forked = LocalSession(self.loaded, drill=fork(self.journal, self.loaded, at, self.source))
+        forked.parent = self.source
+        return forked
 
     async def start(self) -> None:
         self.clock.resume()

@@ -341,6 +341,10 @@ class RemoteSession:
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
                            self.do_nothing)
 
+    def fork_at(self, at: float, folder: Path) -> None:
+        """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
+        return None
+
     def take_notices(self) -> list[Notice]:
         """Errors not tied to a request and refused clock controls, since the last call."""
         notices, self._notices = self._notices, []
