@@ -157,3 +157,25 @@ async def test_a_hosted_fork_gives_joining_players_the_past_and_runs_on_from_t(
     resumed = DrillServer.resume(journal)
     assert resumed.started and resumed.drill.now > 2700.0
     await resumed.stop()
+
+
+def test_the_report_of_a_fork_puts_the_branch_beside_its_parent(idle_journal: Path) -> None:
+    """``ttx report`` of a fork: both scores and times, both harm curves from T on (HTML), and what was
+    decided differently; without the parent beside it the report says so instead."""
+    fork_path = idle_journal.with_name("fork.jsonl")
+    assert ttx("run", "--from", str(idle_journal), "--at", "45m", "--journal", str(fork_path),
+               cwd=idle_journal.parent).returncode == 0
+    md = ttx("report", str(fork_path), cwd=idle_journal.parent)
+    assert md.returncode == 0, md.stderr
+    section = md.stdout.split("## This branch vs the original from 0:45:00", 1)[1].split("\n## ", 1)[0]
+    assert "| score / 100 | " in section and "| the original (idle.jsonl) |" in section
+    assert "- 0:45:00 ic: declare_incident" in section, "the branch declared; the original never did"
+    html = ttx("report", str(fork_path), "-o", "fork.html", cwd=idle_journal.parent)
+    assert html.returncode == 0
+    page = (idle_journal.parent / "fork.html").read_text()
+    assert 'id="chart-branch"' in page and "<svg" in page.split('id="chart-branch"', 1)[1][:200]
+
+    idle_journal.unlink()
+    alone = ttx("report", str(fork_path), cwd=idle_journal.parent)
+    assert alone.returncode == 0 and "could not be read beside it" in alone.stdout
+    assert "This branch vs the original" not in alone.stdout
