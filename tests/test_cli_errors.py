@@ -12,6 +12,9 @@ import pytest
 from simulator.cli.main import build_parser, main
 from tests.conftest import MINIMAL
 
+Capture = pytest.CaptureFixture[str]
+"""What ``capsys`` is."""
+
 FREE_PORT_URL = "ws://127.0.0.1:9299"
 """Nothing listens here (this helper's port range), so a join fails fast."""
 
@@ -26,6 +29,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ttx run", ["run", "jailbrek-wave"], "did you mean 'jailbreak-wave'?"),
     ("ttx run", ["run", "jailbreak-wave", "--journal", "no-folder/run.jsonl"],
      "cannot write no-folder/run.jsonl: no such folder no-folder"),
+    ("ttx run", ["run", "--from", "missing.jsonl", "--at", "10m"], "missing.jsonl: no such file"),
     ("ttx replay", ["replay", "missing.jsonl"], "missing.jsonl: no such file"),
     ("ttx replay", ["replay", "bad.yaml"], "not a ttx journal"),
     ("ttx play", ["play", "missing.yaml"], "missing.yaml: no such scenario file"),
@@ -49,6 +53,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ttx report", ["report", "missing.jsonl"], "missing.jsonl: no such file"),
     ("ttx report", ["report", "bad.yaml"], "not a ttx journal"),
     ("ttx report", ["report", "missing.jsonl", "-o", "."], "cannot write .: it is a folder"),
+    ("ttx watch", ["watch", "missing.jsonl"], "missing.jsonl: no such file"),
+    ("ttx watch", ["watch", "bad.yaml"], "not a ttx journal"),
     ("ttx sweep", ["sweep", "jailbreak-wave", "--policy", "missing.yaml", "--runs", "1"],
      "missing.yaml: no such policy file"),
     ("ttx sweep", ["sweep", "bad.yaml", "--runs", "1"], "1 problem in bad.yaml (above)"),
@@ -75,7 +81,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_every_subcommand_has_a_failure_case():
+def test_every_subcommand_has_a_failure_case() -> None:
     """A new subcommand must be added to CASES, so this test keeps covering all of them."""
     assert {prog for prog, _, _ in CASES} == subcommands(build_parser())
 
@@ -89,7 +95,8 @@ def exit_status(argv: list[str]) -> int:
 
 
 @pytest.mark.parametrize(("prog", "argv", "says"), CASES, ids=[" ".join(c[1]) for c in CASES])
-def test_a_failure_ends_in_one_line_naming_the_subcommand(workdir, capsys, prog, argv, says):
+def test_a_failure_ends_in_one_line_naming_the_subcommand(
+        workdir: Path, capsys: Capture, prog: str, argv: list[str], says: str) -> None:
     """Whatever failed, the last line is ``PROG: error: what was wrong``, and the exit status is 2."""
     status = exit_status(argv)
     err = capsys.readouterr().err
@@ -99,7 +106,7 @@ def test_a_failure_ends_in_one_line_naming_the_subcommand(workdir, capsys, prog,
     assert "Traceback" not in err
 
 
-def test_the_issue_command_says_no_such_file_as_ttx_run(tmp_path: Path):
+def test_the_issue_command_says_no_such_file_as_ttx_run(tmp_path: Path) -> None:
     """`ttx run x --policy missing.yaml`, typed in a shell: 'ttx run: error: … no such policy file'."""
     out = subprocess.run([str(Path(sys.executable).parent / "ttx"), "run", "jailbreak-wave", "--policy",
                           "missing.yaml"], capture_output=True, text=True, cwd=tmp_path, timeout=60)

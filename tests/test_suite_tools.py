@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools import tool
+from tests.tools import program
 
 REPO = Path(__file__).resolve().parent.parent
 NEEDS_TOOLS = ["tests/test_tui_tmux.py::test_taking_an_action_changes_the_incident_panel_and_the_feed",
@@ -30,7 +30,7 @@ def pytest_without_tools(tmp_path: Path, ci: str | None) -> subprocess.Completed
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_outside_ci_a_missing_tool_skips_with_the_reason_and_the_fix(tmp_path: Path):
+def test_outside_ci_a_missing_tool_skips_with_the_reason_and_the_fix(tmp_path: Path) -> None:
     run = pytest_without_tools(tmp_path, ci=None)
     assert run.returncode == 0, run.stdout[-3000:]
     assert "2 skipped" in run.stdout
@@ -39,16 +39,17 @@ def test_outside_ci_a_missing_tool_skips_with_the_reason_and_the_fix(tmp_path: P
 
 
 @pytest.mark.parametrize("ci", ["true", "1"])
-def test_in_ci_a_missing_tool_fails_instead_of_skipping(tmp_path: Path, ci: str):
+def test_in_ci_a_missing_tool_fails_instead_of_skipping(tmp_path: Path, ci: str) -> None:
     run = pytest_without_tools(tmp_path, ci=ci)
     assert run.returncode == 1, run.stdout[-3000:]
     assert "2 errors" in run.stdout and "skipped" not in run.stdout
     assert f"CI={ci}: tmux is not on PATH" in run.stdout and "in CI it must run, not skip" in run.stdout
 
 
-def test_chromium_is_found_under_the_name_ubuntu_gives_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_chromium_is_found_under_the_name_ubuntu_gives_it(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     browser = tmp_path / "chromium-browser"
     browser.write_text("#!/bin/sh\n")
     browser.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert tool("chromium") == str(browser) and tool("tmux") is None
+    assert program("chromium") == str(browser) and program("tmux") is None

@@ -6,7 +6,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from tests.tools import tool
+from tests.tools import program
 
 
 class TmuxServer:
@@ -19,7 +19,7 @@ class TmuxServer:
 
     def tmux(self, *args: str, check: bool = False) -> str:
         """Run a tmux command on this server; with ``check``, fail on a non-zero exit."""
-        out = subprocess.run([tool("tmux") or "tmux", "-L", self.socket, *args], capture_output=True,
+        out = subprocess.run([program("tmux") or "tmux", "-L", self.socket, *args], capture_output=True,
                              text=True, timeout=10)
         assert not check or out.returncode == 0, out.stderr
         return out.stdout
