@@ -41,16 +41,16 @@ from simulator.engine.journal import read_journal
 from simulator.engine.replay import load_journal_scenario
 from simulator.format.loader import LoadedScenario
 from tests.drills import journal
+from tests.tools import in_ci
 
 PG_URL = os.environ.get("TTX_TEST_PG")
-IN_CI = bool(os.environ.get("CI") or os.environ.get("TTX_TEST_PG_REQUIRED"))
 
 
 def postgres_url() -> str:
     """The test server's URL; skip (outside CI) or fail (in CI) without one."""
     if PG_URL:
         return PG_URL
-    if IN_CI:
+    if in_ci():
         pytest.fail("CI must test the history against PostgreSQL: .ci/run starts a server and exports "
                     "TTX_TEST_PG; it is missing")
     pytest.skip("no PostgreSQL server given: set TTX_TEST_PG=postgresql://USER@HOST:PORT/DB (.ci/run "

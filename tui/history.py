@@ -92,7 +92,7 @@ class HistoryApp(App[None]):
         if scenario is None:
             self.notify("Its scenario file is gone: the review shows what the journal alone gives.",
                         title="Scenario not found", severity="warning", timeout=8)
-        await self.push_screen(ReviewScreen(opened.drill.aar, scenario, opened.previous))
+        await self.push_screen(ReviewScreen(opened.drill.aar, scenario, previous=opened.previous))
 
     def action_list(self) -> None:
         """Leave a review for the list."""

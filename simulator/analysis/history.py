@@ -529,10 +529,10 @@ def _discussion(aar: AfterAction) -> Any:
 
 
 def _parent(header: dict[str, Any]) -> str | None:
-    parent = header.get("parent")
-    if isinstance(parent, dict):
-        parent = parent.get("sha256")
-    return str(parent) if parent else None
+    """A fork's parent journal, as the history names drills (its sha256 in hex)."""
+    fork = header.get("fork")
+    parent = fork.get("parent_sha256") if isinstance(fork, dict) else None
+    return str(parent).removeprefix("sha256:") if parent else None
 
 
 def _figure(kind: str, position: int, f: RoleFigures) -> dict[str, Any]:
