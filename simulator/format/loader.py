@@ -274,6 +274,10 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         if inject.contingency and inject.id not in referenced:
             err(("injects", i, "contingency"), f"contingency inject {inject.id!r} is unreachable: "
                 "no expectation names it")
+    if s.published is not None and s.published.first_signal.inject not in inject_ids:
+        signal = s.published.first_signal.inject
+        err(("published", "first_signal", "inject"),
+            f"unknown inject {signal!r}{suggest(signal, inject_ids)}")
     _check_cycles(s, doc, err)
     for i, c in enumerate(s.clocks):
         _check_trigger(c.starts, ("clocks", i, "starts"), s, inject_ids, action_ids, takeable, err)

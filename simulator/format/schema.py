@@ -28,4 +28,4 @@ def write_schema(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    write_schema(Path(__file__).resolve().parent.parent / "scenarios" / "schema.json")
+    write_schema(Path(__file__).resolve().parents[2] / "scenarios" / "schema.json")
