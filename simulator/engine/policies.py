@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
-from simulator.format.loader import suggest, validate_model
+from simulator.format.loader import builtin_dir, suggest, validate_model
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
@@ -295,6 +295,9 @@ class Decision(BaseModel):
     role: Role
     action: str
     params: dict[str, Any] = {}
+    based_on: str = ""
+    """Where this step comes from: the public record it replays (a historical policy cites its
+    source), or ``Assumption: …`` where the record is silent."""
 
     @model_validator(mode="after")
     def _one_when(self) -> Decision:
@@ -350,8 +353,46 @@ class Scripted:
         return None if seen is None else seen + d.delay
 
 
+HISTORICAL = "historical"
+"""The policy name that plays the real team's published timeline of a built-in scenario."""
+
+
+def historical_path(scenario: Scenario) -> Path:
+    """The scripted policy replaying the real incident behind ``scenario``: the library's
+    ``scenarios/historical/<id>.yaml``.
+
+    Raises:
+        FileNotFoundError: the scenario has none (only the built-ins ship one).
+    """
+    path = builtin_dir() / HISTORICAL / f"{scenario.id}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario {scenario.id!r} has no historical policy (the built-in "
+                                "scenarios ship one in scenarios/historical/); give the path of a "
+                                "scripted policy YAML file instead")
+    return path
+
+
+def policy_file(name: str, scenario: Scenario) -> Path | None:
+    """The YAML file a policy name stands for: ``None`` for ``idle`` and ``textbook``, the scenario's
+    own file for ``historical``, else ``name`` as a path.
+
+    Raises:
+        FileNotFoundError: not a known policy name nor an existing file.
+    """
+    if name in ("idle", "textbook"):
+        return None
+    if name == HISTORICAL:
+        return historical_path(scenario)
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, historical, or the "
+                                "path of a scripted policy YAML file")
+    return path
+
+
 def load_policy(name: str, scenario: Scenario) -> Policy:
-    """``idle``, ``textbook``, or the path of a scripted policy YAML.
+    """``idle``, ``textbook``, ``historical`` (the real team's timeline), or the path of a scripted
+    policy YAML.
 
     Raises:
         FileNotFoundError: not a known policy name nor an existing file.
@@ -361,10 +402,8 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
         return Idle()
     if name == "textbook":
         return Textbook(scenario)
-    path = Path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
-                                "scripted policy YAML file")
+    path = policy_file(name, scenario)
+    assert path is not None
     document = read_document(path.read_text(encoding="utf-8"), str(path))
     spec = validate_model(ScriptSpec, document)
     problems = _script_problems(spec, scenario, document)
