@@ -339,7 +339,8 @@ class DrillApp(App[None]):
         session = self.live()
         record = session.review()
         assert record is not None
-        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing,
+                            real_team=record.real_team)
         if self._timer is not None:
             self._timer.stop()
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
@@ -442,7 +443,8 @@ class DrillApp(App[None]):
         assert self.review is not None and record is not None
         stem = f"ttx-{session.scenario.id}-seed{self.review.seed}-{datetime.now():%Y%m%d-%H%M%S}"
         journal = session.save(self.save_dir / f"{stem}.jsonl")
-        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal,
+                      real_team=record.real_team)
         report = self.save_dir / f"{stem}.md"
         report.write_text(render(dated, "md"), encoding="utf-8")
         self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
