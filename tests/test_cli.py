@@ -69,7 +69,7 @@ def test_a_wrong_flag_says_what_is_allowed():
 
 
 def test_an_unknown_policy_or_scenario_is_a_clear_error():
-    assert "use idle, textbook, or the path of a scripted policy" in \
+    assert "use idle, textbook, historical, or the path of a scripted policy" in \
         ttx("run", "jailbreak-wave", "--policy", "heroic").stderr
     out = ttx("run", "no-such-drill")
     assert out.returncode == 2 and "built-in: " in out.stderr and "jailbreak-wave" in out.stderr
