@@ -59,7 +59,8 @@ async def test_a_team_seat_reviews_exactly_what_ttx_report_reads_from_the_server
         record = ic.review()
         assert record is not None and record.do_nothing is not None, "the reveal carries the baseline"
         assert record.real_team is not None, "the reveal carries the real team's run"
-        seat = facts(record.journal, ic.scenario, record.result, record.do_nothing, real_team=record.real_team)
+        seat = facts(record.journal, ic.scenario, record.result, record.do_nothing,
+                     real_team=record.real_team)
         host = analyse(read_journal(hosted.journal.path), flagship)
         assert figures(seat) == figures(host)
         assert seat.idle_harm_volume == seat.result.harm_volume, "nobody contained: as bad as doing nothing"

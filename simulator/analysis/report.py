@@ -88,14 +88,17 @@ def real_team_lines(a: AfterAction) -> list[str]:
     c = a.real_team
     if c is None:
         return []
-    early = f" to {clock(a.ended_at)}" if a.duration and a.ended_at < a.duration else ""
-    signal = (f"it reached them at {clock(c.first_signal)}" if c.first_signal is not None
-              else "it did not come within the drill")
+    signal = (f"on this seed at {clock(c.first_signal)}" if c.first_signal is not None
+              else "not within the drill on this seed")
     contained = c.contained_as_published or "no published figure"
-    return [f"The real team: {c.incident}, replayed by the scenario's historical policy on the same seed "
-            f"(its published timeline; assumptions labelled in the policy).",
-            f"Published: first signal — {c.signal_as_published} (here {signal}); contained — {contained}.",
-            f"Harm is counted over the same stretch{early} for all three runs. Source: {c.source}."]
+    stretch = (f"Harm is counted to {clock(a.ended_at)}, when this drill ended, for all three runs; the "
+               "real team's declaration and containment are those of its whole run."
+               if a.duration and a.ended_at < a.duration
+               else "Harm is counted over the whole drill for all three runs.")
+    return [f"The real team: {c.incident}, its published timeline replayed by the scenario's historical "
+            "policy on the same seed (assumptions labelled in the policy).",
+            f"Published: first signal — {c.signal_as_published} ({signal}); contained — {contained}.",
+            stretch, f"Source: {c.source}."]
 
 
 def participants_line(a: AfterAction) -> str:
