@@ -7,6 +7,8 @@ labelled an assumption. Its run must land within a factor of 2 of the published 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simulator.engine.events import Event, Kind
@@ -43,7 +45,7 @@ def lands_within_factor_2(measured: float | None, start: float | None, when: Pub
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_every_builtin_records_the_real_incidents_published_figures(sid):
+def test_every_builtin_records_the_real_incidents_published_figures(sid: str) -> None:
     """The scenario file says which real incident it is measured against, where the figures come
     from, how the real team found out (an inject of this drill) and when it contained the harm."""
     s = load_scenario(sid).scenario
@@ -54,7 +56,7 @@ def test_every_builtin_records_the_real_incidents_published_figures(sid):
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_every_builtin_ships_a_valid_historical_policy_citing_each_step(sid):
+def test_every_builtin_ships_a_valid_historical_policy_citing_each_step(sid: str) -> None:
     """``historical`` resolves to the scenario's own policy file, which validates against it; every
     step cites DOMAIN.md or is labelled an assumption."""
     s = load_scenario(sid).scenario
@@ -67,7 +69,7 @@ def test_every_builtin_ships_a_valid_historical_policy_citing_each_step(sid):
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_the_historical_run_is_deterministic(sid):
+def test_the_historical_run_is_deterministic(sid: str) -> None:
     """Same scenario, seed and policy: the same events, bit for bit."""
     first = run_named(sid, HISTORICAL, 3).drill.events
     again = run_named(sid, HISTORICAL, 3).drill.events
@@ -76,7 +78,7 @@ def test_the_historical_run_is_deterministic(sid):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_the_historical_run_lands_within_a_factor_of_2_of_the_published_figures(sid, seed):
+def test_the_historical_run_lands_within_a_factor_of_2_of_the_published_figures(sid: str, seed: int) -> None:
     """The real team's first signal arrives on this seed, nothing is done before it, nothing is
     refused, and containment lands within a factor of 2 of the published figure (or, where the
     real team took longer than the drill lasts, not inside the drill)."""
@@ -98,7 +100,7 @@ def test_the_historical_run_lands_within_a_factor_of_2_of_the_published_figures(
         f"contained at {run.result.time_to_contain} from {start}; published {contained.as_published}")
 
 
-def test_a_scenario_without_a_historical_policy_says_so(tmp_path):
+def test_a_scenario_without_a_historical_policy_says_so(tmp_path: Path) -> None:
     """A scenario of one's own has no real team: ``--policy historical`` names the way out."""
     from simulator.format.starter import starter_scenario
 
@@ -108,7 +110,7 @@ def test_a_scenario_without_a_historical_policy_says_so(tmp_path):
         load_policy(HISTORICAL, load_scenario(str(path)).scenario)
 
 
-def test_ttx_run_and_sweep_accept_the_historical_policy():
+def test_ttx_run_and_sweep_accept_the_historical_policy() -> None:
     """``ttx run ID --policy historical`` plays the real team; ``ttx sweep`` compares it."""
     import json
 

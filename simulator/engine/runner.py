@@ -41,10 +41,14 @@ class Run:
 
 
 def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
-               until: float | None = None) -> Run:
-    """Play a whole drill with ``policy`` deciding, as fast as possible; with ``until``, the
-    facilitator ends it then (as a drill ended early), before the policy decides at that time."""
-    drill = new_drill(loaded, seed)
+               drill: Drill | None = None, until: float | None = None) -> Run:
+    """Play a whole drill with ``policy`` deciding, as fast as possible.
+
+    ``drill``: go on from this one (a fork) instead of starting a new drill on ``seed``.
+    ``until``: the facilitator ends the drill then (as one ended early), before the policy decides
+    at that time.
+    """
+    drill = new_drill(loaded, seed) if drill is None else drill
     view = DrillView(seat=None)
     drill.listeners.append(view.apply)
     view.extend(drill.events)

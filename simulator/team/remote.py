@@ -25,7 +25,7 @@ from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.historical import RealTeam
-from simulator.engine.journal import write_journal
+from simulator.engine.journal import ForkPoint, write_journal
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -94,6 +94,7 @@ class RemoteSession:
 
     scenario: Scenario
     team = True
+    fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None,
@@ -346,7 +347,11 @@ class RemoteSession:
         if not self.reviewable or self.view.result is None:
             return None
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
-                           self.do_nothing, self.real_team)
+                           self.do_nothing, real_team=self.real_team)
+
+    def fork_at(self, at: float, folder: Path) -> None:
+        """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
+        return None
 
     def take_notices(self) -> list[Notice]:
         """Errors not tied to a request and refused clock controls, since the last call."""
