@@ -38,7 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.analysis.summary import summary_table
     from simulator.engine.runner import run_named
 
-    if args.origin is not None:
+    if forking(args):
         run = run_fork(args)
     elif args.scenario is None:
         raise UsageError("give a SCENARIO (or --from JOURNAL --at T to fork a drill)")
@@ -91,6 +91,13 @@ def add_fork_options(p: argparse.ArgumentParser) -> None:
                    help="with --from: a time (45m, 1h10m), an inject id, or an event seq (#412)")
     p.add_argument("--scenario", dest="insist", metavar="FILE",
                    help="with --from: fork onto this scenario file even if it changed since the journal")
+
+
+def forking(args: argparse.Namespace) -> bool:
+    """Whether ``--from`` was given; ``--at`` or ``--scenario`` without it is a usage error, not ignored."""
+    if args.origin is None and (args.at is not None or args.insist is not None):
+        raise UsageError("--at and --scenario go with --from JOURNAL (fork a journal at T)")
+    return args.origin is not None
 
 
 def fork_args(args: argparse.Namespace) -> tuple[str, str, str | None]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.runs import add_fork_options, fork_args
+from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
@@ -80,7 +80,7 @@ async def _host(args: argparse.Namespace) -> int:
     if args.resume:
         server = DrillServer.resume(args.resume)
     else:
-        drill, loaded = host_fork(args) if args.origin is not None else (None, load_scenario(args.scenario))
+        drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         token = new_token()
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
