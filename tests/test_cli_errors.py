@@ -112,4 +112,4 @@ def test_the_issue_command_says_no_such_file_as_ttx_run(tmp_path: Path) -> None:
                           "missing.yaml"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == ("ttx run: error: missing.yaml: no such policy file (a policy is idle, "
-                          "textbook, or the path of a scripted policy YAML file)\n")
+                          "textbook, historical, or the path of a scripted policy YAML file)\n")

@@ -354,3 +354,38 @@ async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship:
         assert app.dashboard.is_attached
         app.show_header()
         assert isinstance(app.screen, DashboardScreen) and not app.dashboard.query(DrillHeader)
+
+
+async def test_the_review_sets_the_run_beside_the_real_team_and_doing_nothing(flagship: LoadedScenario,
+                                                                               tmp_path: Path) -> None:
+    """Ending the flagship at 1:00 shows "you vs the real team": this run's declaration, containment
+    and harm beside Tay's timeline replayed on the same seed (when it declared and contained) and the
+    do-nothing run, harm counted to 1:00 for all three, and the real team's harm curve on the same
+    chart as the other two."""
+    from simulator.format.durations import clock
+    from tui.widgets.chart import LineChart
+
+    app = drill_app(flagship, tmp_path)
+    session = app.session
+    assert isinstance(session, LocalSession)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("enter")
+        session.drill.advance_to(3600)
+        await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        review = app.review
+        assert review is not None and review.real_team is not None
+        shown = text_of(app.screen.query_one("#real-team", Static))
+        assert "Microsoft Tay" in shown and "public tweets" in shown and "~16 h" in shown
+        ours, real, idle = review.real_team.runs
+        assert [ours.label, real.label, idle.label] == ["this run", "the real team", "doing nothing"]
+        assert ours.time_to_detect == 3600
+        assert real.time_to_detect is not None and real.time_to_detect > 3600, "Tay's team declared later"
+        assert real.harm_volume == idle.harm_volume, "before its first signal the real team did nothing"
+        for figure in (f"{ours.harm_volume:,}", clock(real.time_to_detect), "1:00:00", "never"):
+            assert figure in shown
+        chart = app.screen.query_one("#harm-chart", LineChart)
+        assert [s.label for s in chart.series] == ["doing nothing (same seed)", "the real team (historical)",
+                                                   "this run"]

@@ -357,7 +357,8 @@ class DrillApp(App[None]):
         session = self.live()
         record = session.review()
         assert record is not None
-        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing,
+                            real_team=record.real_team)
         if record.parent is not None:
             self.review.branch = branch_of(self.review, record.journal, record.parent, None)
         if self._timer is not None:
@@ -498,7 +499,8 @@ class DrillApp(App[None]):
         record = session.review()
         assert self.review is not None and record is not None
         journal = self._saved_journal or self.save_journal()
-        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal,
+                      real_team=record.real_team)
         report = journal.with_suffix(".md")
         report.write_text(render(dated, "md"), encoding="utf-8")
         self.notify(f"{journal}\n{report}", title="Saved", timeout=10)

@@ -12,6 +12,8 @@ if TYPE_CHECKING:  # the trend chart is drawn without importing the engine
     from simulator.analysis.aar import Branch, Series
 
 INK, TEAM, IDLE, ACTION, STAGE, ALERT = "#222222", "#1f5fa8", "#b0b0b0", "#2e8b57", "#8a4fbf", "#c0392b"
+REAL = "#d9822b"
+"""The real team's run (the scenario's historical policy)."""
 OTHER = "#d9822b"
 """The second drill of a comparison (the first is ``TEAM``)."""
 PALETTE = (TEAM, OTHER, "#6a3d9a", "#33a02c", "#e31a1c", "#1f78b4", "#b15928", "#636363")
@@ -26,7 +28,8 @@ _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
 
 
 def harm_chart(s: Series) -> str:
-    """Cumulative harmful outputs and the harmful rate against the do-nothing run, actions marked."""
+    """Cumulative harmful outputs and the harmful rate against the do-nothing run and the real team's
+    (when the scenario has a historical policy), this drill's actions marked."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
@@ -34,10 +37,15 @@ def harm_chart(s: Series) -> str:
         fig = Figure(figsize=(8.0, 5.2))
         top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
         top.plot(_hours(s.idle_t), s.idle_total, color=IDLE, lw=2, label="do nothing (same seed)")
+        if s.real_t:
+            top.plot(_hours(s.real_t), s.real_total, color=REAL, lw=1.8, ls="--",
+                     label="the real team (historical, same seed)")
         top.plot(_hours(s.harm_t), s.harm_total, color=TEAM, lw=2, label="this drill")
         top.set_ylabel("harmful outputs (cumulative)")
         top.yaxis.set_major_formatter(_thousands())
         bottom.plot(_hours(s.idle_t), [r * 60 for r in s.idle_rate], color=IDLE, lw=1.5)
+        if s.real_t:
+            bottom.plot(_hours(s.real_t), [r * 60 for r in s.real_rate], color=REAL, lw=1.2, ls="--")
         bottom.plot(_hours(s.harm_t), [r * 60 for r in s.harm_rate], color=TEAM, lw=1.5)
         if s.threshold is not None:
             bottom.axhline(s.threshold * 60, color=INK, ls=":", lw=1, label="containment threshold")

@@ -28,7 +28,6 @@ from typing import IO, Any
 
 from simulator.format.durations import clock
 
-BUILTIN_POLICIES = ("idle", "textbook")
 DASK_HINT = "ttx sweep --dask needs dask.distributed: pip install 'ttx[dask]'"
 HEARTBEAT_SECONDS = 0.25
 """How often a local pool's driver reports progress while no chunk finishes (the bar's clock ticks)."""
@@ -127,15 +126,15 @@ def make_spec(scenario: str, policies: Sequence[str]) -> SweepSpec:
         FileNotFoundError: an unknown scenario or policy.
         FileProblems: an invalid scenario or scripted policy.
     """
-    from simulator.engine.policies import load_policy
+    from simulator.engine.policies import load_policy, policy_file
     from simulator.format.loader import load_scenario
 
     loaded = load_scenario(scenario)
     sources = []
     for name in policies:
         load_policy(name, loaded.scenario)
-        text = None if name in BUILTIN_POLICIES else Path(name).read_text(encoding="utf-8")
-        sources.append(PolicySource(name, text))
+        path = policy_file(name, loaded.scenario)
+        sources.append(PolicySource(name, None if path is None else path.read_text(encoding="utf-8")))
     return SweepSpec(scenario, Path(loaded.path).read_bytes().decode("utf-8"), tuple(sources))
 
 

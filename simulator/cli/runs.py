@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
                    help="scenario file or built-in id (with --from: the journal's, unless given)")
     p.add_argument("--policy", default="textbook",
-                   help="idle, textbook, or a scripted policy YAML file (default: textbook)")
+                   help="idle, textbook, historical (the real team's published timeline) or a "
+                   "scripted policy YAML file (default: textbook)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--journal", metavar="PATH", type=output_path, help="write the JSONL journal here")

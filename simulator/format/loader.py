@@ -370,6 +370,10 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         if inject.contingency and inject.id not in referenced:
             err(("injects", i, "contingency"), f"contingency inject {inject.id!r} is unreachable: "
                 "no expectation names it", about=(("injects",),))
+    if s.published is not None and s.published.first_signal.inject not in known.injects:
+        signal = s.published.first_signal.inject
+        err(("published", "first_signal", "inject"),
+            f"unknown inject {signal!r}{suggest(signal, known.injects)}")
     _check_cycles(s, doc, err)
     for i, c in enumerate(s.clocks):
         _check_trigger(c.starts, ("clocks", i, "starts"), s, known, err)

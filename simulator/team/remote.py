@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
+from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, write_journal
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
@@ -117,6 +118,8 @@ class RemoteSession:
         self._notices: list[Notice] = []
         self.do_nothing: DoNothing | None = None
         """The do-nothing run the server sent with the reveal (for the review)."""
+        self.real_team: RealTeam | None = None
+        """The real team's run the server sent with the reveal (``None``: the scenario has none)."""
         self.last_seq = 0
         """Seq of the last event received; sent on reconnect."""
         self.received: list[Event] = []
@@ -299,6 +302,10 @@ class RemoteSession:
         if frame.do_nothing is not None:
             curve = tuple(HarmPoint(t, total, rate) for t, total, rate in frame.do_nothing.curve)
             self.do_nothing = DoNothing(curve, frame.do_nothing.harm_volume)
+        if frame.real_team is not None:
+            real = frame.real_team
+            self.real_team = RealTeam(real.time_to_detect, real.time_to_contain, real.first_signal,
+                                      real.harm_volume, tuple(HarmPoint(*p) for p in real.curve))
         self.journal, self._revealing = self._revealing, []
         seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
@@ -335,11 +342,12 @@ class RemoteSession:
         return self.lobby.started if self.lobby is not None else None
 
     def review(self) -> DrillRecord | None:
-        """The whole revealed drill and the server's do-nothing run, once the reveal is complete."""
+        """The whole revealed drill, the server's do-nothing run and the real team's, once the reveal
+        is complete."""
         if not self.reviewable or self.view.result is None:
             return None
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
-                           self.do_nothing)
+                           self.do_nothing, real_team=self.real_team)
 
     def fork_at(self, at: float, folder: Path) -> None:
         """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""

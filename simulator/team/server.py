@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from simulator.engine import historical
 from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
@@ -59,6 +60,7 @@ from simulator.team.protocol import (
     JoinFacilitator,
     Lobby,
     Pause,
+    RealTeamFigures,
     Reconnect,
     Resume,
     Reveal,
@@ -480,9 +482,15 @@ class DrillServer:
         idle = for_drill(self.drill.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
         figures = DoNothingFigures(curve=[(p.t, p.total, p.rate) for p in idle.curve],
                                    harm_volume=idle.harm_volume)
+        real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
+        real_figures = None if real is None else RealTeamFigures(
+            curve=[(p.t, p.total, p.rate) for p in real.curve], harm_volume=real.harm_volume,
+            time_to_detect=real.time_to_detect, time_to_contain=real.time_to_contain,
+            first_signal=real.first_signal)
         starts = range(0, max(len(events), 1), REVEAL_PART)
         return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events),
-                       do_nothing=figures if i + REVEAL_PART >= len(events) else None)
+                       do_nothing=figures if i + REVEAL_PART >= len(events) else None,
+                       real_team=real_figures if i + REVEAL_PART >= len(events) else None)
                 for i in starts]
 
     def lobby(self) -> Lobby:

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
 from simulator.analysis.metrics import BY_NAME, REVIEWED, measures
+from simulator.analysis.report import real_team_lines, real_team_table
 from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
@@ -78,10 +79,29 @@ def per_minute(times: list[float], rates: list[float]) -> list[Point]:
 
 
 def harm_series(review: AfterAction) -> list[Series]:
-    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
+    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's and the
+    real team's (when the scenario has a historical policy)."""
     s = review.series
+    real = ([Series("the real team (historical)", per_minute(s.real_t, s.real_rate), "○", "$text-warning")]
+            if s.real_t else [])
     return [Series("doing nothing (same seed)", per_minute(s.idle_t, s.idle_rate), "·", "$text-muted"),
-            Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
+            *real, Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
+
+
+def real_team_content(review: AfterAction) -> Content:
+    """You vs the real team: the report's table and lines, figure for figure."""
+    head, rows = real_team_table(review)
+    if not head:
+        return Content.styled("This scenario has no historical policy to compare with.", "dim")
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str], style: str = "") -> Content:
+        text = "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        return Content.styled(text, style) if style else Content(text)
+
+    table = [line(head, "bold"), *[line(r) for r in rows]]
+    notes = [Content.styled(text, "dim") for text in real_team_lines(review)]
+    return Content("\n").join([*table, Content(""), *notes])
 
 
 def observed_signal(review: AfterAction, scenario: Scenario | None) -> tuple[str, list[Point]]:
@@ -170,8 +190,13 @@ class ReviewScreen(Screen[None]):
             last.display = self.previous is not None
             yield last
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            real = Static(real_team_content(self.review), id="real-team")
+            real.border_title = "You vs the real team"
+            yield real
             chart = LineChart(id="harm-chart")
-            chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
+            chart.border_title = ("Harmful outputs per minute (the hidden truth): this run vs "
+                                  + ("the real team and " if self.review.series.real_t else "")
+                                  + "doing nothing")
             yield chart
             observed = LineChart(id="observed-chart")
             observed.border_title = f"What you observed: {title or 'no signal instrumented'}"
