@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +43,10 @@ class Screen(asyncssh.SSHClientSession[bytes]):
         """Bytes received so far."""
         self.last_data = 0.0
         """``time.perf_counter()`` when the last bytes arrived."""
+        self.arrivals: deque[float] = deque(maxlen=256)
+        """When recent bytes arrived (``time.perf_counter()``)."""
+        self.drawing = True
+        """Draw what arrives on :attr:`screen` (a benchmark turns it off to time only)."""
         self.changed = asyncio.Event()
         self.closed = asyncio.Event()
         self.exit_status: int | None = None
@@ -51,9 +56,11 @@ class Screen(asyncssh.SSHClientSession[bytes]):
         self.chan = chan
 
     def data_received(self, data: bytes, datatype: int | None) -> None:
-        self.received += len(data)
         self.last_data = time.perf_counter()
-        self.stream.feed(data)
+        self.arrivals.append(self.last_data)
+        self.received += len(data)
+        if self.drawing:
+            self.stream.feed(data)
         self.changed.set()
 
     def exit_status_received(self, status: int) -> None:
@@ -62,6 +69,10 @@ class Screen(asyncssh.SSHClientSession[bytes]):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed.set()
         self.changed.set()
+
+    def first_since(self, moment: float) -> float:
+        """When the first bytes after ``moment`` arrived."""
+        return min(t for t in self.arrivals if t >= moment)
 
     def text(self) -> str:
         """What the terminal shows, line by line."""
