@@ -237,6 +237,20 @@ def test_wrong_answers_from_one_address_wait_longer_and_longer_up_to_a_cap():
     assert failures.delay("10.0.0.7") == 0.0
 
 
+async def test_connections_from_one_address_are_capped_before_any_login(drill: Drill):
+    """Connections that never log in cannot take every slot: past the cap per address, the server
+    hangs up at once, before any login is offered."""
+    drill.seats.max_per_address = 2
+    assert drill.seats.port is not None
+    opened = [await asyncio.open_connection("127.0.0.1", drill.seats.port) for _ in range(3)]
+    greetings = [await asyncio.wait_for(reader.readline(), 10) for reader, _ in opened[:2]]
+    third = await asyncio.wait_for(opened[2][0].read(), 10)  # to the end: the server hung up
+    for _, writer in opened:
+        writer.close()
+    assert greetings[0].startswith(b"SSH-2.0-ttx") and greetings[1].startswith(b"SSH-2.0-ttx")
+    assert b"SSH-2.0" not in third
+
+
 async def test_stopping_the_host_ends_every_seat(drill: Drill):
     """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
     screen = await drill.ssh("dana", CODE, "ic")

@@ -172,12 +172,12 @@ class SshSeats:
 
     def __init__(self, gate: Gate, url: str, key: asyncssh.SSHKey, *, pin: str | None = None,
                  workdir: Path | None = None, warn: Callable[[str], None] | None = None,
-                 max_seats: int = MAX_SEATS) -> None:
+                 max_seats: int = MAX_SEATS, max_per_address: int = MAX_PER_ADDRESS) -> None:
         self.gate, self.url, self.key, self.pin = gate, url, key, pin
         self.workdir = workdir or Path.cwd()
         """Where the seats run (a review's Save writes there: beside the journal)."""
         self.warn = warn or (lambda text: print(f"ttx host: ssh: {text}", file=sys.stderr, flush=True))
-        self.max_seats = max_seats
+        self.max_seats, self.max_per_address = max_seats, max_per_address
         self.fingerprint: str = key.get_fingerprint("sha256")
         """``SHA256:…``, as ``ssh`` shows it on first connect."""
         self.tokens: dict[tuple[str, str], str] = {}
@@ -271,7 +271,7 @@ class Login(asyncssh.SSHServer):
         self.address = str(peer[0]) if peer else "?"
         counts = self.seats.connections
         counts[self.address] = counts.get(self.address, 0) + 1
-        if sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > MAX_PER_ADDRESS:
+        if sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > self.seats.max_per_address:
             conn.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
