@@ -5,11 +5,13 @@ Runs ``ttx host --ssh`` as a subprocess, logs in to an SSH seat from this proces
 measures, per press, the wall time from writing the key to the first screen bytes arriving back
 (what the player perceives as the response) and to the end of that update (no more bytes for
 ``--quiet`` ms, which is then subtracted). The path measured is the whole seat: SSH encryption
-both ways, the pty, the seat's ``ttx join`` process (Textual) and its redraw. Keys: Tab (the focus
-moves: a small update) and ``d`` (light/dark: the whole screen is redrawn). The same presses on the
-same ``ttx join`` in a local pseudo-terminal (no SSH), interleaved with the SSH ones so both see the
-same machine load, give the baseline: the difference is what the SSH seat adds. Prints one JSON
-object.
+both ways, the pty, the seat's ``ttx join`` process (Textual) and its redraw. Keys, on the
+briefing with the lobby (the screen a player sees until the drill starts; nothing else redraws
+it): Down and Up in turn (the briefing scrolls a line: the common small update), Tab (the focus
+moves; this screen restyles a lot for it) and ``d`` (light/dark: the whole screen is restyled).
+The same presses on the same ``ttx join`` in a local pseudo-terminal (no SSH), interleaved with
+the SSH ones so both see the same machine load, give the baseline: the difference is what the SSH
+seat adds. Prints one JSON object.
 
     python tests/benchmarks/bench_ssh.py [--presses 200] [--quiet 40]
 
@@ -121,17 +123,20 @@ def summary(values: list[float]) -> dict[str, float]:
             "p99_ms": round(percentile(values, 0.99) * 1000, 2), "max_ms": round(max(values) * 1000, 2)}
 
 
-async def presses(terminal: Any, key: bytes, count: int, quiet: float) -> dict[str, list[float]]:
-    """Press ``key`` ``count`` times on an idle screen: times to the first bytes and to the update's end."""
+async def presses(terminal: Any, keys: tuple[bytes, ...], count: int, quiet: float) -> dict[str, list[float]]:
+    """Press ``keys`` in turn, ``count`` presses, each on an idle screen: times to the first bytes
+    and to the update's end (a press that changes nothing within 2 s is left out)."""
     firsts: list[float] = []
     settled: list[float] = []
-    for _ in range(count):
+    for i in range(count):
         await settle(terminal, 0.15)
         before = terminal.received
         sent = time.perf_counter()
-        terminal.type(key)
-        while terminal.received == before:
+        terminal.type(keys[i % len(keys)])
+        while terminal.received == before and time.perf_counter() - sent < 2.0:
             await asyncio.sleep(0.0005)
+        if terminal.received == before:
+            continue
         firsts.append(terminal.first_since(sent) - sent)
         await settle(terminal, quiet)
         settled.append(terminal.last_data - sent)
@@ -144,7 +149,7 @@ async def main() -> None:
     parser.add_argument("--quiet", type=float, default=40.0, help="ms without bytes that ends an update")
     args = parser.parse_args()
     quiet = args.quiet / 1000
-    keys = (("tab", b"\t"), ("d", b"d"))
+    keys = (("arrows", (b"\x1b[B", b"\x1b[A")), ("tab", (b"\t",)), ("d", (b"d",)))
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         proc, url, port = await start_host(Path(folder))
