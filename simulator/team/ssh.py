@@ -185,6 +185,9 @@ class SshSeats:
         self.live: dict[tuple[str, str], Terminal] = {}
         self.failures = Failures()
         self.connections: dict[str, int] = {}
+        """Open SSH connections per address."""
+        self.logins: set[Login] = set()
+        """Every open SSH connection (logged in or not), to close them all on :meth:`stop`."""
         self.port: int | None = None
         """The port listened on, once started."""
         self._acceptor: asyncssh.SSHAcceptor | None = None
@@ -206,6 +209,9 @@ class SshSeats:
             await self._acceptor.wait_closed()
         seats = list(self.live.values())
         await asyncio.gather(*(seat.hang_up("the drill host is shutting down") for seat in seats))
+        for login in list(self.logins):
+            if login.conn is not None:
+                login.conn.close()
 
     async def check(self, address: str, secret: str) -> Credential | None:
         """What ``secret`` is, after the wait wrong answers from ``address`` have earned."""
@@ -267,6 +273,7 @@ class Login(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        self.seats.logins.add(self)
         peer = conn.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
         counts = self.seats.connections
@@ -275,6 +282,7 @@ class Login(asyncssh.SSHServer):
             conn.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.seats.logins.discard(self)
         counts = self.seats.connections
         counts[self.address] = counts.get(self.address, 1) - 1
         if counts[self.address] <= 0:

@@ -19,13 +19,13 @@ import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING
 
 from simulator.team.keyfiles import KeyFileError, beside, check_private, create_private, create_public
+
+if TYPE_CHECKING:  # cryptography is imported where certificates are made: ttx join never needs it
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 CERT_FILE = "ttx-tls-cert.pem"
 """The generated certificate, beside the journal (public)."""
@@ -104,6 +104,9 @@ def generated_identity(journal: str | Path) -> TlsIdentity:
     Raises:
         KeyFileError: the key file there is not private (see :func:`~simulator.team.keyfiles.check_private`).
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     cert_path, key_path = beside(journal, CERT_FILE), beside(journal, KEY_FILE)
     if not key_path.exists():
         fresh = ec.generate_private_key(ec.SECP256R1())
@@ -129,6 +132,9 @@ def given_identity(cert: str | Path, key: str | Path) -> TlsIdentity:
     Raises:
         KeyFileError: they cannot be read, or do not belong together.
     """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
         first = x509.load_pem_x509_certificates(Path(cert).read_bytes())[0]
@@ -171,6 +177,8 @@ def presented_pin(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str:
 
 def _current_certificate(path: Path, key: ec.EllipticCurvePrivateKey) -> x509.Certificate | None:
     """The certificate at ``path`` if it belongs to ``key`` and is not near expiry."""
+    from cryptography import x509
+
     try:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
@@ -181,6 +189,10 @@ def _current_certificate(path: Path, key: ec.EllipticCurvePrivateKey) -> x509.Ce
 
 def _self_signed(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     """A server certificate for this machine, signed by its own key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     host = socket.gethostname() or "localhost"
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"ttx drill host {host}"[:64])])
     now = dt.datetime.now(dt.UTC)
