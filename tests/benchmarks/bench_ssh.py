@@ -41,6 +41,8 @@ sys.path.insert(0, str(REPO))
 from tests.ssh_client import log_in  # noqa: E402
 
 CODE = "BENCH3"
+KEYS = (("arrows", (b"\x1b[B", b"\x1b[A")), ("tab", (b"\t",)), ("d", (b"d",)))
+"""What is pressed: Down and Up in turn, Tab, light/dark."""
 
 
 async def start_host(folder: Path) -> tuple[asyncio.subprocess.Process, str, int]:
@@ -71,6 +73,11 @@ class LocalPty:
         self.text = bytearray()
         self.master = -1
         self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     async def start(self, url: str) -> None:
         self.master, slave = os.openpty()
@@ -113,6 +120,20 @@ class LocalPty:
         os.close(self.master)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -148,9 +169,8 @@ async def main() -> None:
     parser.add_argument("--presses", type=int, default=200, help="presses of each key")
     parser.add_argument("--quiet", type=float, default=40.0, help="ms without bytes that ends an update")
     args = parser.parse_args()
-    quiet = args.quiet / 1000
-    keys = (("arrows", (b"\x1b[B", b"\x1b[A")), ("tab", (b"\t",)), ("d", (b"d",)))
     results: dict[str, list[float]] = {}
+    cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         proc, url, port = await start_host(Path(folder))
         local = LocalPty()
@@ -161,12 +181,12 @@ async def main() -> None:
             first_screen = time.perf_counter() - started
             screen.drawing = False  # from here on only timestamps: drawing would slow the reader
             await local.start(url)
+            terminals = {"ssh": (screen, {"seat": children(proc.pid)[0], "host": proc.pid}),
+                         "local_pty": (local, {"seat": local.pid})}
             for _ in range(2):  # interleaved, so both see the same load
-                for name, key in keys:
-                    for where, terminal in (("ssh", screen), ("local_pty", local)):
-                        got = await presses(terminal, key, args.presses // 2, quiet)
-                        for what, values in got.items():
-                            results.setdefault(f"{where}_{name}_{what}", []).extend(values)
+                for name, keys in KEYS:
+                    for where, (terminal, pids) in terminals.items():
+                        await measure(f"{where}_{name}", terminal, pids, keys, args, results, cpu)
             conn.close()
         finally:
             await local.stop()
@@ -174,7 +194,20 @@ async def main() -> None:
             await proc.wait()
     print(json.dumps({"presses_per_key": args.presses, "login_to_lobby_s": round(first_screen, 2),
                       **{name: summary(values) for name, values in results.items()},
+                      **{name: round(ms, 1) for name, ms in sorted(cpu.items())},
                       "load_average": os.getloadavg()}, indent=2))
+
+
+async def measure(label: str, terminal: Any, pids: dict[str, int], keys: tuple[bytes, ...],
+                  args: argparse.Namespace, results: dict[str, list[float]], cpu: dict[str, float]) -> None:
+    """Half of one key's presses on one terminal: latencies into ``results``, CPU per press into ``cpu``."""
+    before = {what: cpu_seconds(pid) for what, pid in pids.items()}
+    got = await presses(terminal, keys, args.presses // 2, args.quiet / 1000)
+    for what, pid in pids.items():
+        spent = (cpu_seconds(pid) - before[what]) * 1000 / args.presses
+        cpu[f"{label}_{what}_cpu_ms_per_press"] = cpu.get(f"{label}_{what}_cpu_ms_per_press", 0.0) + spent
+    for what, values in got.items():
+        results.setdefault(f"{label}_{what}", []).extend(values)
 
 
 async def settle(terminal: Any, quiet: float) -> None:
