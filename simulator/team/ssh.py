@@ -171,12 +171,13 @@ class SshSeats:
     """
 
     def __init__(self, gate: Gate, url: str, key: asyncssh.SSHKey, *, pin: str | None = None,
-                 workdir: Path | None = None, warn: Callable[[str], None] | None = None,
+                 workdir: Path | None = None, log: Callable[[str], None] | None = None,
                  max_seats: int = MAX_SEATS, max_per_address: int = MAX_PER_ADDRESS) -> None:
         self.gate, self.url, self.key, self.pin = gate, url, key, pin
         self.workdir = workdir or Path.cwd()
         """Where the seats run (a review's Save writes there: beside the journal)."""
-        self.warn = warn or (lambda text: print(f"ttx host: ssh: {text}", file=sys.stderr, flush=True))
+        self.log = log or (lambda text: print(f"ttx host: ssh: {text}", file=sys.stderr, flush=True))
+        """Where logins, their addresses and repeated wrong answers are reported (the host's stderr)."""
         self.max_seats, self.max_per_address = max_seats, max_per_address
         self.fingerprint: str = key.get_fingerprint("sha256")
         """``SHA256:…``, as ``ssh`` shows it on first connect."""
@@ -222,7 +223,7 @@ class SshSeats:
         if found is None:
             count = self.failures.failed(address)
             if count in (5, 25, 125) or count % 500 == 0:
-                self.warn(f"{count} wrong join codes or tokens from {address}; each answer from there now "
+                self.log(f"{count} wrong join codes or tokens from {address}; each answer from there now "
                           f"waits {self.failures.delay(address):.0f} s")
         else:
             self.failures.forgive(address)
@@ -264,7 +265,6 @@ class Login(asyncssh.SSHServer):
         self.credential: Credential | None = None
         self.secret = ""
         self.seat: str | None = None
-        self.name: str | None = None
         self.retries = 0
         self.wrong = 0
         """Wrong secrets given on this connection."""
@@ -300,7 +300,7 @@ class Login(asyncssh.SSHServer):
     def get_kbdint_challenge(self, username: str, lang: str, submethods: str) -> Challenge | bool:
         if self.wrong >= TRIES_PER_CONNECTION:
             return False
-        self.stage, self.credential, self.seat, self.name, self.retries = "secret", None, None, None, 0
+        self.stage, self.credential, self.seat, self.retries = "secret", None, None, 0
         if username == FACILITATOR:
             return _ask("Log in as the facilitator.", ("Facilitator token: ", False))
         return _ask("Give the join code from the facilitator (or your seat token to rejoin).",
@@ -360,11 +360,13 @@ class Login(asyncssh.SSHServer):
 
     def _done(self, seat: str, name: str) -> bool:
         if len(self.seats.live) >= self.seats.max_seats and (seat, name.casefold()) not in self.seats.live:
-            self.seats.warn(f"refused a login from {self.address}: all {self.seats.max_seats} SSH seats "
+            self.seats.log(f"refused a login from {self.address}: all {self.seats.max_seats} SSH seats "
                             "are taken")
             return False
         assert self.credential is not None
         self.request = self.seats.seat_for(self.credential, self.secret, seat, name)
+        how = "rejoined" if "TTX_TOKEN" in self.request.secret else "joined"
+        self.seats.log(f"{_printable(name)} ({seat}) {how} from {self.address}")
         return True
 
     def session_requested(self) -> Terminal | bool:
