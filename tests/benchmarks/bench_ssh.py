@@ -13,7 +13,7 @@ The same presses on the same ``ttx join`` in a local pseudo-terminal (no SSH), i
 the SSH ones so both see the same machine load, give the baseline: the difference is what the SSH
 seat adds. Prints one JSON object.
 
-    python tests/benchmarks/bench_ssh.py [--presses 200] [--quiet 40]
+    python tests/benchmarks/bench_ssh.py [--presses 200] [--quiet 40] [--keys arrows,tab,d]
 
 Target (issue 11): key press → screen update p99 < 50 ms on loopback.
 """
@@ -168,7 +168,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=200, help="presses of each key")
     parser.add_argument("--quiet", type=float, default=40.0, help="ms without bytes that ends an update")
+    parser.add_argument("--keys", default="arrows,tab,d", help="which of arrows, tab, d (default all)")
     args = parser.parse_args()
+    chosen = [(name, keys) for name, keys in KEYS if name in args.keys.split(",")]
     results: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -184,7 +186,7 @@ async def main() -> None:
             terminals = {"ssh": (screen, {"seat": children(proc.pid)[0], "host": proc.pid}),
                          "local_pty": (local, {"seat": local.pid})}
             for _ in range(2):  # interleaved, so both see the same load
-                for name, keys in KEYS:
+                for name, keys in chosen:
                     for where, (terminal, pids) in terminals.items():
                         await measure(f"{where}_{name}", terminal, pids, keys, args, results, cpu)
             conn.close()
