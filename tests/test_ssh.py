@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,27 @@ async def test_stopping_the_host_ends_every_seat(drill: Drill):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+async def test_ttx_host_with_tls_runs_its_ssh_seats_over_its_own_pinned_wss(tmp_path: Path):
+    """``ttx host --tls --ssh``: the seats' ``ttx join`` reach the drill over wss:// with the server's
+    own pin (no plain websocket at all), and the banner's SSH line names the key it serves."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", "0", "--ssh", "0", "--tls",
+        "--code", CODE, "--journal", str(tmp_path / "drill.jsonl"), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "facilitator token:" not in banner:
+            banner += (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert "listening on wss://" in banner
+        port = int(banner.split("SSH seats: port ")[1].split(",")[0])
+        key = host_key(tmp_path / "drill.jsonl")
+        assert f"host key {key.get_fingerprint('sha256')}" in banner
+        conn, screen, _ = await log_in(port, "dana", [CODE, "ic"], key.convert_to_public())
+        await screen.wait_for("dana ● ← you")
+        conn.close()
+    finally:
+        proc.terminate()
+        await proc.wait()
