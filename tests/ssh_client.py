@@ -109,7 +109,7 @@ async def connect(port: int, username: str, answers: Sequence[str], host_key: An
     ``host_key`` (the server's public key) is the only one trusted; without it any key is.
     """
     answerer = Answers(answers)
-    known = ([host_key], [], []) if host_key is not None else None
+    known: Any = ([host_key], [], []) if host_key is not None else None
     conn, _ = await asyncssh.create_connection(
         lambda: answerer, "127.0.0.1", port, username=username, known_hosts=known, client_keys=None,
         agent_path=None, password=None, preferred_auth="keyboard-interactive", **options)

@@ -106,3 +106,32 @@ async def test_the_hot_seat_review_shows_the_figures_of_the_report_of_its_saved_
         assert names == [c.name for c in from_file.result.ordered()]
         weights = [c.weight for c in from_file.result.ordered()]
         assert weights == sorted(weights, reverse=True)
+
+
+async def test_at_80_columns_the_breakdown_wraps_its_why_column_instead_of_cutting_it(
+        flagship: LoadedScenario) -> None:
+    """Every word of every component's "why" is on the review screen at 80×24 (wrapped, not cut)."""
+    from textual.app import App
+
+    session = LocalSession(flagship, seed=1)
+    session.drill.run_to_end()
+    await session.pause()
+    record = session.review()
+    assert record is not None
+    review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ReviewScreen(review, session.scenario))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#breakdown", DataTable)
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80
+        shown = " ".join(" ".join(str(s.text) for s in table.render_line(y)).strip()
+                         for y in range(table.virtual_size.height))
+        for component in review.result.ordered():
+            for word in component.why.split():
+                assert word in shown, f"{component.name}: {word!r} is cut"
+    await session.close()

@@ -84,7 +84,7 @@ def _seat_processes(seats: SshSeats) -> list[int]:
             if t.process is not None and t.process.returncode is None]
 
 
-async def test_a_player_logs_in_with_the_join_code_and_a_role_and_gets_the_dashboard(drill: Drill):
+async def test_a_player_logs_in_with_the_join_code_and_a_role_and_gets_the_dashboard(drill: Drill) -> None:
     """``ssh dana@host``: the login asks for the join code, then a role; the terminal shows the
     lobby of ``ttx join`` with Dana in the IC seat, and the server has her as a player."""
     screen = await drill.ssh("dana", CODE, "ic")
@@ -93,7 +93,7 @@ async def test_a_player_logs_in_with_the_join_code_and_a_role_and_gets_the_dashb
     assert [(p.name, p.seat) for p in drill.server.players.values()] == [("dana", "ic")]
 
 
-async def test_a_role_as_the_user_name_asks_only_for_a_name(drill: Drill):
+async def test_a_role_as_the_user_name_asks_only_for_a_name(drill: Drill) -> None:
     """``ssh ic@host`` takes the role from the user name and asks who you are instead."""
     assert drill.seats.port is not None
     conn, screen, answers = await log_in(drill.seats.port, "ic", [CODE, "Dana Reyes"],
@@ -103,7 +103,7 @@ async def test_a_role_as_the_user_name_asks_only_for_a_name(drill: Drill):
     assert [p for p in answers.asked if p.endswith(": ")] == ["Join code: ", "Your name: "]
 
 
-async def test_a_wrong_join_code_fails_the_login_and_starts_no_seat(drill: Drill):
+async def test_a_wrong_join_code_fails_the_login_and_starts_no_seat(drill: Drill) -> None:
     """A wrong code is an SSH login failure: no session, no process, no player, and the next answer
     from that address waits longer."""
     with pytest.raises(asyncssh.PermissionDenied):
@@ -112,7 +112,8 @@ async def test_a_wrong_join_code_fails_the_login_and_starts_no_seat(drill: Drill
     assert drill.seats.failures.delay("127.0.0.1") > 0
 
 
-async def test_the_facilitator_logs_in_with_the_facilitator_token_and_no_join_code_will_do(drill: Drill):
+async def test_the_facilitator_logs_in_with_the_facilitator_token_and_no_join_code_will_do(
+        drill: Drill) -> None:
     """``ssh facilitator@host`` asks for the facilitator token; the join code does not open that seat."""
     with pytest.raises(asyncssh.PermissionDenied):
         await drill.ssh("facilitator", CODE, "Lee")
@@ -122,7 +123,7 @@ async def test_the_facilitator_logs_in_with_the_facilitator_token_and_no_join_co
     assert [(p.name, p.seat) for p in drill.server.players.values()] == [("Lee", "facilitator")]
 
 
-async def test_two_ssh_seats_are_two_processes_and_see_only_what_their_roles_may(drill: Drill):
+async def test_two_ssh_seats_are_two_processes_and_see_only_what_their_roles_may(drill: Drill) -> None:
     """The IC and the ML engineer log in at once: each seat is its own ``ttx join`` process; an
     inject for the IC alone reaches the IC's terminal and not the ML engineer's; closing one seat
     leaves the other going."""
@@ -145,7 +146,7 @@ async def test_two_ssh_seats_are_two_processes_and_see_only_what_their_roles_may
     assert "For the IC alone" not in ml.text()
 
 
-async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Drill):
+async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Drill) -> None:
     """The network drops Dana's SSH connection: her seat's process ends and she shows offline; she logs
     in again the same way and is the same player (rejoined with her seat's token), not a new one."""
     screen = await drill.ssh("dana", CODE, "ic")
@@ -162,7 +163,7 @@ async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Dr
     assert any(p.get("rejoined") for p in drill.journal(Kind.PLAYER_JOINED))
 
 
-async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Drill):
+async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Drill) -> None:
     """A player who joined with ``ttx join`` (and has its token) can move to SSH: the token, given at
     the join-code prompt, opens the same seat without asking for a role."""
     web = await RemoteSession.open(drill.url, name="Sam", role="comms", code=CODE)
@@ -173,7 +174,7 @@ async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Dr
     assert len(drill.server.players) == 1
 
 
-async def test_the_seat_follows_the_players_terminal_size(drill: Drill):
+async def test_the_seat_follows_the_players_terminal_size(drill: Drill) -> None:
     """The seat starts at the SSH pty's size and redraws at the new size when the player resizes."""
     screen = await drill.ssh("dana", CODE, "ic", width=100, height=30)
     shown = await screen.wait_for(LOBBY)
@@ -182,7 +183,7 @@ async def test_the_seat_follows_the_players_terminal_size(drill: Drill):
     await screen.wait_for(lambda text: text.splitlines()[0].rstrip() == "╭" + "─" * 70 + "╮")
 
 
-async def test_an_ssh_login_gets_a_dashboard_and_nothing_else(drill: Drill):
+async def test_an_ssh_login_gets_a_dashboard_and_nothing_else(drill: Drill) -> None:
     """No commands, no subsystems (sftp), no port forwarding; a session without a terminal is told to
     use ``ssh -t``; and only one seat per connection."""
     assert drill.seats.port is not None
@@ -212,7 +213,8 @@ async def test_an_ssh_login_gets_a_dashboard_and_nothing_else(drill: Drill):
     await screen.wait_for(LOBBY)
 
 
-async def test_the_host_key_is_made_once_kept_private_and_refused_when_others_can_read_it(tmp_path: Path):
+async def test_the_host_key_is_made_once_kept_private_and_refused_when_others_can_read_it(
+        tmp_path: Path) -> None:
     """Players check the fingerprint once: the key beside the journal is reused, mode 0600; a key file
     others can read is refused, as OpenSSH refuses one."""
     first, again = host_key(tmp_path / "a.jsonl"), host_key(tmp_path / "b.jsonl")
@@ -224,7 +226,7 @@ async def test_the_host_key_is_made_once_kept_private_and_refused_when_others_ca
         host_key(tmp_path / "a.jsonl")
 
 
-def test_wrong_answers_from_one_address_wait_longer_and_longer_up_to_a_cap():
+def test_wrong_answers_from_one_address_wait_longer_and_longer_up_to_a_cap() -> None:
     """The back-off that makes guessing the join code over SSH hopeless: it doubles per wrong answer
     from an address, stops at 30 s, and an address that got it right starts afresh."""
     failures = Failures()
@@ -238,7 +240,7 @@ def test_wrong_answers_from_one_address_wait_longer_and_longer_up_to_a_cap():
     assert failures.delay("10.0.0.7") == 0.0
 
 
-async def test_connections_from_one_address_are_capped_before_any_login(drill: Drill):
+async def test_connections_from_one_address_are_capped_before_any_login(drill: Drill) -> None:
     """Connections that never log in cannot take every slot: past the cap per address, the server
     hangs up at once, before any login is offered."""
     drill.seats.max_per_address = 2
@@ -252,7 +254,7 @@ async def test_connections_from_one_address_are_capped_before_any_login(drill: D
     assert b"SSH-2.0" not in third
 
 
-async def test_stopping_the_host_ends_every_seat(drill: Drill):
+async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:
     """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
     screen = await drill.ssh("dana", CODE, "ic")
     await screen.wait_for(LOBBY)
@@ -264,7 +266,7 @@ async def test_stopping_the_host_ends_every_seat(drill: Drill):
             os.kill(pid, 0)
 
 
-async def test_ttx_host_with_tls_runs_its_ssh_seats_over_its_own_pinned_wss(tmp_path: Path):
+async def test_ttx_host_with_tls_runs_its_ssh_seats_over_its_own_pinned_wss(tmp_path: Path) -> None:
     """``ttx host --tls --ssh``: the seats' ``ttx join`` reach the drill over wss:// with the server's
     own pin (no plain websocket at all), and the banner's SSH line names the key it serves."""
     proc = await asyncio.create_subprocess_exec(

@@ -35,7 +35,7 @@ def terminals(tmp_path: Path) -> Iterator[TmuxServer]:
 
 
 async def test_openssh_in_a_terminal_logs_in_and_shows_the_dashboard_in_colour_at_its_size(
-        terminals: TmuxServer, tmp_path: Path):
+        terminals: TmuxServer, tmp_path: Path) -> None:
     t = terminals
     host = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave",
                                              "--port", "0", "--ssh", "0", "--code", CODE,

@@ -72,7 +72,7 @@ async def wss(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[tuple[D
 
 
 async def test_a_player_joins_over_wss_with_the_pin_and_reconnects_over_it(
-        wss: tuple[DrillServer, str, str]):
+        wss: tuple[DrillServer, str, str]) -> None:
     """``ttx join wss://… --pin=…`` as printed joins; a dropped connection comes back over TLS with the
     pin checked again."""
     server, url, pin = wss
@@ -86,7 +86,7 @@ async def test_a_player_joins_over_wss_with_the_pin_and_reconnects_over_it(
     assert {p.name for p in server.players.values()} == {"Dana", "Max"}
 
 
-async def test_a_wrong_pin_is_refused_in_one_line_naming_both_and_nothing_is_sent(tmp_path: Path):
+async def test_a_wrong_pin_is_refused_in_one_line_naming_both_and_nothing_is_sent(tmp_path: Path) -> None:
     """A server presenting another certificate (an impostor in the middle) gets nothing — not even
     the websocket upgrade — and the player gets one line with both fingerprints."""
     impostor = generated_identity(tmp_path / "impostor" / "x.jsonl")
@@ -107,7 +107,7 @@ async def test_a_wrong_pin_is_refused_in_one_line_naming_both_and_nothing_is_sen
     assert bytes(received) == b"", "not one byte after the TLS handshake"
 
 
-async def test_a_session_with_a_wrong_pin_raises_pin_mismatch(wss: tuple[DrillServer, str, str]):
+async def test_a_session_with_a_wrong_pin_raises_pin_mismatch(wss: tuple[DrillServer, str, str]) -> None:
     """Library users get :class:`PinMismatch`, not a connection error to retry."""
     _, url, _ = wss
     with pytest.raises(PinMismatch):
@@ -146,7 +146,7 @@ def _ca_and_leaf(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-async def test_an_organisations_own_certificate_with_cert_and_key(tmp_path: Path):
+async def test_an_organisations_own_certificate_with_cert_and_key(tmp_path: Path) -> None:
     """``ttx host --cert --key`` serves wss:// with the organisation's certificate (and prints its pin);
     a player whose machine trusts the organisation's CA joins without a pin, one whose does not is
     told to use the pin."""
@@ -177,7 +177,7 @@ async def test_an_organisations_own_certificate_with_cert_and_key(tmp_path: Path
         await proc.wait()
 
 
-async def test_cert_without_key_or_a_key_that_does_not_fit_is_one_line(tmp_path: Path):
+async def test_cert_without_key_or_a_key_that_does_not_fit_is_one_line(tmp_path: Path) -> None:
     """Half of an identity, or a key that is not the certificate's, is refused before anything listens."""
     _, cert, _ = _ca_and_leaf(tmp_path)
     other = generated_identity(tmp_path / "x.jsonl")
@@ -189,7 +189,7 @@ async def test_cert_without_key_or_a_key_that_does_not_fit_is_one_line(tmp_path:
     assert not (tmp_path / "d.jsonl").exists()
 
 
-async def test_plain_ws_to_another_machine_is_refused_without_insecure():
+async def test_plain_ws_to_another_machine_is_refused_without_insecure() -> None:
     """``ttx join ws://other-machine`` would send the join code in clear: refused before connecting,
     pointing at wss:// and SSH seats; a pin on a ws:// URL is a mistake said so."""
     code, _, err = await ttx("join", "ws://192.0.2.10:8765", f"--code={CODE}", "--role=ic", "--name=Dana")
@@ -200,7 +200,8 @@ async def test_plain_ws_to_another_machine_is_refused_without_insecure():
     assert tls_for("ws://192.0.2.10:8765", None, insecure=True) is None
 
 
-def test_the_certificate_is_made_once_its_key_private_and_its_pin_what_openssl_computes(tmp_path: Path):
+def test_the_certificate_is_made_once_its_key_private_and_its_pin_what_openssl_computes(
+        tmp_path: Path) -> None:
     """Every drill hosted from one folder shows the same pin; the key is 0600; the pin is the SHA-256
     of the certificate (what ``openssl x509 -fingerprint -sha256`` prints, which --pin accepts too)."""
     first, again = generated_identity(tmp_path / "a.jsonl"), generated_identity(tmp_path / "b.jsonl")
@@ -213,7 +214,7 @@ def test_the_certificate_is_made_once_its_key_private_and_its_pin_what_openssl_c
 
 
 async def test_any_bind_off_loopback_is_served_over_tls_and_the_banner_pins_it(
-        tmp_path: Path, flagship: LoadedScenario, capsys: pytest.CaptureFixture[str]):
+        tmp_path: Path, flagship: LoadedScenario, capsys: pytest.CaptureFixture[str]) -> None:
     """``--bind 0.0.0.0`` (a LAN drill) always gets TLS; loopback stays plain ws:// unless ``--tls``;
     the banner prints wss:// join commands with ``--pin=`` and the address to use."""
     from simulator.cli.team import _banner, _tls_identity

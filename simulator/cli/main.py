@@ -16,9 +16,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 def command_modules() -> list[Any]:
     """The modules that each register a group of subcommands, in the order ``ttx --help`` lists them."""
-    from simulator.cli import authoring, play, report, runs, scenarios, sweep, team
+    from simulator.cli import authoring, play, report, runs, scenarios, sweep, team, watch
 
-    return [scenarios, runs, play, authoring, team, report, sweep]
+    return [scenarios, runs, play, watch, authoring, team, report, sweep]
 
 
 def build_parser() -> Parser:

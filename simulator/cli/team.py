@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.runs import add_fork_options, fork_args
 from simulator.cli.usage import UsageError, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain ws://). Any other "
@@ -62,6 +63,7 @@ def register(sub: Any) -> None:
     p.add_argument("--advertise", metavar="HOST",
                    help="the address players use to reach this machine, for the printed commands "
                         "(default: --bind, or this machine's name when --bind is 0.0.0.0 or ::)")
+    add_fork_options(p)
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
@@ -93,8 +95,8 @@ def cmd_host(args: argparse.Namespace) -> int:
     from simulator.team.keyfiles import KeyFileError
     from simulator.team.server import ResumeError
 
-    if not args.resume and not args.scenario:
-        raise UsageError("give a SCENARIO, or --resume JOURNAL")
+    if not args.resume and not args.scenario and args.origin is None:
+        raise UsageError("give a SCENARIO, or --resume JOURNAL, or --from JOURNAL --at T")
     if bool(args.cert) != bool(args.key):
         raise UsageError("--cert and --key go together: the certificate (chain) and its private key")
     try:
@@ -113,12 +115,12 @@ async def _host(args: argparse.Namespace) -> int:
         tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
         server = DrillServer.resume(args.resume)
     else:
-        loaded = load_scenario(args.scenario)
+        drill, loaded = host_fork(args) if args.origin is not None else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
         token = new_token()
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed)
+                                  facilitator_token=token, speed=args.speed, drill=drill)
     seats, port = None, None
     try:
         port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
@@ -199,6 +201,19 @@ def _local_host(bind: str) -> str:
     return f"[{bind}]" if ":" in bind else bind
 
 
+def host_fork(args: argparse.Namespace) -> tuple[Any, Any]:
+    """``ttx host --from J --at T``: the journal's drill up to T, in the lobby; players join as usual."""
+    from simulator.engine.fork import ForkError, load_fork
+
+    origin, at, insist = fork_args(args)
+    if args.seed is not None:
+        raise UsageError("--seed cannot go with --from: a fork keeps its journal's seed")
+    try:
+        return load_fork(origin, at, insist)
+    except ForkError as exc:
+        raise UsageError(str(exc)) from None
+
+
 async def _wait_first(*waits: Any) -> None:
     tasks = [asyncio.ensure_future(w) for w in waits]
     _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -228,6 +243,9 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
     if seats:
         lines.append(f"SSH seats: port {seats.port}, host key {seats.fingerprint} (ssh shows it on first "
                      "connect: it must match)")
+    if server.drill.fork is not None and token is not None:
+        lines.append(f"forked from {server.drill.fork.parent} at {clock(server.drill.fork.at)}: players "
+                     "join as usual and see the drill so far; the clock starts there")
     if token is None:
         lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
