@@ -72,7 +72,8 @@ def test_a_wrong_flag_says_what_is_allowed() -> None:
 
 def test_an_unknown_policy_or_scenario_is_a_clear_error() -> None:
     heroic = ttx("run", "jailbreak-wave", "--policy", "heroic")
-    assert heroic.returncode == 2 and "use idle, textbook, or the path of a scripted policy" in heroic.stderr
+    assert heroic.returncode == 2
+    assert "unknown policy 'heroic'; a policy is idle, textbook, or the path of a scripted" in heroic.stderr
     out = ttx("run", "no-such-drill")
     assert out.returncode == 2 and "built-in: " in out.stderr and "jailbreak-wave" in out.stderr
 

@@ -179,3 +179,9 @@ def test_the_report_of_a_fork_puts_the_branch_beside_its_parent(idle_journal: Pa
     alone = ttx("report", str(fork_path), cwd=idle_journal.parent)
     assert alone.returncode == 0 and "could not be read beside it" in alone.stdout
     assert "This branch vs the original" not in alone.stdout
+
+
+def test_at_without_from_is_a_usage_error_not_ignored(tmp_path: Path) -> None:
+    """``ttx run SCENARIO --at 10m`` would silently run the whole drill; it says --at needs --from."""
+    out = ttx("run", "jailbreak-wave", "--at", "10m", cwd=tmp_path)
+    assert out.returncode == 2 and "--at and --scenario go with --from JOURNAL" in out.stderr

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cli.main import main
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.policies import load_policy
@@ -116,3 +117,15 @@ def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship: Loa
     with pytest.raises(FileProblems) as caught:
         load_policy(str(path), flagship.scenario)
     assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
+
+
+def test_a_scripted_policy_gets_schema_and_reference_errors_in_one_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ttx run --policy` lists a misspelt action with the schema error elsewhere, not after it is fixed."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(SCRIPT.replace("  - at: 20m", "  - at: 10:05").replace("action: take-offline",
+                                                                           "action: take-ofline"))
+    assert main(["run", "jailbreak-wave", "--policy", str(path)]) == 2
+    located = [line for line in capsys.readouterr().err.splitlines() if line.startswith(str(path))]
+    assert [line.removeprefix(f"{path}:").split(": ")[0] for line in located] == ["3:9", "8:13"]
+    assert "write 10m5s" in located[0] and "did you mean 'take-offline'?" in located[1]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.runs import add_fork_options, fork_args
+from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, seed_value, speed_value
 
 FLAGSHIP = "jailbreak-wave"
@@ -36,7 +36,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
         raise UsageError(f"--save-dir {args.save_dir}: no such folder")
-    if args.origin is not None:
+    if forking(args):
         return play_fork(args)
     if args.pick:
         from tui.app import run_picker

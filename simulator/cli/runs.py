@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from simulator.cli.usage import UsageError, seed_value
+from simulator.cli.usage import UsageError, output_path, seed_value
 
 if TYPE_CHECKING:
     from simulator.engine.runner import Run
@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
                    help="idle, textbook, or a scripted policy YAML file (default: textbook)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--journal", metavar="PATH", help="write the JSONL journal here")
+    p.add_argument("--journal", metavar="PATH", type=output_path, help="write the JSONL journal here")
     add_fork_options(p)
     p.set_defaults(handler=cmd_run)
 
@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.analysis.summary import summary_table
     from simulator.engine.runner import run_named
 
-    if args.origin is not None:
+    if forking(args):
         run = run_fork(args)
     elif args.scenario is None:
         raise UsageError("give a SCENARIO (or --from JOURNAL --at T to fork a drill)")
@@ -90,6 +90,13 @@ def add_fork_options(p: argparse.ArgumentParser) -> None:
                    help="with --from: a time (45m, 1h10m), an inject id, or an event seq (#412)")
     p.add_argument("--scenario", dest="insist", metavar="FILE",
                    help="with --from: fork onto this scenario file even if it changed since the journal")
+
+
+def forking(args: argparse.Namespace) -> bool:
+    """Whether ``--from`` was given; ``--at`` or ``--scenario`` without it is a usage error, not ignored."""
+    if args.origin is None and (args.at is not None or args.insist is not None):
+        raise UsageError("--at and --scenario go with --from JOURNAL (fork a journal at T)")
+    return args.origin is not None
 
 
 def fork_args(args: argparse.Namespace) -> tuple[str, str, str | None]:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.runs import add_fork_options, fork_args
-from simulator.cli.usage import UsageError, seed_value
+from simulator.cli.runs import add_fork_options, fork_args, forking
+from simulator.cli.usage import UsageError, output_path, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain ws://). Any other "
              "address, e.g. 0.0.0.0 for a drill on a LAN, is served over TLS only (wss://, with a "
@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
-    p.add_argument("--journal", metavar="PATH",
+    p.add_argument("--journal", metavar="PATH", type=output_path,
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--code", help="join code to use (default: a fresh random one)")
@@ -115,7 +115,7 @@ async def _host(args: argparse.Namespace) -> int:
         tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
         server = DrillServer.resume(args.resume)
     else:
-        drill, loaded = host_fork(args) if args.origin is not None else (None, load_scenario(args.scenario))
+        drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
         token = new_token()
@@ -338,9 +338,7 @@ async def _join(args: argparse.Namespace) -> int:
                                            facilitator_token=args.facilitator_token, token=args.token,
                                            pin=args.pin, insecure=args.insecure)
     except RemoteError as exc:
-        hint = _join_hint(exc.code, args)
-        print(f"ttx join: refused: {exc}{hint}", file=sys.stderr)
-        return 2
+        raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
     _report_seat(session)
     try:
         if run_drill is None:
