@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import ssl
 import sys
 import time
 import traceback
@@ -345,10 +346,12 @@ class DrillServer:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
-        """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
+    async def start(self, host: str = "127.0.0.1", port: int = 8765,
+                    tls: ssl.SSLContext | None = None) -> int:
+        """Listen on ``host:port`` (0 picks a free port), over TLS with ``tls``, and start pacing;
+        returns the port."""
         self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
-                                   compression=None, max_queue=64)
+                                   compression=None, max_queue=64, ssl=tls)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
