@@ -86,6 +86,18 @@ class DrillView:
     """Hidden truth, only for the facilitator seat: (time, rate, cumulative harmful outputs)."""
     timeline: list[tuple[float, str]] = field(default_factory=list)
     result: dict[str, Any] | None = None
+    tick_t: float | None = None
+    """When the latest tick seen closed (its readings and loads are the ones shown)."""
+    last_effective: dict[str, float] = field(default_factory=dict)
+    """Action id → when it last took effect."""
+    effective_by_stage: dict[int, set[str]] = field(default_factory=dict)
+    """Remediation stage → the actions of it that have taken effect."""
+    channels: set[str] = field(default_factory=set)
+    """Channels injects have arrived on."""
+    first_inject: dict[str, float] = field(default_factory=dict)
+    """Inject id → when it first arrived."""
+    first_alert: dict[str, float] = field(default_factory=dict)
+    """Signal id → when it first alerted."""
 
     def apply(self, event: Event) -> None:
         """Fold one event into the view (events this seat may not see are ignored)."""
@@ -129,8 +141,16 @@ class DrillView:
         self.duration, self.roles = float(p["duration"]), list(p["roles"])
 
     def _on_tick(self, e: Event, p: dict[str, Any]) -> None:
+        self.observe_tick(e.t, p)
+
+    def observe_tick(self, t: float, p: dict[str, Any]) -> None:
+        """Take one tick's readings and loads (from a ``tick`` event, or straight from a drill that
+        does not build them)."""
+        if self.tick_t is not None and t <= self.tick_t:
+            return
+        self.tick_t = t
         for sid, reading in p["signals"].items():
-            self.signals.setdefault(sid, []).append((e.t, float(reading["value"])))
+            self.signals.setdefault(sid, []).append((t, float(reading["value"])))
         self.loads = dict(p["loads"])
 
     def _on_harm(self, e: Event, p: dict[str, Any]) -> None:
@@ -139,6 +159,7 @@ class DrillView:
     def _on_alert(self, e: Event, p: dict[str, Any]) -> None:
         self.alerting.add(p["signal"])
         self.alerts.append((e.t, p["signal"]))
+        self.first_alert.setdefault(p["signal"], e.t)
         self.mark(f"ALERT {p['title']}")
 
     def _on_alert_cleared(self, e: Event, p: dict[str, Any]) -> None:
@@ -147,6 +168,8 @@ class DrillView:
     def _on_inject(self, e: Event, p: dict[str, Any]) -> None:
         self.injects.append(InjectSeen(e.t, e.seq, p["inject"], p["channel"], p["sender"],
                                        p["sender_title"], p["subject"], p["body"], e.to or ()))
+        self.channels.add(p["channel"])
+        self.first_inject.setdefault(p["inject"], e.t)
         self.mark(f"[{p['channel']}] {p['subject']}")
 
     def _on_command(self, e: Event, p: dict[str, Any]) -> None:
@@ -175,6 +198,8 @@ class DrillView:
     def _on_action_effective(self, e: Event, p: dict[str, Any]) -> None:
         self.in_flight.pop(p["request"], None)
         self.effective.append((e.t, p["action"], p["title"], int(p["stage"])))
+        self.last_effective[p["action"]] = e.t
+        self.effective_by_stage.setdefault(int(p["stage"]), set()).add(p["action"])
         self.mark(f"in effect: {p['title']}")
 
     def _on_incident_declared(self, e: Event, p: dict[str, Any]) -> None:
