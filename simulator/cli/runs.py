@@ -32,7 +32,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.analysis.summary import summary_table
     from simulator.engine.runner import run_named
 
-    run = run_named(args.scenario, args.policy, args.seed, args.journal)
+    run = run_named(args.scenario, args.policy, args.seed, args.journal, events=False)
     if args.json:
         print(json.dumps(run.result.to_dict(), indent=2))
     else:
