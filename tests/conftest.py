@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -61,8 +62,14 @@ scoring:
 """
 
 
+class WriteScenario(Protocol):
+    """The ``write_scenario`` fixture: write scenario text to ``tmp_path / name`` and return the path."""
+
+    def __call__(self, text: str, name: str = "scenario.yaml") -> Path: ...
+
+
 @pytest.fixture
-def write_scenario(tmp_path: Path):
+def write_scenario(tmp_path: Path) -> WriteScenario:
     """Write scenario text to a file and return its path."""
 
     def write(text: str, name: str = "scenario.yaml") -> Path:

@@ -12,7 +12,7 @@ from simulator.engine.runner import run_named
 from simulator.format.loader import builtin_ids, lint_scenario, load_scenario
 from simulator.format.msel import COLUMNS, MselError, export_csv, merge
 from simulator.format.scenario import Inject, Scenario
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 from tests.test_cli import ttx
 
 FLAGSHIP = "jailbreak-wave"
@@ -21,7 +21,7 @@ FLAGSHIP = "jailbreak-wave"
 # --- ttx new ------------------------------------------------------------------------------------
 
 
-def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path):
+def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path) -> None:
     out = ttx("new", "my-drill", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     path = tmp_path / "my-drill.yaml"
@@ -42,7 +42,7 @@ def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_p
     assert textbook.score > idle.score + 30
 
 
-def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
+def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "drills" / "night-shift.yaml"
     target.parent.mkdir()
     assert ttx("new", "night-shift", "-o", str(target)).returncode == 0
@@ -51,7 +51,7 @@ def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
     assert again.returncode == 2 and "exists" in again.stderr
 
 
-def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path):
+def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path) -> None:
     assert ttx("new", "Night Shift.yaml", cwd=tmp_path).returncode == 0
     assert load_scenario(str(tmp_path / "Night Shift.yaml")).scenario.id == "night-shift"
 
@@ -60,10 +60,11 @@ def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path):
 
 
 def _rows(text: str) -> list[dict[str, str]]:
+    """An MSEL sheet's rows by column header."""
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_export_has_the_hseep_columns_and_one_row_per_inject():
+def test_export_has_the_hseep_columns_and_one_row_per_inject() -> None:
     scenario = load_scenario(FLAGSHIP).scenario
     text = export_csv(scenario)
     header = next(csv.reader(io.StringIO(text)))
@@ -93,7 +94,7 @@ def _same(a: Inject, b: Inject) -> bool:
 
 
 @pytest.mark.parametrize("sid", builtin_ids())
-def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path):
+def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path) -> None:
     loaded = load_scenario(sid)
     original = Path(loaded.path).read_text()
     sheet = export_csv(loaded.scenario)
@@ -111,7 +112,7 @@ def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path):
     assert merged.endswith(original[after:]), "lines after the injects section must be kept"
 
 
-def test_an_edited_sheet_merges_back(tmp_path: Path):
+def test_an_edited_sheet_merges_back(tmp_path: Path) -> None:
     loaded = load_scenario(FLAGSHIP)
     rows = _rows(export_csv(loaded.scenario))
     rows[0]["Scenario Time"] = "0:25:00"
@@ -125,7 +126,8 @@ def test_an_edited_sheet_merges_back(tmp_path: Path):
     path = tmp_path / "edited.yaml"
     path.write_text(merged)
     scenario = load_scenario(str(path)).scenario
-    assert scenario.inject("refusal-ticket").at == 25 * 60  # type: ignore[union-attr]
+    moved = scenario.inject("refusal-ticket")
+    assert moved is not None and moved.at == 25 * 60
     assert scenario.inject("status-check") is None
     added = scenario.inject("quick-question-from-the-board")
     assert added is not None and added.at == 3600 and [r.value for r in added.to] == ["ic", "comms"]
@@ -134,6 +136,7 @@ def test_an_edited_sheet_merges_back(tmp_path: Path):
 
 
 def _sheet(rows: list[dict[str, str]]) -> str:
+    """The CSV text of an MSEL sheet with ``rows``."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[h for _, h in COLUMNS], lineterminator="\n")
     writer.writeheader()
@@ -145,6 +148,7 @@ def _sheet(rows: list[dict[str, str]]) -> str:
 
 
 def _broken(row: int, column: str, value: str) -> str:
+    """The flagship's MSEL sheet with ``column`` of spreadsheet row ``row`` (header = 1) set to ``value``."""
     loaded = load_scenario(FLAGSHIP)
     rows = _rows(export_csv(loaded.scenario))
     rows[row - 2][column] = value
@@ -184,14 +188,14 @@ def _broken(row: int, column: str, value: str) -> str:
     (4, "Inject ID", "report-spike", "msel.csv:4: column Inject ID: duplicate inject id 'report-spike'"),
     (4, "Red Herring", "perhaps", "msel.csv:4: column Red Herring: expected 'yes' or empty, found 'perhaps'"),
 ])
-def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value: str, message: str):
+def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value: str, message: str) -> None:
     loaded = load_scenario(FLAGSHIP)
     with pytest.raises(MselError) as caught:
         merge(_broken(row, column, value), "msel.csv", loaded.scenario, Path(loaded.path).read_text())
     assert message in caught.value.problems
 
 
-def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario):
+def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario: WriteScenario) -> None:
     text = MINIMAL[:MINIMAL.index("injects:")] + MINIMAL[MINIMAL.index("actions:"):]
     with_injects = load_scenario(str(write_scenario(MINIMAL, "with.yaml"))).scenario
     bare = load_scenario(str(write_scenario(text, "bare.yaml"))).scenario
@@ -201,7 +205,7 @@ def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario)
     assert merged.index("injects:") < merged.index("actions:")
 
 
-def test_a_missing_column_is_reported_on_the_header_row():
+def test_a_missing_column_is_reported_on_the_header_row() -> None:
     loaded = load_scenario(FLAGSHIP)
     text = export_csv(loaded.scenario).replace("Method / Channel", "Medium", 1)
     with pytest.raises(MselError) as caught:
@@ -209,7 +213,7 @@ def test_a_missing_column_is_reported_on_the_header_row():
     assert caught.value.problems == ["msel.csv:1: column Method / Channel: missing from the header row"]
 
 
-def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
+def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path) -> None:
     sheet, merged = tmp_path / "msel.csv", tmp_path / "new.yaml"
     assert ttx("msel", "export", FLAGSHIP, "-o", str(sheet)).returncode == 0
     out = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(merged))
@@ -222,7 +226,7 @@ def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_msel_import_of_a_missing_or_binary_sheet_says_what_to_do(tmp_path: Path):
+def test_msel_import_of_a_missing_or_binary_sheet_says_what_to_do(tmp_path: Path) -> None:
     """A typo'd sheet name gets "no such file" and how to make one (not a bare [Errno 2]); a binary
     file gets "not a CSV text file"; both exit 2 without a traceback."""
     missing = ttx("msel", "import", "msel.csv", "--into", FLAGSHIP, cwd=tmp_path)

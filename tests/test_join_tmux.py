@@ -68,7 +68,7 @@ def terminals(tmp_path: Path) -> Iterator[Terminals]:
         made.kill()
 
 
-async def test_two_dashboards_a_private_inject_and_an_approval_across_terminals(terminals: Terminals):
+async def test_two_dashboards_a_private_inject_and_an_approval_across_terminals(terminals: Terminals) -> None:
     t = terminals
     t.launch(HOST, "host", "jailbreak-wave", "--port", "0", "--code", CODE, "--journal", "drill.jsonl",
              "--linger", "5")

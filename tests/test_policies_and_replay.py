@@ -12,13 +12,14 @@ from simulator.engine.policies import load_policy
 from simulator.engine.replay import load_journal_scenario, replay
 from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
+from simulator.format.loader import LoadedScenario
 from simulator.format.yamlsafe import FileProblems
 
 SEEDS = range(6)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_textbook_beats_idle_on_the_flagship(seed):
+def test_textbook_beats_idle_on_the_flagship(seed: int) -> None:
     idle = run_named("jailbreak-wave", "idle", seed).result
     textbook = run_named("jailbreak-wave", "textbook", seed).result
     assert idle.time_to_contain is None
@@ -27,7 +28,7 @@ def test_textbook_beats_idle_on_the_flagship(seed):
     assert textbook.score > idle.score + 30
 
 
-def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
+def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     original = run_named("jailbreak-wave", "textbook", 5, journal=path).result
     journal, loaded = load_journal_scenario(path)
@@ -36,7 +37,8 @@ def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
     assert report.replayed.to_dict() == original.to_dict()
 
 
-def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path, flagship):
+def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path,
+                                                               flagship: LoadedScenario) -> None:
     """Ending a drill twice (or acting after the end) is refused without journaling anything after the result.
 
     The late refusal used to land after the ``result`` event, and replay then disagreed with the journal.
@@ -56,7 +58,7 @@ def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path, f
     assert replay(read_journal(tmp_path / "run.jsonl"), flagship).matches
 
 
-def test_replay_notices_a_tampered_journal(tmp_path: Path):
+def test_replay_notices_a_tampered_journal(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     run_named("jailbreak-wave", "textbook", 5, journal=path)
     lines = path.read_text().splitlines()
@@ -69,7 +71,7 @@ def test_replay_notices_a_tampered_journal(tmp_path: Path):
     assert "differs" in (report.first_difference or "")
 
 
-def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path):
+def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     run_named("jailbreak-wave", "idle", 9, journal=path)
     header = read_journal(path).header
@@ -89,7 +91,7 @@ decisions:
 """
 
 
-def test_a_scripted_policy_plays_its_decisions(tmp_path: Path):
+def test_a_scripted_policy_plays_its_decisions(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(SCRIPT)
     run = run_named("jailbreak-wave", str(path), 3)
@@ -107,7 +109,8 @@ def test_a_scripted_policy_plays_its_decisions(tmp_path: Path):
     (SCRIPT.replace("    role: ml", "    role: intern"),
      "7:11: role: expected 'ic', 'ml', 'ts', 'comms' or 'legal', found 'intern'"),
 ])
-def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship, broken, expected):
+def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship: LoadedScenario, broken: str,
+                                                   expected: str) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(broken)
     with pytest.raises(FileProblems) as caught:

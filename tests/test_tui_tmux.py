@@ -31,7 +31,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         term.kill()
 
 
-def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal):
+def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal) -> None:
     """Start, pause, jump to the first inject, take the kill switch as IC, then see its fallout arrive."""
     terminal.wait_for("Start the drill")
     terminal.keys("Enter")

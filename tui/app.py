@@ -8,7 +8,7 @@ events (a tick, several injects) costs one redraw, and nothing is dropped becaus
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -19,15 +19,13 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
+from simulator.analysis.aar import AfterAction, facts
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.session import Session
+from simulator.engine.session import Link, Session
 from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
-from simulator.team.protocol import ClockState, Error, Frame, Lobby
 from tui.format import short_role
-from tui.report import save_drill
-from tui.review_data import Review, build_review
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
@@ -41,7 +39,6 @@ from tui.screens.dialogs import (
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
-from tui.team import TeamSeat
 from tui.widgets.actions import ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
@@ -129,7 +126,7 @@ class DrillApp(App[None]):
         """Training toggle: show the hidden harm rate live."""
         self.revealed: list[Event] = []
         self.dashboard: DashboardScreen | None = None
-        self.review: Review | None = None
+        self.review: AfterAction | None = None
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
@@ -148,15 +145,13 @@ class DrillApp(App[None]):
         self.role = session.seat or session.scenario.roles[0].value
         self.truth_on = session.seat == FACILITATOR
         session.subscribe(self.on_drill_event)
-        if isinstance(session, TeamSeat):
-            session.on_frame(self.on_team_frame)
-            state = session.clock_state
-            self._was_started = state.started if state is not None else None
+        session.on_change(self.on_session_change)
+        self._was_started = session.started if session.team else None
 
-    def team(self) -> TeamSeat | None:
-        """The team-drill seat, or ``None`` in the hot seat."""
+    def team(self) -> Session | None:
+        """The session when it is a seat of a team drill, or ``None`` in the hot seat."""
         session = self.session
-        return session if isinstance(session, TeamSeat) else None
+        return session if session is not None and session.team else None
 
     def steers(self) -> bool:
         """Whether this keyboard steers the clock: the hot seat or the facilitator, never a team player."""
@@ -220,8 +215,8 @@ class DrillApp(App[None]):
             await session.start()
             if self.start_paused:
                 await session.pause()
-        elif session.seat == FACILITATOR and not (team.lobby is not None and team.lobby.started):
-            await self.steer(session.start())
+        elif session.seat == FACILITATOR and not session.started:
+            await session.start()
         self._started_at = self.wall()
         self._timer = self.set_interval(HEADER_INTERVAL, self.show_header)
         self.render_view()
@@ -284,20 +279,17 @@ class DrillApp(App[None]):
 
     def reviewable(self) -> bool:
         """The drill ended and the review has what it needs (a team seat waits for the reveal)."""
-        session = self.live()
-        view = session.view
-        return view.ended and view.result is not None and bool(getattr(session, "reviewable", True))
+        return self.live().review() is not None
 
-    def on_team_frame(self, frame: Frame) -> None:
-        """A team drill's control frames: the lobby on the briefing, players follow the start."""
-        if isinstance(frame, Lobby):
-            self.follow_start(frame.started)
-            self.call_later(self.show_lobby)
-        elif isinstance(frame, ClockState):
-            self.follow_start(frame.started)
-            self.call_later(self.show_header)
-        elif isinstance(frame, Error) and frame.id is None:
-            self.notify(f"{frame.code}: {frame.message}", title="Server", severity="warning", timeout=6)
+    def on_session_change(self) -> None:
+        """Lobby, clock, link or notices changed (team drills): redraw, follow the start, tell the player."""
+        session = self.live()
+        if session.started is not None:
+            self.follow_start(session.started)
+        for notice in session.take_notices():
+            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=6)
+        self.call_later(self.show_lobby)
+        self.call_later(self.show_header)
         self.schedule_render()
 
     def follow_start(self, started: bool) -> None:
@@ -314,15 +306,6 @@ class DrillApp(App[None]):
         if team is not None and isinstance(self.screen, BriefingScreen):
             self.screen.show_lobby(team.lobby)
 
-    async def steer(self, call: Awaitable[None]) -> None:
-        """Await a clock control; say so when the server refused it (a team drill's facilitator)."""
-        team = self.team()
-        seen = len(team.errors) if team is not None else 0
-        await call
-        if team is not None:
-            for error in team.errors[seen:]:
-                self.notify(error.message, title="Refused", severity="error", timeout=6)
-
     def truth_curve(self) -> list[tuple[float, float]]:
         """The hidden harmful rate (outputs/s) so far."""
         return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
@@ -333,7 +316,7 @@ class DrillApp(App[None]):
             return
         session = self.live()
         team = self.team()
-        if team is not None and team.lost and not self._told_lost:
+        if session.link == Link.LOST and not self._told_lost:
             self._told_lost = True
             self.notify("Lost the connection to the drill server and could not reconnect. Quit (q) "
                         "and join again with the same code and role.",
@@ -341,7 +324,7 @@ class DrillApp(App[None]):
         view, clock = session.view, session.clock
         link = None
         if team is not None and not view.ended:
-            link = "DISCONNECTED" if team.lost else None if team.connected else "RECONNECTING…"
+            link = {Link.LOST: "DISCONNECTED", Link.RECONNECTING: "RECONNECTING…"}.get(session.link)
         # Without the server the clock is unknown: show the last time heard, not a guess.
         sim = view.now if view.ended or link else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
@@ -352,14 +335,16 @@ class DrillApp(App[None]):
                             elapsed, self.role if session.seat != FACILITATOR else None, link=link)
 
     def open_review(self) -> None:
-        """Reveal the truth: build the review and show it in place of the dashboard."""
+        """Reveal the truth: the after-action facts ``ttx report`` shows, in place of the dashboard."""
         session = self.live()
-        self.review = build_review(session.scenario, session.view, self.revealed)
+        record = session.review()
+        assert record is not None
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
         if self._timer is not None:
             self._timer.stop()
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
             self.pop_screen()
-        self.switch_screen(ReviewScreen(self.review))
+        self.switch_screen(ReviewScreen(self.review, session.scenario))
 
     # --- intents -------------------------------------------------------------------------
 
@@ -449,13 +434,18 @@ class DrillApp(App[None]):
         await self.submit(Command(role=self.role, action=message.verb, params={"target": message.target}))
 
     async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
-        """Write the journal and the report beside each other."""
+        """Write the journal and its after-action report (the same as ``ttx report``) beside each other."""
+        from simulator.analysis.report import render
+
         session = self.live()
-        assert self.review is not None
-        seed = self.review.result.get("seed")
-        stem = f"ttx-{session.scenario.id}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
-        paths = save_drill(self.review, session, self.save_dir, stem)
-        self.notify("\n".join(str(p) for p in paths), title="Saved", timeout=10)
+        record = session.review()
+        assert self.review is not None and record is not None
+        stem = f"ttx-{session.scenario.id}-seed{self.review.seed}-{datetime.now():%Y%m%d-%H%M%S}"
+        journal = session.save(self.save_dir / f"{stem}.jsonl")
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
+        report = self.save_dir / f"{stem}.md"
+        report.write_text(render(dated, "md"), encoding="utf-8")
+        self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -494,20 +484,20 @@ class DrillApp(App[None]):
     async def action_toggle_clock(self) -> None:
         """Pause or run the clock."""
         session = self.live()
-        await self.steer(session.resume() if session.clock.paused else session.pause())
+        await (session.resume() if session.clock.paused else session.pause())
         self.show_header()
 
     async def action_speed(self, speed: float) -> None:
         """Run at ``speed`` sim seconds per wall second."""
         session = self.live()
-        await self.steer(session.set_speed(float(speed)))
+        await session.set_speed(float(speed))
         if session.clock.paused:
-            await self.steer(session.resume())
+            await session.resume()
         self.show_header()
 
     async def action_next_inject(self) -> None:
         """Jump the clock to the next inject."""
-        await self.steer(self.live().next_inject())
+        await self.live().next_inject()
         self.render_view()
 
     def action_next_role(self) -> None:
@@ -546,7 +536,7 @@ class DrillApp(App[None]):
         """End the drill early, after a confirmation."""
         async def confirmed(yes: bool | None) -> None:
             if yes:
-                await self.steer(self.live().end())
+                await self.live().end()
 
         everyone = " for everyone" if self.team() is not None else ""
         self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)

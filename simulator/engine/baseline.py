@@ -48,6 +48,16 @@ class Baseline:
         return tuple(HarmPoint(t, total, rate) for t, total, rate in zip(*self.ticks, strict=True))
 
 
+@dataclass(frozen=True)
+class DoNothing:
+    """The do-nothing run a drill is compared with: its whole curve, and its volume to the drill's end."""
+
+    curve: tuple[HarmPoint, ...]
+    """Hidden harm readings of the do-nothing run over the scenario's whole duration."""
+    harm_volume: int
+    """Its harmful outputs up to when this drill ended (as the score compares them)."""
+
+
 _cache: OrderedDict[tuple[str, int, float], Baseline] = OrderedDict()
 
 
@@ -67,6 +77,12 @@ def do_nothing(scenario: Scenario, seed: int, until: float | None = None, *, key
     if end < scenario.duration:
         drill.submit(Command(role="facilitator", action="end_drill"))
     return remember(cache_key, of_drill(drill, end))
+
+
+def for_drill(scenario: Scenario, seed: int, ended_at: float, *, key: str = "") -> DoNothing:
+    """What a drill that ended at ``ended_at`` is compared with (two cached runs at most)."""
+    whole = do_nothing(scenario, seed, key=key)
+    return DoNothing(whole.curve, do_nothing(scenario, seed, ended_at, key=key).harm_volume)
 
 
 def of_drill(drill: Drill, until: float) -> Baseline:

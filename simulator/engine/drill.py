@@ -296,6 +296,19 @@ class Drill:
                 return f"{self.readings[sid]:.0f}"
         return "unknown"
 
+    def skip_to_next_inject(self) -> None:
+        """Advance event by event until a new inject has arrived or the drill has ended.
+
+        The facilitator's "next inject" (hot seat and team server alike): nothing is skipped over,
+        every tick, alert and trigger on the way happens at its own sim time.
+        """
+        seen = len(self.events)
+        while not self.finished:
+            self.advance_to(min(self.next_event_time() + 0.001, self.scenario.duration))
+            if any(e.kind == Kind.INJECT for e in self.events[seen:]):
+                return
+            seen = len(self.events)
+
     def note(self, kind: Kind, actor: str | None, payload: dict[str, Any],
              to: tuple[str, ...] | None = None, hidden: bool = False) -> Event:
         """Record a session event (a player joined, the clock changed …) in the drill's journal order.

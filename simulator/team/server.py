@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
@@ -50,6 +51,7 @@ from simulator.team.protocol import (
     Authed,
     Chat,
     ClockState,
+    DoNothingFigures,
     End,
     Error,
     FireInject,
@@ -470,8 +472,12 @@ class DrillServer:
         in parts of at most :data:`REVEAL_PART` events."""
         events = [_loads(text) for _, text in self._wire(self.drill.events[:self._durable], FACILITATOR)]
         header = self.drill.header(POLICY)
+        idle = for_drill(self.drill.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
+        figures = DoNothingFigures(curve=[(p.t, p.total, p.rate) for p in idle.curve],
+                                   harm_volume=idle.harm_volume)
         starts = range(0, max(len(events), 1), REVEAL_PART)
-        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events))
+        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events),
+                       do_nothing=figures if i + REVEAL_PART >= len(events) else None)
                 for i in starts]
 
     def lobby(self) -> Lobby:
@@ -710,12 +716,7 @@ class DrillServer:
         self.pacer.wake()
 
     def _skip_to_next_inject(self) -> None:
-        seen = len(self.drill.events)
-        while not self.drill.finished:
-            self.drill.advance_to(min(self.drill.next_event_time() + 0.001, self.drill.scenario.duration))
-            if any(e.kind == Kind.INJECT for e in self.drill.events[seen:]):
-                break
-            seen = len(self.drill.events)
+        self.drill.skip_to_next_inject()
         self.clock.jump(self.drill.now)
         self._publish()
 

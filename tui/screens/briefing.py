@@ -11,10 +11,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Static
 
+from simulator.engine.session import LobbyState
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
-from simulator.team.protocol import Lobby
 from tui.format import role_name
 from tui.team import lobby_content
 
@@ -72,7 +72,7 @@ class BriefingScreen(Screen[None]):
         """The players are ready; start the clock."""
 
     def __init__(self, scenario: Scenario, seat: str | None, *, team: bool = False,
-                 join_code: str | None = None, lobby: Lobby | None = None) -> None:
+                 join_code: str | None = None, lobby: LobbyState | None = None) -> None:
         """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator."""
         super().__init__()
         self.scenario, self.seat, self.team, self.join_code = scenario, seat, team, join_code
@@ -90,7 +90,7 @@ class BriefingScreen(Screen[None]):
             yield Button(label, variant="primary", id="start", compact=True)
         yield Footer(compact=True)
 
-    def show_lobby(self, lobby: Lobby | None) -> None:
+    def show_lobby(self, lobby: LobbyState | None) -> None:
         """Redraw who holds which role and whether the drill has started."""
         self.lobby = lobby
         if self.team:
