@@ -19,7 +19,7 @@ on how often it was advanced (a live drill and its replay are the same, bit for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,11 @@ from pydantic import ValidationError
 from simulator import __version__
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
-from simulator.engine.msel import ClockState, ExpectationState, Msel, Triggers
+from simulator.engine.incident import Incident, PendingApproval
+from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
 from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
+from simulator.engine.triggers import Triggers
 from simulator.engine.verbs import RULES
 from simulator.format.commands import FACILITATOR_VERBS, AdhocParams, Command, Params
 from simulator.format.scenario import Action, Scenario
@@ -48,40 +50,6 @@ __all__ = ["ClockState", "Drill", "ExpectationState", "Incident", "Mitigation", 
 def ms(seconds: float) -> int:
     """Sim seconds as the engine's whole milliseconds."""
     return round(seconds * 1000)
-
-
-@dataclass
-class PendingApproval:
-    """A catalogue action waiting for its approver."""
-
-    request: int
-    command: Command
-    action: Action
-    requested_at: float
-
-
-@dataclass
-class Incident:
-    """What the team has done: the authoritative incident record the engine keeps."""
-
-    declared_at: float | None = None
-    commander: str | None = None
-    severity: str | None = None
-    classification: dict[str, Any] | None = None
-    escalations: dict[str, float] = field(default_factory=dict)
-    updates: list[tuple[float, str, bool]] = field(default_factory=list)
-    """(time, audience, structured) for each stakeholder update."""
-    stages_done: dict[int, float] = field(default_factory=dict)
-    premature_stages: list[int] = field(default_factory=list)
-    watch_until: float | None = None
-    watches: list[tuple[float, float, bool]] = field(default_factory=list)
-    investigating: bool = False
-    findings_at: float | None = None
-    resolved_at: float | None = None
-    resolved_while_harmful: bool = False
-    resurgences: list[float] = field(default_factory=list)
-    first_effective: dict[int, float] = field(default_factory=dict)
-    """Remediation stage → first time one of its actions took effect."""
 
 
 @dataclass
@@ -243,7 +211,8 @@ class Drill:
         self._advance(min(ms(round(t, 3)), self._end_ms))
 
     def advance_until_news(self, t: float) -> None:
-        """Run on until something other than a tick happens (then finish that instant), or through ``t``.
+        """Run on until a team could see something other than a tick happen (then finish that
+        instant), or through ``t``.
 
         Headless policies are asked after each call: on change, not on every tick.
         """
@@ -356,7 +325,7 @@ class Drill:
         event = Event(t=self.now if t is None else t, seq=self._seq, kind=kind, actor=actor,
                       payload=payload, to=to, hidden=hidden)
         self.events.append(event)
-        if kind not in TICK_KINDS and self._news_at is None:
+        if self._news_at is None and not hidden and kind not in TICK_KINDS:
             self._news_at = self._clock
         for listener in self.listeners:
             listener(event)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from simulator.engine.events import Kind
+from simulator.engine.stage import Stage
 from simulator.format.commands import (
     VERBS,
     ClassifyParams,
@@ -31,9 +32,6 @@ from simulator.format.commands import (
 from simulator.format.durations import clock
 from simulator.format.taxonomy import Role
 
-if TYPE_CHECKING:
-    from simulator.engine.drill import Drill
-
 P = TypeVar("P", bound=Params)
 
 
@@ -43,20 +41,20 @@ class VerbRule(Generic[P]):
 
     verb: Verb
     """Id, title, roles allowed and parameters model (from the scenario format)."""
-    apply: Callable[[Drill, str, P], None]
+    apply: Callable[[Stage, str, P], None]
     """Carry it out: the drill, the acting role, the validated parameters."""
-    refusal: Callable[[Drill, Command, P], str | None] = lambda drill, command, params: None
+    refusal: Callable[[Stage, Command, P], str | None] = lambda drill, command, params: None
     """Why it cannot be done now (``None``: it can)."""
     needs_declared: bool = False
     """Refused until the incident is declared."""
 
-    def refuse(self, drill: Drill, command: Command, params: Params) -> str | None:
+    def refuse(self, drill: Stage, command: Command, params: Params) -> str | None:
         """The refusal reason for this command now, if any."""
         if self.needs_declared and drill.incident.declared_at is None:
             return "declare the incident first"
         return self.refusal(drill, command, params)  # type: ignore[arg-type]
 
-    def run(self, drill: Drill, role: str, params: Params) -> None:
+    def run(self, drill: Stage, role: str, params: Params) -> None:
         """Apply the verb."""
         self.apply(drill, role, params)  # type: ignore[arg-type]
 
@@ -64,7 +62,7 @@ class VerbRule(Generic[P]):
 # --- what each verb does -------------------------------------------------------------------
 
 
-def declare_incident(drill: Drill, role: str, p: DeclareParams) -> None:
+def declare_incident(drill: Stage, role: str, p: DeclareParams) -> None:
     drill.incident.declared_at = drill.now
     drill.incident.commander = p.commander.value
     drill.people.declared(drill.now)
@@ -72,24 +70,24 @@ def declare_incident(drill: Drill, role: str, p: DeclareParams) -> None:
     drill.triggers.notify("declared", 1)
 
 
-def set_severity(drill: Drill, role: str, p: SeverityParams) -> None:
+def set_severity(drill: Stage, role: str, p: SeverityParams) -> None:
     drill.incident.severity = p.level.value
     drill.emit(Kind.SEVERITY_SET, role, {"level": drill.incident.severity})
 
 
-def classify(drill: Drill, role: str, p: ClassifyParams) -> None:
+def classify(drill: Stage, role: str, p: ClassifyParams) -> None:
     hazard = p.hazard.value if p.hazard is not None else None
     drill.incident.classification = {"harm_type": p.harm_type.value, "hazard": hazard, "at": drill.now}
     drill.emit(Kind.CLASSIFIED, role, {"harm_type": p.harm_type.value, "hazard": hazard})
 
 
-def escalate(drill: Drill, role: str, p: EscalateParams) -> None:
+def escalate(drill: Stage, role: str, p: EscalateParams) -> None:
     target = str(p.to)
     drill.incident.escalations.setdefault(target, drill.now)
     drill.emit(Kind.ESCALATED, role, {"to": target})
 
 
-def send_update(drill: Drill, role: str, p: UpdateParams) -> None:
+def send_update(drill: Stage, role: str, p: UpdateParams) -> None:
     parts = {"know": p.know.strip(), "suspect": p.suspect.strip(), "doing": p.doing.strip()}
     structured = all(parts.values())
     drill.incident.updates.append((drill.now, p.audience, structured))
@@ -100,7 +98,7 @@ INVESTIGATION_LATENCY = 30 * 60.0
 """How long an investigation takes in a scenario that does not say."""
 
 
-def investigate(drill: Drill, role: str, p: NoParams) -> None:
+def investigate(drill: Stage, role: str, p: NoParams) -> None:
     spec = drill.scenario.investigation
     latency = spec.latency if spec else INVESTIGATION_LATENCY
     drill.incident.investigating = True
@@ -108,7 +106,7 @@ def investigate(drill: Drill, role: str, p: NoParams) -> None:
     drill.after(latency, lambda: findings(drill, role))
 
 
-def findings(drill: Drill, role: str) -> None:
+def findings(drill: Stage, role: str) -> None:
     """The investigation reports: contributing factors, the streams found, and whether logs were complete."""
     spec = drill.scenario.investigation
     drill.incident.investigating = False
@@ -124,7 +122,7 @@ def findings(drill: Drill, role: str) -> None:
                                      "streams": streams, "logs": logs})
 
 
-def start_watch(drill: Drill, role: str, p: NoParams) -> None:
+def start_watch(drill: Stage, role: str, p: NoParams) -> None:
     started = drill.now
     ends = started + drill.scenario.scoring.watch_period
     drill.incident.watch_until = ends
@@ -132,7 +130,7 @@ def start_watch(drill: Drill, role: str, p: NoParams) -> None:
     drill.after(drill.scenario.scoring.watch_period, lambda: end_watch(drill, started))
 
 
-def end_watch(drill: Drill, started: float) -> None:
+def end_watch(drill: Stage, started: float) -> None:
     """A watch period is over: it held if no interval since it started went above the threshold."""
     passed = drill.worst_rate_since(started) <= drill.scenario.scoring.containment_threshold
     drill.incident.watch_until = None
@@ -140,7 +138,7 @@ def end_watch(drill: Drill, started: float) -> None:
     drill.emit(Kind.WATCH_ENDED, "engine", {"started": round(started, 6), "passed": passed})
 
 
-def declare_stage_done(drill: Drill, role: str, p: StageParams) -> None:
+def declare_stage_done(drill: Stage, role: str, p: StageParams) -> None:
     rate = drill.current_rate()
     continuing = rate > drill.scenario.scoring.containment_threshold
     drill.incident.stages_done[p.stage] = drill.now
@@ -152,39 +150,39 @@ def declare_stage_done(drill: Drill, role: str, p: StageParams) -> None:
                                                "rate": round(rate, 6)}, hidden=True)
 
 
-def rotate(drill: Drill, role: str, p: TargetParams) -> None:
+def rotate(drill: Stage, role: str, p: TargetParams) -> None:
     back = drill.people.rotate(p.target.value, drill.now)
     drill.emit(Kind.ROTATED, role, {"target": p.target.value, "back": round(back, 6)})
 
 
-def rest(drill: Drill, role: str, p: TargetParams) -> None:
+def rest(drill: Stage, role: str, p: TargetParams) -> None:
     back = drill.people.rest(p.target.value, drill.now)
     drill.emit(Kind.RESTED, role, {"target": p.target.value, "back": round(back, 6)})
 
 
-def notify_regulator(drill: Drill, role: str, p: NotifyParams) -> None:
+def notify_regulator(drill: Stage, role: str, p: NotifyParams) -> None:
     drill.emit(Kind.REGULATOR_NOTIFIED, role, {"authority": p.authority, "summary": p.summary})
 
 
-def message(drill: Drill, role: str, p: MessageParams) -> None:
+def message(drill: Stage, role: str, p: MessageParams) -> None:
     to = [r.value for r in p.to]
     audience = tuple(sorted({role, *to})) if to else None
     drill.emit(Kind.MESSAGE, role, {"text": p.text, "to": to}, to=audience)
 
 
-def approve(drill: Drill, role: str, p: RequestParams) -> None:
+def approve(drill: Stage, role: str, p: RequestParams) -> None:
     pending = drill.pending.pop(p.request)
     drill.emit(Kind.APPROVAL_GRANTED, role, {"request": pending.request, "action": pending.action.id})
     drill.start_action(pending.request, pending.action, pending.command.role)
 
 
-def deny(drill: Drill, role: str, p: RequestParams) -> None:
+def deny(drill: Stage, role: str, p: RequestParams) -> None:
     pending = drill.pending.pop(p.request)
     drill.emit(Kind.APPROVAL_DENIED, role, {"request": pending.request, "action": pending.action.id,
                                             "reason": p.reason})
 
 
-def resolve(drill: Drill, role: str, p: NoParams) -> None:
+def resolve(drill: Stage, role: str, p: NoParams) -> None:
     drill.incident.resolved_at = drill.now
     drill.incident.resolved_while_harmful = (
         drill.current_rate() > drill.scenario.scoring.containment_threshold)
@@ -194,29 +192,29 @@ def resolve(drill: Drill, role: str, p: NoParams) -> None:
 # --- when each verb is refused -------------------------------------------------------------
 
 
-def _already_declared(drill: Drill, command: Command, p: DeclareParams) -> str | None:
+def _already_declared(drill: Stage, command: Command, p: DeclareParams) -> str | None:
     at = drill.incident.declared_at
     return f"already declared at {clock(at)}" if at is not None else None
 
 
-def _investigating(drill: Drill, command: Command, p: NoParams) -> str | None:
+def _investigating(drill: Stage, command: Command, p: NoParams) -> str | None:
     return "an investigation is already running" if drill.incident.investigating else None
 
 
-def _watching(drill: Drill, command: Command, p: NoParams) -> str | None:
+def _watching(drill: Stage, command: Command, p: NoParams) -> str | None:
     return "a watch period is already running" if drill.incident.watch_until is not None else None
 
 
-def _stage_done(drill: Drill, command: Command, p: StageParams) -> str | None:
+def _stage_done(drill: Stage, command: Command, p: StageParams) -> str | None:
     return (f"stage {p.stage} is already declared done" if p.stage in drill.incident.stages_done
             else None)
 
 
-def _resolved(drill: Drill, command: Command, p: NoParams) -> str | None:
+def _resolved(drill: Stage, command: Command, p: NoParams) -> str | None:
     return "already resolved" if drill.incident.resolved_at is not None else None
 
 
-def _no_request(drill: Drill, command: Command, p: RequestParams) -> str | None:
+def _no_request(drill: Stage, command: Command, p: RequestParams) -> str | None:
     pending = drill.pending.get(p.request)
     if pending is None:
         return f"no pending request #{p.request}"
@@ -226,12 +224,12 @@ def _no_request(drill: Drill, command: Command, p: RequestParams) -> str | None:
     return None
 
 
-def _not_in_play(drill: Drill, command: Command, p: TargetParams) -> str | None:
+def _not_in_play(drill: Stage, command: Command, p: TargetParams) -> str | None:
     in_play = {r.value for r in drill.scenario.roles}
     return None if p.target.value in in_play else f"{p.target.value} is not in play"
 
 
-def _rest_refusal(drill: Drill, command: Command, p: TargetParams) -> str | None:
+def _rest_refusal(drill: Stage, command: Command, p: TargetParams) -> str | None:
     if (reason := _not_in_play(drill, command, p)) is not None:
         return reason
     if command.role in (p.target.value, Role.IC.value):
@@ -239,8 +237,8 @@ def _rest_refusal(drill: Drill, command: Command, p: TargetParams) -> str | None
     return "only the incident commander may rest someone else"
 
 
-def _rule(verb_id: str, apply: Callable[[Drill, str, Any], None],
-          refusal: Callable[[Drill, Command, Any], str | None] | None = None,
+def _rule(verb_id: str, apply: Callable[[Stage, str, Any], None],
+          refusal: Callable[[Stage, Command, Any], str | None] | None = None,
           needs_declared: bool = False) -> VerbRule[Any]:
     if refusal is None:
         return VerbRule(VERBS[verb_id], apply, needs_declared=needs_declared)
