@@ -128,22 +128,22 @@ class Drill:
         self._seq = 0
         self._requests = 0
         self._news_at: int | None = None
-        harm_seq, counts_seq, noise_seq, second_seq, text_seq = np.random.SeedSequence(self.seed).spawn(5)
+        draws_seq, text_seq = np.random.SeedSequence(self.seed).spawn(2)
         self.text_seed = int(text_seq.generate_state(1)[0])
-        self._rng_harm = np.random.default_rng(harm_seq)
+        self._rng = np.random.default_rng(draws_seq)
+        """Every random draw of the truth and the signals, made plan by plan in a fixed order."""
         self.harm = HarmModel(scenario)
         self.truth = Ledger({sid: 0 for sid in scenario.streams},
                             {sid: s.severity.weight for sid, s in scenario.streams.items()})
         self.people = People(scenario.people, [r.value for r in scenario.roles])
         self.triggers = Triggers(self.after)
         self.msel = Msel(self, render_text=render_text)
-        counts_rng = np.random.default_rng(counts_seq)
         # The monitors' pre-incident baseline: traffic as shaped at t=0, not the nominal rate.
         outputs_per_tick = self.harm.legit_rate(0.0) * scenario.tick
         self.monitoring = Monitoring(
-            {sid: make_monitor(spec, scenario.tick, outputs_per_tick, counts_rng)
+            {sid: make_monitor(spec, scenario.tick, outputs_per_tick, self._rng)
              for sid, spec in scenario.signals.items() if spec.instrumented},
-            (counts_rng, np.random.default_rng(noise_seq), np.random.default_rng(second_seq)))
+            self._rng)
         self._reading_at: tuple[_Plan, int] | None = None
         self._latest: tuple[float, Any] | None = None
         self._no_harm = dict.fromkeys(scenario.streams, 0.0)
@@ -438,7 +438,7 @@ class Drill:
             stream_lam = part.harm[sid].copy()
             stream_lam[0] += opened.harm[sid]
             lam += [stream_lam * stream.classifier_recall, stream_lam * (1.0 - stream.classifier_recall)]
-        drawn = self._rng_harm.poisson(np.column_stack(lam))
+        drawn = self._rng.poisson(np.column_stack(lam))
         flagged = drawn[:, 0::2]
         per_stream = flagged + drawn[:, 1::2]
         harmful = per_stream.sum(axis=1)

@@ -404,15 +404,16 @@ def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
 
 
 class Monitoring:
-    """Every instrumented signal's monitor and the random streams they draw from.
+    """Every instrumented signal's monitor, drawing from the drill's generator.
 
-    Three generators, each drawn as one matrix per batch in tick order (row by row): the
-    monitors' counts, their Gaussian noise, and the second counts (public mentions).
+    A batch makes three matrix draws, always in this order: the monitors' counts, their Gaussian
+    noise, and the second counts (public mentions). Batches start and end at points that depend
+    only on the drill's commands, so the draws do too.
     """
 
-    def __init__(self, monitors: dict[str, Monitor], rngs: tuple[np.random.Generator, ...]) -> None:
+    def __init__(self, monitors: dict[str, Monitor], rng: np.random.Generator) -> None:
         self.monitors = monitors
-        self.counts_rng, self.noise_rng, self.second_rng = rngs
+        self.rng = rng
         self._counted = [sid for sid, m in monitors.items() if m.counts]
         self._noisy = [sid for sid, m in monitors.items() if m.noise > 0]
         self._second = [sid for sid, m in monitors.items() if m.second]
@@ -422,11 +423,11 @@ class Monitoring:
         n = batch.dt.size
         for monitor in self.monitors.values():
             monitor.settle()
-        counts = _poisson_columns(self.counts_rng, self._counted, n,
+        counts = _poisson_columns(self.rng, self._counted, n,
                                   lambda sid: self.monitors[sid].count_rate(batch))
-        noise = dict(zip(self._noisy, self.noise_rng.standard_normal((n, len(self._noisy))).T,
+        noise = dict(zip(self._noisy, self.rng.standard_normal((n, len(self._noisy))).T,
                          strict=True)) if self._noisy else {}
-        second = _poisson_columns(self.second_rng, self._second, n,
+        second = _poisson_columns(self.rng, self._second, n,
                                   lambda sid: self.monitors[sid].second_rate(batch, counts[sid]))
         none_i, none_f = np.zeros(n, dtype=np.int64), np.zeros(n)
         return {sid: monitor.read(batch, counts.get(sid, none_i), noise.get(sid, none_f),
