@@ -116,3 +116,14 @@ def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship: Loa
     with pytest.raises(FileProblems) as caught:
         load_policy(str(path), flagship.scenario)
     assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
+
+
+def test_an_auto_approving_policy_approves_in_the_instant_the_request_appears() -> None:
+    """The textbook team approves every request when it appears; it used to wait for the next tick
+    (up to 10–15 minutes of extra harm where the tick is that long)."""
+    for scenario in ("jailbreak-wave", "cross-user-data-exposure", "sycophancy-drift"):
+        events = run_named(scenario, "textbook").drill.events
+        asked = {e.payload["request"]: e.t for e in events if e.kind == Kind.APPROVAL_REQUESTED}
+        granted = {e.payload["request"]: e.t for e in events if e.kind == Kind.APPROVAL_GRANTED}
+        assert asked, f"{scenario}: the textbook team asks for an approval"
+        assert granted == asked
