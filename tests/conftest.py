@@ -8,6 +8,9 @@ from typing import Protocol
 import pytest
 
 from simulator.format.loader import LoadedScenario, load_scenario
+from tests.tools import pytest_runtest_setup
+
+__all__ = ["MINIMAL", "pytest_runtest_setup"]
 
 MINIMAL = """\
 id: mini

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
 
 from simulator.engine.runner import run_named
-from simulator.format.loader import builtin_ids, lint_scenario, load_scenario
+from simulator.format.loader import builtin_dir, builtin_ids, lint_scenario, load_scenario
 from simulator.format.msel import COLUMNS, MselError, export_csv, merge
 from simulator.format.scenario import Inject, Scenario
+from simulator.format.starter import RANGES_SECTION
 from tests.conftest import MINIMAL, WriteScenario
 from tests.test_cli import ttx
 
@@ -32,7 +34,7 @@ def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_p
     for section in Scenario.model_fields:
         assert f"\n{section}:" in text, f"section {section!r} missing from the starter"
     assert text.startswith("# yaml-language-server: $schema=")
-    schema = Path(text.splitlines()[0].split("$schema=", 1)[1])
+    schema = path.parent / text.splitlines()[0].split("$schema=", 1)[1]
     assert schema.is_file(), "the starter must point editors at a schema that exists"
     commented = [line for line in text.splitlines() if "#" in line]
     assert len(commented) > 60, "every field should be explained in a comment"
@@ -54,6 +56,56 @@ def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path) -> No
 def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path) -> None:
     assert ttx("new", "Night Shift.yaml", cwd=tmp_path).returncode == 0
     assert load_scenario(str(tmp_path / "Night Shift.yaml")).scenario.id == "night-shift"
+
+
+def schema_comment_target(drill: Path) -> Path:
+    """Where an editor looks for the schema the drill's first line names (relative: from its folder)."""
+    first = drill.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    return drill.parent / first.split("$schema=", 1)[1]
+
+
+def test_the_starter_points_editors_at_the_schema_written_beside_it(tmp_path: Path) -> None:
+    """`ttx new drills/night.yaml` from elsewhere: the $schema path resolves from the drill's own folder
+    to what `ttx schema` prints, and still does once the folder is moved."""
+    (tmp_path / "drills").mkdir()
+    out = ttx("new", "drills/night.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "drills/scenario.schema.json (for editor completion)" in out.stdout
+    drill = tmp_path / "drills" / "night.yaml"
+    assert not Path(drill.read_text().splitlines()[0].split("$schema=", 1)[1]).is_absolute()
+    assert schema_comment_target(drill).read_text() == ttx("schema").stdout
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "drills").rename(moved)
+    assert schema_comment_target(moved / "night.yaml").is_file()
+
+
+def test_new_refreshes_an_old_schema_and_leaves_a_foreign_file_alone(tmp_path: Path) -> None:
+    schema = tmp_path / "scenario.schema.json"
+    schema.write_text('{"$id": "https://ttx.invalid/scenario.schema.json", "old": true}')
+    assert "refreshed" in ttx("new", "one", cwd=tmp_path).stdout
+    assert schema.read_text() == ttx("schema").stdout
+    schema.write_text("{}")
+    assert "is not ttx's schema, so it was left alone" in ttx("new", "two", cwd=tmp_path).stdout
+    assert schema.read_text() == "{}"
+
+
+def test_the_starter_cites_a_guide_that_ships_with_the_section_it_names(tmp_path: Path) -> None:
+    """No comment sends the author to DOMAIN.md (not in the repository); the section the comments
+    cite is a heading of the guide `ttx new` prints the path of, and it names its sources."""
+    out = ttx("new", "my-drill", cwd=tmp_path)
+    text = (tmp_path / "my-drill.yaml").read_text()
+    guide = Path(out.stdout.split("parameter ranges and their sources: ", 1)[1].strip())
+    cited = re.findall(r'section "([^"]+)"', text)
+    headings = [line.lstrip("#").strip() for line in guide.read_text().splitlines() if line.startswith("#")]
+    assert cited == [RANGES_SECTION] and any(h.endswith(RANGES_SECTION) for h in headings)
+    assert guide == Path(str(builtin_dir())) / "README.md"
+    for shipped in (text, guide.read_text(), ttx("schema").stdout):
+        assert "DOMAIN.md" not in shipped
+    section = re.split(rf"^#+ .*{RANGES_SECTION}$", guide.read_text(), flags=re.M)[1].split("\n## ", 1)[0]
+    for source in ("2.5 billion prompts", "Klarna", "Llama Guard 3 (Meta's model card)", "Shen et al.",
+                   "P(report | harmful output seen)", "Incident response for AI", "Art. 73", "Art. 33"):
+        assert source in section, source
 
 
 # --- MSEL export ----------------------------------------------------------------------------------

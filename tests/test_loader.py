@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
+from simulator.cli.main import main
+from simulator.format.durations import Duration, parse_duration
 from simulator.format.loader import lint_scenario, load_scenario
 from simulator.format.yamlsafe import MAX_BYTES, FileProblems
 from tests.conftest import MINIMAL, WriteScenario
+
+Capture = pytest.CaptureFixture[str]
+"""What ``capsys`` is."""
 
 
 def problems_of(path: Path) -> list[str]:
@@ -65,11 +74,76 @@ def test_yaml11_norway_trap_is_explained_where_a_string_was_meant(write_scenario
     assert "YAML 1.1 reads the unquoted no as a boolean: write 'no' in quotes" in problem
 
 
-def test_yaml11_base60_trap_is_explained_for_a_duration(write_scenario: WriteScenario) -> None:
+def validate_output(path: Path, capsys: Capture) -> tuple[int, str]:
+    """``ttx validate PATH`` as a person runs it: the exit status and what it printed on stderr."""
+    status = main(["validate", str(path)])
+    return status, capsys.readouterr().err
+
+
+def suggested_forms(message: str) -> list[str]:
+    """The durations a hint tells the author to write (``…; write 10m5s (…) or 10h5m (…)``)."""
+    advice = message.rsplit("write ", 1)[1]
+    return re.findall(r"(?<![\w'])(?:\d+(?:\.\d+)?[smhd])+(?![\w'])", advice)
+
+
+@pytest.mark.parametrize("written", ["10:05", "'10:05'", "'15 min'", "'4H'", "'1h30'", "'PT1H30M'", "'90'"])
+def test_a_duration_hint_names_a_form_that_validates(
+        write_scenario: WriteScenario, capsys: Capture, written: str) -> None:
+    """`at: 10:05` (quoted or not, and other near misses) gets a hint whose every suggestion validates."""
+    long_drill = MINIMAL.replace("duration: 2h", "duration: 12h")
+    path = write_scenario(long_drill.replace("    at: 10m", f"    at: {written}"))
+    status, err = validate_output(path, capsys)
+    (line,) = err.splitlines()
+    assert status == 2 and line.startswith(f"{path}:23:9: at: ") and "write " in line
+    forms = suggested_forms(line)
+    assert forms
+    for form in forms:
+        path.write_text(long_drill.replace("    at: 10m", f"    at: {form}"), encoding="utf-8")
+        assert validate_output(path, capsys) == (0, ""), form
+
+
+def test_the_unquoted_base60_duration_says_how_yaml_read_it(
+        write_scenario: WriteScenario, capsys: Capture) -> None:
+    """The hint explains the trap (605 seconds) and offers both readings of 10:05, never quotes."""
     path = write_scenario(MINIMAL.replace("    at: 10m", "    at: 10:05"))
-    (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:23:9: at: ")
-    assert "reads the unquoted 10:05 as a base-60 number" in problem
+    _, err = validate_output(path, capsys)
+    assert err.strip() == (f"{path}:23:9: at: expected a duration with units; YAML 1.1 reads the "
+                           "unquoted 10:05 as the base-60 number 605: write 10m5s (minutes and seconds) "
+                           "or 10h5m (hours and minutes)")
+
+
+def test_base60_text_where_text_is_expected_is_fixed_by_quotes(
+        write_scenario: WriteScenario, capsys: Capture) -> None:
+    """For a text field the fix is quoting, and the quoted value then validates."""
+    path = write_scenario(MINIMAL.replace("subject: Reports are up", "subject: 10:05"))
+    _, err = validate_output(path, capsys)
+    assert "reads the unquoted 10:05 as the base-60 number 605: write '10:05' in quotes" in err
+    path.write_text(MINIMAL.replace("subject: Reports are up", "subject: '10:05'"), encoding="utf-8")
+    assert validate_output(path, capsys) == (0, "")
+
+
+def test_a_yaml11_boolean_in_a_duration_gets_no_advice_to_quote_it(
+        write_scenario: WriteScenario, capsys: Capture) -> None:
+    """Quoting `off` would not make it a duration, so the hint only says how YAML read it."""
+    path = write_scenario(MINIMAL.replace("    at: 10m", "    at: off"))
+    _, err = validate_output(path, capsys)
+    assert "YAML 1.1 reads the unquoted off as a boolean" in err and "quotes" not in err
+
+
+@given(st.one_of(st.integers(min_value=0, max_value=10**12),
+                 st.floats(min_value=0, max_value=1e15, allow_nan=False, allow_infinity=False)))
+def test_the_unit_a_bare_number_duration_suggests_parses_to_that_number(number: float) -> None:
+    """`within: 1e-05` suggests '0.00001s' (which parses), never '1e-05s' (which does not)."""
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Duration).validate_python(number)
+    suggestion = re.search(r"like '([^']+)s'", str(caught.value))
+    assert suggestion is not None and parse_duration(suggestion[1] + "s") == float(number)
+
+
+def test_a_negative_duration_is_not_offered_a_negative_fix() -> None:
+    with pytest.raises(ValidationError, match="never negative") as caught:
+        TypeAdapter(Duration).validate_python(-5)
+    assert "'-5s'" not in str(caught.value)
 
 
 def test_billion_laughs_is_refused_quickly(write_scenario: WriteScenario) -> None:
@@ -235,3 +309,100 @@ signals:
     assert problems_of(path) == [
         f"{path}:21:23: the harmful fractions of the streams on feature 'chat' can add up to 1.01 "
         "(bad-advice 0.02, more-advice 0.99); together they may be at most 1 (all of its outputs)"]
+
+
+ONE_PASS = (MINIMAL.replace("    traffic_rps: 50", "    trafic_rps: 50")
+            .replace("harm_type: confabulation", "harm_type: confabulatoin")
+            .replace("    at: 10m", "    at: 10:05")
+            .replace("actions:\n", """  - id: spike
+    trigger: {signal: user_report}
+    channel: pager
+    sender: {name: Triage}
+    to: [ic]
+    subject: Spike
+    body: "Hi {nmae}"
+actions:
+""")
+            .replace("{stream: bad-advice, harmful", "{stream: bad-advise, harmful"))
+"""MINIMAL with three schema errors and three cross-reference problems, one of them in an item
+that also references a stream with a schema error."""
+
+
+def test_schema_and_reference_problems_come_in_one_pass_in_file_order(
+        write_scenario: WriteScenario, capsys: Capture) -> None:
+    """A bad `signal: user_report` is reported with the schema errors, not after they are fixed."""
+    path = write_scenario(ONE_PASS)
+    status, err = validate_output(path, capsys)
+    lines = err.splitlines()
+    assert status == 2
+    places = [tuple(int(n) for n in line.removeprefix(f"{path}:").split(":")[:2]) for line in lines]
+    assert places == sorted(places)
+    messages = "\n".join(lines)
+    for expected in ("unknown field 'trafic_rps'", "harm_type: expected 'cbrn'", "at: expected a duration",
+                     "unknown signal 'user_report'; did you mean 'reports'?", "unknown placeholder {nmae}",
+                     "unknown stream 'bad-advise'; did you mean 'bad-advice'?"):
+        assert expected in messages
+
+
+def test_fixing_the_schema_errors_uncovers_no_new_problem(
+        write_scenario: WriteScenario, capsys: Capture) -> None:
+    """What the one pass reported besides schema errors is exactly what remains once they are fixed."""
+    path = write_scenario(ONE_PASS)
+    _, before = validate_output(path, capsys)
+    path.write_text(ONE_PASS.replace("trafic_rps", "traffic_rps").replace("confabulatoin", "confabulation")
+                    .replace("at: 10:05", "at: 10m5s"), encoding="utf-8")
+    _, after = validate_output(path, capsys)
+    assert after and set(after.splitlines()) < set(before.splitlines())
+    assert len(before.splitlines()) - len(after.splitlines()) == 4  # trafic_rps counts twice (+ missing)
+
+
+@pytest.mark.parametrize("breakage", [
+    ("harm_type: confabulation", "harm_type: nope"),                        # the stream an effect names
+    ("    body: Please declare.", "    body: Please declare.\n    to_do: 1"),  # the contingency inject
+    ("kind: user_reports", "kind: user_reportz"),                           # the signal a trigger names
+    ("duration: 2h", "duration: 2 hourz"),                                  # what 'at' is checked against
+    ("roles: [ic, ml, comms]", "roles: [icc]"),                             # the roles approvals need
+    ("scoring:\n  containment_threshold: 0.05\n", ""),                     # a required section
+], ids=["stream", "contingency", "signal", "duration", "roles", "scoring"])
+def test_a_schema_error_is_not_echoed_as_a_reference_problem(
+        write_scenario: WriteScenario, breakage: tuple[str, str]) -> None:
+    """What refers to a part with a schema error is not also reported as unknown: only the error is."""
+    text = MINIMAL.replace(*breakage).replace("  - id: first\n    at: 10m",
+                                              "  - id: first\n    trigger: {signal: reports}")
+    assert len(problems_of(write_scenario(text))) == 1
+
+
+def test_two_broken_items_of_one_list_are_both_recognised_as_broken(write_scenario: WriteScenario) -> None:
+    """Two injects refused whole: cutting the first shifts the second's index, yet the contingency a
+    good inject names is still known to be the broken second, so only the two errors are reported."""
+    injects = """injects:
+  - id: early
+    at: 5m
+    trigger: {declared: true}
+    channel: chat
+    sender: {name: A}
+    to: [ic]
+    subject: s
+    body: b
+  - id: nudge
+    contingency: true
+    at: 1h
+    channel: chat
+    sender: {name: VP}
+    to: [ic]
+    subject: Anyone on this?
+    body: Please declare.
+  - id: first
+    at: 10m
+    channel: pager
+    sender: {name: On-call}
+    to: [ic]
+    subject: Reports are up
+    body: b
+    expects:
+      - {action: declare_incident, within: 15m, contingency: nudge}
+"""
+    text = MINIMAL[:MINIMAL.index("injects:\n")] + injects + MINIMAL[MINIMAL.index("actions:\n"):]
+    problems = problems_of(write_scenario(text))
+    assert len(problems) == 2, problems
+    assert all("an inject needs exactly one of 'at', 'trigger' or 'contingency: true'" in p for p in problems)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cli.main import main
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.policies import load_policy
@@ -127,3 +128,15 @@ def test_an_auto_approving_policy_approves_in_the_instant_the_request_appears() 
         granted = {e.payload["request"]: e.t for e in events if e.kind == Kind.APPROVAL_GRANTED}
         assert asked, f"{scenario}: the textbook team asks for an approval"
         assert granted == asked
+
+
+def test_a_scripted_policy_gets_schema_and_reference_errors_in_one_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ttx run --policy` lists a misspelt action with the schema error elsewhere, not after it is fixed."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(SCRIPT.replace("  - at: 20m", "  - at: 10:05").replace("action: take-offline",
+                                                                           "action: take-ofline"))
+    assert main(["run", "jailbreak-wave", "--policy", str(path)]) == 2
+    located = [line for line in capsys.readouterr().err.splitlines() if line.startswith(str(path))]
+    assert [line.removeprefix(f"{path}:").split(": ")[0] for line in located] == ["3:9", "8:13"]
+    assert "write 10m5s" in located[0] and "did you mean 'take-offline'?" in located[1]

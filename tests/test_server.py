@@ -451,6 +451,7 @@ async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team) 
         assert proc.returncode == 2, err
         text = err.decode()
         assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        assert text.startswith("ttx join: error: "), text
         return text
 
     bare = team.url.removeprefix("ws://")

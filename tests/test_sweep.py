@@ -6,13 +6,21 @@ import csv
 import importlib
 import io
 import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
 from simulator.analysis import sweep
-from simulator.analysis.sweep import distribution, make_spec, outcomes, run_sweep
+from simulator.analysis.sweep import SweepInterrupted, distribution, make_spec, outcomes, run_sweep, table
 from simulator.cli import main
 from simulator.cli.sweep import ProgressBar
 from simulator.engine.runner import run_named
@@ -128,6 +136,101 @@ def test_progress_bar_draws_with_carriage_returns_only_when_enabled() -> None:
     ProgressBar(10, hidden, enabled=False)(5)
     assert shown.getvalue().startswith("\r[") and "5/10 runs" in shown.getvalue()
     assert hidden.getvalue() == ""
+
+
+def test_the_bar_is_drawn_before_any_run_finishes(spec: sweep.SweepSpec) -> None:
+    """The first call comes at once, and the bar then says what is starting instead of a blank line."""
+    calls: list[int] = []
+    run_sweep(spec, SEEDS[:2], workers=1, progress=calls.append)
+    assert calls[0] == 0 and calls[-1] == 4
+    stream = io.StringIO()
+    ProgressBar(400, stream, enabled=True, starting="starting 2 workers…")(0)
+    assert "0/400 runs" in stream.getvalue() and "starting 2 workers…" in stream.getvalue()
+
+
+def test_ctrl_c_keeps_the_seeds_that_finished(spec: sweep.SweepSpec) -> None:
+    """Ctrl+C during a sweep raises SweepInterrupted holding whole seeds: every policy of each."""
+
+    def interrupt_after_two_seeds(done: int) -> None:
+        if done >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as caught:
+        run_sweep(spec, SEEDS, workers=1, progress=interrupt_after_two_seeds)
+    partial = caught.value.partial
+    assert partial.interrupted and partial.seeds == SEEDS[:2] and partial.planned == 2 * len(SEEDS)
+    assert [(r.policy, r.seed) for r in partial.runs] == [
+        ("textbook", SEEDS[0]), ("textbook", SEEDS[1]), ("idle", SEEDS[0]), ("idle", SEEDS[1])]
+    assert "2 seeds from 10 to 11  (4 of 16 runs in" in table(partial)
+
+
+def read_until(fd: int, pattern: str, timeout: float) -> str:
+    """Read a pseudo-terminal until ``pattern`` (a regex) shows up; fail with what it showed."""
+    seen, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                seen += os.read(fd, 4096).decode(errors="replace")
+            except OSError:  # the other side closed: the program ended
+                break
+            if re.search(pattern, seen):
+                return seen
+    raise AssertionError(f"{pattern!r} never showed; the terminal showed:\n{seen}")
+
+
+def start_sweep_on_a_terminal() -> tuple[subprocess.Popen[str], int]:
+    """`ttx sweep jailbreak-wave --runs 400 --workers 2`, stderr on a pseudo-terminal (so the bar shows),
+    in its own session (so a signal to its group reaches the workers too, as Ctrl+C in a terminal does)."""
+    leader, follower = pty.openpty()
+    command = [str(Path(sys.executable).parent / "ttx"), "sweep", "jailbreak-wave", "--runs", "400",
+               "--workers", "2"]
+    sweep = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower,
+                             text=True, start_new_session=True)
+    os.close(follower)
+    return sweep, leader
+
+
+def interrupt(sweep: subprocess.Popen[str], leader: int, after: str, to_group: bool) -> tuple[str, str]:
+    """Wait for ``after`` on the terminal, send SIGINT; return (stdout, everything the terminal showed)."""
+    try:
+        bar = read_until(leader, after, timeout=120)
+        if to_group:
+            os.killpg(sweep.pid, signal.SIGINT)
+        else:
+            sweep.send_signal(signal.SIGINT)
+        summary, _ = sweep.communicate(timeout=60)
+        return summary, bar + read_until(leader, r"interrupted after .*\n", timeout=10)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+        os.close(leader)
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c-in-a-terminal", "kill-INT-the-main-process"])
+def test_ctrl_c_stops_a_sweep_and_prints_the_runs_done_so_far(to_group: bool) -> None:
+    """Start `ttx sweep` on a terminal, press Ctrl+C once the bar has moved: it stops, prints the
+    summary of what finished, says it was interrupted and exits 130, with no worker traceback."""
+    sweep, leader = start_sweep_on_a_terminal()
+    summary, terminal = interrupt(sweep, leader, r"\] [1-9][\d,]*/800 runs", to_group)
+    assert sweep.returncode == 130
+    assert "starting 2 workers…" in terminal
+    heading = r"^jailbreak-wave  [\d,]+ seeds? from \d+ to \d+  \([\d,]+ of 800 runs in .*; interrupted\)"
+    assert re.search(heading, summary) and "time to contain median" in summary, summary
+    assert re.search(r"ttx sweep: interrupted after [\d,]+ of 800 runs; the summary covers the [\d,]+ seeds?",
+                     terminal)
+    assert "Traceback" not in terminal
+
+
+def test_ctrl_c_while_the_workers_start_says_nothing_finished() -> None:
+    """Ctrl+C before any run finished: no table, one line saying so, exit 130, no traceback from a
+    worker that was still importing."""
+    sweep, leader = start_sweep_on_a_terminal()
+    summary, terminal = interrupt(sweep, leader, "starting 2 workers…", to_group=True)
+    assert sweep.returncode == 130 and "Traceback" not in terminal
+    if summary == "":  # the usual case; on a fast machine a first seed may just have finished
+        assert "ttx sweep: interrupted after 0 of 800 runs\r\n" in terminal
+    else:
+        assert "interrupted)" in summary.splitlines()[0]
 
 
 def test_idle_shortcut_is_the_idle_policy_event_for_event(flagship: LoadedScenario) -> None:

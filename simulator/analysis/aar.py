@@ -124,6 +124,25 @@ class Series:
     threshold: float | None = None
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A forked drill beside the drill it branched from, from the fork point on."""
+
+    parent: str
+    """The parent journal's file name."""
+    at: float
+    """The fork point (sim seconds); before it the two drills are the same."""
+    parent_result: Result
+    parent_t: list[float]
+    """The parent's hidden harm readings from the fork point on: times …"""
+    parent_total: list[int]
+    """… and cumulative harmful outputs."""
+    only_here: list[str]
+    """Decisions after the fork point made here and not in the parent (``H:MM:SS role: action``)."""
+    only_parent: list[str]
+    """Decisions after the fork point that the parent made and this branch did not."""
+
+
 @dataclass
 class AfterAction:
     """Everything the after-action report shows."""
@@ -155,6 +174,8 @@ class AfterAction:
     """Caveats about the sources (a changed scenario file, a missing one)."""
     objectives: list[str] = field(default_factory=list)
     """The exercise objectives the scenario states."""
+    branch: Branch | None = None
+    """For a fork whose parent journal could be read: the parent beside this branch."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:

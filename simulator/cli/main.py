@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from simulator import __version__
-from simulator.cli.usage import Parser, UsageError
+from simulator.cli.usage import Parser, UsageError, os_error_text, print_error, problems_summary
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "scenarios": ("list", "validate", "schema"),
     "runs": ("run", "replay"),
     "play": ("play",),
+    "watch": ("watch",),
     "authoring": ("new", "msel"),
     "team": ("host", "join"),
     "report": ("report",),
@@ -87,22 +88,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
-    """Run one subcommand; typed failures become ``PROG: error: …`` (or located problems) and exit 2."""
+    """Run one subcommand; typed failures become ``PROG: error: …`` and exit 2.
+
+    Located problems (``file:line:col: …``) are printed as they are, in the form editors jump to,
+    and closed by a ``PROG: error: N problems in FILE (above)`` line. Ctrl+C exits 130.
+    """
     try:
         return handler(args)
     except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:
         if (_is(exc, "simulator.format.yamlsafe", "FileProblems")
                 or _is(exc, "simulator.format.msel", "MselError")):
-            for problem in exc.problems:  # type: ignore[attr-defined]
+            problems = exc.problems  # type: ignore[attr-defined]
+            for problem in problems:
                 print(problem, file=sys.stderr)
+            print_error(prog, problems_summary(problems))
             return 2
-        if (isinstance(exc, UsageError | FileNotFoundError)
-                or _is(exc, "simulator.engine.journal", "JournalError")):
-            print(f"{prog}: error: {exc}", file=sys.stderr)
+        if isinstance(exc, UsageError) or _is(exc, "simulator.engine.journal", "JournalError"):
+            print_error(prog, str(exc))
+            return 2
+        if isinstance(exc, OSError):
+            print_error(prog, os_error_text(exc))
             return 2
         raise
 

@@ -30,6 +30,7 @@ from simulator import __version__
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
+from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
 from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
@@ -110,6 +111,8 @@ class Drill:
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
+        self.fork: ForkPoint | None = None
+        """Where this drill branched from (a :class:`~simulator.engine.fork.ForkPoint`), if it did."""
         self.record_ticks = record_ticks
         self.env = simpy.Environment()
         """Schedules what happens at a time (injects, latencies, deadlines), in whole milliseconds."""
@@ -199,9 +202,12 @@ class Drill:
 
     def header(self, policy: str | None = None) -> dict[str, Any]:
         """The journal header for this run."""
-        return {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
-                "scenario": self.scenario.id, "scenario_hash": self.content_hash,
-                "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        header = {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
+                  "scenario": self.scenario.id, "scenario_hash": self.content_hash,
+                  "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        if self.fork is not None:
+            header["fork"] = self.fork.to_header()
+        return header
 
     def advance_to(self, t: float) -> None:
         """Run the simulation through sim time ``t`` (to the end of the drill if ``t`` is past it).

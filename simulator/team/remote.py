@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.journal import write_journal
+from simulator.engine.journal import ForkPoint, write_journal
 from simulator.engine.payloads import describe
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
@@ -94,6 +94,7 @@ class RemoteSession:
 
     scenario: Scenario
     team = True
+    fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None,
@@ -340,6 +341,10 @@ class RemoteSession:
             return None
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
                            self.do_nothing)
+
+    def fork_at(self, at: float, folder: Path) -> None:
+        """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
+        return None
 
     def take_notices(self) -> list[Notice]:
         """Errors not tied to a request and refused clock controls, since the last call."""

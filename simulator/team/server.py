@@ -285,9 +285,12 @@ class DrillServer:
     @classmethod
     def host(cls, loaded: LoadedScenario, journal_path: str | Path, *, seed: int | None = None,
              code: str | None = None, facilitator_token: str, speed: float = 1.0,
-             limits: Limits | None = None) -> DrillServer:
-        """A new drill in the lobby; the journal starts with the header and the hosting note."""
-        drill = new_drill(loaded, seed)
+             limits: Limits | None = None, drill: Drill | None = None) -> DrillServer:
+        """A new drill in the lobby; the journal starts with the header and the hosting note.
+
+        ``drill``: host this one instead (a fork, standing at its fork point with its past).
+        """
+        drill = new_drill(loaded, seed) if drill is None else drill
         code = (code or new_code()).upper()
         if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
             raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
@@ -316,18 +319,20 @@ class DrillServer:
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)
         recorded = journal.events
-        hosted = next((e.payload for e in recorded if e.kind == Kind.SESSION_NOTE
-                       and e.payload.get("event") == "hosted"), None)
-        if hosted is None:
+        notes = [i for i, e in enumerate(recorded)
+                 if e.kind == Kind.SESSION_NOTE and e.payload.get("event") == "hosted"]
+        if not notes:
             raise ResumeError(f"{journal_path}: not a team drill journal (no hosting note)")
+        hosted = recorded[notes[-1]].payload
+        here = recorded[notes[-1]:]  # a fork carries its parent's past; this drill starts at its own note
         drill = _rederive(journal_path, journal, loaded)
         server = cls(loaded, drill, JournalWriter(journal_path), code_hash=str(hosted["code_sha256"]),
-                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(recorded),
+                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
                      published=len(recorded), limits=limits)
         server._lock = lock
-        server._restore_players(recorded)
+        server._restore_players(here)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
-                             for e in recorded)
+                             for e in here)
         server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded)},
                      hidden=True)
         server._publish()

@@ -15,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
 from simulator.analysis.summary import seconds
@@ -79,33 +80,60 @@ def expectation_lines(review: AfterAction) -> Content:
         for x in rows)
 
 
-def timeline_lines(review: AfterAction) -> Content:
-    """Injects, decisions, approvals and messages in order, with who did them."""
+def timeline_rows(review: AfterAction) -> list[Option]:
+    """Injects, decisions, approvals and messages in order, with who did them; one option each."""
     def who(actor: str, player: str | None) -> str:
         return f"{actor} ({player})" if player else actor
 
-    return Content("\n").join(
-        Content.assemble((clock(e.t), "dim"), "  ", (who(e.actor, e.player), "bold"), "  ", e.text)
-        for e in review.timeline)
+    return [Option(Content.assemble((clock(e.t), "dim"), "  ", (who(e.actor, e.player), "bold"), "  ",
+                                    e.text), id=str(i)) for i, e in enumerate(review.timeline)]
+
+
+def branch_line(review: AfterAction) -> Content:
+    """A fork's review: this branch against the drill it was forked from."""
+    b = review.branch
+    if b is None:
+        return Content("")
+    mine, theirs = review.result, b.parent_result
+    return Content.assemble(
+        (f" This branch vs the original from {clock(b.at)} ", "bold reverse $secondary"), "  ",
+        ("score ", "dim"), f"{mine.score:.1f} vs {theirs.score:.1f}", ("  contain ", "dim"),
+        f"{seconds(mine.time_to_contain)} vs {seconds(theirs.time_to_contain)}", ("  harm ", "dim"),
+        f"{mine.harm_volume:,} vs {theirs.harm_volume:,}")
 
 
 class ReviewScreen(Screen[None]):
     """The end of a drill; the truth is revealed here."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "save", "Save journal + report", id="review.save")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "save", "Save journal + report", id="review.save"),
+        Binding("w", "rewind", "Try again from here", id="review.rewind",
+                tooltip="Start a new drill forked just before the highlighted timeline row"),
+    ]
 
     class SaveRequested(Message):
         """The players want the journal and report written."""
 
-    def __init__(self, review: AfterAction, scenario: Scenario) -> None:
+    class RewindRequested(Message):
+        """The players want to go back to just before a moment of the timeline and try again."""
+
+        def __init__(self, at: float) -> None:
+            super().__init__()
+            self.at = at
+
+    def __init__(self, review: AfterAction, scenario: Scenario, can_rewind: bool = False) -> None:
+        """``can_rewind``: the hot seat, where ``w`` forks the drill at a timeline row."""
         super().__init__()
         self.review = review
         self.scenario = scenario
+        self.can_rewind = can_rewind
 
     def compose(self) -> ComposeResult:
         title, _ = observed_signal(self.review, self.scenario)
         with VerticalScroll(id="review"):
             yield Static(headline(self.review), id="review-headline")
+            if self.review.branch is not None:
+                yield Static(branch_line(self.review), id="review-branch")
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
             chart = LineChart(id="harm-chart")
             chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
@@ -116,8 +144,9 @@ class ReviewScreen(Screen[None]):
             expectations = Static(expectation_lines(self.review), id="expectations")
             expectations.border_title = "Expectations (MSEL)"
             yield expectations
-            timeline = Static(timeline_lines(self.review), id="timeline")
-            timeline.border_title = "Timeline"
+            timeline = OptionList(*timeline_rows(self.review), id="timeline")
+            timeline.border_title = "Timeline" + ("  (w: try again from the highlighted moment)"
+                                                  if self.can_rewind else "")
             yield timeline
         yield Footer(compact=True)
 
@@ -147,6 +176,17 @@ class ReviewScreen(Screen[None]):
     def on_resize(self) -> None:
         """Re-wrap the breakdown's "why" column to the new width."""
         self.fill_breakdown()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Rewinding is the hot seat's (a team drill's review belongs to the whole team)."""
+        return self.can_rewind if action == "rewind" else True
+
+    def action_rewind(self) -> None:
+        """Fork the drill just before the highlighted timeline row (the first row if none)."""
+        timeline = self.query_one("#timeline", OptionList)
+        index = timeline.highlighted or 0
+        if self.review.timeline:
+            self.post_message(self.RewindRequested(self.review.timeline[index].t))
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""
