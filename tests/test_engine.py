@@ -234,3 +234,21 @@ def test_a_drill_advanced_in_odd_steps_gives_the_events_of_one_advance() -> None
         pieces.advance_to(t)
     pieces.run_to_end()
     assert [e.to_json() for e in pieces.events] == [e.to_json() for e in whole.events]
+
+
+def test_the_z_score_stays_exact_for_counts_too_large_for_64_bit_sums() -> None:
+    """Counts near 10¹⁰ per tick (a feature at the 10⁹ requests/s limit) square past 64 bits; the
+    monitor then sums with Python integers and still gives the full recomputation's z-scores."""
+    rng = np.random.default_rng(6)
+    monitor = ZScoreMonitor(60.0, 5 * 60.0, 20 * 60.0, 3.0, 4e9, rng)
+    counts = rng.poisson(4e9, 50)
+    _, z = monitor.scores(counts)
+    history: list[int] = monitor.history.tolist()
+    b, w = monitor.baseline_ticks, monitor.window_ticks
+    for k, count in enumerate(counts.tolist()):
+        history = [*history[1:], count]
+        base, window = history[:b], sum(history[b:])
+        mean = sum(base) / b
+        spread = (b * sum(x * x for x in base) - sum(base) ** 2) / b**2
+        var = max(spread, mean, 1 / w)
+        assert z[k] == pytest.approx((window - w * mean) / math.sqrt(w * var), rel=1e-9)
