@@ -139,6 +139,24 @@ class Monitor:
         raise NotImplementedError
 
 
+class FixedReadings(Readings):
+    """Readings whose alert state at each tick is fixed by the readings alone (no hysteresis)."""
+
+    def __init__(self, monitor: Monitor, values: Floats, alerting: Bools) -> None:
+        super().__init__(monitor, values)
+        self._alerting = alerting
+        self._flips = _flips(alerting, monitor.alerting)
+
+    def _changes(self) -> list[int]:
+        return self._flips
+
+    def alerting_at(self, i: int) -> bool:
+        return bool(self._alerting[i])
+
+    def alerting(self, start: int, stop: int) -> Bools:
+        return self._alerting[start:stop]
+
+
 class ZScoreMonitor(Monitor):
     """Counts per interval compared with a rolling baseline by z-score, with hysteresis.
 
@@ -263,25 +281,14 @@ class Sustained(Monitor):
         return SustainedReadings(self, values, runs)
 
 
-class SustainedReadings(Readings):
+class SustainedReadings(FixedReadings):
     """A sustained-level monitor's readings: alerting once enough ticks in a row are past the threshold."""
 
     monitor: Sustained
 
     def __init__(self, monitor: Sustained, values: Floats, runs: Ints) -> None:
-        super().__init__(monitor, values)
+        super().__init__(monitor, values, np.asarray(runs >= monitor.need))
         self.runs = runs
-        self._alerting = runs >= monitor.need
-        self._flips = _flips(self._alerting, monitor.alerting)
-
-    def _changes(self) -> list[int]:
-        return self._flips
-
-    def alerting_at(self, i: int) -> bool:
-        return bool(self._alerting[i])
-
-    def alerting(self, start: int, stop: int) -> Bools:
-        return np.asarray(self.runs[start:stop] >= self.monitor.need)
 
     def state_after(self, upto: int) -> None:
         self.monitor.run = int(self.runs[upto])
@@ -358,26 +365,15 @@ class Social(Monitor):
         return SocialReadings(self, second * HOUR / batch.dt, rates, stream, active)
 
 
-class SocialReadings(Readings):
+class SocialReadings(FixedReadings):
     """Public mentions: alerting while the mention rate is past the viral threshold."""
 
     monitor: Social
 
     def __init__(self, monitor: Social, values: Floats, rates: Floats, stream: Ints,
                  active: list[float]) -> None:
-        super().__init__(monitor, values)
+        super().__init__(monitor, values, np.asarray(rates >= monitor.spec.viral_threshold))
         self.rates, self.stream, self.active = rates, stream, active
-        self._alerting = rates >= monitor.spec.viral_threshold
-        self._flips = _flips(self._alerting, monitor.alerting)
-
-    def _changes(self) -> list[int]:
-        return self._flips
-
-    def alerting_at(self, i: int) -> bool:
-        return bool(self._alerting[i])
-
-    def alerting(self, start: int, stop: int) -> Bools:
-        return np.asarray(self.rates[start:stop] >= self.monitor.spec.viral_threshold)
 
     def state_after(self, upto: int) -> None:
         self.monitor.queued = self.stream[upto + 1: upto + 1 + self.monitor.delay_ticks]
