@@ -33,6 +33,7 @@ from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -606,22 +607,8 @@ def _frame_for(command: Command) -> Callable[[str, int], Frame]:
 def event_line(event: Event) -> str:
     """One readable line for an event (``ttx join --headless``)."""
     to = f" → {','.join(event.to)}" if event.to else ""
-    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {event.actor or '-'}{to}: {_detail(event)}"
-
-
-def _detail(event: Event) -> str:
-    p = event.payload
-    if event.kind == Kind.INJECT:
-        return f"[{p.get('channel')}] {p.get('subject')}"
-    if event.kind == Kind.MESSAGE:
-        return str(p.get("text"))
-    if event.kind == Kind.REFUSED:
-        return f"{p.get('action')}: {p.get('reason')}"
-    if event.kind == Kind.APPROVAL_REQUESTED:
-        return f"#{p.get('request')} {p.get('title')} (needs {p.get('approver')})"
-    if event.kind == Kind.RESULT:
-        return f"score {p.get('score')}"
-    return " ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))
+    who = f"{event.actor or '-'}{to}"
+    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}"
 
 
 async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:

@@ -38,6 +38,7 @@ from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, JournalWriter
+from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
 from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
@@ -223,12 +224,15 @@ class Seating:
     forwarded: set[int] = field(default_factory=set)
 
     def track(self, event: Event) -> None:
-        """Fold one event."""
-        if event.kind == Kind.PLAYER_JOINED:
-            self.claimed.add(str(event.payload.get("role")))
-        elif (event.kind == Kind.INJECT and event.to and Role.IC.value not in event.to
-              and any(r not in self.claimed for r in event.to)):
-            self.forwarded.add(event.seq)
+        """Fold one event (only who sits where and private injects matter)."""
+        match payload_of(event):
+            case PlayerJoined(role=role):
+                self.claimed.add(str(role))
+            case Inject() if (event.to and Role.IC.value not in event.to
+                              and any(r not in self.claimed for r in event.to)):
+                self.forwarded.add(event.seq)
+            case _:
+                pass
 
 
 def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
