@@ -82,12 +82,12 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert "? #1" not in incident_text(app), "approved, it waits no more"
-        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:57:00 (in 0:05:00)"]
+        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:33:00 (in 0:05:00)"]
 
         await pilot.press("u")
         await pilot.pause()
         assert isinstance(app.screen, ComposerScreen)
-        for part, words in (("know", "reports spiked at 0:52"), ("suspect", "a jailbreak"),
+        for part, words in (("know", "reports spiked at 0:28"), ("suspect", "a jailbreak"),
                             ("doing", "kill switch")):
             app.screen.query_one(f"#update-{part}", Input).value = words
         await pilot.press("ctrl+s")
@@ -111,7 +111,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         report = next(tmp_path.glob("*.md")).read_text()
         assert "## Improvement plan" in report
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
-        update = ("| ic | update to internal: know: reports spiked at 0:52 / suspect: a jailbreak / "
+        update = ("| ic | update to internal: know: reports spiked at 0:28 / suspect: a jailbreak / "
                   "doing: kill switch |")
         assert update in report, "the composer sent IC's structured update to the internal audience"
 

@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif args.scenario is None:
         raise UsageError("give a SCENARIO (or --from JOURNAL --at T to fork a drill)")
     else:
-        run = run_named(args.scenario, args.policy, args.seed, args.journal)
+        run = run_named(args.scenario, args.policy, args.seed, args.journal, events=False)
     if args.json:
         print(json.dumps(run.result.to_dict(), indent=2))
     else:

@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import ssl
 import sys
 import time
 import traceback
@@ -37,6 +38,7 @@ from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, JournalWriter
+from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
 from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
@@ -222,12 +224,15 @@ class Seating:
     forwarded: set[int] = field(default_factory=set)
 
     def track(self, event: Event) -> None:
-        """Fold one event."""
-        if event.kind == Kind.PLAYER_JOINED:
-            self.claimed.add(str(event.payload.get("role")))
-        elif (event.kind == Kind.INJECT and event.to and Role.IC.value not in event.to
-              and any(r not in self.claimed for r in event.to)):
-            self.forwarded.add(event.seq)
+        """Fold one event (only who sits where and private injects matter)."""
+        match payload_of(event):
+            case PlayerJoined(role=role):
+                self.claimed.add(str(role))
+            case Inject() if (event.to and Role.IC.value not in event.to
+                              and any(r not in self.claimed for r in event.to)):
+                self.forwarded.add(event.seq)
+            case _:
+                pass
 
 
 def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
@@ -345,10 +350,12 @@ class DrillServer:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
-        """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
+    async def start(self, host: str = "127.0.0.1", port: int = 8765,
+                    tls: ssl.SSLContext | None = None) -> int:
+        """Listen on ``host:port`` (0 picks a free port), over TLS with ``tls``, and start pacing;
+        returns the port."""
         self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
-                                   compression=None, max_queue=64)
+                                   compression=None, max_queue=64, ssl=tls)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
