@@ -17,6 +17,7 @@ import pytest
 
 from simulator.analysis.history import open_history, sha256
 from simulator.cli import main
+from simulator.engine.runner import run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.remote import RemoteSession
@@ -211,7 +212,8 @@ def test_trends_print_each_metric_with_the_best_and_the_textbook_bot(capsys: pyt
     status, out, _ = ttx(capsys, "history", "trends", "--team", "Red", "--scenario", "jailbreak-wave")
     assert status == 0 and out.startswith("Trends: Jailbreak wave (jailbreak-wave), team Red: 2 drill(s)")
     score = next(line for line in out.splitlines() if line.strip().startswith("score"))
-    assert "78.0" in score  # the textbook bot on seed 7, and the fast run's score (it played textbook)
+    textbook = run_named("jailbreak-wave", "textbook", 7).result.score
+    assert f"{textbook:.1f}" in score  # the textbook bot on seed 7, and the fast run's score (it played it)
     assert "textbook bot: median of the textbook bot on the seed(s) these drills used (7)" in out
 
 
