@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    """A private tmux server (it inherits this test's private history through ``TTX_DB``)."""
-    term = Terminal(f"ttx-history-test-{os.getpid()}")
+    """A private tmux server (it inherits this test's private history through ``TTX_DB``), kept alive by
+    an idle session so one program can quit and the next start without racing the server's exit."""
+    term = Terminal(f"ttx-history-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")  # no dying server reused
+    term.tmux("new-session", "-d", "-s", "keep", "cat", check=True)
     try:
         yield term
     finally:
@@ -29,10 +32,11 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def run(term: Terminal, cwd: Path, command: str) -> None:
-    """Start ``command`` in a fresh 100×30 window."""
-    term.tmux("kill-session", "-t", "drill")
-    term.tmux("new-session", "-d", "-s", "drill", "-x", "100", "-y", "30", "-c", str(cwd),
-              f"stty cols 100 rows 30; exec {command}")
+    """Start ``command`` in a fresh 100×30 session of its own, which the calls after address."""
+    name = f"drill-{len(term.tmux('list-sessions', '-F', '#S').split())}"
+    term.tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", str(cwd),
+              f"stty cols 100 rows 30; exec {command}", check=True)
+    term.target = name
 
 
 def play_and_end(term: Terminal, cwd: Path, injects: int) -> str:

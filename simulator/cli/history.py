@@ -219,8 +219,9 @@ def cmd_add(args: argparse.Namespace) -> int:
                 continue
             print(f"{path}: {recorded.line()}")
     if failed:
-        raise UsageError(f"{len(failed)} of {len(args.journals)} journal(s) not recorded:\n  "
-                         + "\n  ".join(failed))
+        for reason in failed:  # one line each, like located problems; the summary line closes them
+            print(reason, file=sys.stderr)
+        raise UsageError(f"{len(failed)} of {len(args.journals)} journal(s) not recorded (above)")
     return 0
 
 
@@ -379,6 +380,8 @@ def _side(args: argparse.Namespace, given: str, history: History | None) -> tupl
 
     if Path(given).is_file():
         return _guarded(lambda: reopen_file(given)), history
+    if given.endswith(".jsonl") or "/" in given or Path(given).exists():
+        raise UsageError(f"{given}: no such journal file (and not a drill id)")
     if history is None:
         history = _open(args)
     return _guarded(lambda: reopen(history, given)), history
