@@ -32,13 +32,16 @@ def register(sub: Any) -> None:
     p.add_argument("--journal", metavar="PATH",
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
-    p.add_argument("--code", help="join code to use (default: a fresh random one)")
+    p.add_argument("--code", help="join code to use: 6-32 letters and digits (default: a fresh random "
+                                  "one; with --resume, the drill's earlier code to keep showing it)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="sim seconds per wall second when the drill starts (default 1)")
     p.add_argument("--resume", metavar="JOURNAL",
                    help="after a crash: rebuild the drill from its journal; the clock waits paused")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
+    p.add_argument("--max-players", type=int, default=40, metavar="N",
+                   help="most players in the lobby (default 40; one role may hold at most half)")
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
@@ -72,17 +75,20 @@ def cmd_host(args: argparse.Namespace) -> int:
 
 async def _host(args: argparse.Namespace) -> int:
     from simulator.format.loader import load_scenario
-    from simulator.team.server import DrillServer, new_token
+    from simulator.team.server import DrillServer, Limits, new_token
 
     token: str | None = None
+    if args.max_players < 1:
+        raise UsageError(f"--max-players {args.max_players}: give at least 1")
+    limits = Limits(max_players=args.max_players)
     if args.resume:
-        server = DrillServer.resume(args.resume)
+        server = DrillServer.resume(args.resume, limits=limits, code=args.code)
     else:
         loaded = load_scenario(args.scenario)
         token = new_token()
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed)
+                                  facilitator_token=token, speed=args.speed, limits=limits)
     try:
         port = await server.start(args.bind, args.port)
     except OSError as exc:
@@ -126,15 +132,19 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
              f"journal: {server.journal.path}"]
     if token is None:
+        fresh = "" if server.code_unchanged else " (new; earlier codes of this drill still work)"
         lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
-                  "join code and facilitator token: unchanged (the journal keeps only their hashes)"]
+                  f"join code: {server.code}{fresh}",
+                  "facilitator token: unchanged (the journal keeps only its hash)", "",
+                  f"new players ({roles}):",
+                  f"  ttx join {url} --code={server.code} --role ROLE --name NAME"]
     else:
         lines += [f"join code: {server.code}", f"facilitator token: {token}", "",
                   f"players ({roles}):",
-                  f"  ttx join {url} --code {server.code} --role ROLE --name NAME",
+                  f"  ttx join {url} --code={server.code} --role ROLE --name NAME",
                   "facilitator:",
-                  f"  ttx join {url} --facilitator-token {token} --name NAME"]
+                  f"  ttx join {url} --facilitator-token={token} --name NAME"]
     if args.bind not in ("127.0.0.1", "localhost", "::1"):
         lines.append(f"WARNING: listening on {args.bind}: reachable from other machines, unencrypted")
     print("\n".join(lines), flush=True)

@@ -7,6 +7,7 @@ the integrated rate, so a run costs the same at 1 output/s as at 10,000.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -856,11 +857,20 @@ def _bind(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
 
 
 def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
-    """Validate verb parameters; a refusal reason on failure."""
+    """Validate verb parameters in their journal form, strictly; a refusal reason on failure.
+
+    The parameters are checked as the journal writes them (JSON with sorted keys) and without
+    coercion (``"1.0"`` is not a request number), and the reason names the first problem in key
+    order, so re-deriving a journaled refusal gives the same reason whatever order the keys came in.
+    """
     try:
-        return model.model_validate(params)
+        journal_form = json.dumps(params, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return f"bad parameters: {exc}"
+    try:
+        return model.model_validate_json(journal_form, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = min(exc.errors(), key=lambda e: [str(p) for p in e["loc"]])
         where = ".".join(str(p) for p in first["loc"]) or "params"
         return f"bad parameter {where}: {first['msg']}"
 
