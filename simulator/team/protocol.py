@@ -1,10 +1,13 @@
 """Wire messages of a team drill: pydantic models shared by server and client, one union per direction.
 
-Every frame is one JSON object discriminated on ``kind``. A client joins (``join`` with the
-join code, or ``join_facilitator`` with the facilitator token) and receives a ``welcome``
-carrying its token; every later frame carries that token. After a dropped connection it sends
-``reconnect`` with the token and the last event ``seq`` it saw, and gets a ``snapshot`` of
-every event after that seq for its seat, then live ``events``.
+Every frame is one JSON object discriminated on ``kind``, validated strictly (no coercion: ``"7"``
+is not an id) and, from a client, to a bounded, displayable shape (:func:`shape_problem`,
+:func:`unsafe_character`), so nothing a client sends can break another seat's parser or terminal.
+
+A client joins (``join`` with the join code, or ``join_facilitator`` with the facilitator token)
+and receives a ``welcome`` carrying its token; every later frame carries that token. After a
+dropped connection it sends ``reconnect`` with the token and the last event ``seq`` it saw, and
+gets a ``snapshot`` of every event after that seq for its seat (in parts), then live ``events``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from simulator.format.commands import VERBS, AdhocParams
 FRAME_LIMIT = 64 * 1024
 """Largest frame the server reads (bytes); a larger one gets a ``frame_too_large`` error reply."""
 HARD_FRAME_LIMIT = 1024 * 1024
-"""Largest frame either side accepts at all; beyond it the connection is closed (1009). Every frame
-the server sends is built to fit it (see :data:`PAGE_LIMIT`)."""
+"""Largest frame a client accepts; beyond it the connection is closed (1009). Every frame the
+server sends is built to fit it (see :data:`PAGE_LIMIT`)."""
 PAGE_LIMIT = 256 * 1024
 """Bytes of events the server puts in one ``events``, ``snapshot`` or ``reveal`` frame; more go in
 further frames. One event is far smaller (client text is bounded below), so a frame never nears

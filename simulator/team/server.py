@@ -88,6 +88,10 @@ CODE_PATTERN = re.compile(r"[A-Z0-9]{6,32}")
 """A join code the host chooses with ``--code``: 6 to 32 letters and digits."""
 POLICY = "team"
 """What a team drill's journal header records as its policy."""
+CLOSE_LIMIT = 2 * FRAME_LIMIT
+"""A client frame this large closes the connection (1009) unread; up to it, one over
+:data:`FRAME_LIMIT` gets an error reply. With at most 16 frames queued per connection, that
+bounds what one connection can make the server hold."""
 PAGE_BYTES = PAGE_LIMIT
 """Bytes of events per ``snapshot`` or ``reveal`` frame (see :data:`PAGE_LIMIT`)."""
 REASON_LIMIT = 300
@@ -247,12 +251,11 @@ class DrillServer:
         self._server: Server | None = None
         self._lock: IO[bytes] | None = None
         """Held open with an exclusive lock: one server per journal."""
-        self._scenario_json = {seat: self._scenario_for(seat) for seat in (FACILITATOR, "player")}
+        self._scenario_json = {seat: _scenario_for(drill, seat) for seat in (FACILITATOR, "player")}
         self._reveal: list[str] | None = None
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
-        _check_servable(self)
 
     # --- creating ---------------------------------------------------------------------------
 
@@ -267,6 +270,7 @@ class DrillServer:
         """
         drill = new_drill(loaded, seed)
         code = _chosen_code(code) if code is not None else new_code()
+        _check_servable(drill)
         if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
             raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
         lock = _lock(journal_path)
@@ -308,6 +312,7 @@ class DrillServer:
             raise ResumeError(f"{journal_path}: not a team drill journal (no hosting note)")
         try:
             drill = _rederive(journal_path, journal, loaded)
+            _check_servable(drill)
         except ResumeError:
             lock.close()
             raise
@@ -345,19 +350,12 @@ class DrillServer:
         self._by_token[token_hash] = player
         return player
 
-    def _scenario_for(self, seat: str) -> dict[str, Any]:
-        scenario = self.drill.scenario.model_dump(mode="json")
-        if seat != FACILITATOR:
-            scenario["facilitator_notes"] = ""
-        return scenario
-
     # --- running ----------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
         """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
-        self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
-                                   compression=None, max_queue=64, open_timeout=self.limits.join_timeout,
-                                   logger=log)
+        self._server = await serve(self._serve, host, port, max_size=CLOSE_LIMIT, max_queue=16,
+                                   compression=None, open_timeout=self.limits.join_timeout, logger=log)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -882,19 +880,27 @@ def _chosen_code(code: str) -> str:
     return normal
 
 
-def _check_servable(server: DrillServer) -> None:
+def _scenario_for(drill: Drill, seat: str) -> dict[str, Any]:
+    """The scenario as a seat's welcome carries it (facilitator notes for the facilitator only)."""
+    scenario = drill.scenario.model_dump(mode="json")
+    if seat != FACILITATOR:
+        scenario["facilitator_notes"] = ""
+    return scenario
+
+
+def _check_servable(drill: Drill) -> None:
     """Refuse a scenario whose welcome or inject texts could not travel in one frame.
 
     Raises:
         ResumeError: they are too large.
     """
     welcome = Welcome(token="x" * 32, player="p1", name="x" * 64, seat=FACILITATOR,
-                      scenario=server._scenario_json[FACILITATOR], seed=0, code=server.code)
+                      scenario=_scenario_for(drill, FACILITATOR), seed=0, code="X" * 32)
     size = len(welcome.model_dump_json().encode())
     if size > HARD_FRAME_LIMIT - 64 * 1024:
-        raise ResumeError(f"scenario {server.drill.scenario.id!r} is {size:,} bytes as JSON; a team drill "
+        raise ResumeError(f"scenario {drill.scenario.id!r} is {size:,} bytes as JSON; a team drill "
                           f"serves at most {HARD_FRAME_LIMIT - 64 * 1024:,}")
-    for inject in server.drill.scenario.injects:
+    for inject in drill.scenario.injects:
         text = len(json.dumps([inject.subject, inject.body]))
         if text > PAGE_LIMIT // 2:
             raise ResumeError(f"inject {inject.id!r} has {text:,} bytes of text as JSON; a team drill "
