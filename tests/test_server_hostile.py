@@ -9,7 +9,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from simulator.team.outbox import Outbox
 from simulator.team.protocol import HARD_FRAME_LIMIT, PAGE_LIMIT, server_frames
 from simulator.team.remote import RemoteError, RemoteSession, event_line
 from simulator.team.server import DrillServer, Limits, new_code, new_token
+from tests.test_server import CODE, FACILITATOR_TOKEN, Team
+from tests.test_server import team_factory as team_factory  # the same servers as tests/test_server.py
 
-CODE = "K7Q2MD"
-FACILITATOR_TOKEN = "white-cell-secret"
 GENEROUS = Limits(rate=2000.0, burst=2000.0, command_rate=2000.0, command_burst=2000.0)
 """Rates no test of sizes or shapes runs into."""
 
@@ -82,37 +82,10 @@ class Raw:
         return await self.reply()
 
 
-class Team:
-    """A server on a free loopback port and what a test opened against it."""
-
-    def __init__(self, server: DrillServer, url: str) -> None:
-        self.server, self.url = server, url
-        self.sessions: list[RemoteSession] = []
-        self.raws: list[Raw] = []
-
-    async def join(self, role: str, name: str | None = None, **kwargs: Any) -> RemoteSession:
-        session = await RemoteSession.open(self.url, name=name or role.upper(), role=role, code=CODE,
-                                           timeout=5.0, **kwargs)
-        self.sessions.append(session)
-        return session
-
-    async def facilitator(self) -> RemoteSession:
-        session = await RemoteSession.open(self.url, name="Lee", facilitator_token=FACILITATOR_TOKEN,
-                                           timeout=5.0)
-        self.sessions.append(session)
-        return session
-
-    async def raw(self) -> Raw:
-        self.raws.append(Raw(await connect(self.url, proxy=None, compression=None,
-                                           max_size=HARD_FRAME_LIMIT)))
-        return self.raws[-1]
-
-    def journal(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in Path(self.server.journal.path).read_text().splitlines()]
-
-    def notes(self, event: str) -> list[dict[str, Any]]:
-        return [e["payload"] for e in self.journal()
-                if e["kind"] == "session_note" and e["payload"].get("event") == event]
+def _notes(team: Team, event: str) -> list[dict[str, Any]]:
+    """Payloads of the journal's session notes about ``event``."""
+    return [e["payload"] for e in team.journal()
+            if e["kind"] == "session_note" and e["payload"].get("event") == event]
 
 
 @pytest.fixture(autouse=True)
@@ -126,23 +99,17 @@ def no_server_faults(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-async def team_factory(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Any]:
-    teams: list[Team] = []
+async def dial() -> AsyncIterator[Callable[[Team], Awaitable[Raw]]]:
+    """Open bare websockets to a team's server (dropped at the end, read or not)."""
+    opened: list[Raw] = []
 
-    async def make(limits: Limits | None = None, speed: float = 60.0) -> Team:
-        server = DrillServer.host(flagship, tmp_path / f"drill{len(teams)}.jsonl", seed=7, code=CODE,
-                                  facilitator_token=FACILITATOR_TOKEN, speed=speed, limits=limits)
-        port = await server.start("127.0.0.1", 0)
-        teams.append(Team(server, f"ws://127.0.0.1:{port}"))
-        return teams[-1]
+    async def open_raw(team: Team) -> Raw:
+        opened.append(Raw(await connect(team.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT)))
+        return opened[-1]
 
-    yield make
-    for team in teams:
-        for session in team.sessions:
-            await session.close()
-        for raw in team.raws:
-            raw.ws.transport.abort()
-        await team.server.stop()
+    yield open_raw
+    for raw in opened:
+        raw.ws.transport.abort()
 
 
 async def _started(team: Team) -> tuple[RemoteSession, RemoteSession]:
@@ -224,13 +191,13 @@ async def test_a_drill_with_an_order_dependent_refusal_resumes_and_replays(tmp_p
      "bad_frame"),
 ])
 async def test_a_frame_that_is_not_exactly_right_is_refused_as_a_bad_frame_with_its_id(
-        team_factory: Any, frame: dict[str, Any] | str, code: str):
+        team_factory: Any, dial: Any, frame: dict[str, Any] | str, code: str):
     """Strict validation, no coercion, bounded shapes, displayable text: each is a ``bad_frame``
     naming the frame's id, never ``internal``; nothing reaches the engine or another seat."""
     team = await team_factory()
     fac, ic = await _started(team)
     before = len(team.server.drill.events)
-    raw = await team.raw()
+    raw = await dial(team)
     await raw.join("ic", "Mallory")
     if isinstance(frame, str):
         await raw.send(frame.replace('"kind":"command",', f'"kind":"command","token":"{raw.token}",'))
@@ -243,11 +210,11 @@ async def test_a_frame_that_is_not_exactly_right_is_refused_as_a_bad_frame_with_
     await _still_served(team, fac, ic, "still here")
 
 
-async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: Any):
+async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: Any, dial: Any):
     """``"id": "7"`` and ``"id": true`` used to be accepted as 7 and 1."""
     team = await team_factory()
     await _started(team)
-    raw = await team.raw()
+    raw = await dial(team)
     await raw.join("ic")
     for rid in ("7", True, 7.0, -1, 2**60):
         await raw.send({"kind": "chat", "token": raw.token, "id": rid, "text": "hello"})
@@ -256,20 +223,21 @@ async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: A
 
 
 @pytest.mark.parametrize("name", ["Dana\x7f", "Dana\x9b", "Dana\u202e", "\u200b", "   ", "a\tb", "x" * 65])
-async def test_names_with_control_escape_bidi_or_invisible_characters_are_refused(team_factory: Any,
-                                                                                  name: str):
+async def test_names_with_control_escape_bidi_or_invisible_characters_are_refused(
+        team_factory: Any, dial: Any, name: str):
     team = await team_factory()
-    raw = await team.raw()
+    raw = await dial(team)
     reply = await raw.join("ic", name)
     assert (reply["kind"], reply["code"]) == ("error", "bad_frame")
 
 
-async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_receiving(team_factory: Any):
+async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_receiving(
+        team_factory: Any, dial: Any):
     """Params ~198 levels deep used to pass, be refused by the engine and relayed three levels deeper,
     past every other seat's parser: seats of that role froze while showing connected."""
     team = await team_factory()
     fac, ic = await _started(team)
-    raw = await team.raw()
+    raw = await dial(team)
     await raw.join("ic")
     for depth in (5, 198, 1000, 20000):
         nested = "[" * depth + "]" * depth
@@ -282,7 +250,8 @@ async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_rec
     assert late.view.seat == "ic" and late.connected
 
 
-async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_said(team_factory: Any):
+async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_said(
+        team_factory: Any, dial: Any):
     """Each event is bounded and events, snapshots and reveals are packed by size: 120 of the largest
     messages a player can send (~24 KB each as JSON) reach a late joiner in several snapshot parts,
     each under the page size, and the review's reveal likewise."""
@@ -291,7 +260,7 @@ async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_sai
     text = "\U0001F6A8" * 2000
     for _ in range(120):
         assert (await ic.chat(text)).accepted
-    raw = await team.raw()
+    raw = await dial(team)
     await raw.join("comms", "Sam")
     parts = [f for f in raw.received if f["kind"] == "snapshot"]
     assert len(parts) > 5 and [p["part"] for p in parts] == list(range(len(parts)))
@@ -307,20 +276,23 @@ async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_sai
     assert late.do_nothing is not None and late.do_nothing.curve
 
 
-async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_snapshot(team_factory: Any):
+async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_snapshot(
+        team_factory: Any, dial: Any):
     """~4,700 bad frames from connections that never joined each used to leave a note, until the
     facilitator's snapshot passed the client's limit."""
     team = await team_factory(limits=GENEROUS)
     fac, _ = await _started(team)
     before = len(team.journal())
+    raws = []
     for _ in range(4):
-        raw = await team.raw()
+        raw = await dial(team)
+        raws.append(raw)
         for i in range(100):
             await raw.send({"kind": "command", "token": "x" * 10, "id": i, "role": "ic", "action": "resolve"})
         await raw.send("{not json")
     await asyncio.sleep(0.3)
     assert len(team.journal()) - before < 5, "no note per frame of a connection that never joined"
-    assert all(len(r.received) <= 20 for r in team.raws), "error replies are capped, not queued per frame"
+    assert all(len(r.received) <= 20 for r in raws), "error replies are capped, not queued per frame"
     again = await RemoteSession.open(team.url, name="Lee", facilitator_token=FACILITATOR_TOKEN, timeout=5.0)
     team.sessions.append(again)
     assert again.connected and fac.connected
@@ -329,12 +301,12 @@ async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_
 # --- floods, slow readers, rates -------------------------------------------------------------
 
 
-async def test_a_flood_gets_one_reply_is_closed_and_costs_others_nothing(team_factory: Any):
+async def test_a_flood_gets_one_reply_is_closed_and_costs_others_nothing(team_factory: Any, dial: Any):
     """A flood used to queue an error reply per frame without bound (584 MB after 30 s). Now the first
     over-rate frame gets a reply, the rest are dropped unread, and a long flood closes the connection."""
     team = await team_factory()
     fac, ic = await _started(team)
-    raw = await team.raw()
+    raw = await dial(team)
     frame = json.dumps({"kind": "chat", "token": "t" * 20, "id": 1, "text": "spam"})
     with pytest.raises(ConnectionClosed):
         for _ in range(3000):
@@ -361,15 +333,15 @@ async def test_a_client_that_does_not_read_is_dropped_not_buffered():
     assert dropped == [True] and outbox.queued_bytes == 0
 
 
-async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any):
+async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any, dial: Any):
     """One player on four connections used to get four times the rate; the budget is the token's."""
     team = await team_factory(limits=Limits(command_rate=1.0, command_burst=10.0))
     await _started(team)
-    first = await team.raw()
+    first = await dial(team)
     await first.join("ml")
     conns = [first]
     for _ in range(3):
-        conn = await team.raw()
+        conn = await dial(team)
         await conn.send({"kind": "reconnect", "token": first.token, "last_seq": 0})
         await conn.next(lambda f: f["kind"] == "snapshot" and f["last"])
         conn.token = first.token
@@ -387,17 +359,17 @@ async def test_the_command_rate_is_per_player_not_per_connection(team_factory: A
 
 
 async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_facilitator(
-        team_factory: Any):
+        team_factory: Any, dial: Any):
     """Five wrong codes are free; then each one locks the address out, for twice as long each time.
     While locked even the right code is not checked; a known token still reconnects."""
     team = await team_factory()
     fac, ic = await _started(team)
-    raw = await team.raw()
+    raw = await dial(team)
     replies = [(await raw.join("ml", code=f"WRONG{i}"))["code"] for i in range(6)]
     assert replies == ["bad_code"] * 6
     locked = await raw.join("ml", code=CODE)
     assert locked["code"] == "locked_out" and "try again in 2 s" in locked["message"]
-    notes = team.notes("join_lockout")
+    notes = _notes(team, "join_lockout")
     assert notes and notes[0]["address"] == "127.0.0.1" and notes[0]["seconds"] == 2.0
     await fac.wait_until(lambda s: any(e.kind == Kind.SESSION_NOTE
                                        and e.payload.get("event") == "join_lockout" for e in s.received))
@@ -422,12 +394,13 @@ async def test_players_are_capped_per_role_and_in_total_but_a_known_token_always
     assert ic.lobby is not None and len(ic.lobby.players) == 3
 
 
-async def test_connections_that_never_join_time_out_and_cannot_take_a_reconnects_slot(team_factory: Any):
+async def test_connections_that_never_join_time_out_and_cannot_take_a_reconnects_slot(
+        team_factory: Any, dial: Any):
     """250 idle connections used to take every slot, so reconnects got ``server_full``. Unjoined
     connections are capped per address (the oldest is pushed out) and closed after the join timeout."""
     team = await team_factory(limits=Limits(pending_per_address=8, join_timeout=0.5))
     ic = await team.join("ic", "Dana")
-    idle = [await team.raw() for _ in range(20)]
+    idle = [await dial(team) for _ in range(20)]
     await ic.drop()
     await ic.wait_until(lambda s: s.reconnects == 1 and s.connected)
     closed = 0
