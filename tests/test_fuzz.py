@@ -115,7 +115,7 @@ def _all_strings_displayable(value: Any) -> bool:
 
 @settings(max_examples=150, deadline=None)
 @given(frame_texts())
-def test_the_servers_parser_gives_a_bounded_displayable_frame_or_a_validation_error(text: str):
+def test_the_servers_parser_gives_a_bounded_displayable_frame_or_a_validation_error(text: str) -> None:
     try:
         frame = client_frames.validate_json(text)
     except ValidationError:
@@ -136,14 +136,14 @@ def server_frame_texts(draw: st.DrawFn) -> str:
 
 @settings(max_examples=150, deadline=None)
 @given(server_frame_texts())
-def test_the_clients_parser_gives_a_frame_or_a_protocol_error(text: str):
+def test_the_clients_parser_gives_a_frame_or_a_protocol_error(text: str) -> None:
     with contextlib.suppress(ProtocolError):
         _parse(text)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(NASTY)))
-def test_printable_text_shows_every_unsafe_character_as_an_escape(text: str):
+def test_printable_text_shows_every_unsafe_character_as_an_escape(text: str) -> None:
     shown = printable(text)
     assert unsafe_character(shown) is None
     assert (shown == text) == (unsafe_character(text) is None)
@@ -279,7 +279,7 @@ attacks = st.lists(st.tuples(st.integers(0, 2),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(frames=attacks)
 def test_hostile_frames_from_several_connections_never_reach_the_legitimate_seats(
-        live: Live, frames: list[tuple[int, str | bytes, int]]):
+        live: Live, frames: list[tuple[int, str | bytes, int]]) -> None:
     """Whatever three hostile connections send, the two legitimate seats keep acting and receiving
     (and reconnect), every frame the attackers get back is strict JSON under the client's limit and
     never an ``internal`` error, and the journal re-derives event for event."""

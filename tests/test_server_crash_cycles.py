@@ -17,6 +17,7 @@ import random
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from simulator.engine.events import Event, Kind
@@ -119,6 +120,11 @@ class Forker:
         await asyncio.wait_for(self.proc.wait(), 10)
 
 
+def _back(reconnects: int) -> Callable[[RemoteSession], bool]:
+    """The seat has reconnected since it had ``reconnects``."""
+    return lambda s: s.reconnects > reconnects and s.connected
+
+
 async def _stream(seat: RemoteSession, acked: list[Event], stop: asyncio.Event) -> None:
     """Post war-room messages as fast as acks come back, keeping every acknowledged one (a command
     in flight at a crash may or may not have applied: only acknowledged ones are promised)."""
@@ -136,7 +142,7 @@ async def _stream(seat: RemoteSession, acked: list[Event], stop: asyncio.Event) 
 
 
 async def test_twenty_crashes_under_a_command_stream_lose_no_acknowledged_command(
-        tmp_path: Path, flagship: LoadedScenario):
+        tmp_path: Path, flagship: LoadedScenario) -> None:
     journal = tmp_path / "drill.jsonl"
     forker = await Forker.start()
     banner = await forker.host("jailbreak-wave", "--port", "0", "--journal", str(journal), "--seed", "3",
@@ -164,8 +170,7 @@ async def test_twenty_crashes_under_a_command_stream_lose_no_acknowledged_comman
                     f.write('{"t": 99999.0, "seq": 99')  # a write torn by the crash
             await forker.host("--resume", str(journal), "--port", port, "--code", CODE, "--linger", "0.2")
             for seat in everyone:
-                await seat.wait_until(lambda s, n=before[seat.name]: s.reconnects > n and s.connected,
-                                      timeout=20)
+                await seat.wait_until(_back(before[seat.name]), timeout=20)
             await fac.resume()
         await asyncio.sleep(0.2)
         stop.set()

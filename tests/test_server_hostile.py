@@ -129,7 +129,7 @@ async def _still_served(team: Team, fac: RemoteSession, ic: RemoteSession, text:
 # --- refusals re-derive --------------------------------------------------------------------
 
 
-def test_an_engine_refusal_reason_does_not_depend_on_the_order_of_the_keys(flagship: LoadedScenario):
+def test_an_engine_refusal_reason_does_not_depend_on_the_order_of_the_keys(flagship: LoadedScenario) -> None:
     """``{"zz": 1, "aa": 2}`` and ``{"aa": 2, "zz": 1}`` are refused for the same reason, the one the
     journal's sorted form gives."""
     reasons = []
@@ -141,7 +141,7 @@ def test_an_engine_refusal_reason_does_not_depend_on_the_order_of_the_keys(flags
     assert reasons[0] == reasons[1] and reasons[0].startswith("bad parameter aa")
 
 
-def test_the_engine_refuses_a_coerced_request_number_instead_of_failing(flagship: LoadedScenario):
+def test_the_engine_refuses_a_coerced_request_number_instead_of_failing(flagship: LoadedScenario) -> None:
     """``"request": "1.0"`` is not request 1: a refusal, not an exception."""
     drill = new_drill(flagship, 7)
     event = drill.submit(Command(role="ic", action="approve", params={"request": "1.0"}))
@@ -149,7 +149,7 @@ def test_the_engine_refuses_a_coerced_request_number_instead_of_failing(flagship
 
 
 async def test_a_drill_with_an_order_dependent_refusal_resumes_and_replays(tmp_path: Path,
-                                                                           flagship: LoadedScenario):
+                                                                           flagship: LoadedScenario) -> None:
     """The finding that made drills unresumable: a refused command whose params came in unsorted order.
     The journal re-derives on ``--resume`` and ``ttx replay`` says it matches."""
     path = tmp_path / "drill.jsonl"
@@ -191,7 +191,7 @@ async def test_a_drill_with_an_order_dependent_refusal_resumes_and_replays(tmp_p
      "bad_frame"),
 ])
 async def test_a_frame_that_is_not_exactly_right_is_refused_as_a_bad_frame_with_its_id(
-        team_factory: Any, dial: Any, frame: dict[str, Any] | str, code: str):
+        team_factory: Any, dial: Any, frame: dict[str, Any] | str, code: str) -> None:
     """Strict validation, no coercion, bounded shapes, displayable text: each is a ``bad_frame``
     naming the frame's id, never ``internal``; nothing reaches the engine or another seat."""
     team = await team_factory()
@@ -210,7 +210,7 @@ async def test_a_frame_that_is_not_exactly_right_is_refused_as_a_bad_frame_with_
     await _still_served(team, fac, ic, "still here")
 
 
-async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: Any, dial: Any):
+async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: Any, dial: Any) -> None:
     """``"id": "7"`` and ``"id": true`` used to be accepted as 7 and 1."""
     team = await team_factory()
     await _started(team)
@@ -224,7 +224,7 @@ async def test_ids_that_are_not_integers_are_refused_not_coerced(team_factory: A
 
 @pytest.mark.parametrize("name", ["Dana\x7f", "Dana\x9b", "Dana\u202e", "\u200b", "   ", "a\tb", "x" * 65])
 async def test_names_with_control_escape_bidi_or_invisible_characters_are_refused(
-        team_factory: Any, dial: Any, name: str):
+        team_factory: Any, dial: Any, name: str) -> None:
     team = await team_factory()
     raw = await dial(team)
     reply = await raw.join("ic", name)
@@ -232,7 +232,7 @@ async def test_names_with_control_escape_bidi_or_invisible_characters_are_refuse
 
 
 async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_receiving(
-        team_factory: Any, dial: Any):
+        team_factory: Any, dial: Any) -> None:
     """Params ~198 levels deep used to pass, be refused by the engine and relayed three levels deeper,
     past every other seat's parser: seats of that role froze while showing connected."""
     team = await team_factory()
@@ -251,7 +251,7 @@ async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_rec
 
 
 async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_said(
-        team_factory: Any, dial: Any):
+        team_factory: Any, dial: Any) -> None:
     """Each event is bounded and events, snapshots and reveals are packed by size: 120 of the largest
     messages a player can send (~24 KB each as JSON) reach a late joiner in several snapshot parts,
     each under the page size, and the review's reveal likewise."""
@@ -277,7 +277,7 @@ async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_sai
 
 
 async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_snapshot(
-        team_factory: Any, dial: Any):
+        team_factory: Any, dial: Any) -> None:
     """~4,700 bad frames from connections that never joined each used to leave a note, until the
     facilitator's snapshot passed the client's limit."""
     team = await team_factory(limits=GENEROUS)
@@ -301,7 +301,8 @@ async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_
 # --- floods, slow readers, rates -------------------------------------------------------------
 
 
-async def test_a_flood_gets_one_reply_is_closed_and_costs_others_nothing(team_factory: Any, dial: Any):
+async def test_a_flood_gets_one_reply_is_closed_and_costs_others_nothing(
+        team_factory: Any, dial: Any) -> None:
     """A flood used to queue an error reply per frame without bound (584 MB after 30 s). Now the first
     over-rate frame gets a reply, the rest are dropped unread, and a long flood closes the connection."""
     team = await team_factory()
@@ -317,7 +318,7 @@ async def test_a_flood_gets_one_reply_is_closed_and_costs_others_nothing(team_fa
     await _still_served(team, fac, ic, "after the flood")
 
 
-async def test_a_client_that_does_not_read_is_dropped_not_buffered():
+async def test_a_client_that_does_not_read_is_dropped_not_buffered() -> None:
     """Past its byte budget a connection's queue empties and the server is told to drop it."""
     class Stuck:
         async def send(self, message: str) -> None:
@@ -333,7 +334,7 @@ async def test_a_client_that_does_not_read_is_dropped_not_buffered():
     assert dropped == [True] and outbox.queued_bytes == 0
 
 
-async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any, dial: Any):
+async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any, dial: Any) -> None:
     """One player on four connections used to get four times the rate; the budget is the token's."""
     team = await team_factory(limits=Limits(command_rate=1.0, command_burst=10.0))
     await _started(team)
@@ -359,7 +360,7 @@ async def test_the_command_rate_is_per_player_not_per_connection(team_factory: A
 
 
 async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_facilitator(
-        team_factory: Any, dial: Any):
+        team_factory: Any, dial: Any) -> None:
     """Five wrong codes are free; then each one locks the address out, for twice as long each time.
     While locked even the right code is not checked; a known token still reconnects."""
     team = await team_factory()
@@ -380,7 +381,7 @@ async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_
 
 
 async def test_players_are_capped_per_role_and_in_total_but_a_known_token_always_gets_back_in(
-        team_factory: Any):
+        team_factory: Any) -> None:
     team = await team_factory(limits=Limits(max_players=3, max_per_role=2))
     ic = await team.join("ic", "Dana")
     await team.join("ic", "Robin")
@@ -395,7 +396,7 @@ async def test_players_are_capped_per_role_and_in_total_but_a_known_token_always
 
 
 async def test_connections_that_never_join_time_out_and_cannot_take_a_reconnects_slot(
-        team_factory: Any, dial: Any):
+        team_factory: Any, dial: Any) -> None:
     """250 idle connections used to take every slot, so reconnects got ``server_full``. Unjoined
     connections are capped per address (the oldest is pushed out) and closed after the join timeout."""
     team = await team_factory(limits=Limits(pending_per_address=8, join_timeout=0.5))
@@ -413,7 +414,7 @@ async def test_connections_that_never_join_time_out_and_cannot_take_a_reconnects
     assert any(f.get("code") == "join_timeout" for conn in idle for f in conn.received)
 
 
-async def test_a_player_gone_longer_than_the_offline_limit_leaves_the_lobby(team_factory: Any):
+async def test_a_player_gone_longer_than_the_offline_limit_leaves_the_lobby(team_factory: Any) -> None:
     team = await team_factory(limits=Limits(offline_drop=0.3))
     ic, ml = await team.join("ic", "Dana"), await team.join("ml", "Max")
     await ml.close()
@@ -426,13 +427,13 @@ async def test_a_player_gone_longer_than_the_offline_limit_leaves_the_lobby(team
 # --- secrets on command lines, the code after a resume ----------------------------------------
 
 
-def test_tokens_and_codes_never_start_with_a_dash():
+def test_tokens_and_codes_never_start_with_a_dash() -> None:
     """1 token in 64 used to start with ``-`` and be read as an option by ``ttx join``."""
     assert not any(new_token().startswith("-") for _ in range(5000))
     assert not any(new_code().startswith("-") for _ in range(5000))
 
 
-def test_the_printed_join_commands_pass_secrets_as_option_values(tmp_path: Path):
+def test_the_printed_join_commands_pass_secrets_as_option_values(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", "import argparse, sys; from simulator.cli.team import _banner\n"
          "from simulator.format.loader import load_scenario\n"
@@ -445,7 +446,7 @@ def test_the_printed_join_commands_pass_secrets_as_option_values(tmp_path: Path)
 
 
 async def test_after_a_resume_the_facilitator_sees_a_join_code_that_works(tmp_path: Path,
-                                                                          flagship: LoadedScenario):
+                                                                          flagship: LoadedScenario) -> None:
     """The journal keeps only the code's hash, so the lobby used to show ``null`` after ``--resume``.
     Given the code again it shows it; without, a fresh code that works beside the old one."""
     path = tmp_path / "drill.jsonl"
@@ -469,7 +470,7 @@ async def test_after_a_resume_the_facilitator_sees_a_join_code_that_works(tmp_pa
 # --- the client's side ------------------------------------------------------------------------
 
 
-def test_headless_lines_show_escapes_instead_of_writing_them_to_the_terminal():
+def test_headless_lines_show_escapes_instead_of_writing_them_to_the_terminal() -> None:
     """Even from a server that let it through, chat text cannot move the cursor or retitle a terminal."""
     event = Event(t=1.0, seq=3, kind=Kind.MESSAGE, actor="ml",
                   payload={"text": "\u001b]0;PWNED\u0007\u001b[2J\u202eok\nforged"})
@@ -478,7 +479,7 @@ def test_headless_lines_show_escapes_instead_of_writing_them_to_the_terminal():
 
 
 async def test_a_client_given_an_unreadable_frame_reconnects_instead_of_freezing(team_factory: Any,
-                                                                                monkeypatch: Any):
+                                                                                monkeypatch: Any) -> None:
     """A frame the client cannot parse used to kill its reader while the seat still showed connected;
     now the client drops the connection, reconnects and the snapshot fills the gap."""
     team = await team_factory()

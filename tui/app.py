@@ -20,13 +20,15 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 
 from simulator.analysis.aar import AfterAction, facts
+from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session
 from simulator.format.commands import VERBS, AdhocParams, Command
+from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
-from tui.screens.briefing import BriefingScreen
+from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
     ApprovalScreen,
@@ -194,9 +196,10 @@ class DrillApp(App[None]):
         """The briefing for this seat (with the lobby in a team drill)."""
         session = self.live()
         team = self.team()
+        so_far = so_far_markdown(session.view, session.fork) if session.fork is not None else ""
         return BriefingScreen(session.scenario, session.seat, team=team is not None,
                               join_code=team.join_code if team is not None else None,
-                              lobby=team.lobby if team is not None else None)
+                              lobby=team.lobby if team is not None else None, so_far=so_far)
 
     async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
         """Leave the briefing for the dashboard; start the clock (hot seat, facilitator)."""
@@ -213,7 +216,7 @@ class DrillApp(App[None]):
         await self.switch_screen(self.dashboard)
         if team is None:
             await session.start()
-            if self.start_paused:
+            if self.start_paused or session.fork is not None:
                 await session.pause()
         elif session.seat == FACILITATOR and not session.started:
             await session.start()
@@ -307,7 +310,10 @@ class DrillApp(App[None]):
             self.screen.show_lobby(team.lobby)
 
     def truth_curve(self) -> list[tuple[float, float]]:
-        """The hidden harmful rate (outputs/s) so far."""
+        """The hidden harmful rate (outputs/s) so far (the facilitator's view folds it itself)."""
+        view = self.live().view
+        if view.seat == FACILITATOR:
+            return [(t, rate) for t, rate, _ in view.harm]
         return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
 
     def show_header(self) -> None:
@@ -339,12 +345,15 @@ class DrillApp(App[None]):
         session = self.live()
         record = session.review()
         assert record is not None
-        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing,
+                            real_team=record.real_team)
+        if record.parent is not None:
+            self.review.branch = branch_of(self.review, record.journal, record.parent, None)
         if self._timer is not None:
             self._timer.stop()
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
             self.pop_screen()
-        self.switch_screen(ReviewScreen(self.review, session.scenario))
+        self.switch_screen(ReviewScreen(self.review, session.scenario, can_rewind=not session.team))
 
     # --- intents -------------------------------------------------------------------------
 
@@ -442,10 +451,31 @@ class DrillApp(App[None]):
         assert self.review is not None and record is not None
         stem = f"ttx-{session.scenario.id}-seed{self.review.seed}-{datetime.now():%Y%m%d-%H%M%S}"
         journal = session.save(self.save_dir / f"{stem}.jsonl")
-        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal,
+                      real_team=record.real_team)
         report = self.save_dir / f"{stem}.md"
         report.write_text(render(dated, "md"), encoding="utf-8")
         self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
+
+    async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
+        """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
+        forked = self.live().fork_at(message.at, self.save_dir)
+        if forked is None:
+            return
+        await self.live().close()
+        self.reset()
+        self.attach(forked)
+        await self.switch_screen(self.briefing())
+        self.notify(f"Forked just before {clock(message.at)}; the clock waits there (space runs it).",
+                    title="Try again", timeout=6)
+
+    def reset(self) -> None:
+        """Forget the drill that ended (before attaching its fork)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.revealed, self.dashboard, self.review = [], None, None
+        self._started_at, self._timer, self._render_pending = None, None, False
+        self._prompted, self._told_lost = set(), False
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""

@@ -13,8 +13,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.events import Event, Kind
+from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
 from simulator.engine.replay import first_difference, rebuild
 from simulator.engine.runner import finish
@@ -114,6 +116,10 @@ class Series:
     idle_t: list[float] = field(default_factory=list)
     idle_total: list[int] = field(default_factory=list)
     idle_rate: list[float] = field(default_factory=list)
+    real_t: list[float] = field(default_factory=list)
+    """The real team's run (the scenario's historical policy on the same seed), when there is one."""
+    real_total: list[int] = field(default_factory=list)
+    real_rate: list[float] = field(default_factory=list)
     signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     signal_titles: dict[str, str] = field(default_factory=dict)
     alerts: list[tuple[float, str]] = field(default_factory=list)
@@ -122,6 +128,54 @@ class Series:
     declared: float | None = None
     contained: float | None = None
     threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A forked drill beside the drill it branched from, from the fork point on."""
+
+    parent: str
+    """The parent journal's file name."""
+    at: float
+    """The fork point (sim seconds); before it the two drills are the same."""
+    parent_result: Result
+    parent_t: list[float]
+    """The parent's hidden harm readings from the fork point on: times …"""
+    parent_total: list[int]
+    """… and cumulative harmful outputs."""
+    only_here: list[str]
+    """Decisions after the fork point made here and not in the parent (``H:MM:SS role: action``)."""
+    only_parent: list[str]
+    """Decisions after the fork point that the parent made and this branch did not."""
+
+
+@dataclass
+class RunFigures:
+    """One run's detection, containment and harm, as "you vs the real team" lists them."""
+
+    label: str
+    time_to_detect: float | None
+    """Declared (``None``: never)."""
+    time_to_contain: float | None
+    """Contained and held through the watch period (``None``: never in the drill)."""
+    harm_volume: int
+    """Harmful outputs over the compared stretch."""
+
+
+@dataclass
+class RealTeamComparison:
+    """You vs the real team: this run beside the real team's timeline and doing nothing, same seed."""
+
+    incident: str
+    source: str
+    signal_as_published: str
+    """How the real team found out, in the source's words."""
+    contained_as_published: str | None
+    """When it stopped the harm, in the source's words (``None``: the record gives no figure)."""
+    first_signal: float | None
+    """When that first signal reached the real team in its run on this seed."""
+    runs: list[RunFigures]
+    """This run, the real team's, doing nothing, in that order."""
 
 
 @dataclass
@@ -155,6 +209,10 @@ class AfterAction:
     """Caveats about the sources (a changed scenario file, a missing one)."""
     objectives: list[str] = field(default_factory=list)
     """The exercise objectives the scenario states."""
+    branch: Branch | None = None
+    """For a fork whose parent journal could be read: the parent beside this branch."""
+    real_team: RealTeamComparison | None = None
+    """You vs the real team (``None``: the scenario has no historical policy, or no baseline)."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -164,26 +222,28 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
     """
     events, result, rederived = _events_and_result(journal, loaded)
     ended_at = max((e.t for e in events), default=0.0)
-    idle = None
+    idle = real = None
     if loaded is not None:
         idle = for_drill(loaded.scenario, result.seed, ended_at, key=loaded.content_hash)
+        real = historical.for_drill(loaded, result.seed, ended_at)
     return facts(Journal(journal.header, events), loaded.scenario if loaded else None, result, idle,
                  rederived=rederived, path=path, notes=_notes(journal, loaded),
-                 journal_end=max((e.t for e in journal.events), default=0.0))
+                 journal_end=max((e.t for e in journal.events), default=0.0), real_team=real)
 
 
 def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoNothing | None, *,
           rederived: str | None = None, path: str | Path | None = None, notes: list[str] | None = None,
-          journal_end: float | None = None) -> AfterAction:
+          journal_end: float | None = None, real_team: RealTeam | None = None) -> AfterAction:
     """The after-action facts of a scored drill's events: what every report and review shows.
 
     ``scenario`` gives deadlines and targets (``None``: the journal alone); ``idle`` is the
-    do-nothing run on the same seed (``None``: no baseline curve).
+    do-nothing run on the same seed (``None``: no baseline curve); ``real_team`` is the scenario's
+    historical policy on the same seed (``None``: no "you vs the real team").
     """
     events = journal.events
     started = next((e.payload for e in events if e.kind == Kind.DRILL_STARTED), {})
     seed = int(journal.header.get("seed", started.get("seed", 0)))
-    series = _series(events, idle, scenario, result)
+    series = _series(events, idle, scenario, result, real_team)
     expectations = _expectations(events, scenario)
     roles = [str(r) for r in started.get("roles", [])]
     participants, players = _figures(events, roles)
@@ -199,7 +259,23 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
-        objectives=list(scenario.objectives) if scenario is not None else [])
+        objectives=list(scenario.objectives) if scenario is not None else [],
+        real_team=_real_team(scenario, result, idle, real_team))
+
+
+def _real_team(scenario: Scenario | None, result: Result, idle: DoNothing | None,
+               real: RealTeam | None) -> RealTeamComparison | None:
+    """This run, the real team's and doing nothing, side by side (all three need a scenario record)."""
+    if scenario is None or scenario.published is None or idle is None or real is None:
+        return None
+    p = scenario.published
+    return RealTeamComparison(
+        incident=p.incident, source=p.source, signal_as_published=p.first_signal.as_published,
+        contained_as_published=p.contained.as_published if p.contained is not None else None,
+        first_signal=real.first_signal,
+        runs=[RunFigures("this run", result.time_to_detect, result.time_to_contain, result.harm_volume),
+              RunFigures("the real team", real.time_to_detect, real.time_to_contain, real.harm_volume),
+              RunFigures("doing nothing", None, None, idle.harm_volume)])
 
 
 def _events_and_result(journal: Journal, loaded: LoadedScenario | None
@@ -250,7 +326,7 @@ def _date(journal: Journal, path: str | Path | None) -> str:
 
 
 def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | None,
-            result: Result) -> Series:
+            result: Result, real: RealTeam | None = None) -> Series:
     s = Series(declared=result.time_to_detect, contained=result.time_to_contain)
     if scenario is not None:
         s.threshold = scenario.scoring.containment_threshold
@@ -275,6 +351,10 @@ def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | No
         s.idle_t.append(point.t)
         s.idle_total.append(point.total)
         s.idle_rate.append(point.rate)
+    for point in real.curve if real is not None else ():
+        s.real_t.append(point.t)
+        s.real_total.append(point.total)
+        s.real_rate.append(point.rate)
     return s
 
 

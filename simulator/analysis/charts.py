@@ -6,9 +6,11 @@ import io
 import re
 from typing import Any
 
-from simulator.analysis.aar import Series
+from simulator.analysis.aar import Branch, Series
 
 INK, TEAM, IDLE, ACTION, STAGE, ALERT = "#222222", "#1f5fa8", "#b0b0b0", "#2e8b57", "#8a4fbf", "#c0392b"
+REAL = "#d9822b"
+"""The real team's run (the scenario's historical policy)."""
 
 _RC: dict[str, Any] = {"svg.fonttype": "path", "text.parse_math": False, "font.size": 9,
        "axes.spines.top": False, "axes.spines.right": False, "svg.image_inline": True}
@@ -19,7 +21,8 @@ _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
 
 
 def harm_chart(s: Series) -> str:
-    """Cumulative harmful outputs and the harmful rate against the do-nothing run, actions marked."""
+    """Cumulative harmful outputs and the harmful rate against the do-nothing run and the real team's
+    (when the scenario has a historical policy), this drill's actions marked."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
@@ -27,10 +30,15 @@ def harm_chart(s: Series) -> str:
         fig = Figure(figsize=(8.0, 5.2))
         top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
         top.plot(_hours(s.idle_t), s.idle_total, color=IDLE, lw=2, label="do nothing (same seed)")
+        if s.real_t:
+            top.plot(_hours(s.real_t), s.real_total, color=REAL, lw=1.8, ls="--",
+                     label="the real team (historical, same seed)")
         top.plot(_hours(s.harm_t), s.harm_total, color=TEAM, lw=2, label="this drill")
         top.set_ylabel("harmful outputs (cumulative)")
         top.yaxis.set_major_formatter(_thousands())
         bottom.plot(_hours(s.idle_t), [r * 60 for r in s.idle_rate], color=IDLE, lw=1.5)
+        if s.real_t:
+            bottom.plot(_hours(s.real_t), [r * 60 for r in s.real_rate], color=REAL, lw=1.2, ls="--")
         bottom.plot(_hours(s.harm_t), [r * 60 for r in s.harm_rate], color=TEAM, lw=1.5)
         if s.threshold is not None:
             bottom.axhline(s.threshold * 60, color=INK, ls=":", lw=1, label="containment threshold")
@@ -41,6 +49,29 @@ def harm_chart(s: Series) -> str:
         top.legend(handles=_legend_handles(top, s), loc="upper left", fontsize=8, frameon=True,
                    framealpha=0.92, facecolor="white", edgecolor="none")
         fig.align_ylabels()
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def branch_chart(s: Series, branch: Branch) -> str:
+    """Cumulative harmful outputs from the fork point on: this branch against the drill it forked from."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    later = [i for i, t in enumerate(s.harm_t) if t >= branch.at]
+    with rc_context(_rc("ttx-branch")):
+        fig = Figure(figsize=(8.0, 3.6))
+        ax = fig.subplots()
+        ax.plot(_hours(branch.parent_t), branch.parent_total, color=IDLE, lw=2,
+                label=f"the original ({branch.parent})")
+        ax.plot(_hours([s.harm_t[i] for i in later]), [s.harm_total[i] for i in later], color=TEAM, lw=2,
+                label="this branch")
+        ax.axvline(branch.at / 3600, color=INK, ls=":", lw=1)
+        ax.set_ylabel("harmful outputs (cumulative)")
+        ax.set_xlabel("hours since harm began")
+        ax.yaxis.set_major_formatter(_thousands())
+        ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.92, facecolor="white",
+                  edgecolor="none")
         fig.tight_layout()
         return _svg(fig)
 

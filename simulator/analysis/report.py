@@ -25,6 +25,7 @@ def build_report(journal_path: str | Path, scenario: str | None = None) -> After
         ValueError: no result in the journal and no scenario to re-derive it.
     """
     from simulator.analysis.aar import analyse
+    from simulator.analysis.branch import branch_of, parent_beside
     from simulator.engine.journal import read_journal
     from simulator.engine.replay import load_journal_scenario
     from simulator.format.yamlsafe import FileProblems
@@ -33,7 +34,14 @@ def build_report(journal_path: str | Path, scenario: str | None = None) -> After
         journal, loaded = load_journal_scenario(journal_path, scenario)
     except (FileNotFoundError, FileProblems):
         journal, loaded = read_journal(journal_path), None
-    return analyse(journal, loaded, journal_path)
+    aar = analyse(journal, loaded, journal_path)
+    parent = parent_beside(journal, journal_path)
+    if parent is not None:
+        aar.branch = branch_of(aar, journal, parent, loaded)
+        if aar.branch is None:
+            aar.notes.append(f"This drill is a fork of {parent.name}, which could not be read beside it: "
+                             "no comparison with the original.")
+    return aar
 
 
 def render(aar: AfterAction, fmt: str) -> str:
@@ -70,6 +78,35 @@ def summary_table(a: AfterAction) -> Table:
         ["Collateral", f"{r.collateral:.2%} of legitimate requests blocked"],
     ]
     return ["", ""], rows
+
+
+def real_team_table(a: AfterAction) -> Table:
+    """You vs the real team: declared, contained and harm of this run, the real team's and doing nothing."""
+    if a.real_team is None:
+        return [], []
+    runs = a.real_team.runs
+    rows = [["declared", *[_time(r.time_to_detect) for r in runs]],
+            ["contained", *[_time(r.time_to_contain) for r in runs]],
+            ["harmful outputs", *[f"{r.harm_volume:,}" for r in runs]]]
+    return ["", *[r.label for r in runs]], rows
+
+
+def real_team_lines(a: AfterAction) -> list[str]:
+    """Who the real team was, what the public record says, and how its timeline played on this seed."""
+    c = a.real_team
+    if c is None:
+        return []
+    signal = (f"on this seed at {clock(c.first_signal)}" if c.first_signal is not None
+              else "not within the drill on this seed")
+    contained = c.contained_as_published or "no published figure"
+    stretch = (f"Harm is counted to {clock(a.ended_at)}, when this drill ended, for all three runs; the "
+               "real team's declaration and containment are those of its whole run."
+               if a.duration and a.ended_at < a.duration
+               else "Harm is counted over the whole drill for all three runs.")
+    return [f"The real team: {c.incident}, its published timeline replayed by the scenario's historical "
+            "policy on the same seed (assumptions labelled in the policy).",
+            f"Published: first signal — {c.signal_as_published} ({signal}); contained — {contained}.",
+            stretch, f"Source: {c.source}."]
 
 
 def participants_line(a: AfterAction) -> str:
@@ -160,6 +197,24 @@ def md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def branch_table(a: AfterAction) -> Table:
+    """This branch beside the drill it was forked from (same past up to the fork point)."""
+    assert a.branch is not None
+    mine, theirs = a.result, a.branch.parent_result
+    rows = [["score / 100", f"{mine.score:.1f}", f"{theirs.score:.1f}"],
+            ["time to detect", _time(mine.time_to_detect), _time(theirs.time_to_detect)],
+            ["time to contain", _time(mine.time_to_contain), _time(theirs.time_to_contain)],
+            ["harmful outputs", f"{mine.harm_volume:,}", f"{theirs.harm_volume:,}"],
+            ["harm averted vs doing nothing", f"{mine.harm_averted:.0%}", f"{theirs.harm_averted:.0%}"]]
+    return ["", "this branch", f"the original ({a.branch.parent})"], rows
+
+
+def branch_lines(a: AfterAction) -> tuple[list[str], list[str]]:
+    """What was decided differently after the fork point: only here, only in the original."""
+    assert a.branch is not None
+    return (a.branch.only_here or ["nothing"]), (a.branch.only_parent or ["nothing"])
+
+
 def render_markdown(a: AfterAction) -> str:
     """The report as GitHub-flavoured Markdown, for pasting into a ticket (charts omitted)."""
     parts = [f"# After-action report: {_md_cell(a.title)}", ""]
@@ -167,13 +222,22 @@ def render_markdown(a: AfterAction) -> str:
         if note:
             parts += [f"> **Note:** {_md_cell(note)}", ""]
     parts += ["## Summary", "", md_table(summary_table(a)), ""]
+    if a.branch is not None:
+        here, there = branch_lines(a)
+        parts += [f"## This branch vs the original from {clock(a.branch.at)}", "",
+                  md_table(branch_table(a)), "", "Decided only in this branch:", "",
+                  *[f"- {_md_cell(x)}" for x in here], "", "Decided only in the original:", "",
+                  *[f"- {_md_cell(x)}" for x in there], ""]
     if a.objectives:
         parts += ["### Exercise objectives", "", *[f"- {_md_cell(o)}" for o in a.objectives], ""]
     parts += ["### Score breakdown", "",
               md_table(breakdown_table(a)), "",
               "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
-              "report: `ttx report JOURNAL -o aar.html`._", "",
-              "## Strengths", ""]
+              "report: `ttx report JOURNAL -o aar.html`._", ""]
+    if a.real_team is not None:
+        parts += ["## You vs the real team", "", md_table(real_team_table(a)), "",
+                  *[f"{_md_cell(line)}  " for line in real_team_lines(a)], ""]
+    parts += ["## Strengths", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.strengths)]
     parts += ["", "## Areas for improvement", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.improvements)]
@@ -266,14 +330,30 @@ def _charts(a: AfterAction) -> str:
 
     parts = []
     if a.series.harm_t:
+        real = " and the real team's timeline (historical policy)" if a.series.real_t else ""
         parts.append(f'<figure id="chart-harm">{harm_chart(a.series)}<figcaption>Harmful outputs over time '
-                     "(hidden truth) against the do-nothing run on the same seed; green lines: containment "
-                     "actions taking effect (ticks at the bottom: re-applied); purple dashes: stages "
-                     "declared done; dotted: incident declared; shaded: contained.</figcaption></figure>")
+                     f"(hidden truth) against the do-nothing run{real} on the same seed; green lines: "
+                     "containment actions taking effect (ticks at the bottom: re-applied); purple dashes: "
+                     "stages declared done; dotted: incident declared; shaded: contained."
+                     "</figcaption></figure>")
     if a.series.signals:
         parts.append(f'<figure id="chart-signals">{signals_chart(a.series)}<figcaption>Signals the team saw '
                      "each monitoring tick; red dashes: alerts.</figcaption></figure>")
     return "\n".join(parts) or "<p>No harm or signal data in this journal.</p>"
+
+
+def _branch_html(a: AfterAction) -> str:
+    from simulator.analysis.charts import branch_chart
+
+    assert a.branch is not None
+    here, there = branch_lines(a)
+    return (html_table(branch_table(a), "branch")
+            + f'<figure id="chart-branch">{branch_chart(a.series, a.branch)}<figcaption>Harmful outputs '
+            f"from the fork point at {_h(clock(a.branch.at))} on: this branch against the original "
+            "(the same drill up to there).</figcaption></figure>"
+            + "<h3>Decided only in this branch</h3><ul>" + "".join(f"<li>{_h(x)}</li>" for x in here)
+            + "</ul><h3>Decided only in the original</h3><ul>"
+            + "".join(f"<li>{_h(x)}</li>" for x in there) + "</ul>")
 
 
 def _objectives_html(a: AfterAction) -> str:
@@ -286,7 +366,8 @@ def _section(sid: str, title: str, body: str) -> str:
     return f'<section id="{sid}"><h2>{_h(title)}</h2>\n{body}\n</section>'
 
 
-SECTIONS = [("summary", "Summary"), ("charts", "Charts"), ("strengths", "Strengths"),
+SECTIONS = [("summary", "Summary"), ("real-team", "You vs the real team"), ("charts", "Charts"),
+            ("strengths", "Strengths"),
             ("improvements", "Areas for improvement"), ("plan", "Improvement plan"),
             ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
             ("timeline", "Timeline")]
@@ -301,6 +382,8 @@ def render_html(a: AfterAction) -> str:
     bodies = {
         "summary": note + _kpis(a) + html_table(summary_table(a), "summary") + _objectives_html(a)
         + "<h3>Score breakdown</h3>" + html_table(breakdown_table(a), "breakdown"),
+        "real-team": html_table(real_team_table(a), "real-team")
+        + "".join(f"<p>{_h(line)}</p>" for line in real_team_lines(a)),
         "charts": _charts(a),
         "strengths": '<ul class="good">' + "".join(f"<li>{_h(t)}</li>" for t in findings_lines(a.strengths))
         + "</ul>",
@@ -312,9 +395,13 @@ def render_html(a: AfterAction) -> str:
         "figures": "<h3>Per role</h3>" + html_table(figures_table(a.participants, players=False)) + players,
         "timeline": _timeline_html(a),
     }
-    links = "".join(f'<li><a href="#{sid}">{_h(t)}</a></li>' for sid, t in SECTIONS)
+    shown = [(sid, t) for sid, t in SECTIONS if sid != "real-team" or a.real_team is not None]
+    if a.branch is not None:
+        bodies["branch"] = _branch_html(a)
+        shown.insert(1, ("branch", f"This branch vs the original from {clock(a.branch.at)}"))
+    links = "".join(f'<li><a href="#{sid}">{_h(t)}</a></li>' for sid, t in shown)
     nav = f"<nav><ol>{links}</ol></nav>"
-    sections = "\n".join(_section(sid, t, bodies[sid]) for sid, t in SECTIONS)
+    sections = "\n".join(_section(sid, t, bodies[sid]) for sid, t in shown)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>After-action report: {_h(a.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from simulator import __version__
 from simulator.engine.events import SESSION_KINDS, Event, Kind
+from simulator.engine.journal import ForkPoint
 from simulator.engine.rates import Shape, fading, harmful_fraction, integrate
 from simulator.engine.signals import Monitor, TickTruth, make_monitor
 from simulator.format.commands import FACILITATOR_VERBS, VERBS, AdhocParams, Command, Params
@@ -140,6 +141,8 @@ class Drill:
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
+        self.fork: ForkPoint | None = None
+        """Where this drill branched from (a :class:`~simulator.engine.fork.ForkPoint`), if it did."""
         self.env = simpy.Environment()
         harm_seq, signal_seq, self._text_seed = np.random.SeedSequence(self.seed).spawn(3)
         self._rng_harm = np.random.default_rng(harm_seq)
@@ -196,9 +199,12 @@ class Drill:
 
     def header(self, policy: str | None = None) -> dict[str, Any]:
         """The journal header for this run."""
-        return {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
-                "scenario": self.scenario.id, "scenario_hash": self.content_hash,
-                "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        header = {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
+                  "scenario": self.scenario.id, "scenario_hash": self.content_hash,
+                  "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        if self.fork is not None:
+            header["fork"] = self.fork.to_header()
+        return header
 
     def advance_to(self, t: float) -> None:
         """Run the simulation up to sim time ``t`` (to the end of the drill if ``t`` is past it)."""

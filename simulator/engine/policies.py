@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
-from simulator.format.loader import suggest, validate_model
+from simulator.format.loader import builtin_dir, check_model, looks_like_a_path, suggest
+from simulator.format.salvage import Damage
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
+POLICY_FORMS = "a policy is idle, textbook, historical, or the path of a scripted policy YAML file"
+"""What ``--policy`` takes, for error messages."""
 URGENT_CHANNELS = frozenset({"pager", "dashboard", "social", "press", "regulator"})
 
 
@@ -295,6 +298,9 @@ class Decision(BaseModel):
     role: Role
     action: str
     params: dict[str, Any] = {}
+    based_on: str = ""
+    """Where this step comes from: the public record it replays (a historical policy cites its
+    source), or ``Assumption: …`` where the record is silent."""
 
     @model_validator(mode="after")
     def _one_when(self) -> Decision:
@@ -350,8 +356,50 @@ class Scripted:
         return None if seen is None else seen + d.delay
 
 
+HISTORICAL = "historical"
+"""The policy name that plays the real team's published timeline of a built-in scenario."""
+
+
+def historical_path(scenario: Scenario) -> Path:
+    """The scripted policy replaying the real incident behind ``scenario``: the library's
+    ``scenarios/historical/<id>.yaml``.
+
+    Raises:
+        FileNotFoundError: the scenario has none (only the built-ins ship one).
+    """
+    path = builtin_dir() / HISTORICAL / f"{scenario.id}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario {scenario.id!r} has no historical policy (the built-in "
+                                "scenarios ship one in scenarios/historical/); give the path of a "
+                                "scripted policy YAML file instead")
+    return path
+
+
+def policy_file(name: str, scenario: Scenario) -> Path | None:
+    """The YAML file a policy name stands for: ``None`` for ``idle`` and ``textbook``, the scenario's
+    own file for ``historical``, else ``name`` as a path.
+
+    Raises:
+        FileNotFoundError: not a known policy name nor an existing file.
+    """
+    if name in ("idle", "textbook"):
+        return None
+    if name == HISTORICAL:
+        return historical_path(scenario)
+    path = Path(name)
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; {POLICY_FORMS}")
+    if not path.is_file() and looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such policy file ({POLICY_FORMS})")
+    if not path.is_file():
+        raise FileNotFoundError(f"unknown policy {name!r}; {POLICY_FORMS}"
+                                f"{suggest(name, ('idle', 'textbook', HISTORICAL))}")
+    return path
+
+
 def load_policy(name: str, scenario: Scenario) -> Policy:
-    """``idle``, ``textbook``, or the path of a scripted policy YAML.
+    """``idle``, ``textbook``, ``historical`` (the real team's timeline), or the path of a scripted
+    policy YAML.
 
     Raises:
         FileNotFoundError: not a known policy name nor an existing file.
@@ -361,35 +409,40 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
         return Idle()
     if name == "textbook":
         return Textbook(scenario)
-    path = Path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
-                                "scripted policy YAML file")
+    path = policy_file(name, scenario)
+    assert path is not None
     document = read_document(path.read_text(encoding="utf-8"), str(path))
-    spec = validate_model(ScriptSpec, document)
-    problems = _script_problems(spec, scenario, document)
-    if problems:
+    spec, problems = check_model(ScriptSpec, document,
+                                 lambda spec, doc, damage: _script_problems(spec, scenario, doc, damage))
+    if spec is None or problems:
         raise FileProblems(problems)
     return Scripted(spec)
 
 
-def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document) -> list[Problem]:
-    """Decisions that name actions, injects or signals the scenario does not have."""
+def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document,
+                     damage: Damage | None = None) -> list[Problem]:
+    """Decisions that name actions, injects or signals the scenario does not have.
+
+    With ``damage`` (``spec`` is what validated of a file with schema errors), decisions whose
+    fields were cut are not judged.
+    """
     actions = {a.id for a in scenario.actions} | set(VERBS)
     injects = {i.id for i in scenario.injects}
     out: list[Problem] = []
+
+    def bad(path: tuple[Any, ...], message: str) -> None:
+        if damage is None or not damage.hides(doc, path):
+            out.append(doc.problem(doc.node_at(path), message))
+
     for n, d in enumerate(spec.decisions):
         where = ("decisions", n)
         if d.action not in actions:
-            out.append(doc.problem(doc.node_at((*where, "action")),
-                                   f"action: {scenario.id!r} has no action {d.action!r}"
-                                   f"{suggest(d.action, actions)}"))
+            bad((*where, "action"), f"action: {scenario.id!r} has no action {d.action!r}"
+                f"{suggest(d.action, actions)}")
         if d.on_inject is not None and d.on_inject not in injects:
-            out.append(doc.problem(doc.node_at((*where, "on_inject")),
-                                   f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
-                                   f"{suggest(d.on_inject, injects)}"))
+            bad((*where, "on_inject"), f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
+                f"{suggest(d.on_inject, injects)}")
         if d.on_alert is not None and d.on_alert not in scenario.signals:
-            out.append(doc.problem(doc.node_at((*where, "on_alert")),
-                                   f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
-                                   f"{suggest(d.on_alert, scenario.signals)}"))
+            bad((*where, "on_alert"), f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
+                f"{suggest(d.on_alert, scenario.signals)}")
     return out

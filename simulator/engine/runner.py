@@ -11,6 +11,7 @@ from simulator.engine.journal import write_journal
 from simulator.engine.policies import Policy, load_policy
 from simulator.engine.scoring import Result, score
 from simulator.engine.view import DrillView
+from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 
 
@@ -39,21 +40,31 @@ class Run:
     result: Result
 
 
-def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None) -> Run:
-    """Play a whole drill with ``policy`` deciding, as fast as possible."""
-    drill = new_drill(loaded, seed)
+def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
+               drill: Drill | None = None, until: float | None = None) -> Run:
+    """Play a whole drill with ``policy`` deciding, as fast as possible.
+
+    ``drill``: go on from this one (a fork) instead of starting a new drill on ``seed``.
+    ``until``: the facilitator ends the drill then (as one ended early), before the policy decides
+    at that time.
+    """
+    drill = new_drill(loaded, seed) if drill is None else drill
     view = DrillView(seat=None)
     drill.listeners.append(view.apply)
     view.extend(drill.events)
     wakes = sorted(policy.wake_times())
     tick = loaded.scenario.tick
+    end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
     while not drill.finished:
+        if drill.now >= end:
+            drill.submit(Command(role="facilitator", action="end_drill"))
+            break
         view.now = drill.now
         for command in policy.decide(view):
             drill.submit(command)
         upcoming = [w for w in wakes if w > drill.now]
         step = (int(drill.now // tick) + 1) * tick
-        drill.advance_to(min([step, *upcoming]))
+        drill.advance_to(min([step, *upcoming, end]))
     return Run(drill, finish(drill, loaded, policy.name))
 
 

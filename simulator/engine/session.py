@@ -9,17 +9,20 @@ notices, the drill's record for the review — so the TUI needs no wire frames a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
-from simulator.engine.journal import Journal, write_journal
+from simulator.engine.historical import RealTeam
+from simulator.engine.journal import ForkPoint, Journal, write_journal
 from simulator.engine.runner import finish, new_drill
 from simulator.engine.scoring import Result
 from simulator.engine.view import DrillView
@@ -82,6 +85,10 @@ class DrillRecord:
     result: Result
     do_nothing: DoNothing | None = field(default=None)
     """The do-nothing run on the same seed (``None`` when it could not be had)."""
+    parent: Path | None = None
+    """A fork's parent journal on this machine, to compare the branch with (``None``: no fork, or unknown)."""
+    real_team: RealTeam | None = field(default=None)
+    """The real team's run (the scenario's historical policy) on the same seed (``None``: none)."""
 
     @property
     def journal(self) -> Journal:
@@ -104,6 +111,8 @@ class Session(Protocol):
     """A team drill's lobby (``None`` in the hot seat, or before the first lobby arrived)."""
     join_code: str | None
     """The join code, for the facilitator to hand out (``None`` for everyone else)."""
+    fork: ForkPoint | None
+    """Where this drill branched from a journal (``ttx play --from``), or ``None``."""
 
     @property
     def link(self) -> Link:
@@ -133,6 +142,11 @@ class Session(Protocol):
 
     def save(self, path: str | Path) -> Path:
         """Write this drill's journal to ``path`` (the whole drill once it has ended)."""
+        ...
+
+    def fork_at(self, at: float, folder: Path) -> Session | None:
+        """A new hot-seat drill forked from this one just before ``at`` ("try again from here");
+        ``None`` where that is not offered (a team seat: the review belongs to the team)."""
         ...
 
     async def start(self) -> None:
@@ -176,14 +190,20 @@ class LocalSession:
     join_code: str | None = None
 
     def __init__(self, loaded: LoadedScenario, seed: int | None = None, speed: float = 1.0,
-                 seat: str | None = None) -> None:
+                 seat: str | None = None, drill: Drill | None = None) -> None:
+        """A hot-seat drill of ``loaded`` on ``seed``, or going on from ``drill`` (a fork)."""
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.seat = seat
-        self.drill: Drill = new_drill(loaded, seed)
+        self.drill: Drill = new_drill(loaded, seed) if drill is None else drill
+        self.fork = self.drill.fork
         self.view = DrillView(seat=seat)
-        self.clock = DrillClock(speed=speed)
+        self.clock = DrillClock(speed=speed, sim=self.drill.now)
         self.result: Result | None = None
+        self.saved: Path | None = None
+        """Where :meth:`save` last wrote the journal."""
+        self.parent: Path | None = None
+        """The parent journal of a drill forked with :meth:`fork_at`."""
         self._started = False
         self._handlers: list[EventHandler] = []
         self._pending: list[Event] = []
@@ -210,16 +230,34 @@ class LocalSession:
     def save(self, path: str | Path) -> Path:
         """Write the journal of this drill so far (all events, the hidden truth included) to ``path``."""
         write_journal(path, self.journal_header, self.drill.events)
-        return Path(path)
+        self.saved = Path(path)
+        return self.saved
+
+    def fork_at(self, at: float, folder: Path) -> LocalSession:
+        """This drill forked just before ``at``; its journal is saved in ``folder`` first if it was not."""
+        from simulator.engine.fork import fork
+        from simulator.engine.journal import read_journal
+
+        if self.saved is None or not self.saved.is_file():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            self.save(folder / f"ttx-{self.scenario.id}-seed{self.drill.seed}-{stamp}.jsonl")
+        assert self.saved is not None
+        branch = fork(read_journal(self.saved), self.loaded, at, self.saved)
+        forked = LocalSession(self.loaded, speed=self.clock.speed, seat=self.seat, drill=branch)
+        forked.parent = self.saved
+        return forked
 
     def review(self) -> DrillRecord | None:
-        """The whole drill and its do-nothing baseline, once it has ended and been scored."""
+        """The whole drill, its do-nothing baseline and the real team's run, once it has ended and been
+        scored."""
         if self.result is None:
             return None
         events = list(self.drill.events)
         recorded = next(e.payload for e in reversed(events) if e.kind == Kind.RESULT)
         idle = for_drill(self.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
-        return DrillRecord(dict(self.journal_header), events, Result.from_dict(recorded), idle)
+        real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
+        return DrillRecord(dict(self.journal_header), events, Result.from_dict(recorded), idle, self.parent,
+                           real_team=real)
 
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)

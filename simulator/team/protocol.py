@@ -409,6 +409,20 @@ class DoNothingFigures(Frame):
     """Harmful outputs up to when this drill ended."""
 
 
+class RealTeamFigures(Frame):
+    """The real team's run on the drill's seed (the scenario's historical policy), for a seat's review."""
+
+    curve: list[tuple[float, int, float]]
+    """(sim time, harmful outputs so far, harmful rate per second), one per monitoring tick; in a
+    ``reveal``, one part's piece of it."""
+    harm_volume: int
+    """Harmful outputs up to when this drill ended."""
+    time_to_detect: float | None
+    time_to_contain: float | None
+    first_signal: float | None
+    """When the real team's first signal fired in its run."""
+
+
 class Reveal(Frame):
     """Sent to every seat once the drill has ended and been scored: the whole drill, hidden truth included.
 
@@ -424,7 +438,10 @@ class Reveal(Frame):
     last: bool = True
     do_nothing: DoNothingFigures | None = None
     """The do-nothing run the review compares with (no seat re-simulates it): a piece of its curve
-    in each part that carries one, the whole harm volume on the last."""
+    in each part that carries one (the pieces, in order, make the curve)."""
+    real_team: RealTeamFigures | None = None
+    """The real team's run, when the scenario has a historical policy: likewise a piece of its curve
+    in each part that carries one."""
 
 
 ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Reveal,

@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -24,7 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.journal import write_journal
+from simulator.engine.historical import RealTeam
+from simulator.engine.journal import ForkPoint, write_journal
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -49,6 +50,7 @@ from simulator.team.protocol import (
     Authed,
     Chat,
     ClockState,
+    DoNothingFigures,
     End,
     Error,
     Events,
@@ -58,6 +60,7 @@ from simulator.team.protocol import (
     JoinFacilitator,
     Lobby,
     Pause,
+    RealTeamFigures,
     Reconnect,
     Resume,
     Reveal,
@@ -114,6 +117,38 @@ def _events(items: list[dict[str, Any]]) -> list[Event]:
         raise ProtocolError(f"unreadable event from the server ({type(exc).__name__})") from None
 
 
+@dataclass
+class _RevealParts:
+    """The parts of a ``reveal`` received so far: events, then pieces of the do-nothing curve and
+    of the real team's."""
+
+    events: list[Event] = field(default_factory=list)
+    idle_curve: list[HarmPoint] = field(default_factory=list)
+    idle: DoNothingFigures | None = None
+    real_curve: list[HarmPoint] = field(default_factory=list)
+    real: RealTeamFigures | None = None
+
+    def add(self, frame: Reveal) -> None:
+        """Take one part."""
+        self.events.extend(_events(frame.events))
+        if frame.do_nothing is not None:
+            self.idle = frame.do_nothing
+            self.idle_curve.extend(HarmPoint(*point) for point in frame.do_nothing.curve)
+        if frame.real_team is not None:
+            self.real = frame.real_team
+            self.real_curve.extend(HarmPoint(*point) for point in frame.real_team.curve)
+
+    def do_nothing(self) -> DoNothing | None:
+        """The do-nothing run, once its parts have come."""
+        return None if self.idle is None else DoNothing(tuple(self.idle_curve), self.idle.harm_volume)
+
+    def real_team(self) -> RealTeam | None:
+        """The real team's run (``None``: the scenario has none)."""
+        real = self.real
+        return None if real is None else RealTeam(real.time_to_detect, real.time_to_contain,
+                                                  real.first_signal, real.harm_volume, tuple(self.real_curve))
+
+
 class RemoteSession:
     """A seat in a team drill. Open it with :meth:`open`; it implements the ``Session`` protocol.
 
@@ -125,6 +160,7 @@ class RemoteSession:
 
     scenario: Scenario
     team = True
+    fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None,
@@ -148,6 +184,8 @@ class RemoteSession:
         self._notices: list[Notice] = []
         self.do_nothing: DoNothing | None = None
         """The do-nothing run the server sent with the reveal (for the review)."""
+        self.real_team: RealTeam | None = None
+        """The real team's run the server sent with the reveal (``None``: the scenario has none)."""
         self.last_seq = 0
         """Seq of the last event received; sent on reconnect."""
         self.received: list[Event] = []
@@ -160,8 +198,7 @@ class RemoteSession:
         """The whole drill, hidden truth included, as revealed at the end (empty before)."""
         self.journal_header: dict[str, Any] = {}
         """The journal header the server sent with the reveal."""
-        self._revealing: list[Event] = []
-        self._revealing_curve: list[HarmPoint] = []
+        self._revealing = _RevealParts()
         self._rebuilding: int | None = None
         """While a snapshot from seq 0 rebuilds the view: the last seq seen before it."""
         self._truth_folded: set[int] = set()
@@ -315,7 +352,7 @@ class RemoteSession:
                 raise ProtocolError("the server sent a scenario this client cannot read") from None
         self.token, self.player, self.seat = frame.token, frame.player, frame.seat
         self.join_code = frame.code or self.join_code
-        self._revealing, self._revealing_curve = [], []  # a reveal cut short is sent again in full
+        self._revealing = _RevealParts()  # a reveal cut short is sent again in full
         self.view.seat = frame.seat
 
     def _snapshot(self, frame: Snapshot) -> None:
@@ -341,14 +378,13 @@ class RemoteSession:
         who receive each such event once; everything else stays in :attr:`journal` for saving.
         """
         self.journal_header = dict(frame.header)
-        self._revealing.extend(_events(frame.events))
-        if frame.do_nothing is not None:
-            self._revealing_curve.extend(HarmPoint(*point) for point in frame.do_nothing.curve)
+        self._revealing.add(frame)
         if not frame.last:
             return
-        if frame.do_nothing is not None:
-            self.do_nothing = DoNothing(tuple(self._revealing_curve), frame.do_nothing.harm_volume)
-        self.journal, self._revealing, self._revealing_curve = self._revealing, [], []
+        revealed, self._revealing = self._revealing, _RevealParts()
+        self.do_nothing = revealed.do_nothing() or self.do_nothing
+        self.real_team = revealed.real_team()
+        self.journal = revealed.events
         seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
                  if e.kind in TRUTH and e.seq not in seen]
@@ -384,11 +420,16 @@ class RemoteSession:
         return self.lobby.started if self.lobby is not None else None
 
     def review(self) -> DrillRecord | None:
-        """The whole revealed drill and the server's do-nothing run, once the reveal is complete."""
+        """The whole revealed drill, the server's do-nothing run and the real team's, once the reveal
+        is complete."""
         if not self.reviewable or self.view.result is None:
             return None
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
-                           self.do_nothing)
+                           self.do_nothing, real_team=self.real_team)
+
+    def fork_at(self, at: float, folder: Path) -> None:
+        """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
+        return None
 
     def take_notices(self) -> list[Notice]:
         """Errors not tied to a request and refused clock controls, since the last call."""

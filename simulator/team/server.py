@@ -27,7 +27,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +37,8 @@ from pydantic_core import from_json
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from simulator.engine.baseline import for_drill
+from simulator.engine import historical
+from simulator.engine.baseline import HarmPoint, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import SESSION_KINDS, Event, Kind
@@ -262,13 +263,15 @@ class DrillServer:
     @classmethod
     def host(cls, loaded: LoadedScenario, journal_path: str | Path, *, seed: int | None = None,
              code: str | None = None, facilitator_token: str, speed: float = 1.0,
-             limits: Limits | None = None) -> DrillServer:
+             limits: Limits | None = None, drill: Drill | None = None) -> DrillServer:
         """A new drill in the lobby; the journal starts with the header and the hosting note.
+
+        ``drill``: host this one instead (a fork, standing at its fork point with its past).
 
         Raises:
             ResumeError: the journal exists already, or ``code`` is not 6–32 letters and digits.
         """
-        drill = new_drill(loaded, seed)
+        drill = new_drill(loaded, seed) if drill is None else drill
         code = _chosen_code(code) if code is not None else new_code()
         _check_servable(drill)
         if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
@@ -304,28 +307,30 @@ class DrillServer:
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)
         recorded = journal.events
-        notes = [e.payload for e in recorded if e.kind == Kind.SESSION_NOTE
-                 and e.payload.get("event") in ("hosted", "resumed")]
-        hosted = next((n for n in notes if n.get("event") == "hosted"), None)
-        if hosted is None:
+        hostings = [i for i, e in enumerate(recorded)
+                    if e.kind == Kind.SESSION_NOTE and e.payload.get("event") == "hosted"]
+        if not hostings:
             lock.close()
             raise ResumeError(f"{journal_path}: not a team drill journal (no hosting note)")
+        here = recorded[hostings[-1]:]  # a fork carries its parent's past; this drill starts at its own note
+        hosted = here[0].payload
         try:
             drill = _rederive(journal_path, journal, loaded)
             _check_servable(drill)
         except ResumeError:
             lock.close()
             raise
-        earlier = {str(n["code_sha256"]) for n in notes if "code_sha256" in n}
+        earlier = {str(e.payload["code_sha256"]) for e in here if e.kind == Kind.SESSION_NOTE
+                   and e.payload.get("event") in ("hosted", "resumed") and "code_sha256" in e.payload}
         code = code or new_code()
         server = cls(loaded, drill, JournalWriter(journal_path), code=code, code_hashes=earlier,
-                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(recorded),
+                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
                      published=len(recorded), limits=limits)
         server.code_unchanged = digest(code) in earlier
         server._lock = lock
-        server._restore_players(recorded)
+        server._restore_players(here)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
-                             for e in recorded)
+                             for e in here)
         server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded),
                                                    "code_sha256": digest(code)}, hidden=True)
         server._publish()
@@ -540,10 +545,19 @@ class DrillServer:
         for page, _ in pages(events, PAGE_BYTES):
             if page:
                 yield f'{{"events":[{",".join(page)}],"header":{header},"kind":"reveal","last":false}}'
-        curve = (strict_json([p.t, p.total, p.rate]) for p in idle.curve)
-        for page, last in pages(curve, PAGE_BYTES):
-            yield (f'{{"do_nothing":{{"curve":[{",".join(page)}],"harm_volume":{idle.harm_volume}}},'
-                   f'"events":[],"header":{header},"kind":"reveal","last":{"true" if last else "false"}}}')
+        pieces: list[tuple[str, dict[str, float | None], Sequence[HarmPoint]]] = [
+            ("do_nothing", {"harm_volume": idle.harm_volume}, idle.curve)]
+        real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
+        if real is not None:
+            pieces.append(("real_team", {"harm_volume": real.harm_volume, "first_signal": real.first_signal,
+                                         "time_to_detect": real.time_to_detect,
+                                         "time_to_contain": real.time_to_contain}, real.curve))
+        for n, (name, figures, points) in enumerate(pieces):
+            curve = (strict_json([p.t, p.total, p.rate]) for p in points)
+            for page, last in pages(curve, PAGE_BYTES):
+                final = "true" if last and n == len(pieces) - 1 else "false"
+                yield (f'{{"{name}":{strict_json(figures)[:-1]},"curve":[{",".join(page)}]}},'
+                       f'"events":[],"header":{header},"kind":"reveal","last":{final}}}')
 
     def lobby(self) -> Lobby:
         """Who holds which role and who is connected (players gone longer than

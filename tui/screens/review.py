@@ -8,20 +8,29 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
+from simulator.analysis.report import real_team_lines, real_team_table
 from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from tui.widgets.chart import LineChart, Point, Series
 from tui.widgets.signals import UNITS
+
+BREAKDOWN_FIXED = 44
+"""Columns the breakdown's component, points and weight columns, borders and scroll bar take."""
+
+WHY_MIN = 20
+"""The narrowest the breakdown's "why" column gets before the table scrolls sideways."""
 
 STATUS_STYLE = {"met": ("✔ met    ", "bold $text-success"), "late": ("◔ late   ", "bold $text-warning"),
                 "missed": ("✘ missed ", "bold $text-error"), "open": ("… open   ", "dim")}
@@ -46,10 +55,29 @@ def per_minute(times: list[float], rates: list[float]) -> list[Point]:
 
 
 def harm_series(review: AfterAction) -> list[Series]:
-    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
+    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's and the
+    real team's (when the scenario has a historical policy)."""
     s = review.series
+    real = ([Series("the real team (historical)", per_minute(s.real_t, s.real_rate), "○", "$text-warning")]
+            if s.real_t else [])
     return [Series("doing nothing (same seed)", per_minute(s.idle_t, s.idle_rate), "·", "$text-muted"),
-            Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
+            *real, Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
+
+
+def real_team_content(review: AfterAction) -> Content:
+    """You vs the real team: the report's table and lines, figure for figure."""
+    head, rows = real_team_table(review)
+    if not head:
+        return Content.styled("This scenario has no historical policy to compare with.", "dim")
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str], style: str = "") -> Content:
+        text = "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        return Content.styled(text, style) if style else Content(text)
+
+    table = [line(head, "bold"), *[line(r) for r in rows]]
+    notes = [Content.styled(text, "dim") for text in real_team_lines(review)]
+    return Content("\n").join([*table, Content(""), *notes])
 
 
 def observed_signal(review: AfterAction, scenario: Scenario) -> tuple[str, list[Point]]:
@@ -72,36 +100,68 @@ def expectation_lines(review: AfterAction) -> Content:
         for x in rows)
 
 
-def timeline_lines(review: AfterAction) -> Content:
-    """Injects, decisions, approvals and messages in order, with who did them."""
+def timeline_rows(review: AfterAction) -> list[Option]:
+    """Injects, decisions, approvals and messages in order, with who did them; one option each."""
     def who(actor: str, player: str | None) -> str:
         return f"{actor} ({player})" if player else actor
 
-    return Content("\n").join(
-        Content.assemble((clock(e.t), "dim"), "  ", (who(e.actor, e.player), "bold"), "  ", e.text)
-        for e in review.timeline)
+    return [Option(Content.assemble((clock(e.t), "dim"), "  ", (who(e.actor, e.player), "bold"), "  ",
+                                    e.text), id=str(i)) for i, e in enumerate(review.timeline)]
+
+
+def branch_line(review: AfterAction) -> Content:
+    """A fork's review: this branch against the drill it was forked from."""
+    b = review.branch
+    if b is None:
+        return Content("")
+    mine, theirs = review.result, b.parent_result
+    return Content.assemble(
+        (f" This branch vs the original from {clock(b.at)} ", "bold reverse $secondary"), "  ",
+        ("score ", "dim"), f"{mine.score:.1f} vs {theirs.score:.1f}", ("  contain ", "dim"),
+        f"{seconds(mine.time_to_contain)} vs {seconds(theirs.time_to_contain)}", ("  harm ", "dim"),
+        f"{mine.harm_volume:,} vs {theirs.harm_volume:,}")
 
 
 class ReviewScreen(Screen[None]):
     """The end of a drill; the truth is revealed here."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "save", "Save journal + report", id="review.save")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "save", "Save journal + report", id="review.save"),
+        Binding("w", "rewind", "Try again from here", id="review.rewind",
+                tooltip="Start a new drill forked just before the highlighted timeline row"),
+    ]
 
     class SaveRequested(Message):
         """The players want the journal and report written."""
 
-    def __init__(self, review: AfterAction, scenario: Scenario) -> None:
+    class RewindRequested(Message):
+        """The players want to go back to just before a moment of the timeline and try again."""
+
+        def __init__(self, at: float) -> None:
+            super().__init__()
+            self.at = at
+
+    def __init__(self, review: AfterAction, scenario: Scenario, can_rewind: bool = False) -> None:
+        """``can_rewind``: the hot seat, where ``w`` forks the drill at a timeline row."""
         super().__init__()
         self.review = review
         self.scenario = scenario
+        self.can_rewind = can_rewind
 
     def compose(self) -> ComposeResult:
         title, _ = observed_signal(self.review, self.scenario)
         with VerticalScroll(id="review"):
             yield Static(headline(self.review), id="review-headline")
+            if self.review.branch is not None:
+                yield Static(branch_line(self.review), id="review-branch")
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            real = Static(real_team_content(self.review), id="real-team")
+            real.border_title = "You vs the real team"
+            yield real
             chart = LineChart(id="harm-chart")
-            chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
+            chart.border_title = ("Harmful outputs per minute (the hidden truth): this run vs "
+                                  + ("the real team and " if self.review.series.real_t else "")
+                                  + "doing nothing")
             yield chart
             observed = LineChart(id="observed-chart")
             observed.border_title = f"What you observed: {title or 'no signal instrumented'}"
@@ -109,24 +169,49 @@ class ReviewScreen(Screen[None]):
             expectations = Static(expectation_lines(self.review), id="expectations")
             expectations.border_title = "Expectations (MSEL)"
             yield expectations
-            timeline = Static(timeline_lines(self.review), id="timeline")
-            timeline.border_title = "Timeline"
+            timeline = OptionList(*timeline_rows(self.review), id="timeline")
+            timeline.border_title = "Timeline" + ("  (w: try again from the highlighted moment)"
+                                                  if self.can_rewind else "")
             yield timeline
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Fill the breakdown table (heaviest component first, as the report) and the charts."""
-        table = self.query_one(DataTable)
-        table.border_title = "Score breakdown"
-        table.add_columns("component", "points", "weight", "why")
-        for c in self.review.result.ordered():
-            table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", c.why)
+        self.fill_breakdown()
         end = self.scenario.duration
         title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
         marks = [Series(title, observed, "+", "$text-accent")] if observed else []
         self.query_one("#observed-chart", LineChart).plot(marks, end, "")
         self.query_one(VerticalScroll).focus()
+
+    def fill_breakdown(self) -> None:
+        """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.border_title = "Score breakdown"
+        why = max(WHY_MIN, self.app.size.width - BREAKDOWN_FIXED)
+        table.add_column("component")
+        table.add_column("points")
+        table.add_column("weight")
+        table.add_column("why", width=why)
+        for c in self.review.result.ordered():
+            table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", Text(c.why), height=None)
+
+    def on_resize(self) -> None:
+        """Re-wrap the breakdown's "why" column to the new width."""
+        self.fill_breakdown()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Rewinding is the hot seat's (a team drill's review belongs to the whole team)."""
+        return self.can_rewind if action == "rewind" else True
+
+    def action_rewind(self) -> None:
+        """Fork the drill just before the highlighted timeline row (the first row if none)."""
+        timeline = self.query_one("#timeline", OptionList)
+        index = timeline.highlighted or 0
+        if self.review.timeline:
+            self.post_message(self.RewindRequested(self.review.timeline[index].t))
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""
