@@ -276,6 +276,19 @@ async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_sai
     assert late.do_nothing is not None and late.do_nothing.curve
 
 
+async def test_a_connection_that_has_not_joined_may_send_only_a_few_frames(
+        team_factory: Any, dial: Any) -> None:
+    """A client sends one frame before it has joined; a stranger's fifth is its last."""
+    team = await team_factory()
+    raw = await dial(team)
+    with pytest.raises(ConnectionClosed):
+        for i in range(10):
+            await raw.send({"kind": "chat", "token": "x" * 10, "id": i, "text": "hi"})
+        await raw.next(lambda f: False, timeout=5)
+    assert [f["code"] for f in raw.received][-1] == "not_joined"
+    assert sum(f.get("id") is not None for f in raw.received) == 4
+
+
 async def test_unjoined_connections_cannot_grow_the_journal_or_the_facilitators_snapshot(
         team_factory: Any, dial: Any) -> None:
     """~4,700 bad frames from connections that never joined each used to leave a note, until the
@@ -365,10 +378,9 @@ async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_
     While locked even the right code is not checked; a known token still reconnects."""
     team = await team_factory()
     fac, ic = await _started(team)
-    raw = await dial(team)
-    replies = [(await raw.join("ml", code=f"WRONG{i}"))["code"] for i in range(6)]
-    assert replies == ["bad_code"] * 6
-    locked = await raw.join("ml", code=CODE)
+    replies = [(await (await dial(team)).join("ml", code=f"WRONG{i}"))["code"] for i in range(6)]
+    assert replies == ["bad_code"] * 6, "each guess on a fresh connection, as a guesser would"
+    locked = await (await dial(team)).join("ml", code=CODE)
     assert locked["code"] == "locked_out" and "try again in 2 s" in locked["message"]
     notes = _notes(team, "join_lockout")
     assert notes and notes[0]["address"] == "127.0.0.1" and notes[0]["seconds"] == 2.0
@@ -377,7 +389,7 @@ async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_
     await ic.drop()
     await ic.wait_until(lambda s: s.reconnects == 1 and s.connected)
     await asyncio.sleep(2.1)
-    assert (await raw.join("ml", code=CODE))["kind"] == "welcome"
+    assert (await (await dial(team)).join("ml", code=CODE))["kind"] == "welcome"
 
 
 async def test_players_are_capped_per_role_and_in_total_but_a_known_token_always_gets_back_in(

@@ -39,6 +39,8 @@ class Limits:
     """Connections that have not joined yet, from all addresses together."""
     join_timeout: float = 10.0
     """Seconds a connection may stay open without joining."""
+    pending_frames: int = 4
+    """Frames a connection may send before it has joined (a client sends one); one more closes it."""
     connections_per_player: int = 4
     """Open connections of one player; a further one (a reconnect) replaces their oldest."""
     max_players: int = 40

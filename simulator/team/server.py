@@ -166,6 +166,8 @@ class Connection:
     opened: float = field(default_factory=time.monotonic)
     flooding: int = 0
     """Frames dropped in the current flood (0: not flooding)."""
+    unjoined_frames: int = 0
+    """Frames received while not joined."""
     closing: bool = False
     timer: asyncio.TimerHandle | None = None
     """Closes the connection if it has not joined in time."""
@@ -591,6 +593,12 @@ class DrillServer:
             self._over_rate(conn, raw)
             return
         conn.flooding = 0
+        if player is None:
+            conn.unjoined_frames += 1
+            if conn.unjoined_frames > self.limits.pending_frames:
+                conn.outbox.error(Error(code="not_joined", message="closed: too many frames before joining"))
+                self._drop(conn, 1008, "join first")
+                return
         if isinstance(raw, bytes):
             self._refuse(conn, "binary", "binary frames are not accepted; send JSON text", None)
         elif len(raw) > FRAME_LIMIT or len(raw.encode()) > FRAME_LIMIT:
