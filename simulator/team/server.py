@@ -93,6 +93,9 @@ CLOSE_LIMIT = 2 * FRAME_LIMIT
 """A client frame this large closes the connection (1009) unread; up to it, one over
 :data:`FRAME_LIMIT` gets an error reply. With at most 16 frames queued per connection, that
 bounds what one connection can make the server hold."""
+CLOSE_TIMEOUT = 2.0
+"""Seconds a closing connection may take to answer the close before it is cut (a peer that never
+answers cannot keep sockets open for long)."""
 PAGE_BYTES = PAGE_LIMIT
 """Bytes of events per ``snapshot`` or ``reveal`` frame (see :data:`PAGE_LIMIT`)."""
 REASON_LIMIT = 300
@@ -362,7 +365,8 @@ class DrillServer:
     async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
         """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
         self._server = await serve(self._serve, host, port, max_size=CLOSE_LIMIT, max_queue=16,
-                                   compression=None, open_timeout=self.limits.join_timeout, logger=log)
+                                   compression=None, open_timeout=self.limits.join_timeout,
+                                   close_timeout=CLOSE_TIMEOUT, logger=log)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -418,10 +422,10 @@ class DrillServer:
         pending = [c for c in self.connections if c.player is None and not c.closing]
         same = [c for c in pending if c.address == address]
         if len(same) >= self.limits.pending_per_address:
-            self._drop(same[0], 1013, "too many connections from your address have not joined")
+            self._drop(same[0], 1013, "too many connections from your address have not joined", abort=True)
             pending.remove(same[0])
         if len(pending) >= self.limits.pending_total:
-            self._drop(pending[0], 1013, "too many connections have not joined")
+            self._drop(pending[0], 1013, "too many connections have not joined", abort=True)
 
     def _join_timed_out(self, conn: Connection) -> None:
         if conn.player is None and not conn.closing:
