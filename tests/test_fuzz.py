@@ -46,7 +46,7 @@ CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
 CLIENT_KINDS = ["join", "join_facilitator", "reconnect", "command", "chat", "start", "pause", "resume",
                 "speed", "skip", "fire_inject", "adhoc_inject", "end"]
-SERVER_KINDS = ["clock", "welcome", "lobby", "snapshot", "events", "ack", "error", "reveal"]
+SERVER_KINDS = ["clock", "welcome", "lobby", "snapshot", "events", "ack", "error", "alert", "reveal"]
 NASTY = "\x00\x07\x08\t\n\r\x1b\x7f\x85\x9b\u200b\u200e\u202a\u202e\u2028\u2066\ufeff\ue000\U0001F6A8é"
 
 texts = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(NASTY), max_size=40)

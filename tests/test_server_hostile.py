@@ -386,6 +386,8 @@ async def test_wrong_join_codes_lock_the_address_out_with_back_off_and_tell_the_
     assert notes and notes[0]["address"] == "127.0.0.1" and notes[0]["seconds"] == 2.0
     await fac.wait_until(lambda s: any(e.kind == Kind.SESSION_NOTE
                                        and e.payload.get("event") == "join_lockout" for e in s.received))
+    alerts = [n for n in fac.take_notices() if n.title == "Security"]
+    assert alerts and "6 wrong join codes from 127.0.0.1: locked out for 2 s" in alerts[0].text
     await ic.drop()
     await ic.wait_until(lambda s: s.reconnects == 1 and s.connected)
     await asyncio.sleep(2.1)

@@ -399,6 +399,14 @@ class Error(Frame):
     id: int | None = None
 
 
+class Alert(Frame):
+    """Something the facilitator should know now (an address guessing join codes is locked out);
+    the journal has it as well."""
+
+    kind: Literal["alert"] = "alert"
+    message: str
+
+
 class DoNothingFigures(Frame):
     """The do-nothing run on the drill's seed, for a seat's review (the server simulates it once)."""
 
@@ -444,7 +452,7 @@ class Reveal(Frame):
     in each part that carries one."""
 
 
-ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Reveal,
+ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Alert | Reveal,
                         Field(discriminator="kind")]
 """Anything the server sends."""
 server_frames: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

@@ -47,6 +47,7 @@ from simulator.team.protocol import (
     Ack,
     Act,
     AdhocInject,
+    Alert,
     Authed,
     Chat,
     ClockState,
@@ -330,6 +331,8 @@ class RemoteSession:
                 future.set_result(frame)
         elif isinstance(frame, Error):
             self._error(frame)
+        elif isinstance(frame, Alert):
+            self._notices.append(Notice(frame.message, title="Security", severity="warning"))
         elif isinstance(frame, Welcome):
             self._welcome(frame)
         elif isinstance(frame, Lobby):

@@ -59,6 +59,7 @@ from simulator.team.protocol import (
     Ack,
     Act,
     AdhocInject,
+    Alert,
     Authed,
     Chat,
     ClockState,
@@ -725,9 +726,15 @@ class DrillServer:
         seconds = self.lockouts.failed(conn.address)
         self._refuse(conn, code, message, None)
         if seconds > 0:
+            failures = self.lockouts.failures(conn.address)
             self._note(Kind.SESSION_NOTE, "server", {
                 "event": "join_lockout", "address": conn.address, "seconds": seconds,
-                "failures": self.lockouts.failures(conn.address)}, hidden=True)
+                "failures": failures}, hidden=True)
+            alert = Alert(message=f"{failures} wrong join codes from {conn.address}: locked out for "
+                                  f"{seconds:g} s")
+            for seat in self._joined():
+                if seat.player is not None and seat.player.seat == FACILITATOR:
+                    seat.outbox.frame(alert)
 
     def _full(self, conn: Connection, seat: str) -> bool:
         """Refuse a new player when the drill or the role is full (a known token never is)."""
