@@ -67,7 +67,8 @@ def test_a_wrong_flag_says_what_is_allowed() -> None:
     out = ttx("run", "jailbreak-wave", "--sed", "3")
     assert out.returncode == 2
     assert "--sed → did you mean --seed?" in out.stderr
-    assert "options here: --at, --from, --help, --journal, --json, --policy, --scenario, --seed" in out.stderr
+    assert ("options here: --at, --db, --from, --help, --journal, --json, --policy, --record, --scenario, "
+            "--seed, --team") in out.stderr
 
 
 def test_an_unknown_policy_or_scenario_is_a_clear_error() -> None:

@@ -487,7 +487,7 @@ async def test_after_a_resume_the_facilitator_sees_a_join_code_that_works(tmp_pa
 def test_headless_lines_show_escapes_instead_of_writing_them_to_the_terminal() -> None:
     """Even from a server that let it through, chat text cannot move the cursor or retitle a terminal."""
     event = Event(t=1.0, seq=3, kind=Kind.MESSAGE, actor="ml",
-                  payload={"text": "\u001b]0;PWNED\u0007\u001b[2J\u202eok\nforged"})
+                  payload={"text": "\u001b]0;PWNED\u0007\u001b[2J\u202eok\nforged", "to": []})
     line = event_line(event)
     assert "\x1b" not in line and "\u202e" not in line and "\n" not in line and "\\x1b]0;PWNED" in line
 

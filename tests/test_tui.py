@@ -82,12 +82,12 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert "? #1" not in incident_text(app), "approved, it waits no more"
-        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:57:00 (in 0:05:00)"]
+        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:33:00 (in 0:05:00)"]
 
         await pilot.press("u")
         await pilot.pause()
         assert isinstance(app.screen, ComposerScreen)
-        for part, words in (("know", "reports spiked at 0:52"), ("suspect", "a jailbreak"),
+        for part, words in (("know", "reports spiked at 0:28"), ("suspect", "a jailbreak"),
                             ("doing", "kill switch")):
             app.screen.query_one(f"#update-{part}", Input).value = words
         await pilot.press("ctrl+s")
@@ -111,7 +111,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         report = next(tmp_path.glob("*.md")).read_text()
         assert "## Improvement plan" in report
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
-        update = ("| ic | update to internal: know: reports spiked at 0:52 / suspect: a jailbreak / "
+        update = ("| ic | update to internal: know: reports spiked at 0:28 / suspect: a jailbreak / "
                   "doing: kill switch |")
         assert update in report, "the composer sent IC's structured update to the internal audience"
 
@@ -382,9 +382,10 @@ async def test_the_review_sets_the_run_beside_the_real_team_and_doing_nothing(fl
         ours, real, idle = review.real_team.runs
         assert [ours.label, real.label, idle.label] == ["this run", "the real team", "doing nothing"]
         assert ours.time_to_detect == 3600
-        assert real.time_to_detect is not None and real.time_to_detect > 3600, "Tay's team declared later"
+        assert real.time_to_detect is None or real.time_to_detect > 3600, "Tay's team declared later"
         assert real.harm_volume == idle.harm_volume, "before its first signal the real team did nothing"
-        for figure in (f"{ours.harm_volume:,}", clock(real.time_to_detect), "1:00:00", "never"):
+        declared = clock(real.time_to_detect) if real.time_to_detect is not None else "never"
+        for figure in (f"{ours.harm_volume:,}", declared, "1:00:00", "never"):
             assert figure in shown
         chart = app.screen.query_one("#harm-chart", LineChart)
         assert [s.label for s in chart.series] == ["doing nothing (same seed)", "the real team (historical)",

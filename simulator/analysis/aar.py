@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
+from simulator.engine.payloads import describe
 from simulator.engine.replay import first_difference, rebuild
 from simulator.engine.runner import finish
 from simulator.engine.scoring import Result
@@ -376,67 +376,6 @@ def _timeline(events: list[Event]) -> list[TimelineEntry]:
             name = _player_name(e)
         out.append(TimelineEntry(e.t, str(e.kind), e.actor or "", name, describe(e), e.hidden))
     return out
-
-
-def session_note(p: dict[str, Any]) -> str:
-    """A server's note in words (never its secrets' hashes)."""
-    event = p.get("event")
-    if event == "hosted":
-        return f"drill hosted (clock {p.get('speed', 1):g}× when started)"
-    if event == "resumed":
-        return f"server resumed from its journal after {p.get('at_seq')} events"
-    if event == "refused_frame":
-        return f"refused a frame ({p.get('code')}): {p.get('reason')}"
-    return str(p.get("text") or event or "note")
-
-
-def describe(e: Event) -> str:
-    """One line saying what an event was, in plain words."""
-    p = e.payload
-    texts: dict[Kind, Any] = {
-        Kind.INJECT: lambda: (f"[{p.get('channel')}] {p.get('subject')} — from {p.get('sender')} "
-                              f"({p.get('sender_title')}) to {', '.join(e.to or ()) or 'everyone'}"),
-        Kind.ALERT: lambda: f"alert: {p.get('title', p.get('signal'))} (reading {p.get('value')})",
-        Kind.INCIDENT_DECLARED: lambda: f"incident declared; commander {p.get('commander')}",
-        Kind.SEVERITY_SET: lambda: f"severity set to {str(p.get('level')).upper()}",
-        Kind.CLASSIFIED: lambda: (f"harm classified as {p.get('harm_type')} "
-                                  f"({p.get('hazard') or 'no hazard code'})"),
-        Kind.ESCALATED: lambda: f"escalated to {p.get('to')}",
-        Kind.UPDATE_SENT: lambda: (f"update to {p.get('audience')}: know: {p.get('know')} / suspect: "
-                                   f"{p.get('suspect')} / doing: {p.get('doing')}"
-                                   + ("" if p.get("structured", True) else " (unstructured)")),
-        Kind.INVESTIGATION_STARTED: lambda: (f"investigation started (findings "
-                                             f"~{clock(float(p.get('eta', 0)))})"),
-        Kind.FINDINGS: lambda: (f"findings: {len(p.get('factors', []))} contributing factor(s); "
-                                f"logs {p.get('logs')}"),
-        Kind.APPROVAL_REQUESTED: lambda: (f"asks {p.get('approver')} to approve #{p.get('request')}: "
-                                          f"{p.get('title')}"),
-        Kind.APPROVAL_GRANTED: lambda: f"approved #{p.get('request')} {p.get('action')}",
-        Kind.APPROVAL_DENIED: lambda: f"denied #{p.get('request')} {p.get('action')}: {p.get('reason', '')}",
-        Kind.ACTION_STARTED: lambda: (f"started: {p.get('title')} "
-                                      f"(effective ~{clock(float(p.get('eta', 0)))})"),
-        Kind.ACTION_EFFECTIVE: lambda: f"in effect: {p.get('title')} (stage {p.get('stage')})",
-        Kind.WATCH_STARTED: lambda: f"watch period started (until {clock(float(p.get('ends', 0)))})",
-        Kind.WATCH_ENDED: lambda: ("watch period held" if p.get("passed")
-                                   else "watch period FAILED: harm above threshold"),
-        Kind.STAGE_DECLARED: lambda: f"stage {p.get('stage')} declared done",
-        Kind.RESURGENCE: lambda: ("truth: stage declared done while harm continued"
-                                  if p.get("declared_while_harmful") else "truth: harm resurged"),
-        Kind.ROTATED: lambda: f"rotated {p.get('target')} (back {clock(float(p.get('back', 0)))})",
-        Kind.RESTED: lambda: f"rested {p.get('target')} (back {clock(float(p.get('back', 0)))})",
-        Kind.REGULATOR_NOTIFIED: lambda: f"notified {p.get('authority')}: {p.get('summary', '')}",
-        Kind.MESSAGE: lambda: f"message to {', '.join(p.get('to') or []) or 'everyone'}: {p.get('text')}",
-        Kind.RESOLVED: lambda: "incident resolved",
-        Kind.REFUSED: lambda: f"refused: {p.get('action')} — {p.get('reason')}",
-        Kind.CLOCK_MET: lambda: f"clock {p.get('clock')} met",
-        Kind.CLOCK_MISSED: lambda: f"clock {p.get('clock')} MISSED",
-        Kind.PLAYER_JOINED: lambda: f"{_player_name(e) or 'a player'} joined",
-        Kind.PLAYER_LEFT: lambda: f"{_player_name(e) or 'a player'} left",
-        Kind.SESSION_NOTE: lambda: session_note(p),
-        Kind.DRILL_ENDED: lambda: f"drill ended ({p.get('reason')})",
-    }
-    make = texts.get(e.kind)
-    return str(make()) if make is not None else str(e.kind)
 
 
 def _player_name(e: Event) -> str | None:

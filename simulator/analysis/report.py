@@ -180,6 +180,18 @@ def findings_lines(findings: list[Finding]) -> list[str]:
     return [f.text for f in findings] or ["None recorded."]
 
 
+def text_table(table: Table, indent: str = "  ") -> str:
+    """A plain-text table for the terminal, each column padded to its widest cell."""
+    head, rows = table
+    if not rows:
+        return indent + "(none)"
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [indent + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [head, *rows]]
+    lines.insert(1, indent + "  ".join("─" * w for w in widths))
+    return "\n".join(lines)
+
+
 # --- Markdown ------------------------------------------------------------------------------------
 
 

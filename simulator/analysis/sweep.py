@@ -182,8 +182,8 @@ def run_chunk(spec: SweepSpec, seeds: Sequence[int]) -> list[RunOutcome]:
     out = []
     for seed in seeds:
         for source in ordered:
-            run = (idle_run(loaded, seed) if source.name == "idle"
-                   else run_policy(loaded, factories[source.name](), seed))
+            run = (idle_run(loaded, seed, journal=False) if source.name == "idle"
+                   else run_policy(loaded, factories[source.name](), seed, journal=False))
             r = run.result
             out.append(RunOutcome(source.name, seed, r.score, r.time_to_detect, r.time_to_contain,
                                   r.harm_volume, r.weighted_harm, r.harm_averted, r.collateral))
@@ -294,9 +294,16 @@ def _result(spec: SweepSpec, seeds: Sequence[int], runs: list[RunOutcome], start
     return result
 
 
+WORKER_PRELOAD = ["simulator.engine.runner", "simulator.engine.policies", "simulator.analysis.sweep"]
+"""Imported once by the fork server, so every worker forks with the engine (NumPy, SimPy, pydantic
+models) already loaded instead of importing it again."""
+
+
 def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Batches:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(WORKER_PRELOAD)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(spec,))
     futures: list[Future[list[RunOutcome]]] = []

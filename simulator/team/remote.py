@@ -4,6 +4,11 @@
 mirrors the server's clock. When the connection drops it reconnects with its token and the
 last seq it saw, and the server's snapshot fills the gap: no event is lost or folded twice.
 No Textual here: the TUI (``tui.app.run_drill(session)``) and headless scripts use it alike.
+
+``wss://`` URLs are joined over TLS: with ``pin`` the server's certificate must have that
+SHA-256 fingerprint (checked before anything is sent, on every reconnect too), without it the
+system's certificate authorities vouch for it. ``ws://`` is only for loopback (this machine, or
+the near end of an SSH tunnel) unless ``insecure`` says otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,13 +25,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.uri import parse_uri
 
 from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -73,6 +81,7 @@ from simulator.team.protocol import (
     printable,
     server_frames,
 )
+from simulator.team.tls import PinMismatch, client_context, loopback, parse_pin, presented_pin
 
 
 class RemoteError(Exception):
@@ -164,11 +173,15 @@ class RemoteSession:
     fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
-                 facilitator_token: str | None = None, token: str | None = None,
-                 auto_reconnect: bool = True, reconnect_for: float = 120.0, timeout: float = 10.0) -> None:
+                 facilitator_token: str | None = None, token: str | None = None, pin: str | None = None,
+                 insecure: bool = False, auto_reconnect: bool = True, reconnect_for: float = 120.0,
+                 timeout: float = 10.0) -> None:
         if token is None and facilitator_token is None and (role is None or code is None):
             raise ValueError("a player needs a join code and a role; the facilitator a facilitator token")
         self.url, self.name, self.role, self.code = url, name, role, code
+        self.pin = parse_pin(pin) if pin is not None else None
+        """The server certificate's pin (``SHA256:…``), normalised; ``None`` to trust the system's CAs."""
+        self._tls = tls_for(url, self.pin, insecure)
         self.facilitator_token = facilitator_token
         self.token = token
         """This player's token (from the welcome); needed to reconnect."""
@@ -244,8 +257,7 @@ class RemoteSession:
         else:
             assert self.code is not None and self.role is not None
             hello = Join(code=self.code, role=self.role, name=self.name)
-        ws = await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
-                           open_timeout=self.timeout)
+        ws = await self._open()
         try:
             await ws.send(hello.model_dump_json())
             await asyncio.wait_for(self._handshake(ws), self.timeout)
@@ -256,6 +268,26 @@ class RemoteSession:
         self.connected = True
         if self._reader is None or self._reader.done():
             self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+
+    async def _open(self) -> ClientConnection:
+        """The websocket to the server, over TLS for ``wss://`` (its certificate checked against the pin).
+
+        Raises:
+            PinMismatch: the server presented another certificate; nothing was sent to it.
+        """
+        if self._tls is None:
+            return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
+                                 open_timeout=self.timeout)
+        presented: list[str] = []
+        pinned = None if self.pin is None else _pinned(self.pin, presented)
+        try:
+            return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
+                                 open_timeout=self.timeout, ssl=self._tls, create_connection=pinned)
+        except BaseException:
+            if presented and self.pin is not None:
+                uri = parse_uri(self.url)
+                raise PinMismatch(f"{uri.host}:{uri.port}", presented[0], self.pin) from None
+            raise
 
     async def _handshake(self, ws: ClientConnection) -> None:
         """Read the welcome and the whole snapshot (every part of it).
@@ -302,6 +334,9 @@ class RemoteSession:
                 continue
             except RemoteError as exc:
                 self._error(Error(code=exc.code, message=str(exc)))
+                break
+            except PinMismatch as exc:
+                self._error(Error(code="pin_mismatch", message=str(exc)))
                 break
             self.reconnects += 1
             return True
@@ -593,6 +628,46 @@ class RemoteSession:
                 await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
 
 
+def tls_for(url: str, pin: str | None, insecure: bool = False) -> ssl.SSLContext | None:
+    """The TLS context to join ``url`` with (``None``: plain ``ws://``), after checking it is safe.
+
+    Raises:
+        ValueError: not a ws:// or wss:// URL; a pin for a ws:// URL; ws:// to another machine
+            without ``insecure`` (the join code, tokens and chat would cross the network in clear).
+    """
+    try:
+        uri = parse_uri(url)
+    except InvalidURI:
+        raise ValueError("it must start with ws:// (this machine only) or wss://") from None
+    if uri.secure:
+        return client_context(pin)
+    if pin is not None:
+        raise ValueError("--pin is for wss:// URLs: the host's banner prints the wss:// URL with its pin")
+    if not (loopback(uri.host) or insecure):
+        raise ValueError(f"ws:// to {uri.host} is not encrypted: the join code, your token and the chat "
+                         "would cross the network in clear; use the wss:// URL and --pin the host "
+                         "printed, or an SSH seat (add --insecure only if you accept that)")
+    return None
+
+
+def _pinned(pin: str, presented: list[str]) -> type[ClientConnection]:
+    """A websocket connection that checks the certificate against ``pin`` once TLS is up.
+
+    On a mismatch it appends the presented pin to ``presented`` and aborts, before the HTTP upgrade
+    (let alone a join code or token) is written.
+    """
+    class PinnedConnection(ClientConnection):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            seen = presented_pin(transport.get_extra_info("ssl_object"))
+            if seen != pin:
+                presented.append(seen or "no certificate")
+                assert isinstance(transport, asyncio.Transport)
+                transport.abort()
+
+    return PinnedConnection
+
+
 def _frame_for(command: Command) -> Callable[[str, int], Frame]:
     """How a command travels: a player's ``command`` frame, or a facilitator frame for their verbs.
 
@@ -615,23 +690,8 @@ def event_line(event: Event) -> str:
     """One readable line for an event (``ttx join --headless``), safe to write to a terminal:
     control, escape and bidirectional characters from anyone's text are shown as escapes."""
     to = f" → {','.join(event.to)}" if event.to else ""
-    line = f"{clock_text(event.t)} #{event.seq} {event.kind.value} {event.actor or '-'}{to}: {_detail(event)}"
-    return printable(line)
-
-
-def _detail(event: Event) -> str:
-    p = event.payload
-    if event.kind == Kind.INJECT:
-        return f"[{p.get('channel')}] {p.get('subject')}"
-    if event.kind == Kind.MESSAGE:
-        return str(p.get("text"))
-    if event.kind == Kind.REFUSED:
-        return f"{p.get('action')}: {p.get('reason')}"
-    if event.kind == Kind.APPROVAL_REQUESTED:
-        return f"#{p.get('request')} {p.get('title')} (needs {p.get('approver')})"
-    if event.kind == Kind.RESULT:
-        return f"score {p.get('score')}"
-    return " ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))
+    who = f"{event.actor or '-'}{to}"
+    return printable(f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}")
 
 
 async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:

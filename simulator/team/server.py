@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import secrets
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +44,7 @@ from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, JournalWriter
+from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
 from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
@@ -189,12 +191,15 @@ class Seating:
     forwarded: set[int] = field(default_factory=set)
 
     def track(self, event: Event) -> None:
-        """Fold one event."""
-        if event.kind == Kind.PLAYER_JOINED:
-            self.claimed.add(str(event.payload.get("role")))
-        elif (event.kind == Kind.INJECT and event.to and Role.IC.value not in event.to
-              and any(r not in self.claimed for r in event.to)):
-            self.forwarded.add(event.seq)
+        """Fold one event (only who sits where and private injects matter)."""
+        match payload_of(event):
+            case PlayerJoined(role=role):
+                self.claimed.add(str(role))
+            case Inject() if (event.to and Role.IC.value not in event.to
+                              and any(r not in self.claimed for r in event.to)):
+                self.forwarded.add(event.seq)
+            case _:
+                pass
 
 
 def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
@@ -345,6 +350,15 @@ class DrillServer:
     code_unchanged = True
     """After :meth:`resume`: whether :attr:`code` is a code handed out before (else a fresh one)."""
 
+    @property
+    def code_hash(self) -> str:
+        """The hash of the join code shown now (:attr:`code`); see :meth:`admits_code` for every code."""
+        return digest(self.code)
+
+    def admits_code(self, code: str) -> bool:
+        """Whether ``code`` (as typed: any case, spaces) is one of this drill's join codes."""
+        return digest(_normal_code(code)) in self.code_hashes
+
     def _restore_players(self, recorded: Iterable[Event]) -> None:
         now = time.monotonic()
         for event in recorded:
@@ -363,11 +377,13 @@ class DrillServer:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
-        """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
+    async def start(self, host: str = "127.0.0.1", port: int = 8765,
+                    tls: ssl.SSLContext | None = None) -> int:
+        """Listen on ``host:port`` (0 picks a free port), over TLS with ``tls``, and start pacing;
+        returns the port."""
         self._server = await serve(self._serve, host, port, max_size=CLOSE_LIMIT, max_queue=16,
                                    compression=None, open_timeout=self.limits.join_timeout,
-                                   close_timeout=CLOSE_TIMEOUT, logger=log)
+                                   close_timeout=CLOSE_TIMEOUT, logger=log, ssl=tls)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -688,7 +704,7 @@ class DrillServer:
             return
         if self._locked_out(conn):
             return
-        if digest(_normal_code(frame.code)) not in self.code_hashes:
+        if not self.admits_code(frame.code):
             self._auth_failed(conn, "bad_code", "wrong join code")
             return
         self.lockouts.succeeded(conn.address)
