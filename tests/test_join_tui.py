@@ -243,7 +243,7 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(
     end gets it as well."""
     import simulator.team.server
 
-    monkeypatch.setattr(simulator.team.server, "REVEAL_PART", 7)
+    monkeypatch.setattr(simulator.team.server, "PAGE_BYTES", 2000)
     ml = await drill.player("ml", "Max")
     truth_told: list[Kind] = []
     ml.subscribe(lambda e: truth_told.append(e.kind) if e.kind in (Kind.HARM, Kind.EXPECTATION_MISSED,

@@ -92,7 +92,7 @@ async def test_a_killed_server_resumes_from_its_journal_and_loses_nothing_acknow
             with open(journal, "a", encoding="utf-8") as f:
                 f.write('{"t": 99999.0, "seq": 99')
         host = await Host.start("--resume", str(journal), "--port", str(host.port), "--linger", "0.2",
-                                until="join code and facilitator token")
+                                until="facilitator token:")
         await _reconnected(everyone, before)
         assert fac.clock_state is not None and fac.clock_state.paused, "resumed drills wait, paused"
         last = read_journal(journal).events[-1]

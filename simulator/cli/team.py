@@ -46,13 +46,16 @@ def register(sub: Any) -> None:
     p.add_argument("--journal", metavar="PATH", type=output_path,
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
-    p.add_argument("--code", help="join code to use (default: a fresh random one)")
+    p.add_argument("--code", help="join code to use: 6-32 letters and digits (default: a fresh random "
+                                  "one; with --resume, the drill's earlier code to keep showing it)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="sim seconds per wall second when the drill starts (default 1)")
     p.add_argument("--resume", metavar="JOURNAL",
                    help="after a crash: rebuild the drill from its journal; the clock waits paused")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
+    p.add_argument("--max-players", type=int, default=40, metavar="N",
+                   help="most players in the lobby (default 40; one role may hold at most half)")
     p.add_argument("--ssh", type=int, metavar="PORT",
                    help="also serve seats over SSH on PORT: players run ssh -p PORT NAME@HOST, nothing "
                         "to install (host key made once beside the journal)")
@@ -110,20 +113,23 @@ def cmd_host(args: argparse.Namespace) -> int:
 
 async def _host(args: argparse.Namespace) -> int:
     from simulator.format.loader import load_scenario
-    from simulator.team.server import DrillServer, new_token
+    from simulator.team.server import DrillServer, Limits, new_token
     from simulator.team.tls import server_context
 
     token: str | None = None
+    if args.max_players < 1:
+        raise UsageError(f"--max-players {args.max_players}: give at least 1")
+    limits = Limits(max_players=args.max_players)
     if args.resume:
         tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
-        server = DrillServer.resume(args.resume)
+        server = DrillServer.resume(args.resume, limits=limits, code=args.code)
     else:
         drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
         token = new_token()
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed, drill=drill)
+                                  facilitator_token=token, speed=args.speed, limits=limits, drill=drill)
     seats, port = None, None
     try:
         port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
@@ -228,7 +234,7 @@ async def _wait_first(*waits: Any) -> None:
 def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None, tls: Any = None,
             seats: Any = None) -> None:
     """What the facilitator needs: where, the journal, the fingerprints to check, the secrets, the
-    exact commands to hand out (secrets as ``--opt=value``: a token may start with ``-``)."""
+    exact commands to hand out (secrets as ``--opt=value``, so none is ever read as an option)."""
     from simulator.format.durations import clock
 
     host = _advertised(args)
@@ -251,9 +257,15 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
         lines.append(f"forked from {server.drill.fork.parent} at {clock(server.drill.fork.at)}: players "
                      "join as usual and see the drill so far; the clock starts there")
     if token is None:
+        fresh = "" if server.code_unchanged else " (new; earlier codes of this drill still work)"
         lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
-                  "join code and facilitator token: unchanged (the journal keeps only their hashes)"]
+                  f"join code: {server.code}{fresh}",
+                  "facilitator token: unchanged (the journal keeps only its hash)", "",
+                  f"new players ({roles}):"]
+        if seats:
+            lines.append(f"  {ssh}NAME@{host}    (asks for the join code and a role; or ROLE@{host})")
+        lines.append(f"  ttx join {url}{pin} --code={server.code} --role=ROLE --name=NAME")
     else:
         lines += [f"join code: {server.code}", f"facilitator token: {token}", "", f"players ({roles}):"]
         if seats:

@@ -18,6 +18,7 @@ on how often it was advanced (a live drill and its replay are the same, bit for 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -708,10 +709,19 @@ def _command_payload(command: Command) -> dict[str, Any]:
 
 
 def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
-    """Validate verb parameters; a refusal reason on failure."""
+    """Validate verb parameters in their journal form, strictly; a refusal reason on failure.
+
+    The parameters are checked as the journal writes them (JSON with sorted keys) and without
+    coercion (``"1.0"`` is not a request number), and the reason names the first problem in key
+    order, so re-deriving a journaled refusal gives the same reason whatever order the keys came in.
+    """
     try:
-        return model.model_validate(params)
+        journal_form = json.dumps(params, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return f"bad parameters: {exc}"
+    try:
+        return model.model_validate_json(journal_form, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = min(exc.errors(), key=lambda e: [str(p) for p in e["loc"]])
         where = ".".join(str(p) for p in first["loc"]) or "params"
         return f"bad parameter {where}: {first['msg']}"

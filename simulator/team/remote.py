@@ -19,7 +19,7 @@ import itertools
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -55,9 +55,11 @@ from simulator.team.protocol import (
     Ack,
     Act,
     AdhocInject,
+    Alert,
     Authed,
     Chat,
     ClockState,
+    DoNothingFigures,
     End,
     Error,
     Events,
@@ -67,6 +69,7 @@ from simulator.team.protocol import (
     JoinFacilitator,
     Lobby,
     Pause,
+    RealTeamFigures,
     Reconnect,
     Resume,
     Reveal,
@@ -75,6 +78,7 @@ from simulator.team.protocol import (
     Speed,
     Start,
     Welcome,
+    printable,
     server_frames,
 )
 from simulator.team.tls import PinMismatch, client_context, loopback, parse_pin, presented_pin
@@ -90,6 +94,69 @@ class RemoteError(Exception):
 
 class ConnectionLost(Exception):
     """The connection dropped before the server answered this request."""
+
+
+class ProtocolError(ConnectionError):
+    """The server sent a frame this client cannot read: the connection is dropped and re-made."""
+
+
+def _parse(raw: str | bytes) -> Frame:
+    """One server frame, strictly.
+
+    Raises:
+        ProtocolError: it is not a frame of the protocol.
+    """
+    try:
+        frame: Frame = server_frames.validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "frame"
+        raise ProtocolError(f"unreadable frame from the server ({where}: {first['msg']})") from None
+    return frame
+
+
+def _events(items: list[dict[str, Any]]) -> list[Event]:
+    """Events of a frame in their domain form.
+
+    Raises:
+        ProtocolError: one is not an event in journal form.
+    """
+    try:
+        return [Event.from_dict(item) for item in items]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError(f"unreadable event from the server ({type(exc).__name__})") from None
+
+
+@dataclass
+class _RevealParts:
+    """The parts of a ``reveal`` received so far: events, then pieces of the do-nothing curve and
+    of the real team's."""
+
+    events: list[Event] = field(default_factory=list)
+    idle_curve: list[HarmPoint] = field(default_factory=list)
+    idle: DoNothingFigures | None = None
+    real_curve: list[HarmPoint] = field(default_factory=list)
+    real: RealTeamFigures | None = None
+
+    def add(self, frame: Reveal) -> None:
+        """Take one part."""
+        self.events.extend(_events(frame.events))
+        if frame.do_nothing is not None:
+            self.idle = frame.do_nothing
+            self.idle_curve.extend(HarmPoint(*point) for point in frame.do_nothing.curve)
+        if frame.real_team is not None:
+            self.real = frame.real_team
+            self.real_curve.extend(HarmPoint(*point) for point in frame.real_team.curve)
+
+    def do_nothing(self) -> DoNothing | None:
+        """The do-nothing run, once its parts have come."""
+        return None if self.idle is None else DoNothing(tuple(self.idle_curve), self.idle.harm_volume)
+
+    def real_team(self) -> RealTeam | None:
+        """The real team's run (``None``: the scenario has none)."""
+        real = self.real
+        return None if real is None else RealTeam(real.time_to_detect, real.time_to_contain,
+                                                  real.first_signal, real.harm_volume, tuple(self.real_curve))
 
 
 class RemoteSession:
@@ -145,7 +212,9 @@ class RemoteSession:
         """The whole drill, hidden truth included, as revealed at the end (empty before)."""
         self.journal_header: dict[str, Any] = {}
         """The journal header the server sent with the reveal."""
-        self._revealing: list[Event] = []
+        self._revealing = _RevealParts()
+        self._rebuilding: int | None = None
+        """While a snapshot from seq 0 rebuilds the view: the last seq seen before it."""
         self._truth_folded: set[int] = set()
         """Seqs of revealed truth folded into the current ``view`` (a reset view starts again)."""
         self._truth_told: set[int] = set()
@@ -221,12 +290,18 @@ class RemoteSession:
             raise
 
     async def _handshake(self, ws: ClientConnection) -> None:
+        """Read the welcome and the whole snapshot (every part of it).
+
+        Raises:
+            RemoteError: the server refused the join.
+            ProtocolError: the server sent a frame this client cannot read.
+        """
         while True:
-            frame = server_frames.validate_json(await ws.recv())
+            frame = _parse(await ws.recv())
             if isinstance(frame, Error):
                 raise RemoteError(frame.code, frame.message)
             self._handle(frame)
-            if isinstance(frame, Snapshot):
+            if isinstance(frame, Snapshot) and frame.last:
                 return
 
     async def _read_forever(self) -> None:
@@ -234,8 +309,12 @@ class RemoteSession:
             ws = self._ws
             assert ws is not None
             with contextlib.suppress(ConnectionClosed):
-                async for raw in ws:
-                    self._handle(server_frames.validate_json(raw))
+                try:
+                    async for raw in ws:
+                        self._handle(_parse(raw))
+                except ProtocolError as exc:
+                    self._notices.append(Notice(f"{exc}; reconnecting", title="Connection", severity="error"))
+                    await ws.close(1002, "unreadable frame")
             self.connected = False
             self._fail_pending()
             if self._closing or not self.auto_reconnect or not await self._reconnect():
@@ -276,7 +355,7 @@ class RemoteSession:
 
     def _handle(self, frame: Frame) -> None:
         if isinstance(frame, Events):
-            self._fold([Event.from_dict(e) for e in frame.events])
+            self._fold(_events(frame.events))
         elif isinstance(frame, Snapshot):
             self._snapshot(frame)
         elif isinstance(frame, ClockState):
@@ -287,6 +366,8 @@ class RemoteSession:
                 future.set_result(frame)
         elif isinstance(frame, Error):
             self._error(frame)
+        elif isinstance(frame, Alert):
+            self._notices.append(Notice(frame.message, title="Security", severity="warning"))
         elif isinstance(frame, Welcome):
             self._welcome(frame)
         elif isinstance(frame, Lobby):
@@ -303,25 +384,29 @@ class RemoteSession:
 
     def _welcome(self, frame: Welcome) -> None:
         if not hasattr(self, "scenario"):
-            self.scenario = Scenario.model_validate(frame.scenario)
+            try:
+                self.scenario = Scenario.model_validate(frame.scenario)
+            except ValidationError:
+                raise ProtocolError("the server sent a scenario this client cannot read") from None
         self.token, self.player, self.seat = frame.token, frame.player, frame.seat
         self.join_code = frame.code or self.join_code
-        self._revealing = []  # a reveal cut short by a dropped connection is sent again in full
+        self._revealing = _RevealParts()  # a reveal cut short is sent again in full
         self.view.seat = frame.seat
 
     def _snapshot(self, frame: Snapshot) -> None:
-        if frame.since == 0 and self.last_seq > 0:
-            seen, self.last_seq = self.last_seq, 0
+        """Fold one part of a snapshot. One from seq 0 while this seat had seen more (a server
+        that lost its tail) starts the view again; subscribers hear only events they had not."""
+        if frame.part == 0 and frame.since == 0 and self.last_seq > 0:
+            self._rebuilding = max(self.last_seq, self._rebuilding or 0)
+            self.last_seq = 0
             self.view = DrillView(seat=self.seat)
             self._truth_folded = set()
-            events = [Event.from_dict(e) for e in frame.events]
-            self.view.extend(events)
-            self.received = list(events)
-            self.last_seq = max([seen, *(e.seq for e in events)])
-            self._notify([e for e in events if e.seq > seen])
-        else:
-            self._fold([Event.from_dict(e) for e in frame.events])
-        self._set_clock(frame.clock)
+            self.received = []
+        self._fold(_events(frame.events), told_up_to=self._rebuilding or 0)
+        if frame.last:
+            if self._rebuilding is not None:
+                self.last_seq, self._rebuilding = max(self.last_seq, self._rebuilding), None
+            self._set_clock(frame.clock)
 
     def _reveal(self, frame: Reveal) -> None:
         """Collect the end-of-drill reveal; when complete, fold the hidden truth in and tell subscribers.
@@ -331,17 +416,13 @@ class RemoteSession:
         who receive each such event once; everything else stays in :attr:`journal` for saving.
         """
         self.journal_header = dict(frame.header)
-        self._revealing.extend(Event.from_dict(e) for e in frame.events)
+        self._revealing.add(frame)
         if not frame.last:
             return
-        if frame.do_nothing is not None:
-            curve = tuple(HarmPoint(t, total, rate) for t, total, rate in frame.do_nothing.curve)
-            self.do_nothing = DoNothing(curve, frame.do_nothing.harm_volume)
-        if frame.real_team is not None:
-            real = frame.real_team
-            self.real_team = RealTeam(real.time_to_detect, real.time_to_contain, real.first_signal,
-                                      real.harm_volume, tuple(HarmPoint(*p) for p in real.curve))
-        self.journal, self._revealing = self._revealing, []
+        revealed, self._revealing = self._revealing, _RevealParts()
+        self.do_nothing = revealed.do_nothing() or self.do_nothing
+        self.real_team = revealed.real_team()
+        self.journal = revealed.events
         seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
                  if e.kind in TRUTH and e.seq not in seen]
@@ -401,13 +482,14 @@ class RemoteSession:
         write_journal(path, header, self.journal or self.received)
         return Path(path)
 
-    def _fold(self, events: list[Event]) -> None:
+    def _fold(self, events: list[Event], told_up_to: int = 0) -> None:
+        """Fold the events after :attr:`last_seq`; subscribers hear those after ``told_up_to``."""
         fresh = [e for e in events if e.seq > self.last_seq]
         for event in fresh:
             self.view.apply(event)
             self.received.append(event)
             self.last_seq = event.seq
-        self._notify(fresh)
+        self._notify([e for e in fresh if e.seq > told_up_to])
 
     def _notify(self, events: list[Event]) -> None:
         for event in events:
@@ -419,7 +501,7 @@ class RemoteSession:
         self.clock.set(state.sim, state.speed, state.paused)
 
     def _error(self, frame: Error) -> None:
-        future = self._acks.pop(frame.id, None) if frame.id else None
+        future = self._acks.pop(frame.id, None) if frame.id is not None else None
         if future is not None and not future.done():
             future.set_result(Ack(id=frame.id or 0, accepted=False, reason=f"{frame.code}: {frame.message}"))
         else:
@@ -605,10 +687,11 @@ def _frame_for(command: Command) -> Callable[[str, int], Frame]:
 
 
 def event_line(event: Event) -> str:
-    """One readable line for an event (``ttx join --headless``)."""
+    """One readable line for an event (``ttx join --headless``), safe to write to a terminal:
+    control, escape and bidirectional characters from anyone's text are shown as escapes."""
     to = f" → {','.join(event.to)}" if event.to else ""
     who = f"{event.actor or '-'}{to}"
-    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}"
+    return printable(f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}")
 
 
 async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:

@@ -1,11 +1,16 @@
 """The drill server: one authoritative drill paced in real time, many websocket clients, a durable journal.
 
-Clients send intents; the server checks the frame (size, schema, token, role, rate), stamps
-the sim time, lets the engine decide, appends every new event to the journal and fsyncs it,
-and only then fans the events out (per seat, see :func:`delivered`) and acknowledges. So
-nothing a client has seen is missing from the journal, and ``--resume`` after ``kill -9``
-rebuilds exactly the drill the clients knew. The fsync runs in a worker thread and covers
-everything appended meanwhile (group commit), so the event loop never waits on the disk.
+Clients send intents; the server checks the frame (rate, size, strict schema, bounded shape,
+token, role), stamps the sim time, lets the engine decide, appends every new event to the
+journal and fsyncs it, and only then fans the events out (per seat, see :func:`delivered`) and
+acknowledges. So nothing a client has seen is missing from the journal, and ``--resume`` after
+``kill -9`` rebuilds exactly the drill the clients knew. The fsync runs in a worker thread and
+covers everything appended meanwhile (group commit), so the event loop never waits on the disk.
+
+Nothing a client sends reaches the journal or another seat before it is validated to a bounded
+shape (:mod:`simulator.team.protocol`); every frame out is strict JSON paged under the client's
+limit (:mod:`simulator.team.outbox`); rates, caps and lock-outs are per player and per address
+(:mod:`simulator.team.limits`).
 """
 
 from __future__ import annotations
@@ -16,27 +21,28 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import secrets
 import ssl
-import sys
 import time
-import traceback
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from simulator.engine import historical
-from simulator.engine.baseline import for_drill
+from simulator.engine.baseline import HarmPoint, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
-from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
+from simulator.engine.events import SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, JournalWriter
 from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
@@ -44,17 +50,21 @@ from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.taxonomy import FACILITATOR, Role
+from simulator.team.limits import Bucket, Limits, Lockouts, address_key
+from simulator.team.outbox import Outbox, pages, strict_json, wire_json
 from simulator.team.protocol import (
     FACILITATOR_FRAMES,
     FRAME_LIMIT,
     HARD_FRAME_LIMIT,
+    MAX_INT,
+    PAGE_LIMIT,
     Ack,
     Act,
     AdhocInject,
+    Alert,
     Authed,
     Chat,
     ClockState,
-    DoNothingFigures,
     End,
     Error,
     FireInject,
@@ -62,25 +72,39 @@ from simulator.team.protocol import (
     JoinFacilitator,
     Lobby,
     Pause,
-    RealTeamFigures,
     Reconnect,
     Resume,
-    Reveal,
     Seat,
     Skip,
-    Snapshot,
     Speed,
     Start,
     Welcome,
     client_frames,
+    printable,
 )
 
+__all__ = ["CODE_ALPHABET", "DrillServer", "Limits", "Outbox", "Player", "ResumeError", "delivered",
+           "digest", "new_code", "new_token"]
+
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-"""Join-code letters: no 0/O or 1/I/L to misread over a call."""
+"""Join-code letters: no 0/O or 1/I/L to misread over a call (and never a leading ``-``)."""
+CODE_PATTERN = re.compile(r"[A-Z0-9]{6,32}")
+"""A join code the host chooses with ``--code``: 6 to 32 letters and digits."""
 POLICY = "team"
 """What a team drill's journal header records as its policy."""
-REVEAL_PART = 200
-"""Events per ``reveal`` frame (a journal line is well under 1 KiB, so a part stays far below the limit)."""
+CLOSE_LIMIT = 2 * FRAME_LIMIT
+"""A client frame this large closes the connection (1009) unread; up to it, one over
+:data:`FRAME_LIMIT` gets an error reply. With at most 16 frames queued per connection, that
+bounds what one connection can make the server hold."""
+CLOSE_TIMEOUT = 2.0
+"""Seconds a closing connection may take to answer the close before it is cut (a peer that never
+answers cannot keep sockets open for long)."""
+PAGE_BYTES = PAGE_LIMIT
+"""Bytes of events per ``snapshot`` or ``reveal`` frame (see :data:`PAGE_LIMIT`)."""
+REASON_LIMIT = 300
+"""Characters of a refusal reason sent back or journaled (client text in it is escaped first)."""
+
+log = logging.getLogger("ttx.host")
 
 
 def new_code(length: int = 6) -> str:
@@ -89,8 +113,11 @@ def new_code(length: int = 6) -> str:
 
 
 def new_token() -> str:
-    """A fresh secret token (192 bits)."""
-    return secrets.token_urlsafe(24)
+    """A fresh secret token (192 bits), never starting with ``-`` (no command line reads it as an option)."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 def digest(secret: str) -> str:
@@ -102,26 +129,24 @@ def _same(secret: str, stored: str) -> bool:
     return hmac.compare_digest(digest(secret), stored)
 
 
+def _normal_code(code: str) -> str:
+    """A join code as typed (any case, spaces) in the form it is hashed in."""
+    return "".join(code.split()).upper()
+
+
+def _reason(text: str) -> str:
+    """A refusal reason safe to send and journal: client text escaped, length bounded."""
+    shown = printable(text)
+    return shown if len(shown) <= REASON_LIMIT else shown[:REASON_LIMIT - 1] + "…"
+
+
 class ResumeError(Exception):
-    """A journal cannot be resumed; the message says why."""
-
-
-@dataclass
-class Limits:
-    """Per-connection protections and buffering."""
-
-    rate: float = 20.0
-    """Frames per second a connection may send on average."""
-    burst: float = 40.0
-    """Frames a connection may send at once."""
-    backlog: int = 256
-    """Queued outbound items before tick/harm updates are coalesced for that client."""
-    max_connections: int = 256
+    """A journal cannot be hosted or resumed; the message says why."""
 
 
 @dataclass
 class Player:
-    """Someone who joined: a role (or the facilitator seat) and the hash of their token."""
+    """Someone who joined: a role (or the facilitator seat), the hash of their token, their budget."""
 
     id: str
     name: str
@@ -129,76 +154,10 @@ class Player:
     token_hash: str
     online: int = 0
     """Open connections of this player."""
-
-
-class Bucket:
-    """A token bucket: ``rate`` frames per second, at most ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self._level, self._at = burst, time.monotonic()
-
-    def take(self) -> bool:
-        """Spend one frame's worth; ``False`` when the connection is over its rate."""
-        now = time.monotonic()
-        self._level = min(self.burst, self._level + (now - self._at) * self.rate)
-        self._at = now
-        if self._level < 1.0:
-            return False
-        self._level -= 1.0
-        return True
-
-
-class Outbox:
-    """One connection's outbound queue. Events are batched; when the client falls behind,
-    older tick/harm updates are dropped (the latest of each kind stays), injects and actions never."""
-
-    def __init__(self, ws: ServerConnection, backlog: int) -> None:
-        self.ws = ws
-        self.backlog = backlog
-        self.coalesced = 0
-        """Tick/harm updates dropped for this client so far."""
-        self._items: deque[tuple[Kind | None, str]] = deque()
-        self._ready = asyncio.Event()
-
-    def frame(self, message: BaseModel) -> None:
-        """Queue a control frame (never dropped)."""
-        self._items.append((None, message.model_dump_json()))
-        self._ready.set()
-
-    def events(self, items: list[tuple[Kind, str]]) -> None:
-        """Queue events (journal-form JSON) for this client."""
-        if not items:
-            return
-        self._items.extend(items)
-        if len(self._items) > self.backlog:
-            self._coalesce()
-        self._ready.set()
-
-    def _coalesce(self) -> None:
-        latest = {kind: i for i, (kind, _) in enumerate(self._items) if kind in COALESCABLE}
-        kept = deque(item for i, item in enumerate(self._items)
-                     if item[0] not in COALESCABLE or latest[item[0]] == i)
-        self.coalesced += len(self._items) - len(kept)
-        self._items = kept
-
-    def _next_message(self) -> str:
-        kind, text = self._items.popleft()
-        if kind is None:
-            return text
-        batch = [text]
-        while self._items and self._items[0][0] is not None:
-            batch.append(self._items.popleft()[1])
-        return '{"kind":"events","events":[' + ",".join(batch) + "]}"
-
-    async def run(self) -> None:
-        """Send queued messages until the connection closes."""
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self._ready.wait()
-                self._ready.clear()
-                while self._items:
-                    await self.ws.send(self._next_message())
+    offline_since: float | None = None
+    """Monotonic time the last connection closed (``None`` while connected)."""
+    bucket: Bucket | None = None
+    """Frames this player may still send (shared by all their connections)."""
 
 
 @dataclass(eq=False)
@@ -208,8 +167,16 @@ class Connection:
     ws: ServerConnection
     outbox: Outbox
     bucket: Bucket
+    address: str
     player: Player | None = None
-    flooding: bool = False
+    opened: float = field(default_factory=time.monotonic)
+    flooding: int = 0
+    """Frames dropped in the current flood (0: not flooding)."""
+    unjoined_frames: int = 0
+    """Frames received while not joined."""
+    closing: bool = False
+    timer: asyncio.TimerHandle | None = None
+    """Closes the connection if it has not joined in time."""
 
 
 @dataclass
@@ -250,19 +217,36 @@ def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
     return event if event.visible_to(seat) else None
 
 
+def _request_id(raw: str) -> int | None:
+    """The ``id`` of a frame that failed validation, if it has a usable one (for the error reply)."""
+    try:
+        data = from_json(raw)
+    except ValueError:
+        return None
+    rid = data.get("id") if isinstance(data, dict) else None
+    return rid if type(rid) is int and 0 <= rid <= MAX_INT else None
+
+
 class DrillServer:
     """One live team drill. Create with :meth:`host` or :meth:`resume`, then :meth:`start`."""
 
-    def __init__(self, loaded: LoadedScenario, drill: Drill, journal: JournalWriter, *, code_hash: str,
-                 facilitator_hash: str, speed: float, published: int, limits: Limits | None = None,
-                 code: str | None = None) -> None:
+    def __init__(self, loaded: LoadedScenario, drill: Drill, journal: JournalWriter, *, code: str,
+                 code_hashes: Iterable[str], facilitator_hash: str, speed: float, published: int,
+                 limits: Limits | None = None) -> None:
         self.loaded, self.drill, self.journal = loaded, drill, journal
-        self.code, self.code_hash, self.facilitator_hash = code, code_hash, facilitator_hash
+        self.code = code
+        """The join code the banner prints and the facilitator's lobby shows."""
+        self.code_hashes = frozenset(code_hashes) | {digest(code)}
+        """Hashes of every join code handed out for this drill (a resume may add one)."""
+        self.facilitator_hash = facilitator_hash
         self.limits = limits or Limits()
         self.clock = DrillClock(speed=speed, sim=drill.now)
         self.pacer = Pacer(drill, self.clock, on_advance=self._publish)
         self.players: dict[str, Player] = {}
-        self.connections: set[Connection] = set()
+        self._by_token: dict[str, Player] = {}
+        self.connections: dict[Connection, None] = {}
+        """Open connections, oldest first."""
+        self.lockouts = Lockouts(self.limits)
         self.seating = Seating()
         self.started = False
         self.done = asyncio.Event()
@@ -279,6 +263,8 @@ class DrillServer:
         self._server: Server | None = None
         self._lock: IO[bytes] | None = None
         """Held open with an exclusive lock: one server per journal."""
+        self._scenario_json = {seat: _scenario_for(drill, seat) for seat in (FACILITATOR, "player")}
+        self._reveal: list[str] | None = None
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
@@ -292,15 +278,19 @@ class DrillServer:
         """A new drill in the lobby; the journal starts with the header and the hosting note.
 
         ``drill``: host this one instead (a fork, standing at its fork point with its past).
+
+        Raises:
+            ResumeError: the journal exists already, or ``code`` is not 6–32 letters and digits.
         """
         drill = new_drill(loaded, seed) if drill is None else drill
-        code = (code or new_code()).upper()
+        code = _chosen_code(code) if code is not None else new_code()
+        _check_servable(drill)
         if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
             raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
         lock = _lock(journal_path)
         journal = JournalWriter(journal_path, drill.header(POLICY))
-        server = cls(loaded, drill, journal, code_hash=digest(code), code=code,
-                     facilitator_hash=digest(facilitator_token), speed=speed, published=0, limits=limits)
+        server = cls(loaded, drill, journal, code=code, code_hashes=(), speed=speed, published=0,
+                     facilitator_hash=digest(facilitator_token), limits=limits)
         server._lock = lock
         drill.note(Kind.SESSION_NOTE, "server", {"event": "hosted", "code_sha256": digest(code),
                                                  "facilitator_sha256": digest(facilitator_token),
@@ -309,8 +299,13 @@ class DrillServer:
         return server
 
     @classmethod
-    def resume(cls, journal_path: str | Path, limits: Limits | None = None) -> DrillServer:
+    def resume(cls, journal_path: str | Path, limits: Limits | None = None,
+               code: str | None = None) -> DrillServer:
         """Rebuild a drill from its journal after a crash: same events, same players, clock paused.
+
+        The journal keeps only hashes of join codes, so the host passes the code again (``code``:
+        it keeps working, and the facilitator's lobby shows it) or gets a fresh one that works
+        beside every earlier code (:attr:`code_unchanged` says which).
 
         Raises:
             ResumeError: the journal is not a team drill, or re-deriving it gives other events.
@@ -318,35 +313,67 @@ class DrillServer:
         if not Path(journal_path).is_file():
             raise ResumeError(f"{journal_path}: no such journal (--resume takes the journal file a "
                               "ttx host wrote, e.g. drill.jsonl)")
+        code = _chosen_code(code) if code is not None else None
         lock = _lock(journal_path)
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)
         recorded = journal.events
-        notes = [i for i, e in enumerate(recorded)
-                 if e.kind == Kind.SESSION_NOTE and e.payload.get("event") == "hosted"]
-        if not notes:
+        hostings = [i for i, e in enumerate(recorded)
+                    if e.kind == Kind.SESSION_NOTE and e.payload.get("event") == "hosted"]
+        if not hostings:
+            lock.close()
             raise ResumeError(f"{journal_path}: not a team drill journal (no hosting note)")
-        hosted = recorded[notes[-1]].payload
-        here = recorded[notes[-1]:]  # a fork carries its parent's past; this drill starts at its own note
-        drill = _rederive(journal_path, journal, loaded)
-        server = cls(loaded, drill, JournalWriter(journal_path), code_hash=str(hosted["code_sha256"]),
+        here = recorded[hostings[-1]:]  # a fork carries its parent's past; this drill starts at its own note
+        hosted = here[0].payload
+        try:
+            drill = _rederive(journal_path, journal, loaded)
+            _check_servable(drill)
+        except ResumeError:
+            lock.close()
+            raise
+        earlier = {str(e.payload["code_sha256"]) for e in here if e.kind == Kind.SESSION_NOTE
+                   and e.payload.get("event") in ("hosted", "resumed") and "code_sha256" in e.payload}
+        code = code or new_code()
+        server = cls(loaded, drill, JournalWriter(journal_path), code=code, code_hashes=earlier,
                      facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
                      published=len(recorded), limits=limits)
+        server.code_unchanged = digest(code) in earlier
         server._lock = lock
         server._restore_players(here)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
                              for e in here)
-        server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded)},
-                     hidden=True)
+        server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded),
+                                                   "code_sha256": digest(code)}, hidden=True)
         server._publish()
         return server
 
+    code_unchanged = True
+    """After :meth:`resume`: whether :attr:`code` is a code handed out before (else a fresh one)."""
+
+    @property
+    def code_hash(self) -> str:
+        """The hash of the join code shown now (:attr:`code`); see :meth:`admits_code` for every code."""
+        return digest(self.code)
+
+    def admits_code(self, code: str) -> bool:
+        """Whether ``code`` (as typed: any case, spaces) is one of this drill's join codes."""
+        return digest(_normal_code(code)) in self.code_hashes
+
     def _restore_players(self, recorded: Iterable[Event]) -> None:
+        now = time.monotonic()
         for event in recorded:
             p = event.payload
             if event.kind == Kind.PLAYER_JOINED and "token_sha256" in p:
-                self.players[str(p["player"])] = Player(str(p["player"]), str(p["name"]), str(p["role"]),
-                                                        str(p["token_sha256"]))
+                player = self._new_player(str(p["player"]), str(p["name"]), str(p["role"]),
+                                          str(p["token_sha256"]))
+                player.offline_since = now
+
+    def _new_player(self, pid: str, name: str, seat: str, token_hash: str) -> Player:
+        player = Player(pid, name, seat, token_hash,
+                        bucket=Bucket(self.limits.command_rate, self.limits.command_burst))
+        self.players[pid] = player
+        self._by_token[token_hash] = player
+        return player
 
     # --- running ----------------------------------------------------------------------------
 
@@ -354,8 +381,9 @@ class DrillServer:
                     tls: ssl.SSLContext | None = None) -> int:
         """Listen on ``host:port`` (0 picks a free port), over TLS with ``tls``, and start pacing;
         returns the port."""
-        self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
-                                   compression=None, max_queue=64, ssl=tls)
+        self._server = await serve(self._serve, host, port, max_size=CLOSE_LIMIT, max_queue=16,
+                                   compression=None, open_timeout=self.limits.join_timeout,
+                                   close_timeout=CLOSE_TIMEOUT, logger=log, ssl=tls)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -378,22 +406,59 @@ class DrillServer:
             self._lock.close()
 
     async def _serve(self, ws: ServerConnection) -> None:
-        conn = Connection(ws, Outbox(ws, self.limits.backlog), Bucket(self.limits.rate, self.limits.burst))
-        if len(self.connections) >= self.limits.max_connections:
-            await ws.send(Error(code="server_full", message="too many connections").model_dump_json())
-            await ws.close(1013, "server full")
-            return
-        self.connections.add(conn)
-        sender = asyncio.get_running_loop().create_task(conn.outbox.run())
+        """One connection's life; nothing that happens on it reaches the host's stderr as a traceback."""
+        try:
+            await self._serve_connection(ws)
+        except Exception as exc:  # a bug must cost one connection, never the drill or a traceback
+            log.warning("ttx host: dropped a connection after an unexpected %s", type(exc).__name__)
+
+    async def _serve_connection(self, ws: ServerConnection) -> None:
+        conn = Connection(ws, Outbox(ws, self.limits.backlog, self.limits.outbox_bytes),
+                          Bucket(self.limits.rate, self.limits.burst), address_key(ws.remote_address))
+        conn.outbox.on_overflow = lambda: self._drop(conn, 1008, "not reading; reconnect", abort=True)
+        self._make_room(conn.address)
+        self.connections[conn] = None
+        loop = asyncio.get_running_loop()
+        conn.timer = loop.call_later(self.limits.join_timeout, self._join_timed_out, conn)
+        sender = loop.create_task(conn.outbox.run())
         try:
             async for raw in ws:
                 self._receive(conn, raw)
         except ConnectionClosed:
             pass
         finally:
-            self.connections.discard(conn)
+            self.connections.pop(conn, None)
+            if conn.timer is not None:
+                conn.timer.cancel()
             sender.cancel()
             self._detach(conn)
+
+    def _make_room(self, address: str) -> None:
+        """Push out the oldest connections that have not joined, so a newcomer (a reconnect, say)
+        always gets in while the unjoined stay within their caps per address and in total."""
+        pending = [c for c in self.connections if c.player is None and not c.closing]
+        same = [c for c in pending if c.address == address]
+        if len(same) >= self.limits.pending_per_address:
+            self._drop(same[0], 1013, "too many connections from your address have not joined", abort=True)
+            pending.remove(same[0])
+        if len(pending) >= self.limits.pending_total:
+            self._drop(pending[0], 1013, "too many connections have not joined", abort=True)
+
+    def _join_timed_out(self, conn: Connection) -> None:
+        if conn.player is None and not conn.closing:
+            conn.outbox.error(Error(code="join_timeout",
+                                    message=f"join within {self.limits.join_timeout:g} s"))
+            self._drop(conn, 1008, "join timeout")
+
+    def _drop(self, conn: Connection, code: int, reason: str, abort: bool = False) -> None:
+        """Close a connection (``abort``: at once, for a client that does not read)."""
+        if conn.closing:
+            return
+        conn.closing = True
+        if abort:
+            conn.ws.transport.abort()
+        else:
+            asyncio.get_running_loop().create_task(_close(conn.ws, code, reason))
 
     # --- events out ---------------------------------------------------------------------
 
@@ -442,8 +507,8 @@ class DrillServer:
         if self._scored and self._durable == len(self.drill.events) and not self.done.is_set():
             self.clock.pause()
             self._broadcast(self._clock_state())
-            for part in self.reveal():
-                self._broadcast(part)
+            for conn in self._joined():
+                conn.outbox.lazy(iter(self.reveal()))
             self.done.set()
 
     def _when_durable(self, then: Callable[[], None]) -> None:
@@ -454,57 +519,79 @@ class DrillServer:
         else:
             self._waiting.append((target, then))
 
+    def _joined(self) -> list[Connection]:
+        return [c for c in self.connections if c.player is not None and not c.closing]
+
     def _fan_out(self, batch: list[Event]) -> None:
         per_seat: dict[str, list[tuple[Kind, str]]] = {}
-        for conn in self.connections:
-            if conn.player is None:
-                continue
+        for conn in self._joined():
+            assert conn.player is not None
             seat = conn.player.seat
             if seat not in per_seat:
-                per_seat[seat] = self._wire(batch, seat)
+                per_seat[seat] = list(self._wire(batch, seat))
             conn.outbox.events(per_seat[seat])
 
-    def _wire(self, events: Iterable[Event], seat: str) -> list[tuple[Kind, str]]:
-        out = []
+    def _wire(self, events: Iterable[Event], seat: str) -> Iterator[tuple[Kind, str]]:
         for event in events:
             copy = delivered(event, seat, self.seating)
             if copy is not None:
-                out.append((copy.kind, copy.to_json()))
-        return out
+                yield copy.kind, wire_json(copy)
 
     def _broadcast(self, message: BaseModel) -> None:
-        for conn in self.connections:
-            if conn.player is not None:
-                conn.outbox.frame(message)
+        text = message.model_dump_json()
+        for conn in self._joined():
+            conn.outbox.frame(text)
 
     def _clock_state(self) -> ClockState:
         return ClockState(sim=self.clock.now(), speed=self.clock.speed, paused=self.clock.paused,
                           started=self.started, ended=self.drill.finished)
 
-    def reveal(self) -> list[Reveal]:
-        """The whole drill for the after-action review (sent once it has ended and been scored),
-        in parts of at most :data:`REVEAL_PART` events."""
-        events = [_loads(text) for _, text in self._wire(self.drill.events[:self._durable], FACILITATOR)]
-        header = self.drill.header(POLICY)
+    def _snapshot(self, seat: str, since: int) -> Iterator[str]:
+        """The ``snapshot`` frames for a seat: every event after ``since`` it may see, paged by size."""
+        upto, clock = self._durable, self._clock_state().model_dump_json()
+        texts = (text for _, text in self._wire(self.drill.events[since:upto], seat))
+        for part, (page, last) in enumerate(pages(texts, PAGE_BYTES)):
+            yield (f'{{"clock":{clock},"events":[{",".join(page)}],"kind":"snapshot","last":'
+                   f'{"true" if last else "false"},"part":{part},"seq":{upto},"since":{since}}}')
+
+    def reveal(self) -> list[str]:
+        """The ``reveal`` frames (built once the drill has ended and been scored, then kept): every
+        event, hidden truth included, then the do-nothing curve, paged by size."""
+        if self._reveal is None:
+            self._reveal = list(self._reveal_frames())
+        return self._reveal
+
+    def _reveal_frames(self) -> Iterator[str]:
+        header = strict_json(self.drill.header(POLICY))
         idle = for_drill(self.drill.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
-        figures = DoNothingFigures(curve=[(p.t, p.total, p.rate) for p in idle.curve],
-                                   harm_volume=idle.harm_volume)
+        events = (text for _, text in self._wire(self.drill.events[:self._durable], FACILITATOR))
+        for page, _ in pages(events, PAGE_BYTES):
+            if page:
+                yield f'{{"events":[{",".join(page)}],"header":{header},"kind":"reveal","last":false}}'
+        pieces: list[tuple[str, dict[str, float | None], Sequence[HarmPoint]]] = [
+            ("do_nothing", {"harm_volume": idle.harm_volume}, idle.curve)]
         real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
-        real_figures = None if real is None else RealTeamFigures(
-            curve=[(p.t, p.total, p.rate) for p in real.curve], harm_volume=real.harm_volume,
-            time_to_detect=real.time_to_detect, time_to_contain=real.time_to_contain,
-            first_signal=real.first_signal)
-        starts = range(0, max(len(events), 1), REVEAL_PART)
-        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events),
-                       do_nothing=figures if i + REVEAL_PART >= len(events) else None,
-                       real_team=real_figures if i + REVEAL_PART >= len(events) else None)
-                for i in starts]
+        if real is not None:
+            pieces.append(("real_team", {"harm_volume": real.harm_volume, "first_signal": real.first_signal,
+                                         "time_to_detect": real.time_to_detect,
+                                         "time_to_contain": real.time_to_contain}, real.curve))
+        for n, (name, figures, points) in enumerate(pieces):
+            curve = (strict_json([p.t, p.total, p.rate]) for p in points)
+            for page, last in pages(curve, PAGE_BYTES):
+                final = "true" if last and n == len(pieces) - 1 else "false"
+                yield (f'{{"{name}":{strict_json(figures)[:-1]},"curve":[{",".join(page)}]}},'
+                       f'"events":[],"header":{header},"kind":"reveal","last":{final}}}')
 
     def lobby(self) -> Lobby:
-        """Who holds which role and who is connected."""
+        """Who holds which role and who is connected (players gone longer than
+        :attr:`Limits.offline_drop` are no longer listed)."""
         seats = [Seat(player=p.id, name=p.name, role=p.seat, connected=p.online > 0)
-                 for p in self.players.values()]
+                 for p in self._in_lobby()]
         return Lobby(roles=[r.value for r in self.drill.scenario.roles], players=seats, started=self.started)
+
+    def _in_lobby(self) -> list[Player]:
+        cutoff = time.monotonic() - self.limits.offline_drop
+        return [p for p in self.players.values() if p.offline_since is None or p.offline_since > cutoff]
 
     def _note(self, kind: Kind, actor: str | None, payload: dict[str, Any], hidden: bool = False) -> None:
         """Journal a session event at the current sim time (not after the drill ended: the
@@ -519,45 +606,70 @@ class DrillServer:
     # --- frames in ----------------------------------------------------------------------
 
     def _receive(self, conn: Connection, raw: str | bytes) -> None:
-        if not conn.bucket.take():
-            self._refuse(conn, "rate_limited", "too many frames; slow down", None, journal=not conn.flooding)
-            conn.flooding = True
+        if conn.closing:
             return
-        conn.flooding = False
+        player = conn.player
+        if not conn.bucket.take() or (player is not None and player.bucket is not None
+                                      and not player.bucket.take()):
+            self._over_rate(conn, raw)
+            return
+        conn.flooding = 0
+        if player is None:
+            conn.unjoined_frames += 1
+            if conn.unjoined_frames > self.limits.pending_frames:
+                conn.outbox.error(Error(code="not_joined", message="closed: too many frames before joining"))
+                self._drop(conn, 1008, "join first")
+                return
         if isinstance(raw, bytes):
             self._refuse(conn, "binary", "binary frames are not accepted; send JSON text", None)
         elif len(raw) > FRAME_LIMIT or len(raw.encode()) > FRAME_LIMIT:
             self._refuse(conn, "frame_too_large", f"frames are limited to {FRAME_LIMIT} bytes", None)
         else:
-            try:
-                frame = client_frames.validate_json(raw)
-            except ValidationError as exc:
-                self._refuse_invalid(conn, exc)
-                return
-            try:
-                self._dispatch(conn, frame)
-            except Exception as exc:  # a bug must cost one frame, never the drill
-                traceback.print_exc(file=sys.stderr)
-                conn.outbox.frame(Error(code="internal", message=f"the server failed on this frame: {exc}",
-                                        id=getattr(frame, "id", None)))
+            self._read(conn, raw)
 
-    def _refuse_invalid(self, conn: Connection, exc: ValidationError) -> None:
+    def _read(self, conn: Connection, raw: str) -> None:
+        try:
+            frame = client_frames.validate_json(raw)
+        except ValidationError as exc:
+            self._refuse_invalid(conn, exc, _request_id(raw))
+            return
+        try:
+            self._dispatch(conn, frame)
+        except Exception as exc:  # a bug must cost one frame, never the drill
+            log.warning("ttx host: a %s frame failed on the server (%s); the drill goes on",
+                        getattr(frame, "kind", "?"), type(exc).__name__)
+            conn.outbox.error(Error(code="internal", message="the server could not handle this frame",
+                                    id=getattr(frame, "id", None)))
+
+    def _over_rate(self, conn: Connection, raw: str | bytes) -> None:
+        """A frame over the connection's or the player's rate: the first of a flood gets one reply
+        (and one journal note); the rest are dropped unread; a long flood closes the connection."""
+        conn.flooding += 1
+        if conn.flooding == 1:
+            request = _request_id(raw) if isinstance(raw, str) and len(raw) <= FRAME_LIMIT else None
+            self._refuse(conn, "rate_limited", "too many frames; slow down", request)
+        elif conn.flooding > self.limits.flood_close:
+            conn.outbox.error(Error(code="flooding", message="closed: too many frames"))
+            self._drop(conn, 1008, "flooding")
+
+    def _refuse_invalid(self, conn: Connection, exc: ValidationError, request: int | None) -> None:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
-            self._refuse(conn, "malformed", f"not JSON: {first['msg']}", None)
+            self._refuse(conn, "malformed", f"not JSON: {first['msg']}", request)
             return
         where = ".".join(str(p) for p in first["loc"]) or "frame"
-        self._refuse(conn, "bad_frame", f"{where}: {first['msg']}", None)
+        self._refuse(conn, "bad_frame", f"{where}: {first['msg']}", request)
 
-    def _refuse(self, conn: Connection, code: str, message: str, request: int | None,
-                journal: bool = True) -> None:
-        """Reply with an error and journal the refusal (facilitator-only); the drill is untouched."""
-        conn.outbox.frame(Error(code=code, message=message, id=request))
-        if journal:
-            player = conn.player
-            self._note(Kind.SESSION_NOTE, player.seat if player else None,
-                       {"event": "refused_frame", "code": code, "reason": message[:300],
-                        "player": player.id if player else None}, hidden=True)
+    def _refuse(self, conn: Connection, code: str, message: str, request: int | None) -> None:
+        """Reply with an error; a joined player's refusal is journaled too (facilitator-only, a
+        bounded reason). Refusals before joining are not journaled: unjoined connections cannot
+        grow the journal (wrong codes leave a lock-out note, see :meth:`_auth_failed`)."""
+        reason = _reason(message)
+        conn.outbox.error(Error(code=code, message=reason, id=request))
+        player = conn.player
+        if player is not None:
+            self._note(Kind.SESSION_NOTE, player.seat, {"event": "refused_frame", "code": code,
+                                                        "reason": reason, "player": player.id}, hidden=True)
 
     def _dispatch(self, conn: Connection, frame: Any) -> None:
         if isinstance(frame, Join):
@@ -590,13 +702,18 @@ class DrillServer:
         if conn.player is not None:
             self._refuse(conn, "already_joined", "this connection has joined already", None)
             return
-        if not _same(frame.code.strip().upper(), self.code_hash):
-            self._refuse(conn, "bad_code", "wrong join code", None)
+        if self._locked_out(conn):
             return
+        if not self.admits_code(frame.code):
+            self._auth_failed(conn, "bad_code", "wrong join code")
+            return
+        self.lockouts.succeeded(conn.address)
         in_play = [r.value for r in self.drill.scenario.roles]
         if frame.role not in in_play:
             self._refuse(conn, "unknown_role", f"role {frame.role!r} is not in play "
                          f"(in play: {', '.join(in_play)})", None)
+            return
+        if self._full(conn, frame.role):
             return
         self._admit(conn, frame.name, frame.role)
 
@@ -605,22 +722,65 @@ class DrillServer:
             self._refuse(conn, "already_joined", "this connection has joined already", None)
             return
         if not _same(frame.token, self.facilitator_hash):
-            self._refuse(conn, "bad_token", "wrong facilitator token", None)
+            if not self._locked_out(conn):
+                self._auth_failed(conn, "bad_token", "wrong facilitator token")
+            return
+        if self._full(conn, FACILITATOR):
             return
         self._admit(conn, frame.name, FACILITATOR)
 
+    def _locked_out(self, conn: Connection) -> bool:
+        wait = self.lockouts.locked_for(conn.address)
+        if wait > 0:
+            self._refuse(conn, "locked_out", f"too many wrong codes from your address; try again in "
+                         f"{wait:.0f} s", None)
+        return wait > 0
+
+    def _auth_failed(self, conn: Connection, code: str, message: str) -> None:
+        """A wrong code or unknown token: refuse, count it for the address, and when that starts a
+        lock-out tell the facilitator (a journal note, one per lock-out)."""
+        seconds = self.lockouts.failed(conn.address)
+        self._refuse(conn, code, message, None)
+        if seconds > 0:
+            failures = self.lockouts.failures(conn.address)
+            self._note(Kind.SESSION_NOTE, "server", {
+                "event": "join_lockout", "address": conn.address, "seconds": seconds,
+                "failures": failures}, hidden=True)
+            alert = Alert(message=f"{failures} wrong join codes from {conn.address}: locked out for "
+                                  f"{seconds:g} s")
+            for seat in self._joined():
+                if seat.player is not None and seat.player.seat == FACILITATOR:
+                    seat.outbox.frame(alert)
+
+    def _full(self, conn: Connection, seat: str) -> bool:
+        """Refuse a new player when the drill or the role is full (a known token never is)."""
+        here = self._in_lobby()
+        cap = self.limits.role_cap(len(self.drill.scenario.roles))
+        if sum(p.seat == seat for p in here) >= cap:
+            self._refuse(conn, "role_full", f"{seat} is held by {cap} players already (the most one "
+                         "role may have)", None)
+            return True
+        if seat != FACILITATOR and sum(p.seat != FACILITATOR for p in here) >= self.limits.max_players:
+            self._refuse(conn, "server_full", f"the drill has {self.limits.max_players} players already "
+                         "(ttx host --max-players)", None)
+            return True
+        return False
+
     def _admit(self, conn: Connection, name: str, seat: str) -> None:
         token = new_token()
-        player = Player(f"p{len(self.players) + 1}", name, seat, digest(token))
-        self.players[player.id] = player
+        player = self._new_player(f"p{len(self.players) + 1}", name, seat, digest(token))
         self._note(Kind.PLAYER_JOINED, seat, {"player": player.id, "name": name, "role": seat,
                                                "token_sha256": player.token_hash})
         self._attach(conn, player, token, since=0)
 
     def _reconnect(self, conn: Connection, frame: Reconnect) -> None:
-        player = next((p for p in self.players.values() if _same(frame.token, p.token_hash)), None)
-        if player is None or conn.player is not None:
-            self._refuse(conn, "bad_token", "unknown token", None)
+        if conn.player is not None:
+            self._refuse(conn, "already_joined", "this connection has joined already", None)
+            return
+        player = self._by_token.get(digest(frame.token))
+        if player is None:
+            if not self._locked_out(conn):
+                self._auth_failed(conn, "bad_token", "unknown token")
             return
         self._note(Kind.PLAYER_JOINED, player.seat, {"player": player.id, "name": player.name,
                                                       "role": player.seat, "rejoined": True})
@@ -628,21 +788,26 @@ class DrillServer:
         self._attach(conn, player, frame.token, since=since)
 
     def _attach(self, conn: Connection, player: Player, token: str, since: int) -> None:
-        """Bind the connection to the player: welcome, snapshot after ``since``, lobby to all."""
+        """Bind the connection to the player: welcome, snapshot after ``since``, lobby to all.
+
+        A player keeps at most :attr:`Limits.connections_per_player` connections: a further one
+        (typically a reconnect while the old connection is not yet known to be dead) replaces the oldest.
+        """
+        if conn.timer is not None:
+            conn.timer.cancel()
+        mine = [c for c in self.connections if c.player is player and not c.closing]
+        if len(mine) >= self.limits.connections_per_player:
+            self._drop(mine[0], 1008, "replaced by a newer connection of this player")
         conn.player = player
         player.online += 1
-        scenario = self.drill.scenario.model_dump(mode="json")
-        if player.seat != FACILITATOR:
-            scenario["facilitator_notes"] = ""
+        player.offline_since = None
+        scenario = self._scenario_json[FACILITATOR if player.seat == FACILITATOR else "player"]
         conn.outbox.frame(Welcome(token=token, player=player.id, name=player.name, seat=player.seat,
                                   scenario=scenario, seed=self.drill.seed,
                                   code=self.code if player.seat == FACILITATOR else None))
-        events = self._wire(self.drill.events[since:self._durable], player.seat)
-        conn.outbox.frame(Snapshot(since=since, seq=self._durable,
-                                   events=[_loads(text) for _, text in events], clock=self._clock_state()))
+        conn.outbox.lazy(self._snapshot(player.seat, since))
         if self.done.is_set():
-            for part in self.reveal():
-                conn.outbox.frame(part)
+            conn.outbox.lazy(iter(self.reveal()))
         self._broadcast(self.lobby())
 
     def _detach(self, conn: Connection) -> None:
@@ -651,8 +816,14 @@ class DrillServer:
             return
         player.online -= 1
         if player.online == 0:
+            player.offline_since = time.monotonic()
             self._note(Kind.PLAYER_LEFT, player.seat, {"player": player.id, "name": player.name,
                                                         "role": player.seat})
+            asyncio.get_running_loop().call_later(self.limits.offline_drop + 0.05, self._lobby_changed)
+        self._broadcast(self.lobby())
+
+    def _lobby_changed(self) -> None:
+        """Tell everyone the lobby (after a player has been gone long enough to leave it)."""
         self._broadcast(self.lobby())
 
     # --- playing ------------------------------------------------------------------------
@@ -741,6 +912,50 @@ class DrillServer:
         self._publish()
 
 
+async def _close(ws: ServerConnection, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await ws.close(code, reason)
+
+
+def _chosen_code(code: str) -> str:
+    """A join code the host chose, in its hashed form.
+
+    Raises:
+        ResumeError: it is not 6–32 letters and digits.
+    """
+    normal = _normal_code(code)
+    if CODE_PATTERN.fullmatch(normal) is None:
+        raise ResumeError(f"--code {code!r}: a join code is 6 to 32 letters and digits")
+    return normal
+
+
+def _scenario_for(drill: Drill, seat: str) -> dict[str, Any]:
+    """The scenario as a seat's welcome carries it (facilitator notes for the facilitator only)."""
+    scenario = drill.scenario.model_dump(mode="json")
+    if seat != FACILITATOR:
+        scenario["facilitator_notes"] = ""
+    return scenario
+
+
+def _check_servable(drill: Drill) -> None:
+    """Refuse a scenario whose welcome or inject texts could not travel in one frame.
+
+    Raises:
+        ResumeError: they are too large.
+    """
+    welcome = Welcome(token="x" * 32, player="p1", name="x" * 64, seat=FACILITATOR,
+                      scenario=_scenario_for(drill, FACILITATOR), seed=0, code="X" * 32)
+    size = len(welcome.model_dump_json().encode())
+    if size > HARD_FRAME_LIMIT - 64 * 1024:
+        raise ResumeError(f"scenario {drill.scenario.id!r} is {size:,} bytes as JSON; a team drill "
+                          f"serves at most {HARD_FRAME_LIMIT - 64 * 1024:,}")
+    for inject in drill.scenario.injects:
+        text = len(json.dumps([inject.subject, inject.body]))
+        if text > PAGE_LIMIT // 2:
+            raise ResumeError(f"inject {inject.id!r} has {text:,} bytes of text as JSON; a team drill "
+                              f"serves at most {PAGE_LIMIT // 2:,} per inject")
+
+
 def _facilitator_command(frame: FireInject | AdhocInject | End, name: str) -> Command:
     if isinstance(frame, FireInject):
         return Command(role=FACILITATOR, action="fire_inject", params={"inject": frame.inject}, player=name)
@@ -748,11 +963,6 @@ def _facilitator_command(frame: FireInject | AdhocInject | End, name: str) -> Co
         return Command(role=FACILITATOR, action="adhoc_inject", player=name,
                        params=frame.inject.model_dump(mode="json"))
     return Command(role=FACILITATOR, action="end_drill", player=name)
-
-
-def _loads(text: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 # --- resuming -----------------------------------------------------------------------------

@@ -1,14 +1,19 @@
-"""Live server benchmark: 50 scripted clients on loopback, each acting every few seconds.
+"""Live server benchmark: N scripted clients in their own processes, each acting every few seconds.
 
-Runs ``ttx host`` as a subprocess, connects the clients from this process, and measures, for
-every command, the wall time from sending it to each client receiving the resulting event
-(command → broadcast; all 50 clients share this one process, so their parsing is included),
-the sender's command → ack time, the server process's CPU and the machine's load average
-(other work on the machine shows up in the tail). Prints one JSON object.
+Runs ``ttx host`` as a subprocess (fsync per command, as always) and the clients in ``--processes``
+worker processes (none in the server's), each a real :class:`RemoteSession` posting war-room
+messages stamped with ``CLOCK_MONOTONIC``, which every process on the machine shares. It measures,
+for every message and every client, the wall time from sending it to that client having folded
+the resulting event (command → broadcast), the sender's command → ack time, the server process's
+CPU and the machine's load average (other work on the machine shows up in the tail). Prints one
+JSON object.
 
-    python tests/benchmarks/bench_server.py [--clients 50] [--seconds 30] [--every 3]
+    python tests/benchmarks/bench_server.py [--clients 50] [--seconds 30] [--every 3] [--processes P]
+                                            [--nice N]
 
-Target (DESIGN.md): p99 under 50 ms on loopback.
+``--every`` is the mean seconds between one client's messages (default: 3 s at 50 clients, and
+the same team-wide rate, ~17 commands/s, at any other size). Targets (DESIGN.md): p99 < 20 ms with
+50 clients, < 50 ms with 200.
 """
 
 from __future__ import annotations
@@ -40,11 +45,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def start_host(journal: Path) -> tuple[asyncio.subprocess.Process, str, str]:
+async def start_host(journal: Path, clients: int, nice: int) -> tuple[asyncio.subprocess.Process, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", "0", "--code", CODE,
-        "--journal", str(journal), "--speed", "60", "--linger", "0", cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        *(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", "simulator.cli", "host",
+        "jailbreak-wave", "--port", "0", "--code", CODE,
+        "--journal", str(journal), "--speed", "60", "--linger", "0", "--max-players", str(2 * clients + 10),
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     url = token = ""
     assert proc.stdout is not None
     while not token:
@@ -58,65 +64,96 @@ async def start_host(journal: Path) -> tuple[asyncio.subprocess.Process, str, st
     return proc, url, token
 
 
-async def player(session: RemoteSession, every: float, until: float, sent: dict[str, float],
-                 acks: list[float], rng: random.Random) -> int:
+# --- a worker process ---------------------------------------------------------------------
+
+
+async def player(session: RemoteSession, every: float, until: float, acks: list[float],
+                 rng: random.Random) -> int:
     """Post a war-room message every ``every`` seconds (± 50%); returns how many were acknowledged."""
     acted = 0
     await asyncio.sleep(rng.uniform(0, every))
     while time.monotonic() < until:
-        tag = f"{session.name}-{acted}"
-        sent[tag] = time.perf_counter()
-        ack = await session.chat(f"status {tag}")
-        acks.append(time.perf_counter() - sent[tag])
+        sent = time.monotonic_ns()
+        ack = await session.chat(f"status {session.name}-{acted} {sent}")
+        acks.append((time.monotonic_ns() - sent) / 1e6)
         acted += ack.accepted
         await asyncio.sleep(every * rng.uniform(0.5, 1.5))
     return acted
 
 
-async def main(clients: int, seconds: float, every: float) -> dict[str, object]:
+async def worker(url: str, first: int, count: int, every: float, seconds: float) -> None:
+    """``count`` clients named c{first}…; waits for ``go`` on stdin, plays, prints its measurements."""
+    latencies: list[float] = []
+    acks: list[float] = []
+    sessions = []
+    for i in range(first, first + count):
+        session = await RemoteSession.open(url, name=f"c{i}", role=ROLES[i % len(ROLES)], code=CODE,
+                                           timeout=30.0)
+
+        def received(event: Event) -> None:
+            text = str(event.payload.get("text", ""))
+            if event.kind == Kind.MESSAGE and text.startswith("status "):
+                latencies.append((time.monotonic_ns() - int(text.rsplit(" ", 1)[1])) / 1e6)
+
+        session.subscribe(received)
+        sessions.append(session)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    cpu0 = time.process_time()
+    until = time.monotonic() + seconds
+    rng = random.Random(first)
+    acted = await asyncio.gather(*(player(s, every, until, acks, rng) for s in sessions))
+    await asyncio.sleep(1.0)
+    cpu = time.process_time() - cpu0
+    for session in sessions:
+        await session.close()
+    print(json.dumps({"latencies": latencies, "acks": acks, "commands": sum(acted), "cpu": cpu}), flush=True)
+
+
+# --- the coordinator ----------------------------------------------------------------------
+
+
+async def main(clients: int, seconds: float, every: float, processes: int, nice: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url, token = await start_host(Path(tmp) / "bench.jsonl")
+        proc, url, token = await start_host(Path(tmp) / "bench.jsonl", clients, nice)
         fac = await RemoteSession.open(url, name="bench-facilitator", facilitator_token=token)
-        sent: dict[str, float] = {}
-        latencies: list[float] = []
-        acks: list[float] = []
-        sessions = []
-        for i in range(clients):
-            session = await RemoteSession.open(url, name=f"c{i}", role=ROLES[i % len(ROLES)], code=CODE)
-
-            def received(event: Event) -> None:
-                if event.kind == Kind.MESSAGE:
-                    tag = str(event.payload["text"]).removeprefix("status ")
-                    if tag in sent:
-                        latencies.append(time.perf_counter() - sent[tag])
-
-            session.subscribe(received)
-            sessions.append(session)
+        shares = [clients // processes + (i < clients % processes) for i in range(processes)]
+        workers = []
+        for i, count in enumerate(shares):
+            workers.append(await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--worker", url, str(sum(shares[:i])), str(count), str(every),
+                str(seconds), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO,
+                limit=1 << 28))
+        for w in workers:
+            assert w.stdout is not None
+            assert (await asyncio.wait_for(w.stdout.readline(), 120)).strip() == b"ready"
         await fac.start()
-        cpu0, wall0 = cpu_seconds(proc.pid or 0), time.monotonic()
-        here0, load0 = time.process_time(), os.getloadavg()[0]
-        until = wall0 + seconds
-        rng = random.Random(7)
-        acted = await asyncio.gather(*(player(s, every, until, sent, acks, rng) for s in sessions))
-        await asyncio.sleep(0.5)
-        cpu1, wall1 = cpu_seconds(proc.pid or 0), time.monotonic()
-        here1, load1 = time.process_time(), os.getloadavg()[0]
-        for session in sessions:
-            await session.close()
+        cpu0, wall0, load0 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
+        for w in workers:
+            assert w.stdin is not None
+            w.stdin.write(b"go\n")
+            await w.stdin.drain()
+        results = [json.loads((await w.stdout.readline()).decode()) for w in workers if w.stdout]
+        cpu1, wall1, load1 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
+        for w in workers:
+            await w.wait()
         await fac.end()
         await fac.close()
         await asyncio.wait_for(proc.wait(), 30)
-    ms = sorted(x * 1000 for x in latencies)
-    ack_ms = sorted(x * 1000 for x in acks)
+    ms = sorted(x for r in results for x in r["latencies"])
+    ack_ms = sorted(x for r in results for x in r["acks"])
+    commands = sum(r["commands"] for r in results)
     wall = wall1 - wall0
     return {
-        "clients": clients, "seconds": round(wall, 1), "commands": sum(acted),
-        "deliveries": len(ms), "expected_deliveries": sum(acted) * clients,
+        "clients": clients, "processes": processes, "every_s": every, "server_nice": nice,
+        "seconds": round(wall, 1),
+        "commands": commands, "commands_per_s": round(commands / seconds, 1),
+        "deliveries": len(ms), "expected_deliveries": commands * clients,
         "p50_ms": round(statistics.median(ms), 2), "p99_ms": round(_pct(ms, 0.99), 2),
         "max_ms": round(ms[-1], 2),
         "ack_p50_ms": round(statistics.median(ack_ms), 2), "ack_p99_ms": round(_pct(ack_ms, 0.99), 2),
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1),
-        "clients_process_cpu_percent": round(100 * (here1 - here0) / wall, 1),
+        "clients_cpu_percent": round(100 * sum(r["cpu"] for r in results) / wall, 1),
         "load_average": [round(load0, 2), round(load1, 2)],
         "python": sys.version.split()[0], "cpus": os.cpu_count(),
     }
@@ -127,10 +164,22 @@ def _pct(sorted_ms: list[float], q: float) -> float:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        url, first, count, every, seconds = sys.argv[2:7]
+        asyncio.run(worker(url, int(first), int(count), float(every), float(seconds)))
+        raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--every", type=float, default=3.0, help="mean seconds between one client's actions")
+    parser.add_argument("--every", type=float, default=None,
+                        help="mean seconds between one client's messages (default: 3 × clients / 50)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="client processes (default: one per 25 clients, at least 2)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run ttx host under nice -n N (negative: ahead of other work on a shared "
+                             "machine; needs root)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(asyncio.wait_for(main(args.clients, args.seconds, args.every),
-                                                  args.seconds + 120)), indent=2))
+    every = args.every if args.every is not None else 3.0 * args.clients / 50
+    processes = args.processes or max(2, args.clients // 25)
+    run = main(args.clients, args.seconds, every, processes, args.nice)
+    print(json.dumps(asyncio.run(asyncio.wait_for(run, args.seconds + 300)), indent=2))
