@@ -18,8 +18,8 @@ from simulator.format.commands import Command
 from simulator.format.loader import builtin_ids, load_scenario
 from tests.golden import golden_path
 
-SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
-            "Per-role figures", "Timeline"]
+SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Investigation findings", "Improvement plan",
+            "Expectations (MSEL)", "Per-role figures", "Timeline"]
 EXTERNAL = re.compile(
     r"""(src|href|action|poster)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import""", re.I)
 
@@ -203,7 +203,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>After-action report: Jailbreak wave</title>" in dom
-    assert dom.count("<svg") == 2 and dom.count("<section") == 8
+    assert dom.count("<svg") == 2 and dom.count("<section") == 9
     assert f"{result['score']:.1f}" in dom
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 

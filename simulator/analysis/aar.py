@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.engine.baseline import Baseline, HarmPoint
 from simulator.engine.events import Event, Kind
+from simulator.engine.findings import harm_found, logs_sentence
 from simulator.engine.journal import Journal
 from simulator.engine.replay import first_difference, rebuild
 from simulator.engine.runner import baseline_of, finish
@@ -90,6 +91,19 @@ class Finding:
 
 
 @dataclass
+class InvestigationFindings:
+    """What an investigation established: contributing factors, the harm it traced, the logs."""
+
+    t: float
+    by: str
+    factors: list[str]
+    harm: list[str]
+    """Each harm stream traced, with its harm type and hazard code."""
+    logs: str
+    """What the request logs could and could not show (retention)."""
+
+
+@dataclass
 class RoleFigures:
     """Per-role (or per-player) figures."""
 
@@ -155,6 +169,8 @@ class AfterAction:
     """Caveats about the sources (a changed scenario file, a missing one)."""
     objectives: list[str] = field(default_factory=list)
     """The exercise objectives the scenario states."""
+    investigations: list[InvestigationFindings] = field(default_factory=list)
+    """The findings of every investigation that completed, in order."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +230,16 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
-        objectives=list(scenario.objectives) if scenario is not None else [])
+        objectives=list(scenario.objectives) if scenario is not None else [],
+        investigations=_investigations(events))
+
+
+def _investigations(events: list[Event]) -> list[InvestigationFindings]:
+    """Every investigation's findings, as the investigating role received them."""
+    return [InvestigationFindings(e.t, e.actor or "", [str(f) for f in e.payload.get("factors", [])],
+                                  [harm_found(s) for s in e.payload.get("streams", [])],
+                                  logs_sentence(e.payload))
+            for e in events if e.kind == Kind.FINDINGS]
 
 
 def _events_and_result(journal: Journal, loaded: LoadedScenario | None

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from simulator import __version__
 from simulator.engine.events import SESSION_KINDS, Event, Kind
+from simulator.engine.findings import findings_inject, investigation_findings
 from simulator.engine.rates import Shape, fading, harmful_fraction, integrate
 from simulator.engine.signals import Monitor, TickTruth, make_monitor
 from simulator.format.commands import FACILITATOR_VERBS, VERBS, AdhocParams, Command, Params
@@ -728,18 +729,11 @@ class Drill:
         self.env.process(self._after(latency, _bind(self._findings, role)))
 
     def _findings(self, role: str) -> None:
-        spec = self.scenario.investigation
         self.incident.investigating = False
         self.incident.findings_at = self.now
-        gone = spec is not None and spec.log_retention is not None and self.now > spec.log_retention
-        by_severity = sorted(self.scenario.streams.items(), key=lambda kv: -kv[1].severity.weight)
-        streams = [{"stream": sid, "title": s.title, "harm_type": s.harm_type.value,
-                    "hazard": s.hazard.value if s.hazard else None, "vectors": list(s.vectors)}
-                   for sid, s in by_severity]
-        logs = ("partial: request logs older than the retention window are gone; the first exposures "
-                "cannot be reconstructed") if gone else "complete"
-        self._emit(Kind.FINDINGS, role, {"factors": list(spec.factors) if spec else [],
-                                         "streams": streams, "logs": logs})
+        found = investigation_findings(self.scenario, self.now)
+        self._emit(Kind.FINDINGS, role, found)
+        self._emit(Kind.INJECT, "engine", findings_inject(found, role), to=(role,))
 
     def _do_start_watch(self, role: str, params: dict[str, Any]) -> None:
         ends = self.now + self.scenario.scoring.watch_period
