@@ -86,6 +86,8 @@ class DrillView:
     """Hidden truth, only for the facilitator seat: (time, rate, cumulative harmful outputs)."""
     timeline: list[tuple[float, str]] = field(default_factory=list)
     result: dict[str, Any] | None = None
+    _sender: tuple[float, str | None, str | None] = field(default=(-1.0, None, None), repr=False)
+    """(time, role, person) of the last command: who wrote the message event it leads to."""
 
     def apply(self, event: Event) -> None:
         """Fold one event into the view (events this seat may not see are ignored)."""
@@ -151,6 +153,7 @@ class DrillView:
 
     def _on_command(self, e: Event, p: dict[str, Any]) -> None:
         self.taken.add(p["action"])
+        self._sender = (e.t, e.actor, p.get("player"))
 
     def _on_refused(self, e: Event, p: dict[str, Any]) -> None:
         self.refusals.append((e.t, p["action"], p["reason"]))
@@ -203,7 +206,7 @@ class DrillView:
 
     def _on_findings(self, e: Event, p: dict[str, Any]) -> None:
         self.investigating_until = None
-        self.findings = dict(p)
+        self.findings = {**p, "t": e.t, "by": e.actor}
         self.mark("investigation findings arrived")
 
     def _on_watch_started(self, e: Event, p: dict[str, Any]) -> None:
@@ -231,7 +234,10 @@ class DrillView:
         self.mark(f"{e.actor} notified {p['authority']}")
 
     def _on_message(self, e: Event, p: dict[str, Any]) -> None:
-        self.messages.append({"t": e.t, "from": e.actor, "to": list(p["to"]), "text": p["text"]})
+        t, role, player = self._sender
+        name = player if (t, role) == (e.t, e.actor) else None
+        self.messages.append({"t": e.t, "from": e.actor, "to": list(p["to"]), "text": p["text"],
+                              "name": name})
 
     def _on_resolved(self, e: Event, p: dict[str, Any]) -> None:
         self.resolved_at = e.t
