@@ -69,6 +69,6 @@ def findings_inject(findings: dict[str, Any], role: str) -> dict[str, Any]:
         team = ROLE_LABELS[Role(role)]
     except ValueError:
         team = role
-    return {"inject": FINDINGS_INJECT, "channel": "ticket", "sender": "Investigation",
-            "sender_title": f"{team}, log review", "subject": f"Investigation findings: {count}",
-            "body": "\n".join(lines)}
+    return {"inject": FINDINGS_INJECT, "channel": "ticket", "sender": "Log review",
+            "sender_title": f"investigation by {team}",
+            "subject": f"Investigation findings: {count}", "body": "\n".join(lines)}
