@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, SelectionList, Static
+from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal
@@ -191,6 +191,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         actions.highlighted = actions.get_option_index("adhoc_inject")
         await pilot.press("enter")
         await until(pilot, lambda: showing(app, ParamsScreen, "#field-subject"))
+        app.screen.query_one("#field-channel", Select).value = "email"
         app.screen.query_one("#field-to", SelectionList).select("ic")
         app.screen.query_one("#field-subject", Input).value = "Board wants a call"
         await pilot.press("ctrl+s")

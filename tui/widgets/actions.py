@@ -18,6 +18,9 @@ from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
 
+NBSP = "\u00a0"
+"""Keeps a status ("in effect") on one line when a row wraps."""
+
 DIALOG_VERBS = frozenset({"approve", "deny"})
 """Verbs taken through the approval dialog rather than the list."""
 
@@ -73,9 +76,15 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
 
 
 def choice_line(choice: Choice) -> Content:
-    """An action list row."""
-    status = Content.styled(f" [{choice.status}]", "bold $text-success") if choice.status else Content("")
-    return Content.assemble(choice.title, status, (f"  {choice.detail}" if choice.detail else "", "dim"))
+    """An action list row: the title and its status, then (dim, indented) stage, latency and approval.
+
+    Rows wrap rather than being cut: the list is narrow at 80 columns and the detail is what a
+    player decides by.
+    """
+    status = Content.styled(f" [{choice.status.replace(' ', NBSP)}]", "bold $text-success") \
+        if choice.status else Content("")
+    detail = Content.styled(f"\n  {choice.detail}", "dim") if choice.detail else Content("")
+    return Content.assemble(choice.title, status, detail)
 
 
 class ActionPanel(Vertical):
@@ -102,6 +111,8 @@ class ActionPanel(Vertical):
         super().__init__(id=id)
         self.scenario, self.roles, self.role = scenario, roles, role
         self._shown: tuple[object, ...] = ()
+        self._followed: list[str] = []
+        """Tabs activated to follow the acting role (their activation events are not choices)."""
 
     def compose(self) -> ComposeResult:
         tabs = Tabs(*[Tab(short_role(r), id=f"role-{r}") for r in self.roles], active=f"role-{self.role}",
@@ -125,12 +136,17 @@ class ActionPanel(Vertical):
             options.highlighted = min(highlighted or 0, len(choices) - 1)
         tabs = self.query_one(Tabs)
         if tabs.active != f"role-{role}":
+            self._followed.append(f"role-{role}")
             tabs.active = f"role-{role}"
         self.border_title = "White cell" if role == FACILITATOR else f"Actions as {short_role(role)}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        """A role tab was chosen."""
+        """A role tab was chosen (by the player: the tabs following ``r`` are not a choice, or a
+        quick ``r r r`` would bounce back to a role passed on the way)."""
         event.stop()
+        if event.tab.id in self._followed:
+            self._followed.remove(event.tab.id)
+            return
         role = (event.tab.id or "").removeprefix("role-")
         if role and role != self.role:
             self.post_message(self.RoleChosen(role))
