@@ -322,6 +322,31 @@ async def test_the_incident_panel_says_how_much_is_out_of_sight(flagship: Loaded
         assert panel.border_subtitle.startswith("↑ ")
 
 
+async def test_the_briefing_says_more_is_below_until_the_reader_gets_there(flagship: LoadedScenario,
+                                                                          tmp_path: Path):
+    """At 80×24 the briefing's objectives and controls are below the fold: a line above Start says so,
+    and goes once the end is reached."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: text(app, "#briefing-more").startswith("↓ more below"))
+        await pilot.press("end")
+        await until(pilot, lambda: text(app, "#briefing-more") == "")
+
+
+async def test_at_80_columns_people_are_named_short_and_the_clocks_stay_in_view(flagship: LoadedScenario,
+                                                                              tmp_path: Path):
+    """The load rows fit one line each ("IC    ░░░…") and the clocks below are not pushed out of sight."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "p")
+        await pilot.pause()
+        people = app.screen.query_one("#people-list", OptionList)
+        assert str(people.get_option_at_index(0).prompt) == "IC    ░░░░░░░░░░ 0.00"
+        clocks = app.screen.query_one("#clocks", Static)
+        assert clocks.region.bottom <= people.parent.region.bottom  # type: ignore[union-attr]
+        assert "No clock running yet" in text(app, "#clocks")
+
+
 # --- 6. the countdown ---------------------------------------------------------------------------
 
 

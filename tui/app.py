@@ -251,7 +251,8 @@ class DrillApp(App[None]):
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
         if event.kind in REVEALED:
             self.revealed.append(event)
-        if event.kind == Kind.MESSAGE and event.actor != self.live().seat and self.dashboard is not None:
+        seat = self.live().seat  # the hot seat wrote every message itself: no pop-up for it
+        if event.kind == Kind.MESSAGE and seat not in (None, event.actor) and self.dashboard is not None:
             to = event.payload.get("to") or []
             where = "War room" if not to else "Direct message"
             self.notify(f"{self.message_sender(event)}: {event.payload.get('text')}", title=where,
@@ -399,7 +400,7 @@ class DrillApp(App[None]):
         if event.kind == Kind.REFUSED:
             self.notify(f"{self.who(command.role)}: {self.action_title(command.action)} refused: "
                         f"{event.payload['reason']}", title="Refused", severity="error", timeout=8)
-        else:
+        elif command.action != "message":  # the chat shows a message; a notice would repeat it
             title, text = self.outcome(command, before)
             self.notify(text, title=title, timeout=5 if title == "Requested" else 3)
         self.render_view()
