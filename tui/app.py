@@ -642,8 +642,9 @@ class DrillApp(App[None]):
         if self.dashboard is None or self.session is None:
             return None
         if self.review is not None:
-            return None if self.saved else ("Quit? The drill is not saved — n, then s saves the journal "
-                                            "and the report first.")
+            here = " here (the host keeps its own journal)" if self.team() is not None else ""
+            return None if self.saved else (f"Quit? The drill is not saved{here} — n, then s saves the "
+                                            "journal and the report first.")
         if self.team() is not None:
             again = ("the facilitator token" if self.session.seat == FACILITATOR
                      else "the same code and role")

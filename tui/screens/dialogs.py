@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from simulator.format.commands import Params, UpdateParams
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
+from simulator.format.taxonomy import FACILITATOR, HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import role_name, short_role
 
 Options = list[tuple[str, str]]
@@ -224,7 +224,8 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         # Scrolls when the form is taller than the terminal (the ad-hoc inject form at 80×24).
         with VerticalScroll(classes="dialog", id="params-form"):
-            yield Label(f"{short_role(self.role)}: {self.title_text}", classes="dialog-title")
+            who = "White cell" if self.role == FACILITATOR else short_role(self.role)
+            yield Label(f"{who}: {self.title_text}", classes="dialog-title")
             for name, info in self.model.model_fields.items():
                 yield from self.field(name, info)
             yield Static("", id="params-error", classes="dialog-error")

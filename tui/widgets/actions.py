@@ -49,9 +49,9 @@ def action_status(action: Action, view: DrillView) -> str:
 FACILITATOR_CHOICES = (
     Choice("fire_inject", "Fire a scripted inject now", "pick from the MSEL"),
     Choice("adhoc_inject", "Send an ad-hoc inject", "channel, roles, subject, body"),
-    Choice("toggle_clock", "Pause / resume the clock", "space"),
-    Choice("next_inject", "Jump to the next inject", "n"),
-    Choice("end_drill", "End the drill for everyone", "e"),
+    Choice("toggle_clock", "Pause / resume the clock (space)", ""),
+    Choice("next_inject", "Jump to the next inject (n)", ""),
+    Choice("end_drill", "End the drill for everyone (e)", ""),
 )
 """What the facilitator (white cell) can do from the action list."""
 
