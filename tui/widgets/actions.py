@@ -18,9 +18,6 @@ from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
 
-NBSP = "\u00a0"
-"""Keeps a status ("in effect") on one line when a row wraps."""
-
 DIALOG_VERBS = frozenset({"approve", "deny"})
 """Verbs taken through the approval dialog rather than the list."""
 
@@ -76,15 +73,16 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
 
 
 def choice_line(choice: Choice) -> Content:
-    """An action list row: the title and its status, then (dim, indented) stage, latency and approval.
+    """An action list row: the title, then (indented) its status and its stage, latency and approval.
 
     Rows wrap rather than being cut: the list is narrow at 80 columns and the detail is what a
     player decides by.
     """
-    status = Content.styled(f" [{choice.status.replace(' ', NBSP)}]", "bold $text-success") \
-        if choice.status else Content("")
-    detail = Content.styled(f"\n  {choice.detail}", "dim") if choice.detail else Content("")
-    return Content.assemble(choice.title, status, detail)
+    if not (choice.status or choice.detail):
+        return Content(choice.title)
+    status = Content.styled(f"[{choice.status}]", "bold $text-success") if choice.status else Content("")
+    gap = " " if choice.status and choice.detail else ""
+    return Content.assemble(choice.title, "\n  ", status, gap, (choice.detail, "dim"))
 
 
 class ActionPanel(Vertical):
