@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from simulator.format.loader import LoadedScenario, load_scenario
+from tests.tools import pytest_runtest_setup
+
+__all__ = ["MINIMAL", "pytest_runtest_setup"]
 
 MINIMAL = """\
 id: mini
@@ -61,8 +65,14 @@ scoring:
 """
 
 
+class WriteScenario(Protocol):
+    """The ``write_scenario`` fixture: write scenario text to ``tmp_path / name`` and return the path."""
+
+    def __call__(self, text: str, name: str = "scenario.yaml") -> Path: ...
+
+
 @pytest.fixture
-def write_scenario(tmp_path: Path):
+def write_scenario(tmp_path: Path) -> WriteScenario:
     """Write scenario text to a file and return its path."""
 
     def write(text: str, name: str = "scenario.yaml") -> Path:

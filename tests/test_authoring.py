@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
 
 from simulator.engine.runner import run_named
-from simulator.format.loader import builtin_ids, lint_scenario, load_scenario
+from simulator.format.loader import builtin_dir, builtin_ids, lint_scenario, load_scenario
 from simulator.format.msel import COLUMNS, MselError, export_csv, merge
 from simulator.format.scenario import Inject, Scenario
-from tests.conftest import MINIMAL
+from simulator.format.starter import RANGES_SECTION
+from tests.conftest import MINIMAL, WriteScenario
 from tests.test_cli import ttx
 
 FLAGSHIP = "jailbreak-wave"
@@ -21,7 +23,7 @@ FLAGSHIP = "jailbreak-wave"
 # --- ttx new ------------------------------------------------------------------------------------
 
 
-def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path):
+def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path) -> None:
     out = ttx("new", "my-drill", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     path = tmp_path / "my-drill.yaml"
@@ -32,7 +34,7 @@ def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_p
     for section in Scenario.model_fields:
         assert f"\n{section}:" in text, f"section {section!r} missing from the starter"
     assert text.startswith("# yaml-language-server: $schema=")
-    schema = Path(text.splitlines()[0].split("$schema=", 1)[1])
+    schema = path.parent / text.splitlines()[0].split("$schema=", 1)[1]
     assert schema.is_file(), "the starter must point editors at a schema that exists"
     commented = [line for line in text.splitlines() if "#" in line]
     assert len(commented) > 60, "every field should be explained in a comment"
@@ -42,7 +44,7 @@ def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_p
     assert textbook.score > idle.score + 30
 
 
-def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
+def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "drills" / "night-shift.yaml"
     target.parent.mkdir()
     assert ttx("new", "night-shift", "-o", str(target)).returncode == 0
@@ -51,19 +53,70 @@ def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path):
     assert again.returncode == 2 and "exists" in again.stderr
 
 
-def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path):
+def test_new_accepts_a_file_name_and_derives_the_id(tmp_path: Path) -> None:
     assert ttx("new", "Night Shift.yaml", cwd=tmp_path).returncode == 0
     assert load_scenario(str(tmp_path / "Night Shift.yaml")).scenario.id == "night-shift"
+
+
+def schema_comment_target(drill: Path) -> Path:
+    """Where an editor looks for the schema the drill's first line names (relative: from its folder)."""
+    first = drill.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    return drill.parent / first.split("$schema=", 1)[1]
+
+
+def test_the_starter_points_editors_at_the_schema_written_beside_it(tmp_path: Path) -> None:
+    """`ttx new drills/night.yaml` from elsewhere: the $schema path resolves from the drill's own folder
+    to what `ttx schema` prints, and still does once the folder is moved."""
+    (tmp_path / "drills").mkdir()
+    out = ttx("new", "drills/night.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "drills/scenario.schema.json (for editor completion)" in out.stdout
+    drill = tmp_path / "drills" / "night.yaml"
+    assert not Path(drill.read_text().splitlines()[0].split("$schema=", 1)[1]).is_absolute()
+    assert schema_comment_target(drill).read_text() == ttx("schema").stdout
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "drills").rename(moved)
+    assert schema_comment_target(moved / "night.yaml").is_file()
+
+
+def test_new_refreshes_an_old_schema_and_leaves_a_foreign_file_alone(tmp_path: Path) -> None:
+    schema = tmp_path / "scenario.schema.json"
+    schema.write_text('{"$id": "https://ttx.invalid/scenario.schema.json", "old": true}')
+    assert "refreshed" in ttx("new", "one", cwd=tmp_path).stdout
+    assert schema.read_text() == ttx("schema").stdout
+    schema.write_text("{}")
+    assert "is not ttx's schema, so it was left alone" in ttx("new", "two", cwd=tmp_path).stdout
+    assert schema.read_text() == "{}"
+
+
+def test_the_starter_cites_a_guide_that_ships_with_the_section_it_names(tmp_path: Path) -> None:
+    """No comment sends the author to DOMAIN.md (not in the repository); the section the comments
+    cite is a heading of the guide `ttx new` prints the path of, and it names its sources."""
+    out = ttx("new", "my-drill", cwd=tmp_path)
+    text = (tmp_path / "my-drill.yaml").read_text()
+    guide = Path(out.stdout.split("parameter ranges and their sources: ", 1)[1].strip())
+    cited = re.findall(r'section "([^"]+)"', text)
+    headings = [line.lstrip("#").strip() for line in guide.read_text().splitlines() if line.startswith("#")]
+    assert cited == [RANGES_SECTION] and any(h.endswith(RANGES_SECTION) for h in headings)
+    assert guide == Path(str(builtin_dir())) / "README.md"
+    for shipped in (text, guide.read_text(), ttx("schema").stdout):
+        assert "DOMAIN.md" not in shipped
+    section = re.split(rf"^#+ .*{RANGES_SECTION}$", guide.read_text(), flags=re.M)[1].split("\n## ", 1)[0]
+    for source in ("2.5 billion prompts", "Klarna", "Llama Guard 3 (Meta's model card)", "Shen et al.",
+                   "P(report | harmful output seen)", "Incident response for AI", "Art. 73", "Art. 33"):
+        assert source in section, source
 
 
 # --- MSEL export ----------------------------------------------------------------------------------
 
 
 def _rows(text: str) -> list[dict[str, str]]:
+    """An MSEL sheet's rows by column header."""
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_export_has_the_hseep_columns_and_one_row_per_inject():
+def test_export_has_the_hseep_columns_and_one_row_per_inject() -> None:
     scenario = load_scenario(FLAGSHIP).scenario
     text = export_csv(scenario)
     header = next(csv.reader(io.StringIO(text)))
@@ -93,7 +146,7 @@ def _same(a: Inject, b: Inject) -> bool:
 
 
 @pytest.mark.parametrize("sid", builtin_ids())
-def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path):
+def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path) -> None:
     loaded = load_scenario(sid)
     original = Path(loaded.path).read_text()
     sheet = export_csv(loaded.scenario)
@@ -111,7 +164,7 @@ def test_msel_round_trip_is_lossless(sid: str, tmp_path: Path):
     assert merged.endswith(original[after:]), "lines after the injects section must be kept"
 
 
-def test_an_edited_sheet_merges_back(tmp_path: Path):
+def test_an_edited_sheet_merges_back(tmp_path: Path) -> None:
     loaded = load_scenario(FLAGSHIP)
     rows = _rows(export_csv(loaded.scenario))
     rows[0]["Scenario Time"] = "0:25:00"
@@ -125,7 +178,8 @@ def test_an_edited_sheet_merges_back(tmp_path: Path):
     path = tmp_path / "edited.yaml"
     path.write_text(merged)
     scenario = load_scenario(str(path)).scenario
-    assert scenario.inject("refusal-ticket").at == 25 * 60  # type: ignore[union-attr]
+    moved = scenario.inject("refusal-ticket")
+    assert moved is not None and moved.at == 25 * 60
     assert scenario.inject("status-check") is None
     added = scenario.inject("quick-question-from-the-board")
     assert added is not None and added.at == 3600 and [r.value for r in added.to] == ["ic", "comms"]
@@ -134,6 +188,7 @@ def test_an_edited_sheet_merges_back(tmp_path: Path):
 
 
 def _sheet(rows: list[dict[str, str]]) -> str:
+    """The CSV text of an MSEL sheet with ``rows``."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[h for _, h in COLUMNS], lineterminator="\n")
     writer.writeheader()
@@ -145,6 +200,7 @@ def _sheet(rows: list[dict[str, str]]) -> str:
 
 
 def _broken(row: int, column: str, value: str) -> str:
+    """The flagship's MSEL sheet with ``column`` of spreadsheet row ``row`` (header = 1) set to ``value``."""
     loaded = load_scenario(FLAGSHIP)
     rows = _rows(export_csv(loaded.scenario))
     rows[row - 2][column] = value
@@ -184,14 +240,14 @@ def _broken(row: int, column: str, value: str) -> str:
     (4, "Inject ID", "report-spike", "msel.csv:4: column Inject ID: duplicate inject id 'report-spike'"),
     (4, "Red Herring", "perhaps", "msel.csv:4: column Red Herring: expected 'yes' or empty, found 'perhaps'"),
 ])
-def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value: str, message: str):
+def test_a_bad_row_is_reported_with_row_and_column(row: int, column: str, value: str, message: str) -> None:
     loaded = load_scenario(FLAGSHIP)
     with pytest.raises(MselError) as caught:
         merge(_broken(row, column, value), "msel.csv", loaded.scenario, Path(loaded.path).read_text())
     assert message in caught.value.problems
 
 
-def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario):
+def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario: WriteScenario) -> None:
     text = MINIMAL[:MINIMAL.index("injects:")] + MINIMAL[MINIMAL.index("actions:"):]
     with_injects = load_scenario(str(write_scenario(MINIMAL, "with.yaml"))).scenario
     bare = load_scenario(str(write_scenario(text, "bare.yaml"))).scenario
@@ -201,7 +257,7 @@ def test_import_into_a_scenario_without_injects_adds_the_section(write_scenario)
     assert merged.index("injects:") < merged.index("actions:")
 
 
-def test_a_missing_column_is_reported_on_the_header_row():
+def test_a_missing_column_is_reported_on_the_header_row() -> None:
     loaded = load_scenario(FLAGSHIP)
     text = export_csv(loaded.scenario).replace("Method / Channel", "Medium", 1)
     with pytest.raises(MselError) as caught:
@@ -209,7 +265,7 @@ def test_a_missing_column_is_reported_on_the_header_row():
     assert caught.value.problems == ["msel.csv:1: column Method / Channel: missing from the header row"]
 
 
-def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
+def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path) -> None:
     sheet, merged = tmp_path / "msel.csv", tmp_path / "new.yaml"
     assert ttx("msel", "export", FLAGSHIP, "-o", str(sheet)).returncode == 0
     out = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(merged))
@@ -222,7 +278,7 @@ def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path):
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_msel_import_of_a_missing_or_binary_sheet_says_what_to_do(tmp_path: Path):
+def test_msel_import_of_a_missing_or_binary_sheet_says_what_to_do(tmp_path: Path) -> None:
     """A typo'd sheet name gets "no such file" and how to make one (not a bare [Errno 2]); a binary
     file gets "not a CSV text file"; both exit 2 without a traceback."""
     missing = ttx("msel", "import", "msel.csv", "--into", FLAGSHIP, cwd=tmp_path)

@@ -14,17 +14,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def ttx(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """Run ``ttx ARGS`` as a user would (a subprocess in ``cwd``) and capture what it printed."""
     return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=120)
 
 
-def test_list_shows_every_builtin_with_a_summary():
+def test_list_shows_every_builtin_with_a_summary() -> None:
     out = ttx("list")
     assert out.returncode == 0
     assert "jailbreak-wave" in out.stdout and "guard classifier misses it" in out.stdout
 
 
-def test_validate_passes_builtins_and_fails_broken_files_with_exit_2(tmp_path: Path):
+def test_validate_passes_builtins_and_fails_broken_files_with_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(MINIMAL.replace("duration: 2h", "duration: two hours"))
     good = ttx("validate", "scenarios/jailbreak-wave.yaml")
@@ -35,12 +36,12 @@ def test_validate_passes_builtins_and_fails_broken_files_with_exit_2(tmp_path: P
     assert "jailbreak-wave: ok" in bad.stdout
 
 
-def test_validate_lint_of_the_flagship_has_no_warnings():
+def test_validate_lint_of_the_flagship_has_no_warnings() -> None:
     out = ttx("validate", "--lint", "jailbreak-wave")
     assert out.returncode == 0 and out.stdout.strip() == "jailbreak-wave: ok"
 
 
-def test_run_json_has_the_documented_keys(tmp_path: Path):
+def test_run_json_has_the_documented_keys(tmp_path: Path) -> None:
     journal = tmp_path / "run.jsonl"
     out = ttx("run", "jailbreak-wave", "--policy", "textbook", "--seed", "7", "--json",
               "--journal", str(journal))
@@ -55,41 +56,43 @@ def test_run_json_has_the_documented_keys(tmp_path: Path):
     assert replay.returncode == 0 and replay.stdout.startswith("replay matches:")
 
 
-def test_run_prints_a_readable_table_by_default():
+def test_run_prints_a_readable_table_by_default() -> None:
     out = ttx("run", "jailbreak-wave", "--policy", "idle", "--seed", "1")
+    assert out.returncode == 0, out.stderr
     assert "time to contain     never" in out.stdout
     assert "containment        0.0" in out.stdout
 
 
-def test_a_wrong_flag_says_what_is_allowed():
+def test_a_wrong_flag_says_what_is_allowed() -> None:
     out = ttx("run", "jailbreak-wave", "--sed", "3")
     assert out.returncode == 2
     assert "--sed → did you mean --seed?" in out.stderr
-    assert "options here: --help, --journal, --json, --policy, --seed" in out.stderr
+    assert "options here: --at, --from, --help, --journal, --json, --policy, --scenario, --seed" in out.stderr
 
 
-def test_an_unknown_policy_or_scenario_is_a_clear_error():
-    assert "use idle, textbook, or the path of a scripted policy" in \
-        ttx("run", "jailbreak-wave", "--policy", "heroic").stderr
+def test_an_unknown_policy_or_scenario_is_a_clear_error() -> None:
+    heroic = ttx("run", "jailbreak-wave", "--policy", "heroic")
+    assert heroic.returncode == 2
+    assert "unknown policy 'heroic'; a policy is idle, textbook, or the path of a scripted" in heroic.stderr
     out = ttx("run", "no-such-drill")
     assert out.returncode == 2 and "built-in: " in out.stderr and "jailbreak-wave" in out.stderr
 
 
-def test_schema_command_prints_the_committed_schema():
+def test_schema_command_prints_the_committed_schema() -> None:
     assert ttx("schema").stdout == (REPO / "scenarios" / "schema.json").read_text()
 
 
-def test_committed_schema_is_not_stale():
+def test_committed_schema_is_not_stale() -> None:
     """Regenerate with `python -m simulator.format.schema` after changing simulator/scenario.py."""
     assert (REPO / "scenarios" / "schema.json").read_text() == schema_text()
 
 
-def test_builtin_scenarios_point_editors_at_the_schema():
+def test_builtin_scenarios_point_editors_at_the_schema() -> None:
     for path in (REPO / "scenarios").glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=./schema.json"), path
 
 
-def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp_path: Path):
+def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp_path: Path) -> None:
     """A missing file, a directory, a binary file or a text file that is not JSON lines: each gets
     one line naming the file and the problem, exit 2, no traceback."""
     (tmp_path / "notes.md").write_text("# notes\n")
@@ -106,7 +109,7 @@ def test_replay_and_report_of_something_that_is_not_a_journal_say_what_it_is(tmp
             assert "Traceback" not in out.stderr
 
 
-def test_the_readme_shows_what_ttx_run_prints():
+def test_the_readme_shows_what_ttx_run_prints() -> None:
     """The README's sample of ``ttx run`` output (summary and first components) is what the command
     prints today for the flagship on its own seed; regenerate the sample when a change moves it."""
     readme = (REPO / "README.md").read_text()
@@ -118,7 +121,7 @@ def test_the_readme_shows_what_ttx_run_prints():
     assert all(line in printed for line in shown), [line for line in shown if line not in printed]
 
 
-def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path):
+def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path) -> None:
     """A journal cut off mid-drill (no result) still 'differs' (exit 1), and ttx replay says that
     it stops early rather than leaving the user to suspect tampering."""
     full = tmp_path / "run.jsonl"
@@ -131,7 +134,7 @@ def test_replay_of_a_cut_short_journal_says_why_it_differs(tmp_path: Path):
     assert "the journal stops at 0:10:00 without a result" in out.stderr and "ttx report" in out.stderr
 
 
-def test_a_negative_or_non_numeric_seed_is_a_usage_error():
+def test_a_negative_or_non_numeric_seed_is_a_usage_error() -> None:
     """``--seed -1`` was a NumPy traceback; every command that takes a seed now says what it expects."""
     for args in (("run", "jailbreak-wave", "--seed", "-1"), ("sweep", "jailbreak-wave", "--seed-start", "-3"),
                  ("play", "--seed", "x"), ("host", "jailbreak-wave", "--seed", "-2")):
@@ -141,7 +144,8 @@ def test_a_negative_or_non_numeric_seed_is_a_usage_error():
         assert "expected a seed of 0 or more" in out.stderr or "expected a whole number" in out.stderr
 
 
-def test_replay_of_a_journal_whose_scenario_file_is_gone_says_which_and_how_to_give_it(tmp_path: Path):
+def test_replay_of_a_journal_whose_scenario_file_is_gone_says_which_and_how_to_give_it(
+        tmp_path: Path) -> None:
     """A journal recorded from my.yaml, after my.yaml was moved: ttx replay names the missing file
     and --scenario (not just "no scenario file or built-in named 'my-drill'"); with --scenario it
     replays."""

@@ -9,26 +9,27 @@ import pytest
 
 from simulator.engine.drill import Drill
 from simulator.engine.events import Kind
-from simulator.engine.runner import run_named
+from simulator.engine.runner import Run, run_named
 from simulator.engine.signals import _ZScoreMonitor
 from simulator.format.commands import Command
-from simulator.format.loader import load_scenario
+from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import Scenario
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 from tests.oracle import oracle_harm
 
 
-def journal_bytes(run) -> bytes:
+def journal_bytes(run: Run) -> bytes:
+    """A run's events as the journal lines they serialise to."""
     return "\n".join(e.to_json() for e in run.drill.events).encode()
 
 
-def test_same_seed_and_policy_give_identical_journal_bytes():
+def test_same_seed_and_policy_give_identical_journal_bytes() -> None:
     first = run_named("jailbreak-wave", "textbook", seed=11)
     second = run_named("jailbreak-wave", "textbook", seed=11)
     assert journal_bytes(first) == journal_bytes(second)
 
 
-def test_different_seeds_give_different_runs():
+def test_different_seeds_give_different_runs() -> None:
     assert journal_bytes(run_named("jailbreak-wave", "idle", seed=1)) != \
         journal_bytes(run_named("jailbreak-wave", "idle", seed=2))
 
@@ -40,7 +41,7 @@ def _with_rate(scenario: Scenario, rps: float) -> Scenario:
                                        "clocks": []})
 
 
-def test_engine_work_does_not_grow_with_the_output_rate(flagship):
+def test_engine_work_does_not_grow_with_the_output_rate(flagship: LoadedScenario) -> None:
     """At 1 output/s and at 10,000 outputs/s the engine processes the same number of SimPy events."""
     def simpy_steps(rps: float) -> int:
         drill = Drill(_with_rate(flagship.scenario, rps), seed=3)
@@ -55,7 +56,8 @@ def test_engine_work_does_not_grow_with_the_output_rate(flagship):
     assert fast < 2_000, "one event per tick and per scheduled inject, never per output"
 
 
-def _oracle_scenario(write_scenario, fraction: str) -> Scenario:
+def _oracle_scenario(write_scenario: WriteScenario, fraction: str) -> Scenario:
+    """The minimal scenario at 2 outputs/s with ``fraction`` as its harmful-fraction curve."""
     text = MINIMAL.replace("traffic_rps: 50", "traffic_rps: 2").replace(
         "harmful_fraction: {model: constant, value: 0.02}", f"harmful_fraction: {fraction}")
     return load_scenario(str(write_scenario(text))).scenario
@@ -65,7 +67,8 @@ def _oracle_scenario(write_scenario, fraction: str) -> Scenario:
     "{model: constant, value: 0.05}",
     "{model: logistic, floor: 0.005, ceiling: 0.2, growth_per_hour: 6, midpoint: 20m}",
 ])
-def test_aggregated_engine_agrees_with_the_per_output_oracle(write_scenario, fraction):
+def test_aggregated_engine_agrees_with_the_per_output_oracle(write_scenario: WriteScenario,
+                                                             fraction: str) -> None:
     """Mean and variance of harm volume over many seeds agree within statistical tolerance.
 
     Both counts are Poisson with the same mean λ, so over n runs the sample means differ by
@@ -85,7 +88,7 @@ def test_aggregated_engine_agrees_with_the_per_output_oracle(write_scenario, fra
     assert abs(np.var(engine, ddof=1) - np.var(oracle, ddof=1)) < 4.5 * math.sqrt(4 * lam**2 / (n - 1))
 
 
-def test_a_refused_command_says_why_and_changes_nothing(flagship):
+def test_a_refused_command_says_why_and_changes_nothing(flagship: LoadedScenario) -> None:
     drill = Drill(flagship.scenario, seed=1)
     drill.advance_to(600)
     before = (drill.incident, list(drill.mitigations))
@@ -99,7 +102,7 @@ def test_a_refused_command_says_why_and_changes_nothing(flagship):
     assert bad.payload["reason"].startswith("bad parameter commander: Input should be 'ic'")
 
 
-def test_rotating_or_resting_a_role_not_in_play_is_refused(write_scenario):
+def test_rotating_or_resting_a_role_not_in_play_is_refused(write_scenario: WriteScenario) -> None:
     """Only responders in the drill carry a load; naming another role used to add it to the loads."""
     drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
     drill.submit(Command(role="ic", action="declare_incident"))
@@ -111,7 +114,7 @@ def test_rotating_or_resting_a_role_not_in_play_is_refused(write_scenario):
     assert set(drill.loads) == {"ic", "ml", "comms"}
 
 
-def test_a_traffic_shape_raises_no_anomaly_alert_without_harm(write_scenario):
+def test_a_traffic_shape_raises_no_anomaly_alert_without_harm(write_scenario: WriteScenario) -> None:
     """The output-anomaly baseline starts from the shaped traffic at t=0, not the feature's nominal rate.
 
     With traffic at 3× nominal when the drill starts, the monitor used to alert within two minutes
@@ -128,7 +131,7 @@ def test_a_traffic_shape_raises_no_anomaly_alert_without_harm(write_scenario):
         assert not [e for e in drill.events if e.kind == Kind.ALERT]
 
 
-def test_approval_is_needed_from_the_named_role(flagship):
+def test_approval_is_needed_from_the_named_role(flagship: LoadedScenario) -> None:
     drill = Drill(flagship.scenario, seed=1)
     drill.submit(Command(role="ml", action="take-offline"))
     (request,) = drill.pending
@@ -140,7 +143,7 @@ def test_approval_is_needed_from_the_named_role(flagship):
     assert drill.current_rate() == 0.0
 
 
-def test_a_missed_expectation_fires_its_contingency(write_scenario):
+def test_a_missed_expectation_fires_its_contingency(write_scenario: WriteScenario) -> None:
     drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
     drill.run_to_end()
     fired = [e.payload["inject"] for e in drill.events if e.kind == Kind.INJECT]
@@ -148,7 +151,7 @@ def test_a_missed_expectation_fires_its_contingency(write_scenario):
     assert [x.status for x in drill.expectations] == ["missed"]
 
 
-def test_acting_before_the_inject_meets_its_expectation(write_scenario):
+def test_acting_before_the_inject_meets_its_expectation(write_scenario: WriteScenario) -> None:
     drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
     drill.submit(Command(role="ic", action="declare_incident"))
     drill.run_to_end()
@@ -156,39 +159,64 @@ def test_acting_before_the_inject_meets_its_expectation(write_scenario):
     assert "nudge" not in drill.fired
 
 
-def test_harmful_samples_are_redacted_placeholders(write_scenario):
+def test_harmful_samples_are_redacted_placeholders(write_scenario: WriteScenario) -> None:
     drill = Drill(load_scenario(str(write_scenario(MINIMAL))).scenario, seed=1)
     drill.advance_to(11 * 60)
     (inject,) = [e for e in drill.events if e.kind == Kind.INJECT]
     assert inject.payload["body"].startswith("Sample: [REDACTED model output · harm: Confabulation · ")
 
 
-def test_a_block_list_fades_but_a_classifier_update_holds(flagship):
-    """Block lists decay as adversaries adapt (2-hour half-life here); durable fixes do not."""
-    drill = Drill(flagship.scenario, seed=2)
-    drill.submit(Command(role="ml", action="block-list"))
-    drill.submit(Command(role="ml", action="tighten-filter"))
-    drill.advance_to(30 * 60)
-    faded_a_little = 1 - 0.8 * 0.5 ** (15 / 120)  # the block list took effect at 15m
-    assert drill._stream_multiplier("weapons-uplift", 30 * 60) == pytest.approx(faded_a_little * 0.35)
-    later = 15 * 60 + 2 * 3600
-    assert drill._stream_multiplier("weapons-uplift", later) == pytest.approx(0.6 * 0.35)
+def harm_rate_over_the_minute_to(drill: Drill, t: float) -> float:
+    """Expected harmful outputs per second over the tick ending at ``t``, as the hidden harm event says."""
+    drill.advance_to(t + 1)  # the tick at t itself has run
+    return next(float(e.payload["rate"]) for e in reversed(drill.events) if e.kind == Kind.HARM and e.t == t)
 
 
-def test_load_slows_a_tired_role(flagship):
+def test_a_block_list_fades_but_a_tightened_filter_holds(flagship: LoadedScenario) -> None:
+    """Block lists decay as adversaries adapt; durable fixes do not.
+
+    On the flagship the block list (in effect at 0:15) cuts harm to 0.2 with a 2-hour half-life,
+    the tighter filter (in effect at 0:20) to 0.35 for good: against doing nothing on the same
+    seed, the harm rate over a minute is ``0.35 × (1 − 0.8 × ½^(s / 2h))`` where ``s`` is the time
+    the block list has been in effect at the middle of that minute.
+    """
+    mitigated, idle = Drill(flagship.scenario, seed=2), Drill(flagship.scenario, seed=2)
+    mitigated.submit(Command(role="ml", action="block-list"))
+    mitigated.submit(Command(role="ml", action="tighten-filter"))
+
+    def relative_harm(t: float) -> float:
+        return harm_rate_over_the_minute_to(mitigated, t) / harm_rate_over_the_minute_to(idle, t)
+
+    def block_list(in_effect_for: float) -> float:
+        return 1 - 0.8 * float(0.5 ** (in_effect_for / 7200))
+
+    assert relative_harm(30 * 60) == pytest.approx(0.35 * block_list(14.5 * 60), rel=1e-4)
+    assert relative_harm(2 * 3600 + 15 * 60) == pytest.approx(0.35 * block_list(7200 - 30), rel=1e-4)
+    assert relative_harm(4 * 3600) == pytest.approx(0.35 * block_list(3 * 3600 + 44.5 * 60), rel=1e-4)
+
+
+def eta_of(drill: Drill, action: str) -> float:
+    """When the drill's ``action_started`` event says ``action`` takes effect."""
+    return next(float(e.payload["eta"]) for e in drill.events
+                if e.kind == Kind.ACTION_STARTED and e.payload["action"] == action)
+
+
+def test_load_slows_a_tired_role(flagship: LoadedScenario) -> None:
+    """Latency grows with load: at 80 % load (the flagship's slowdown is 1) an action takes 1.8× as long."""
     fresh = Drill(flagship.scenario, seed=1)
     tired = Drill(flagship.scenario, seed=1)
     tired.loads["ml"] = 0.8
     for drill in (fresh, tired):
         drill.submit(Command(role="ml", action="tighten-filter"))
-    assert tired.in_flight[1][1] == pytest.approx(fresh.in_flight[1][1] * 1.8)
+    assert eta_of(fresh, "tighten-filter") == 20 * 60
+    assert eta_of(tired, "tighten-filter") == pytest.approx(1.8 * 20 * 60)
 
 
-def test_the_z_score_monitor_matches_recomputing_its_whole_baseline():
+def test_the_z_score_monitor_matches_recomputing_its_whole_baseline() -> None:
     """The running sums give the z-score a full recomputation over window and baseline gives."""
     rng = np.random.default_rng(5)
     monitor = _ZScoreMonitor(60.0, 15 * 60.0, 2 * 3600.0, 3.0, 2.0, rng)
-    counts = [*monitor.baseline, *monitor.window]
+    counts: list[float] = [*monitor.baseline, *monitor.window]
     for count in [float(x) for x in rng.poisson(4.0, 400)]:
         counts = [*counts[1:], count]
         base, window = counts[:monitor.baseline_ticks], sum(counts[monitor.baseline_ticks:])

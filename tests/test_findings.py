@@ -7,6 +7,7 @@ from pathlib import Path
 
 from simulator.analysis.aar import analyse
 from simulator.analysis.report import render_markdown
+from simulator.engine.drill import Drill
 from simulator.engine.events import Kind
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.journal import read_journal, write_journal
@@ -23,7 +24,7 @@ def factors(loaded: LoadedScenario) -> list[str]:
     return spec.factors
 
 
-def investigated(loaded: LoadedScenario, at: float, role: str = "ts"):
+def investigated(loaded: LoadedScenario, at: float, role: str = "ts") -> Drill:
     """A drill where ``role`` starts an investigation at sim time ``at`` and it runs to its findings."""
     drill = new_drill(loaded, 7)
     drill.advance_to(at)
@@ -34,7 +35,8 @@ def investigated(loaded: LoadedScenario, at: float, role: str = "ts"):
     return drill
 
 
-def test_the_investigating_role_gets_the_findings_as_an_inject_nobody_else_does(flagship: LoadedScenario):
+def test_the_investigating_role_gets_the_findings_as_an_inject_nobody_else_does(
+        flagship: LoadedScenario) -> None:
     """The findings arrive as a ticket to T&S naming every contributing factor; ML's feed stays empty
     of it, while the incident record (the ``findings`` event) is shared."""
     drill = investigated(flagship, 60 * 60)
@@ -50,7 +52,7 @@ def test_the_investigating_role_gets_the_findings_as_an_inject_nobody_else_does(
     assert ml.findings is not None and ml.findings["by"] == "ts", "the incident panel's record is shared"
 
 
-def test_findings_after_the_retention_window_say_what_the_logs_can_no_longer_show():
+def test_findings_after_the_retention_window_say_what_the_logs_can_no_longer_show() -> None:
     """Cache logs are kept 6 h: an investigation ending at 7:00 finds everything before 1:00 gone."""
     loaded = load_scenario("cross-user-data-exposure")
     drill = investigated(loaded, 6 * 3600)
@@ -62,7 +64,7 @@ def test_findings_after_the_retention_window_say_what_the_logs_can_no_longer_sho
     assert "Logs partial: request logs are kept 6h, so everything before 1:00:00 is gone" in body
 
 
-def test_the_report_lists_the_findings(flagship: LoadedScenario, tmp_path: Path):
+def test_the_report_lists_the_findings(flagship: LoadedScenario, tmp_path: Path) -> None:
     """The after-action report has an "Investigation findings" section with each factor and the logs."""
     drill = investigated(flagship, 60 * 60)
     drill.run_to_end()
@@ -77,7 +79,8 @@ def test_the_report_lists_the_findings(flagship: LoadedScenario, tmp_path: Path)
     assert "Logs complete" in section
 
 
-def test_a_drill_without_an_investigation_says_so_in_the_report(flagship: LoadedScenario, tmp_path: Path):
+def test_a_drill_without_an_investigation_says_so_in_the_report(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """No investigation: the report says the contributing factors were never established."""
     drill = new_drill(flagship, 7)
     drill.run_to_end()

@@ -29,7 +29,8 @@ async def read_until(stream: asyncio.StreamReader, text: str, seen: list[str]) -
     return await asyncio.wait_for(scan(), 30)
 
 
-async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_lingers(tmp_path: Path):
+async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_lingers(
+        tmp_path: Path) -> None:
     """Dana joins as IC, Lee as facilitator; a wrong join code is refused; Lee starts and ends the
     drill. The host prints a line for each, then the result, then that it serves the review 1 s more."""
     host = await asyncio.create_subprocess_exec(
@@ -65,7 +66,7 @@ async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_l
 
 
 async def test_the_server_tells_its_watchers_each_event_once_it_is_durable(tmp_path: Path,
-                                                                           flagship: LoadedScenario):
+                                                                           flagship: LoadedScenario) -> None:
     """The hook ``ttx host`` logs from: every journaled event, after the fsync, in order."""
     server = DrillServer.host(flagship, tmp_path / "drill.jsonl", seed=7, code=CODE,
                               facilitator_token="secret", speed=60.0)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pkgutil
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import simulator
+from tests.tools import tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +35,18 @@ def test_the_layer_contracts_hold_for_every_import_including_those_inside_functi
     """``lint-imports`` checks the contracts in pyproject.toml: format ← engine ← team / analysis ← cli,
     and neither the core nor the TUI imports the command line (a lazy import counts as much as a top one).
     """
-    lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
-    out = subprocess.run([lint, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Contracts: " in out.stdout and " broken" in out.stdout
     assert "0 broken" in out.stdout, out.stdout
+
+
+def test_no_module_of_simulator_or_tui_is_part_of_an_import_cycle() -> None:
+    """Every import counts, lazy ones inside functions too (grimp reads the source, not what ran)."""
+    import grimp
+
+    graph = grimp.build_graph("simulator", "tui", cache_dir=None)
+    cycles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
+              if graph.chain_exists(importer=b, imported=a)]
+    assert cycles == []

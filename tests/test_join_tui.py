@@ -14,24 +14,25 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, Select, SelectionList, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static
 
+from simulator.analysis.report import build_report, render
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.format.commands import Command
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
-from simulator.team.protocol import Reveal
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
 from tui.app import DrillApp
-from tui.report import full_report
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, InjectPickerScreen, ParamsScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import choices_for
+from tui.widgets.chart import LineChart
 from tui.widgets.header import DrillHeader
 
 CODE = "K7Q2MD"
@@ -47,11 +48,13 @@ class Drill:
         self.sessions: list[RemoteSession] = []
 
     async def player(self, role: str, name: str) -> RemoteSession:
+        """Join as ``name`` in ``role`` with the join code."""
         session = await RemoteSession.open(self.url, name=name, role=role, code=CODE, timeout=5.0)
         self.sessions.append(session)
         return session
 
     async def facilitator(self) -> RemoteSession:
+        """Join as the facilitator (Lee) with the facilitator token."""
         session = await RemoteSession.open(self.url, name="Lee", facilitator_token=TOKEN, timeout=5.0)
         self.sessions.append(session)
         return session
@@ -59,6 +62,7 @@ class Drill:
 
 @pytest.fixture
 async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    """The flagship hosted at 60× (seed 7) on a free loopback port; every session is closed after."""
     server = DrillServer.host(flagship, tmp_path / "drill.jsonl", seed=7, code=CODE,
                               facilitator_token=TOKEN, speed=60.0)
     port = await server.start("127.0.0.1", 0)
@@ -77,9 +81,33 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float
         await pilot.pause(0.05)
 
 
-def showing(app: DrillApp, screen: type[Any], widget: str) -> bool:
+def showing(app: DrillApp, screen: type[Screen[Any]], widget: str) -> bool:
     """``screen`` is on top and composed (its ``widget`` exists)."""
     return isinstance(app.screen, screen) and bool(app.screen.query(widget))
+
+
+def server_result(drill: Drill) -> dict[str, Any]:
+    """The result the server scored and journaled: the figures every seat's review must show."""
+    return next(e.payload for e in reversed(drill.server.drill.events) if e.kind == Kind.RESULT)
+
+
+def review_disagreements(app: DrillApp, result: dict[str, Any]) -> list[str]:
+    """Where the review on screen disagrees with ``result``: the score and harm volume its headline
+    lacks, and the breakdown rows (component: points) it lacks or has extra. Empty when they agree."""
+    headline = str(app.screen.query_one("#review-headline", Static).render())
+    wanted = [f"Score {result['score']:.1f} / 100", f"harm {result['harm_volume']:,} "]
+    table = app.screen.query_one("#breakdown", DataTable)
+    shown = {f"{row[0]}: {row[1]}" for row in map(table.get_row_at, range(table.row_count))}
+    scored = {f"{name}: {c['points']:.1f}" for name, c in result["breakdown"].items()}
+    return ([f"headline lacks {part!r}" for part in wanted if part not in headline]
+            + [f"breakdown lacks {row!r}" for row in sorted(scored - shown)]
+            + [f"breakdown has {row!r}" for row in sorted(shown - scored)])
+
+
+def plots_this_runs_harm(app: DrillApp) -> bool:
+    """The review's harm chart draws this run's (revealed) harm: ``●`` marks above its axis."""
+    drawn = str(app.screen.query_one("#harm-chart", LineChart).render()).splitlines()[:-2]
+    return any("●" in line for line in drawn)
 
 
 def on_dashboard(app: DrillApp) -> bool:
@@ -89,7 +117,7 @@ def on_dashboard(app: DrillApp) -> bool:
 
 
 async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill: Drill, tmp_path: Path,
-                                                                           flagship: LoadedScenario):
+                                                                           flagship: LoadedScenario) -> None:
     """ic's dashboard: the lobby, then (when the facilitator starts) only ic's actions and no clock
     keys; ml's request pops the approval dialog here; `y` reaches ml; chat goes out; the end lands
     on the review with the revealed harm curve; `s` saves the journal and the report."""
@@ -123,8 +151,11 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         question = str(app.screen.query_one("#approval-question", Static).render())
         assert question.startswith("IC: approve “Take the assistant offline” (asked by ML)")
         await pilot.press("y")
-        await ml.wait_until(lambda s: any(a == "take-offline" for a, _, _ in s.view.in_flight.values()))
+        await ml.wait_until(lambda s: any(e.kind == Kind.ACTION_STARTED
+                                          and e.payload["action"] == "take-offline" for e in s.received))
         assert isinstance(app.screen, DashboardScreen)
+        await until(pilot, lambda: "⧗ Take the assistant offline" in str(
+            app.screen.query_one("#incident-text", Static).render()))
 
         robin = await drill.player("ic", "Robin")
         await ml.submit(Command(role="ml", action="system-prompt-patch"))
@@ -144,10 +175,8 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
 
         await fac.end()
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.harm, "the revealed truth reaches a player"
-        assert app.review.result["score"] == ic.view.result["score"] if ic.view.result else False
-        headline = str(app.screen.query_one("#review-headline", Static).render())
-        assert f"Score {app.review.result['score']:.1f} / 100" in headline
+        assert plots_this_runs_harm(app), "the revealed truth reaches a player"
+        assert review_disagreements(app, server_result(drill)) == [], "a player sees the server's figures"
         await pilot.press("s")
         await pilot.pause()
     saved = {p.suffix: p for p in tmp_path.iterdir() if p.name.startswith("ttx-")}
@@ -156,11 +185,11 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
     assert journal.header["policy"] == "team"
     assert any(e.kind == Kind.HARM for e in journal.events), "the saved journal holds the whole drill"
     assert replay(journal, flagship).matches, "ttx replay accepts a player's saved journal"
-    full = full_report(saved[".jsonl"])
-    assert full is not None and saved[".md"].read_text() == full, "the full report, as ttx report makes it"
+    assert saved[".md"].read_text() == render(build_report(saved[".jsonl"]), "md"), \
+        "the full report, as ttx report makes it"
 
 
-async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path):
+async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Drill, tmp_path: Path) -> None:
     """The facilitator's enter starts the drill for everyone; space pauses; the white-cell list fires a
     scripted inject and sends an ad-hoc one to chosen roles; e ends it; both land on the review."""
     ic = await drill.player("ic", "Dana")
@@ -172,7 +201,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         await pilot.press("enter")
         await until(pilot, lambda: on_dashboard(app))
         await ic.wait_until(lambda s: s.lobby is not None and s.lobby.started)
-        assert app.truth_on, "the facilitator sees the truth"
+        assert app.screen.query_one("#signal-truth").display, "the facilitator sees the truth"
         await pilot.press("space")
         await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.paused)
 
@@ -201,13 +230,14 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         await until(pilot, lambda: on_dashboard(app))
         await pilot.press("e", "y")
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
-        assert app.review is not None and app.review.harm and app.review.result["score"] >= 0
+        assert plots_this_runs_harm(app), "the facilitator's review plots the harm"
+        assert review_disagreements(app, server_result(drill)) == [], "the facilitator sees them too"
         await ic.wait_until(lambda s: s.reviewable)
         assert ic.view.result is not None and ic.view.harm, "players get the result and the truth"
 
 
-async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill: Drill, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch):
+async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(
+        drill: Drill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """At the end the server sends every seat the whole drill (in parts): players fold the truth into
     their view once, keep the journal to save, and see no secret hashes; a player who joins after the
     end gets it as well."""
@@ -234,22 +264,21 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(drill
     assert ml.journal_header["policy"] == "team" and ml.journal_header["seed"] == 7
 
     told, harm = len(truth_told), list(ml.view.harm)
-    reveals: list[Reveal] = []
-    ml.on_frame(lambda f: reveals.append(f) if isinstance(f, Reveal) and f.last else None)
+    reveals = ml.reveals
     await ml.drop()
-    await ml.wait_until(lambda s: bool(reveals))
+    await ml.wait_until(lambda s: s.reveals > reveals)
     assert [e.seq for e in ml.journal] == [e.seq for e in events]
     assert len(truth_told) == told and ml.view.harm == harm, "a reveal sent again changes nothing"
 
     late = await drill.player("comms", "Sam")
     await late.wait_until(lambda s: s.reviewable)
     assert late.view.result == ml.view.result and late.view.harm == ml.view.harm
-    saved = late.save_journal(tmp_path / "late.jsonl")
+    saved = late.save(tmp_path / "late.jsonl")
     assert len(read_journal(saved).events) == len(events)
 
 
 async def test_while_the_server_is_gone_the_header_says_reconnecting_and_the_clock_stops(
-        drill: Drill, tmp_path: Path):
+        drill: Drill, tmp_path: Path) -> None:
     """After ``kill -9`` of the host the player's header used to keep running the sim clock at 60×
     as if nothing happened; now it shows RECONNECTING… at the last time heard, and once the host is
     resumed it shows the server's clock (paused) again."""

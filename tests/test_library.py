@@ -16,19 +16,19 @@ SCENARIOS = builtin_ids()
 BALANCE_SEEDS = range(5)
 
 
-def test_the_library_has_the_flagship_and_at_least_six_more():
+def test_the_library_has_the_flagship_and_at_least_six_more() -> None:
     assert "jailbreak-wave" in SCENARIOS
     assert len(SCENARIOS) >= 7
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_every_builtin_validates_with_no_lint_warnings(sid):
+def test_every_builtin_validates_with_no_lint_warnings(sid: str) -> None:
     _, warnings = lint_scenario(sid)
     assert [str(w) for w in warnings] == []
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_every_builtin_is_a_complete_drill(sid):
+def test_every_builtin_is_a_complete_drill(sid: str) -> None:
     """Briefing and notes, ≥12 MSEL injects on ≥4 channels, private injects for ≥3 roles,
     deadlines, ≥2 contingencies, a red herring, generated personas, redacted samples, labelled
     assumptions and a catalogue with both fast-but-fading and slow-but-durable options."""
@@ -53,7 +53,7 @@ def test_every_builtin_is_a_complete_drill(sid):
 
 @pytest.mark.parametrize("seed", BALANCE_SEEDS)
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_textbook_beats_idle_by_a_clear_margin(sid, seed):
+def test_textbook_beats_idle_by_a_clear_margin(sid: str, seed: int) -> None:
     idle = run_named(sid, "idle", seed).result
     textbook = run_named(sid, "textbook", seed).result
     assert idle.time_to_contain is None, "doing nothing must not contain"
@@ -63,7 +63,7 @@ def test_textbook_beats_idle_by_a_clear_margin(sid, seed):
 
 
 @pytest.mark.parametrize("sid", SCENARIOS)
-def test_golden_journal_is_unchanged(sid):
+def test_golden_journal_is_unchanged(sid: str) -> None:
     """The textbook run on the scenario's seed reproduces the saved journal byte for byte."""
     path = golden.golden_path(sid)
     assert path.is_file(), f"no golden journal for {sid}; create it with `{golden.UPDATE_COMMAND}`"
@@ -82,14 +82,14 @@ def test_golden_journal_is_unchanged(sid):
                     f"{versions}\n{diff}")
 
 
-def test_golden_headers_are_machine_independent():
+def test_golden_headers_are_machine_independent() -> None:
     for sid in SCENARIOS:
         header = json.loads(golden.golden_path(sid).read_text().splitlines()[0])
         assert header["scenario_source"] == f"builtin:{sid}"
         assert header["policy"] == "textbook" and header["seed"] == golden.golden_seed(sid)
 
 
-def test_ttx_list_shows_every_builtin_with_its_one_line_summary():
+def test_ttx_list_shows_every_builtin_with_its_one_line_summary() -> None:
     from tests.test_cli import ttx
 
     out = ttx("list")
@@ -99,7 +99,7 @@ def test_ttx_list_shows_every_builtin_with_its_one_line_summary():
         assert load_scenario(sid).scenario.summary in line, sid
 
 
-def test_validate_lint_of_the_whole_library_prints_only_ok():
+def test_validate_lint_of_the_whole_library_prints_only_ok() -> None:
     from tests.test_cli import ttx
 
     files = [f"scenarios/{sid}.yaml" for sid in SCENARIOS]
@@ -108,7 +108,7 @@ def test_validate_lint_of_the_whole_library_prints_only_ok():
     assert out.stdout.splitlines() == [f"{f}: ok" for f in files]
 
 
-def test_a_changed_run_fails_with_the_regenerate_command(monkeypatch):
+def test_a_changed_run_fails_with_the_regenerate_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(golden, "journal_text", lambda sid: "{}\n")
     with pytest.raises(pytest.fail.Exception) as caught:
         test_golden_journal_is_unchanged("jailbreak-wave")

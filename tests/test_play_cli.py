@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from tests.conftest import MINIMAL
 
 
 def play(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ttx play ARGS`` in a subprocess (these arguments fail before any screen opens)."""
     return subprocess.run([sys.executable, "-m", "simulator.cli", "play", *args], capture_output=True,
                           text=True, timeout=60)
 
@@ -24,20 +26,20 @@ def play(*args: str) -> subprocess.CompletedProcess[str]:
     (("--seed", "-1"), "--seed: expected a seed of 0 or more, found '-1'"),
     (("--save-dir", "/no/such/folder"), "--save-dir /no/such/folder: no such folder"),
 ])
-def test_bad_arguments_are_refused_with_a_reason(args: tuple[str, ...], message: str):
+def test_bad_arguments_are_refused_with_a_reason(args: tuple[str, ...], message: str) -> None:
     out = play(*args)
     assert out.returncode == 2
     assert message in out.stderr
 
 
-def test_help_names_the_options():
+def test_help_names_the_options() -> None:
     out = play("--help")
     assert out.returncode == 0
     for option in ("--pick", "--seed", "--speed", "--save-dir", "SCENARIO"):
         assert option in out.stdout
 
 
-def test_a_broken_scenario_file_is_reported_at_file_line_col(tmp_path):
+def test_a_broken_scenario_file_is_reported_at_file_line_col(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(MINIMAL.replace("duration: 2h", "duration: two hours"))
     out = play(str(broken))

@@ -6,19 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cli.main import main
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.policies import load_policy
 from simulator.engine.replay import load_journal_scenario, replay
 from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
+from simulator.format.loader import LoadedScenario
 from simulator.format.yamlsafe import FileProblems
 
 SEEDS = range(6)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_textbook_beats_idle_on_the_flagship(seed):
+def test_textbook_beats_idle_on_the_flagship(seed: int) -> None:
     idle = run_named("jailbreak-wave", "idle", seed).result
     textbook = run_named("jailbreak-wave", "textbook", seed).result
     assert idle.time_to_contain is None
@@ -27,7 +29,7 @@ def test_textbook_beats_idle_on_the_flagship(seed):
     assert textbook.score > idle.score + 30
 
 
-def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
+def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     original = run_named("jailbreak-wave", "textbook", 5, journal=path).result
     journal, loaded = load_journal_scenario(path)
@@ -36,7 +38,8 @@ def test_replay_of_a_journal_reproduces_the_result(tmp_path: Path):
     assert report.replayed.to_dict() == original.to_dict()
 
 
-def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path, flagship):
+def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path,
+                                                               flagship: LoadedScenario) -> None:
     """Ending a drill twice (or acting after the end) is refused without journaling anything after the result.
 
     The late refusal used to land after the ``result`` event, and replay then disagreed with the journal.
@@ -56,7 +59,7 @@ def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path, f
     assert replay(read_journal(tmp_path / "run.jsonl"), flagship).matches
 
 
-def test_replay_notices_a_tampered_journal(tmp_path: Path):
+def test_replay_notices_a_tampered_journal(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     run_named("jailbreak-wave", "textbook", 5, journal=path)
     lines = path.read_text().splitlines()
@@ -69,7 +72,7 @@ def test_replay_notices_a_tampered_journal(tmp_path: Path):
     assert "differs" in (report.first_difference or "")
 
 
-def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path):
+def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     run_named("jailbreak-wave", "idle", 9, journal=path)
     header = read_journal(path).header
@@ -89,7 +92,7 @@ decisions:
 """
 
 
-def test_a_scripted_policy_plays_its_decisions(tmp_path: Path):
+def test_a_scripted_policy_plays_its_decisions(tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(SCRIPT)
     run = run_named("jailbreak-wave", str(path), 3)
@@ -107,9 +110,22 @@ def test_a_scripted_policy_plays_its_decisions(tmp_path: Path):
     (SCRIPT.replace("    role: ml", "    role: intern"),
      "7:11: role: expected 'ic', 'ml', 'ts', 'comms' or 'legal', found 'intern'"),
 ])
-def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship, broken, expected):
+def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship: LoadedScenario, broken: str,
+                                                   expected: str) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(broken)
     with pytest.raises(FileProblems) as caught:
         load_policy(str(path), flagship.scenario)
     assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
+
+
+def test_a_scripted_policy_gets_schema_and_reference_errors_in_one_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ttx run --policy` lists a misspelt action with the schema error elsewhere, not after it is fixed."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(SCRIPT.replace("  - at: 20m", "  - at: 10:05").replace("action: take-offline",
+                                                                           "action: take-ofline"))
+    assert main(["run", "jailbreak-wave", "--policy", str(path)]) == 2
+    located = [line for line in capsys.readouterr().err.splitlines() if line.startswith(str(path))]
+    assert [line.removeprefix(f"{path}:").split(": ")[0] for line in located] == ["3:9", "8:13"]
+    assert "write 10m5s" in located[0] and "did you mean 'take-offline'?" in located[1]

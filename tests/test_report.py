@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +15,9 @@ from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
-from simulator.format.loader import builtin_ids, load_scenario
+from simulator.format.loader import LoadedScenario, builtin_ids, load_scenario
 from tests.golden import golden_path
+from tests.tools import program
 
 SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Investigation findings", "Improvement plan",
             "Expectations (MSEL)", "Per-role figures", "Timeline"]
@@ -24,20 +25,26 @@ EXTERNAL = re.compile(
     r"""(src|href|action|poster)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import""", re.I)
 
 
+TextbookJournal = tuple[Path, dict[str, Any]]
+"""A journal of the textbook bot on the flagship, seed 3, and the result the run scored."""
+
+
 @pytest.fixture(scope="module")
-def textbook_journal(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def textbook_journal(tmp_path_factory: pytest.TempPathFactory) -> TextbookJournal:
+    """The textbook bot's journal on the flagship (seed 3), written once for the module."""
     path = tmp_path_factory.mktemp("aar") / "drill.jsonl"
     run = run_named("jailbreak-wave", "textbook", 3, journal=path)
     return path, run.result.to_dict()
 
 
 @pytest.fixture(scope="module")
-def textbook_html(textbook_journal: tuple[Path, dict]) -> str:
+def textbook_html(textbook_journal: TextbookJournal) -> str:
+    """The HTML report of that journal."""
     return render(build_report(textbook_journal[0]), "html")
 
 
 @pytest.mark.parametrize("scenario", builtin_ids())
-def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp_path: Path):
+def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp_path: Path) -> None:
     """Each built-in scenario's golden journal (textbook bot, its own seed) renders as HTML and Markdown."""
     journal = golden_path(scenario)
     result = read_journal(journal).events[-1].payload
@@ -51,7 +58,7 @@ def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp
     assert not EXTERNAL.search(html)
 
 
-def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: tuple[Path, dict]):
+def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: TextbookJournal) -> None:
     path, result = textbook_journal
     md = render(build_report(path), "md")
     for title in SECTIONS:
@@ -65,7 +72,7 @@ def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: 
     assert "### Exercise objectives" in md and "within 60 minutes of declaring" in md
 
 
-def test_html_is_self_contained_and_printable(textbook_html: str):
+def test_html_is_self_contained_and_printable(textbook_html: str) -> None:
     """No scripts, stylesheets, fonts or images are fetched: the file works offline and printed."""
     assert not EXTERNAL.search(textbook_html)
     assert "http://" not in textbook_html and "https://" not in textbook_html
@@ -76,13 +83,13 @@ def test_html_is_self_contained_and_printable(textbook_html: str):
         assert f'<section id="{sid}">' in textbook_html
 
 
-def test_charts_are_matplotlib_svg_inline(textbook_html: str):
+def test_charts_are_matplotlib_svg_inline(textbook_html: str) -> None:
     svgs = re.findall(r"<svg\b.*?</svg>", textbook_html, re.DOTALL)
     assert len(svgs) == 2
     assert all("<path" in svg and "<!--" not in svg for svg in svgs)
 
 
-def test_player_text_is_escaped_and_players_are_named(tmp_path: Path):
+def test_player_text_is_escaped_and_players_are_named(tmp_path: Path) -> None:
     """Names and messages typed by players cannot inject markup into the HTML or break a GFM table."""
     loaded = load_scenario("jailbreak-wave")
     drill = new_drill(loaded, 4)
@@ -113,7 +120,7 @@ def test_player_text_is_escaped_and_players_are_named(tmp_path: Path):
     assert "refused: resolve" in md and "1 command(s) refused" in md
 
 
-def test_missed_and_late_expectations_per_role(tmp_path: Path):
+def test_missed_and_late_expectations_per_role(tmp_path: Path) -> None:
     """A team that declares at 3h meets the declaration expectation late; idle misses everything."""
     script = tmp_path / "slow.yaml"
     script.write_text("name: slow\ndecisions:\n  - at: 3h\n    role: ic\n    action: declare_incident\n")
@@ -127,7 +134,7 @@ def test_missed_and_late_expectations_per_role(tmp_path: Path):
     assert "over the 20 min target" in md
 
 
-def test_idle_run_is_reported_as_never_declared(tmp_path: Path):
+def test_idle_run_is_reported_as_never_declared(tmp_path: Path) -> None:
     path = tmp_path / "idle.jsonl"
     run_named("jailbreak-wave", "idle", 2, journal=path)
     aar = build_report(path)
@@ -137,7 +144,7 @@ def test_idle_run_is_reported_as_never_declared(tmp_path: Path):
     assert aar.series.harm_total == aar.series.idle_total
 
 
-def test_unscored_journal_is_rederived_by_replay(textbook_journal: tuple[Path, dict], tmp_path: Path):
+def test_unscored_journal_is_rederived_by_replay(textbook_journal: TextbookJournal, tmp_path: Path) -> None:
     """A journal without its result event (crash, unscored drill) is replayed and the report says so."""
     path, result = textbook_journal
     lines = path.read_text().splitlines()
@@ -153,7 +160,7 @@ def test_unscored_journal_is_rederived_by_replay(textbook_journal: tuple[Path, d
     assert 'id="rederived"' in render(crashed, "html")
 
 
-def test_a_hot_seat_drill_ended_early_is_compared_with_doing_nothing_until_then(tmp_path: Path):
+def test_a_hot_seat_drill_ended_early_is_compared_with_doing_nothing_until_then(tmp_path: Path) -> None:
     """``ttx play`` journals its hot seat as policy ``human``: the report says people played at one
     keyboard (not "bot policy 'human'"), and a drill ended at 0:52 is compared with the do-nothing
     run's first 52 minutes, as the score is, not with its whole four hours."""
@@ -173,31 +180,37 @@ def test_a_hot_seat_drill_ended_early_is_compared_with_doing_nothing_until_then(
     assert "(do nothing to 0:52:00: " in md.split("| Weighted harm |")[1].splitlines()[0]
 
 
-def test_a_bot_that_never_acted_is_named_without_a_dangling_playing(tmp_path: Path):
+def test_a_bot_that_never_acted_is_named_without_a_dangling_playing(tmp_path: Path) -> None:
     """An idle run's participants read "bot policy 'idle': no role acted"."""
     path = tmp_path / "idle.jsonl"
     run_named("jailbreak-wave", "idle", 2, journal=path)
     assert "| Participants | bot policy 'idle': no role acted (in play:" in render(build_report(path), "md")
 
 
-def test_report_cli_prints_markdown_and_rejects_unknown_extensions(textbook_journal, tmp_path, capsys):
+def test_report_cli_prints_markdown_and_rejects_unknown_extensions(
+        textbook_journal: TextbookJournal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without -o the Markdown goes to stdout; an extension that names no format is refused with the
+    way out (and writes nothing); --format md writes Markdown under any name."""
     path, _ = textbook_journal
     assert main(["report", str(path)]) == 0
     assert "# After-action report: Jailbreak wave" in capsys.readouterr().out
     assert main(["report", str(path), "-o", str(tmp_path / "aar.pdf")]) == 2
+    assert "use .html or .md, or --format" in capsys.readouterr().err
+    assert not (tmp_path / "aar.pdf").exists()
     assert main(["report", str(path), "-o", str(tmp_path / "aar.txt"), "--format", "md"]) == 0
+    assert (tmp_path / "aar.txt").read_text().startswith("# After-action report: Jailbreak wave")
 
 
-@pytest.mark.chromium
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")
-def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tmp_path: Path):
+@pytest.mark.chromium  # skipped without Chromium outside CI, failed in CI (tests/tools.py)
+def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_path: Path) -> None:
     """The report opens in a real browser: the DOM has every section and both charts."""
     path, result = textbook_journal
     out = tmp_path / "aar.html"
     assert main(["report", str(path), "-o", str(out)]) == 0
     proc = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
+        [str(program("chromium")), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", "--enable-logging=stderr",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
         capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -208,7 +221,8 @@ def test_html_loads_in_headless_chromium(textbook_journal: tuple[Path, dict], tm
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 
 
-def test_report_without_the_scenario_still_renders_from_the_journal(textbook_journal, tmp_path):
+def test_report_without_the_scenario_still_renders_from_the_journal(textbook_journal: TextbookJournal,
+                                                                    tmp_path: Path) -> None:
     """If the scenario file is gone, the report uses the journal alone (no baseline curve)."""
     path, result = textbook_journal
     aar = build_report(path, scenario=str(tmp_path / "gone.yaml"))
@@ -218,12 +232,13 @@ def test_report_without_the_scenario_still_renders_from_the_journal(textbook_jou
     assert "could not be loaded" in render(aar, "md")
 
 
-def test_rendering_is_deterministic(textbook_journal):
+def test_rendering_is_deterministic(textbook_journal: TextbookJournal) -> None:
     path, _ = textbook_journal
     assert render(build_report(path), "html") == render(build_report(path), "html")
 
 
-async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path, flagship):
+async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path,
+                                                                flagship: LoadedScenario) -> None:
     """A journal written by ``ttx host`` names each player with their role and figures."""
     from simulator.team.remote import RemoteSession
     from simulator.team.server import DrillServer

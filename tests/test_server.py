@@ -7,10 +7,10 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -23,7 +23,7 @@ from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.protocol import FRAME_LIMIT
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits, Outbox, ResumeError
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 
 CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
@@ -37,26 +37,37 @@ class Team:
         self.sessions: list[RemoteSession] = []
 
     async def join(self, role: str, name: str | None = None, **kwargs: Any) -> RemoteSession:
+        """Join in ``role`` with the join code (named after the role unless ``name`` is given)."""
         session = await RemoteSession.open(self.url, name=name or role.upper(), role=role, code=CODE,
                                            timeout=5.0, **kwargs)
         self.sessions.append(session)
         return session
 
     async def facilitator(self) -> RemoteSession:
+        """Join as the facilitator (Lee) with the facilitator token."""
         session = await RemoteSession.open(self.url, name="Lee", facilitator_token=FACILITATOR_TOKEN,
                                            timeout=5.0)
         self.sessions.append(session)
         return session
 
     async def raw(self) -> ClientConnection:
+        """A bare websocket to the server, for sending frames no client would."""
         return await connect(self.url, proxy=None, compression=None)
 
     def journal(self) -> list[dict[str, Any]]:
+        """The server's journal file as it stands, one dict per line (header first)."""
         return [json.loads(line) for line in Path(self.server.journal.path).read_text().splitlines()]
 
 
+class MakeTeam(Protocol):
+    """The ``team_factory`` fixture: host the flagship (seed 7) on a free loopback port."""
+
+    async def __call__(self, speed: float = 60.0, limits: Limits | None = None) -> Team: ...
+
+
 @pytest.fixture
-async def team_factory(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Any]:
+async def team_factory(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[MakeTeam]:
+    """Start servers on demand (each with its own journal); stop them and their sessions after."""
     teams: list[Team] = []
 
     async def make(speed: float = 60.0, limits: Limits | None = None) -> Team:
@@ -74,12 +85,12 @@ async def team_factory(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterato
 
 
 @pytest.fixture
-async def team(team_factory: Any) -> Team:
-    made: Team = await team_factory()
-    return made
+async def team(team_factory: MakeTeam) -> Team:
+    """One server at 60×, flagship seed 7."""
+    return await team_factory()
 
 
-async def test_players_join_with_the_code_claim_roles_and_see_the_lobby(team: Team):
+async def test_players_join_with_the_code_claim_roles_and_see_the_lobby(team: Team) -> None:
     """A role can be held by two people; a wrong code or a role not in play is refused, and the lobby
     says who holds what and who is connected."""
     ic = await team.join("ic", "Dana")
@@ -102,7 +113,7 @@ async def test_players_join_with_the_code_claim_roles_and_see_the_lobby(team: Te
     assert fac.scenario.facilitator_notes and fac.join_code == CODE
 
 
-async def test_private_injects_reach_only_their_roles_and_the_truth_only_the_facilitator(team: Team):
+async def test_private_injects_reach_only_their_roles_and_the_truth_only_the_facilitator(team: Team) -> None:
     """An inject to ml reaches ml, not comms; one to an unfilled role (ts) reaches the incident
     commander instead; harm (the hidden truth) reaches the facilitator only."""
     fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
@@ -124,7 +135,7 @@ async def test_private_injects_reach_only_their_roles_and_the_truth_only_the_fac
         assert not any(e.hidden or e.kind == Kind.HARM for e in player.received)
 
 
-async def test_an_approval_crosses_players_and_the_decision_reaches_everyone(team: Team):
+async def test_an_approval_crosses_players_and_the_decision_reaches_everyone(team: Team) -> None:
     """ml asks to take the model offline; the ic's view has the pending request; ic approves; every
     seat sees the approval and the action starting."""
     fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
@@ -144,7 +155,7 @@ async def test_an_approval_crosses_players_and_the_decision_reaches_everyone(tea
         assert any(e.kind == Kind.APPROVAL_GRANTED for e in seat.received)
 
 
-async def test_war_room_chat_reaches_everyone_and_direct_messages_only_their_roles(team: Team):
+async def test_war_room_chat_reaches_everyone_and_direct_messages_only_their_roles(team: Team) -> None:
     fac, ic, ml, comms = await team.facilitator(), await team.join("ic"), await team.join("ml"), \
         await team.join("comms")
     await fac.start()
@@ -166,7 +177,7 @@ async def test_war_room_chat_reaches_everyone_and_direct_messages_only_their_rol
 
 
 async def test_the_facilitator_pauses_injects_ad_hoc_changes_speed_and_ends_with_everyone_on_the_review(
-        team: Team, flagship: LoadedScenario):
+        team: Team, flagship: LoadedScenario) -> None:
     fac, ic, comms = await team.facilitator(), await team.join("ic"), await team.join("comms")
     refused = await ic.submit(Command(role="ic", action="declare_incident"))
     assert refused.kind == Kind.REFUSED and "not started" in refused.payload["reason"]
@@ -199,7 +210,7 @@ async def test_the_facilitator_pauses_injects_ad_hoc_changes_speed_and_ends_with
     assert report.matches, report.first_difference
 
 
-async def test_roles_are_enforced_on_the_server_and_refusals_leave_the_drill_going(team: Team):
+async def test_roles_are_enforced_on_the_server_and_refusals_leave_the_drill_going(team: Team) -> None:
     fac, ml = await team.facilitator(), await team.join("ml")
     await fac.start()
     await ml.pause()
@@ -232,7 +243,7 @@ async def _responses(ws: ClientConnection, count: int, timeout: float = 5.0) -> 
     return out
 
 
-async def test_bad_frames_get_an_error_reply_are_journaled_and_harm_nobody(team_factory: Any):
+async def test_bad_frames_get_an_error_reply_are_journaled_and_harm_nobody(team_factory: MakeTeam) -> None:
     """Malformed JSON, an unknown kind, an oversized frame, a wrong token, a binary frame and a flood:
     each gets an error, the connection stays usable and the other players never notice."""
     team = await team_factory(limits=Limits(rate=5.0, burst=10.0))
@@ -244,7 +255,7 @@ async def test_bad_frames_get_an_error_reply_are_journaled_and_harm_nobody(team_
     await ws.send(json.dumps({"kind": "join", "code": CODE, "role": "ml", "name": "Mallory"}))
     welcome = json.loads(await ws.recv())
     token = welcome["token"]
-    bad = ["{not json", json.dumps({"kind": "launch", "token": token}),
+    bad: list[str | bytes] = ["{not json", json.dumps({"kind": "launch", "token": token}),
            json.dumps({"kind": "chat", "token": token, "id": 3, "text": "x" * (FRAME_LIMIT + 10)}),
            json.dumps({"kind": "command", "token": "stolen", "id": 4, "role": "ml", "action": "block-list"}),
            b"\x00\x01binary"]
@@ -274,8 +285,13 @@ async def test_bad_frames_get_an_error_reply_are_journaled_and_harm_nobody(team_
     await ws.close()
 
 
+def reconnected(times: int) -> Callable[[RemoteSession], bool]:
+    """A wait condition: the session has reconnected at least ``times`` times."""
+    return lambda session: session.reconnects >= times
+
+
 async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_one_that_never_dropped(
-        team_factory: Any):
+        team_factory: MakeTeam) -> None:
     """Reconnecting with the token and last seq gives a snapshot and every later event: none lost,
     none folded twice."""
     team = await team_factory(speed=1200.0)
@@ -288,7 +304,7 @@ async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_on
         if round_ % 3 == 0:
             await ml.submit(Command(role="ml", action="investigate" if round_ == 0 else "block-list"))
         await asyncio.sleep(0.06)
-        await flaky.wait_until(lambda s, done=round_ + 1: s.reconnects >= done)
+        await flaky.wait_until(reconnected(times=round_ + 1))
     await fac.fire_inject("legal-question")
     await fac.end()
     for seat in (steady, flaky):
@@ -302,7 +318,7 @@ async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_on
 
 
 async def test_a_drill_that_runs_out_of_time_is_scored_and_everyone_lands_on_the_review(
-        tmp_path: Path, write_scenario: Any):
+        tmp_path: Path, write_scenario: WriteScenario) -> None:
     """The clock reaches the scenario's end: the server scores the drill, journals the result and
     sends it to every seat; commands after the end are refused without touching the journal."""
     loaded = load_scenario(str(write_scenario(MINIMAL)))
@@ -341,10 +357,10 @@ class StuckSocket:
         self.sent.append(json.loads(text))
 
 
-async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_action():
+async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_action() -> None:
     """Clock and metric updates are coalesced when a client falls behind; injects and actions never."""
     ws = StuckSocket()
-    outbox = Outbox(ws, backlog=10)  # type: ignore[arg-type]
+    outbox = Outbox(ws, backlog=10)  # type: ignore[arg-type]  # a stand-in with only send()
     sender = asyncio.ensure_future(outbox.run())
     outbox.events([(Kind.TICK, json.dumps({"seq": 0}))])
     await asyncio.sleep(0.01)
@@ -364,7 +380,7 @@ async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_act
     assert outbox.coalesced > 0 and 59 in kept, "older ticks dropped, the latest kept"
 
 
-def test_host_help_states_the_risk_of_binding_another_address():
+def test_host_help_states_the_risk_of_binding_another_address() -> None:
     out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--help"], capture_output=True,
                          text=True, timeout=60)
     text = " ".join(out.stdout.split())
@@ -373,7 +389,7 @@ def test_host_help_states_the_risk_of_binding_another_address():
 
 
 async def test_one_server_per_journal_and_hosting_never_overwrites_one(tmp_path: Path,
-                                                                       flagship: LoadedScenario):
+                                                                       flagship: LoadedScenario) -> None:
     path = tmp_path / "drill.jsonl"
     server = DrillServer.host(flagship, path, code=CODE, facilitator_token=FACILITATOR_TOKEN)
     with pytest.raises(ResumeError, match="in use by another ttx host"):
@@ -386,7 +402,7 @@ async def test_one_server_per_journal_and_hosting_never_overwrites_one(tmp_path:
     await resumed.stop()
 
 
-async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the_end(team: Team):
+async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the_end(team: Team) -> None:
     """A client written against the hot seat submits facilitator verbs as commands; they work remotely."""
     fac, ic = await team.facilitator(), await team.join("ic")
     await fac.start()
@@ -401,7 +417,7 @@ async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the
     await ic.wait_until(lambda s: s.view.result is not None)
 
 
-def test_resuming_a_journal_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path):
+def test_resuming_a_journal_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path) -> None:
     """``ttx host --resume typo.jsonl`` names the missing file (it used to create an empty one and
     then call it an empty journal)."""
     out = subprocess.run([sys.executable, "-m", "simulator.cli", "host", "--resume", "typo.jsonl"],
@@ -411,8 +427,8 @@ def test_resuming_a_journal_that_does_not_exist_says_so_and_creates_nothing(tmp_
     assert not (tmp_path / "typo.jsonl").exists()
 
 
-async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: Path, flagship: LoadedScenario,
-                                                                     capsys: pytest.CaptureFixture[str]):
+async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(
+        tmp_path: Path, flagship: LoadedScenario, capsys: pytest.CaptureFixture[str]) -> None:
     """The banner of ``ttx host --resume`` says where the drill stands as H:MM:SS, like every other clock."""
     import argparse
 
@@ -426,7 +442,7 @@ async def test_the_resumed_host_banner_gives_the_sim_time_as_a_clock(tmp_path: P
     assert "resumed at sim time 0:25:00, clock paused" in capsys.readouterr().out
 
 
-async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
+async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team) -> None:
     """A URL without ws://, a port nobody listens on, a wrong join code and a wrong facilitator token
     each get one line — what was wrong, what to use — exit 2 and no traceback."""
     async def join(*args: str) -> str:
@@ -437,6 +453,7 @@ async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
         assert proc.returncode == 2, err
         text = err.decode()
         assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+        assert text.startswith("ttx join: error: "), text
         return text
 
     bare = team.url.removeprefix("ws://")
@@ -449,7 +466,7 @@ async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team):
     assert "wrong facilitator token" in wrong_token and "use the facilitator token" in wrong_token
 
 
-def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path):
+def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path) -> None:
     """A busy port is one line (not '[Errno 98] …') suggesting --port 0, and the drill that never ran
     leaves no journal behind (a retry with the same --journal used to be told to --resume it)."""
     import socket

@@ -33,6 +33,7 @@ class Host:
 
     @classmethod
     async def start(cls, *args: str, until: str) -> Host:
+        """Start ``ttx host ARGS`` and read its banner up to the line starting with ``until``."""
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "simulator.cli", "host", *args, cwd=REPO,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -47,6 +48,7 @@ class Host:
         return cls(proc, banner)
 
     async def kill(self) -> None:
+        """SIGKILL the host (no chance to flush or say goodbye) and reap it."""
         self.proc.kill()
         await asyncio.wait_for(self.proc.wait(), 10)
 
@@ -63,12 +65,13 @@ async def _acked(session: RemoteSession, command: Command, acked: list[Event]) -
 
 
 async def _reconnected(sessions: list[RemoteSession], before: dict[str, int]) -> None:
+    """Wait until every session has reconnected once more than ``before`` counted."""
     for session in sessions:
         await session.wait_until(lambda s: s.reconnects > before[s.name], timeout=20)
 
 
 async def test_a_killed_server_resumes_from_its_journal_and_loses_nothing_acknowledged(
-        tmp_path: Path, flagship: LoadedScenario):
+        tmp_path: Path, flagship: LoadedScenario) -> None:
     journal = tmp_path / "drill.jsonl"
     host = await Host.start("jailbreak-wave", "--port", "0", "--journal", str(journal), "--seed", "11",
                             "--code", CODE, "--speed", "300", "--linger", "0.2", until="facilitator token:")
@@ -156,7 +159,7 @@ async def test_a_killed_server_resumes_from_its_journal_and_loses_nothing_acknow
         assert seat.view.result == recorded
 
 
-async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_path: Path):
+async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_path: Path) -> None:
     host = await Host.start("jailbreak-wave", "--port", "0", "--journal", str(tmp_path / "d.jsonl"),
                             "--code", CODE, "--linger", "0.2", until="facilitator token:")
     assert host.token is not None
@@ -187,7 +190,7 @@ async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_
 
 
 async def test_join_hands_the_connected_session_to_the_tui_entry_point(tmp_path: Path,
-                                                                      flagship: LoadedScenario):
+                                                                      flagship: LoadedScenario) -> None:
     """``ttx join`` awaits ``tui.app.run_drill_async(session)`` with a connected RemoteSession (a
     stand-in TUI here, first on the path; tests/test_join_tui.py drives the real one)."""
     fake = tmp_path / "tui"

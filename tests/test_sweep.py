@@ -3,38 +3,52 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from simulator.analysis import sweep
-from simulator.analysis.sweep import distribution, make_spec, outcomes, run_sweep
+from simulator.analysis.sweep import SweepInterrupted, distribution, make_spec, outcomes, run_sweep, table
 from simulator.cli import main
 from simulator.cli.sweep import ProgressBar
 from simulator.engine.runner import run_named
+from simulator.format.loader import LoadedScenario
 
 SEEDS = list(range(10, 18))
 
 
 @pytest.fixture(scope="module")
 def spec() -> sweep.SweepSpec:
+    """The flagship swept with the textbook and idle bots."""
     return make_spec("jailbreak-wave", ["textbook", "idle"])
 
 
 @pytest.fixture(scope="module")
 def one_worker(spec: sweep.SweepSpec) -> sweep.SweepResult:
+    """That sweep over ``SEEDS`` on one worker: the reference the other runs are compared with."""
     return run_sweep(spec, SEEDS, workers=1)
 
 
-def test_results_do_not_depend_on_the_worker_count(spec, one_worker):
+def test_results_do_not_depend_on_the_worker_count(spec: sweep.SweepSpec,
+                                                   one_worker: sweep.SweepResult) -> None:
     two = run_sweep(spec, SEEDS, workers=2)
     assert list(outcomes(two)) == list(outcomes(one_worker))
     assert [s.policy for s in two.summaries] == ["textbook", "idle"]
 
 
-def test_sweep_runs_match_single_headless_runs(one_worker):
+def test_sweep_runs_match_single_headless_runs(one_worker: sweep.SweepResult) -> None:
     """Each sweep run is exactly ``ttx run`` on that seed (the idle shortcut included)."""
     for run in one_worker.runs[::5]:
         single = run_named("jailbreak-wave", run.policy, run.seed).result
@@ -42,7 +56,8 @@ def test_sweep_runs_match_single_headless_runs(one_worker):
             (single.score, single.harm_volume, single.time_to_contain)
 
 
-def test_dask_local_cluster_gives_the_same_results(spec, one_worker, capsys):
+def test_dask_local_cluster_gives_the_same_results(spec: sweep.SweepSpec, one_worker: sweep.SweepResult,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
@@ -54,24 +69,31 @@ def test_dask_local_cluster_gives_the_same_results(spec, one_worker, capsys):
     assert summary["runs"] == 2 and summary["contained"] == 1.0
 
 
-def test_missing_dask_says_how_to_install(spec, monkeypatch):
-    def no_dask(name: str):
+def test_missing_dask_says_how_to_install(spec: sweep.SweepSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dask(name: str) -> NoReturn:
         raise ImportError(name)
 
-    monkeypatch.setattr(sweep.importlib, "import_module", no_dask)
+    monkeypatch.setattr(importlib, "import_module", no_dask)
     with pytest.raises(RuntimeError, match=r"pip install 'ttx\[dask\]'"):
         run_sweep(spec, [1], dask="tcp://nowhere:8786")
 
 
-def test_textbook_beats_idle_in_distribution(one_worker):
+def quantiles(d: sweep.Distribution) -> tuple[float, float, float]:
+    """p10, median and p90 of a measure that always has a value (harm, score)."""
+    assert d.p10 is not None and d.median is not None and d.p90 is not None, d
+    return d.p10, d.median, d.p90
+
+
+def test_textbook_beats_idle_in_distribution(one_worker: sweep.SweepResult) -> None:
+    """Over the same seeds, the textbook team's worst harm (p90) is below doing nothing's best (p10)."""
     textbook, idle = one_worker.summaries
     assert textbook.contained == 1.0 and idle.contained == 0.0
     assert idle.time_to_contain.median is None
-    assert textbook.harm_volume.p90 < idle.harm_volume.p10
-    assert textbook.score.p10 > idle.score.p90
+    assert quantiles(textbook.harm_volume)[2] < quantiles(idle.harm_volume)[0]
+    assert quantiles(textbook.score)[0] > quantiles(idle.score)[2]
 
 
-def test_scripted_policy_what_if(tmp_path: Path):
+def test_scripted_policy_what_if(tmp_path: Path) -> None:
     """A team can ask 'what if the kill switch took 5 minutes' with a scripted policy file."""
     script = tmp_path / "kill.yaml"
     script.write_text("name: kill-switch\ndecisions:\n"
@@ -83,13 +105,13 @@ def test_scripted_policy_what_if(tmp_path: Path):
     assert summary.time_to_contain.median is not None and summary.time_to_contain.median < 45 * 60
 
 
-def test_quantiles_treat_never_as_later_than_any_time():
+def test_quantiles_treat_never_as_later_than_any_time() -> None:
     assert distribution([None, None, 10.0]).median is None
     d = distribution([1.0, 2.0, 3.0, 4.0, 5.0])
     assert (d.median, d.p10, d.p90) == (3.0, 1.4, 4.6)
 
 
-def test_cli_json_and_csv(tmp_path: Path, capsys):
+def test_cli_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_csv = tmp_path / "runs.csv"
     assert main(["sweep", "jailbreak-wave", "--policy", "idle", "--runs", "3", "--workers", "1",
                  "--seed-start", "5", "--csv", str(out_csv)]) == 0
@@ -103,12 +125,12 @@ def test_cli_json_and_csv(tmp_path: Path, capsys):
     assert data["runs"] == 2 and data["policies"]["idle"]["contained"] == 0.0
 
 
-def test_cli_rejects_unknown_policy(capsys):
+def test_cli_rejects_unknown_policy(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", "jailbreak-wave", "--policy", "nope", "--runs", "1"]) == 2
     assert "unknown policy" in capsys.readouterr().err
 
 
-def test_progress_bar_draws_with_carriage_returns_only_when_enabled():
+def test_progress_bar_draws_with_carriage_returns_only_when_enabled() -> None:
     shown, hidden = io.StringIO(), io.StringIO()
     ProgressBar(10, shown, enabled=True)(5)
     ProgressBar(10, hidden, enabled=False)(5)
@@ -116,7 +138,102 @@ def test_progress_bar_draws_with_carriage_returns_only_when_enabled():
     assert hidden.getvalue() == ""
 
 
-def test_idle_shortcut_is_the_idle_policy_event_for_event(flagship):
+def test_the_bar_is_drawn_before_any_run_finishes(spec: sweep.SweepSpec) -> None:
+    """The first call comes at once, and the bar then says what is starting instead of a blank line."""
+    calls: list[int] = []
+    run_sweep(spec, SEEDS[:2], workers=1, progress=calls.append)
+    assert calls[0] == 0 and calls[-1] == 4
+    stream = io.StringIO()
+    ProgressBar(400, stream, enabled=True, starting="starting 2 workers…")(0)
+    assert "0/400 runs" in stream.getvalue() and "starting 2 workers…" in stream.getvalue()
+
+
+def test_ctrl_c_keeps_the_seeds_that_finished(spec: sweep.SweepSpec) -> None:
+    """Ctrl+C during a sweep raises SweepInterrupted holding whole seeds: every policy of each."""
+
+    def interrupt_after_two_seeds(done: int) -> None:
+        if done >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as caught:
+        run_sweep(spec, SEEDS, workers=1, progress=interrupt_after_two_seeds)
+    partial = caught.value.partial
+    assert partial.interrupted and partial.seeds == SEEDS[:2] and partial.planned == 2 * len(SEEDS)
+    assert [(r.policy, r.seed) for r in partial.runs] == [
+        ("textbook", SEEDS[0]), ("textbook", SEEDS[1]), ("idle", SEEDS[0]), ("idle", SEEDS[1])]
+    assert "2 seeds from 10 to 11  (4 of 16 runs in" in table(partial)
+
+
+def read_until(fd: int, pattern: str, timeout: float) -> str:
+    """Read a pseudo-terminal until ``pattern`` (a regex) shows up; fail with what it showed."""
+    seen, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                seen += os.read(fd, 4096).decode(errors="replace")
+            except OSError:  # the other side closed: the program ended
+                break
+            if re.search(pattern, seen):
+                return seen
+    raise AssertionError(f"{pattern!r} never showed; the terminal showed:\n{seen}")
+
+
+def start_sweep_on_a_terminal() -> tuple[subprocess.Popen[str], int]:
+    """`ttx sweep jailbreak-wave --runs 400 --workers 2`, stderr on a pseudo-terminal (so the bar shows),
+    in its own session (so a signal to its group reaches the workers too, as Ctrl+C in a terminal does)."""
+    leader, follower = pty.openpty()
+    command = [str(Path(sys.executable).parent / "ttx"), "sweep", "jailbreak-wave", "--runs", "400",
+               "--workers", "2"]
+    sweep = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower,
+                             text=True, start_new_session=True)
+    os.close(follower)
+    return sweep, leader
+
+
+def interrupt(sweep: subprocess.Popen[str], leader: int, after: str, to_group: bool) -> tuple[str, str]:
+    """Wait for ``after`` on the terminal, send SIGINT; return (stdout, everything the terminal showed)."""
+    try:
+        bar = read_until(leader, after, timeout=120)
+        if to_group:
+            os.killpg(sweep.pid, signal.SIGINT)
+        else:
+            sweep.send_signal(signal.SIGINT)
+        summary, _ = sweep.communicate(timeout=60)
+        return summary, bar + read_until(leader, r"interrupted after .*\n", timeout=10)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+        os.close(leader)
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c-in-a-terminal", "kill-INT-the-main-process"])
+def test_ctrl_c_stops_a_sweep_and_prints_the_runs_done_so_far(to_group: bool) -> None:
+    """Start `ttx sweep` on a terminal, press Ctrl+C once the bar has moved: it stops, prints the
+    summary of what finished, says it was interrupted and exits 130, with no worker traceback."""
+    sweep, leader = start_sweep_on_a_terminal()
+    summary, terminal = interrupt(sweep, leader, r"\] [1-9][\d,]*/800 runs", to_group)
+    assert sweep.returncode == 130
+    assert "starting 2 workers…" in terminal
+    heading = r"^jailbreak-wave  [\d,]+ seeds? from \d+ to \d+  \([\d,]+ of 800 runs in .*; interrupted\)"
+    assert re.search(heading, summary) and "time to contain median" in summary, summary
+    assert re.search(r"ttx sweep: interrupted after [\d,]+ of 800 runs; the summary covers the [\d,]+ seeds?",
+                     terminal)
+    assert "Traceback" not in terminal
+
+
+def test_ctrl_c_while_the_workers_start_says_nothing_finished() -> None:
+    """Ctrl+C before any run finished: no table, one line saying so, exit 130, no traceback from a
+    worker that was still importing."""
+    sweep, leader = start_sweep_on_a_terminal()
+    summary, terminal = interrupt(sweep, leader, "starting 2 workers…", to_group=True)
+    assert sweep.returncode == 130 and "Traceback" not in terminal
+    if summary == "":  # the usual case; on a fast machine a first seed may just have finished
+        assert "ttx sweep: interrupted after 0 of 800 runs\r\n" in terminal
+    else:
+        assert "interrupted)" in summary.splitlines()[0]
+
+
+def test_idle_shortcut_is_the_idle_policy_event_for_event(flagship: LoadedScenario) -> None:
     """The sweep's do-nothing run (which doubles as the baseline) equals the idle bot's run exactly."""
     from simulator.engine.policies import Idle
     from simulator.engine.runner import idle_run, run_policy

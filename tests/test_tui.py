@@ -1,17 +1,17 @@
-"""The drill TUI as a player drives it: keys in, engine state and what the widgets show out."""
+"""The drill TUI as a player drives it: keys in, what the widgets show (and what gets saved) out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, OptionList, Select, Static
+from textual.widgets import DataTable, Input, Markdown, OptionList, Select, Sparkline, Static, Tabs
 
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, WriteScenario
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -36,7 +36,23 @@ def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
-async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path):
+def incident_text(app: DrillApp) -> str:
+    """What the dashboard's incident panel shows (also while a dialog covers it)."""
+    assert app.dashboard is not None
+    return text_of(app.dashboard.query_one("#incident-text", Static))
+
+
+def under_way(app: DrillApp) -> list[str]:
+    """The incident panel's lines for actions under way (``⧗ title  ETA …``)."""
+    return [line for line in incident_text(app).splitlines() if line.startswith("⧗ ")]
+
+
+def acting_role(app: DrillApp) -> str | None:
+    """The role tab shown as active above the action list."""
+    return app.screen.query_one("#role-tabs", Tabs).active
+
+
+async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Start, read injects, take the kill switch as ML, approve it as IC, send an update, end, save."""
     app = drill_app(flagship, tmp_path)
     session = app.session
@@ -51,7 +67,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         assert "2 unread" in str(app.screen.query_one(InjectFeed).border_title)
 
         await pilot.press("r")
-        assert app.role == "ml"
+        assert acting_role(app) == "role-ml"
         actions = app.screen.query_one("#action-list", OptionList)
         actions.highlighted = actions.get_option_index("take-offline")
         await pilot.press("enter")
@@ -59,15 +75,13 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         assert isinstance(app.screen, ApprovalScreen)
         question = str(app.screen.query_one("#approval-question", Static).render())
         assert question.startswith("IC: approve “Take the assistant offline”")
-        assert 1 in session.drill.pending
+        assert "? #1 Take the assistant offline  ML asks IC" in incident_text(app), "the request waits"
 
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        assert not session.drill.pending
-        assert [a for a, _ in session.drill.in_flight.values()] == ["take-offline"]
-        incident = text_of(app.screen.query_one("#incident-text", Static))
-        assert "Take the assistant offline" in incident and "ETA" in incident
+        assert "? #1" not in incident_text(app), "approved, it waits no more"
+        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:57:00 (in 0:05:00)"]
 
         await pilot.press("u")
         await pilot.pause()
@@ -77,15 +91,15 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
             app.screen.query_one(f"#update-{part}", Input).value = words
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert session.drill.incident.updates[-1][1:] == ("internal", True)
-        assert session.view.updates[-1]["by"] == "ic"
+        assert "Updates 1" in incident_text(app)
 
         await pilot.press("e", "y")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert session.drill.finished and session.result is not None
+        assert session.result is not None
         table = app.screen.query_one("#breakdown", DataTable)
-        assert table.row_count == len(session.result.breakdown)
+        shown = {str(row[0]): str(row[1]) for row in map(table.get_row_at, range(table.row_count))}
+        assert shown == {c.name: f"{c.points:.1f}" for c in session.result.breakdown}
         headline = text_of(app.screen.query_one("#review-headline", Static))
         assert f"Score {session.result.score:.1f} / 100" in headline
 
@@ -96,9 +110,12 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         report = next(tmp_path.glob("*.md")).read_text()
         assert "## Improvement plan" in report
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
+        update = ("| ic | update to internal: know: reports spiked at 0:52 / suspect: a jailbreak / "
+                  "doing: kill switch |")
+        assert update in report, "the composer sent IC's structured update to the internal audience"
 
 
-async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Setting severity before declaring is refused, and the engine's reason reaches the screen."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -110,26 +127,28 @@ async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Pat
         app.screen.query_one("#field-level", Select).value = "sev2"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.session is not None
-        assert app.session.view.refusals[-1][2] == "declare the incident first"
-        assert "declare the incident first" in text_of(app.screen.query_one("#incident-text", Static))
+        assert isinstance(app.screen, DashboardScreen)
+        assert "✘ set_severity refused at 0:00:00: declare the incident first" in incident_text(app)
 
 
-async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_truth_stays_hidden_until_the_training_toggle(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """The signals never plot the hidden harm rate unless `t` (show truth) is on."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter", "n", "n")
         truth_row = app.screen.query_one("#signal-truth")
         assert not truth_row.display
-        assert app.revealed, "the local session delivers the hidden events to the app"
         await pilot.press("t")
         assert truth_row.display
+        assert truth_row.query_one(Sparkline).data, "the hidden harm rate is plotted"
+        assert str(app.screen.query_one("#signals").border_title) == "Signals + TRUTH (training)"
         await pilot.press("t")
         assert not truth_row.display
 
 
-async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario, tmp_path: Path):
+async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """`?` opens help naming every footer key; `d` switches between the light and dark themes."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -145,7 +164,7 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
         assert app.current_theme.dark is not dark
 
 
-async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tmp_path: Path) -> None:
     """`ttx play --pick`: the list shows each scenario's summary; the footer names Enter ("Play this
     scenario", not hidden behind the list's own Enter) and Enter opens the briefing."""
     app = DrillApp(choose=lambda sid: LocalSession(flagship, seed=7), scenarios=[flagship.scenario],
@@ -160,24 +179,26 @@ async def test_the_picker_opens_the_chosen_scenario(flagship: LoadedScenario, tm
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
-        assert app.session is not None and app.session.scenario.id == "jailbreak-wave"
+        briefing = app.screen.query_one("#briefing-text", Markdown).source
+        assert briefing.startswith(f"# {flagship.scenario.title}\n")
 
 
-async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path):
-    """LocalSession.save_journal writes a journal `ttx replay` accepts, the player's commands included."""
+async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """LocalSession.save writes a journal `ttx replay` accepts, the player's commands included."""
     session = LocalSession(flagship, seed=7)
     await session.next_inject()
     await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
     await session.submit(Command(role="ml", action="block-list"))
     await session.end()
-    path = session.save_journal(tmp_path / "drill.jsonl")
+    path = session.save(tmp_path / "drill.jsonl")
     report = replay(read_journal(path), flagship)
     assert report.matches, report.first_difference
     assert read_journal(path).header["policy"] == "human"
     await session.close()
 
 
-async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedScenario,
+                                                               tmp_path: Path) -> None:
     """ctrl+p, "ML: block", Enter: the block list starts as ML without switching the role tabs."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -186,12 +207,11 @@ async def test_the_command_palette_finds_an_action_of_any_role(flagship: LoadedS
         await pilot.pause(0.5)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.session is not None
-        assert "block-list" in app.session.view.taken
-        assert app.role == "ic"
+        assert [line.split("  ETA")[0] for line in under_way(app)] == ["⧗ Block known jailbreak prompts"]
+        assert acting_role(app) == "role-ic"
 
 
-async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario):
+async def test_a_jump_keeps_each_timeline_entry_at_its_own_time(flagship: LoadedScenario) -> None:
     """After `n` folds a burst of events at once, the timeline still says when each one happened."""
     session = LocalSession(flagship, seed=7)
     await session.next_inject()
@@ -208,7 +228,7 @@ FORM_VERBS = sorted(v.id for v in VERBS.values() if v.params.model_fields and v.
 """Verbs that open a parameter form (or the update composer)."""
 
 
-async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path):
+async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Each parameter form, filled with its defaults and first choices, reaches the engine valid."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -234,29 +254,33 @@ async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, t
             await pilot.pause()
             assert not isinstance(app.screen, ParamsScreen | ComposerScreen), verb
             refusals = [reason for _, action, reason in app.session.view.refusals if action == verb]
+            assert verb in app.session.view.taken or refusals, f"{verb}: the form sent nothing"
             assert not any(r.startswith("bad parameter") for r in refusals), (verb, refusals)
         taken = app.session.view.taken
         assert {"declare_incident", "classify", "escalate", "send_update", "message"} <= taken
 
 
-async def test_any_valid_scenario_plays_through(write_scenario, tmp_path: Path):
+async def test_any_valid_scenario_plays_through(write_scenario: WriteScenario, tmp_path: Path) -> None:
     """A small scenario from a file (three roles, one signal, no clocks) plays from briefing to review."""
     loaded = load_scenario(write_scenario(MINIMAL))
     app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter", "n")
-        assert app.session is not None and app.session.view.injects[0].subject == "Reports are up"
+        feed = app.screen.query_one("#inject-list", OptionList)
+        assert "Reports are up" in str(feed.get_option_at_index(0).prompt)
         await pilot.press("r")
-        assert app.role == "ml"
+        assert acting_role(app) == "role-ml"
         actions = app.screen.query_one("#action-list", OptionList)
         assert actions.get_option_at_index(0).id == "filter"
-        await pilot.press("enter", "e", "y")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [line.split("  ETA")[0] for line in under_way(app)] == ["⧗ Filter it"]
+        await pilot.press("e", "y")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert "filter" in app.session.view.taken
 
 
-async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path):
+async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path) -> None:
     """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"):
     the header now drops the real time and shortens the role (``acting as IC``); at 100 columns it
     shows everything."""
@@ -271,15 +295,16 @@ async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real
         await pilot.press("r")
         app.show_header()
         assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
-    async with DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True,
-                        save_dir=tmp_path).run_test(size=(120, 30)) as pilot:
+    wide = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with wide.run_test(size=(120, 30)) as pilot:
         await pilot.press("enter")
-        pilot.app.show_header()  # type: ignore[attr-defined]
-        line = text_of(pilot.app.screen.query_one(DrillHeader))
+        wide.show_header()
+        line = text_of(wide.screen.query_one(DrillHeader))
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
 
 
-async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario, tmp_path: Path):
+async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario,
+                                                                   tmp_path: Path) -> None:
     """`i` used to focus the feed with nothing highlighted, so Enter showed nothing; now the newest
     inject opens at once (and counts as read), ↓ goes to the older ones."""
     app = drill_app(flagship, tmp_path)
@@ -297,7 +322,7 @@ async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: Loa
 
 
 async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_reached(
-        flagship: LoadedScenario, tmp_path: Path):
+        flagship: LoadedScenario, tmp_path: Path) -> None:
     """The facilitator's ad-hoc inject form (channel, five roles, subject, body, sender) is taller than
     an 80×24 terminal: it used to be cut off below the subject (body, sender and the buttons out of
     reach); it now scrolls, and tabbing to Submit brings it into view."""
@@ -323,7 +348,7 @@ async def test_a_tall_form_scrolls_at_80_by_24_so_every_field_and_submit_can_be_
 
 
 async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship: LoadedScenario,
-                                                                      tmp_path: Path):
+                                                                      tmp_path: Path) -> None:
     """The twice-a-second header redraw can fire while the dashboard's widgets are being removed
     (quitting); it then does nothing instead of failing with NoMatches."""
     app = drill_app(flagship, tmp_path)
@@ -331,4 +356,7 @@ async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship:
         await pilot.press("enter")
         assert app.dashboard is not None
         await app.dashboard.query_one(DrillHeader).remove()
+        assert not app.dashboard.query(DrillHeader), "the header is gone, the dashboard still attached"
+        assert app.dashboard.is_attached
         app.show_header()
+        assert isinstance(app.screen, DashboardScreen) and not app.dashboard.query(DrillHeader)

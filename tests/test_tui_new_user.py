@@ -72,7 +72,8 @@ async def take(app: DrillApp, pilot: Any, action: str) -> None:
 # --- 1. quitting ----------------------------------------------------------------------------
 
 
-async def test_q_during_a_drill_asks_first_and_n_keeps_playing(flagship: LoadedScenario, tmp_path: Path):
+async def test_q_during_a_drill_asks_first_and_n_keeps_playing(flagship: LoadedScenario,
+                                                               tmp_path: Path) -> None:
     """`q` used to quit a running drill at once with nothing saved; now it asks, and `n` stays."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -91,7 +92,7 @@ async def test_q_during_a_drill_asks_first_and_n_keeps_playing(flagship: LoadedS
 
 
 async def test_q_on_an_unsaved_review_warns_and_after_saving_quits_at_once(flagship: LoadedScenario,
-                                                                        tmp_path: Path):
+                                                                        tmp_path: Path) -> None:
     """The review's `q` warns while the drill is unsaved; once `s` has saved it, `q` just quits."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -110,7 +111,7 @@ async def test_q_on_an_unsaved_review_warns_and_after_saving_quits_at_once(flags
         assert not app.is_running
 
 
-async def test_quitting_the_briefing_asks_nothing(flagship: LoadedScenario, tmp_path: Path):
+async def test_quitting_the_briefing_asks_nothing(flagship: LoadedScenario, tmp_path: Path) -> None:
     """Before the clock starts there is nothing to lose: `q` quits at once."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -123,7 +124,7 @@ async def test_quitting_the_briefing_asks_nothing(flagship: LoadedScenario, tmp_
 
 
 async def test_the_regulator_form_takes_typing_in_the_summary_and_keeps_the_authority(
-        flagship: LoadedScenario, tmp_path: Path):
+        flagship: LoadedScenario, tmp_path: Path) -> None:
     """Legal opens "Notify the regulator" and types at once: the words land in the summary (the first
     empty field), the prefilled authority stays, and Enter on the last field sends it. It used to
     send authority = the summary text and summary = ""."""
@@ -150,7 +151,7 @@ async def test_the_regulator_form_takes_typing_in_the_summary_and_keeps_the_auth
 
 
 async def test_tab_follows_the_form_and_a_cleared_required_field_is_refused_in_words(
-        flagship: LoadedScenario, tmp_path: Path):
+        flagship: LoadedScenario, tmp_path: Path) -> None:
     """From the summary, shift+tab goes back to the authority; clearing it and submitting is refused
     with "Fill in “authority”", never pydantic's text, and the field gets the focus back."""
     app = drill_app(flagship, tmp_path)
@@ -174,7 +175,7 @@ async def test_tab_follows_the_form_and_a_cleared_required_field_is_refused_in_w
         assert app.focused.id == "field-authority"
 
 
-async def test_a_choice_with_no_default_must_be_picked(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_choice_with_no_default_must_be_picked(flagship: LoadedScenario, tmp_path: Path) -> None:
     """"Set severity" opens on the level (blank, not silently the first one); submitting it blank says
     to choose one."""
     app = drill_app(flagship, tmp_path)
@@ -188,7 +189,8 @@ async def test_a_choice_with_no_default_must_be_picked(flagship: LoadedScenario,
         assert text(app, "#params-error") == "Choose “level”: it is required."
 
 
-async def test_a_form_with_everything_prefilled_submits_on_enter(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_form_with_everything_prefilled_submits_on_enter(flagship: LoadedScenario,
+                                                                 tmp_path: Path) -> None:
     """"Declare the incident" has its commander filled in (IC): Submit has the focus, Enter declares."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -204,7 +206,7 @@ async def test_a_form_with_everything_prefilled_submits_on_enter(flagship: Loade
 
 
 async def test_findings_reach_the_investigator_s_feed_and_the_incident_panel(flagship: LoadedScenario,
-                                                                           tmp_path: Path):
+                                                                           tmp_path: Path) -> None:
     """ML investigates; when the findings come in, a ticket is in the feed for ML and the incident
     panel lists the contributing factors and what the logs show (it used to say "findings in")."""
     app = drill_app(flagship, tmp_path)
@@ -230,7 +232,7 @@ async def test_findings_reach_the_investigator_s_feed_and_the_incident_panel(fla
 
 
 async def test_the_ad_hoc_form_says_in_words_what_is_missing_and_draws_empty_boxes(
-        flagship: LoadedScenario, tmp_path: Path):
+        flagship: LoadedScenario, tmp_path: Path) -> None:
     """Submitting with no roles ticked says to choose at least one (it used to show "to: List should
     have at least 1 item after validation, not 0"); an unticked role's box is empty, a ticked one is
     marked; the notice names the inject and its roles, not "facilitator: adhoc_inject"."""
@@ -270,7 +272,7 @@ def footer_text(app: DrillApp) -> list[str]:
 
 
 async def test_at_120_columns_action_rows_and_the_footer_keep_everything(flagship: LoadedScenario,
-                                                                        tmp_path: Path):
+                                                                        tmp_path: Path) -> None:
     """120×35 with the injects focused: the footer still ends in "d Theme q Quit" on one line; every
     action row shows its whole detail (it was cut at "needs …")."""
     app = drill_app(flagship, tmp_path)
@@ -286,7 +288,7 @@ async def test_at_120_columns_action_rows_and_the_footer_keep_everything(flagshi
 
 
 async def test_at_80_by_24_the_footer_wraps_and_the_signal_keeps_its_reading(flagship: LoadedScenario,
-                                                                          tmp_path: Path):
+                                                                          tmp_path: Path) -> None:
     """80×24: the footer takes two lines rather than dropping keys, and the guard-confidence row keeps
     its reading and state (it was cut at "mean c…"), dropping only its unit."""
     app = drill_app(flagship, tmp_path)
@@ -301,7 +303,8 @@ async def test_at_80_by_24_the_footer_wraps_and_the_signal_keeps_its_reading(fla
         assert label.rstrip().endswith("0.919  ok") and len(label.rstrip()) <= row.size.width
 
 
-async def test_the_incident_panel_says_how_much_is_out_of_sight(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_incident_panel_says_how_much_is_out_of_sight(flagship: LoadedScenario,
+                                                                tmp_path: Path) -> None:
     """At 80×24 a declared incident with an action under way is taller than the panel: its border says
     "↓ N more" (it used to hide the last line silently); `m` then ↓ scrolls and the hint follows."""
     app = drill_app(flagship, tmp_path)
@@ -316,14 +319,15 @@ async def test_the_incident_panel_says_how_much_is_out_of_sight(flagship: Loaded
         await pilot.pause()
         panel = app.screen.query_one(IncidentPanel)
         await pilot.pause()
-        assert panel.border_subtitle.startswith("↓ ") and "more" in panel.border_subtitle
+        hint = str(panel.border_subtitle)
+        assert hint.startswith("↓ ") and "more" in hint
         await pilot.press("m", "end")
         await pilot.pause()
-        assert panel.border_subtitle.startswith("↑ ")
+        assert str(panel.border_subtitle).startswith("↑ ")
 
 
 async def test_the_briefing_says_more_is_below_until_the_reader_gets_there(flagship: LoadedScenario,
-                                                                          tmp_path: Path):
+                                                                          tmp_path: Path) -> None:
     """At 80×24 the briefing's objectives and controls are below the fold: a line above Start says so,
     and goes once the end is reached."""
     app = drill_app(flagship, tmp_path)
@@ -334,7 +338,7 @@ async def test_the_briefing_says_more_is_below_until_the_reader_gets_there(flags
 
 
 async def test_at_80_columns_people_are_named_short_and_the_clocks_stay_in_view(flagship: LoadedScenario,
-                                                                              tmp_path: Path):
+                                                                              tmp_path: Path) -> None:
     """The load rows fit one line each ("IC    ░░░…") and the clocks below are not pushed out of sight."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -350,7 +354,8 @@ async def test_at_80_columns_people_are_named_short_and_the_clocks_stay_in_view(
 # --- 6. the countdown ---------------------------------------------------------------------------
 
 
-async def test_the_eta_counts_down_with_the_clock_between_events(flagship: LoadedScenario, tmp_path: Path):
+async def test_the_eta_counts_down_with_the_clock_between_events(flagship: LoadedScenario,
+                                                                 tmp_path: Path) -> None:
     """An action's "in 0:15:00" follows the clock, not the last event: 83 sim seconds later, with no
     event in between, it says "in 0:13:37"."""
     app = drill_app(flagship, tmp_path)
@@ -372,7 +377,7 @@ async def test_the_eta_counts_down_with_the_clock_between_events(flagship: Loade
 
 
 async def test_a_slow_action_says_when_it_takes_effect_and_then_that_it_did(flagship: LoadedScenario,
-                                                                          tmp_path: Path):
+                                                                          tmp_path: Path) -> None:
     """The block list takes 15 minutes: the notice says "requested — in effect at 1:07:00", not "Done";
     a second notice comes when it is in effect."""
     app = drill_app(flagship, tmp_path)
@@ -389,7 +394,7 @@ async def test_a_slow_action_says_when_it_takes_effect_and_then_that_it_did(flag
                    for title, note in notes)
 
 
-async def test_a_speed_key_changes_the_speed_only(flagship: LoadedScenario, tmp_path: Path):
+async def test_a_speed_key_changes_the_speed_only(flagship: LoadedScenario, tmp_path: Path) -> None:
     """`3` while paused sets 60× and leaves the clock paused (it used to start it)."""
     app = drill_app(flagship, tmp_path)
     notes = record_notices(app)
@@ -414,7 +419,8 @@ async def server(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[tupl
     await made.stop()
 
 
-async def test_team_chat_names_the_person_and_their_role(server: tuple[DrillServer, str], tmp_path: Path):
+async def test_team_chat_names_the_person_and_their_role(server: tuple[DrillServer, str],
+                                                         tmp_path: Path) -> None:
     """In a team drill the chat says who wrote ("Max (ML)"), not only the role."""
     _, url = server
     ic = await RemoteSession.open(url, name="Dana", role="ic", code="K7Q2MD", timeout=5.0)

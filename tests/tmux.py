@@ -6,6 +6,8 @@ import subprocess
 import time
 from collections.abc import Callable
 
+from tests.tools import program
+
 
 class TmuxServer:
     """A tmux server on its own ``-L`` socket, so tests never touch a user's sessions."""
@@ -17,7 +19,8 @@ class TmuxServer:
 
     def tmux(self, *args: str, check: bool = False) -> str:
         """Run a tmux command on this server; with ``check``, fail on a non-zero exit."""
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        out = subprocess.run([program("tmux") or "tmux", "-L", self.socket, *args], capture_output=True,
+                             text=True, timeout=10)
         assert not check or out.returncode == 0, out.stderr
         return out.stdout
 

@@ -8,7 +8,7 @@ events (a tick, several injects) costs one redraw, and nothing is dropped becaus
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -19,17 +19,16 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
+from simulator.analysis.aar import AfterAction, facts
+from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.session import Session
+from simulator.engine.session import Link, Session
 from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.durations import clock, format_duration
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
-from simulator.team.protocol import ClockState, Error, Frame, Lobby
 from tui.format import short_role
-from tui.report import save_drill
-from tui.review_data import Review, build_review
-from tui.screens.briefing import BriefingScreen
+from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
     ApprovalScreen,
@@ -43,7 +42,7 @@ from tui.screens.dialogs import (
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
-from tui.team import TeamSeat, sender_label
+from tui.team import sender_label
 from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
@@ -131,7 +130,7 @@ class DrillApp(App[None]):
         """Training toggle: show the hidden harm rate live."""
         self.revealed: list[Event] = []
         self.dashboard: DashboardScreen | None = None
-        self.review: Review | None = None
+        self.review: AfterAction | None = None
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
@@ -152,15 +151,13 @@ class DrillApp(App[None]):
         self.role = session.seat or session.scenario.roles[0].value
         self.truth_on = session.seat == FACILITATOR
         session.subscribe(self.on_drill_event)
-        if isinstance(session, TeamSeat):
-            session.on_frame(self.on_team_frame)
-            state = session.clock_state
-            self._was_started = state.started if state is not None else None
+        session.on_change(self.on_session_change)
+        self._was_started = session.started if session.team else None
 
-    def team(self) -> TeamSeat | None:
-        """The team-drill seat, or ``None`` in the hot seat."""
+    def team(self) -> Session | None:
+        """The session when it is a seat of a team drill, or ``None`` in the hot seat."""
         session = self.session
-        return session if isinstance(session, TeamSeat) else None
+        return session if session is not None and session.team else None
 
     def steers(self) -> bool:
         """Whether this keyboard steers the clock: the hot seat or the facilitator, never a team player."""
@@ -203,9 +200,10 @@ class DrillApp(App[None]):
         """The briefing for this seat (with the lobby in a team drill)."""
         session = self.live()
         team = self.team()
+        so_far = so_far_markdown(session.view, session.fork) if session.fork is not None else ""
         return BriefingScreen(session.scenario, session.seat, team=team is not None,
                               join_code=team.join_code if team is not None else None,
-                              lobby=team.lobby if team is not None else None)
+                              lobby=team.lobby if team is not None else None, so_far=so_far)
 
     async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
         """Leave the briefing for the dashboard; start the clock (hot seat, facilitator)."""
@@ -222,10 +220,10 @@ class DrillApp(App[None]):
         await self.switch_screen(self.dashboard)
         if team is None:
             await session.start()
-            if self.start_paused:
+            if self.start_paused or session.fork is not None:
                 await session.pause()
-        elif session.seat == FACILITATOR and not (team.lobby is not None and team.lobby.started):
-            await self.steer(session.start())
+        elif session.seat == FACILITATOR and not session.started:
+            await session.start()
         self._started_at = self.wall()
         self._timer = self.set_interval(HEADER_INTERVAL, self.show_header)
         self.render_view()
@@ -292,8 +290,8 @@ class DrillApp(App[None]):
     def render_view(self) -> None:
         """Redraw the dashboard from the view, prompt for approvals, go to the review at the end."""
         self._render_pending = False
-        if self.dashboard is None or self.review is not None:
-            return
+        if self.dashboard is None or not self.dashboard.is_mounted or self.review is not None:
+            return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None)
         self.show_header()
@@ -313,20 +311,17 @@ class DrillApp(App[None]):
 
     def reviewable(self) -> bool:
         """The drill ended and the review has what it needs (a team seat waits for the reveal)."""
-        session = self.live()
-        view = session.view
-        return view.ended and view.result is not None and bool(getattr(session, "reviewable", True))
+        return self.live().review() is not None
 
-    def on_team_frame(self, frame: Frame) -> None:
-        """A team drill's control frames: the lobby on the briefing, players follow the start."""
-        if isinstance(frame, Lobby):
-            self.follow_start(frame.started)
-            self.call_later(self.show_lobby)
-        elif isinstance(frame, ClockState):
-            self.follow_start(frame.started)
-            self.call_later(self.show_header)
-        elif isinstance(frame, Error) and frame.id is None:
-            self.notify(f"{frame.code}: {frame.message}", title="Server", severity="warning", timeout=6)
+    def on_session_change(self) -> None:
+        """Lobby, clock, link or notices changed (team drills): redraw, follow the start, tell the player."""
+        session = self.live()
+        if session.started is not None:
+            self.follow_start(session.started)
+        for notice in session.take_notices():
+            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=6)
+        self.call_later(self.show_lobby)
+        self.call_later(self.show_header)
         self.schedule_render()
 
     def follow_start(self, started: bool) -> None:
@@ -343,17 +338,11 @@ class DrillApp(App[None]):
         if team is not None and isinstance(self.screen, BriefingScreen):
             self.screen.show_lobby(team.lobby)
 
-    async def steer(self, call: Awaitable[None]) -> None:
-        """Await a clock control; say so when the server refused it (a team drill's facilitator)."""
-        team = self.team()
-        seen = len(team.errors) if team is not None else 0
-        await call
-        if team is not None:
-            for error in team.errors[seen:]:
-                self.notify(error.message, title="Refused", severity="error", timeout=6)
-
     def truth_curve(self) -> list[tuple[float, float]]:
-        """The hidden harmful rate (outputs/s) so far."""
+        """The hidden harmful rate (outputs/s) so far (the facilitator's view folds it itself)."""
+        view = self.live().view
+        if view.seat == FACILITATOR:
+            return [(t, rate) for t, rate, _ in view.harm]
         return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
 
     def show_header(self) -> None:
@@ -362,7 +351,7 @@ class DrillApp(App[None]):
             return
         session = self.live()
         team = self.team()
-        if team is not None and team.lost and not self._told_lost:
+        if session.link == Link.LOST and not self._told_lost:
             self._told_lost = True
             self.notify("Lost the connection to the drill server and could not reconnect. Quit (q) "
                         "and join again with the same code and role.",
@@ -370,7 +359,7 @@ class DrillApp(App[None]):
         view, clock = session.view, session.clock
         link = None
         if team is not None and not view.ended:
-            link = "DISCONNECTED" if team.lost else None if team.connected else "RECONNECTING…"
+            link = {Link.LOST: "DISCONNECTED", Link.RECONNECTING: "RECONNECTING…"}.get(session.link)
         # Without the server the clock is unknown: show the last time heard, not a guess.
         sim = view.now if view.ended or link else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
@@ -382,14 +371,18 @@ class DrillApp(App[None]):
         self.dashboard.tick(view, sim)
 
     def open_review(self) -> None:
-        """Reveal the truth: build the review and show it in place of the dashboard."""
+        """Reveal the truth: the after-action facts ``ttx report`` shows, in place of the dashboard."""
         session = self.live()
-        self.review = build_review(session.scenario, session.view, self.revealed)
+        record = session.review()
+        assert record is not None
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+        if record.parent is not None:
+            self.review.branch = branch_of(self.review, record.journal, record.parent, None)
         if self._timer is not None:
             self._timer.stop()
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
             self.pop_screen()
-        self.switch_screen(ReviewScreen(self.review))
+        self.switch_screen(ReviewScreen(self.review, session.scenario, can_rewind=not session.team))
 
     # --- intents -------------------------------------------------------------------------
 
@@ -518,14 +511,39 @@ class DrillApp(App[None]):
         await self.submit(Command(role=self.role, action=message.verb, params={"target": message.target}))
 
     async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
-        """Write the journal and the report beside each other."""
+        """Write the journal and its after-action report (the same as ``ttx report``) beside each other."""
+        from simulator.analysis.report import render
+
         session = self.live()
-        assert self.review is not None
-        seed = self.review.result.get("seed")
-        stem = f"ttx-{session.scenario.id}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
-        paths = save_drill(self.review, session, self.save_dir, stem)
+        record = session.review()
+        assert self.review is not None and record is not None
+        stem = f"ttx-{session.scenario.id}-seed{self.review.seed}-{datetime.now():%Y%m%d-%H%M%S}"
+        journal = session.save(self.save_dir / f"{stem}.jsonl")
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
+        report = self.save_dir / f"{stem}.md"
+        report.write_text(render(dated, "md"), encoding="utf-8")
         self.saved = True
-        self.notify("\n".join(str(p) for p in paths), title="Saved", timeout=10)
+        self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
+
+    async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
+        """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
+        forked = self.live().fork_at(message.at, self.save_dir)
+        if forked is None:
+            return
+        await self.live().close()
+        self.reset()
+        self.attach(forked)
+        await self.switch_screen(self.briefing())
+        self.notify(f"Forked just before {clock(message.at)}; the clock waits there (space runs it).",
+                    title="Try again", timeout=6)
+
+    def reset(self) -> None:
+        """Forget the drill that ended (before attaching its fork)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self.revealed, self.dashboard, self.review = [], None, None
+        self._started_at, self._timer, self._render_pending = None, None, False
+        self._prompted, self._told_lost, self.saved = set(), False, False
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -564,13 +582,13 @@ class DrillApp(App[None]):
     async def action_toggle_clock(self) -> None:
         """Pause or run the clock."""
         session = self.live()
-        await self.steer(session.resume() if session.clock.paused else session.pause())
+        await (session.resume() if session.clock.paused else session.pause())
         self.show_header()
 
     async def action_speed(self, speed: float) -> None:
         """Run at ``speed`` sim seconds per wall second; a paused clock stays paused (space runs it)."""
         session = self.live()
-        await self.steer(session.set_speed(float(speed)))
+        await session.set_speed(float(speed))
         if session.clock.paused:
             self.notify(f"Speed {float(speed):g}× — the clock stays paused; space runs it.", title="Clock",
                         timeout=3)
@@ -578,7 +596,7 @@ class DrillApp(App[None]):
 
     async def action_next_inject(self) -> None:
         """Jump the clock to the next inject."""
-        await self.steer(self.live().next_inject())
+        await self.live().next_inject()
         self.render_view()
 
     def action_next_role(self) -> None:
@@ -617,7 +635,7 @@ class DrillApp(App[None]):
         """End the drill early, after a confirmation."""
         async def confirmed(yes: bool | None) -> None:
             if yes:
-                await self.steer(self.live().end())
+                await self.live().end()
 
         everyone = " for everyone" if self.team() is not None else ""
         self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)

@@ -1,59 +1,19 @@
-"""What the app needs from a team-drill seat beyond the ``Session`` protocol, and the lobby as text.
-
-``ttx join`` hands the app a :class:`simulator.team.remote.RemoteSession`; the app only relies on the
-:class:`TeamSeat` protocol here (lobby, frames, chat, facilitator verbs), so the TUI never imports
-the websocket client and the hot seat (``LocalSession``) simply does not match it.
-"""
+"""A team drill's lobby and chat lines as text (the seat itself is a :class:`Session` like any other)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from textual.content import Content
 
-from simulator.format.commands import AdhocParams
+from simulator.engine.session import LobbyState
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR, Role
-from simulator.team.protocol import Ack, ClockState, Error, Frame, Lobby
 from tui.format import role_name, short_role
 
 
-@runtime_checkable
-class TeamSeat(Protocol):
-    """One seat of a team drill (``RemoteSession`` implements it)."""
-
-    lobby: Lobby | None
-    clock_state: ClockState | None
-    errors: list[Error]
-    name: str
-    join_code: str | None
-    connected: bool
-    lost: bool
-
-    def on_frame(self, handler: Callable[[Frame], None]) -> None:
-        """Call ``handler`` with every frame received (lobby, clock, errors …)."""
-        ...
-
-    async def chat(self, text: str, to: list[str] | None = None) -> Ack:
-        """Post to the war room, or a direct message to ``to`` roles."""
-        ...
-
-    async def fire_inject(self, inject: str) -> Ack:
-        """Facilitator: fire a scripted inject now."""
-        ...
-
-    async def adhoc_inject(self, params: AdhocParams) -> Ack:
-        """Facilitator: send an ad-hoc inject."""
-        ...
-
-
-def is_team(session: Any) -> bool:
-    """Whether ``session`` is a seat of a team drill (rather than the hot seat)."""
-    return isinstance(session, TeamSeat)
-
-
-def lobby_content(lobby: Lobby | None, scenario: Scenario, seat: str | None, code: str | None) -> Content:
+def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None,
+                  code: str | None) -> Content:
     """Who holds which role and who is connected; unfilled roles; whether the drill has started."""
     if lobby is None:
         return Content.styled("Connecting to the lobby…", "dim")
@@ -81,7 +41,7 @@ def lobby_content(lobby: Lobby | None, scenario: Scenario, seat: str | None, cod
     return Content("\n").join(lines)
 
 
-def status_text(lobby: Lobby, seat: str | None) -> str:
+def status_text(lobby: LobbyState, seat: str | None) -> str:
     """One line on where the drill stands for this seat."""
     if lobby.started:
         return "The drill is running: enter opens the dashboard."

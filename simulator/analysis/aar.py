@@ -13,12 +13,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from simulator.engine.baseline import Baseline, HarmPoint
+from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.findings import harm_found, logs_sentence
 from simulator.engine.journal import Journal
 from simulator.engine.replay import first_difference, rebuild
-from simulator.engine.runner import baseline_of, finish
+from simulator.engine.runner import finish
 from simulator.engine.scoring import Result
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
@@ -138,6 +138,25 @@ class Series:
     threshold: float | None = None
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A forked drill beside the drill it branched from, from the fork point on."""
+
+    parent: str
+    """The parent journal's file name."""
+    at: float
+    """The fork point (sim seconds); before it the two drills are the same."""
+    parent_result: Result
+    parent_t: list[float]
+    """The parent's hidden harm readings from the fork point on: times …"""
+    parent_total: list[int]
+    """… and cumulative harmful outputs."""
+    only_here: list[str]
+    """Decisions after the fork point made here and not in the parent (``H:MM:SS role: action``)."""
+    only_parent: list[str]
+    """Decisions after the fork point that the parent made and this branch did not."""
+
+
 @dataclass
 class AfterAction:
     """Everything the after-action report shows."""
@@ -171,21 +190,8 @@ class AfterAction:
     """The exercise objectives the scenario states."""
     investigations: list[InvestigationFindings] = field(default_factory=list)
     """The findings of every investigation that completed, in order."""
-
-
-@dataclass(frozen=True)
-class DoNothing:
-    """The do-nothing run a drill is compared with: its whole curve, and its volume to the drill's end."""
-
-    curve: tuple[HarmPoint, ...]
-    """Hidden harm readings of the do-nothing run over the scenario's whole duration."""
-    harm_volume: int
-    """Its harmful outputs up to when this drill ended (as the score compares them)."""
-
-    @classmethod
-    def of(cls, whole: Baseline, stretch: Baseline) -> DoNothing:
-        """From the cached baselines to the scenario's end and to the drill's end."""
-        return cls(whole.curve, stretch.harm_volume)
+    branch: Branch | None = None
+    """For a fork whose parent journal could be read: the parent beside this branch."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -197,7 +203,7 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
     ended_at = max((e.t for e in events), default=0.0)
     idle = None
     if loaded is not None:
-        idle = DoNothing.of(baseline_of(loaded, result.seed), baseline_of(loaded, result.seed, ended_at))
+        idle = for_drill(loaded.scenario, result.seed, ended_at, key=loaded.content_hash)
     return facts(Journal(journal.header, events), loaded.scenario if loaded else None, result, idle,
                  rederived=rederived, path=path, notes=_notes(journal, loaded),
                  journal_end=max((e.t for e in journal.events), default=0.0))
@@ -338,6 +344,18 @@ def _timeline(events: list[Event]) -> list[TimelineEntry]:
     return out
 
 
+def session_note(p: dict[str, Any]) -> str:
+    """A server's note in words (never its secrets' hashes)."""
+    event = p.get("event")
+    if event == "hosted":
+        return f"drill hosted (clock {p.get('speed', 1):g}× when started)"
+    if event == "resumed":
+        return f"server resumed from its journal after {p.get('at_seq')} events"
+    if event == "refused_frame":
+        return f"refused a frame ({p.get('code')}): {p.get('reason')}"
+    return str(p.get("text") or event or "note")
+
+
 def describe(e: Event) -> str:
     """One line saying what an event was, in plain words."""
     p = e.payload
@@ -380,7 +398,7 @@ def describe(e: Event) -> str:
         Kind.CLOCK_MISSED: lambda: f"clock {p.get('clock')} MISSED",
         Kind.PLAYER_JOINED: lambda: f"{_player_name(e) or 'a player'} joined",
         Kind.PLAYER_LEFT: lambda: f"{_player_name(e) or 'a player'} left",
-        Kind.SESSION_NOTE: lambda: str(p.get("text", p)),
+        Kind.SESSION_NOTE: lambda: session_note(p),
         Kind.DRILL_ENDED: lambda: f"drill ended ({p.get('reason')})",
     }
     make = texts.get(e.kind)

@@ -6,7 +6,7 @@ import io
 import re
 from typing import Any
 
-from simulator.analysis.aar import Series
+from simulator.analysis.aar import Branch, Series
 
 INK, TEAM, IDLE, ACTION, STAGE, ALERT = "#222222", "#1f5fa8", "#b0b0b0", "#2e8b57", "#8a4fbf", "#c0392b"
 
@@ -41,6 +41,29 @@ def harm_chart(s: Series) -> str:
         top.legend(handles=_legend_handles(top, s), loc="upper left", fontsize=8, frameon=True,
                    framealpha=0.92, facecolor="white", edgecolor="none")
         fig.align_ylabels()
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def branch_chart(s: Series, branch: Branch) -> str:
+    """Cumulative harmful outputs from the fork point on: this branch against the drill it forked from."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    later = [i for i, t in enumerate(s.harm_t) if t >= branch.at]
+    with rc_context(_rc("ttx-branch")):
+        fig = Figure(figsize=(8.0, 3.6))
+        ax = fig.subplots()
+        ax.plot(_hours(branch.parent_t), branch.parent_total, color=IDLE, lw=2,
+                label=f"the original ({branch.parent})")
+        ax.plot(_hours([s.harm_t[i] for i in later]), [s.harm_total[i] for i in later], color=TEAM, lw=2,
+                label="this branch")
+        ax.axvline(branch.at / 3600, color=INK, ls=":", lw=1)
+        ax.set_ylabel("harmful outputs (cumulative)")
+        ax.set_xlabel("hours since harm began")
+        ax.yaxis.set_major_formatter(_thousands())
+        ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.92, facecolor="white",
+                  edgecolor="none")
         fig.tight_layout()
         return _svg(fig)
 

@@ -32,6 +32,7 @@ def build_report(journal_path: str | Path, scenario: str | None = None) -> After
         ValueError: no result in the journal and no scenario to re-derive it.
     """
     from simulator.analysis.aar import analyse
+    from simulator.analysis.branch import branch_of, parent_beside
     from simulator.engine.journal import read_journal
     from simulator.engine.replay import load_journal_scenario
     from simulator.format.yamlsafe import FileProblems
@@ -40,7 +41,14 @@ def build_report(journal_path: str | Path, scenario: str | None = None) -> After
         journal, loaded = load_journal_scenario(journal_path, scenario)
     except (FileNotFoundError, FileProblems):
         journal, loaded = read_journal(journal_path), None
-    return analyse(journal, loaded, journal_path)
+    aar = analyse(journal, loaded, journal_path)
+    parent = parent_beside(journal, journal_path)
+    if parent is not None:
+        aar.branch = branch_of(aar, journal, parent, loaded)
+        if aar.branch is None:
+            aar.notes.append(f"This drill is a fork of {parent.name}, which could not be read beside it: "
+                             "no comparison with the original.")
+    return aar
 
 
 def render(aar: AfterAction, fmt: str) -> str:
@@ -201,6 +209,24 @@ def md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def branch_table(a: AfterAction) -> Table:
+    """This branch beside the drill it was forked from (same past up to the fork point)."""
+    assert a.branch is not None
+    mine, theirs = a.result, a.branch.parent_result
+    rows = [["score / 100", f"{mine.score:.1f}", f"{theirs.score:.1f}"],
+            ["time to detect", _time(mine.time_to_detect), _time(theirs.time_to_detect)],
+            ["time to contain", _time(mine.time_to_contain), _time(theirs.time_to_contain)],
+            ["harmful outputs", f"{mine.harm_volume:,}", f"{theirs.harm_volume:,}"],
+            ["harm averted vs doing nothing", f"{mine.harm_averted:.0%}", f"{theirs.harm_averted:.0%}"]]
+    return ["", "this branch", f"the original ({a.branch.parent})"], rows
+
+
+def branch_lines(a: AfterAction) -> tuple[list[str], list[str]]:
+    """What was decided differently after the fork point: only here, only in the original."""
+    assert a.branch is not None
+    return (a.branch.only_here or ["nothing"]), (a.branch.only_parent or ["nothing"])
+
+
 def render_markdown(a: AfterAction) -> str:
     """The report as GitHub-flavoured Markdown, for pasting into a ticket (charts omitted)."""
     parts = [f"# After-action report: {_md_cell(a.title)}", ""]
@@ -208,6 +234,12 @@ def render_markdown(a: AfterAction) -> str:
         if note:
             parts += [f"> **Note:** {_md_cell(note)}", ""]
     parts += ["## Summary", "", md_table(summary_table(a)), ""]
+    if a.branch is not None:
+        here, there = branch_lines(a)
+        parts += [f"## This branch vs the original from {clock(a.branch.at)}", "",
+                  md_table(branch_table(a)), "", "Decided only in this branch:", "",
+                  *[f"- {_md_cell(x)}" for x in here], "", "Decided only in the original:", "",
+                  *[f"- {_md_cell(x)}" for x in there], ""]
     if a.objectives:
         parts += ["### Exercise objectives", "", *[f"- {_md_cell(o)}" for o in a.objectives], ""]
     parts += ["### Score breakdown", "",
@@ -318,6 +350,20 @@ def _charts(a: AfterAction) -> str:
     return "\n".join(parts) or "<p>No harm or signal data in this journal.</p>"
 
 
+def _branch_html(a: AfterAction) -> str:
+    from simulator.analysis.charts import branch_chart
+
+    assert a.branch is not None
+    here, there = branch_lines(a)
+    return (html_table(branch_table(a), "branch")
+            + f'<figure id="chart-branch">{branch_chart(a.series, a.branch)}<figcaption>Harmful outputs '
+            f"from the fork point at {_h(clock(a.branch.at))} on: this branch against the original "
+            "(the same drill up to there).</figcaption></figure>"
+            + "<h3>Decided only in this branch</h3><ul>" + "".join(f"<li>{_h(x)}</li>" for x in here)
+            + "</ul><h3>Decided only in the original</h3><ul>"
+            + "".join(f"<li>{_h(x)}</li>" for x in there) + "</ul>")
+
+
 def _objectives_html(a: AfterAction) -> str:
     if not a.objectives:
         return ""
@@ -356,9 +402,13 @@ def render_html(a: AfterAction) -> str:
         "figures": "<h3>Per role</h3>" + html_table(figures_table(a.participants, players=False)) + players,
         "timeline": _timeline_html(a),
     }
-    links = "".join(f'<li><a href="#{sid}">{_h(t)}</a></li>' for sid, t in SECTIONS)
+    shown = list(SECTIONS)
+    if a.branch is not None:
+        bodies["branch"] = _branch_html(a)
+        shown.insert(1, ("branch", f"This branch vs the original from {clock(a.branch.at)}"))
+    links = "".join(f'<li><a href="#{sid}">{_h(t)}</a></li>' for sid, t in shown)
     nav = f"<nav><ol>{links}</ol></nav>"
-    sections = "\n".join(_section(sid, t, bodies[sid]) for sid, t in SECTIONS)
+    sections = "\n".join(_section(sid, t, bodies[sid]) for sid, t in shown)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>After-action report: {_h(a.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

@@ -9,15 +9,18 @@ computed once (:mod:`simulator.engine.baseline` caches it per process).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import importlib
 import math
 import multiprocessing
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,6 +30,8 @@ from simulator.format.durations import clock
 
 BUILTIN_POLICIES = ("idle", "textbook")
 DASK_HINT = "ttx sweep --dask needs dask.distributed: pip install 'ttx[dask]'"
+HEARTBEAT_SECONDS = 0.25
+"""How often a local pool's driver reports progress while no chunk finishes (the bar's clock ticks)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,18 @@ class SweepResult:
     runs: list[RunOutcome]
     summaries: list[PolicySummary] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
+    """Ctrl+C stopped the sweep: ``seeds`` and ``runs`` are those that finished (whole seeds)."""
+    planned: int = 0
+    """Runs asked for (policies × seeds)."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a sweep, after the workers were stopped; ``partial`` summarises what finished."""
+
+    def __init__(self, partial: SweepResult) -> None:
+        super().__init__()
+        self.partial = partial
 
 
 def make_spec(scenario: str, policies: Sequence[str]) -> SweepSpec:
@@ -175,8 +192,13 @@ def run_chunk(spec: SweepSpec, seeds: Sequence[int]) -> list[RunOutcome]:
 
 
 def _init_worker(spec: SweepSpec) -> None:
-    """Process-pool initializer: remember the spec and load it before the first chunk arrives."""
+    """Process-pool initializer: remember the spec and load it before the first chunk arrives.
+
+    Ctrl+C is the parent's to handle (it stops the workers at once), so a worker ignores it
+    rather than printing a traceback of its own.
+    """
     global _spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _spec = spec
     _prepare(spec)
 
@@ -187,53 +209,146 @@ def _run_initialized(seeds: Sequence[int]) -> list[RunOutcome]:
 
 
 def chunked(seeds: Sequence[int], workers: int) -> list[list[int]]:
-    """Split seeds into chunks: several per worker (for balance and progress), at most 25 seeds each."""
-    size = max(1, min(25, math.ceil(len(seeds) / (workers * 8))))
-    return [list(seeds[i:i + size]) for i in range(0, len(seeds), size)]
+    """Split seeds into chunks: several per worker (for balance and progress), at most 25 seeds each.
+
+    Each worker's first chunk is a single seed, so the first results (and the progress bar's first
+    step) arrive as soon as the workers have started, not a whole chunk later.
+    """
+    first = [[seed] for seed in seeds[:workers]]
+    rest = seeds[workers:]
+    size = max(1, min(25, math.ceil(len(rest) / (workers * 8)))) if rest else 1
+    return first + [list(rest[i:i + size]) for i in range(0, len(rest), size)]
 
 
 # --- drivers -----------------------------------------------------------------------------------
 
 Progress = Callable[[int], None]
+"""Told the number of runs finished: 0 at once, then after each chunk (and on heartbeats)."""
+Batches = Generator[list[RunOutcome] | None, None, None]
+"""Finished chunks as they come; None is a heartbeat (nothing new yet)."""
 
 
 def run_sweep(spec: SweepSpec, seeds: Sequence[int], workers: int = 1, dask: str | None = None,
               progress: Progress | None = None) -> SweepResult:
-    """Run every policy on every seed and summarise; ``progress`` gets the number of runs finished."""
+    """Run every policy on every seed and summarise; ``progress`` gets the number of runs finished.
+
+    Ctrl+C (SIGINT) only raises a flag while the sweep runs, checked between results and on each
+    heartbeat: a KeyboardInterrupt thrown into the pool's locks could leave them held and hang
+    the exit.
+
+    Raises:
+        SweepInterrupted: Ctrl+C; the workers are stopped first and ``partial`` holds the summary
+            of the seeds that finished.
+    """
     started = time.perf_counter()
-    chunks = chunked(seeds, workers if dask is None else 8)
-    if dask is not None:
-        batches = _dask_chunks(spec, chunks, dask)
-    elif workers <= 1:
-        batches = (run_chunk(spec, chunk) for chunk in chunks)
-    else:
-        batches = _pool_chunks(spec, chunks, workers)
+    report = progress or (lambda done: None)
     runs: list[RunOutcome] = []
-    for batch in batches:
-        runs.extend(batch)
-        if progress is not None:
-            progress(len(runs))
+    batches: Batches | None = None
+    stop = threading.Event()
+    with _ctrl_c_sets(stop):
+        try:
+            report(0)
+            batches = _batches(spec, seeds, workers, dask)
+            for batch in batches:
+                runs.extend(batch or [])
+                report(len(runs))
+                if stop.is_set():
+                    break
+        except KeyboardInterrupt:  # raised by the progress callback, or outside the main thread
+            stop.set()
+        if stop.is_set():
+            if batches is not None:
+                batches.close()
+            raise SweepInterrupted(_result(spec, seeds, runs, started, interrupted=True))
+    return _result(spec, seeds, runs, started)
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, SIGINT sets ``stop`` instead of raising (main thread only; signals go there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _batches(spec: SweepSpec, seeds: Sequence[int], workers: int, dask: str | None) -> Batches:
+    if dask is not None:
+        return _dask_chunks(spec, chunked(seeds, 8), dask)
+    if workers <= 1:
+        return (run_chunk(spec, [seed]) for seed in seeds)
+    return _pool_chunks(spec, chunked(seeds, workers), workers)
+
+
+def _result(spec: SweepSpec, seeds: Sequence[int], runs: list[RunOutcome], started: float,
+            interrupted: bool = False) -> SweepResult:
     order = {p.name: i for i, p in enumerate(spec.policies)}
     runs.sort(key=lambda r: (order[r.policy], r.seed))
-    result = SweepResult(spec.scenario, list(seeds), runs, seconds=time.perf_counter() - started)
+    done = sorted({r.seed for r in runs}) if interrupted else list(seeds)
+    result = SweepResult(spec.scenario, done, runs, seconds=time.perf_counter() - started,
+                         interrupted=interrupted, planned=len(seeds) * len(spec.policies))
     result.summaries = [summarise(p.name, [r for r in runs if r.policy == p.name]) for p in spec.policies]
     return result
 
 
-def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Iterator[list[RunOutcome]]:
+def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Batches:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(spec,))
+    futures: list[Future[list[RunOutcome]]] = []
     try:
-        futures: list[Future[list[RunOutcome]]] = [pool.submit(_run_initialized, c) for c in chunks]
-        for future in as_completed(futures):
-            yield future.result()
+        with _ctrl_c_held():  # the workers start (in these submits) with Ctrl+C blocked for good
+            futures.extend(pool.submit(_run_initialized, c) for c in chunks)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
+            if not done:
+                yield None
+            for future in done:
+                yield future.result()
+    except BaseException:  # Ctrl+C, a failed chunk, or the caller closing the generator
+        _stop(pool, futures)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Block SIGINT while worker processes start, then let a Ctrl+C that came meanwhile through.
+
+    A blocked signal mask is inherited across fork and exec, so workers (and the forkserver they
+    come from) never see a terminal's Ctrl+C, not even while importing before their initializer
+    runs: stopping them is the parent's job. The parent's own Ctrl+C waits here and is handled
+    as soon as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no masks; the initializer still ignores it
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: drop the queued chunks, do not run them
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Iterator[list[RunOutcome]]:
+def _stop(pool: ProcessPoolExecutor, futures: list[Future[list[RunOutcome]]]) -> None:
+    """Drop the queued chunks and end the workers now, not after the chunk each is running."""
+    for future in futures:
+        future.cancel()
+    workers = list((pool._processes or {}).values())
+    for worker in workers:
+        worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.join(timeout=1.0)
+
+
+def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Batches:
     try:
         distributed: Any = importlib.import_module("dask.distributed")
     except ImportError:
@@ -244,8 +359,20 @@ def _dask_chunks(spec: SweepSpec, chunks: list[list[int]], address: str) -> Iter
         raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     with client:
         futures = client.map(run_chunk, [spec] * len(chunks), chunks, pure=False)
-        for future in distributed.as_completed(futures):
-            yield future.result()
+        pending = set(futures)
+        try:
+            while pending:
+                try:
+                    done, pending = distributed.wait(pending, timeout=HEARTBEAT_SECONDS,
+                                                     return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    yield None
+                    continue
+                for future in done:
+                    yield future.result()
+        except BaseException:  # Ctrl+C or a failed chunk: the cluster drops the rest
+            client.cancel(futures)
+            raise
 
 
 # --- statistics --------------------------------------------------------------------------------
@@ -307,18 +434,32 @@ def table(result: SweepResult) -> str:
         for stat in ("median", "p10", "p90"):
             values = [fmt(getattr(getattr(s, attr), stat)) for s in result.summaries]
             rows.append((f"{label} {stat}", values))
-    seeds = result.seeds
-    span = f"seeds {seeds[0]}–{seeds[-1]}" if seeds else "no seeds"
-    lines = [f"{result.scenario}  {span}  ({len(result.runs):,} runs in {result.seconds:.1f} s)", "",
+    lines = [_heading(result), "",
              f"{'':<22}" + "".join(f"{n:>{width}}" for n in names)]
     lines += [f"{label:<22}" + "".join(f"{v:>{width}}" for v in values) for label, values in rows]
     return "\n".join(lines)
+
+
+def _heading(result: SweepResult) -> str:
+    seeds = result.seeds
+    if result.interrupted:
+        span = (f"{_count(len(seeds), 'seed')} from {seeds[0]} to {seeds[-1]}" if seeds
+                else "no seed finished")
+        return (f"{result.scenario}  {span}  ({len(result.runs):,} of {result.planned:,} runs in "
+                f"{result.seconds:.1f} s; interrupted)")
+    span = f"seeds {seeds[0]}–{seeds[-1]}" if seeds else "no seeds"
+    return f"{result.scenario}  {span}  ({len(result.runs):,} runs in {result.seconds:.1f} s)"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def to_json(result: SweepResult) -> dict[str, Any]:
     """The sweep for scripts: per-policy summaries (times in sim seconds, ``null`` = never)."""
     return {"scenario": result.scenario, "seeds": [result.seeds[0], result.seeds[-1]] if result.seeds else [],
             "runs": len(result.runs), "seconds": round(result.seconds, 3),
+            "interrupted": result.interrupted, "planned_runs": result.planned,
             "policies": {s.policy: {k: v for k, v in asdict(s).items() if k != "policy"}
                          for s in result.summaries}}
 

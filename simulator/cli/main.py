@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from simulator import __version__
-from simulator.cli.usage import Parser, UsageError
+from simulator.cli.usage import Parser, UsageError, os_error_text, print_error, problems_summary
 from simulator.format.yamlsafe import FileProblems
 
 Handler = Callable[[argparse.Namespace], int]
@@ -16,9 +16,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 def command_modules() -> list[Any]:
     """The modules that each register a group of subcommands, in the order ``ttx --help`` lists them."""
-    from simulator.cli import authoring, play, report, runs, scenarios, sweep, team
+    from simulator.cli import authoring, play, report, runs, scenarios, sweep, team, watch
 
-    return [scenarios, runs, play, authoring, team, report, sweep]
+    return [scenarios, runs, play, watch, authoring, team, report, sweep]
 
 
 def build_parser() -> Parser:
@@ -64,7 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
-    """Run one subcommand; typed failures become ``PROG: error: …`` (or located problems) and exit 2."""
+    """Run one subcommand; typed failures become ``PROG: error: …`` and exit 2.
+
+    Located problems (``file:line:col: …``) are printed as they are, in the form editors jump to,
+    and closed by a ``PROG: error: N problems in FILE (above)`` line. Ctrl+C exits 130.
+    """
     from simulator.engine.journal import JournalError
     from simulator.format.msel import MselError
 
@@ -73,11 +77,16 @@ def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
     except (FileProblems, MselError) as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        print_error(prog, problems_summary(exc.problems))
         return 2
-    except (UsageError, FileNotFoundError, JournalError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+    except (UsageError, JournalError) as exc:
+        print_error(prog, str(exc))
         return 2
     except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        print_error(prog, os_error_text(exc))
+        return 2

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, seed_value, speed_value
 
 FLAGSHIP = "jailbreak-wave"
@@ -23,6 +24,7 @@ def register(sub: Any) -> None:
                    help="sim seconds per wall second (default: 1; keys 1/2/3 give 1×/10×/60×)")
     p.add_argument("--save-dir", type=Path, default=Path.cwd(), metavar="DIR",
                    help="where the review saves the journal and report (default: the current folder)")
+    add_fork_options(p)
     p.set_defaults(handler=cmd_play)
 
 
@@ -34,6 +36,8 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
         raise UsageError(f"--save-dir {args.save_dir}: no such folder")
+    if forking(args):
+        return play_fork(args)
     if args.pick:
         from tui.app import run_picker
 
@@ -44,4 +48,21 @@ def cmd_play(args: argparse.Namespace) -> int:
     from tui.app import run_drill
 
     run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir)
+    return 0
+
+
+def play_fork(args: argparse.Namespace) -> int:
+    """``ttx play --from J --at T``: the journal's drill up to T, handed to the players paused at T."""
+    from simulator.engine.fork import ForkError, load_fork
+    from simulator.engine.session import LocalSession
+    from tui.app import run_drill
+
+    origin, at, insist = fork_args(args)
+    if args.seed is not None or args.pick:
+        raise UsageError("--from keeps the journal's scenario and seed: leave out --seed and --pick")
+    try:
+        drill, loaded = load_fork(origin, at, insist)
+    except ForkError as exc:
+        raise UsageError(str(exc)) from None
+    run_drill(LocalSession(loaded, speed=args.speed, drill=drill), save_dir=args.save_dir)
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.analysis.report import build_report, render
-from simulator.cli.usage import UsageError
+from simulator.cli.usage import UsageError, output_path
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
     """Add ``ttx report`` to the command line."""
     p = sub.add_parser("report", help="write the after-action report (AAR/IP) of a journal")
     p.add_argument("journal", metavar="JOURNAL", help="a JSONL journal (solo, team or bot run)")
-    p.add_argument("-o", "--output", metavar="PATH",
+    p.add_argument("-o", "--output", metavar="PATH", type=output_path,
                    help="aar.html or aar.md (default: Markdown on stdout)")
     p.add_argument("--format", choices=["html", "md"], help="override the format the extension implies")
     p.add_argument("--scenario", help="scenario file to use instead of the one the journal names")

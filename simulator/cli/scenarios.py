@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from simulator.cli.usage import print_error
 from simulator.format.yamlsafe import FileProblems
 
 
@@ -35,28 +36,32 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check scenario files; print file:line:col problems; exit 2 on any error (every file is checked)."""
-    from simulator.format.loader import lint_scenario, load_scenario
+    """Check scenario files; print every problem of each in one pass; exit 2 on any error.
+
+    Every file is checked. Errors go to stderr as ``file:line:col: …``; with ``--lint`` the
+    warnings go to stdout among them, all in file order.
+    """
+    from simulator.format.loader import scenario_problems
 
     failed = False
     for name in args.files:
         try:
-            if args.lint:
-                _, warnings = lint_scenario(name)
-                for warning in warnings:
-                    print(warning)
-            else:
-                load_scenario(name)
+            problems = scenario_problems(name)
         except FileProblems as exc:
-            failed = True
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
-            continue
+            problems = exc.problems
         except FileNotFoundError as exc:
             failed = True
-            print(f"{name}: {exc}", file=sys.stderr)
+            print_error(args.prog, str(exc))
             continue
-        print(f"{name}: ok")
+        for problem in problems:
+            if problem.level == "error":
+                print(problem, file=sys.stderr)
+            elif args.lint:
+                print(problem)
+        if any(p.level == "error" for p in problems):
+            failed = True
+        else:
+            print(f"{name}: ok")
     return 2 if failed else 0
 
 

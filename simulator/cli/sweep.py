@@ -9,51 +9,121 @@ import sys
 import time
 from typing import IO, Any
 
-from simulator.analysis.sweep import make_spec, run_sweep, table, to_json, write_csv
-from simulator.cli.usage import UsageError, seed_value
+from simulator.analysis.sweep import (
+    SweepInterrupted,
+    SweepResult,
+    make_spec,
+    run_sweep,
+    table,
+    to_json,
+    write_csv,
+)
+from simulator.cli.usage import UsageError, output_path, seed_value
+
+RATE_WINDOW_SECONDS = 3.0
+"""The bar shows a rate and the time left only once results have come in for this long (chunks
+finish in lumps, so a shorter window swings wildly)."""
 
 
 class ProgressBar:
-    """A carriage-return progress bar on a terminal stream (silent when it is not a terminal)."""
+    """A carriage-return progress bar on a terminal stream (silent when it is not a terminal).
 
-    def __init__(self, total: int, stream: IO[str], enabled: bool) -> None:
-        self.total, self.stream, self.enabled = total, stream, enabled
+    It is drawn at once, saying what is starting while no run has finished, then the runs done,
+    their rate and the time left; every call redraws it, so its clock moves even between results.
+    """
+
+    def __init__(self, total: int, stream: IO[str], enabled: bool, starting: str = "starting…") -> None:
+        self.total, self.stream, self.enabled, self.starting = total, stream, enabled, starting
         self.started = time.perf_counter()
+        self.first: tuple[float, int] | None = None
+        """When the first runs finished and how many: the rate is measured from there, not
+        from the start (worker start-up is not run time)."""
+        self.width = 0
+        """Length of the line last drawn, so a shorter one blanks its tail."""
 
     def __call__(self, done: int) -> None:
         if not self.enabled or self.total <= 0:
             return
+        now = time.perf_counter()
+        if done and self.first is None:
+            self.first = (now, done)
         share = done / self.total
         filled = int(30 * share)
-        rate = done / max(1e-9, time.perf_counter() - self.started)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{self.total:,} runs "
-                          f"{share:4.0%}  {rate:,.0f} runs/s")
+        line = (f"[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{self.total:,} runs {share:4.0%}  "
+                f"{self._note(now, done)}")
+        self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
+        self.width = len(line)
+
+    def _note(self, now: float, done: int) -> str:
+        """What is going on: starting (with the seconds so far), running, or the rate and time left."""
+        if self.first is None:
+            return f"{self.starting} {now - self.started:.0f} s"
+        since, first_done = self.first
+        if done <= first_done or now - since < RATE_WINDOW_SECONDS:
+            return f"running… {now - self.started:.0f} s"
+        rate = (done - first_done) / (now - since)
+        return f"{rate:,.0f} runs/s, about {(self.total - done) / rate:.0f} s left"
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 72 + "\r")
+        """Blank the bar (and a ^C the terminal echoed after it)."""
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * (self.width + 4) + "\r")
             self.stream.flush()
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run the sweep and print the side-by-side table (or JSON), optionally writing a CSV."""
+    """Run the sweep and print the side-by-side table (or JSON), optionally writing a CSV.
+
+    Ctrl+C stops the workers at once; the summary of the seeds that finished is printed (and
+    written to ``--csv``), then ``ttx sweep: interrupted …`` and exit status 130.
+    """
     if args.runs < 1 or args.workers < 1:
         raise UsageError("--runs and --workers must be at least 1")
-    spec = make_spec(args.scenario, args.policy or ["textbook", "idle"])
+    policies = args.policy or ["textbook", "idle"]
     seeds = list(range(args.seed_start, args.seed_start + args.runs))
-    bar = ProgressBar(args.runs * len(spec.policies), sys.stderr, sys.stderr.isatty() and not args.quiet)
+    shown = sys.stderr.isatty() and not args.quiet
+    bar = ProgressBar(args.runs * len(policies), sys.stderr, shown, f"checking {args.scenario}…")
     try:
+        bar(0)
+        spec = make_spec(args.scenario, policies)
+        bar.starting = _starting(args)
         result = run_sweep(spec, seeds, args.workers, args.dask, bar)
+    except SweepInterrupted as stop:
+        result = stop.partial
     except RuntimeError as exc:
         raise UsageError(str(exc)) from None
     finally:
         bar.close()
+    if result.runs or not result.interrupted:
+        _print_result(result, args)
+    if result.interrupted:
+        print(f"{args.prog}: {_interrupted(result)}", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _interrupted(result: SweepResult) -> str:
+    """``interrupted after 312 of 1,000 runs; the summary covers the 156 seeds that finished``."""
+    line = f"interrupted after {len(result.runs):,} of {result.planned:,} runs"
+    if not result.runs:
+        return line
+    seeds = f"{len(result.seeds):,} seed{'' if len(result.seeds) == 1 else 's'}"
+    return f"{line}; the summary covers the {seeds} that finished"
+
+
+def _print_result(result: SweepResult, args: argparse.Namespace) -> None:
     if args.csv:
         with open(args.csv, "w", encoding="utf-8", newline="") as out:
             write_csv(result, out)
-    print(json.dumps(to_json(result), indent=2) if args.json else table(result))
-    return 0
+    print(json.dumps(to_json(result), indent=2) if args.json else table(result), flush=True)
+
+
+def _starting(args: argparse.Namespace) -> str:
+    """What the bar says until the first run finishes."""
+    if args.dask:
+        return f"connecting to {args.dask}…"
+    return f"starting {args.workers} workers…" if args.workers > 1 else "starting…"
 
 
 def register(sub: Any) -> None:
@@ -70,6 +140,6 @@ def register(sub: Any) -> None:
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://scheduler:8786")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the summaries as JSON")
-    out.add_argument("--csv", metavar="PATH", help="also write one CSV row per run to PATH")
+    out.add_argument("--csv", metavar="PATH", type=output_path, help="also write one CSV row per run to PATH")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_sweep)

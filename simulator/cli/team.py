@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.usage import UsageError, seed_value
+from simulator.cli.runs import add_fork_options, fork_args, forking
+from simulator.cli.usage import UsageError, output_path, seed_value
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
              "(0.0.0.0, a LAN or public IP) lets everyone who can reach it try the join code, and "
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
-    p.add_argument("--journal", metavar="PATH",
+    p.add_argument("--journal", metavar="PATH", type=output_path,
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--code", help="join code to use (default: a fresh random one)")
@@ -39,6 +40,7 @@ def register(sub: Any) -> None:
                    help="after a crash: rebuild the drill from its journal; the clock waits paused")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
+    add_fork_options(p)
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
@@ -62,8 +64,8 @@ def cmd_host(args: argparse.Namespace) -> int:
     """Run the drill server until the drill has ended and lingered, or until interrupted."""
     from simulator.team.server import ResumeError
 
-    if not args.resume and not args.scenario:
-        raise UsageError("give a SCENARIO, or --resume JOURNAL")
+    if not args.resume and not args.scenario and args.origin is None:
+        raise UsageError("give a SCENARIO, or --resume JOURNAL, or --from JOURNAL --at T")
     try:
         return asyncio.run(_host(args))
     except (ResumeError, OSError) as exc:
@@ -78,11 +80,11 @@ async def _host(args: argparse.Namespace) -> int:
     if args.resume:
         server = DrillServer.resume(args.resume)
     else:
-        loaded = load_scenario(args.scenario)
+        drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         token = new_token()
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed)
+                                  facilitator_token=token, speed=args.speed, drill=drill)
     try:
         port = await server.start(args.bind, args.port)
     except OSError as exc:
@@ -112,6 +114,19 @@ async def _host(args: argparse.Namespace) -> int:
     return 0
 
 
+def host_fork(args: argparse.Namespace) -> tuple[Any, Any]:
+    """``ttx host --from J --at T``: the journal's drill up to T, in the lobby; players join as usual."""
+    from simulator.engine.fork import ForkError, load_fork
+
+    origin, at, insist = fork_args(args)
+    if args.seed is not None:
+        raise UsageError("--seed cannot go with --from: a fork keeps its journal's seed")
+    try:
+        return load_fork(origin, at, insist)
+    except ForkError as exc:
+        raise UsageError(str(exc)) from None
+
+
 async def _wait_first(*waits: Any) -> None:
     tasks = [asyncio.ensure_future(w) for w in waits]
     _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -128,6 +143,9 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None)
     roles = ", ".join(r.value for r in scenario.roles)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
              f"journal: {server.journal.path}"]
+    if server.drill.fork is not None and token is not None:
+        lines.append(f"forked from {server.drill.fork.parent} at {clock(server.drill.fork.at)}: players "
+                     "join as usual and see the drill so far; the clock starts there")
     if token is None:
         lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
@@ -228,9 +246,7 @@ async def _join(args: argparse.Namespace) -> int:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token)
     except RemoteError as exc:
-        hint = _join_hint(exc.code, args)
-        print(f"ttx join: refused: {exc}{hint}", file=sys.stderr)
-        return 2
+        raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
     try:
         if run_drill is None:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)

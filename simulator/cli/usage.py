@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
+import re
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 MAX_SPEED = 3600.0
@@ -33,6 +37,60 @@ class Parser(argparse.ArgumentParser):
             message += ("; " + "; ".join(hints) if hints else "") + f" (options here: {allowed})"
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def print_error(prog: str, message: str) -> None:
+    """Print ``PROG: error: MESSAGE`` on stderr, the one way every ``ttx`` command reports a failure."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+
+
+def problems_summary(problems: Sequence[object]) -> str:
+    """The closing line under located problems: ``2 problems in my.yaml (above)``."""
+    files = sorted({m[1] for p in problems if (m := re.match(r"^(.+?):\d+:", str(p)))})
+    where = f" in {' and '.join(files)}" if files else ""
+    return f"{len(problems)} problem{'' if len(problems) == 1 else 's'}{where} (above)"
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error as a person reads it: ``run.jsonl: no such folder out``."""
+    if exc.filename is None:
+        return str(exc)
+    path = Path(os.fsdecode(exc.filename))
+    if isinstance(exc, FileNotFoundError):
+        folder = path.parent
+        return f"{path}: no such file" if folder.is_dir() else f"{path}: no such folder {folder}"
+    reasons = {PermissionError: "permission denied", IsADirectoryError: "is a folder, expected a file",
+               NotADirectoryError: "a part of the path is a file, not a folder"}
+    reason = next((text for kind, text in reasons.items() if isinstance(exc, kind)), None)
+    return f"{path}: {reason or (exc.strerror or str(exc)).lower()}"
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a file cannot be written at ``path``, or None when it can (``-`` is standard output)."""
+    if str(path) == "-":
+        return None
+    if path.is_dir():
+        return f"cannot write {path}: it is a folder; give a file name"
+    folder = path.parent
+    if not folder.exists():
+        return f"cannot write {path}: no such folder {folder}"
+    if not folder.is_dir():
+        return f"cannot write {path}: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"cannot write {path}: permission denied"
+    return None
+
+
+def output_path(text: str) -> str:
+    """Parse an output file argument (``--journal``, ``-o``, ``--csv``), checked before any work starts.
+
+    Raises:
+        argparse.ArgumentTypeError: the file could not be written (no such folder, a folder …).
+    """
+    problem = unwritable(Path(text))
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def seed_value(text: str) -> int:

@@ -42,6 +42,16 @@ class Baseline:
     """The hidden harm readings, one per tick (the report's and review's do-nothing curve)."""
 
 
+@dataclass(frozen=True)
+class DoNothing:
+    """The do-nothing run a drill is compared with: its whole curve, and its volume to the drill's end."""
+
+    curve: tuple[HarmPoint, ...]
+    """Hidden harm readings of the do-nothing run over the scenario's whole duration."""
+    harm_volume: int
+    """Its harmful outputs up to when this drill ended (as the score compares them)."""
+
+
 _cache: OrderedDict[tuple[str, int, float], Baseline] = OrderedDict()
 
 
@@ -61,6 +71,12 @@ def do_nothing(scenario: Scenario, seed: int, until: float | None = None, *, key
     if end < scenario.duration:
         drill.submit(Command(role="facilitator", action="end_drill"))
     return remember(cache_key, of_drill(drill, end))
+
+
+def for_drill(scenario: Scenario, seed: int, ended_at: float, *, key: str = "") -> DoNothing:
+    """What a drill that ended at ``ended_at`` is compared with (two cached runs at most)."""
+    whole = do_nothing(scenario, seed, key=key)
+    return DoNothing(whole.curve, do_nothing(scenario, seed, ended_at, key=key).harm_volume)
 
 
 def of_drill(drill: Drill, until: float) -> Baseline:

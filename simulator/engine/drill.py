@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from simulator import __version__
 from simulator.engine.events import SESSION_KINDS, Event, Kind
 from simulator.engine.findings import findings_inject, investigation_findings
+from simulator.engine.journal import ForkPoint
 from simulator.engine.rates import Shape, fading, harmful_fraction, integrate
 from simulator.engine.signals import Monitor, TickTruth, make_monitor
 from simulator.format.commands import FACILITATOR_VERBS, VERBS, AdhocParams, Command, Params
@@ -140,6 +141,8 @@ class Drill:
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
+        self.fork: ForkPoint | None = None
+        """Where this drill branched from (a :class:`~simulator.engine.fork.ForkPoint`), if it did."""
         self.env = simpy.Environment()
         harm_seq, signal_seq, self._text_seed = np.random.SeedSequence(self.seed).spawn(3)
         self._rng_harm = np.random.default_rng(harm_seq)
@@ -196,9 +199,12 @@ class Drill:
 
     def header(self, policy: str | None = None) -> dict[str, Any]:
         """The journal header for this run."""
-        return {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
-                "scenario": self.scenario.id, "scenario_hash": self.content_hash,
-                "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        header = {"kind": "header", "format": 1, "tool": "ttx", "version": __version__,
+                  "scenario": self.scenario.id, "scenario_hash": self.content_hash,
+                  "scenario_source": self.source, "seed": self.seed, "policy": policy}
+        if self.fork is not None:
+            header["fork"] = self.fork.to_header()
+        return header
 
     def advance_to(self, t: float) -> None:
         """Run the simulation up to sim time ``t`` (to the end of the drill if ``t`` is past it)."""
@@ -223,6 +229,19 @@ class Drill:
         upcoming = [when for when, _, _, event in self.env._queue
                     if not (type(event) is simpy.Event and not event.callbacks)]
         return float(min(upcoming, default=self.scenario.duration))
+
+    def skip_to_next_inject(self) -> None:
+        """Advance event by event until a new inject has arrived or the drill has ended.
+
+        The facilitator's "next inject" (hot seat and team server alike): nothing is skipped over,
+        every tick, alert and trigger on the way happens at its own sim time.
+        """
+        seen = len(self.events)
+        while not self.finished:
+            self.advance_to(min(self.next_event_time() + 0.001, self.scenario.duration))
+            if any(e.kind == Kind.INJECT for e in self.events[seen:]):
+                return
+            seen = len(self.events)
 
     def note(self, kind: Kind, actor: str | None, payload: dict[str, Any],
              to: tuple[str, ...] | None = None, hidden: bool = False) -> Event:

@@ -24,6 +24,34 @@ class Journal:
     events: list[Event]
 
 
+@dataclass(frozen=True)
+class ForkPoint:
+    """Where a drill branched from: the parent journal and the sim time."""
+
+    parent: str
+    """The parent journal's file name."""
+    parent_sha256: str
+    """``sha256:`` of the parent journal's bytes (what ``ttx replay`` checks when it finds the file)."""
+    at: float
+    """Sim seconds: everything before is the parent's."""
+    chain: tuple[dict[str, Any], ...] = ()
+    """The parent's own ancestry, oldest first (a fork of a fork)."""
+
+    def to_header(self) -> dict[str, Any]:
+        """The journal header's ``fork`` entry."""
+        return {"parent": self.parent, "parent_sha256": self.parent_sha256, "at": self.at,
+                "chain": list(self.chain)}
+
+    @classmethod
+    def from_header(cls, header: dict[str, Any]) -> ForkPoint | None:
+        """The fork point a journal header records, or ``None`` for a drill that is no fork."""
+        entry = header.get("fork")
+        if not isinstance(entry, dict):
+            return None
+        return cls(str(entry["parent"]), str(entry["parent_sha256"]), float(entry["at"]),
+                   tuple(dict(link) for link in entry.get("chain", [])))
+
+
 def write_journal(path: str | Path, header: dict[str, Any], events: Iterable[Event]) -> None:
     """Write a whole journal at once (headless runs)."""
     with open(path, "w", encoding="utf-8") as out:

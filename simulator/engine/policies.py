@@ -11,11 +11,14 @@ from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
-from simulator.format.loader import suggest, validate_model
+from simulator.format.loader import check_model, looks_like_a_path, suggest
+from simulator.format.salvage import Damage
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
+POLICY_FORMS = "a policy is idle, textbook, or the path of a scripted policy YAML file"
+"""What ``--policy`` takes, for error messages."""
 URGENT_CHANNELS = frozenset({"pager", "dashboard", "social", "press", "regulator"})
 
 
@@ -364,34 +367,45 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
     if name == "textbook":
         return Textbook(scenario)
     path = Path(name)
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; {POLICY_FORMS}")
+    if not path.is_file() and looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such policy file ({POLICY_FORMS})")
     if not path.is_file():
-        raise FileNotFoundError(f"unknown policy {name!r}: use idle, textbook, or the path of a "
-                                "scripted policy YAML file")
+        raise FileNotFoundError(f"unknown policy {name!r}; {POLICY_FORMS}"
+                                f"{suggest(name, ('idle', 'textbook'))}")
     document = read_document(path.read_text(encoding="utf-8"), str(path))
-    spec = validate_model(ScriptSpec, document)
-    problems = _script_problems(spec, scenario, document)
-    if problems:
+    spec, problems = check_model(ScriptSpec, document,
+                                 lambda spec, doc, damage: _script_problems(spec, scenario, doc, damage))
+    if spec is None or problems:
         raise FileProblems(problems)
     return Scripted(spec)
 
 
-def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document) -> list[Problem]:
-    """Decisions that name actions, injects or signals the scenario does not have."""
+def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document,
+                     damage: Damage | None = None) -> list[Problem]:
+    """Decisions that name actions, injects or signals the scenario does not have.
+
+    With ``damage`` (``spec`` is what validated of a file with schema errors), decisions whose
+    fields were cut are not judged.
+    """
     actions = {a.id for a in scenario.actions} | set(VERBS)
     injects = {i.id for i in scenario.injects}
     out: list[Problem] = []
+
+    def bad(path: tuple[Any, ...], message: str) -> None:
+        if damage is None or not damage.hides(doc, path):
+            out.append(doc.problem(doc.node_at(path), message))
+
     for n, d in enumerate(spec.decisions):
         where = ("decisions", n)
         if d.action not in actions:
-            out.append(doc.problem(doc.node_at((*where, "action")),
-                                   f"action: {scenario.id!r} has no action {d.action!r}"
-                                   f"{suggest(d.action, actions)}"))
+            bad((*where, "action"), f"action: {scenario.id!r} has no action {d.action!r}"
+                f"{suggest(d.action, actions)}")
         if d.on_inject is not None and d.on_inject not in injects:
-            out.append(doc.problem(doc.node_at((*where, "on_inject")),
-                                   f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
-                                   f"{suggest(d.on_inject, injects)}"))
+            bad((*where, "on_inject"), f"on_inject: {scenario.id!r} has no inject {d.on_inject!r}"
+                f"{suggest(d.on_inject, injects)}")
         if d.on_alert is not None and d.on_alert not in scenario.signals:
-            out.append(doc.problem(doc.node_at((*where, "on_alert")),
-                                   f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
-                                   f"{suggest(d.on_alert, scenario.signals)}"))
+            bad((*where, "on_alert"), f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
+                f"{suggest(d.on_alert, scenario.signals)}")
     return out

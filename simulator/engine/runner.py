@@ -39,9 +39,13 @@ class Run:
     result: Result
 
 
-def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None) -> Run:
-    """Play a whole drill with ``policy`` deciding, as fast as possible."""
-    drill = new_drill(loaded, seed)
+def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
+               drill: Drill | None = None) -> Run:
+    """Play a whole drill with ``policy`` deciding, as fast as possible.
+
+    ``drill``: go on from this one (a fork) instead of starting a new drill on ``seed``.
+    """
+    drill = new_drill(loaded, seed) if drill is None else drill
     view = DrillView(seat=None)
     drill.listeners.append(view.apply)
     view.extend(drill.events)

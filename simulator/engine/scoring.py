@@ -60,8 +60,12 @@ class Result:
         return cls(**fields, breakdown=parts)
 
     def ordered(self) -> list[Component]:
-        """The components heaviest first (ties in the scenario's order): the one order every view shows."""
-        return sorted(self.breakdown, key=lambda c: -c.weight)
+        """The components heaviest first, ties by name: the one order every view shows.
+
+        (A journal stores the breakdown with sorted keys, so only an order computed from the
+        components themselves is the same before and after a result has been through a file.)
+        """
+        return sorted(self.breakdown, key=lambda c: (-c.weight, c.name))
 
 
 def time_to_contain(intervals: list[Interval], threshold: float, watch: float) -> float | None:

@@ -1,20 +1,26 @@
-"""The session interface a client drives — implemented locally (engine in process) and remotely (server).
+"""The session a drill client drives — implemented locally (engine in process) and remotely (server).
 
 A client never touches the engine: it sends intents (:class:`Command`, clock controls) and
 receives events, which it folds into its :class:`DrillView`. ``LocalSession`` is the hot seat
-(``ttx play``); the multiplayer client implements the same protocol over a websocket.
+(``ttx play``); :class:`simulator.team.remote.RemoteSession` is one seat of a team drill
+(``ttx join``). Both implement :class:`Session` in domain types only — a lobby, a link status,
+notices, the drill's record for the review — so the TUI needs no wire frames and no probing.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
+from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
-from simulator.engine.journal import write_journal
+from simulator.engine.journal import ForkPoint, Journal, write_journal
 from simulator.engine.runner import finish, new_drill
 from simulator.engine.scoring import Result
 from simulator.engine.view import DrillView
@@ -23,6 +29,67 @@ from simulator.format.loader import LoadedScenario
 from simulator.format.scenario import Scenario
 
 EventHandler = Callable[[Event], None]
+ChangeHandler = Callable[[], None]
+
+
+class Link(StrEnum):
+    """How this client reaches the drill."""
+
+    LOCAL = "local"
+    """The engine runs in this process (the hot seat)."""
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    """The connection dropped; the client is trying again (the header says RECONNECTING…)."""
+    LOST = "lost"
+    """Reconnecting was given up."""
+
+
+@dataclass(frozen=True)
+class SeatHolder:
+    """One person in the lobby."""
+
+    player: str
+    name: str
+    role: str
+    connected: bool
+
+
+@dataclass(frozen=True)
+class LobbyState:
+    """Who holds which role in a team drill, and whether the drill has started."""
+
+    roles: tuple[str, ...]
+    players: tuple[SeatHolder, ...]
+    started: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the server told this seat outside the event stream (a refusal, a warning)."""
+
+    text: str
+    title: str = "Server"
+    severity: Literal["information", "warning", "error"] = "warning"
+    """How a terminal notification shows it."""
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """An ended drill, complete: what the after-action review and the saved journal are made of."""
+
+    header: dict[str, Any]
+    events: list[Event]
+    """Every event, the hidden truth included."""
+    result: Result
+    do_nothing: DoNothing | None = field(default=None)
+    """The do-nothing run on the same seed (``None`` when it could not be had)."""
+    parent: Path | None = None
+    """A fork's parent journal on this machine, to compare the branch with (``None``: no fork, or unknown)."""
+
+    @property
+    def journal(self) -> Journal:
+        """The record as a journal (what ``ttx report`` reads from a file)."""
+        return Journal(self.header, self.events)
 
 
 class Session(Protocol):
@@ -34,9 +101,48 @@ class Session(Protocol):
     view: DrillView
     clock: DrillClock
     """The client's picture of the drill clock (authoritative only in a local session)."""
+    team: bool
+    """Whether this is one seat of a team drill (lobby, chat, a server that may drop)."""
+    lobby: LobbyState | None
+    """A team drill's lobby (``None`` in the hot seat, or before the first lobby arrived)."""
+    join_code: str | None
+    """The join code, for the facilitator to hand out (``None`` for everyone else)."""
+    fork: ForkPoint | None
+    """Where this drill branched from a journal (``ttx play --from``), or ``None``."""
+
+    @property
+    def link(self) -> Link:
+        """How this client reaches the drill right now."""
+        ...
+
+    @property
+    def started(self) -> bool | None:
+        """Whether the drill's clock has been started (``None``: not known yet)."""
+        ...
 
     def subscribe(self, handler: EventHandler) -> None:
         """Call ``handler`` with every event this seat receives, after the view has folded it."""
+        ...
+
+    def on_change(self, handler: ChangeHandler) -> None:
+        """Call ``handler`` when the lobby, the clock, the link or the notices change."""
+        ...
+
+    def take_notices(self) -> list[Notice]:
+        """The notices that arrived since the last call (each is given once)."""
+        ...
+
+    def review(self) -> DrillRecord | None:
+        """The ended drill, complete, once everything the review needs is here; ``None`` before."""
+        ...
+
+    def save(self, path: str | Path) -> Path:
+        """Write this drill's journal to ``path`` (the whole drill once it has ended)."""
+        ...
+
+    def fork_at(self, at: float, folder: Path) -> Session | None:
+        """A new hot-seat drill forked from this one just before ``at`` ("try again from here");
+        ``None`` where that is not offered (a team seat: the review belongs to the team)."""
         ...
 
     async def start(self) -> None:
@@ -75,15 +181,26 @@ class Session(Protocol):
 class LocalSession:
     """The hot seat: engine, clock and pacer in this process, every role at one keyboard."""
 
+    team = False
+    lobby: LobbyState | None = None
+    join_code: str | None = None
+
     def __init__(self, loaded: LoadedScenario, seed: int | None = None, speed: float = 1.0,
-                 seat: str | None = None) -> None:
+                 seat: str | None = None, drill: Drill | None = None) -> None:
+        """A hot-seat drill of ``loaded`` on ``seed``, or going on from ``drill`` (a fork)."""
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.seat = seat
-        self.drill: Drill = new_drill(loaded, seed)
+        self.drill: Drill = new_drill(loaded, seed) if drill is None else drill
+        self.fork = self.drill.fork
         self.view = DrillView(seat=seat)
-        self.clock = DrillClock(speed=speed)
+        self.clock = DrillClock(speed=speed, sim=self.drill.now)
         self.result: Result | None = None
+        self.saved: Path | None = None
+        """Where :meth:`save` last wrote the journal."""
+        self.parent: Path | None = None
+        """The parent journal of a drill forked with :meth:`fork_at`."""
+        self._started = False
         self._handlers: list[EventHandler] = []
         self._pending: list[Event] = []
         self.drill.listeners.append(self._pending.append)
@@ -92,17 +209,58 @@ class LocalSession:
         self._deliver()
 
     @property
+    def link(self) -> Link:
+        """Always local."""
+        return Link.LOCAL
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` has been called."""
+        return self._started
+
+    @property
     def journal_header(self) -> dict[str, object]:
         """Header for this session's journal."""
         return self.drill.header(policy="human")
 
-    def save_journal(self, path: str | Path) -> Path:
+    def save(self, path: str | Path) -> Path:
         """Write the journal of this drill so far (all events, the hidden truth included) to ``path``."""
         write_journal(path, self.journal_header, self.drill.events)
-        return Path(path)
+        self.saved = Path(path)
+        return self.saved
+
+    def fork_at(self, at: float, folder: Path) -> LocalSession:
+        """This drill forked just before ``at``; its journal is saved in ``folder`` first if it was not."""
+        from simulator.engine.fork import fork
+        from simulator.engine.journal import read_journal
+
+        if self.saved is None or not self.saved.is_file():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            self.save(folder / f"ttx-{self.scenario.id}-seed{self.drill.seed}-{stamp}.jsonl")
+        assert self.saved is not None
+        branch = fork(read_journal(self.saved), self.loaded, at, self.saved)
+        forked = LocalSession(self.loaded, speed=self.clock.speed, seat=self.seat, drill=branch)
+        forked.parent = self.saved
+        return forked
+
+    def review(self) -> DrillRecord | None:
+        """The whole drill and its do-nothing baseline, once it has ended and been scored."""
+        if self.result is None:
+            return None
+        events = list(self.drill.events)
+        recorded = next(e.payload for e in reversed(events) if e.kind == Kind.RESULT)
+        idle = for_drill(self.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
+        return DrillRecord(dict(self.journal_header), events, Result.from_dict(recorded), idle, self.parent)
 
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)
+
+    def on_change(self, handler: ChangeHandler) -> None:
+        """Nothing outside the event stream changes in the hot seat."""
+
+    def take_notices(self) -> list[Notice]:
+        """The hot seat has no server to send notices."""
+        return []
 
     def _deliver(self) -> None:
         """Fold new events into the view, score a finished drill, then tell subscribers."""
@@ -119,6 +277,7 @@ class LocalSession:
                 handler(event)
 
     async def start(self) -> None:
+        self._started = True
         self.clock.resume()
         self.pacer.start()
         self.pacer.wake()
@@ -147,12 +306,7 @@ class LocalSession:
     async def next_inject(self) -> None:
         """Advance event by event until a new inject arrives or the drill ends."""
         self.pacer.sync()
-        seen = len(self.drill.events)
-        while not self.drill.finished:
-            self.drill.advance_to(min(self.drill.next_event_time() + 0.001, self.scenario.duration))
-            if any(e.kind == Kind.INJECT for e in self.drill.events[seen:]):
-                break
-            seen = len(self.drill.events)
+        self.drill.skip_to_next_inject()
         self.clock.jump(self.drill.now)
         self._deliver()
         self.pacer.wake()

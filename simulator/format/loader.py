@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,10 +16,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from simulator.format.commands import VERBS
+from simulator.format.salvage import Damage, Ref, salvage
 from simulator.format.scenario import Scenario, Trigger
 from simulator.format.taxonomy import Role
 from simulator.format.templating import unknown_placeholders
-from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
+from simulator.format.yamlsafe import Document, FileProblems, Problem, is_base60, read_document
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,7 +53,8 @@ def resolve(name: str) -> Path:
     """A scenario argument as a path: an existing file, else a built-in id.
 
     Raises:
-        FileNotFoundError: neither; the message lists the built-ins.
+        FileNotFoundError: neither; the message says which was meant (a name with a folder or a
+            ``.yaml`` ending is a file) and lists the built-ins.
     """
     path = Path(name)
     if path.is_file():
@@ -60,9 +62,19 @@ def resolve(name: str) -> Path:
     builtin = builtin_dir() / f"{name}.yaml"
     if builtin.is_file():
         return builtin
+    ids = builtin_ids()
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; expected a scenario file (.yaml) or a built-in id")
+    if looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such scenario file (built-in ids: {', '.join(ids)})")
     raise FileNotFoundError(
-        f"no scenario file or built-in scenario named {name!r} "
-        f"(built-in: {', '.join(builtin_ids())})")
+        f"no scenario file or built-in scenario named {name!r}{suggest(name, ids)} "
+        f"(built-in: {', '.join(ids)})")
+
+
+def looks_like_a_path(name: str) -> bool:
+    """Whether a command-line name is meant as a file: it has a folder part or a YAML ending."""
+    return "/" in name or "\\" in name or name.lower().endswith((".yaml", ".yml"))
 
 
 def load_scenario(name: str | Path) -> LoadedScenario:
@@ -75,9 +87,9 @@ def load_scenario(name: str | Path) -> LoadedScenario:
     path = resolve(str(name))
     raw = path.read_bytes()
     document = read_document(raw.decode("utf-8", errors="replace"), str(path))
-    scenario = validate_model(Scenario, document)
-    errors = [p for p in semantic_problems(scenario, document) if p.level == "error"]
-    if errors:
+    scenario, problems = check_scenario(document)
+    errors = [p for p in problems if p.level == "error"]
+    if scenario is None or errors:
         raise FileProblems(errors)
     return LoadedScenario(scenario, str(path), "sha256:" + hashlib.sha256(raw).hexdigest(), document,
                           _label(path))
@@ -93,6 +105,60 @@ def _label(path: Path) -> str:
     return str(path)
 
 
+def scenario_problems(name: str | Path) -> list[Problem]:
+    """Every problem of a scenario file, errors and warnings, in one pass and in file order.
+
+    Raises:
+        FileNotFoundError: no such file or built-in.
+        FileProblems: the file is not readable YAML (nothing else can be checked then).
+    """
+    path = resolve(str(name))
+    document = read_document(path.read_bytes().decode("utf-8", errors="replace"), str(path))
+    return check_scenario(document)[1]
+
+
+def check_scenario(document: Document) -> tuple[Scenario | None, list[Problem]]:
+    """The scenario in a document (None when it has schema errors) and all its problems, in file order.
+
+    Schema errors and the cross-reference checks come together: where the schema fails, the
+    checks run on the rest (:mod:`simulator.format.salvage`), so fixing the schema errors never
+    uncovers a second list.
+    """
+    return check_model(Scenario, document, semantic_problems, SCENARIO_STAND_INS)
+
+
+SCENARIO_STAND_INS: dict[str, Any] = {
+    "id": "salvaged", "title": "", "summary": "", "briefing": "", "duration": "1h",
+    "roles": [role.value for role in Role],
+    "features": {"salvaged": {"title": "", "traffic_rps": 1}},
+    "streams": {"salvaged": {"title": "", "harm_type": "confabulation", "feature": "salvaged",
+                             "harmful_fraction": {"model": "constant", "value": 0}}},
+    "scoring": {"containment_threshold": 0},
+}
+"""A valid value for each required top-level field, used while salvaging a broken file's checks."""
+
+Checks = Callable[[M, Document, Damage | None], list[Problem]]
+"""The cross-reference checks of a model: (valid instance, its document, what salvaging cut)."""
+
+
+def check_model(model: type[M], document: Document, checks: Checks[M],
+                stand_ins: dict[str, Any] | None = None) -> tuple[M | None, list[Problem]]:
+    """Validate a document and run ``checks`` on it, or on what validates of it; problems in file order."""
+    try:
+        instance = model.model_validate(document.data)
+    except ValidationError as exc:
+        problems = [_locate(model, document, err) for err in exc.errors()]
+        salvaged = salvage(model, document, stand_ins or {})
+        if salvaged is not None:
+            problems += checks(*salvaged)
+        return None, _in_file_order(problems)
+    return instance, _in_file_order(checks(instance, document, None))
+
+
+def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.line, p.column, p.level != "error", p.message))
+
+
 def validate_model(model: type[M], document: Document) -> M:
     """Validate a document's data against a pydantic model, errors located in the file.
 
@@ -103,7 +169,7 @@ def validate_model(model: type[M], document: Document) -> M:
         return model.model_validate(document.data)
     except ValidationError as exc:
         problems = [_locate(model, document, err) for err in exc.errors()]
-        raise FileProblems(sorted(set(problems), key=lambda p: (p.line, p.column))) from None
+        raise FileProblems(_in_file_order(problems)) from None
 
 
 def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Problem:
@@ -125,15 +191,36 @@ def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Pr
     node = document.node_at(loc)
     message = err["msg"].removeprefix("Value error, ")
     found = err.get("input")
+    if not loc and kind in {"model_type", "model_attributes_type", "dict_type"}:
+        fields = ", ".join(f"{name}:" for name in list(model.model_fields)[:3])
+        return document.problem(node, f"expected a mapping of fields ({fields} …), found {_kind_of(found)}")
     if kind in {"enum", "literal_error"}:
         message = message.replace("Input should be", "expected")
     elif kind.startswith("union_tag"):
         message = message.replace("Input tag", "tag")
+    elif kind == "duration" and is_base60(node):
+        message = "expected a duration with units"
     else:
         message = message[0].lower() + message[1:] if message else message
-    if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error"}:
-        message += f", found {found!r}"
-    return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node)}")
+    if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error", "duration"}:
+        message += f", found {_shown(found)}"
+    wants = {"string_type": "text", "duration": "duration"}.get(kind, "other")
+    return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node, wants)}")
+
+
+def _kind_of(found: Any) -> str:
+    """What a value is, in words: ``text``, ``a list``, ``a number``."""
+    if isinstance(found, str):
+        return "text"
+    if isinstance(found, list):
+        return "a list"
+    return "a number" if isinstance(found, int | float) else type(found).__name__
+
+
+def _shown(found: Any) -> str:
+    """A found value as the message quotes it: its repr, cut short when it is long (a whole file's text)."""
+    text = repr(found)
+    return text if len(text) <= 60 else f"{text[:50]}… ({len(str(found)):,} characters)"
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -200,23 +287,29 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
 # --- semantic checks ------------------------------------------------------------------------
 
 
-def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
-    """Cross-reference checks and (as warnings) the lints of ``ttx validate --lint``."""
+def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) -> list[Problem]:
+    """Cross-reference checks and (as warnings) the lints of ``ttx validate --lint``.
+
+    With ``damage`` (``s`` is what validated of a file with schema errors), findings that may
+    only echo what was cut are left out.
+    """
     out: list[Problem] = []
 
-    def err(path: tuple[Any, ...], message: str, level: str = "error") -> None:
-        out.append(doc.problem(doc.node_at(path), message, level))
+    def err(path: tuple[Any, ...], message: str, level: str = "error", about: tuple[Ref, ...] = ()) -> None:
+        if damage is None or not damage.hides(doc, path, about):
+            out.append(doc.problem(doc.node_at(path), message, level))
 
-    inject_ids = _unique(doc, [i.id for i in s.injects], ("injects",), err)
-    action_ids = _unique(doc, [a.id for a in s.actions], ("actions",), err)
+    _unique(doc, [i.id for i in s.injects], ("injects",), err)
+    _unique(doc, [a.id for a in s.actions], ("actions",), err)
     _unique(doc, [c.id for c in s.clocks], ("clocks",), err)
-    takeable = set(action_ids) | set(VERBS)
+    known = Known.of(s, damage)
+    takeable = known.actions | set(VERBS)
     in_play = {r.value for r in s.roles}
 
     for sid, stream in s.streams.items():
-        if stream.feature not in s.features:
+        if stream.feature not in known.features:
             err(("streams", sid, "feature"), f"unknown feature {stream.feature!r}"
-                f"{suggest(stream.feature, s.features)}")
+                f"{suggest(stream.feature, known.features)}")
     for fid, feature in s.features.items():
         times = [p.at for p in feature.shape]
         if times != sorted(times):
@@ -225,27 +318,29 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         if action.id in VERBS:
             err(("actions", i, "id"), f"{action.id!r} is a built-in verb; choose another id")
         for j, effect in enumerate(action.effects):
-            if effect.stream is not None and effect.stream not in s.streams:
+            if effect.stream is not None and effect.stream not in known.streams:
                 err(("actions", i, "effects", j, "stream"),
-                    f"unknown stream {effect.stream!r}{suggest(effect.stream, s.streams)}")
-            if effect.feature is not None and effect.feature not in s.features:
+                    f"unknown stream {effect.stream!r}{suggest(effect.stream, known.streams)}")
+            if effect.feature is not None and effect.feature not in known.features:
                 err(("actions", i, "effects", j, "feature"),
-                    f"unknown feature {effect.feature!r}{suggest(effect.feature, s.features)}")
+                    f"unknown feature {effect.feature!r}{suggest(effect.feature, known.features)}")
         for j, role in enumerate(action.roles):
             if role.value not in in_play:
-                err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning")
+                err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning",
+                    about=(("roles",),))
         if action.approval is not None and action.approval.value not in in_play:
             err(("actions", i, "approval"), f"approval needs role {action.approval.value!r}, which is "
-                "not in play, so this action could never be approved")
+                "not in play, so this action could never be approved", about=(("roles",),))
 
     contingencies = {i.id for i in s.injects if i.contingency}
     referenced: set[str] = set()
     for i, inject in enumerate(s.injects):
         base = ("injects", i)
         if inject.at is not None and inject.at > s.duration:
-            err((*base, "at"), "this inject never fires: its time is after the drill's duration")
+            err((*base, "at"), "this inject never fires: its time is after the drill's duration",
+                about=(("duration",),))
         if inject.trigger is not None:
-            _check_trigger(inject.trigger, (*base, "trigger"), s, inject_ids, action_ids, takeable, err)
+            _check_trigger(inject.trigger, (*base, "trigger"), s, known, err)
         for field in ("subject", "body"):
             _check_template(getattr(inject, field), (*base, field), err)
         _check_template(inject.sender.name, (*base, "sender", "name"), err)
@@ -253,7 +348,8 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
         for j, role in enumerate(inject.to):
             if role.value not in in_play:
                 err((*base, "to", j), f"inject goes to role {role.value!r}, which is not in play "
-                    "(it will reach the incident commander in a team drill)", "warning")
+                    "(it will reach the incident commander in a team drill)", "warning",
+                    about=(("roles",),))
         for j, exp in enumerate(inject.expects):
             epath = (*base, "expects", j)
             if exp.action not in takeable:
@@ -264,25 +360,26 @@ def semantic_problems(s: Scenario, doc: Document) -> list[Problem]:
                     err((*epath, "contingency"), "a contingency needs a deadline ('within')")
             if exp.contingency is not None:
                 referenced.add(exp.contingency)
-                if exp.contingency not in inject_ids:
+                if exp.contingency not in known.injects:
                     err((*epath, "contingency"), f"unknown inject {exp.contingency!r}"
-                        f"{suggest(exp.contingency, inject_ids)}")
+                        f"{suggest(exp.contingency, known.injects)}")
                 elif exp.contingency not in contingencies:
                     err((*epath, "contingency"), f"inject {exp.contingency!r} is not marked "
-                        "'contingency: true'")
+                        "'contingency: true'", about=(("injects", exp.contingency),))
     for i, inject in enumerate(s.injects):
         if inject.contingency and inject.id not in referenced:
             err(("injects", i, "contingency"), f"contingency inject {inject.id!r} is unreachable: "
-                "no expectation names it")
+                "no expectation names it", about=(("injects",),))
     _check_cycles(s, doc, err)
     for i, c in enumerate(s.clocks):
-        _check_trigger(c.starts, ("clocks", i, "starts"), s, inject_ids, action_ids, takeable, err)
+        _check_trigger(c.starts, ("clocks", i, "starts"), s, known, err)
         if c.met_by not in takeable:
             err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
     if s.tick > s.duration:
-        err(("tick",), "tick is longer than the drill's duration")
+        err(("tick",), "tick is longer than the drill's duration", about=(("duration",),))
     if s.scoring.watch_period >= s.duration:
-        err(("scoring", "watch_period"), "watch period is as long as the drill; nothing can be contained")
+        err(("scoring", "watch_period"), "watch period is as long as the drill; nothing can be contained",
+            about=(("duration",),))
     _lint(s, doc, err)
     return out
 
@@ -293,13 +390,15 @@ def _lint(s: Scenario, doc: Document, err: Any) -> None:
                                              and e.traffic_multiplier < 1)
                         for a in s.actions for e in a.effects)
         if not reducible:
-            err(("streams", sid), f"no action can reduce harm stream {sid!r}", "warning")
+            err(("streams", sid), f"no action can reduce harm stream {sid!r}", "warning",
+                about=(("actions",),))
     if not any(sig.instrumented for sig in s.signals.values()):
-        err(("signals",), "no signal is instrumented: the team learns only from injects", "warning")
+        err(("signals",), "no signal is instrumented: the team learns only from injects", "warning",
+            about=(("signals",),))
     if "ic" not in {r.value for r in s.roles}:
         only_ic = sorted(v for v, verb in VERBS.items() if verb.roles == {Role.IC})
         err(("roles",), "no incident commander (ic) in play: nobody can "
-            f"{', '.join(only_ic)}", "warning")
+            f"{', '.join(only_ic)}", "warning", about=(("roles",),))
 
 
 def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> list[str]:
@@ -311,20 +410,55 @@ def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> l
     return ids
 
 
-def _check_trigger(t: Trigger, path: tuple[Any, ...], s: Scenario, inject_ids: list[str],
-                   action_ids: list[str], takeable: set[str], err: Any) -> None:
-    if t.signal is not None and t.signal not in s.signals:
-        err((*path, "signal"), f"unknown signal {t.signal!r}{suggest(t.signal, s.signals)}")
-    elif t.signal is not None and not s.signals[t.signal].instrumented:
+def _check_trigger(t: Trigger, path: tuple[Any, ...], s: Scenario, known: Known, err: Any) -> None:
+    takeable = known.actions | set(VERBS)
+    if t.signal is not None and t.signal not in known.signals:
+        err((*path, "signal"), f"unknown signal {t.signal!r}{suggest(t.signal, known.signals)}")
+    elif t.signal in s.signals and not s.signals[t.signal].instrumented:
         err((*path, "signal"), f"signal {t.signal!r} is not instrumented, so this never fires",
-            "warning")
-    if t.inject is not None and t.inject not in inject_ids:
-        err((*path, "inject"), f"unknown inject {t.inject!r}{suggest(t.inject, inject_ids)}")
+            "warning", about=(("signals", t.signal),))
+    if t.inject is not None and t.inject not in known.injects:
+        err((*path, "inject"), f"unknown inject {t.inject!r}{suggest(t.inject, known.injects)}")
     if t.action is not None and t.action not in takeable:
         err((*path, "action"), f"unknown action {t.action!r}{suggest(t.action, takeable)}")
-    if t.action_effective is not None and t.action_effective not in action_ids:
+    if t.action_effective is not None and t.action_effective not in known.actions:
         err((*path, "action_effective"), f"unknown catalogue action {t.action_effective!r}"
-            f"{suggest(t.action_effective, action_ids)}")
+            f"{suggest(t.action_effective, known.actions)}")
+
+
+@dataclass(frozen=True)
+class Known:
+    """The names a scenario's references may use, per section.
+
+    For what validated of a broken file these are the names as written, cut items included, so
+    a reference to an item with a schema error is not also reported as unknown.
+    """
+
+    features: set[str]
+    streams: set[str]
+    signals: set[str]
+    injects: set[str]
+    actions: set[str]
+
+    @classmethod
+    def of(cls, s: Scenario, damage: Damage | None) -> Known:
+        present = {"features": set(s.features), "streams": set(s.streams), "signals": set(s.signals),
+                   "injects": {i.id for i in s.injects}, "actions": {a.id for a in s.actions}}
+        if damage is not None:
+            data = damage.original.data if isinstance(damage.original.data, dict) else {}
+            for section, names in present.items():
+                written = _written_names(data.get(section))
+                present[section] = written if section in damage.replaced else names | written
+        return cls(**present)
+
+
+def _written_names(section: Any) -> set[str]:
+    """Keys of a mapping section, or the ``id`` of each item of a list section, as written."""
+    if isinstance(section, dict):
+        return {str(key) for key in section}
+    if isinstance(section, list):
+        return {item["id"] for item in section if isinstance(item, dict) and isinstance(item.get("id"), str)}
+    return set()
 
 
 def _check_template(text: str, path: tuple[Any, ...], err: Any) -> None:
@@ -367,5 +501,6 @@ def lint_scenario(name: str | Path) -> tuple[LoadedScenario, list[Problem]]:
     return loaded, warnings
 
 
-__all__ = ["FileProblems", "LoadedScenario", "Problem", "builtin_ids", "lint_scenario",
-           "load_scenario", "resolve", "suggest", "validate_model"]
+__all__ = ["FileProblems", "LoadedScenario", "Problem", "builtin_ids", "check_model", "check_scenario",
+           "lint_scenario", "load_scenario", "looks_like_a_path", "resolve", "scenario_problems", "suggest",
+           "validate_model"]

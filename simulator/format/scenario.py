@@ -72,7 +72,8 @@ class LogisticFraction(Model):
 class BassFraction(Model):
     """A jailbreak spreading by Bass diffusion (innovators p, imitators q).
 
-    DOMAIN.md: p ≈ 0.01–0.05/h, q ≈ 0.3–1.0/h (an assumption; label it in the scenario).
+    Hour-scale adoption is not published: p ≈ 0.01–0.05/h, q ≈ 0.3–1.0/h is an assumption;
+    label it in the scenario (authoring guide, "Parameter ranges and their sources").
     """
 
     model: Literal["bass"]
@@ -143,7 +144,7 @@ class UserReportsSignal(SignalBase):
 
     kind: Literal["user_reports"]
     p_report: Fraction = 0.003
-    """P(report | harmful output seen); DOMAIN.md: 0.001–0.01 (assumed)."""
+    """P(report | harmful output seen); 0.001–0.01, assumed (authoring guide: parameter ranges)."""
     baseline_per_hour: Annotated[float, Field(ge=0.0)] = 20.0
     """Reports per hour about unrelated issues (the noise floor)."""
     window: Duration = 15 * 60.0
@@ -203,7 +204,7 @@ class SocialSignal(SignalBase):
 
     kind: Literal["social_posts"]
     p_post: Fraction = 0.0003
-    """P(public post | harmful output seen); DOMAIN.md: 0.0001–0.001 (assumed)."""
+    """P(public post | harmful output seen); 0.0001–0.001, assumed (authoring guide: parameter ranges)."""
     virality: Annotated[float, Field(ge=0.0)] = 20.0
     """Mentions each visible post draws per hour."""
     delay: Duration = 20 * 60.0
@@ -451,7 +452,7 @@ class Scoring(Model):
     escalate_within: Duration = 30 * 60.0
     """Escalation within this of declaring earns full points."""
     stage1_target: Duration = 60 * 60.0
-    """Stage-1 containment should take effect within this of declaring (DOMAIN.md: 60 minutes)."""
+    """Stage-1 containment should take effect within this of declaring (Microsoft's guidance: 60 minutes)."""
     expected_escalations: list[Literal["exec", "legal", "privacy", "comms", "ts_lead"]] = ["exec"]
     """Escalations a good response makes."""
     weights: Weights = Weights()
@@ -472,7 +473,7 @@ class Scenario(Model):
     facilitator_notes: str = ""
     """What only the facilitator reads: the truth, the traps, what to watch for."""
     based_on: list[str] = []
-    """Real incidents this draws on (see DOMAIN.md)."""
+    """Real incidents this draws on (the authoring guide lists some, with how fast each was contained)."""
     assumptions: list[str] = []
     """Parameters that are assumed rather than published, labelled as such."""
     objectives: list[str] = []

@@ -27,5 +27,5 @@ def write_schema(path: Path) -> None:
     path.write_text(schema_text(), encoding="utf-8")
 
 
-if __name__ == "__main__":
-    write_schema(Path(__file__).resolve().parent.parent / "scenarios" / "schema.json")
+if __name__ == "__main__":  # python -m simulator.format.schema: regenerate scenarios/schema.json
+    write_schema(Path(__file__).resolve().parents[2] / "scenarios" / "schema.json")

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from simulator.format.loader import builtin_dir
 
+SCHEMA_FILE = "scenario.schema.json"
+"""The schema ``ttx new`` writes beside a starter (what ``ttx schema`` prints), for editors."""
+RANGES_SECTION = "Parameter ranges and their sources"
+"""The heading in the authoring guide (``scenarios/README.md``) the starter's comments cite."""
+
 STARTER = """\
-# yaml-language-server: $schema={schema}
+# yaml-language-server: $schema=./{schema}
 #
 # A starter drill written by `ttx new`. Every section is present and every field is explained.
 # It validates (`ttx validate --lint {file}`) and runs (`ttx run {file}`) as written; change it
-# into your own incident. Figures for realistic parameters are in DOMAIN.md; the authoring guide
-# is scenarios/README.md. Durations are written 90s, 15m, 4h, 1h30m or 2d.
+# into your own incident. The authoring guide is scenarios/README.md of ttx (`ttx new` printed
+# where it is installed); its section "{ranges}" has realistic figures,
+# each with its source ("ranges" below). Durations are written 90s, 15m, 4h, 1h30m or 2d.
+# The first line points your editor at {schema}, written beside this file.
 #
 # The example: a customer-service bot invents a refund policy (confabulation) after a
 # knowledge-base migration; customers act on it (Air Canada, 2022-24).
@@ -28,10 +36,10 @@ briefing: |                               # what players read before the drill s
 facilitator_notes: |                      # only the facilitator reads this: the truth and the traps
   Truth: the migration dropped the refund-policy pages from retrieval, so the bot fills
   the gap by inventing a generous bereavement-refund policy. The billing ticket is a red herring.
-based_on:                                 # real incidents this draws on (DOMAIN.md's table)
+based_on:                                 # real incidents this draws on (table under "ranges")
   - "Air Canada, 2022-24: bot invented a refund policy; the airline was held liable"
 assumptions:                              # label every parameter that is not published
-  - "Traffic 2 messages/s: DOMAIN.md enterprise-bot range (0.1-5/s)."
+  - "Traffic 2 messages/s: inside the enterprise-bot range (0.1-5/s; Klarna ~0.9/s)."
   - "2% of replies state an invented policy: assumed."
 objectives:                               # shown in the briefing
   - Declare within 30 minutes of the first customer post.
@@ -47,7 +55,7 @@ roles: [ic, ml, ts, comms, legal]         # roles in play: ic, ml, ts, comms, le
 features:                                 # product surfaces, by id
   support-bot:
     title: Skyway support assistant       # human name
-    traffic_rps: 2                        # requests/s; DOMAIN.md: enterprise 0.1-5, brand 10-1,000
+    traffic_rps: 2                        # requests/s; ranges: enterprise 0.1-5, brand 10-1,000
     shape:                                # optional traffic multiplier over time, linear between points
       - {{at: 0s, factor: 1.0}}
       - {{at: 3h, factor: 1.3}}
@@ -71,7 +79,7 @@ signals:                                  # only instrumented signals ever alert
   user_reports:
     kind: user_reports                    # z-score spike of reports over a rolling baseline
     title: User reports
-    p_report: 0.01                        # P(report | harmful output seen); DOMAIN.md 0.001-0.01
+    p_report: 0.01                        # P(report | harmful output seen); ranges: 0.001-0.01
     baseline_per_hour: 2                  # reports per hour about other things (noise)
     window: 30m                           # window compared with the baseline
     baseline: 3h                          # length of the rolling baseline
@@ -195,7 +203,7 @@ scoring:
   watch_period: 30m                       # ... for this long
   update_cadence: 30m                     # a structured update expected this often
   escalate_within: 30m                    # escalations this soon after declaring earn full points
-  stage1_target: 1h                       # DOMAIN.md: a containment action within 60 minutes of declaring
+  stage1_target: 1h                       # ranges: a containment action within 60 min of declaring
   expected_escalations: [exec, comms]     # exec, legal, privacy, comms, ts_lead
   weights:                                # component weights of the 0-100 score
     containment: 30
@@ -212,10 +220,19 @@ scoring:
 
 
 def starter_scenario(scenario_id: str, file: str) -> str:
-    """The commented starter scenario for ``scenario_id``, written to ``file``."""
+    """The commented starter scenario for ``scenario_id``, written to ``file``.
+
+    Its ``$schema`` comment names :data:`SCHEMA_FILE` in the same folder (``ttx new`` writes it
+    there), a path that works wherever the folder is moved or checked out.
+    """
     title = scenario_id.replace("-", " ").replace("_", " ").strip().capitalize() or "My drill"
-    schema = (builtin_dir() / "schema.json").resolve().as_posix()
-    return STARTER.format(schema=schema, id=scenario_id, title=_quoted(title), file=file)
+    return STARTER.format(schema=SCHEMA_FILE, ranges=RANGES_SECTION, id=scenario_id,
+                          title=_quoted(title), file=file)
+
+
+def guide_path() -> Path:
+    """The installed authoring guide (``scenarios/README.md``), which the starter's comments cite."""
+    return builtin_dir() / "README.md"
 
 
 def scenario_id_of(name: str) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from simulator.format.durations import colon_hint, plain_number
+
 MAX_BYTES = 1024 * 1024
 """Largest scenario or policy file accepted."""
 MAX_NODES = 100_000
@@ -62,12 +64,16 @@ class Document:
 
     def node_at(self, path: tuple[Any, ...]) -> Node:
         """The deepest node along ``path`` (keys and indexes); parts that do not match are skipped."""
-        node = self.root
+        return self.nodes_along(path)[-1]
+
+    def nodes_along(self, path: tuple[Any, ...]) -> list[Node]:
+        """The root, then each node ``path`` leads through (parts that do not match are skipped)."""
+        nodes = [self.root]
         for part in path:
-            child = _child(node, part)
+            child = child_of(nodes[-1], part)
             if child is not None:
-                node = child
-        return node
+                nodes.append(child)
+        return nodes
 
     def key_node_at(self, path: tuple[Any, ...]) -> Node:
         """The key node of the last part of ``path`` when it names a mapping key, else :meth:`node_at`."""
@@ -85,21 +91,46 @@ class Document:
         mark = node.start_mark
         return Problem(self.file, mark.line + 1, mark.column + 1, message, level)
 
-    def yaml11_hint(self, node: Node) -> str:
-        """Explain a plain scalar that YAML 1.1 read as something other than the string written."""
+    def yaml11_hint(self, node: Node, wants: str = "text") -> str:
+        """Explain a plain scalar that YAML 1.1 read as something other than the string written.
+
+        ``wants`` is what the field expects: ``text`` (then quoting is the fix), ``duration`` (then
+        the fix is a duration with units, never quotes: ``'10:05'`` is no duration either) or
+        anything else (the hint only says how the value was read).
+        """
         if not isinstance(node, ScalarNode) or node.style:
             return ""
         text = node.value
         if _YAML11_BOOL.match(text):
-            return (f"; YAML 1.1 reads the unquoted {text} as a boolean: "
-                    f"write '{text}' in quotes if you meant the text")
+            reading = f"; YAML 1.1 reads the unquoted {text} as a boolean"
+            return reading + (f": write '{text}' in quotes if you meant the text" if wants == "text" else "")
         if _SEXAGESIMAL.match(text):
-            return (f"; YAML 1.1 reads the unquoted {text} as a base-60 number: "
-                    f"write '{text}' in quotes (a duration is written like 10m or 1h5m)")
+            reading = f"; YAML 1.1 reads the unquoted {text} as the base-60 number {_base60(text)}"
+            if wants == "text":
+                return reading + f": write '{text}' in quotes"
+            if wants == "duration":
+                fix = colon_hint(text)
+                return reading + (f": {fix}" if fix else ": write a duration such as 10m5s")
+            return reading
         return ""
 
 
-def _child(node: Node, part: Any) -> Node | None:
+def is_base60(node: Node) -> bool:
+    """Whether ``node`` is a plain scalar like ``10:05`` that YAML 1.1 reads as a base-60 number."""
+    return isinstance(node, ScalarNode) and not node.style and bool(_SEXAGESIMAL.match(node.value))
+
+
+def _base60(text: str) -> str:
+    """The number YAML 1.1 makes of ``10:05`` (605), as plain text."""
+    sign = -1 if text.startswith("-") else 1
+    value = 0.0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + float(part)
+    return plain_number(sign * value)
+
+
+def child_of(node: Node, part: Any) -> Node | None:
+    """The value under key ``part`` of a mapping node, or item ``part`` of a sequence node; else None."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == str(part):
@@ -134,6 +165,15 @@ def read_document(text: str, file: str) -> Document:
         raise FileProblems([Problem(file, 1, 1, f"not valid YAML: {exc}")]) from None
     if root is None:
         raise FileProblems([Problem(file, 1, 1, "the file is empty; expected a mapping")])
+    return document_of(root, file)
+
+
+def document_of(root: Node, file: str) -> Document:
+    """The :class:`Document` of a composed node tree: its data built with every check of the reader.
+
+    Raises:
+        FileProblems: duplicate keys, merge keys, unsupported tags or alias bombs in the tree.
+    """
     builder = _Builder(file)
     data = builder.build(root)
     if builder.problems:

@@ -240,6 +240,17 @@ class Error(Frame):
     id: int | None = None
 
 
+class DoNothingFigures(BaseModel):
+    """The do-nothing run on the drill's seed, for a seat's review (the server simulates it once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    curve: list[tuple[float, int, float]]
+    """(sim time, harmful outputs so far, harmful rate per second), one per monitoring tick."""
+    harm_volume: int
+    """Harmful outputs up to when this drill ended."""
+
+
 class Reveal(Frame):
     """Sent to every seat once the drill has ended and been scored: the whole drill, hidden truth included.
 
@@ -253,6 +264,8 @@ class Reveal(Frame):
     header: dict[str, Any]
     events: list[dict[str, Any]]
     last: bool = True
+    do_nothing: DoNothingFigures | None = None
+    """On the last part: the do-nothing run the review compares with (no seat re-simulates it)."""
 
 
 ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Reveal,

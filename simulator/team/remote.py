@@ -21,10 +21,21 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.journal import write_journal
-from simulator.engine.session import EventHandler, Session
+from simulator.engine.journal import ForkPoint, write_journal
+from simulator.engine.scoring import Result
+from simulator.engine.session import (
+    ChangeHandler,
+    DrillRecord,
+    EventHandler,
+    Link,
+    LobbyState,
+    Notice,
+    SeatHolder,
+    Session,
+)
 from simulator.engine.view import DrillView
 from simulator.format.commands import AdhocParams, Command
 from simulator.format.durations import clock as clock_text
@@ -81,6 +92,8 @@ class RemoteSession:
     """
 
     scenario: Scenario
+    team = True
+    fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None,
@@ -95,18 +108,23 @@ class RemoteSession:
         self.view = DrillView(seat=self.seat)
         self.clock = DrillClock()
         self.clock_state: ClockState | None = None
-        self.lobby: Lobby | None = None
+        self.lobby: LobbyState | None = None
         self.player: str | None = None
         self.join_code: str | None = None
         """The join code (the facilitator receives it, to hand out)."""
         self.errors: list[Error] = []
         """Error replies not tied to a request (and refused clock controls)."""
+        self._notices: list[Notice] = []
+        self.do_nothing: DoNothing | None = None
+        """The do-nothing run the server sent with the reveal (for the review)."""
         self.last_seq = 0
         """Seq of the last event received; sent on reconnect."""
         self.received: list[Event] = []
         """Every event this seat received, in order (what ``view`` is a fold of)."""
         self.revealed = False
         """True once the server's end-of-drill ``reveal`` has arrived in full (see :attr:`journal`)."""
+        self.reveals = 0
+        """How many complete reveals arrived (a reconnect after the end is sent the reveal again)."""
         self.journal: list[Event] = []
         """The whole drill, hidden truth included, as revealed at the end (empty before)."""
         self.journal_header: dict[str, Any] = {}
@@ -123,7 +141,7 @@ class RemoteSession:
         """True once reconnecting has been given up."""
         self.auto_reconnect, self.reconnect_for, self.timeout = auto_reconnect, reconnect_for, timeout
         self._handlers: list[EventHandler] = []
-        self._frame_handlers: list[Callable[[Frame], None]] = []
+        self._change_handlers: list[ChangeHandler] = []
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._acks: dict[int, asyncio.Future[Ack]] = {}
@@ -201,12 +219,13 @@ class RemoteSession:
                 delay = min(1.0, delay * 2)
                 continue
             except RemoteError as exc:
-                self.errors.append(Error(code=exc.code, message=str(exc)))
+                self._error(Error(code=exc.code, message=str(exc)))
                 break
             self.reconnects += 1
             return True
         self.lost = True
         self._changed.set()
+        self._tell_change()
         return False
 
     def _fail_pending(self) -> None:
@@ -233,12 +252,16 @@ class RemoteSession:
         elif isinstance(frame, Welcome):
             self._welcome(frame)
         elif isinstance(frame, Lobby):
-            self.lobby = frame
+            self.lobby = lobby_state(frame)
         elif isinstance(frame, Reveal):
             self._reveal(frame)
-        for handler in self._frame_handlers:
-            handler(frame)
         self._changed.set()
+        if not isinstance(frame, Events | Ack):
+            self._tell_change()
+
+    def _tell_change(self) -> None:
+        for handler in self._change_handlers:
+            handler()
 
     def _welcome(self, frame: Welcome) -> None:
         if not hasattr(self, "scenario"):
@@ -273,6 +296,9 @@ class RemoteSession:
         self._revealing.extend(Event.from_dict(e) for e in frame.events)
         if not frame.last:
             return
+        if frame.do_nothing is not None:
+            curve = tuple(HarmPoint(t, total, rate) for t, total, rate in frame.do_nothing.curve)
+            self.do_nothing = DoNothing(curve, frame.do_nothing.harm_volume)
         self.journal, self._revealing = self._revealing, []
         seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
@@ -286,6 +312,7 @@ class RemoteSession:
             if event.kind == Kind.RESULT and self.view.result is None:
                 self.view.result = dict(event.payload)
         self.revealed = True
+        self.reveals += 1
         told = [e for e in truth if e.seq not in self._truth_told]
         self._truth_told.update(e.seq for e in told)
         self._notify(told)
@@ -295,7 +322,35 @@ class RemoteSession:
         """The drill has ended and everything the review needs (result, hidden truth) has arrived."""
         return self.view.ended and self.view.result is not None and self.revealed
 
-    def save_journal(self, path: str | Path) -> Path:
+    @property
+    def link(self) -> Link:
+        """Connected, reconnecting after a drop, or lost (reconnecting given up)."""
+        return Link.LOST if self.lost else Link.CONNECTED if self.connected else Link.RECONNECTING
+
+    @property
+    def started(self) -> bool | None:
+        """Whether the facilitator has started the drill (``None`` until the server has said)."""
+        if self.clock_state is not None:
+            return self.clock_state.started
+        return self.lobby.started if self.lobby is not None else None
+
+    def review(self) -> DrillRecord | None:
+        """The whole revealed drill and the server's do-nothing run, once the reveal is complete."""
+        if not self.reviewable or self.view.result is None:
+            return None
+        return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
+                           self.do_nothing)
+
+    def fork_at(self, at: float, folder: Path) -> None:
+        """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
+        return None
+
+    def take_notices(self) -> list[Notice]:
+        """Errors not tied to a request and refused clock controls, since the last call."""
+        notices, self._notices = self._notices, []
+        return notices
+
+    def save(self, path: str | Path) -> Path:
         """Write this drill's journal to ``path``: the revealed whole drill once it has ended,
         else the events this seat received so far."""
         header = self.journal_header or {"kind": "header", "format": 1, "tool": "ttx",
@@ -326,6 +381,7 @@ class RemoteSession:
             future.set_result(Ack(id=frame.id or 0, accepted=False, reason=f"{frame.code}: {frame.message}"))
         else:
             self.errors.append(frame)
+            self._notices.append(Notice(f"{frame.code}: {frame.message}"))
 
     # --- the Session protocol -----------------------------------------------------------
 
@@ -333,9 +389,9 @@ class RemoteSession:
         """Call ``handler`` with every new event for this seat, after the view has folded it."""
         self._handlers.append(handler)
 
-    def on_frame(self, handler: Callable[[Frame], None]) -> None:
-        """Call ``handler`` with every frame received (lobby, clock, errors …)."""
-        self._frame_handlers.append(handler)
+    def on_change(self, handler: ChangeHandler) -> None:
+        """Call ``handler`` after a lobby, clock, error or reveal frame, and when the link is lost."""
+        self._change_handlers.append(handler)
 
     async def request(self, make: Callable[[str, int], Frame]) -> Ack:
         """Send a frame built by ``make(token, id)`` and wait for its ack (an error becomes a refusal).
@@ -392,6 +448,8 @@ class RemoteSession:
         ack = await self.request(make)
         if not ack.accepted:
             self.errors.append(Error(code="refused", message=ack.reason or "refused", id=ack.id))
+            self._notices.append(Notice(ack.reason or "refused", title="Refused", severity="error"))
+            self._tell_change()
 
     async def start(self) -> None:
         await self._control(lambda token, rid: Start(token=token, id=rid))
@@ -504,3 +562,9 @@ if TYPE_CHECKING:
     def _implements_session(remote: RemoteSession) -> Session:
         """mypy checks here that ``RemoteSession`` fits the ``Session`` protocol."""
         return remote
+
+
+def lobby_state(frame: Lobby) -> LobbyState:
+    """The lobby frame in the session's domain terms."""
+    return LobbyState(tuple(frame.roles), tuple(SeatHolder(s.player, s.name, s.role, s.connected)
+                                                for s in frame.players), frame.started)

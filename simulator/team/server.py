@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
@@ -50,6 +51,7 @@ from simulator.team.protocol import (
     Authed,
     Chat,
     ClockState,
+    DoNothingFigures,
     End,
     Error,
     FireInject,
@@ -291,9 +293,12 @@ class DrillServer:
     @classmethod
     def host(cls, loaded: LoadedScenario, journal_path: str | Path, *, seed: int | None = None,
              code: str | None = None, facilitator_token: str, speed: float = 1.0,
-             limits: Limits | None = None) -> DrillServer:
-        """A new drill in the lobby; the journal starts with the header and the hosting note."""
-        drill = new_drill(loaded, seed)
+             limits: Limits | None = None, drill: Drill | None = None) -> DrillServer:
+        """A new drill in the lobby; the journal starts with the header and the hosting note.
+
+        ``drill``: host this one instead (a fork, standing at its fork point with its past).
+        """
+        drill = new_drill(loaded, seed) if drill is None else drill
         code = (code or new_code()).upper()
         if Path(journal_path).exists() and Path(journal_path).stat().st_size > 0:
             raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
@@ -322,18 +327,20 @@ class DrillServer:
         _drop_torn_line(Path(journal_path))
         journal, loaded = load_journal_scenario(journal_path)
         recorded = journal.events
-        hosted = next((e.payload for e in recorded if e.kind == Kind.SESSION_NOTE
-                       and e.payload.get("event") == "hosted"), None)
-        if hosted is None:
+        notes = [i for i, e in enumerate(recorded)
+                 if e.kind == Kind.SESSION_NOTE and e.payload.get("event") == "hosted"]
+        if not notes:
             raise ResumeError(f"{journal_path}: not a team drill journal (no hosting note)")
+        hosted = recorded[notes[-1]].payload
+        here = recorded[notes[-1]:]  # a fork carries its parent's past; this drill starts at its own note
         drill = _rederive(journal_path, journal, loaded)
         server = cls(loaded, drill, JournalWriter(journal_path), code_hash=str(hosted["code_sha256"]),
-                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(recorded),
+                     facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
                      published=len(recorded), limits=limits)
         server._lock = lock
-        server._restore_players(recorded)
+        server._restore_players(here)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
-                             for e in recorded)
+                             for e in here)
         server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded)},
                      hidden=True)
         server._publish()
@@ -485,8 +492,12 @@ class DrillServer:
         in parts of at most :data:`REVEAL_PART` events."""
         events = [_loads(text) for _, text in self._wire(self.drill.events[:self._durable], FACILITATOR)]
         header = self.drill.header(POLICY)
+        idle = for_drill(self.drill.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
+        figures = DoNothingFigures(curve=[(p.t, p.total, p.rate) for p in idle.curve],
+                                   harm_volume=idle.harm_volume)
         starts = range(0, max(len(events), 1), REVEAL_PART)
-        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events))
+        return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events),
+                       do_nothing=figures if i + REVEAL_PART >= len(events) else None)
                 for i in starts]
 
     def lobby(self) -> Lobby:
@@ -725,12 +736,7 @@ class DrillServer:
         self.pacer.wake()
 
     def _skip_to_next_inject(self) -> None:
-        seen = len(self.drill.events)
-        while not self.drill.finished:
-            self.drill.advance_to(min(self.drill.next_event_time() + 0.001, self.drill.scenario.duration))
-            if any(e.kind == Kind.INJECT for e in self.drill.events[seen:]):
-                break
-            seen = len(self.drill.events)
+        self.drill.skip_to_next_inject()
         self.clock.jump(self.drill.now)
         self._publish()
 

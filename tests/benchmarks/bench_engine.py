@@ -19,12 +19,13 @@ from simulator.engine.policies import Textbook
 from simulator.engine.rates import Shape
 from simulator.engine.runner import baseline_of, run_policy
 from simulator.format.loader import load_scenario
+from simulator.format.scenario import Scenario
 from tests.oracle import oracle_harm
 
 ORACLE_RPS = 20.0
 
 
-def outputs(scenario) -> float:
+def outputs(scenario: Scenario) -> float:
     """Model outputs the scenario simulates over its duration."""
     total = 0.0
     for feature in scenario.features.values():

@@ -11,10 +11,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Static
 
+from simulator.engine.journal import ForkPoint
+from simulator.engine.session import LobbyState
+from simulator.engine.view import DrillView
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
-from simulator.team.protocol import Lobby
 from tui.format import role_name
 from tui.team import lobby_content
 
@@ -61,6 +63,33 @@ def briefing_markdown(scenario: Scenario, seat: str | None, team: bool = False) 
             f"## Controls\n\nThe drill lasts {clock(scenario.duration)} of simulated time.\n\n{controls}")
 
 
+def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
+    """A forked drill's "what you know so far": the injects, alerts and decisions before T."""
+    lines = [f"## Forked from {fork.parent} at {clock(fork.at)}: what you know so far", "",
+             "Everything before this moment happened as in that drill; the clock waits, paused, for "
+             "your next decision (`space` runs it).", ""]
+    state = ["not declared"] if view.declared_at is None else [
+        f"declared at {clock(view.declared_at)}", f"commander {view.commander or '—'}"]
+    if view.severity:
+        state.append(f"severity {view.severity.upper()}")
+    if view.classification:
+        state.append(f"classified as {view.classification}")
+    lines.append(f"- **Incident**: {', '.join(state)}")
+    if view.alerts:
+        lines.append(f"- **Alerts**: {', '.join(f'{sid} at {clock(t)}' for t, sid in view.alerts)}")
+    if view.effective:
+        lines.append("- **In effect**: " + ", ".join(f"{title} ({clock(t)})"
+                                                     for t, _, title, _ in view.effective))
+    if view.in_flight:
+        lines.append("- **Under way**: " + ", ".join(f"{title} (ETA {clock(eta)})"
+                                                     for _, title, eta in view.in_flight.values()))
+    if view.pending:
+        lines.append("- **Awaiting approval**: " + ", ".join(p.title for p in view.pending.values()))
+    lines += ["", "| time | inject |", "|---|---|"]
+    lines += [f"| {clock(i.t)} | {i.subject} |" for i in view.injects] or ["| — | none yet |"]
+    return "\n".join(lines) + "\n\n"
+
+
 class BriefingText(VerticalScroll):
     """The briefing's text; when it is taller than the terminal the line above Start says so."""
 
@@ -96,17 +125,20 @@ class BriefingScreen(Screen[None]):
         """The players are ready; start the clock."""
 
     def __init__(self, scenario: Scenario, seat: str | None, *, team: bool = False,
-                 join_code: str | None = None, lobby: Lobby | None = None) -> None:
-        """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator."""
+                 join_code: str | None = None, lobby: LobbyState | None = None,
+                 so_far: str = "") -> None:
+        """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator;
+        ``so_far``: a forked drill's "what you know so far" (Markdown), shown first."""
         super().__init__()
         self.scenario, self.seat, self.team, self.join_code = scenario, seat, team, join_code
-        self.lobby = lobby
+        self.lobby, self.so_far = lobby, so_far
 
     def compose(self) -> ComposeResult:
         if self.team:
             yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code), id="lobby")
         with BriefingText(id="briefing"):
-            yield Markdown(briefing_markdown(self.scenario, self.seat, self.team), id="briefing-text")
+            yield Markdown(self.so_far + briefing_markdown(self.scenario, self.seat, self.team),
+                           id="briefing-text")
         label = ("Start the drill (enter)" if not self.team else
                  "Start the drill for everyone (enter)" if self.seat == FACILITATOR else
                  "Open the dashboard (enter)")
@@ -116,7 +148,7 @@ class BriefingScreen(Screen[None]):
                 yield Button(label, variant="primary", id="start", compact=True)
         yield Footer(compact=True)
 
-    def show_lobby(self, lobby: Lobby | None) -> None:
+    def show_lobby(self, lobby: LobbyState | None) -> None:
         """Redraw who holds which role and whether the drill has started."""
         self.lobby = lobby
         if self.team:

@@ -96,8 +96,8 @@ class DashboardScreen(Screen[None]):
 
     def tick(self, view: DrillView, now: float) -> None:
         """The clock moved without an event: bring the countdowns up to ``now``."""
-        self.query_one(IncidentPanel).show(view, now)
-        self.query_one(PeoplePanel).show(view, now)
+        for panel in (*self.query(IncidentPanel), *self.query(PeoplePanel)):
+            panel.show(view, now)
 
     def action_focus_injects(self) -> None:
         """Move to the inject feed."""

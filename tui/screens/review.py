@@ -1,102 +1,192 @@
-"""After-action review: score and breakdown, harm truth vs observed vs doing nothing, timeline."""
+"""After-action review: the facts ``ttx report`` renders (score, harm vs doing nothing, timeline).
+
+The screen shows a :class:`~simulator.analysis.aar.AfterAction`, the same object the saved report
+is rendered from, so the hot seat, a team seat, the host's summary and the report agree to the digit.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
 
+from simulator.analysis.aar import AfterAction
+from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
-from tui.report import seconds
-from tui.review_data import Review
-from tui.widgets.chart import LineChart, Series
+from simulator.format.scenario import Scenario
+from tui.widgets.chart import LineChart, Point, Series
+from tui.widgets.signals import UNITS
+
+BREAKDOWN_FIXED = 44
+"""Columns the breakdown's component, points and weight columns, borders and scroll bar take."""
+
+WHY_MIN = 20
+"""The narrowest the breakdown's "why" column gets before the table scrolls sideways."""
+
+STATUS_STYLE = {"met": ("✔ met    ", "bold $text-success"), "late": ("◔ late   ", "bold $text-warning"),
+                "missed": ("✘ missed ", "bold $text-error"), "open": ("… open   ", "dim")}
+"""How each expectation status is marked."""
 
 
-def headline(review: Review) -> Content:
+def headline(review: AfterAction) -> Content:
     """Score and the two numbers that matter first: time to contain and harm volume."""
     r = review.result
+    idle = (f", doing nothing {review.idle_harm_volume:,}" if review.idle_harm_volume is not None else "")
     return Content.assemble(
-        (f" Score {r.get('score', 0):.1f} / 100 ", "bold reverse $accent"), "  ",
-        ("detect ", "dim"), seconds(r.get("time_to_detect")), ("  contain ", "dim"),
-        (seconds(r.get("time_to_contain")), "bold"), ("  harm ", "dim"),
-        f"{r.get('harm_volume', 0):,} ({r.get('harm_averted', 0):.0%} averted)",
-        ("  collateral ", "dim"), f"{r.get('collateral', 0):.2%}")
+        (f" Score {r.score:.1f} / 100 ", "bold reverse $accent"), "  ",
+        ("detect ", "dim"), seconds(r.time_to_detect), ("  contain ", "dim"),
+        (seconds(r.time_to_contain), "bold"), ("  harm ", "dim"),
+        f"{r.harm_volume:,} ({r.harm_averted:.0%} averted{idle})",
+        ("  collateral ", "dim"), f"{r.collateral:.2%}")
 
 
-def harm_series(review: Review) -> list[Series]:
+def per_minute(times: list[float], rates: list[float]) -> list[Point]:
+    """Harmful outputs per second as a per-minute curve."""
+    return [(t, rate * 60.0) for t, rate in zip(times, rates, strict=True)]
+
+
+def harm_series(review: AfterAction) -> list[Series]:
     """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
-    return [Series("doing nothing (same seed)", review.baseline, "·", "$text-muted"),
-            Series("this run", review.harm, "●", "$text-error")]
+    s = review.series
+    return [Series("doing nothing (same seed)", per_minute(s.idle_t, s.idle_rate), "·", "$text-muted"),
+            Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
 
 
-def observed_series(review: Review) -> list[Series]:
-    """What the team could see over the same time axis: the main observable signal."""
-    return [Series(review.observed_title, review.observed, "+", "$text-accent")] if review.observed else []
+def observed_signal(review: AfterAction, scenario: Scenario) -> tuple[str, list[Point]]:
+    """The signal a team watches first: user reports if instrumented, else the first instrumented one."""
+    instrumented = [(sid, spec) for sid, spec in scenario.signals.items() if spec.instrumented]
+    if not instrumented:
+        return "", []
+    sid, spec = next(((i, s) for i, s in instrumented if s.kind == "user_reports"), instrumented[0])
+    return f"{spec.title} ({UNITS.get(spec.kind, 'reading')})", list(review.series.signals.get(sid, []))
 
 
-def expectation_lines(review: Review) -> Content:
-    """Expectations met and missed."""
+def expectation_lines(review: AfterAction) -> Content:
+    """Every expected action of every inject that fired: met, late, missed or open."""
     if not review.expectations:
         return Content.styled("No expectation fell due.", "dim")
+    rows = sorted(review.expectations, key=lambda x: x.fired or 0.0)
     return Content("\n").join(
-        Content.assemble(("✔ met    ", "bold $text-success") if x.met else ("✘ missed ", "bold $text-error"),
-                         (clock(x.t), "dim"), f"  {x.objective or x.action}", (f"  ({x.inject})", "dim"))
-        for x in review.expectations)
+        Content.assemble(STATUS_STYLE[x.status], (clock(x.fired or 0.0), "dim"),
+                         f"  {x.objective or x.action}", (f"  ({x.role}, {x.inject})", "dim"))
+        for x in rows)
 
 
-def timeline_lines(review: Review) -> Content:
-    """Decisions and injects in order."""
-    return Content("\n").join(Content.assemble((clock(t), "dim"), "  ", text) for t, text in review.timeline)
+def timeline_rows(review: AfterAction) -> list[Option]:
+    """Injects, decisions, approvals and messages in order, with who did them; one option each."""
+    def who(actor: str, player: str | None) -> str:
+        return f"{actor} ({player})" if player else actor
+
+    return [Option(Content.assemble((clock(e.t), "dim"), "  ", (who(e.actor, e.player), "bold"), "  ",
+                                    e.text), id=str(i)) for i, e in enumerate(review.timeline)]
+
+
+def branch_line(review: AfterAction) -> Content:
+    """A fork's review: this branch against the drill it was forked from."""
+    b = review.branch
+    if b is None:
+        return Content("")
+    mine, theirs = review.result, b.parent_result
+    return Content.assemble(
+        (f" This branch vs the original from {clock(b.at)} ", "bold reverse $secondary"), "  ",
+        ("score ", "dim"), f"{mine.score:.1f} vs {theirs.score:.1f}", ("  contain ", "dim"),
+        f"{seconds(mine.time_to_contain)} vs {seconds(theirs.time_to_contain)}", ("  harm ", "dim"),
+        f"{mine.harm_volume:,} vs {theirs.harm_volume:,}")
 
 
 class ReviewScreen(Screen[None]):
     """The end of a drill; the truth is revealed here."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "save", "Save journal + report", id="review.save")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "save", "Save journal + report", id="review.save"),
+        Binding("w", "rewind", "Try again from here", id="review.rewind",
+                tooltip="Start a new drill forked just before the highlighted timeline row"),
+    ]
 
     class SaveRequested(Message):
         """The players want the journal and report written."""
 
-    def __init__(self, review: Review) -> None:
+    class RewindRequested(Message):
+        """The players want to go back to just before a moment of the timeline and try again."""
+
+        def __init__(self, at: float) -> None:
+            super().__init__()
+            self.at = at
+
+    def __init__(self, review: AfterAction, scenario: Scenario, can_rewind: bool = False) -> None:
+        """``can_rewind``: the hot seat, where ``w`` forks the drill at a timeline row."""
         super().__init__()
         self.review = review
+        self.scenario = scenario
+        self.can_rewind = can_rewind
 
     def compose(self) -> ComposeResult:
+        title, _ = observed_signal(self.review, self.scenario)
         with VerticalScroll(id="review"):
             yield Static(headline(self.review), id="review-headline")
+            if self.review.branch is not None:
+                yield Static(branch_line(self.review), id="review-branch")
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
             chart = LineChart(id="harm-chart")
             chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
             yield chart
             observed = LineChart(id="observed-chart")
-            seen = self.review.observed_title or "no signal instrumented"
-            observed.border_title = f"What you observed: {seen}"
+            observed.border_title = f"What you observed: {title or 'no signal instrumented'}"
             yield observed
             expectations = Static(expectation_lines(self.review), id="expectations")
             expectations.border_title = "Expectations (MSEL)"
             yield expectations
-            timeline = Static(timeline_lines(self.review), id="timeline")
-            timeline.border_title = "Timeline"
+            timeline = OptionList(*timeline_rows(self.review), id="timeline")
+            timeline.border_title = "Timeline" + ("  (w: try again from the highlighted moment)"
+                                                  if self.can_rewind else "")
             yield timeline
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        """Fill the breakdown table and the chart."""
-        table = self.query_one(DataTable)
-        table.border_title = "Score breakdown"
-        table.add_columns("component", "points", "weight", "why")
-        for name, c in self.review.result.get("breakdown", {}).items():
-            table.add_row(name, f"{c['points']:.1f}", f"{c['weight']:g}", c["why"])
-        end = self.review.scenario.duration
+        """Fill the breakdown table (heaviest component first, as the report) and the charts."""
+        self.fill_breakdown()
+        end = self.scenario.duration
+        title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
-        self.query_one("#observed-chart", LineChart).plot(observed_series(self.review), end, "")
+        marks = [Series(title, observed, "+", "$text-accent")] if observed else []
+        self.query_one("#observed-chart", LineChart).plot(marks, end, "")
         self.query_one(VerticalScroll).focus()
+
+    def fill_breakdown(self) -> None:
+        """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.border_title = "Score breakdown"
+        why = max(WHY_MIN, self.app.size.width - BREAKDOWN_FIXED)
+        table.add_column("component")
+        table.add_column("points")
+        table.add_column("weight")
+        table.add_column("why", width=why)
+        for c in self.review.result.ordered():
+            table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", Text(c.why), height=None)
+
+    def on_resize(self) -> None:
+        """Re-wrap the breakdown's "why" column to the new width."""
+        self.fill_breakdown()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Rewinding is the hot seat's (a team drill's review belongs to the whole team)."""
+        return self.can_rewind if action == "rewind" else True
+
+    def action_rewind(self) -> None:
+        """Fork the drill just before the highlighted timeline row (the first row if none)."""
+        timeline = self.query_one("#timeline", OptionList)
+        index = timeline.highlighted or 0
+        if self.review.timeline:
+            self.post_message(self.RewindRequested(self.review.timeline[index].t))
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""

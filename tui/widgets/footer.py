@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -32,7 +33,7 @@ class FooterEntry:
         return Content(text).cell_length + 1
 
 
-def footer_entries(active: dict[str, ActiveBinding], app: App[object]) -> list[FooterEntry]:
+def footer_entries(active: dict[str, ActiveBinding], app: App[Any]) -> list[FooterEntry]:
     """The shown bindings in footer order, one entry per action; a group's keys become one entry."""
     first: dict[str, ActiveBinding] = {}
     for binding in active.values():

@@ -1,0 +1,72 @@
+"""Rewind from the review in a real terminal: end a drill, pick a timeline row, try again from there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator.engine.journal import read_journal
+from tests.tmux import TmuxServer as Terminal
+
+TTX = Path(sys.executable).parent / "ttx"
+
+pytestmark = [pytest.mark.tmux,
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """``ttx play --seed 7`` in a 110×34 tmux window, cwd ``tmp_path``."""
+    term = Terminal(f"ttx-rewind-{os.getpid()}")
+    term.tmux("new-session", "-d", "-s", "drill", "-x", "110", "-y", "34", "-c", str(tmp_path),
+              f"stty cols 110 rows 34; exec {TTX} play --seed 7")
+    try:
+        yield term
+    finally:
+        term.kill()
+
+
+def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_the_original(
+        terminal: Terminal, tmp_path: Path) -> None:
+    """Jump to the second inject and end the drill; on the review pick the first inject's row and press
+    w: the briefing says what we know so far, the clock waits there; take the kill switch, end again,
+    and the new review puts this branch beside the original."""
+    terminal.wait_for("Start the drill")
+    terminal.keys("Enter")
+    terminal.wait_for("Signals (what you can observe)")
+    terminal.keys("Space")
+    terminal.wait_for("PAUSED")
+    terminal.keys("n")
+    terminal.wait_for("0:15:00 TCKT")
+    terminal.keys("n")
+    terminal.wait_for("(2 unread)")
+    terminal.keys("e")
+    terminal.wait_for("go to the review?")
+    terminal.keys("y")
+    terminal.wait_for("Score")
+    terminal.keys("Tab", "Tab")  # from the scroll container and the breakdown to the timeline
+    terminal.wait_for("try again from the highlighted moment")
+    for _ in range(3):
+        terminal.keys("Down")
+    terminal.keys("w")
+    briefing = terminal.wait_for("what you know so far")
+    assert "Forked from ttx-jailbreak-wave-seed7-" in briefing
+    saved = [p for p in tmp_path.iterdir() if p.suffix == ".jsonl"]
+    assert len(saved) == 1, "the original drill was saved so the fork has a parent"
+
+    terminal.keys("Enter")
+    dashboard = terminal.wait_for("PAUSED")
+    at = dashboard.split("sim ", 1)[1].split(" /", 1)[0]
+    assert "0:00:00" < at < "1:00:00"
+    terminal.keys("e")
+    terminal.wait_for("go to the review?")
+    terminal.keys("y")
+    review = terminal.wait_for("This branch vs the original")
+    assert f"from {at}" in review
+    parent = read_journal(saved[0])
+    assert parent.header.get("fork") is None and parent.header["seed"] == 7

@@ -1,0 +1,108 @@
+"""``ttx watch``: a recorded drill played back in the dashboard, as a facilitator drives it in a debrief."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from simulator.engine.events import Kind
+from simulator.engine.journal import read_journal, write_journal
+from simulator.engine.playback import Playback
+from simulator.engine.replay import load_journal_scenario
+from simulator.engine.runner import run_named
+from simulator.format.commands import Command
+from tui.screens.review import ReviewScreen
+from tui.watch import SeekScreen, WatchApp
+from tui.widgets.header import DrillHeader
+
+SIZE = (110, 34)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the app run until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+
+
+def header_text(app: WatchApp) -> str:
+    """The clock line as the viewer reads it."""
+    return str(app.screen.query_one(DrillHeader).render())
+
+
+def recorded(tmp_path: Path, policy: str = "textbook") -> Path:
+    """A bot journal of the flagship, as ``ttx run --journal`` writes it."""
+    path = tmp_path / f"{policy}.jsonl"
+    run_named("jailbreak-wave", policy, 7, path)
+    return path
+
+
+async def test_watching_a_bot_journal_jumps_seeks_and_plays_on_to_the_review(tmp_path: Path) -> None:
+    """`]` jumps to the first point, `g 2h` seeks, `[` goes back to the point before (the view is
+    folded again, so later injects disappear); from 3:59:00 at 60× the playback reaches the end and
+    lands on the same review the drill had."""
+    path = recorded(tmp_path)
+    journal, loaded = load_journal_scenario(path)
+    playback = Playback(journal, loaded, path, speed=10.0)
+    app = WatchApp(playback)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: app.dashboard is not None and app.timeline is not None)
+        await pilot.press("space")
+        await pilot.press("right_square_bracket")
+        first = playback.points[0]
+        await until(pilot, lambda: playback.view.now >= first.t)
+        assert any(i.t == first.t for i in playback.view.injects) or first.kind != "inject"
+
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, SeekScreen))
+        await pilot.press(*"2h", "enter")
+        await until(pilot, lambda: "2:00:00" in header_text(app))
+        late = [i for i in playback.view.injects if i.t > 3600]
+        assert late, "injects up to 2:00:00 are shown"
+
+        await pilot.press("left_square_bracket")
+        before = max(p.t for p in playback.points if p.t < 7200)
+        await until(pilot, lambda: abs(playback.clock.now() - before) < 1e-6)
+        assert all(i.t <= before for i in playback.view.injects), "going back hides what came later"
+        timeline = app.screen.query_one("#watch-timeline", OptionList)
+        await until(pilot, lambda: timeline.highlighted == playback.current())
+        assert playback.points[timeline.highlighted or 0].t == before
+
+        refused = await playback.submit(Command(role="ic", action="declare_incident"))
+        assert refused.kind == Kind.REFUSED and "ttx play --from textbook.jsonl" in refused.payload["reason"]
+
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, SeekScreen))
+        await pilot.press(*"3h59m", "enter", "3")
+        if playback.clock.paused:
+            await pilot.press("space")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=30)
+        recorded_result = next(e.payload for e in journal.events if e.kind == Kind.RESULT)
+        assert app.review is not None and app.review.result.score == recorded_result["score"]
+
+
+async def test_a_crashed_drills_journal_plays_to_where_it_stops_and_says_so(tmp_path: Path) -> None:
+    """A journal cut short (no result) plays to its last event, pauses there and tells the viewer."""
+    path = recorded(tmp_path)
+    journal = read_journal(path)
+    cut = tmp_path / "crashed.jsonl"
+    write_journal(cut, journal.header, [e for e in journal.events if e.t < 3000])
+    journal, loaded = load_journal_scenario(cut)
+    playback = Playback(journal, loaded, cut, speed=60.0)
+    app = WatchApp(playback)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: app.dashboard is not None)
+        playback.seek(2900)
+        await until(pilot, lambda: playback.clock.paused and playback.clock.now() == playback.stops_at,
+                    timeout=30)
+        assert playback.stops_at < 3000 and playback.review() is None
+        assert not isinstance(app.screen, ReviewScreen)
+        assert any("stops at" in str(n.message) for n in app._notifications)
