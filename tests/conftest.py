@@ -1,4 +1,4 @@
-"""Shared fixtures: a small valid scenario to mutate, and the flagship loaded once."""
+"""Shared fixtures: a small valid scenario to mutate, the flagship loaded once, a private drill history."""
 
 from __future__ import annotations
 
@@ -87,3 +87,14 @@ def write_scenario(tmp_path: Path) -> WriteScenario:
 def flagship() -> LoadedScenario:
     """The built-in flagship scenario."""
     return load_scenario("jailbreak-wave")
+
+
+@pytest.fixture(autouse=True)
+def private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test records into a throwaway drill history, never the user's: ``TTX_DB`` (and, for code that
+    asks platformdirs, ``XDG_DATA_HOME``) point into a fresh temporary folder, which subprocesses and tmux
+    sessions inherit. Returns the database file (not created until something records)."""
+    home = tmp_path_factory.mktemp("history")
+    monkeypatch.setenv("TTX_DB", str(home / "history.sqlite"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
+    return home / "history.sqlite"

@@ -5,7 +5,7 @@ journal saved as ``tests/golden/<id>.jsonl`` and diffed byte for byte on every t
 SimPy documentation's example-with-transcript practice).
 
     python -m tests.golden --update     # regenerate every golden journal after a deliberate change
-    python -m tests.golden --table      # print the idle-vs-textbook table for scenarios/README.md
+    python -m tests.golden --table      # print the idle / textbook / historical table for scenarios/README.md
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from simulator.engine.journal import write_journal
 from simulator.engine.runner import run_named
 from simulator.format.durations import clock
 from simulator.format.loader import builtin_ids, load_scenario
+from simulator.format.scenario import PublishedTime
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 VERSIONS = GOLDEN_DIR / "versions.json"
@@ -71,29 +72,61 @@ def update() -> list[Path]:
     return written
 
 
+TABLE_POLICIES = ("idle", "textbook", "historical")
+"""The columns of the README table: doing nothing, the generic competent team, the real team."""
+
+
+def span(seconds: float) -> str:
+    """A time for the table: H:MM:SS up to two days, days beyond."""
+    return clock(seconds) if seconds < 48 * 3600 else f"{seconds / 86400:.1f} d"
+
+
 def _median_time(values: list[float | None]) -> str:
     """Median of times where ``None`` (never) counts as later than any time."""
     ordered = sorted(values, key=lambda v: float("inf") if v is None else v)
     middle = ordered[(len(ordered) - 1) // 2]
-    return "never" if middle is None else clock(middle)
+    return "never" if middle is None else span(middle)
+
+
+def _hours_or_days(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds < 48 * 3600 else f"{seconds / 86400:g} d"
+
+
+def published_figure(when: PublishedTime | None) -> str:
+    """The real team's published time to contain, compactly (``about`` or a range), and its origin."""
+    if when is None:
+        return "not published"
+    if when.about is not None:
+        figure = f"~{_hours_or_days(when.about)}"
+    elif when.at_most is None:
+        figure = f"≥ {_hours_or_days(when.at_least or 0.0)}"
+    elif when.at_least is None:
+        figure = f"≤ {_hours_or_days(when.at_most)}"
+    else:
+        figure = f"{_hours_or_days(when.at_least)} – {_hours_or_days(when.at_most)}"
+    after = {"harm_start": "", "first_signal": " after the first signal",
+             "public_statement": " after the first statement"}[when.counted_from]
+    return figure + after
 
 
 def table(seeds: range = TABLE_SEEDS) -> str:
-    """The Markdown table of idle vs textbook medians over ``seeds`` for every built-in scenario."""
-    lines = ["| scenario | duration | time to contain (idle / textbook) | harm volume (idle / textbook) "
-             "| score (idle / textbook) |",
-             "|---|---|---|---|---|"]
+    """The Markdown table of idle, textbook and historical medians over ``seeds`` for every built-in,
+    with the real team's published time to contain beside the historical run's."""
+    lines = ["| scenario | duration | time to contain (idle / textbook / historical) | real team, published "
+             "| harm volume (idle / textbook / historical) | score (idle / textbook / historical) |",
+             "|---|---|---|---|---|---|"]
     for sid in builtin_ids():
         cells = {}
-        for policy in ("idle", "textbook"):
+        for policy in TABLE_POLICIES:
             results = [run_named(sid, policy, seed).result for seed in seeds]
             cells[policy] = (_median_time([r.time_to_contain for r in results]),
                              statistics.median(r.harm_volume for r in results),
                              statistics.median(r.score for r in results))
-        idle, textbook = cells["idle"], cells["textbook"]
-        duration = clock(load_scenario(sid).scenario.duration)
-        lines.append(f"| `{sid}` | {duration} | {idle[0]} / {textbook[0]} | {idle[1]:,.0f} / "
-                     f"{textbook[1]:,.0f} | {idle[2]:.1f} / {textbook[2]:.1f} |")
+        scenario = load_scenario(sid).scenario
+        published = published_figure(scenario.published.contained if scenario.published else None)
+        times, harms, scores = (" / ".join(fmt(cells[p][i]) for p in TABLE_POLICIES) for i, fmt in
+                                ((0, str), (1, lambda v: f"{v:,.0f}"), (2, lambda v: f"{v:.1f}")))
+        lines.append(f"| `{sid}` | {span(scenario.duration)} | {times} | {published} | {harms} | {scores} |")
     lines.append("")
     lines.append(f"Medians over seeds {seeds.start}–{seeds.stop - 1}; `never` = not contained in the drill.")
     return "\n".join(lines)
@@ -103,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: ``--update`` rewrites the goldens, ``--table`` prints the README table."""
     parser = argparse.ArgumentParser(prog="python -m tests.golden", description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help="regenerate tests/golden/*.jsonl")
-    parser.add_argument("--table", action="store_true", help="print the scenarios/README.md balance table")
+    parser.add_argument("--table", action="store_true",
+                        help="print the scenarios/README.md balance table (idle, textbook, historical)")
     args = parser.parse_args(argv)
     if not (args.update or args.table):
         parser.print_help()

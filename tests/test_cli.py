@@ -67,13 +67,15 @@ def test_a_wrong_flag_says_what_is_allowed() -> None:
     out = ttx("run", "jailbreak-wave", "--sed", "3")
     assert out.returncode == 2
     assert "--sed → did you mean --seed?" in out.stderr
-    assert "options here: --at, --from, --help, --journal, --json, --policy, --scenario, --seed" in out.stderr
+    assert ("options here: --at, --db, --from, --help, --journal, --json, --policy, --record, --scenario, "
+            "--seed, --team") in out.stderr
 
 
 def test_an_unknown_policy_or_scenario_is_a_clear_error() -> None:
     heroic = ttx("run", "jailbreak-wave", "--policy", "heroic")
     assert heroic.returncode == 2
-    assert "unknown policy 'heroic'; a policy is idle, textbook, or the path of a scripted" in heroic.stderr
+    assert ("unknown policy 'heroic'; a policy is idle, textbook, historical, or the path of a scripted"
+            in heroic.stderr)
     out = ttx("run", "no-such-drill")
     assert out.returncode == 2 and "built-in: " in out.stderr and "jailbreak-wave" in out.stderr
 

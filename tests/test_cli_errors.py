@@ -20,6 +20,12 @@ FREE_PORT_URL = "ws://127.0.0.1:9299"
 
 CASES: list[tuple[str, list[str], str]] = [
     ("ttx list", ["list", "--bogus"], "unrecognized arguments: --bogus"),
+    ("ttx history", ["history", "--bogus"], "unrecognized arguments: --bogus"),
+    ("ttx history add", ["history", "add"], "the following arguments are required: JOURNAL"),
+    ("ttx history show", ["history", "show", "999999"], "no drills recorded yet"),
+    ("ttx history trends", ["history", "trends"], "no drills recorded yet"),
+    ("ttx history remove", ["history", "remove", "999999"], "no drills recorded yet"),
+    ("ttx compare", ["compare", "a.jsonl", "b.jsonl"], "no drills recorded yet"),
     ("ttx schema", ["schema", "extra"], "unrecognized arguments: extra"),
     ("ttx validate", ["validate", "missing.yaml"], "missing.yaml: no such scenario file"),
     ("ttx validate", ["validate", "."], ".: is a folder; expected a scenario file"),
@@ -112,4 +118,4 @@ def test_the_issue_command_says_no_such_file_as_ttx_run(tmp_path: Path) -> None:
                           "missing.yaml"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == ("ttx run: error: missing.yaml: no such policy file (a policy is idle, "
-                          "textbook, or the path of a scripted policy YAML file)\n")
+                          "textbook, historical, or the path of a scripted policy YAML file)\n")

@@ -272,6 +272,45 @@ def test_lint_warns_when_no_incident_commander_is_in_play(write_scenario: WriteS
         "no incident commander (ic) in play: nobody can declare_stage_done, resolve, rotate, set_severity"]
 
 
+def test_a_zero_tick_is_an_error_at_the_tick(write_scenario: WriteScenario) -> None:
+    """``tick: 0s`` used to divide by zero in ``ttx run`` and loop forever in ``sweep``/``play``."""
+    path = write_scenario(MINIMAL.replace("duration: 2h\n", "duration: 2h\ntick: 0s\n"))
+    assert problems_of(path) == [f"{path}:6:7: tick must be at least 1ms; found 0s"]
+
+
+def test_a_tick_giving_millions_of_ticks_is_an_error(write_scenario: WriteScenario) -> None:
+    path = write_scenario(MINIMAL.replace("duration: 2h\n", "duration: 2h\ntick: 0.005s\n"))
+    assert problems_of(path) == [
+        f"{path}:6:7: tick 0.005s gives 1,440,000 ticks over the drill's 2h; at most 1,000,000 are "
+        "allowed (choose a longer tick)"]
+
+
+@pytest.mark.parametrize(("rps", "shown"), [(".inf", "inf"), ("2.0e12", "2e+12")])
+def test_traffic_too_large_to_draw_is_an_error_naming_the_limit(write_scenario: WriteScenario, rps: str,
+                                                               shown: str) -> None:
+    """An infinite or astronomically large rate used to end in a NumPy ValueError traceback."""
+    path = write_scenario(MINIMAL.replace("traffic_rps: 50", f"traffic_rps: {rps}"))
+    assert problems_of(path) == [
+        f"{path}:10:18: traffic_rps × the largest shape factor is {shown} requests/s; at most 1e+09 "
+        "requests/s are allowed (beyond that one tick's outputs overflow the harm draw)"]
+
+
+def test_streams_on_one_feature_may_not_be_more_than_all_of_its_outputs(
+        write_scenario: WriteScenario) -> None:
+    """Two streams at 1.0 on one feature used to emit twice the outputs the feature serves."""
+    second = """  more-advice:
+    title: More bad advice
+    harm_type: confabulation
+    feature: chat
+    harmful_fraction: {model: logistic, floor: 0.1, ceiling: 0.99, growth_per_hour: 2, midpoint: 1h}
+signals:
+"""
+    path = write_scenario(MINIMAL.replace("signals:\n", second, 1))
+    assert problems_of(path) == [
+        f"{path}:21:23: the harmful fractions of the streams on feature 'chat' can add up to 1.01 "
+        "(bad-advice 0.02, more-advice 0.99); together they may be at most 1 (all of its outputs)"]
+
+
 ONE_PASS = (MINIMAL.replace("    traffic_rps: 50", "    trafic_rps: 50")
             .replace("harm_type: confabulation", "harm_type: confabulatoin")
             .replace("    at: 10m", "    at: 10:05")

@@ -119,6 +119,17 @@ def test_a_bad_scripted_policy_gets_located_errors(tmp_path: Path, flagship: Loa
     assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
 
 
+def test_an_auto_approving_policy_approves_in_the_instant_the_request_appears() -> None:
+    """The textbook team approves every request when it appears; it used to wait for the next tick
+    (up to 10–15 minutes of extra harm where the tick is that long)."""
+    for scenario in ("jailbreak-wave", "cross-user-data-exposure", "sycophancy-drift"):
+        events = run_named(scenario, "textbook").drill.events
+        asked = {e.payload["request"]: e.t for e in events if e.kind == Kind.APPROVAL_REQUESTED}
+        granted = {e.payload["request"]: e.t for e in events if e.kind == Kind.APPROVAL_GRANTED}
+        assert asked, f"{scenario}: the textbook team asks for an approval"
+        assert granted == asked
+
+
 def test_a_scripted_policy_gets_schema_and_reference_errors_in_one_pass(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`ttx run --policy` lists a misspelt action with the schema error elsewhere, not after it is fixed."""

@@ -58,6 +58,25 @@ def test_every_builtin_golden_journal_reports_in_both_formats(scenario: str, tmp
     assert not EXTERNAL.search(html)
 
 
+def test_the_report_sets_the_run_beside_the_real_team(textbook_journal: TextbookJournal) -> None:
+    """Markdown and HTML show "you vs the real team": detection, containment and harm of this run, of
+    the scenario's historical policy on the same seed and of doing nothing, with the published
+    figures beside them; the harm chart draws the real team's curve with the other two."""
+    path, result = textbook_journal
+    aar = build_report(path)
+    assert aar.real_team is not None and aar.series.real_t
+    ours, real, idle = aar.real_team.runs
+    assert (ours.harm_volume, idle.harm_volume) == (result["harm_volume"], aar.idle_harm_volume)
+    md = render(aar, "md")
+    assert "## You vs the real team" in md
+    assert "| this run | the real team | doing nothing |" in md
+    assert f"| harmful outputs | {ours.harm_volume:,} | {real.harm_volume:,} | {idle.harm_volume:,} |" in md
+    assert "Microsoft Tay" in md and "public tweets" in md and "~16 h" in md
+    html = render(aar, "html")
+    assert '<section id="real-team">' in html and '<table class="real-team">' in html
+    assert "and the real team's timeline (historical policy) on the same seed" in html
+
+
 def test_markdown_has_the_aar_sections_and_the_result_numbers(textbook_journal: TextbookJournal) -> None:
     path, result = textbook_journal
     md = render(build_report(path), "md")
@@ -203,7 +222,8 @@ def test_report_cli_prints_markdown_and_rejects_unknown_extensions(
 
 @pytest.mark.chromium  # skipped without Chromium outside CI, failed in CI (tests/tools.py)
 def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_path: Path) -> None:
-    """The report opens in a real browser: the DOM has every section and both charts."""
+    """The report opens in a real browser: the DOM has every section (you vs the real team included)
+    and both charts."""
     path, result = textbook_journal
     out = tmp_path / "aar.html"
     assert main(["report", str(path), "-o", str(out)]) == 0
@@ -216,7 +236,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>After-action report: Jailbreak wave</title>" in dom
-    assert dom.count("<svg") == 2 and dom.count("<section") == 9
+    assert dom.count("<svg") == 2 and dom.count("<section") == 10
     assert f"{result['score']:.1f}" in dom
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 

@@ -39,7 +39,8 @@ def figures(a: AfterAction) -> dict[str, object]:
             "harm": (a.series.harm_t, a.series.harm_total),
             "expectations": [(x.inject, x.action, x.role, x.status, x.done_at) for x in a.expectations],
             "timeline": [(e.t, e.actor, e.text) for e in a.timeline],
-            "strengths": [f.text for f in a.strengths], "improvements": [f.text for f in a.improvements]}
+            "strengths": [f.text for f in a.strengths], "improvements": [f.text for f in a.improvements],
+            "real_team": a.real_team, "real_curve": (a.series.real_t, a.series.real_total)}
 
 
 async def test_a_team_seat_reviews_exactly_what_ttx_report_reads_from_the_servers_journal(
@@ -57,7 +58,9 @@ async def test_a_team_seat_reviews_exactly_what_ttx_report_reads_from_the_server
         await ic.wait_until(lambda s: s.review() is not None)
         record = ic.review()
         assert record is not None and record.do_nothing is not None, "the reveal carries the baseline"
-        seat = facts(record.journal, ic.scenario, record.result, record.do_nothing)
+        assert record.real_team is not None, "the reveal carries the real team's run"
+        seat = facts(record.journal, ic.scenario, record.result, record.do_nothing,
+                     real_team=record.real_team)
         host = analyse(read_journal(hosted.journal.path), flagship)
         assert figures(seat) == figures(host)
         assert seat.idle_harm_volume == seat.result.harm_volume, "nobody contained: as bad as doing nothing"
@@ -80,12 +83,14 @@ async def test_the_hot_seat_review_shows_the_figures_of_the_report_of_its_saved_
     await session.end()
     record = session.review()
     assert record is not None
-    review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+    review = facts(record.journal, session.scenario, record.result, record.do_nothing,
+                   real_team=record.real_team)
     saved = session.save(tmp_path / "hot.jsonl")
     from_file = analyse(read_journal(saved), flagship, saved)
     assert figures(review) == figures(from_file)
     assert render(from_file, "md") == render(facts(record.journal, session.scenario, record.result,
-                                                   record.do_nothing, path=saved), "md")
+                                                   record.do_nothing, path=saved,
+                                                   real_team=record.real_team), "md")
     await session.close()
 
     from textual.app import App

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from simulator.engine.clock import DrillClock
+from simulator.engine.drill import Drill
 from simulator.engine.events import Kind
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
@@ -63,10 +64,13 @@ async def test_local_session_runs_in_real_time_and_applies_commands_at_the_curre
 
 async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(
         flagship: LoadedScenario) -> None:
+    whole = Drill(flagship.scenario, seed=3)
+    whole.run_to_end()
+    first = next(e for e in whole.events if e.kind == Kind.INJECT)
     session = LocalSession(flagship, seed=3)
     await session.next_inject()
-    assert session.view.injects and session.view.injects[-1].inject == "refusal-ticket"
-    assert session.clock.now() == session.drill.now == 15 * 60 + 0.001
+    assert session.view.injects and session.view.injects[-1].inject == first.payload["inject"]
+    assert session.clock.now() == session.drill.now == first.t + 0.001
     await session.end()
     assert session.view.ended and session.view.result is not None
     assert session.result is not None and session.result.time_to_contain is None

@@ -75,8 +75,8 @@ async def test_private_inject_shows_in_one_pane_and_an_approval_crosses_panes(pa
         await asyncio.to_thread(panes.wait_for_pane, 2,
                                 lambda t: "confidence-drop" in t or "[dashboard]" in t)
         await ml_partner.submit(Command(role="ml", action="take-offline"))
-        ic_pane = await asyncio.to_thread(panes.wait_for_pane, 1, lambda t: "needs ic" in t)
-        request = int(ic_pane.split("approval_requested")[1].split("#")[1].split()[0])
+        ic_pane = await asyncio.to_thread(panes.wait_for_pane, 1, lambda t: "asks ic to approve" in t)
+        request = int(ic_pane.split("approval_requested")[1].split("#")[1].split()[0].rstrip(":"))
         await ic_partner.submit(Command(role="ic", action="approve", params={"request": request}))
         for pane in (1, 2):
             await asyncio.to_thread(panes.wait_for_pane, pane, lambda t: "approval_granted" in t)

@@ -81,12 +81,12 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert "? #1" not in incident_text(app), "approved, it waits no more"
-        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:57:00 (in 0:05:00)"]
+        assert under_way(app) == ["⧗ Take the assistant offline  ETA 0:33:00 (in 0:05:00)"]
 
         await pilot.press("u")
         await pilot.pause()
         assert isinstance(app.screen, ComposerScreen)
-        for part, words in (("know", "reports spiked at 0:52"), ("suspect", "a jailbreak"),
+        for part, words in (("know", "reports spiked at 0:28"), ("suspect", "a jailbreak"),
                             ("doing", "kill switch")):
             app.screen.query_one(f"#update-{part}", Input).value = words
         await pilot.press("ctrl+s")
@@ -110,7 +110,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         report = next(tmp_path.glob("*.md")).read_text()
         assert "## Improvement plan" in report
         assert f"| Overall score | {session.result.score:.1f} / 100 |" in report
-        update = ("| ic | update to internal: know: reports spiked at 0:52 / suspect: a jailbreak / "
+        update = ("| ic | update to internal: know: reports spiked at 0:28 / suspect: a jailbreak / "
                   "doing: kill switch |")
         assert update in report, "the composer sent IC's structured update to the internal audience"
 
@@ -360,3 +360,39 @@ async def test_the_header_timer_tolerates_a_dashboard_being_taken_down(flagship:
         assert app.dashboard.is_attached
         app.show_header()
         assert isinstance(app.screen, DashboardScreen) and not app.dashboard.query(DrillHeader)
+
+
+async def test_the_review_sets_the_run_beside_the_real_team_and_doing_nothing(flagship: LoadedScenario,
+                                                                               tmp_path: Path) -> None:
+    """Ending the flagship at 1:00 shows "you vs the real team": this run's declaration, containment
+    and harm beside Tay's timeline replayed on the same seed (when it declared and contained) and the
+    do-nothing run, harm counted to 1:00 for all three, and the real team's harm curve on the same
+    chart as the other two."""
+    from simulator.format.durations import clock
+    from tui.widgets.chart import LineChart
+
+    app = drill_app(flagship, tmp_path)
+    session = app.session
+    assert isinstance(session, LocalSession)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("enter")
+        session.drill.advance_to(3600)
+        await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        review = app.review
+        assert review is not None and review.real_team is not None
+        shown = text_of(app.screen.query_one("#real-team", Static))
+        assert "Microsoft Tay" in shown and "public tweets" in shown and "~16 h" in shown
+        ours, real, idle = review.real_team.runs
+        assert [ours.label, real.label, idle.label] == ["this run", "the real team", "doing nothing"]
+        assert ours.time_to_detect == 3600
+        assert real.time_to_detect is None or real.time_to_detect > 3600, "Tay's team declared later"
+        assert real.harm_volume == idle.harm_volume, "before its first signal the real team did nothing"
+        declared = clock(real.time_to_detect) if real.time_to_detect is not None else "never"
+        for figure in (f"{ours.harm_volume:,}", declared, "1:00:00", "never"):
+            assert figure in shown
+        chart = app.screen.query_one("#harm-chart", LineChart)
+        assert [s.label for s in chart.series] == ["doing nothing (same seed)", "the real team (historical)",
+                                                   "this run"]

@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList, Select, Static
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
+from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
@@ -142,8 +143,6 @@ async def test_the_regulator_form_takes_typing_in_the_summary_and_keeps_the_auth
         await pilot.press("enter")
         await pilot.pause()
         assert app.session is not None
-        sent = next(e for e in app.session.view.timeline if "notified" in e[1])
-        assert sent[1] == "legal notified data protection authority"
         command = next(e for e in app.session.drill.events  # type: ignore[attr-defined]
                        if e.kind == "command" and e.payload["action"] == "notify_regulator")
         assert command.payload["params"] == {"authority": "data protection authority",
@@ -214,16 +213,17 @@ async def test_findings_reach_the_investigator_s_feed_and_the_incident_panel(fla
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter", "n", "n", "r")
         await take(app, pilot, "investigate")
-        assert ("Started", "ML: investigation started — findings at 1:32:00 (in 40m)") in notes
         session = app.session
-        assert session is not None
+        assert session is not None and session.view.investigating_until is not None
+        due = clock(session.view.investigating_until)
+        assert ("Started", f"ML: investigation started — findings at {due} (in 40m)") in notes
         while session.view.findings is None:
             await pilot.press("n")
         await pilot.pause()
         feed = [i for i in session.view.injects if i.inject == FINDINGS_INJECT]
         assert [i.to for i in feed] == [("ml",)]
         incident = text(app, "#incident-text")
-        assert "Findings (ML, 1:32:00)" in incident and "Logs complete" in incident
+        assert f"Findings (ML, {due})" in incident and "Logs complete" in incident
         assert "recall ~0.3 on this family" in incident.replace("\n", " ")
         assert any(title == "Investigation findings" for title, _ in notes)
 
@@ -300,7 +300,9 @@ async def test_at_80_by_24_the_footer_wraps_and_the_signal_keeps_its_reading(fla
         assert lines[-1].endswith("q Quit")
         row = app.screen.query_one("#signal-guard_confidence", SignalRow)
         label = str(row.query_one("Label", Static).render())
-        assert label.rstrip().endswith("0.919  ok") and len(label.rstrip()) <= row.size.width
+        assert app.session is not None
+        reading = app.session.view.signals["guard_confidence"][-1][1]
+        assert label.rstrip().endswith(f"{reading:.3f}  ok") and len(label.rstrip()) <= row.size.width
 
 
 async def test_the_incident_panel_says_how_much_is_out_of_sight(flagship: LoadedScenario,
@@ -365,12 +367,13 @@ async def test_the_eta_counts_down_with_the_clock_between_events(flagship: Loade
         assert isinstance(session, LocalSession)
         await session.submit(Command(role="ml", action="block-list"))
         app.render_view()
-        assert "ETA 1:07:00 (in 0:15:00)" in text(app, "#incident-text")
+        eta = clock(next(iter(session.view.in_flight.values()))[2])
+        assert f"ETA {eta} (in 0:15:00)" in text(app, "#incident-text")
         events = len(session.drill.events)
         session.clock.jump(session.clock.now() + 83)
         app.show_header()
         assert len(session.drill.events) == events, "no event in between"
-        assert "ETA 1:07:00 (in 0:13:37)" in text(app, "#incident-text")
+        assert f"ETA {eta} (in 0:13:37)" in text(app, "#incident-text")
 
 
 # --- 7. notices and the speed keys ----------------------------------------------------------------
@@ -378,14 +381,16 @@ async def test_the_eta_counts_down_with_the_clock_between_events(flagship: Loade
 
 async def test_a_slow_action_says_when_it_takes_effect_and_then_that_it_did(flagship: LoadedScenario,
                                                                           tmp_path: Path) -> None:
-    """The block list takes 15 minutes: the notice says "requested — in effect at 1:07:00", not "Done";
+    """The block list takes 15 minutes: the notice says "requested — in effect at H:MM:SS", not "Done";
     a second notice comes when it is in effect."""
     app = drill_app(flagship, tmp_path)
     notes = record_notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter", "n", "n", "r")
         await take(app, pilot, "block-list")
-        assert ("Requested", "ML: Block known jailbreak prompts requested — in effect at 1:07:00 (in 15m)") \
+        assert app.session is not None
+        eta = clock(next(iter(app.session.view.in_flight.values()))[2])
+        assert ("Requested", f"ML: Block known jailbreak prompts requested — in effect at {eta} (in 15m)") \
             in notes
         assert not any(title == "Done" for title, _ in notes)
         await pilot.press("n", "n")

@@ -38,12 +38,12 @@ def test_briefing(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 
 def test_dashboard_after_the_report_spike(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    """At 0:52 the report-spike page is open in the feed; signals show the alert."""
+    """At 0:28 the report-spike page is open in the feed; signals show the alert."""
     assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "i"], terminal_size=SIZE)
 
 
 def test_review_of_a_drill_ended_at_the_first_alert(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    """Ending at 0:52 without acting: the review scores it and plots harm against doing nothing."""
+    """Ending at 0:28 without acting: the review scores it and plots harm against doing nothing."""
     assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "e", "y"], terminal_size=SIZE)
 
 

@@ -7,11 +7,12 @@ events (a tick, several injects) costs one redraw, and nothing is dropped becaus
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -47,6 +48,11 @@ from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
+
+if TYPE_CHECKING:  # the history (SQLAlchemy) is imported when a drill ends, not at start-up
+    from simulator.analysis.history import Remembered
+    from simulator.analysis.recording import Target
+    from simulator.engine.session import DrillRecord
 
 SessionFactory = Callable[[str], Session]
 """Builds a session for a scenario id (the picker's choice)."""
@@ -108,7 +114,8 @@ class DrillApp(App[None]):
 
     def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
                  scenarios: list[Scenario] | None = None, save_dir: Path | None = None,
-                 wall: Callable[[], float] = time.monotonic, start_paused: bool = False) -> None:
+                 wall: Callable[[], float] = time.monotonic, start_paused: bool = False,
+                 history: Target | None = None) -> None:
         """Create the app.
 
         Args:
@@ -118,8 +125,13 @@ class DrillApp(App[None]):
             save_dir: Where the review writes the journal and report.
             wall: Wall clock for the elapsed-time display (tests pass a frozen one).
             start_paused: Start the drill with the clock paused (tests and snapshots).
+            history: Record the drill there when it ends (``ttx play``); ``None``: not recorded.
         """
         super().__init__()
+        self.history = history
+        self.recorded: Remembered | None = None
+        """What the history said when the drill was last recorded (``None``: not yet, or not recorded)."""
+        self._saved_journal: Path | None = None
         self.session: Session | None = None
         self.choose, self.scenarios = choose, scenarios or []
         self.save_dir = save_dir or Path.cwd()
@@ -375,7 +387,8 @@ class DrillApp(App[None]):
         session = self.live()
         record = session.review()
         assert record is not None
-        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing)
+        self.review = facts(record.journal, session.scenario, record.result, record.do_nothing,
+                            real_team=record.real_team)
         if record.parent is not None:
             self.review.branch = branch_of(self.review, record.journal, record.parent, None)
         if self._timer is not None:
@@ -383,6 +396,42 @@ class DrillApp(App[None]):
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
             self.pop_screen()
         self.switch_screen(ReviewScreen(self.review, session.scenario, can_rewind=not session.team))
+        if self.history is not None:
+            self.run_worker(self.remember(record, self.review, None), group="history")
+
+    async def remember(self, record: DrillRecord, review: AfterAction, path: Path | None) -> None:
+        """Record the drill in the history (off the event loop), then show the team's last run beside it.
+
+        A history that cannot be used never costs the drill: its journal is saved to a file instead.
+        """
+        from simulator.analysis.history import entry_of, remember
+        from simulator.engine.journal import journal_text
+
+        assert self.history is not None
+        target = self.history
+
+        def record_it() -> Remembered:
+            data = journal_text(record.header, record.events).encode("utf-8")
+            entry = entry_of(review, data, team=target.team, source="play", path=path, header=record.header)
+            return remember(target, entry)
+
+        self.remembered(await asyncio.to_thread(record_it))
+
+    def remembered(self, outcome: Remembered) -> None:
+        """Say what the history did; a failure saves the journal (``ttx history add`` records it later)."""
+        self.recorded = outcome
+        if outcome.problem is not None:
+            journal = self._saved_journal or self.save_journal()
+            self.notify(f"{outcome.problem}\nThe journal is saved: {journal} (ttx history add records it "
+                        "later).", title="Not recorded in the history", severity="warning", timeout=20)
+            return
+        assert outcome.recorded is not None
+        if outcome.recorded.new:
+            row = outcome.recorded.row
+            team = f" (team {row.team})" if row.team else ""
+            self.notify(f"Recorded as {row.short}{team}: ttx history lists it.", title="History", timeout=4)
+        if outcome.previous is not None and isinstance(self.screen, ReviewScreen):
+            self.screen.show_previous(outcome.previous)
 
     # --- intents -------------------------------------------------------------------------
 
@@ -511,19 +560,30 @@ class DrillApp(App[None]):
         await self.submit(Command(role=self.role, action=message.verb, params={"target": message.target}))
 
     async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
-        """Write the journal and its after-action report (the same as ``ttx report``) beside each other."""
+        """Write the journal and its after-action report (the same as ``ttx report``) beside each other;
+        the history (same journal, same sha256) learns where the file is."""
         from simulator.analysis.report import render
 
         session = self.live()
         record = session.review()
         assert self.review is not None and record is not None
-        stem = f"ttx-{session.scenario.id}-seed{self.review.seed}-{datetime.now():%Y%m%d-%H%M%S}"
-        journal = session.save(self.save_dir / f"{stem}.jsonl")
-        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal)
-        report = self.save_dir / f"{stem}.md"
+        journal = self._saved_journal or self.save_journal()
+        dated = facts(record.journal, session.scenario, record.result, record.do_nothing, path=journal,
+                      real_team=record.real_team)
+        report = journal.with_suffix(".md")
         report.write_text(render(dated, "md"), encoding="utf-8")
         self.saved = True
         self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
+        if self.history is not None:
+            self.run_worker(self.remember(record, dated, journal), group="history")
+
+    def save_journal(self) -> Path:
+        """Write the drill's journal into the save folder under a dated name; returns its path."""
+        session = self.live()
+        seed = self.review.seed if self.review is not None else "x"
+        stem = f"ttx-{session.scenario.id}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+        self._saved_journal = session.save(self.save_dir / f"{stem}.jsonl")
+        return self._saved_journal
 
     async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
         """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
@@ -680,9 +740,9 @@ class DrillApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
-def run_drill(session: Session, save_dir: Path | None = None) -> None:
+def run_drill(session: Session, save_dir: Path | None = None, history: Target | None = None) -> None:
     """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own)."""
-    DrillApp(session, save_dir=save_dir).run()
+    DrillApp(session, save_dir=save_dir, history=history).run()
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None) -> None:
@@ -694,7 +754,8 @@ async def run_drill_async(session: Session, save_dir: Path | None = None) -> Non
     await DrillApp(session, save_dir=save_dir).run_async()
 
 
-def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None) -> None:
+def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None,
+               history: Target | None = None) -> None:
     """Open the scenario picker over the built-in library, then play the chosen drill locally."""
     from simulator.engine.session import LocalSession
     from simulator.format.loader import builtin_ids, load_scenario
@@ -704,4 +765,5 @@ def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | Non
     def choose(scenario_id: str) -> Session:
         return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
 
-    DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir).run()
+    DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir,
+             history=history).run()

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
+from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.findings import harm_found, logs_sentence
+from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
+from simulator.engine.payloads import describe
 from simulator.engine.replay import first_difference, rebuild
 from simulator.engine.runner import finish
 from simulator.engine.scoring import Result
@@ -128,6 +130,10 @@ class Series:
     idle_t: list[float] = field(default_factory=list)
     idle_total: list[int] = field(default_factory=list)
     idle_rate: list[float] = field(default_factory=list)
+    real_t: list[float] = field(default_factory=list)
+    """The real team's run (the scenario's historical policy on the same seed), when there is one."""
+    real_total: list[int] = field(default_factory=list)
+    real_rate: list[float] = field(default_factory=list)
     signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     signal_titles: dict[str, str] = field(default_factory=dict)
     alerts: list[tuple[float, str]] = field(default_factory=list)
@@ -155,6 +161,35 @@ class Branch:
     """Decisions after the fork point made here and not in the parent (``H:MM:SS role: action``)."""
     only_parent: list[str]
     """Decisions after the fork point that the parent made and this branch did not."""
+
+
+@dataclass
+class RunFigures:
+    """One run's detection, containment and harm, as "you vs the real team" lists them."""
+
+    label: str
+    time_to_detect: float | None
+    """Declared (``None``: never)."""
+    time_to_contain: float | None
+    """Contained and held through the watch period (``None``: never in the drill)."""
+    harm_volume: int
+    """Harmful outputs over the compared stretch."""
+
+
+@dataclass
+class RealTeamComparison:
+    """You vs the real team: this run beside the real team's timeline and doing nothing, same seed."""
+
+    incident: str
+    source: str
+    signal_as_published: str
+    """How the real team found out, in the source's words."""
+    contained_as_published: str | None
+    """When it stopped the harm, in the source's words (``None``: the record gives no figure)."""
+    first_signal: float | None
+    """When that first signal reached the real team in its run on this seed."""
+    runs: list[RunFigures]
+    """This run, the real team's, doing nothing, in that order."""
 
 
 @dataclass
@@ -192,6 +227,8 @@ class AfterAction:
     """The findings of every investigation that completed, in order."""
     branch: Branch | None = None
     """For a fork whose parent journal could be read: the parent beside this branch."""
+    real_team: RealTeamComparison | None = None
+    """You vs the real team (``None``: the scenario has no historical policy, or no baseline)."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -201,26 +238,28 @@ def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | 
     """
     events, result, rederived = _events_and_result(journal, loaded)
     ended_at = max((e.t for e in events), default=0.0)
-    idle = None
+    idle = real = None
     if loaded is not None:
         idle = for_drill(loaded.scenario, result.seed, ended_at, key=loaded.content_hash)
+        real = historical.for_drill(loaded, result.seed, ended_at)
     return facts(Journal(journal.header, events), loaded.scenario if loaded else None, result, idle,
                  rederived=rederived, path=path, notes=_notes(journal, loaded),
-                 journal_end=max((e.t for e in journal.events), default=0.0))
+                 journal_end=max((e.t for e in journal.events), default=0.0), real_team=real)
 
 
 def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoNothing | None, *,
           rederived: str | None = None, path: str | Path | None = None, notes: list[str] | None = None,
-          journal_end: float | None = None) -> AfterAction:
+          journal_end: float | None = None, real_team: RealTeam | None = None) -> AfterAction:
     """The after-action facts of a scored drill's events: what every report and review shows.
 
     ``scenario`` gives deadlines and targets (``None``: the journal alone); ``idle`` is the
-    do-nothing run on the same seed (``None``: no baseline curve).
+    do-nothing run on the same seed (``None``: no baseline curve); ``real_team`` is the scenario's
+    historical policy on the same seed (``None``: no "you vs the real team").
     """
     events = journal.events
     started = next((e.payload for e in events if e.kind == Kind.DRILL_STARTED), {})
     seed = int(journal.header.get("seed", started.get("seed", 0)))
-    series = _series(events, idle, scenario, result)
+    series = _series(events, idle, scenario, result, real_team)
     expectations = _expectations(events, scenario)
     roles = [str(r) for r in started.get("roles", [])]
     participants, players = _figures(events, roles)
@@ -237,7 +276,23 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
         objectives=list(scenario.objectives) if scenario is not None else [],
-        investigations=_investigations(events))
+        investigations=_investigations(events),
+        real_team=_real_team(scenario, result, idle, real_team))
+
+
+def _real_team(scenario: Scenario | None, result: Result, idle: DoNothing | None,
+               real: RealTeam | None) -> RealTeamComparison | None:
+    """This run, the real team's and doing nothing, side by side (all three need a scenario record)."""
+    if scenario is None or scenario.published is None or idle is None or real is None:
+        return None
+    p = scenario.published
+    return RealTeamComparison(
+        incident=p.incident, source=p.source, signal_as_published=p.first_signal.as_published,
+        contained_as_published=p.contained.as_published if p.contained is not None else None,
+        first_signal=real.first_signal,
+        runs=[RunFigures("this run", result.time_to_detect, result.time_to_contain, result.harm_volume),
+              RunFigures("the real team", real.time_to_detect, real.time_to_contain, real.harm_volume),
+              RunFigures("doing nothing", None, None, idle.harm_volume)])
 
 
 def _investigations(events: list[Event]) -> list[InvestigationFindings]:
@@ -296,7 +351,7 @@ def _date(journal: Journal, path: str | Path | None) -> str:
 
 
 def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | None,
-            result: Result) -> Series:
+            result: Result, real: RealTeam | None = None) -> Series:
     s = Series(declared=result.time_to_detect, contained=result.time_to_contain)
     if scenario is not None:
         s.threshold = scenario.scoring.containment_threshold
@@ -321,6 +376,10 @@ def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | No
         s.idle_t.append(point.t)
         s.idle_total.append(point.total)
         s.idle_rate.append(point.rate)
+    for point in real.curve if real is not None else ():
+        s.real_t.append(point.t)
+        s.real_total.append(point.total)
+        s.real_rate.append(point.rate)
     return s
 
 
@@ -342,67 +401,6 @@ def _timeline(events: list[Event]) -> list[TimelineEntry]:
             name = _player_name(e)
         out.append(TimelineEntry(e.t, str(e.kind), e.actor or "", name, describe(e), e.hidden))
     return out
-
-
-def session_note(p: dict[str, Any]) -> str:
-    """A server's note in words (never its secrets' hashes)."""
-    event = p.get("event")
-    if event == "hosted":
-        return f"drill hosted (clock {p.get('speed', 1):g}× when started)"
-    if event == "resumed":
-        return f"server resumed from its journal after {p.get('at_seq')} events"
-    if event == "refused_frame":
-        return f"refused a frame ({p.get('code')}): {p.get('reason')}"
-    return str(p.get("text") or event or "note")
-
-
-def describe(e: Event) -> str:
-    """One line saying what an event was, in plain words."""
-    p = e.payload
-    texts: dict[Kind, Any] = {
-        Kind.INJECT: lambda: (f"[{p.get('channel')}] {p.get('subject')} — from {p.get('sender')} "
-                              f"({p.get('sender_title')}) to {', '.join(e.to or ()) or 'everyone'}"),
-        Kind.ALERT: lambda: f"alert: {p.get('title', p.get('signal'))} (reading {p.get('value')})",
-        Kind.INCIDENT_DECLARED: lambda: f"incident declared; commander {p.get('commander')}",
-        Kind.SEVERITY_SET: lambda: f"severity set to {str(p.get('level')).upper()}",
-        Kind.CLASSIFIED: lambda: (f"harm classified as {p.get('harm_type')} "
-                                  f"({p.get('hazard') or 'no hazard code'})"),
-        Kind.ESCALATED: lambda: f"escalated to {p.get('to')}",
-        Kind.UPDATE_SENT: lambda: (f"update to {p.get('audience')}: know: {p.get('know')} / suspect: "
-                                   f"{p.get('suspect')} / doing: {p.get('doing')}"
-                                   + ("" if p.get("structured", True) else " (unstructured)")),
-        Kind.INVESTIGATION_STARTED: lambda: (f"investigation started (findings "
-                                             f"~{clock(float(p.get('eta', 0)))})"),
-        Kind.FINDINGS: lambda: (f"findings: {len(p.get('factors', []))} contributing factor(s); "
-                                f"logs {p.get('logs')}"),
-        Kind.APPROVAL_REQUESTED: lambda: (f"asks {p.get('approver')} to approve #{p.get('request')}: "
-                                          f"{p.get('title')}"),
-        Kind.APPROVAL_GRANTED: lambda: f"approved #{p.get('request')} {p.get('action')}",
-        Kind.APPROVAL_DENIED: lambda: f"denied #{p.get('request')} {p.get('action')}: {p.get('reason', '')}",
-        Kind.ACTION_STARTED: lambda: (f"started: {p.get('title')} "
-                                      f"(effective ~{clock(float(p.get('eta', 0)))})"),
-        Kind.ACTION_EFFECTIVE: lambda: f"in effect: {p.get('title')} (stage {p.get('stage')})",
-        Kind.WATCH_STARTED: lambda: f"watch period started (until {clock(float(p.get('ends', 0)))})",
-        Kind.WATCH_ENDED: lambda: ("watch period held" if p.get("passed")
-                                   else "watch period FAILED: harm above threshold"),
-        Kind.STAGE_DECLARED: lambda: f"stage {p.get('stage')} declared done",
-        Kind.RESURGENCE: lambda: ("truth: stage declared done while harm continued"
-                                  if p.get("declared_while_harmful") else "truth: harm resurged"),
-        Kind.ROTATED: lambda: f"rotated {p.get('target')} (back {clock(float(p.get('back', 0)))})",
-        Kind.RESTED: lambda: f"rested {p.get('target')} (back {clock(float(p.get('back', 0)))})",
-        Kind.REGULATOR_NOTIFIED: lambda: f"notified {p.get('authority')}: {p.get('summary', '')}",
-        Kind.MESSAGE: lambda: f"message to {', '.join(p.get('to') or []) or 'everyone'}: {p.get('text')}",
-        Kind.RESOLVED: lambda: "incident resolved",
-        Kind.REFUSED: lambda: f"refused: {p.get('action')} — {p.get('reason')}",
-        Kind.CLOCK_MET: lambda: f"clock {p.get('clock')} met",
-        Kind.CLOCK_MISSED: lambda: f"clock {p.get('clock')} MISSED",
-        Kind.PLAYER_JOINED: lambda: f"{_player_name(e) or 'a player'} joined",
-        Kind.PLAYER_LEFT: lambda: f"{_player_name(e) or 'a player'} left",
-        Kind.SESSION_NOTE: lambda: session_note(p),
-        Kind.DRILL_ENDED: lambda: f"drill ended ({p.get('reason')})",
-    }
-    make = texts.get(e.kind)
-    return str(make()) if make is not None else str(e.kind)
 
 
 def _player_name(e: Event) -> str | None:

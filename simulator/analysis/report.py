@@ -87,6 +87,35 @@ def summary_table(a: AfterAction) -> Table:
     return ["", ""], rows
 
 
+def real_team_table(a: AfterAction) -> Table:
+    """You vs the real team: declared, contained and harm of this run, the real team's and doing nothing."""
+    if a.real_team is None:
+        return [], []
+    runs = a.real_team.runs
+    rows = [["declared", *[_time(r.time_to_detect) for r in runs]],
+            ["contained", *[_time(r.time_to_contain) for r in runs]],
+            ["harmful outputs", *[f"{r.harm_volume:,}" for r in runs]]]
+    return ["", *[r.label for r in runs]], rows
+
+
+def real_team_lines(a: AfterAction) -> list[str]:
+    """Who the real team was, what the public record says, and how its timeline played on this seed."""
+    c = a.real_team
+    if c is None:
+        return []
+    signal = (f"on this seed at {clock(c.first_signal)}" if c.first_signal is not None
+              else "not within the drill on this seed")
+    contained = c.contained_as_published or "no published figure"
+    stretch = (f"Harm is counted to {clock(a.ended_at)}, when this drill ended, for all three runs; the "
+               "real team's declaration and containment are those of its whole run."
+               if a.duration and a.ended_at < a.duration
+               else "Harm is counted over the whole drill for all three runs.")
+    return [f"The real team: {c.incident}, its published timeline replayed by the scenario's historical "
+            "policy on the same seed (assumptions labelled in the policy).",
+            f"Published: first signal — {c.signal_as_published} ({signal}); contained — {contained}.",
+            stretch, f"Source: {c.source}."]
+
+
 def participants_line(a: AfterAction) -> str:
     """Who played: named players with roles, else the roles that acted (and the bot, if any).
 
@@ -156,6 +185,18 @@ def plan_table(a: AfterAction) -> Table:
 
 def findings_lines(findings: list[Finding]) -> list[str]:
     return [f.text for f in findings] or ["None recorded."]
+
+
+def text_table(table: Table, indent: str = "  ") -> str:
+    """A plain-text table for the terminal, each column padded to its widest cell."""
+    head, rows = table
+    if not rows:
+        return indent + "(none)"
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [indent + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [head, *rows]]
+    lines.insert(1, indent + "  ".join("─" * w for w in widths))
+    return "\n".join(lines)
 
 
 NO_INVESTIGATION = "No investigation completed: the contributing factors were never established."
@@ -245,8 +286,11 @@ def render_markdown(a: AfterAction) -> str:
     parts += ["### Score breakdown", "",
               md_table(breakdown_table(a)), "",
               "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
-              "report: `ttx report JOURNAL -o aar.html`._", "",
-              "## Strengths", ""]
+              "report: `ttx report JOURNAL -o aar.html`._", ""]
+    if a.real_team is not None:
+        parts += ["## You vs the real team", "", md_table(real_team_table(a)), "",
+                  *[f"{_md_cell(line)}  " for line in real_team_lines(a)], ""]
+    parts += ["## Strengths", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.strengths)]
     parts += ["", "## Areas for improvement", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.improvements)]
@@ -340,10 +384,12 @@ def _charts(a: AfterAction) -> str:
 
     parts = []
     if a.series.harm_t:
+        real = " and the real team's timeline (historical policy)" if a.series.real_t else ""
         parts.append(f'<figure id="chart-harm">{harm_chart(a.series)}<figcaption>Harmful outputs over time '
-                     "(hidden truth) against the do-nothing run on the same seed; green lines: containment "
-                     "actions taking effect (ticks at the bottom: re-applied); purple dashes: stages "
-                     "declared done; dotted: incident declared; shaded: contained.</figcaption></figure>")
+                     f"(hidden truth) against the do-nothing run{real} on the same seed; green lines: "
+                     "containment actions taking effect (ticks at the bottom: re-applied); purple dashes: "
+                     "stages declared done; dotted: incident declared; shaded: contained."
+                     "</figcaption></figure>")
     if a.series.signals:
         parts.append(f'<figure id="chart-signals">{signals_chart(a.series)}<figcaption>Signals the team saw '
                      "each monitoring tick; red dashes: alerts.</figcaption></figure>")
@@ -374,9 +420,9 @@ def _section(sid: str, title: str, body: str) -> str:
     return f'<section id="{sid}"><h2>{_h(title)}</h2>\n{body}\n</section>'
 
 
-SECTIONS = [("summary", "Summary"), ("charts", "Charts"), ("strengths", "Strengths"),
-            ("improvements", "Areas for improvement"), ("investigations", "Investigation findings"),
-            ("plan", "Improvement plan"),
+SECTIONS = [("summary", "Summary"), ("real-team", "You vs the real team"), ("charts", "Charts"),
+            ("strengths", "Strengths"), ("improvements", "Areas for improvement"),
+            ("investigations", "Investigation findings"), ("plan", "Improvement plan"),
             ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
             ("timeline", "Timeline")]
 
@@ -390,6 +436,8 @@ def render_html(a: AfterAction) -> str:
     bodies = {
         "summary": note + _kpis(a) + html_table(summary_table(a), "summary") + _objectives_html(a)
         + "<h3>Score breakdown</h3>" + html_table(breakdown_table(a), "breakdown"),
+        "real-team": html_table(real_team_table(a), "real-team")
+        + "".join(f"<p>{_h(line)}</p>" for line in real_team_lines(a)),
         "charts": _charts(a),
         "strengths": '<ul class="good">' + "".join(f"<li>{_h(t)}</li>" for t in findings_lines(a.strengths))
         + "</ul>",
@@ -402,7 +450,7 @@ def render_html(a: AfterAction) -> str:
         "figures": "<h3>Per role</h3>" + html_table(figures_table(a.participants, players=False)) + players,
         "timeline": _timeline_html(a),
     }
-    shown = list(SECTIONS)
+    shown = [(sid, t) for sid, t in SECTIONS if sid != "real-team" or a.real_team is not None]
     if a.branch is not None:
         bodies["branch"] = _branch_html(a)
         shown.insert(1, ("branch", f"This branch vs the original from {clock(a.branch.at)}"))

@@ -28,7 +28,6 @@ from typing import IO, Any
 
 from simulator.format.durations import clock
 
-BUILTIN_POLICIES = ("idle", "textbook")
 DASK_HINT = "ttx sweep --dask needs dask.distributed: pip install 'ttx[dask]'"
 HEARTBEAT_SECONDS = 0.25
 """How often a local pool's driver reports progress while no chunk finishes (the bar's clock ticks)."""
@@ -127,15 +126,15 @@ def make_spec(scenario: str, policies: Sequence[str]) -> SweepSpec:
         FileNotFoundError: an unknown scenario or policy.
         FileProblems: an invalid scenario or scripted policy.
     """
-    from simulator.engine.policies import load_policy
+    from simulator.engine.policies import load_policy, policy_file
     from simulator.format.loader import load_scenario
 
     loaded = load_scenario(scenario)
     sources = []
     for name in policies:
         load_policy(name, loaded.scenario)
-        text = None if name in BUILTIN_POLICIES else Path(name).read_text(encoding="utf-8")
-        sources.append(PolicySource(name, text))
+        path = policy_file(name, loaded.scenario)
+        sources.append(PolicySource(name, None if path is None else path.read_text(encoding="utf-8")))
     return SweepSpec(scenario, Path(loaded.path).read_bytes().decode("utf-8"), tuple(sources))
 
 
@@ -183,8 +182,8 @@ def run_chunk(spec: SweepSpec, seeds: Sequence[int]) -> list[RunOutcome]:
     out = []
     for seed in seeds:
         for source in ordered:
-            run = (idle_run(loaded, seed) if source.name == "idle"
-                   else run_policy(loaded, factories[source.name](), seed))
+            run = (idle_run(loaded, seed, journal=False) if source.name == "idle"
+                   else run_policy(loaded, factories[source.name](), seed, journal=False))
             r = run.result
             out.append(RunOutcome(source.name, seed, r.score, r.time_to_detect, r.time_to_contain,
                                   r.harm_volume, r.weighted_harm, r.harm_averted, r.collateral))
@@ -295,9 +294,16 @@ def _result(spec: SweepSpec, seeds: Sequence[int], runs: list[RunOutcome], start
     return result
 
 
+WORKER_PRELOAD = ["simulator.engine.runner", "simulator.engine.policies", "simulator.analysis.sweep"]
+"""Imported once by the fork server, so every worker forks with the engine (NumPy, SimPy, pydantic
+models) already loaded instead of importing it again."""
+
+
 def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Batches:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(WORKER_PRELOAD)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(spec,))
     futures: list[Future[list[RunOutcome]]] = []

@@ -1,35 +1,60 @@
-"""The ``ttx`` entry point: builds the parser from the command modules and turns errors into one line."""
+"""The ``ttx`` entry point: builds the parser from the command modules and turns errors into one line.
+
+Only the module of the subcommand being run is imported (``ttx validate`` never loads the engine,
+NumPy, SimPy or Faker); ``ttx --help`` and a mistyped command load them all.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from simulator import __version__
 from simulator.cli.usage import Parser, UsageError, os_error_text, print_error, problems_summary
-from simulator.format.yamlsafe import FileProblems
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def command_modules() -> list[Any]:
-    """The modules that each register a group of subcommands, in the order ``ttx --help`` lists them."""
-    from simulator.cli import authoring, play, report, runs, scenarios, sweep, team, watch
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "scenarios": ("list", "validate", "schema"),
+    "runs": ("run", "replay"),
+    "play": ("play",),
+    "watch": ("watch",),
+    "authoring": ("new", "msel"),
+    "team": ("host", "join"),
+    "report": ("report",),
+    "history": ("history", "compare"),
+    "sweep": ("sweep",),
+}
+"""Command module (under ``simulator.cli``) → the subcommands it registers, in ``ttx --help`` order."""
 
-    return [scenarios, runs, play, watch, authoring, team, report, sweep]
+
+def command_modules(only: str | None = None) -> list[Any]:
+    """The modules that register subcommands (only the one registering ``only``, when it is known)."""
+    names = [m for m, commands in COMMANDS.items() if only in commands] or list(COMMANDS)
+    return [importlib.import_module(f"simulator.cli.{name}") for name in names]
 
 
-def build_parser() -> Parser:
-    """The full ``ttx`` argument parser; every subcommand knows its own name as ``args.prog``."""
+def build_parser(command: str | None = None) -> Parser:
+    """The ``ttx`` argument parser; every subcommand knows its own name as ``args.prog``.
+
+    With ``command`` (the subcommand about to run) only its module is imported and registered.
+    """
     parser = Parser(prog="ttx", description="Tabletop-exercise simulator for AI incident response.")
     parser.add_argument("--version", action="version", version=f"ttx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in command_modules():
+    for module in command_modules(command):
         module.register(sub)
     _name_subcommands(parser)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named on a command line (its first word that is not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -51,7 +76,7 @@ def _chosen(parser: Parser, name: str | None) -> Parser | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ttx`` command: parse, run the subcommand, print any failure as one line."""
-    parser = build_parser()
+    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args, extras = parser.parse_known_args(argv)
     if extras:
         (_chosen(parser, getattr(args, "command", None)) or parser).error(
@@ -69,24 +94,31 @@ def run_handler(handler: Handler, args: argparse.Namespace, prog: str) -> int:
     Located problems (``file:line:col: …``) are printed as they are, in the form editors jump to,
     and closed by a ``PROG: error: N problems in FILE (above)`` line. Ctrl+C exits 130.
     """
-    from simulator.engine.journal import JournalError
-    from simulator.format.msel import MselError
-
     try:
         return handler(args)
-    except (FileProblems, MselError) as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print_error(prog, problems_summary(exc.problems))
-        return 2
-    except (UsageError, JournalError) as exc:
-        print_error(prog, str(exc))
-        return 2
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except OSError as exc:
-        print_error(prog, os_error_text(exc))
-        return 2
+    except Exception as exc:
+        if (_is(exc, "simulator.format.yamlsafe", "FileProblems")
+                or _is(exc, "simulator.format.msel", "MselError")):
+            problems = exc.problems  # type: ignore[attr-defined]
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print_error(prog, problems_summary(problems))
+            return 2
+        if isinstance(exc, UsageError) or _is(exc, "simulator.engine.journal", "JournalError"):
+            print_error(prog, str(exc))
+            return 2
+        if isinstance(exc, OSError):
+            print_error(prog, os_error_text(exc))
+            return 2
+        raise
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    """Whether ``exc`` is ``module.name`` — without importing the module (if it is not loaded, it is not)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))

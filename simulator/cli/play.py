@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.recording import add_recording_options, recording_target
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, seed_value, speed_value
 
@@ -25,6 +26,7 @@ def register(sub: Any) -> None:
     p.add_argument("--save-dir", type=Path, default=Path.cwd(), metavar="DIR",
                    help="where the review saves the journal and report (default: the current folder)")
     add_fork_options(p)
+    add_recording_options(p)
     p.set_defaults(handler=cmd_play)
 
 
@@ -36,18 +38,19 @@ def cmd_play(args: argparse.Namespace) -> int:
         raise UsageError("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
         raise UsageError(f"--save-dir {args.save_dir}: no such folder")
+    history = recording_target(args)
     if forking(args):
         return play_fork(args)
     if args.pick:
         from tui.app import run_picker
 
-        run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir)
+        run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir, history=history)
         return 0
     loaded = load_scenario(args.scenario or FLAGSHIP)
     from simulator.engine.session import LocalSession
     from tui.app import run_drill
 
-    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir)
+    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir, history=history)
     return 0
 
 
@@ -64,5 +67,6 @@ def play_fork(args: argparse.Namespace) -> int:
         drill, loaded = load_fork(origin, at, insist)
     except ForkError as exc:
         raise UsageError(str(exc)) from None
-    run_drill(LocalSession(loaded, speed=args.speed, drill=drill), save_dir=args.save_dir)
+    run_drill(LocalSession(loaded, speed=args.speed, drill=drill), save_dir=args.save_dir,
+              history=recording_target(args))
     return 0

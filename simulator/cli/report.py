@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.analysis.report import build_report, render
 from simulator.cli.usage import UsageError, output_path
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the after-action report of a journal (format from --format or the file extension)."""
+    from simulator.analysis.report import build_report, render
+
     fmt = args.format or _format_of(args.output)
     if fmt is None:
         raise UsageError("cannot tell the format from the file name; use .html or .md, or --format")

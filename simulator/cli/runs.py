@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from simulator.cli.recording import add_recording_options, record_run, recording_target
 from simulator.cli.usage import UsageError, output_path, seed_value
 
 if TYPE_CHECKING:
@@ -19,11 +20,13 @@ def register(sub: Any) -> None:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO",
                    help="scenario file or built-in id (with --from: the journal's, unless given)")
     p.add_argument("--policy", default="textbook",
-                   help="idle, textbook, or a scripted policy YAML file (default: textbook)")
+                   help="idle, textbook, historical (the real team's published timeline) or a "
+                   "scripted policy YAML file (default: textbook)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--journal", metavar="PATH", type=output_path, help="write the JSONL journal here")
     add_fork_options(p)
+    add_recording_options(p, bots=True)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("replay", help="re-derive a run from its journal and check it matches")
@@ -37,18 +40,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.analysis.summary import summary_table
     from simulator.engine.runner import run_named
 
+    target = recording_target(args) if args.record else None
     if forking(args):
         run = run_fork(args)
     elif args.scenario is None:
         raise UsageError("give a SCENARIO (or --from JOURNAL --at T to fork a drill)")
     else:
-        run = run_named(args.scenario, args.policy, args.seed, args.journal)
+        run = run_named(args.scenario, args.policy, args.seed, args.journal, events=False)
     if args.json:
         print(json.dumps(run.result.to_dict(), indent=2))
     else:
         print(summary_table(run.result))
     if args.journal:
         print(f"journal written to {args.journal}", file=sys.stderr)
+    if target is not None:
+        record_run(run, target, args.journal)
     return 0
 
 

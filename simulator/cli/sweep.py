@@ -131,7 +131,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="Monte Carlo: run bot policies over many seeds, compare distributions")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--policy", action="append", metavar="POLICY",
-                   help="idle, textbook or a scripted policy YAML; repeat to compare "
+                   help="idle, textbook, historical or a scripted policy YAML; repeat to compare "
                    "(default: textbook, idle)")
     p.add_argument("--runs", type=int, default=200, help="seeds per policy (default: 200)")
     p.add_argument("--seed-start", type=seed_value, default=0, help="first seed (default: 0)")

@@ -1,4 +1,8 @@
-"""The ``ttx host`` and ``ttx join`` commands: a team drill over websockets, one terminal per player."""
+"""The ``ttx host`` and ``ttx join`` commands: a team drill over websockets, one terminal per player.
+
+Across machines, players join over SSH seats (``--ssh``) or ``wss://`` with the certificate's pin;
+plain ``ws://`` never leaves this machine (see :data:`BIND_HELP`).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,29 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import json
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.recording import add_recording_options, record_after, recording_target
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
 
-BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only). RISK: any other address "
-             "(0.0.0.0, a LAN or public IP) lets everyone who can reach it try the join code, and "
-             "ws:// is not encrypted, so tokens and chat cross the network in clear. To reach a "
-             "host from other machines, keep the default and use an SSH tunnel: "
-             "ssh -L 8765:127.0.0.1:8765 HOST")
+BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain ws://). Any other "
+             "address, e.g. 0.0.0.0 for a drill on a LAN, is served over TLS only (wss://, with a "
+             "certificate made once beside the journal, or --cert/--key); players join with the pin "
+             "the banner prints, or over SSH seats (--ssh). Whoever can reach the port can try the "
+             "join code: keep the drill on a network you trust, or behind a firewall")
+SECRETS = {"code": "TTX_CODE", "token": "TTX_TOKEN", "facilitator_token": "TTX_FACILITATOR_TOKEN"}
+"""Environment variables ``ttx join`` reads a secret from when its option is not given (the SSH
+seats pass theirs so; it keeps secrets out of the process list and the shell history)."""
+SEAT_FD = "TTX_SEAT_FD"
+"""If set, ``ttx join`` writes its seat (token, player, seat, name) as one JSON line to this file
+descriptor once it has joined, and closes it (how an SSH seat learns its token, to rejoin with)."""
 
 
 def register(sub: Any) -> None:
@@ -40,17 +53,36 @@ def register(sub: Any) -> None:
                    help="after a crash: rebuild the drill from its journal; the clock waits paused")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
+    p.add_argument("--ssh", type=int, metavar="PORT",
+                   help="also serve seats over SSH on PORT: players run ssh -p PORT NAME@HOST, nothing "
+                        "to install (host key made once beside the journal)")
+    p.add_argument("--tls", action="store_true",
+                   help="serve wss:// on loopback too (it always is on any other --bind)")
+    p.add_argument("--cert", metavar="PEM", help="your organisation's certificate (chain) for wss://, "
+                   "instead of the self-signed one ttx makes; needs --key")
+    p.add_argument("--key", metavar="PEM", help="the private key of --cert")
+    p.add_argument("--advertise", metavar="HOST",
+                   help="the address players use to reach this machine, for the printed commands "
+                        "(default: --bind, or this machine's name when --bind is 0.0.0.0 or ::)")
     add_fork_options(p)
+    add_recording_options(p)
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
                        description="Join a team drill as a role (with the join code) or as the "
                                    "facilitator (with the facilitator token).")
-    p.add_argument("url", metavar="URL", help="ws://HOST:PORT")
-    p.add_argument("--code", help="the join code the host printed")
+    p.add_argument("url", metavar="URL", help="wss://HOST:PORT (or ws://127.0.0.1:PORT on this machine)")
+    p.add_argument("--pin", metavar="SHA256:…",
+                   help="the certificate fingerprint ttx host printed: the server must present exactly "
+                        "that certificate, or nothing is sent")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow ws:// to another machine: the join code, tokens and chat cross the network "
+                        "unencrypted")
+    p.add_argument("--code", help="the join code the host printed (or set TTX_CODE)")
     p.add_argument("--role", help="role to hold: ic, ml, ts, comms or legal")
-    p.add_argument("--facilitator-token", metavar="TOKEN", help="join as the facilitator")
-    p.add_argument("--token", help="rejoin as the player this token was issued to")
+    p.add_argument("--facilitator-token", metavar="TOKEN",
+                   help="join as the facilitator (or set TTX_FACILITATOR_TOKEN)")
+    p.add_argument("--token", help="rejoin as the player this token was issued to (or set TTX_TOKEN)")
     p.add_argument("--name", required=True, help="your name, shown to the team")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print this seat's events as lines until the drill's result")
@@ -62,39 +94,47 @@ def register(sub: Any) -> None:
 
 def cmd_host(args: argparse.Namespace) -> int:
     """Run the drill server until the drill has ended and lingered, or until interrupted."""
+    from simulator.team.keyfiles import KeyFileError
     from simulator.team.server import ResumeError
 
     if not args.resume and not args.scenario and args.origin is None:
         raise UsageError("give a SCENARIO, or --resume JOURNAL, or --from JOURNAL --at T")
+    args.history = recording_target(args)
+    if bool(args.cert) != bool(args.key):
+        raise UsageError("--cert and --key go together: the certificate (chain) and its private key")
     try:
         return asyncio.run(_host(args))
-    except (ResumeError, OSError) as exc:
+    except (ResumeError, OSError, KeyFileError) as exc:
         raise UsageError(str(exc)) from None
 
 
 async def _host(args: argparse.Namespace) -> int:
     from simulator.format.loader import load_scenario
     from simulator.team.server import DrillServer, new_token
+    from simulator.team.tls import server_context
 
     token: str | None = None
     if args.resume:
+        tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
         server = DrillServer.resume(args.resume)
     else:
         drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
-        token = new_token()
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
+        token = new_token()
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
                                   facilitator_token=token, speed=args.speed, drill=drill)
+    seats, port = None, None
     try:
-        port = await server.start(args.bind, args.port)
+        port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
+        if ssh_key is not None:
+            seats = await _ssh_seats(server, args, port, tls, ssh_key)
     except OSError as exc:
         await server.stop()
         if token is not None:  # a fresh journal of a drill that never ran: leave no file behind
             Path(server.journal.path).unlink(missing_ok=True)
-        reason = "in use (another ttx host?)" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
-        raise UsageError(f"cannot listen on {args.bind}:{args.port}: {reason}; pick another --port, "
-                         "or --port 0 for a free one") from None
-    _banner(server, args, port, token)
+        raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
+    _banner(server, args, port, token, tls, seats)
     server.watchers.append(_log_event)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -110,8 +150,62 @@ async def _host(args: argparse.Namespace) -> int:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), args.linger)
     finally:
+        if seats is not None:
+            await seats.stop()
         await server.stop()
+    record_after(server.journal.path, args.history, "host", ended=server.done.is_set())
     return 0
+
+
+def _cannot_listen(args: argparse.Namespace, exc: OSError, ssh: bool) -> str:
+    """One line for a port that cannot be had (the websocket's, or with ``ssh`` the SSH seats'): which
+    one, why, what to do."""
+    what, port, option = (("listen for SSH seats", args.ssh, "--ssh") if ssh
+                          else ("listen", args.port, "--port"))
+    reason = "in use (another ttx host?)" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+    return (f"cannot {what} on {args.bind}:{port}: {reason}; pick another {option}, "
+            f"or {option} 0 for a free one")
+
+
+def _tls_identity(args: argparse.Namespace, journal: str) -> Any:
+    """The certificate to serve wss:// with: ``--cert/--key``; else, off loopback or with ``--tls``,
+    the one made beside the journal; else none (plain ws:// on loopback)."""
+    from simulator.team.tls import generated_identity, given_identity, loopback
+
+    if args.cert:
+        return given_identity(args.cert, args.key)
+    if args.tls or not loopback(args.bind):
+        return generated_identity(journal)
+    return None
+
+
+def _ssh_key(args: argparse.Namespace, journal: str) -> Any:
+    if args.ssh is None:
+        return None
+    from simulator.team.ssh import host_key
+
+    return host_key(journal)
+
+
+async def _ssh_seats(server: Any, args: argparse.Namespace, port: int, tls: Any, key: Any) -> Any:
+    """Start the SSH seats; each runs ``ttx join`` against this server from this machine."""
+    from simulator.team.ssh import SshSeats, drill_gate
+
+    host = _local_host(args.bind)
+    url = f"{'wss' if tls else 'ws'}://{host}:{port}"
+    seats = SshSeats(drill_gate(server), url, key, pin=tls.pin if tls else None,
+                     workdir=Path(server.journal.path).resolve().parent)
+    await seats.start(args.bind, args.ssh)
+    return seats
+
+
+def _local_host(bind: str) -> str:
+    """Where this machine reaches a server bound to ``bind``."""
+    if bind in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if bind == "::":
+        return "[::1]"
+    return f"[{bind}]" if ":" in bind else bind
 
 
 def host_fork(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -134,15 +228,28 @@ async def _wait_first(*waits: Any) -> None:
         task.cancel()
 
 
-def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None) -> None:
+def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None, tls: Any = None,
+            seats: Any = None) -> None:
+    """What the facilitator needs: where, the journal, the fingerprints to check, the secrets, the
+    exact commands to hand out (secrets as ``--opt=value``: a token may start with ``-``)."""
     from simulator.format.durations import clock
 
-    shown = "127.0.0.1" if args.bind in ("0.0.0.0", "::", "") else args.bind
-    url = f"ws://{shown}:{port}"
+    host = _advertised(args)
+    url = f"{'wss' if tls else 'ws'}://{host}:{port}"
+    pin = f" --pin={tls.pin}" if tls else ""
+    ssh = f"ssh -p {seats.port} " if seats else ""
     scenario = server.drill.scenario
     roles = ", ".join(r.value for r in scenario.roles)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
              f"journal: {server.journal.path}"]
+    if tls:
+        made = "made by ttx, kept beside the journal" if tls.generated else "given with --cert"
+        lines.append(f"TLS certificate: {tls.pin} ({tls.cert}, {made})")
+    else:
+        lines.append("plain ws:// on loopback: this machine only (--tls or another --bind serves wss://)")
+    if seats:
+        lines.append(f"SSH seats: port {seats.port}, host key {seats.fingerprint} (ssh shows it on first "
+                     "connect: it must match)")
     if server.drill.fork is not None and token is not None:
         lines.append(f"forked from {server.drill.fork.parent} at {clock(server.drill.fork.at)}: players "
                      "join as usual and see the drill so far; the clock starts there")
@@ -151,14 +258,26 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None)
                   "themselves; the facilitator resumes the clock",
                   "join code and facilitator token: unchanged (the journal keeps only their hashes)"]
     else:
-        lines += [f"join code: {server.code}", f"facilitator token: {token}", "",
-                  f"players ({roles}):",
-                  f"  ttx join {url} --code {server.code} --role ROLE --name NAME",
-                  "facilitator:",
-                  f"  ttx join {url} --facilitator-token {token} --name NAME"]
-    if args.bind not in ("127.0.0.1", "localhost", "::1"):
-        lines.append(f"WARNING: listening on {args.bind}: reachable from other machines, unencrypted")
+        lines += [f"join code: {server.code}", f"facilitator token: {token}", "", f"players ({roles}):"]
+        if seats:
+            lines.append(f"  {ssh}NAME@{host}    (asks for the join code and a role; or ROLE@{host})")
+        lines += [f"  ttx join {url}{pin} --code={server.code} --role=ROLE --name=NAME", "facilitator:"]
+        if seats:
+            lines.append(f"  {ssh}facilitator@{host}    (asks for the facilitator token)")
+        lines.append(f"  ttx join {url}{pin} --facilitator-token={token} --name=NAME")
     print("\n".join(lines), flush=True)
+
+
+def _advertised(args: argparse.Namespace) -> str:
+    """The host name the printed commands use: ``--advertise``, the bound address, or this machine's name."""
+    import socket
+
+    given = getattr(args, "advertise", None)
+    if given:
+        return f"[{given}]" if ":" in given and not given.startswith("[") else given
+    if args.bind in ("0.0.0.0", "::", ""):
+        return socket.gethostname() or "127.0.0.1"
+    return f"[{args.bind}]" if ":" in args.bind else args.bind
 
 
 def host_line(event: Any) -> str | None:
@@ -218,24 +337,45 @@ def _print_result(server: Any) -> None:
 
 def cmd_join(args: argparse.Namespace) -> int:
     """Connect a seat; run the TUI with it, or print its events with ``--headless``."""
+    for option, variable in SECRETS.items():
+        if getattr(args, option) is None and os.environ.get(variable):
+            setattr(args, option, os.environ[variable])
     if not (args.facilitator_token or args.token or (args.code and args.role)):
         raise UsageError("give --code and --role, or --facilitator-token")
-    from websockets.exceptions import InvalidHandshake, InvalidURI
-    from websockets.uri import parse_uri
+    from websockets.exceptions import InvalidHandshake
+
+    from simulator.team.remote import tls_for
+    from simulator.team.tls import PinMismatch, parse_pin
 
     try:
-        parse_uri(args.url)
-    except (InvalidURI, ValueError) as exc:
-        why = "it must start with ws:// (or wss://)" if isinstance(exc, InvalidURI) else str(exc)
-        raise UsageError(f"bad URL '{args.url}': {why}; use the URL ttx host printed, "
-                         "e.g. ws://127.0.0.1:8765") from None
+        args.pin = parse_pin(args.pin) if args.pin is not None else None
+        tls_for(args.url, args.pin, args.insecure)
+    except ValueError as exc:
+        raise UsageError(f"bad URL '{args.url}': {exc}; use the URL ttx host printed, "
+                         "e.g. wss://drill-host:8765 --pin=SHA256:…" if "must start" in str(exc)
+                         else f"cannot join {args.url}: {exc}") from None
     try:
         return asyncio.run(_join(args))
+    except PinMismatch as exc:
+        raise UsageError(f"certificate mismatch: {exc}") from None
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise UsageError(f"cannot reach {args.url} ({reason}); is ttx host running there? "
-                         "Use the URL its banner printed (through an SSH tunnel from another "
-                         "machine).") from None
+        raise UsageError(f"cannot reach {args.url} ({reason}); {_reach_hint(exc, args)}") from None
+
+
+def _reach_hint(exc: BaseException, args: argparse.Namespace) -> str:
+    """What to try when the server cannot be reached, by what went wrong."""
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return ("this machine does not trust its certificate: use the --pin ttx host printed (or "
+                "SSL_CERT_FILE=your-ca.pem for an organisation's certificate authority)")
+    if isinstance(exc, ssl.SSLError):
+        return "it does not speak TLS there: if its banner printed a ws:// URL, use that"
+    if args.url.startswith("ws://"):
+        return ("is ttx host running there? Use the URL its banner printed: if that is wss://, join with it "
+                "and its --pin")
+    return "is ttx host running there? Use the URL its banner printed."
 
 
 async def _join(args: argparse.Namespace) -> int:
@@ -244,9 +384,11 @@ async def _join(args: argparse.Namespace) -> int:
     run_drill = None if args.headless else _tui_entry()
     try:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
-                                           facilitator_token=args.facilitator_token, token=args.token)
+                                           facilitator_token=args.facilitator_token, token=args.token,
+                                           pin=args.pin, insecure=args.insecure)
     except RemoteError as exc:
         raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
+    _report_seat(session)
     try:
         if run_drill is None:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
@@ -256,6 +398,16 @@ async def _join(args: argparse.Namespace) -> int:
     finally:
         await session.close()
     return 0
+
+
+def _report_seat(session: Any) -> None:
+    """Tell whoever started this join (an SSH seat) the seat it got, through ``TTX_SEAT_FD``."""
+    fd = os.environ.pop(SEAT_FD, None)
+    if fd is None or not fd.isdigit():
+        return
+    report = {"token": session.token, "player": session.player, "seat": session.seat, "name": session.name}
+    with contextlib.suppress(OSError), os.fdopen(int(fd), "w", encoding="utf-8") as out:
+        out.write(json.dumps(report) + "\n")
 
 
 def _join_hint(code: str, args: argparse.Namespace) -> str:

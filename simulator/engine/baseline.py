@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from simulator.engine.drill import Drill
-from simulator.engine.events import Kind
 from simulator.format.commands import Command
 from simulator.format.scenario import Scenario
 
@@ -38,8 +39,13 @@ class Baseline:
     """Severity-weighted harm (what harm averted is measured against)."""
     harm_volume: int
     """Harmful outputs emitted."""
-    curve: tuple[HarmPoint, ...] = field(default=())
-    """The hidden harm readings, one per tick (the report's and review's do-nothing curve)."""
+    ticks: tuple[tuple[float, ...], tuple[int, ...], tuple[float, ...]] = field(default=((), (), ()))
+    """Every tick's time, harmful outputs so far and harmful rate."""
+
+    @property
+    def curve(self) -> tuple[HarmPoint, ...]:
+        """The hidden harm readings, one per tick (the report's and review's do-nothing curve)."""
+        return tuple(HarmPoint(t, total, rate) for t, total, rate in zip(*self.ticks, strict=True))
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def do_nothing(scenario: Scenario, seed: int, until: float | None = None, *, key
     if cache_key in _cache:
         _cache.move_to_end(cache_key)
         return _cache[cache_key]
-    drill = Drill(scenario, seed)
+    drill = Drill(scenario, seed, record_ticks=False, render_text=False)
     drill.advance_to(end)
     if end < scenario.duration:
         drill.submit(Command(role="facilitator", action="end_drill"))
@@ -81,9 +87,9 @@ def for_drill(scenario: Scenario, seed: int, ended_at: float, *, key: str = "") 
 
 def of_drill(drill: Drill, until: float) -> Baseline:
     """The baseline figures of a drill in which nobody acted (an idle run doubles as its own baseline)."""
-    curve = tuple(HarmPoint(e.t, int(e.payload["total"]), float(e.payload["rate"]))
-                  for e in drill.events if e.kind == Kind.HARM)
-    return Baseline(drill.seed, until, drill.truth.weighted_harm, drill.truth.harm_volume, curve)
+    times, rates, totals = drill.truth.curve()
+    ticks = (tuple(times.tolist()), tuple(totals.tolist()), tuple(np.round(rates, 6).tolist()))
+    return Baseline(drill.seed, until, drill.truth.weighted_harm, drill.truth.harm_volume, ticks)
 
 
 def remember(cache_key: tuple[str, int, float], baseline: Baseline) -> Baseline:

@@ -1,16 +1,25 @@
-"""The drill engine: SimPy processes that play a scenario forward and turn commands into events.
+"""The drill: a small coordinator that plays a scenario forward and turns commands into events.
 
-Harm is never simulated one output at a time. Each monitoring tick (and each point where a
-mitigation takes effect) closes an interval whose harmful-output count is one Poisson draw of
-the integrated rate, so a run costs the same at 1 output/s as at 10,000.
+Harm is never simulated one output at a time, nor one tick at a time. The rates change only at
+change points (an action taking effect), and anything that can change what happens next comes
+from a scheduled engine event (an inject, a latency running out, a deadline) or a command. So the
+monitoring ticks between two such points are closed together (:meth:`Drill._close_ticks`): the
+:class:`~simulator.engine.harm.HarmModel` integrates every tick in closed form, one Poisson matrix
+draw gives every tick's harmful outputs, the :class:`~simulator.engine.signals.Monitoring` reads
+every tick with array operations, and the first tick whose alert state, harm trigger or resurgence
+matters ends the batch (it is rewound and redrawn up to that tick, which gives the same values).
+SimPy schedules what it is for — injects, latencies, approvals, clocks, watch periods, people —
+with time kept in whole milliseconds so that every scheduled time is exact.
+
+Time rule: everything the engine has scheduled at or before a sim time happens before a command
+submitted at that time, so a drill's events depend only on its commands and their times, never
+on how often it was advanced (a live drill and its replay are the same, bit for bit).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,184 +27,178 @@ import simpy
 from pydantic import ValidationError
 
 from simulator import __version__
-from simulator.engine.events import SESSION_KINDS, Event, Kind
-from simulator.engine.findings import findings_inject, investigation_findings
+from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
+from simulator.engine.harm import HarmModel, Ledger, Mitigation
+from simulator.engine.incident import Incident, PendingApproval
 from simulator.engine.journal import ForkPoint
-from simulator.engine.rates import Shape, fading, harmful_fraction, integrate
-from simulator.engine.signals import Monitor, TickTruth, make_monitor
-from simulator.format.commands import FACILITATOR_VERBS, VERBS, AdhocParams, Command, Params
-from simulator.format.durations import clock
-from simulator.format.scenario import Action, Effect, Inject, Scenario, Trigger
-from simulator.format.taxonomy import FACILITATOR, Role
-from simulator.format.templating import persona_values, redacted_sample, render
+from simulator.engine.msel import ClockState, ExpectationState, Msel
+from simulator.engine.people import People
+from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
+from simulator.engine.triggers import Triggers
+from simulator.engine.verbs import RULES
+from simulator.format.commands import FACILITATOR_VERBS, AdhocParams, Command, Params
+from simulator.format.scenario import Action, Scenario
+from simulator.format.taxonomy import FACILITATOR
 
-SimProcess = Generator[simpy.Event, Any, None]
 Listener = Callable[[Event], None]
 
+MAX_BATCH = 4096
+"""Most monitoring ticks closed in one batch (bounds the arrays of a long quiet stretch)."""
 
-@dataclass
-class Mitigation:
-    """A catalogue action in effect."""
-
-    action: Action
-    since: float
-    features: frozenset[str]
-    """Features whose legitimate traffic it blocks a share of."""
+__all__ = ["ClockState", "Drill", "ExpectationState", "Incident", "Mitigation", "PendingApproval"]
 
 
-@dataclass
-class PendingApproval:
-    """A catalogue action waiting for its approver."""
-
-    request: int
-    command: Command
-    action: Action
-    requested_at: float
+def ms(seconds: float) -> int:
+    """Sim seconds as the engine's whole milliseconds."""
+    return round(seconds * 1000)
 
 
 @dataclass
-class ExpectationState:
-    """One fired inject's expectation and how it went."""
+class _OpenTick:
+    """The monitoring tick being filled: where it started, and what its pieces before a change point held."""
 
-    inject: str
-    index: int
-    action: str
-    role: str | None
-    due: float
-    contingency: str | None
-    objective: str
-    status: str = "pending"
-    """``pending``, ``met``, ``missed`` or ``open`` (the drill ended first)."""
-    met_at: float | None = None
+    start: int
+    """Start of the tick, ms."""
+    piece_start: int
+    """Start of the part not yet integrated, ms (a change point inside the tick, or the tick start)."""
+    harm: dict[str, float]
+    expected: float = 0.0
+    outputs: float = 0.0
 
 
 @dataclass
-class ClockState:
-    """A started regulatory or SLA clock."""
+class _Plan:
+    """Ticks read ahead: integrated, drawn and read once, committed a prefix at a time (``cursor``)."""
 
-    started: float
-    due: float
-    met_by: str
-    status: str = "running"
-    """``running``, ``met`` or ``missed``."""
-
-
-@dataclass
-class Interval:
-    """A closed stretch of the truth: expected harmful outputs per second between t0 and t1."""
-
-    t0: float
-    t1: float
-    rate: float
-
-
-@dataclass
-class Truth:
-    """The hidden state of the incident, which only the facilitator and the review see."""
-
-    harm_by_stream: dict[str, int]
-    weighted_harm: float = 0.0
-    legit_total: float = 0.0
-    legit_blocked: float = 0.0
-    intervals: list[Interval] = field(default_factory=list)
+    ends: np.ndarray[Any, np.dtype[np.int64]]
+    """When each tick closes, ms."""
+    bounds: np.ndarray[Any, Any]
+    """Where each tick's integrated part starts (the first may be a change point), then the last end; s."""
+    dt: np.ndarray[Any, Any]
+    piece_rates: np.ndarray[Any, Any]
+    """Expected harmful rate of each tick's integrated part (what containment is scored on)."""
+    rates: np.ndarray[Any, Any]
+    """Expected harmful rate of each whole tick."""
+    per_stream: np.ndarray[Any, Any]
+    harmful: np.ndarray[Any, Any]
+    """Harmful outputs from the plan's start to the end of each tick."""
+    legit: np.ndarray[Any, Any]
+    blocked: np.ndarray[Any, Any]
+    readings: dict[str, Readings]
+    base: int
+    """Harmful outputs before the plan."""
+    cursor: int = 0
+    """Ticks committed so far."""
 
     @property
-    def harm_volume(self) -> int:
-        """Harmful outputs emitted so far, all streams."""
-        return sum(self.harm_by_stream.values())
-
-
-@dataclass
-class Incident:
-    """What the team has done: the authoritative incident record the engine keeps."""
-
-    declared_at: float | None = None
-    commander: str | None = None
-    severity: str | None = None
-    classification: dict[str, Any] | None = None
-    escalations: dict[str, float] = field(default_factory=dict)
-    updates: list[tuple[float, str, bool]] = field(default_factory=list)
-    """(time, audience, structured) for each stakeholder update."""
-    stages_done: dict[int, float] = field(default_factory=dict)
-    premature_stages: list[int] = field(default_factory=list)
-    watch_until: float | None = None
-    watches: list[tuple[float, float, bool]] = field(default_factory=list)
-    investigating: bool = False
-    findings_at: float | None = None
-    resolved_at: float | None = None
-    resolved_while_harmful: bool = False
-    resurgences: list[float] = field(default_factory=list)
-    first_effective: dict[int, float] = field(default_factory=dict)
-    """Remediation stage → first time one of its actions took effect."""
+    def left(self) -> bool:
+        """Whether ticks remain to be committed."""
+        return self.cursor < self.ends.size
 
 
 class Drill:
     """One run of a scenario with one seed. Drive it with :meth:`advance_to` and :meth:`submit`.
 
     The same scenario, seed and commands at the same sim times give the same events, bit for bit.
+    ``record_ticks=False`` skips building the per-tick ``tick``/``harm`` events (a sweep run
+    only needs the result; their sequence numbers are still counted, so every other event is
+    the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, content_hash: str = "",
-                 source: str = "") -> None:
+                 source: str = "", record_ticks: bool = True, render_text: bool = True) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
         self.fork: ForkPoint | None = None
         """Where this drill branched from (a :class:`~simulator.engine.fork.ForkPoint`), if it did."""
+        self.record_ticks = record_ticks
         self.env = simpy.Environment()
-        harm_seq, signal_seq, self._text_seed = np.random.SeedSequence(self.seed).spawn(3)
-        self._rng_harm = np.random.default_rng(harm_seq)
-        self._rng_signals = np.random.default_rng(signal_seq)
+        """Schedules what happens at a time (injects, latencies, deadlines), in whole milliseconds."""
+        self._clock = 0
+        """Now, ms: the time of the latest event or tick, or where the drill was advanced to."""
         self.events: list[Event] = []
         self.listeners: list[Listener] = []
         self.incident = Incident()
-        self.truth = Truth(harm_by_stream={sid: 0 for sid in scenario.streams})
-        self.loads: dict[str, float] = {r.value: 0.0 for r in scenario.roles}
-        self.peak_load = 0.0
-        self.unavailable_until: dict[str, float] = {}
-        self.mitigations: list[Mitigation] = []
+        self.finished = False
         self.pending: dict[int, PendingApproval] = {}
         self.in_flight: dict[int, tuple[str, float]] = {}
         self.taken: list[tuple[float, str, str]] = []
-        self.fired: dict[str, float] = {}
         self.alerts: dict[str, float] = {}
-        self.expectations: list[ExpectationState] = []
-        self.clocks: dict[str, ClockState] = {}
-        self.finished = False
-        self._alerting: set[str] = set()
-        self._last_readings: dict[str, float] = {}
-        self._above = False
+        self.steps = 0
+        """Engine steps taken (SimPy events and tick batches): the cost that must not grow with the rate."""
+        self._seq = 0
         self._requests = 0
-        self._flushed_to = 0.0
-        self._tick_start = 0.0
-        self._tick_harm: dict[str, float] = {sid: 0.0 for sid in scenario.streams}
-        self._tick_flagged = 0.0
-        self._tick_outputs = 0.0
-        self._tick_expected = 0.0
-        self._waiting: list[tuple[Trigger, Callable[[], None]]] = []
-        self._shapes = {fid: Shape(f.shape) for fid, f in scenario.features.items()}
-        self._ended = self.env.event()
+        self._news_at: int | None = None
+        draws_seq, text_seq = np.random.SeedSequence(self.seed).spawn(2)
+        self.text_seed = int(text_seq.generate_state(1)[0])
+        self._rng = np.random.default_rng(draws_seq)
+        """Every random draw of the truth and the signals, made plan by plan in a fixed order."""
+        self.harm = HarmModel(scenario)
+        self.truth = Ledger({sid: 0 for sid in scenario.streams},
+                            {sid: s.severity.weight for sid, s in scenario.streams.items()})
+        self.people = People(scenario.people, [r.value for r in scenario.roles])
+        self.triggers = Triggers(self.after)
+        self.msel = Msel(self, render_text=render_text)
         # The monitors' pre-incident baseline: traffic as shaped at t=0, not the nominal rate.
-        outputs_per_tick = sum(self._legit(fid, 0.0) for fid in scenario.features) * scenario.tick
-        self.monitors: dict[str, Monitor] = {
-            sid: make_monitor(spec, scenario.tick, outputs_per_tick, self._rng_signals)
-            for sid, spec in scenario.signals.items() if spec.instrumented
-        }
-        self._emit(Kind.DRILL_STARTED, "engine", {
+        outputs_per_tick = self.harm.legit_rate(0.0) * scenario.tick
+        self.monitoring = Monitoring(
+            {sid: make_monitor(spec, scenario.tick, outputs_per_tick, self._rng)
+             for sid, spec in scenario.signals.items() if spec.instrumented},
+            self._rng)
+        self._reading_at: tuple[_Plan, int] | None = None
+        self._latest: tuple[float, Any] | None = None
+        self._no_harm = dict.fromkeys(scenario.streams, 0.0)
+        self._tick_ms = ms(scenario.tick)
+        self._end_ms = ms(scenario.duration)
+        self._ticks = -(-self._end_ms // self._tick_ms)
+        self._next_tick = 1
+        self._open = _OpenTick(0, 0, {sid: 0.0 for sid in scenario.streams})
+        self._plan: _Plan | None = None
+        self._above = False
+        self.emit(Kind.DRILL_STARTED, "engine", {
             "scenario": scenario.id, "title": scenario.title, "seed": self.seed,
             "duration": scenario.duration, "tick": scenario.tick,
             "roles": [r.value for r in scenario.roles]})
-        self._schedule_injects()
-        self._schedule_clocks()
-        self.env.process(self._monitor())
+        self.msel.schedule()
 
-    # --- public API ---------------------------------------------------------------------
+    # --- public API -----------------------------------------------------------------------
 
     @property
     def now(self) -> float:
         """Current sim time, seconds from harm start."""
-        return float(self.env.now)
+        return self._clock / 1000
+
+    @property
+    def mitigations(self) -> list[Mitigation]:
+        """Catalogue actions in effect."""
+        return self.harm.mitigations
+
+    @property
+    def loads(self) -> dict[str, float]:
+        """Each role's load as of the latest tick (and the exposure added since)."""
+        return self.people.loads
+
+    @property
+    def peak_load(self) -> float:
+        """The highest load any role reached at a tick."""
+        return self.people.peak_load
+
+    @property
+    def fired(self) -> dict[str, float]:
+        """Inject id → when it fired."""
+        return self.msel.fired
+
+    @property
+    def expectations(self) -> list[ExpectationState]:
+        """Every fired inject's expectations."""
+        return self.msel.expectations
+
+    @property
+    def clocks(self) -> dict[str, ClockState]:
+        """Started regulatory clocks by id."""
+        return self.msel.clocks
 
     def header(self, policy: str | None = None) -> dict[str, Any]:
         """The journal header for this run."""
@@ -207,28 +210,66 @@ class Drill:
         return header
 
     def advance_to(self, t: float) -> None:
-        """Run the simulation up to sim time ``t`` (to the end of the drill if ``t`` is past it)."""
-        if self.finished:
-            return
-        t = round(t, 3)
-        target = min(t, self.scenario.duration)
-        if target > self.env.now:
-            self.env.run(until=target)
-            # SimPy stops at now + (target - now), an ulp off target depending on where the previous
-            # advance stopped; a live drill advances at other points than its replay, so land exactly.
-            self.env._now = target
-        if t >= self.scenario.duration and not self.finished:
-            self.env.run(until=self._ended)
+        """Run the simulation through sim time ``t`` (to the end of the drill if ``t`` is past it).
+
+        Everything scheduled at or before ``t`` happens; a command submitted next is applied after it.
+        """
+        self._advance(min(ms(round(t, 3)), self._end_ms))
+
+    def advance_until_news(self, t: float) -> None:
+        """Run on until a team could see something other than a tick happen (then finish that
+        instant), or through ``t``.
+
+        Headless policies are asked after each call: on change, not on every tick.
+        """
+        self._advance(min(ms(round(t, 3)), self._end_ms), until_news=True)
+
+    def run_to_end(self) -> None:
+        """Play the rest of the drill with no further commands."""
+        self.advance_to(self.scenario.duration)
 
     def next_event_time(self) -> float:
-        """Sim time of the next scheduled engine event after now (the drill's end if none).
+        """Sim time of the next thing the engine has scheduled: a tick or an event (the end if none)."""
+        upcoming = min(self.env.peek(), self._tick_end(self._next_tick) if not self.finished else np.inf)
+        return float(min(upcoming, self._end_ms)) / 1000
 
-        SimPy leaves a spent ``run(until=…)`` marker (a bare event with no callbacks) queued at
-        the current time, so this skips those rather than using ``env.peek()``.
-        """
-        upcoming = [when for when, _, _, event in self.env._queue
-                    if not (type(event) is simpy.Event and not event.callbacks)]
-        return float(min(upcoming, default=self.scenario.duration))
+    def latest_tick(self) -> tuple[float, dict[str, Any]] | None:
+        """The time and ``tick`` payload (readings and loads) of the latest closed tick, if any."""
+        if self._latest is None or isinstance(self._latest[1], dict):
+            return self._latest
+        t, (plan, last, loads) = self._latest
+        signals = {sid: {"value": round(float(r.values[last]), 6), "alerting": r.monitor.alerting}
+                   for sid, r in plan.readings.items()}
+        self._latest = (t, {"signals": signals, "loads": {r: round(v, 4) for r, v in loads.items()}})
+        return self._latest
+
+    @property
+    def readings(self) -> dict[str, float]:
+        """Each monitor's latest reading."""
+        if self._reading_at is None:
+            return {}
+        plan, last = self._reading_at
+        return {sid: float(r.values[last]) for sid, r in plan.readings.items()}
+
+    def current_rate(self) -> float:
+        """Expected harmful outputs per second since the latest tick (or over it, at a tick): hidden truth."""
+        start, end = self._open.piece_start, self._clock
+        if end <= start:
+            return self.truth.current_rate()
+        bounds = np.array([start, end], dtype=np.float64) / 1000
+        return float(self.harm.integrate(bounds).expected[0] / (bounds[1] - bounds[0]))
+
+    def worst_rate_since(self, t: float) -> float:
+        """The highest expected harmful rate of any stretch ending after ``t``, up to now (hidden truth)."""
+        worst = self.truth.worst_rate_since(t)
+        return max(worst, self.current_rate()) if self._clock > self._open.piece_start else worst
+
+    def reading_text(self, kind: str) -> str:
+        """The latest reading of the first instrumented signal of ``kind``, as text."""
+        for sid, spec in self.scenario.signals.items():
+            if spec.kind == kind and sid in self.readings:
+                return f"{self.readings[sid]:.0f}"
+        return "unknown"
 
     def skip_to_next_inject(self) -> None:
         """Advance event by event until a new inject has arrived or the drill has ended.
@@ -251,15 +292,11 @@ class Drill:
         """
         if kind not in SESSION_KINDS:
             raise ValueError(f"{kind} is not a session event kind")
-        return self._emit(kind, actor, payload, to=to, hidden=hidden)
+        return self.emit(kind, actor, payload, to=to, hidden=hidden)
 
     def record_result(self, result: dict[str, Any]) -> Event:
         """Append the scored result as the journal's last event."""
-        return self._emit(Kind.RESULT, "engine", result, hidden=True)
-
-    def run_to_end(self) -> None:
-        """Play the rest of the drill with no further commands."""
-        self.advance_to(self.scenario.duration)
+        return self.emit(Kind.RESULT, "engine", result, hidden=True)
 
     def submit(self, command: Command) -> Event:
         """Validate ``command`` and apply it at the current sim time.
@@ -268,309 +305,304 @@ class Drill:
         command changes nothing but the journal. Once the drill has ended the journal is closed
         (its result is the last event): a late command is refused without being journaled.
         """
+        self._advance(self._clock)
         if self.finished:
-            return Event(t=self.now, seq=len(self.events), kind=Kind.REFUSED, actor=command.role,
+            return Event(t=self.now, seq=self._seq, kind=Kind.REFUSED, actor=command.role,
                          payload={**_command_payload(command), "reason": "the drill has ended"},
                          to=(command.role,))
         reason = self._refusal(command)
-        if reason is not None:
-            return self._emit(Kind.REFUSED, command.role, {**_command_payload(command), "reason": reason},
-                              to=(command.role,))
-        accepted = self._emit(Kind.COMMAND, command.role, _command_payload(command))
-        self._apply(command)
+        if isinstance(reason, str):
+            return self.emit(Kind.REFUSED, command.role, {**_command_payload(command), "reason": reason},
+                             to=(command.role,))
+        accepted = self.emit(Kind.COMMAND, command.role, _command_payload(command))
+        self._apply(command, reason)
         if not self.finished:
-            self._after_taken(command)
+            self.taken.append((self.now, command.action, command.role))
+            self.msel.taken(command.action, command.role)
+            self.triggers.notify("action", command.action)
         return accepted
 
-    # --- events and triggers ------------------------------------------------------------
+    # --- for the parts --------------------------------------------------------------------
 
-    def _emit(self, kind: Kind, actor: str | None, payload: dict[str, Any],
-              to: tuple[str, ...] | None = None, hidden: bool = False) -> Event:
-        event = Event(t=self.now, seq=len(self.events) + 1, kind=kind, actor=actor,
+    def emit(self, kind: Kind, actor: str | None, payload: dict[str, Any],
+             to: tuple[str, ...] | None = None, hidden: bool = False, t: float | None = None) -> Event:
+        """Append an event to the journal and tell the listeners."""
+        self._seq += 1
+        event = Event(t=self.now if t is None else t, seq=self._seq, kind=kind, actor=actor,
                       payload=payload, to=to, hidden=hidden)
         self.events.append(event)
+        if self._news_at is None and not hidden and kind not in TICK_KINDS:
+            self._news_at = self._clock
         for listener in self.listeners:
             listener(event)
         return event
 
-    def _when(self, trigger: Trigger, then: Callable[[], None]) -> None:
-        self._waiting.append((trigger, then))
+    def after(self, delay: float, then: Callable[[], None]) -> None:
+        """Call ``then`` ``delay`` seconds from now, unless the drill has ended by then."""
+        at = self._clock + ms(delay)
+        self.env.timeout(at - self.env.now).callbacks.append(lambda _: self._happen(at, then))
 
-    def _notify(self, condition: str, key: str | int) -> None:
-        """A trigger condition just held: start every trigger waiting on it."""
-        for item in list(self._waiting):
-            trigger, then = item
-            if _matches(trigger, condition, key):
-                self._waiting.remove(item)
-                self.env.process(self._after(trigger.delay, then))
-
-    def _after(self, delay: float, then: Callable[[], None]) -> SimProcess:
-        if delay > 0:
-            yield self.env.timeout(delay)
+    def _happen(self, at: int, then: Callable[[], None]) -> None:
+        """A scheduled time came: the drill's clock is there, and ``then`` runs unless the drill has ended."""
+        self._clock = at
         if not self.finished:
             then()
 
-    def _schedule_injects(self) -> None:
-        for inject in self.scenario.injects:
-            if inject.at is not None:
-                self.env.process(self._after(inject.at, _bind(self._fire, inject)))
-            elif inject.trigger is not None:
-                self._when(inject.trigger, _bind(self._fire, inject))
-
-    def _schedule_clocks(self) -> None:
-        for spec in self.scenario.clocks:
-            def start(cid: str = spec.id, deadline: float = spec.deadline, met_by: str = spec.met_by,
-                      title: str = spec.title) -> None:
-                state = ClockState(started=self.now, due=self.now + deadline, met_by=met_by)
-                self.clocks[cid] = state
-                self._emit(Kind.CLOCK_STARTED, "engine",
-                           {"clock": cid, "title": title, "due": state.due, "met_by": met_by})
-                if any(action == met_by for _, action, _ in self.taken):
-                    self._meet_clock(cid, state)
-                else:
-                    self.env.process(self._clock_deadline(cid, state))
-            self._when(spec.starts, start)
-
-    def _clock_deadline(self, cid: str, state: ClockState) -> SimProcess:
-        yield self.env.timeout(state.due - self.now)
-        if state.status == "running" and not self.finished:
-            state.status = "missed"
-            self._emit(Kind.CLOCK_MISSED, "engine", {"clock": cid})
-
-    def _meet_clock(self, cid: str, state: ClockState) -> None:
-        state.status = "met"
-        self._emit(Kind.CLOCK_MET, "engine", {"clock": cid, "early_by": state.due - self.now})
-
-    # --- injects and expectations -------------------------------------------------------
-
-    def _fire(self, inject: Inject, by: str = "engine") -> None:
-        if inject.id in self.fired or self.finished:
+    def flush(self) -> None:
+        """The rates are about to change: integrate the open tick up to now and drop the ticks read ahead."""
+        self._plan = None
+        start, end = self._open.piece_start, self._clock
+        if end <= start:
             return
-        self.fired[inject.id] = self.now
-        values = self._template_values(inject)
-        self._emit(Kind.INJECT, by, {
-            "inject": inject.id, "channel": inject.channel.value,
-            "sender": render(inject.sender.name, values),
-            "sender_title": render(inject.sender.title, values),
-            "subject": render(inject.subject, values), "body": render(inject.body, values)},
-            to=tuple(r.value for r in inject.to))
-        for index, spec in enumerate(inject.expects):
-            state = ExpectationState(inject=inject.id, index=index, action=spec.action,
-                                     role=spec.role.value if spec.role else None,
-                                     due=self.now + (spec.within if spec.within is not None
-                                                     else float("inf")),
-                                     contingency=spec.contingency,
-                                     objective=spec.objective)
-            self.expectations.append(state)
-            if any(_fulfils(state, action, role) for _, action, role in self.taken):
-                self._meet(state)
-            elif spec.within is not None:
-                self.env.process(self._deadline(state))
-        self._notify("inject", inject.id)
+        bounds = np.array([start, end], dtype=np.float64) / 1000
+        part = self.harm.integrate(bounds)
+        self._open.harm = {sid: self._open.harm[sid] + float(lam[0]) for sid, lam in part.harm.items()}
+        expected = part.expected
+        self._open.expected += float(expected[0])
+        self._open.outputs += float(part.served[0])
+        self.truth.add_collateral(part.legit, part.blocked)
+        self.truth.record(bounds[:1], bounds[1:], expected / (bounds[1:] - bounds[:1]))
+        self._open.piece_start = end
 
-    def _template_values(self, inject: Inject) -> dict[str, Any]:
-        """Generated details for one inject plus what the team can observe now.
+    def start_action(self, request: int, action: Action, role: str) -> None:
+        """Start a catalogue action: it takes effect after its latency (longer for a tired or absent role)."""
+        eta = self.now + self.people.wait(role, self.now) + action.latency * self.people.slowdown(role)
+        eta_ms = ms(eta)
+        self.in_flight[request] = (action.id, eta_ms / 1000)
+        self.emit(Kind.ACTION_STARTED, role, {"request": request, "action": action.id,
+                                              "title": action.title, "eta": round(eta_ms / 1000, 6)})
+        self.after((eta_ms - self._clock) / 1000, lambda: self._take_effect(request, action, role))
 
-        Persona details are seeded by the sender (its name and title templates), so the same
-        sender is the same person in every inject; the ticket number and sample are per inject.
+    # --- time -----------------------------------------------------------------------------
+
+    def _advance(self, target: int, until_news: bool = False) -> None:
+        """Process every tick and scheduled event at or before ``target`` ms, then stand at ``target``.
+
+        With ``until_news``, stop after the instant at which a non-tick event happened.
         """
-        base = int(self._text_seed.generate_state(1)[0])
-        sender_key = f"{inject.sender.name}|{inject.sender.title}"
-        values: dict[str, Any] = persona_values(base ^ zlib.crc32(sender_key.encode()))
-        seed = base ^ zlib.crc32(inject.id.encode())
-        stream = next(iter(self.scenario.streams.values()))
-        confidence = 0.2 + 0.6 * ((seed >> 8) % 1000) / 1000.0
-        values.update(
-            ticket=persona_values(seed)["ticket"],
-            sample=redacted_sample(stream.harm_type, stream.hazard, confidence, seed % 100000),
-            time=clock(self.now), scenario=self.scenario.title,
-            reports_per_hour=self._reading_of("user_reports"),
-            mentions_per_hour=self._reading_of("social_posts"))
-        return values
-
-    def _reading_of(self, kind: str) -> str:
-        """The latest reading of the first instrumented signal of ``kind``, as text."""
-        for sid, spec in self.scenario.signals.items():
-            if spec.kind == kind and sid in self._last_readings:
-                return f"{self._last_readings[sid]:.0f}"
-        return "unknown"
-
-    def _deadline(self, state: ExpectationState) -> SimProcess:
-        yield self.env.timeout(state.due - self.now)
-        if state.status != "pending" or self.finished:
-            return
-        state.status = "missed"
-        self._emit(Kind.EXPECTATION_MISSED, "engine", {
-            "inject": state.inject, "action": state.action, "role": state.role,
-            "objective": state.objective}, hidden=True)
-        if state.contingency is not None:
-            contingency = self.scenario.inject(state.contingency)
-            if contingency is not None:
-                self._fire(contingency)
-
-    def _meet(self, state: ExpectationState) -> None:
-        state.status, state.met_at = "met", self.now
-        self._emit(Kind.EXPECTATION_MET, "engine", {
-            "inject": state.inject, "action": state.action, "role": state.role,
-            "objective": state.objective}, hidden=True)
-
-    def _after_taken(self, command: Command) -> None:
-        """Record an accepted command: expectations, clocks and triggers waiting on it."""
-        self.taken.append((self.now, command.action, command.role))
-        for state in self.expectations:
-            if state.status == "pending" and _fulfils(state, command.action, command.role):
-                self._meet(state)
-        for cid, cstate in self.clocks.items():
-            if cstate.status == "running" and cstate.met_by == command.action:
-                self._meet_clock(cid, cstate)
-        self._notify("action", command.action)
-
-    # --- harm, collateral and signals ----------------------------------------------------
-
-    def _legit(self, feature_id: str, t: float) -> float:
-        """Requests per second the feature would serve with no mitigation."""
-        return self.scenario.features[feature_id].traffic_rps * self._shapes[feature_id](t)
-
-    def _traffic(self, feature_id: str, t: float) -> float:
-        rate = self._legit(feature_id, t)
-        for m in self.mitigations:
-            for e in m.action.effects:
-                if e.feature == feature_id and e.traffic_multiplier is not None:
-                    rate *= fading(e.traffic_multiplier, e.half_life, t - m.since)
-        return rate
-
-    def _stream_multiplier(self, stream_id: str, t: float) -> float:
-        mult = 1.0
-        for m in self.mitigations:
-            for e in m.action.effects:
-                if e.stream == stream_id and e.harmful_multiplier is not None:
-                    mult *= fading(e.harmful_multiplier, e.half_life, t - m.since)
-        return mult
-
-    def _flush(self) -> None:
-        """Close the interval since the last flush: draw its harm once per stream, add collateral."""
-        t0, t1 = self._flushed_to, self.now
-        if t1 <= t0:
-            return
-        self._flushed_to = t1
-        expected_total = 0.0
-        for sid, stream in self.scenario.streams.items():
-            curve = stream.harmful_fraction
-
-            def rate(t: float, sid: str = sid, fid: str = stream.feature, curve: Any = curve) -> float:
-                return self._traffic(fid, t) * harmful_fraction(curve, t) * self._stream_multiplier(sid, t)
-
-            expected = integrate(rate, t0, t1)
-            count = int(self._rng_harm.poisson(expected))
-            expected_total += expected
-            self.truth.harm_by_stream[sid] += count
-            self.truth.weighted_harm += count * stream.severity.weight
-            self._tick_harm[sid] += count
-            self._tick_flagged += float(self._rng_signals.binomial(count, stream.classifier_recall))
-        self._tick_expected += expected_total
-        self.truth.intervals.append(Interval(t0, t1, expected_total / (t1 - t0)))
-        self._add_collateral(t0, t1)
-
-    def _add_collateral(self, t0: float, t1: float) -> None:
-        for fid in self.scenario.features:
-            legit = integrate(partial(self._legit, fid), t0, t1)
-            served = integrate(partial(self._traffic, fid), t0, t1) if self.mitigations else legit
-            refused_share = 1.0
-            for m in self.mitigations:
-                if fid in m.features:
-                    refused_share *= 1.0 - m.action.blocked_fraction
-            self.truth.legit_total += legit
-            self.truth.legit_blocked += (legit - served) + served * (1.0 - refused_share)
-            self._tick_outputs += served
-
-    def _monitor(self) -> SimProcess:
-        """The monitoring loop: once per tick, close the interval, read the signals, age the people."""
-        duration, tick = self.scenario.duration, self.scenario.tick
+        self._news_at = None
         while not self.finished:
-            yield self.env.timeout(min(tick, duration - self.now))
-            if self.finished:
+            upcoming = self.env.peek()
+            limit = min(upcoming, target)
+            tick_at = self._tick_end(self._next_tick)
+            if tick_at <= limit:
+                if until_news and self._news_at is not None and tick_at > self._news_at:
+                    return
+                self._tick_through(int(limit))
+            elif upcoming <= target:
+                if until_news and self._news_at is not None and upcoming > self._news_at:
+                    return
+                self.env.step()
+                self._clock = int(self._clock)
+                self.steps += 1
+            else:
+                break
+        if not self.finished and target > self._clock:
+            self._clock = target
+
+    def _tick_end(self, k: int) -> int:
+        """When the ``k``-th monitoring tick closes, ms (the last one at the drill's end)."""
+        return min(k * self._tick_ms, self._end_ms)
+
+    def _tick_through(self, limit: int) -> None:
+        """Close every tick ending at or before ``limit``; stop after one that makes news."""
+        while not self.finished and self._tick_end(self._next_tick) <= limit:
+            plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
+            start = plan.cursor
+            stop = start + int(np.searchsorted(plan.ends[start:], limit, side="right"))
+            news = self._first_news(plan, start, stop)
+            self._commit(plan, start, stop - 1 if news is None else news, news is not None)
+            if news is not None:
                 return
-            self._end_tick()
-            if self.now >= duration:
-                self._finish("time")
 
-    def _end_tick(self) -> None:
-        self._flush()
-        dt = self.now - self._tick_start
-        harmful = sum(self._tick_harm.values())
-        truth = TickTruth(dt=dt, harmful=harmful, missed=harmful - self._tick_flagged,
-                          flagged=self._tick_flagged, outputs=self._tick_outputs)
-        readings: dict[str, Any] = {}
-        rising: list[str] = []
-        for sid, monitor in self.monitors.items():
-            reading = monitor.read(truth, self._rng_signals)
-            readings[sid] = {"value": round(reading.value, 6), "alerting": reading.alerting}
-            self._last_readings[sid] = reading.value
-            if reading.alerting and sid not in self._alerting:
-                rising.append(sid)
-            elif not reading.alerting and sid in self._alerting:
-                self._alerting.discard(sid)
-                self._emit(Kind.ALERT_CLEARED, "engine", {"signal": sid})
-        self._age_people(dt)
-        rate = self._tick_expected / dt if dt > 0 else 0.0
-        self._emit(Kind.TICK, "engine", {"signals": readings,
-                                         "loads": {r: round(v, 4) for r, v in self.loads.items()}})
-        self._emit(Kind.HARM, "engine", {
-            "rate": round(rate, 6), "count": int(harmful),
-            "by_stream": {s: int(n) for s, n in self._tick_harm.items()},
-            "total": self.truth.harm_volume, "weighted_total": round(self.truth.weighted_harm, 6)},
-            hidden=True)
-        for sid in rising:
-            self._alerting.add(sid)
-            self.alerts.setdefault(sid, self.now)
-            spec = self.scenario.signals[sid]
-            self._emit(Kind.ALERT, "engine", {"signal": sid, "title": spec.title,
-                                              "value": readings[sid]["value"]})
-            self._notify("signal", sid)
-        self._check_resurgence(rate)
-        self._notify("harm", self.truth.harm_volume)
-        self._tick_start = self.now
-        self._tick_harm = {sid: 0.0 for sid in self._tick_harm}
-        self._tick_flagged = self._tick_outputs = self._tick_expected = 0.0
+    # --- monitoring ticks -----------------------------------------------------------------
 
-    def _check_resurgence(self, rate: float) -> None:
+    def _make_plan(self, ends: np.ndarray[Any, np.dtype[np.int64]] | None = None) -> _Plan:
+        """Read ahead every tick from the open one to the next known change of rates (or the end).
+
+        The ticks are integrated, drawn and read here once; they are committed a prefix at a time
+        as the drill reaches them, and the rest is dropped if the rates change first.
+        """
+        self.steps += 1
+        if ends is None:
+            first = self._next_tick
+            horizon = min([self._end_ms, *(ms(eta) for _, eta in self.in_flight.values())])
+            last = min(self._ticks, max(first, horizon // self._tick_ms), first + MAX_BATCH - 1)
+            ends = np.minimum(np.arange(first, last + 1, dtype=np.int64) * self._tick_ms, self._end_ms)
+        opened = self._open
+        bounds = np.concatenate(([opened.piece_start], ends)).astype(np.float64) / 1000
+        part = self.harm.integrate(bounds)
+        starts = np.concatenate(([opened.start], ends[:-1])).astype(np.float64) / 1000
+        dt = ends / 1000 - starts
+        expected = part.expected
+        tick_expected = expected.copy()
+        tick_expected[0] += opened.expected
+        outputs = part.served.copy()
+        outputs[0] += opened.outputs
+        lam = []
+        for sid, stream in self.scenario.streams.items():
+            stream_lam = part.harm[sid].copy()
+            stream_lam[0] += opened.harm[sid]
+            lam += [stream_lam * stream.classifier_recall, stream_lam * (1.0 - stream.classifier_recall)]
+        drawn = self._rng.poisson(np.column_stack(lam))
+        flagged = drawn[:, 0::2]
+        per_stream = flagged + drawn[:, 1::2]
+        harmful = per_stream.sum(axis=1)
+        batch = TickBatch(dt, harmful.astype(np.float64), flagged.sum(axis=1).astype(np.float64), outputs)
+        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / np.diff(bounds),
+                           rates=tick_expected / dt, per_stream=per_stream,
+                           harmful=np.cumsum(harmful), legit=part.legit, blocked=part.blocked,
+                           readings=self.monitoring.read(batch), base=self.truth.harm_volume)
+        return self._plan
+
+    def _first_news(self, plan: _Plan, start: int, stop: int) -> int | None:
+        """The first of the plan's ticks ``start..stop-1`` after which something other than a tick happens."""
+        if stop <= start:
+            return None
+        found = [r.first_change(start, stop) for r in plan.readings.values()]
+        threshold = self.triggers.next_harm_threshold
+        if threshold is not None:
+            reached = int(np.searchsorted(plan.harmful, threshold - plan.base))
+            found.append(reached if start <= reached < stop else None)
+        if self._watching_for_resurgence:
+            above = plan.rates[start:stop] > self.scenario.scoring.containment_threshold
+            rising = np.flatnonzero(above & ~np.concatenate(([self._above], above[:-1])))
+            found.append(start + int(rising[0]) if rising.size else None)
+        news = [i for i in found if i is not None]
+        return min(news) if news else None
+
+    def _commit(self, plan: _Plan, start: int, last: int, news: bool) -> None:
+        """Take the plan's ticks ``start..last`` into the truth, monitors and people; emit their events.
+
+        ``news``: something other than a tick happens after the last one (the drill stands at it).
+        """
+        stop = last + 1
+        end_ms = int(plan.ends[last])
+        at_end = end_ms >= self._end_ms
+        if (news or at_end) and end_ms > self._clock:
+            self._clock = end_ms
+        counts = plan.per_stream[start:stop]
+        if self.record_ticks:
+            before = np.array(list(self.truth.harm_by_stream.values()), dtype=np.int64)
+        for sid, added in zip(self.scenario.streams, counts.sum(axis=0).tolist(), strict=True):
+            self.truth.harm_by_stream[sid] += added
+        self.truth.record(plan.bounds[start:stop], plan.bounds[start + 1:stop + 1],
+                          plan.piece_rates[start:stop])
+        self.truth.add_collateral(plan.legit[start:stop], plan.blocked[start:stop])
+        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop],
+                                 plan.harmful[start:stop] + plan.base))
+        was = {sid: m.alerting for sid, m in self.monitoring.monitors.items()}
+        t = end_ms / 1000
+        if self.record_ticks:
+            times = plan.ends[start:stop] / 1000
+            ticks = self._tick_payloads(plan, start, last, self.people.over(times[:-1]))
+            self.people.at_tick(t)
+            self._latest = (t, ticks[-1])
+        else:
+            self.people.at_tick(t)
+            self._latest = (t, (plan, last, dict(self.people.loads)))
+        for reading in plan.readings.values():
+            reading.commit(last)
+        self._reading_at = (plan, last)
+        self._next_tick += stop - start
+        plan.cursor = stop
+        self._open = _OpenTick(end_ms, end_ms, self._no_harm)
+        total, rate = int(plan.harmful[last]) + plan.base, float(plan.rates[last])
+        if self.record_ticks:
+            self._emit_ticks(times[:-1].tolist(), ticks[:-1], before + np.cumsum(counts[:-1], axis=0),
+                             counts[:-1], (plan.harmful[start:last] + plan.base).tolist(),
+                             plan.rates[start:last].tolist())
+            self._emit_last_tick(was, t, ticks[-1], counts[-1].tolist(), total, rate)
+        else:
+            self._seq += 2 * (stop - start)
+        if news:
+            self._tick_news(was, plan, last, total, rate)
+        else:
+            self._above = rate > self.scenario.scoring.containment_threshold
+        if at_end:
+            self._finish("time")
+
+    def _tick_payloads(self, plan: _Plan, first: int, last: int,
+                       earlier: dict[str, np.ndarray[Any, Any]]) -> list[dict[str, Any]]:
+        """``tick`` payloads (readings, loads) of ticks ``first..last``; ``earlier``: loads before last."""
+        final = self.people.over(np.array([plan.ends[last] / 1000]))
+        loads = {role: [*earlier[role].tolist(), *final[role].tolist()] if earlier else final[role].tolist()
+                 for role in final}
+        signals = {sid: (r.values[first:last + 1].tolist(), r.alerting(first, last + 1).tolist())
+                   for sid, r in plan.readings.items()}
+        return [{"signals": {sid: {"value": round(values[i], 6), "alerting": alerting[i]}
+                             for sid, (values, alerting) in signals.items()},
+                 "loads": {role: round(v[i], 4) for role, v in loads.items()}}
+                for i in range(last - first + 1)]
+
+    def _emit_ticks(self, times: list[float], ticks: list[dict[str, Any]], cumulative: Any,
+                    per_stream: Any, totals: Any, rates: Any) -> None:
+        """The ``tick`` and ``harm`` events of the ticks before a batch's last."""
+        counts = per_stream.tolist()
+        weights = [self.truth.weights[sid] for sid in self.scenario.streams]
+        weighted = [sum(w * c for w, c in zip(weights, row, strict=True)) for row in cumulative.tolist()]
+        for t, tick, row, total, rate, wsum in zip(times, ticks, counts, totals, rates,
+                                                   weighted, strict=True):
+            self.emit(Kind.TICK, "engine", tick, t=t)
+            self.emit(Kind.HARM, "engine", {
+                "rate": round(rate, 6), "count": sum(row),
+                "by_stream": dict(zip(self.scenario.streams, row, strict=True)),
+                "total": total, "weighted_total": round(wsum, 6)}, hidden=True, t=t)
+
+    def _emit_last_tick(self, was: dict[str, bool], t: float, tick: dict[str, Any], counts: list[int],
+                        total: int, rate: float) -> None:
+        """The last tick of a batch: alerts cleared, then its readings and its truth."""
+        for sid, monitor in self.monitoring.monitors.items():
+            if was[sid] and not monitor.alerting:
+                self.emit(Kind.ALERT_CLEARED, "engine", {"signal": sid}, t=t)
+        self.emit(Kind.TICK, "engine", tick, t=t)
+        self.emit(Kind.HARM, "engine", {
+            "rate": round(rate, 6), "count": sum(counts),
+            "by_stream": dict(zip(self.scenario.streams, counts, strict=True)),
+            "total": total, "weighted_total": round(self.truth.weighted_harm, 6)}, hidden=True, t=t)
+
+    def _tick_news(self, was: dict[str, bool], plan: _Plan, last: int, total: int, rate: float) -> None:
+        """What follows a tick that makes news: alerts raised (and cleared), resurgence, harm triggers."""
+        if not self.record_ticks:
+            for sid, monitor in self.monitoring.monitors.items():
+                if was[sid] and not monitor.alerting:
+                    self.emit(Kind.ALERT_CLEARED, "engine", {"signal": sid})
+        for sid, monitor in self.monitoring.monitors.items():
+            if monitor.alerting and not was[sid]:
+                self.alerts.setdefault(sid, self.now)
+                self.emit(Kind.ALERT, "engine", {"signal": sid, "title": self.scenario.signals[sid].title,
+                                                 "value": round(float(plan.readings[sid].values[last]), 6)})
+                self.triggers.notify("signal", sid)
         above = rate > self.scenario.scoring.containment_threshold
-        if above and not self._above and (self.incident.stages_done or self.incident.resolved_at):
+        if above and not self._above and self._watching_for_resurgence:
             self.incident.resurgences.append(self.now)
-            self._emit(Kind.RESURGENCE, "engine", {"rate": round(rate, 6)}, hidden=True)
+            self.emit(Kind.RESURGENCE, "engine", {"rate": round(rate, 6)}, hidden=True)
         self._above = above
+        self.triggers.notify_harm(total)
 
-    def _age_people(self, dt: float) -> None:
-        if self.incident.declared_at is None:
-            return
-        gain = self.scenario.people.load_per_hour * dt / 3600.0
-        for role in self.loads:
-            if self.unavailable_until.get(role, 0.0) <= self.now:
-                self.loads[role] = min(1.0, self.loads[role] + gain)
-        self.peak_load = max(self.peak_load, *self.loads.values())
+    @property
+    def _watching_for_resurgence(self) -> bool:
+        """Harm rising again counts as a resurgence: a stage was declared done, or the incident resolved."""
+        return bool(self.incident.stages_done) or self.incident.resolved_at is not None
 
-    def current_rate(self) -> float:
-        """The latest interval's expected harmful outputs per second (hidden truth)."""
-        return self.truth.intervals[-1].rate if self.truth.intervals else 0.0
+    # --- commands -------------------------------------------------------------------------
 
-    # --- commands -----------------------------------------------------------------------
-
-    def _refusal(self, command: Command) -> str | None:
-        """Why ``command`` cannot be taken now, or ``None`` when it can."""
+    def _refusal(self, command: Command) -> str | Params | None:
+        """Why ``command`` cannot be taken now; else its validated parameters (``None``: it takes none)."""
         if command.role == FACILITATOR:
             return self._facilitator_refusal(command)
         in_play = [r.value for r in self.scenario.roles]
         if command.role not in in_play:
             return f"role {command.role!r} is not in play (in play: {', '.join(in_play)})"
-        verb = VERBS.get(command.action)
-        if verb is not None:
-            if command.role not in verb.roles:
-                allowed = ", ".join(sorted(r.value for r in verb.roles))
+        rule = RULES.get(command.action)
+        if rule is not None:
+            if command.role not in rule.verb.roles:
+                allowed = ", ".join(sorted(r.value for r in rule.verb.roles))
                 return f"{command.role} may not {command.action} (allowed: {allowed})"
-            params = _parse(verb.params, command.params)
+            params = _parse(rule.verb.params, command.params)
             if isinstance(params, str):
                 return params
-            return self._verb_refusal(command, params)
+            return rule.refuse(self, command, params) or params
         action = self.scenario.action(command.action)
         if action is None:
             return f"unknown action {command.action!r}"
@@ -583,7 +615,7 @@ class Drill:
             return f"{action.id!r} is already pending, under way or in effect"
         return None
 
-    def _facilitator_refusal(self, command: Command) -> str | None:
+    def _facilitator_refusal(self, command: Command) -> str | Params | None:
         params_type = FACILITATOR_VERBS.get(command.action)
         if params_type is None:
             return f"unknown facilitator command {command.action!r}"
@@ -596,71 +628,36 @@ class Drill:
                 return f"unknown inject {command.params['inject']!r}"
             if inject.id in self.fired:
                 return f"inject {inject.id!r} has already fired"
-        return None
+        return params
 
     def _already(self, action_id: str) -> bool:
         return (any(p.action.id == action_id for p in self.pending.values())
                 or any(a == action_id for a, _ in self.in_flight.values())
-                or any(m.action.id == action_id for m in self.mitigations))
+                or self.harm.in_effect(action_id))
 
-    def _verb_refusal(self, command: Command, params: Params) -> str | None:
-        inc = self.incident
-        needs_declared = {"set_severity", "declare_stage_done", "start_watch", "rotate", "resolve"}
-        if command.action in needs_declared and inc.declared_at is None:
-            return "declare the incident first"
-        checks: dict[str, Callable[[], str | None]] = {
-            "declare_incident": lambda: (f"already declared at {clock(inc.declared_at)}"
-                                         if inc.declared_at is not None else None),
-            "investigate": lambda: "an investigation is already running" if inc.investigating else None,
-            "start_watch": lambda: ("a watch period is already running"
-                                    if inc.watch_until is not None else None),
-            "declare_stage_done": lambda: (f"stage {command.params['stage']} is already declared done"
-                                           if command.params["stage"] in inc.stages_done else None),
-            "resolve": lambda: "already resolved" if inc.resolved_at is not None else None,
-            "approve": lambda: self._approval_refusal(command),
-            "deny": lambda: self._approval_refusal(command),
-            "rotate": lambda: self._target_refusal(command),
-            "rest": lambda: self._target_refusal(command) or (
-                None if command.role in (command.params["target"], Role.IC.value)
-                else "only the incident commander may rest someone else"),
-        }
-        check = checks.get(command.action)
-        return check() if check else None
-
-    def _target_refusal(self, command: Command) -> str | None:
-        target = str(command.params["target"])
-        in_play = {r.value for r in self.scenario.roles}
-        return None if target in in_play else f"{target} is not in play"
-
-    def _approval_refusal(self, command: Command) -> str | None:
-        request = int(command.params["request"])
-        pending = self.pending.get(request)
-        if pending is None:
-            return f"no pending request #{request}"
-        approver = pending.action.approval
-        if approver is not None and command.role != approver.value:
-            return f"request #{request} needs {approver.value} to decide"
-        return None
-
-    def _apply(self, command: Command) -> None:
+    def _apply(self, command: Command, params: Params | None) -> None:
         if command.role == FACILITATOR:
-            self._apply_facilitator(command)
-        elif command.action in VERBS:
-            getattr(self, f"_do_{command.action}")(command.role, command.params)
-        else:
-            action = self.scenario.action(command.action)
-            assert action is not None
-            self._request(command, action)
+            self._apply_facilitator(command, params)
+            return
+        rule = RULES.get(command.action)
+        if rule is not None:
+            assert params is not None
+            rule.run(self, command.role, params)
+            return
+        action = self.scenario.action(command.action)
+        assert action is not None
+        self._request(command, action)
 
-    def _apply_facilitator(self, command: Command) -> None:
+    def _apply_facilitator(self, command: Command, params: Params | None) -> None:
         if command.action == "fire_inject":
             inject = self.scenario.inject(str(command.params["inject"]))
             assert inject is not None
-            self._fire(inject, by=FACILITATOR)
+            self.msel.fire(inject, by=FACILITATOR)
         elif command.action == "adhoc_inject":
-            p = AdhocParams.model_validate(command.params)
-            self._emit(Kind.INJECT, FACILITATOR, {
-                "inject": f"adhoc-{len(self.events)}", "channel": p.channel, "sender": p.sender,
+            assert isinstance(params, AdhocParams)
+            p = params
+            self.emit(Kind.INJECT, FACILITATOR, {
+                "inject": f"adhoc-{self._seq}", "channel": p.channel, "sender": p.sender,
                 "sender_title": "exercise control", "subject": p.subject, "body": p.body},
                 to=tuple(r.value for r in p.to))
         else:
@@ -671,175 +668,35 @@ class Drill:
         request = self._requests
         if action.approval is not None and action.approval.value != command.role:
             self.pending[request] = PendingApproval(request, command, action, self.now)
-            self._emit(Kind.APPROVAL_REQUESTED, command.role, {
+            self.emit(Kind.APPROVAL_REQUESTED, command.role, {
                 "request": request, "action": action.id, "title": action.title,
                 "by": command.role, "approver": action.approval.value})
         else:
-            self._start(request, action, command.role)
+            self.start_action(request, action, command.role)
 
-    def _start(self, request: int, action: Action, role: str) -> None:
-        slowdown = 1.0 + self.scenario.people.slowdown * self.loads.get(role, 0.0)
-        wait = max(0.0, self.unavailable_until.get(role, 0.0) - self.now)
-        eta = self.now + wait + action.latency * slowdown
-        self.in_flight[request] = (action.id, eta)
-        self._emit(Kind.ACTION_STARTED, role, {"request": request, "action": action.id,
-                                               "title": action.title, "eta": round(eta, 6)})
-        self.env.process(self._take_effect(request, action, role, eta))
-
-    def _take_effect(self, request: int, action: Action, role: str, eta: float) -> SimProcess:
-        yield self.env.timeout(eta - self.now)
-        if self.finished:
-            return
-        self._flush()
+    def _take_effect(self, request: int, action: Action, role: str) -> None:
+        self.flush()
         self.in_flight.pop(request, None)
-        if action.repeatable:
-            self.mitigations = [m for m in self.mitigations if m.action.id != action.id]
-        self.mitigations.append(Mitigation(action, self.now, self._features_of(action.effects)))
-        self.loads[role] = min(1.0, self.loads.get(role, 0.0) + action.exposure)
+        self.harm.take_effect(action, self.now)
+        self.people.expose(role, action.exposure, self._open.start / 1000)
         self.incident.first_effective.setdefault(action.stage, self.now)
-        self._emit(Kind.ACTION_EFFECTIVE, role, {"request": request, "action": action.id,
-                                                 "title": action.title, "stage": action.stage})
-        self._notify("action_effective", action.id)
+        self.emit(Kind.ACTION_EFFECTIVE, role, {"request": request, "action": action.id,
+                                                "title": action.title, "stage": action.stage})
+        self.triggers.notify("action_effective", action.id)
 
-    def _features_of(self, effects: list[Effect]) -> frozenset[str]:
-        out = set()
-        for e in effects:
-            if e.feature is not None:
-                out.add(e.feature)
-            if e.stream is not None:
-                out.add(self.scenario.streams[e.stream].feature)
-        return frozenset(out)
-
-    # --- built-in verbs -----------------------------------------------------------------
-
-    def _do_declare_incident(self, role: str, params: dict[str, Any]) -> None:
-        self.incident.declared_at = self.now
-        self.incident.commander = str(params.get("commander", Role.IC.value))
-        self._emit(Kind.INCIDENT_DECLARED, role, {"commander": self.incident.commander})
-        self._notify("declared", 1)
-
-    def _do_set_severity(self, role: str, params: dict[str, Any]) -> None:
-        self.incident.severity = str(params["level"])
-        self._emit(Kind.SEVERITY_SET, role, {"level": self.incident.severity})
-
-    def _do_classify(self, role: str, params: dict[str, Any]) -> None:
-        self.incident.classification = {"harm_type": str(params["harm_type"]),
-                                        "hazard": params.get("hazard"), "at": self.now}
-        self._emit(Kind.CLASSIFIED, role, {"harm_type": str(params["harm_type"]),
-                                           "hazard": params.get("hazard")})
-
-    def _do_escalate(self, role: str, params: dict[str, Any]) -> None:
-        target = str(params["to"])
-        self.incident.escalations.setdefault(target, self.now)
-        self._emit(Kind.ESCALATED, role, {"to": target})
-
-    def _do_send_update(self, role: str, params: dict[str, Any]) -> None:
-        parts = {k: str(params.get(k, "")).strip() for k in ("know", "suspect", "doing")}
-        structured = all(parts.values())
-        self.incident.updates.append((self.now, str(params["audience"]), structured))
-        self._emit(Kind.UPDATE_SENT, role, {"audience": str(params["audience"]), **parts,
-                                            "structured": structured})
-
-    def _do_investigate(self, role: str, params: dict[str, Any]) -> None:
-        spec = self.scenario.investigation
-        latency = spec.latency if spec else 30 * 60.0
-        self.incident.investigating = True
-        self._emit(Kind.INVESTIGATION_STARTED, role, {"eta": round(self.now + latency, 6)})
-        self.env.process(self._after(latency, _bind(self._findings, role)))
-
-    def _findings(self, role: str) -> None:
-        self.incident.investigating = False
-        self.incident.findings_at = self.now
-        found = investigation_findings(self.scenario, self.now)
-        self._emit(Kind.FINDINGS, role, found)
-        self._emit(Kind.INJECT, "engine", findings_inject(found, role), to=(role,))
-
-    def _do_start_watch(self, role: str, params: dict[str, Any]) -> None:
-        ends = self.now + self.scenario.scoring.watch_period
-        self.incident.watch_until = ends
-        self._emit(Kind.WATCH_STARTED, role, {"ends": round(ends, 6)})
-        self.env.process(self._after(self.scenario.scoring.watch_period,
-                                     _bind(self._end_watch, self.now)))
-
-    def _end_watch(self, started: float) -> None:
-        self._flush()
-        threshold = self.scenario.scoring.containment_threshold
-        worst = max((i.rate for i in self.truth.intervals if i.t1 > started), default=0.0)
-        passed = worst <= threshold
-        self.incident.watch_until = None
-        self.incident.watches.append((started, self.now, passed))
-        self._emit(Kind.WATCH_ENDED, "engine", {"started": round(started, 6), "passed": passed})
-
-    def _do_declare_stage_done(self, role: str, params: dict[str, Any]) -> None:
-        stage = int(params["stage"])
-        self._flush()
-        continuing = self.current_rate() > self.scenario.scoring.containment_threshold
-        self.incident.stages_done[stage] = self.now
-        if continuing:
-            self.incident.premature_stages.append(stage)
-        self._emit(Kind.STAGE_DECLARED, role, {"stage": stage})
-        if continuing:
-            self._emit(Kind.RESURGENCE, "engine", {"stage": stage, "declared_while_harmful": True,
-                                                   "rate": round(self.current_rate(), 6)}, hidden=True)
-
-    def _do_rotate(self, role: str, params: dict[str, Any]) -> None:
-        target = str(params["target"])
-        self.loads[target] = 0.0
-        self.unavailable_until[target] = self.now + self.scenario.people.handoff
-        self._emit(Kind.ROTATED, role, {"target": target,
-                                        "back": round(self.unavailable_until[target], 6)})
-
-    def _do_rest(self, role: str, params: dict[str, Any]) -> None:
-        target = str(params["target"])
-        people = self.scenario.people
-        self.loads[target] = max(0.0, self.loads.get(target, 0.0) - people.rest_relief)
-        self.unavailable_until[target] = self.now + people.rest
-        self._emit(Kind.RESTED, role, {"target": target,
-                                       "back": round(self.unavailable_until[target], 6)})
-
-    def _do_notify_regulator(self, role: str, params: dict[str, Any]) -> None:
-        self._emit(Kind.REGULATOR_NOTIFIED, role, {
-            "authority": str(params.get("authority", "data protection authority")),
-            "summary": str(params.get("summary", ""))})
-
-    def _do_message(self, role: str, params: dict[str, Any]) -> None:
-        to = [str(r) for r in params.get("to", [])]
-        audience = tuple(sorted({role, *to})) if to else None
-        self._emit(Kind.MESSAGE, role, {"text": str(params["text"]), "to": to}, to=audience)
-
-    def _do_approve(self, role: str, params: dict[str, Any]) -> None:
-        pending = self.pending.pop(int(params["request"]))
-        self._emit(Kind.APPROVAL_GRANTED, role, {"request": pending.request,
-                                                 "action": pending.action.id})
-        self._start(pending.request, pending.action, pending.command.role)
-
-    def _do_deny(self, role: str, params: dict[str, Any]) -> None:
-        pending = self.pending.pop(int(params["request"]))
-        self._emit(Kind.APPROVAL_DENIED, role, {"request": pending.request,
-                                                "action": pending.action.id,
-                                                "reason": str(params.get("reason", ""))})
-
-    def _do_resolve(self, role: str, params: dict[str, Any]) -> None:
-        self._flush()
-        self.incident.resolved_at = self.now
-        self.incident.resolved_while_harmful = (
-            self.current_rate() > self.scenario.scoring.containment_threshold)
-        self._emit(Kind.RESOLVED, role, {})
-
-    # --- the end ------------------------------------------------------------------------
+    # --- the end --------------------------------------------------------------------------
 
     def _finish(self, reason: str) -> None:
         if self.finished:
             return
-        if self.now > self._tick_start:
-            self._end_tick()
+        if self._clock > self._open.start:
+            self._plan = None
+            self._commit(self._make_plan(np.array([self._clock], dtype=np.int64)), 0, 0, news=True)
+            if self.finished:
+                return
         self.finished = True
-        for state in self.expectations:
-            if state.status == "pending":
-                state.status = "open"
-        self._emit(Kind.DRILL_ENDED, "engine", {"reason": reason})
-        if not self._ended.triggered:
-            self._ended.succeed()
+        self.msel.close()
+        self.emit(Kind.DRILL_ENDED, "engine", {"reason": reason})
 
 
 def _command_payload(command: Command) -> dict[str, Any]:
@@ -850,11 +707,6 @@ def _command_payload(command: Command) -> dict[str, Any]:
     return payload
 
 
-def _bind(fn: Callable[..., None], *args: Any) -> Callable[[], None]:
-    """``fn`` with ``args`` bound, as a no-argument callback."""
-    return lambda: fn(*args)
-
-
 def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
     """Validate verb parameters; a refusal reason on failure."""
     try:
@@ -863,18 +715,3 @@ def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "params"
         return f"bad parameter {where}: {first['msg']}"
-
-
-def _matches(trigger: Trigger, condition: str, key: str | int) -> bool:
-    """Whether a trigger waits on this condition."""
-    if condition == "harm":
-        return trigger.harm_at_least is not None and int(key) >= trigger.harm_at_least
-    if condition == "declared":
-        return bool(trigger.declared)
-    wanted = {"signal": trigger.signal, "inject": trigger.inject, "action": trigger.action,
-              "action_effective": trigger.action_effective}[condition]
-    return wanted is not None and wanted == key
-
-
-def _fulfils(state: ExpectationState, action: str, role: str) -> bool:
-    return state.action == action and (state.role is None or state.role == role)

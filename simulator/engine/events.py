@@ -66,7 +66,11 @@ TRUTH = frozenset({Kind.HARM, Kind.EXPECTATION_MET, Kind.EXPECTATION_MISSED, Kin
 """The hidden truth a team sees only at the end (the review), and the facilitator all along."""
 
 
-COALESCABLE = frozenset({Kind.TICK, Kind.HARM})
+TICK_KINDS = frozenset({Kind.TICK, Kind.HARM})
+"""The per-tick kinds: built only where someone reads them; everything else is news a policy reacts to."""
+
+
+COALESCABLE = TICK_KINDS
 """Kinds a slow client may receive only the latest of; injects and actions are never coalesced."""
 
 

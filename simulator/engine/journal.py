@@ -24,6 +24,13 @@ class Journal:
     events: list[Event]
 
 
+def journal_text(header: dict[str, Any], events: Iterable[Event]) -> str:
+    """A whole journal as the text :func:`write_journal` writes (the same bytes, so the same sha256)."""
+    lines = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
+    lines += [event.to_json() for event in events]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True)
 class ForkPoint:
     """Where a drill branched from: the parent journal and the sim time."""
@@ -55,9 +62,7 @@ class ForkPoint:
 def write_journal(path: str | Path, header: dict[str, Any], events: Iterable[Event]) -> None:
     """Write a whole journal at once (headless runs)."""
     with open(path, "w", encoding="utf-8") as out:
-        out.write(json.dumps(header, sort_keys=True, separators=(",", ":")) + "\n")
-        for event in events:
-            out.write(event.to_json() + "\n")
+        out.write(journal_text(header, events))
 
 
 class JournalWriter:
@@ -101,7 +106,7 @@ def read_journal(path: str | Path) -> Journal:
         JournalError: no such file, not text, no header, or a malformed line before the last.
     """
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise JournalError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -110,16 +115,26 @@ def read_journal(path: str | Path) -> Journal:
         raise JournalError(f"{path}: not a ttx journal (not text; a journal is JSON lines)") from None
     except OSError as exc:
         raise JournalError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_journal(text, path)
+
+
+def parse_journal(text: str, name: str | Path = "journal") -> Journal:
+    """A journal from its text (``name`` is what error messages call it).
+
+    Raises:
+        JournalError: no header, or a malformed line before the last.
+    """
+    lines = text.splitlines()
     if not lines:
-        raise JournalError(f"{path}: empty journal")
+        raise JournalError(f"{name}: empty journal")
     try:
         header = json.loads(lines[0])
     except json.JSONDecodeError:
-        raise JournalError(f"{path}:1: not a ttx journal (the first line is not JSON; a journal starts "
+        raise JournalError(f"{name}:1: not a ttx journal (the first line is not JSON; a journal starts "
                            "with the header line that ttx run --journal, ttx host or a saved review "
                            "writes)") from None
     if not isinstance(header, dict) or header.get("kind") != "header":
-        raise JournalError(f"{path}:1: not a ttx journal (no header line)")
+        raise JournalError(f"{name}:1: not a ttx journal (no header line)")
     events: list[Event] = []
     for number, line in enumerate(lines[1:], start=2):
         try:
@@ -127,5 +142,5 @@ def read_journal(path: str | Path) -> Journal:
         except (json.JSONDecodeError, KeyError, ValueError) as exc:
             if number == len(lines):
                 break
-            raise JournalError(f"{path}:{number}: malformed event: {exc}") from None
+            raise JournalError(f"{name}:{number}: malformed event: {exc}") from None
     return Journal(header, events)

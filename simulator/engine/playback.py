@@ -15,6 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator.engine import historical
 from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import Event, Kind
@@ -114,8 +115,9 @@ class Playback:
         idle = for_drill(self.scenario, self.result.seed, self.stops_at, key=self.loaded.content_hash)
         point = ForkPoint.from_header(self.journal.header)
         parent = self.source.with_name(point.parent) if point is not None else None
+        real = historical.for_drill(self.loaded, self.result.seed, self.stops_at)
         return DrillRecord(dict(self.journal.header), list(self.journal.events), self.result, idle,
-                           parent if parent is not None and parent.is_file() else None)
+                           parent if parent is not None and parent.is_file() else None, real_team=real)
 
     def save(self, path: str | Path) -> Path:
         """Write the recording (unchanged) to ``path``."""

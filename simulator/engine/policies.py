@@ -11,19 +11,30 @@ from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
-from simulator.format.loader import check_model, looks_like_a_path, suggest
+from simulator.format.loader import builtin_dir, check_model, looks_like_a_path, suggest
 from simulator.format.salvage import Damage
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
-POLICY_FORMS = "a policy is idle, textbook, or the path of a scripted policy YAML file"
+POLICY_FORMS = "a policy is idle, textbook, historical, or the path of a scripted policy YAML file"
 """What ``--policy`` takes, for error messages."""
 URGENT_CHANNELS = frozenset({"pager", "dashboard", "social", "press", "regulator"})
+STAGE1_AFTER = 5 * 60.0
+"""The textbook team starts stage-1 containment this long after declaring."""
+STAGE2_AFTER = 45 * 60.0
+"""… and stage 2 this long after, if stage 1 is not in effect by then."""
+ROTATE_ABOVE = 0.6
+"""The textbook team rotates a responder whose load is past this."""
 
 
 class Policy(Protocol):
-    """Decides what the team does, from what the team can see."""
+    """Decides what the team does, from what the team can see.
+
+    A policy is asked after every event other than a tick, and again at the same instant while
+    its commands are being taken; :meth:`wake_at` names the next time it wants to be asked even
+    if nothing happens (its own deadlines). It is never asked on every tick.
+    """
 
     name: str
 
@@ -31,8 +42,8 @@ class Policy(Protocol):
         """Commands to submit now."""
         ...
 
-    def wake_times(self) -> list[float]:
-        """Sim times, besides every tick, at which :meth:`decide` must be asked."""
+    def wake_at(self, view: DrillView) -> float | None:
+        """The next sim time after now at which :meth:`decide` must be asked (``None``: only on news)."""
         ...
 
 
@@ -44,8 +55,8 @@ class Idle:
     def decide(self, view: DrillView) -> list[Command]:
         return []
 
-    def wake_times(self) -> list[float]:
-        return []
+    def wake_at(self, view: DrillView) -> float | None:
+        return None
 
 
 class Textbook:
@@ -68,9 +79,47 @@ class Textbook:
         self.updates_sent = 0
         self.failed_watches = 0
         self._catalogues: dict[tuple[int, bool], list[Action]] = {}
+        self._allowed: dict[tuple[str, str], bool] = {}
+        self._gentle_stage1 = [a for a in scenario.actions if a.stage == 1 and not _drastic(a)]
+        self._gentle_1_2 = [a for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
+        self._fading: dict[str, float] = {}
+        """Repeatable actions that fade → how long after taking effect they are re-applied."""
+        for action in scenario.actions:
+            lives = [e.half_life for e in action.effects if e.half_life is not None]
+            if action.repeatable and lives:
+                self._fading[action.id] = min(lives) / 2
 
-    def wake_times(self) -> list[float]:
-        return []
+    def wake_at(self, view: DrillView) -> float | None:
+        """The next of its own deadlines: a stage gate, an update due, a fading block list to
+        refresh, a responder tiring past the rotation line."""
+        if view.ended or view.declared_at is None:
+            return None
+        dues = [view.declared_at + STAGE1_AFTER, view.declared_at + STAGE2_AFTER]
+        if self.last_update is not None:
+            dues.append(self.last_update + self.s.scoring.update_cadence - 1)
+        for action, half in self._fading.items():
+            if action in view.last_effective:
+                dues.append(view.last_effective[action] + half)
+        dues.extend(self._tiring(view))
+        upcoming = [t for t in dues if t > view.now]
+        return min(upcoming) if upcoming else None
+
+    def _tiring(self, view: DrillView) -> list[float]:
+        """When a responder's load may next cross the rotation line (loads change only at ticks)."""
+        tick = self.s.tick
+        last = view.tick_t if view.tick_t is not None else view.now
+        next_tick = last + tick
+        gain = self.s.people.load_per_hour * tick / 3600.0
+        out = []
+        exposed = max(view.last_effective.values(), default=-1.0) > last
+        if exposed:
+            out.append(next_tick)
+        for load in view.loads.values():
+            if load > ROTATE_ABOVE:
+                out.append((int(view.now // 3600) + 1) * 3600.0)
+            elif gain > 0:
+                out.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+        return out
 
     def decide(self, view: DrillView) -> list[Command]:
         if view.ended:
@@ -86,7 +135,7 @@ class Textbook:
     # --- steps ---------------------------------------------------------------------------
 
     def _maybe_declare(self, view: DrillView) -> list[Command]:
-        urgent = view.alerts or any(i.channel in URGENT_CHANNELS for i in view.injects)
+        urgent = view.alerts or view.channels & URGENT_CHANNELS
         if not urgent:
             return []
         commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
@@ -139,23 +188,24 @@ class Textbook:
     def _refresh(self, view: DrillView) -> list[Command]:
         """Re-apply repeatable mitigations that fade (block lists) every half of a half-life."""
         out = []
-        for action in self.s.actions:
-            lives = [e.half_life for e in action.effects if e.half_life is not None]
-            last = max((t for t, a, _, _ in view.effective if a == action.id), default=None)
-            pending = any(a == action.id for a, _, _ in view.in_flight.values()) or any(
-                p.action == action.id for p in view.pending.values())
-            if action.repeatable and lives and last is not None and not pending \
-                    and view.now - last >= min(lives) / 2:
-                role = next((r.value for r in action.roles if r.value in self.in_play), None)
-                if role is not None:
-                    out.append(Command(role=role, action=action.id))
+        for action_id, half in self._fading.items():
+            last = view.last_effective.get(action_id)
+            if last is None or view.now - last < half:
+                continue
+            pending = any(a == action_id for a, _, _ in view.in_flight.values()) or any(
+                p.action == action_id for p in view.pending.values())
+            action = self.s.action(action_id)
+            assert action is not None
+            role = next((r.value for r in action.roles if r.value in self.in_play), None)
+            if role is not None and not pending:
+                out.append(Command(role=role, action=action_id))
         return out
 
     def _stage_open(self, view: DrillView, stage: int, since: float) -> bool:
         if stage == 1:
-            return since >= 5 * 60
+            return since >= STAGE1_AFTER
         if stage == 2:
-            return self._stage_in_effect(view, 1) or since >= 45 * 60
+            return self._stage_in_effect(view, 1) or since >= STAGE2_AFTER
         return view.findings is not None
 
     def _drastic_allowed(self, stage: int) -> bool:
@@ -163,8 +213,7 @@ class Textbook:
         every gentler stage-1 and stage-2 action already in effect."""
         if stage != 1:
             return False
-        gentle = [a for a in self.s.actions if a.stage == 1 and not _drastic(a)]
-        return not gentle or self.failed_watches > 0
+        return not self._gentle_stage1 or self.failed_watches > 0
 
     def _catalogue(self, stage: int, drastic: bool) -> list[Action]:
         """The stage's actions, fastest first (computed once per policy: the catalogue is fixed)."""
@@ -186,8 +235,7 @@ class Textbook:
 
     def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
         wanted = {a.id for a in self.s.actions if a.stage == stage and a.id in self.requested}
-        done = {a for _, a, _, st in view.effective if st == stage}
-        return bool(wanted) and wanted <= done
+        return bool(wanted) and wanted <= view.effective_by_stage.get(stage, set())
 
     def _verify(self, view: DrillView) -> list[Command]:
         gentle_done = self._gentle_in_effect_since(view)
@@ -211,9 +259,8 @@ class Textbook:
 
     def _gentle_in_effect_since(self, view: DrillView) -> float | None:
         """When the last requested non-drastic stage-1/2 action took effect; None while any is pending."""
-        wanted = {a.id for a in self.s.actions
-                  if a.stage in (1, 2) and not _drastic(a) and a.id in self.requested}
-        times = {a: t for t, a, _, _ in view.effective if a in wanted}
+        wanted = {a.id for a in self._gentle_1_2 if a.id in self.requested}
+        times = {a: view.last_effective[a] for a in wanted if a in view.last_effective}
         if not wanted or set(times) != wanted:
             return None
         return max(times.values())
@@ -225,7 +272,7 @@ class Textbook:
         role = self._verb_role("send_update", prefer=("comms", "ic"))
         if role is None:
             return []
-        public = any(i.channel in ("social", "press") for i in view.injects)
+        public = bool(view.channels & {"social", "press"})
         audiences = ["internal", "executives", "public" if public else "customers"]
         audience = audiences[self.updates_sent % len(audiences)]
         self.last_update = view.now
@@ -239,18 +286,20 @@ class Textbook:
             "doing": doing})]
 
     def _people(self, view: DrillView) -> list[Command]:
+        if not view.loads or max(view.loads.values()) <= ROTATE_ABOVE:
+            return []
         ic = view.commander or self.in_play[0]
         out = []
         for role, load in sorted(view.loads.items()):
             key = f"rotate:{role}:{int(view.now // 3600)}"
-            if load > 0.6 and key not in self.requested and self._may(ic, "rotate"):
+            if load > ROTATE_ABOVE and key not in self.requested and self._may(ic, "rotate"):
                 self.requested.add(key)
                 out.append(Command(role=ic, action="rotate", params={"target": role}))
         return out
 
     def _regulator(self, view: DrillView) -> list[Command]:
         started = [c for c in view.clocks.values() if c["status"] == "running"]
-        regulator = any(i.channel == "regulator" for i in view.injects)
+        regulator = "regulator" in view.channels
         role = self._verb_role("notify_regulator", prefer=("legal", "ic"))
         if (started or regulator) and "notify_regulator" not in self.requested and role:
             self.requested.add("notify_regulator")
@@ -269,7 +318,10 @@ class Textbook:
     # --- helpers -------------------------------------------------------------------------
 
     def _may(self, role: str, verb: str) -> bool:
-        return role in self.in_play and Role(role) in VERBS[verb].roles
+        key = (role, verb)
+        if key not in self._allowed:
+            self._allowed[key] = role in self.in_play and Role(role) in VERBS[verb].roles
+        return self._allowed[key]
 
     def _verb_role(self, verb: str, prefer: tuple[str, ...]) -> str | None:
         return next((r for r in prefer if self._may(r, verb)), None)
@@ -300,6 +352,9 @@ class Decision(BaseModel):
     role: Role
     action: str
     params: dict[str, Any] = {}
+    based_on: str = ""
+    """Where this step comes from: the public record it replays (a historical policy cites its
+    source), or ``Assumption: …`` where the record is silent."""
 
     @model_validator(mode="after")
     def _one_when(self) -> Decision:
@@ -330,8 +385,10 @@ class Scripted:
         self.name = spec.name
         self.done: set[int] = set()
 
-    def wake_times(self) -> list[float]:
-        return sorted({d.at for d in self.spec.decisions if d.at is not None})
+    def wake_at(self, view: DrillView) -> float | None:
+        dues = [due for index, d in enumerate(self.spec.decisions)
+                if index not in self.done and (due := self._due(d, view)) is not None and due > view.now]
+        return min(dues) if dues else None
 
     def decide(self, view: DrillView) -> list[Command]:
         out: list[Command] = []
@@ -349,14 +406,56 @@ class Scripted:
         if d.at is not None:
             return d.at
         if d.on_inject is not None:
-            seen = next((i.t for i in view.injects if i.inject == d.on_inject), None)
+            seen = view.first_inject.get(d.on_inject)
         else:
-            seen = next((t for t, sid in view.alerts if sid == d.on_alert), None)
+            seen = view.first_alert.get(str(d.on_alert))
         return None if seen is None else seen + d.delay
 
 
+HISTORICAL = "historical"
+"""The policy name that plays the real team's published timeline of a built-in scenario."""
+
+
+def historical_path(scenario: Scenario) -> Path:
+    """The scripted policy replaying the real incident behind ``scenario``: the library's
+    ``scenarios/historical/<id>.yaml``.
+
+    Raises:
+        FileNotFoundError: the scenario has none (only the built-ins ship one).
+    """
+    path = builtin_dir() / HISTORICAL / f"{scenario.id}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario {scenario.id!r} has no historical policy (the built-in "
+                                "scenarios ship one in scenarios/historical/); give the path of a "
+                                "scripted policy YAML file instead")
+    return path
+
+
+def policy_file(name: str, scenario: Scenario) -> Path | None:
+    """The YAML file a policy name stands for: ``None`` for ``idle`` and ``textbook``, the scenario's
+    own file for ``historical``, else ``name`` as a path.
+
+    Raises:
+        FileNotFoundError: not a known policy name nor an existing file.
+    """
+    if name in ("idle", "textbook"):
+        return None
+    if name == HISTORICAL:
+        return historical_path(scenario)
+    path = Path(name)
+    if path.is_dir():
+        raise FileNotFoundError(f"{name}: is a folder; {POLICY_FORMS}")
+    if not path.is_file() and looks_like_a_path(name):
+        raise FileNotFoundError(f"{name}: no such policy file ({POLICY_FORMS})")
+    if not path.is_file():
+        raise FileNotFoundError(f"unknown policy {name!r}; {POLICY_FORMS}"
+                                f"{suggest(name, ('idle', 'textbook', HISTORICAL))}")
+    return path
+
+
 def load_policy(name: str, scenario: Scenario) -> Policy:
-    """``idle``, ``textbook``, or the path of a scripted policy YAML.
+    """``idle``, ``textbook``, ``historical`` (the real team's timeline), or the path of a scripted
+    policy YAML.
 
     Raises:
         FileNotFoundError: not a known policy name nor an existing file.
@@ -366,14 +465,8 @@ def load_policy(name: str, scenario: Scenario) -> Policy:
         return Idle()
     if name == "textbook":
         return Textbook(scenario)
-    path = Path(name)
-    if path.is_dir():
-        raise FileNotFoundError(f"{name}: is a folder; {POLICY_FORMS}")
-    if not path.is_file() and looks_like_a_path(name):
-        raise FileNotFoundError(f"{name}: no such policy file ({POLICY_FORMS})")
-    if not path.is_file():
-        raise FileNotFoundError(f"unknown policy {name!r}; {POLICY_FORMS}"
-                                f"{suggest(name, ('idle', 'textbook'))}")
+    path = policy_file(name, scenario)
+    assert path is not None
     document = read_document(path.read_text(encoding="utf-8"), str(path))
     spec, problems = check_model(ScriptSpec, document,
                                  lambda spec, doc, damage: _script_problems(spec, scenario, doc, damage))

@@ -88,18 +88,29 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
 def load_journal_scenario(path: str | Path, scenario: str | None = None) -> tuple[Journal, LoadedScenario]:
     """Read a journal and load the scenario it was recorded with (or ``scenario`` if given)."""
     journal = read_journal(path)
+    return journal, load_recorded_scenario(journal, scenario, where=path)
+
+
+def load_recorded_scenario(journal: Journal, scenario: str | None = None,
+                           where: str | Path = "the journal") -> LoadedScenario:
+    """Load the scenario a journal's header names (its source file, else the built-in of that id).
+
+    Raises:
+        FileNotFoundError: neither is there (the message names ``where`` and says what to do).
+        FileProblems: the scenario file no longer loads.
+    """
     source = scenario or str(journal.header.get("scenario_source") or journal.header["scenario"])
     if source.startswith("builtin:"):
         source = source.removeprefix("builtin:")
     elif scenario is None and not Path(source).is_file():
         source = str(journal.header["scenario"])
     try:
-        return journal, load_scenario(source)
+        return load_scenario(source)
     except FileNotFoundError:
         if scenario is not None:
             raise
         recorded = journal.header.get("scenario_source") or journal.header["scenario"]
         raise FileNotFoundError(
-            f"{path}: recorded with the scenario {recorded}, which is not there now (and "
+            f"{where}: recorded with the scenario {recorded}, which is not there now (and "
             f"'{journal.header['scenario']}' is not a built-in); put the file back, or give it to "
             "ttx replay / ttx report with --scenario PATH") from None

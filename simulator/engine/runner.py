@@ -1,4 +1,10 @@
-"""Headless runs: a policy drives a drill as fast as possible, then the run is scored."""
+"""Headless runs: a policy drives a drill as fast as possible, then the run is scored.
+
+The policy is asked when something happens (after every non-tick event), again at the same
+instant while its own commands change something (an approval it can grant appears), and at the
+times it asks to be woken (its own deadlines: an update due, a stage gate opening). Between those
+the drill closes ticks in batches without asking anyone.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,21 @@ from simulator.engine.journal import write_journal
 from simulator.engine.policies import Policy, load_policy
 from simulator.engine.scoring import Result, score
 from simulator.engine.view import DrillView
+from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 
+ROUNDS_PER_INSTANT = 20
+"""Most times a policy is asked again at one instant (each time because its last commands were taken)."""
 
-def new_drill(loaded: LoadedScenario, seed: int | None) -> Drill:
-    """A drill of a loaded scenario, carrying its hash and source for the journal header."""
-    return Drill(loaded.scenario, seed, content_hash=loaded.content_hash, source=loaded.label)
+
+def new_drill(loaded: LoadedScenario, seed: int | None, *, journal: bool = True) -> Drill:
+    """A drill of a loaded scenario, carrying its hash and source for the journal header.
+
+    ``journal=False`` is for runs only their result is wanted from (sweeps): no per-tick events,
+    no inject text.
+    """
+    return Drill(loaded.scenario, seed, content_hash=loaded.content_hash, source=loaded.label,
+                 record_ticks=journal, render_text=journal)
 
 
 def baseline_of(loaded: LoadedScenario, seed: int, until: float | None = None) -> baseline.Baseline:
@@ -40,33 +55,50 @@ class Run:
 
 
 def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
-               drill: Drill | None = None) -> Run:
+               drill: Drill | None = None, until: float | None = None, *, journal: bool = True) -> Run:
     """Play a whole drill with ``policy`` deciding, as fast as possible.
 
     ``drill``: go on from this one (a fork) instead of starting a new drill on ``seed``.
+    ``until``: the facilitator ends the drill then (as one ended early), before the policy decides
+    at that time.
     """
-    drill = new_drill(loaded, seed) if drill is None else drill
+    drill = new_drill(loaded, seed, journal=journal) if drill is None else drill
     view = DrillView(seat=None)
     drill.listeners.append(view.apply)
     view.extend(drill.events)
-    wakes = sorted(policy.wake_times())
-    tick = loaded.scenario.tick
+    end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
     while not drill.finished:
-        view.now = drill.now
-        for command in policy.decide(view):
-            drill.submit(command)
-        upcoming = [w for w in wakes if w > drill.now]
-        step = (int(drill.now // tick) + 1) * tick
-        drill.advance_to(min([step, *upcoming]))
+        if drill.now >= end:
+            drill.submit(Command(role="facilitator", action="end_drill"))
+            break
+        _ask(policy, drill, view)
+        wake = policy.wake_at(view)
+        drill.advance_until_news(min(wake, end) if wake is not None and wake > drill.now else end)
     return Run(drill, finish(drill, loaded, policy.name))
 
 
-def idle_run(loaded: LoadedScenario, seed: int) -> Run:
+def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
+    """Ask the policy what to do now, again while its commands are taken (bounded)."""
+    for _ in range(ROUNDS_PER_INSTANT):
+        view.now = drill.now
+        if not drill.record_ticks:
+            latest = drill.latest_tick()
+            if latest is not None:
+                view.observe_tick(*latest)
+        commands = policy.decide(view)
+        if not commands or drill.finished:
+            return
+        taken = [drill.submit(command) for command in commands]
+        if all(event.kind == "refused" for event in taken):
+            return
+
+
+def idle_run(loaded: LoadedScenario, seed: int, *, journal: bool = True) -> Run:
     """The do-nothing run, scored; its drill doubles as the seed's baseline (simulated once, not twice).
 
     Gives the same events and result as ``run_policy(loaded, Idle(), seed)``.
     """
-    drill = new_drill(loaded, seed)
+    drill = new_drill(loaded, seed, journal=journal)
     drill.run_to_end()
     end = loaded.scenario.duration
     baseline.remember((loaded.content_hash or loaded.scenario.id, seed, round(end, 3)),
@@ -75,10 +107,15 @@ def idle_run(loaded: LoadedScenario, seed: int) -> Run:
 
 
 def run_named(scenario: str, policy: str = "textbook", seed: int | None = None,
-              journal: str | Path | None = None) -> Run:
-    """Load a scenario and a policy by name or path, run, and optionally write the journal."""
+              journal: str | Path | None = None, *, events: bool = True) -> Run:
+    """Load a scenario and a policy by name or path, run, and optionally write the journal.
+
+    ``events=False`` (and no journal): only the result is wanted, so no per-tick events and no
+    inject text are built.
+    """
     loaded = load_scenario(scenario)
-    run = run_policy(loaded, load_policy(policy, loaded.scenario), seed)
+    run = run_policy(loaded, load_policy(policy, loaded.scenario), seed,
+                     journal=events or journal is not None)
     if journal is not None:
         write_journal(journal, run.drill.header(run.result.policy), run.drill.events)
     return run

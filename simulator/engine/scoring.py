@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simulator.engine.drill import Drill, Interval
+from simulator.engine.drill import Drill
+from simulator.engine.harm import time_to_contain
 from simulator.format.durations import clock
 
 
@@ -68,20 +69,6 @@ class Result:
         return sorted(self.breakdown, key=lambda c: (-c.weight, c.name))
 
 
-def time_to_contain(intervals: list[Interval], threshold: float, watch: float) -> float | None:
-    """Earliest time from which the harmful rate stays at or under ``threshold`` for ``watch`` seconds."""
-    start: float | None = None
-    for interval in intervals:
-        if interval.rate > threshold:
-            start = None
-            continue
-        if start is None:
-            start = interval.t0
-        if interval.t1 - start >= watch:
-            return start
-    return None
-
-
 def _clamp(x: float) -> float:
     return max(0.0, min(100.0, x))
 
@@ -92,7 +79,7 @@ def score(drill: Drill, baseline_weighted_harm: float, policy: str | None = None
     sc, w, inc, truth = s.scoring, s.scoring.weights, drill.incident, drill.truth
     end = drill.now
     ttd = inc.declared_at
-    ttc = time_to_contain(truth.intervals, sc.containment_threshold, sc.watch_period)
+    ttc = time_to_contain(*truth.intervals(), sc.containment_threshold, sc.watch_period)
     averted = (1.0 - truth.weighted_harm / baseline_weighted_harm) if baseline_weighted_harm > 0 else 0.0
     collateral = truth.legit_blocked / truth.legit_total if truth.legit_total > 0 else 0.0
     parts = [

@@ -16,10 +16,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
+from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, Journal, write_journal
 from simulator.engine.runner import finish, new_drill
 from simulator.engine.scoring import Result
@@ -85,6 +87,8 @@ class DrillRecord:
     """The do-nothing run on the same seed (``None`` when it could not be had)."""
     parent: Path | None = None
     """A fork's parent journal on this machine, to compare the branch with (``None``: no fork, or unknown)."""
+    real_team: RealTeam | None = field(default=None)
+    """The real team's run (the scenario's historical policy) on the same seed (``None``: none)."""
 
     @property
     def journal(self) -> Journal:
@@ -244,13 +248,16 @@ class LocalSession:
         return forked
 
     def review(self) -> DrillRecord | None:
-        """The whole drill and its do-nothing baseline, once it has ended and been scored."""
+        """The whole drill, its do-nothing baseline and the real team's run, once it has ended and been
+        scored."""
         if self.result is None:
             return None
         events = list(self.drill.events)
         recorded = next(e.payload for e in reversed(events) if e.kind == Kind.RESULT)
         idle = for_drill(self.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
-        return DrillRecord(dict(self.journal_header), events, Result.from_dict(recorded), idle, self.parent)
+        real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
+        return DrillRecord(dict(self.journal_header), events, Result.from_dict(recorded), idle, self.parent,
+                           real_team=real)
 
     def subscribe(self, handler: EventHandler) -> None:
         self._handlers.append(handler)

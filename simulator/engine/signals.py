@@ -1,12 +1,23 @@
-"""Signals: how the hidden truth becomes what the team can see. One monitor per instrumented signal."""
+"""Signals: how the hidden truth becomes what the team can see. One monitor per instrumented signal.
+
+Monitors read many ticks at once: :meth:`Monitoring.read` takes a :class:`TickBatch` (one row per
+tick) and returns every monitor's readings as arrays (a :class:`Readings`), with the random draws of
+all monitors made as a few matrix draws. A monitor's state (its rolling history, whether it is
+alerting) moves only as ticks are committed, one prefix at a time (:meth:`Readings.commit`); whether
+a monitor alerts at a tick is worked out from the readings and the state at commit time, so a
+batch read ahead of time stays valid however its ticks are committed.
+"""
 
 from __future__ import annotations
 
-import math
-from collections import deque
+import bisect
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from simulator.format.scenario import (
     ClassifierConfidenceSignal,
@@ -18,105 +29,222 @@ from simulator.format.scenario import (
 )
 
 HOUR = 3600.0
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+EXACT_INT64 = 2**62
+"""Past this a z-score's integer sums are computed with Python integers (still exact, slower)."""
+TINY = 1e-300
+"""Stands in for zero outputs in a share (a tick that served nothing emitted nothing harmful)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TickTruth:
-    """What happened in one monitoring interval, as the monitors need it."""
+class TickBatch:
+    """What happened in consecutive monitoring intervals, one array entry per interval."""
 
-    dt: float
-    """Interval length, seconds."""
-    harmful: float
-    """Harmful outputs emitted in the interval (all streams)."""
-    missed: float
-    """Harmful outputs the guard classifier did not flag."""
-    flagged: float
-    """Harmful outputs the guard flagged."""
-    outputs: float
-    """All outputs served in the interval (all features)."""
+    dt: Floats
+    """Interval lengths, seconds."""
+    harmful: Floats
+    """Harmful outputs emitted in each interval (all streams)."""
+    flagged: Floats
+    """Harmful outputs the guard classifier flagged."""
+    outputs: Floats
+    """All outputs served (all features)."""
 
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One monitor's reading for an interval."""
-
-    value: float
-    """The number shown on the dashboard."""
-    alerting: bool
-    """Whether the alert condition holds now."""
+    @property
+    def missed(self) -> Floats:
+        """Harmful outputs the guard did not flag."""
+        return self.harmful - self.flagged
 
 
-class Monitor:
-    """Base for signal monitors: ``read`` turns one interval's truth into a reading."""
+class Readings:
+    """One monitor's readings over a batch of ticks, committed to the monitor a prefix at a time."""
 
-    unit: str = ""
+    def __init__(self, monitor: Monitor, values: Floats) -> None:
+        self.monitor = monitor
+        self.values = values
+        """The number shown on the dashboard, per tick."""
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        """Return this interval's reading."""
+    def alerting(self, start: int, stop: int) -> Bools:
+        """Whether the alert holds after each tick ``start..stop-1``, the monitor being as committed.
+
+        Exact up to and including the first change of state (all a commit ever takes).
+        """
+        raise NotImplementedError
+
+    def first_change(self, start: int, stop: int) -> int | None:
+        """The first tick in ``start..stop-1`` whose alert state differs from the monitor's now."""
+        changes = self._changes()
+        i = bisect.bisect_left(changes, start)
+        return changes[i] if i < len(changes) and changes[i] < stop else None
+
+    def _changes(self) -> list[int]:
+        """Ticks at which the alert state would change, from the monitor's state now (sorted)."""
+        raise NotImplementedError
+
+    def alerting_at(self, i: int) -> bool:
+        """Whether the alert holds after tick ``i``, the monitor being as committed up to ``i - 1``."""
+        raise NotImplementedError
+
+    def commit(self, upto: int) -> None:
+        """Move the monitor to its state after tick ``upto``: its alert state now, the rest when next read."""
+        self.monitor.alerting = self.alerting_at(upto)
+        self.monitor.committed = (self, upto)
+
+    def state_after(self, upto: int) -> None:
+        """Set the monitor's rolling state to what it is after tick ``upto``."""
         raise NotImplementedError
 
 
-class _ZScoreMonitor(Monitor):
-    """Counts per interval compared with a rolling baseline by z-score.
+class Monitor:
+    """Base for signal monitors: a reading per tick from that tick's truth and the monitor's draws.
+
+    ``count_rate`` gives the mean of the monitor's Poisson count per tick (``None``: it counts
+    nothing); ``noise`` the standard deviation of its Gaussian noise (``0``: none). A monitor
+    whose reading needs a second Poisson draw on top of the first (public mentions of posts)
+    gives its mean per tick with ``second_rate``.
+    """
+
+    unit: str = ""
+    noise: float = 0.0
+    counts: bool = False
+    """Whether it draws a Poisson count per tick."""
+    second: bool = False
+    """Whether it draws a second Poisson count per tick."""
+
+    def __init__(self) -> None:
+        self.alerting = False
+        """Whether the alert held after the latest committed tick."""
+        self.committed: tuple[Readings, int] | None = None
+        """Readings committed up to a tick whose rolling state is not yet taken."""
+
+    def settle(self) -> None:
+        """Take the rolling state of the latest commit (before reading on from it)."""
+        if self.committed is not None:
+            readings, upto = self.committed
+            self.committed = None
+            readings.state_after(upto)
+
+    def count_rate(self, batch: TickBatch) -> Floats:
+        """Mean of this monitor's Poisson count in each tick, if it counts."""
+        raise NotImplementedError
+
+    def second_rate(self, batch: TickBatch, counts: Ints) -> Floats:
+        """Mean of a second Poisson draw per tick, given the first draw's counts."""
+        raise NotImplementedError
+
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        """Readings over the batch from its draws (``counts``/``noise``/``second``: this monitor's column)."""
+        raise NotImplementedError
+
+
+class FixedReadings(Readings):
+    """Readings whose alert state at each tick is fixed by the readings alone (no hysteresis)."""
+
+    def __init__(self, monitor: Monitor, values: Floats, alerting: Bools) -> None:
+        super().__init__(monitor, values)
+        self._alerting = alerting
+        self._flips = _flips(alerting, monitor.alerting)
+
+    def _changes(self) -> list[int]:
+        return self._flips
+
+    def alerting_at(self, i: int) -> bool:
+        return bool(self._alerting[i])
+
+    def alerting(self, start: int, stop: int) -> Bools:
+        return self._alerting[start:stop]
+
+
+class ZScoreMonitor(Monitor):
+    """Counts per interval compared with a rolling baseline by z-score, with hysteresis.
 
     The last ``window_ticks`` counts are the window; the ``baseline_ticks`` before them the
-    baseline. Their sums are kept as exact integers, so each push costs the same whatever the
-    window lengths.
+    baseline. Window and baseline sums are differences of running integer sums, so they are exact
+    and every tick costs the same whatever the window lengths.
     """
+
+    counts = True
 
     def __init__(self, tick: float, window: float, baseline: float, z_threshold: float,
                  floor_per_tick: float, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.tick = tick
         self.window_ticks = max(1, round(window / tick))
         self.baseline_ticks = max(2, round(baseline / tick))
         self.z_threshold = z_threshold
-        history = [int(x) for x in rng.poisson(floor_per_tick, self.window_ticks + self.baseline_ticks)]
-        self.baseline: deque[int] = deque(history[: self.baseline_ticks])
-        self.window: deque[int] = deque(history[self.baseline_ticks:])
-        self.window_sum = sum(self.window)
-        self._base_sum = sum(self.baseline)
-        self._base_squares = sum(x * x for x in self.baseline)
-        self.alerting = False
+        self.history: Ints = rng.poisson(floor_per_tick, self.window_ticks + self.baseline_ticks)
+        """The last baseline + window counts, oldest first."""
 
-    def push(self, count: float) -> float:
-        """Add this interval's count (a whole number) and return the window's z-score over the baseline."""
-        self.window.append(int(count))
-        moved = self.window.popleft()
-        dropped = self.baseline.popleft()
-        self.baseline.append(moved)
-        self.window_sum += int(count) - moved
-        self._base_sum += moved - dropped
-        self._base_squares += moved * moved - dropped * dropped
-        n = self.baseline_ticks
-        mean = self._base_sum / n
-        spread = (n * self._base_squares - self._base_sum * self._base_sum) / (n * n)
-        var = max(spread, mean, 1.0 / self.window_ticks)
-        return (self.window_sum - self.window_ticks * mean) / math.sqrt(self.window_ticks * var)
-
-    def hysteresis(self, z: float) -> bool:
-        """Alert above the threshold; stay alerting until z falls under half of it."""
-        self.alerting = bool(z > (self.z_threshold / 2 if self.alerting else self.z_threshold))
-        return self.alerting
+    def scores(self, counts: Ints) -> tuple[Floats, Floats]:
+        """Window sums and z-scores after pushing each count in turn."""
+        w, b, n = self.window_ticks, self.baseline_ticks, counts.size
+        full: npt.NDArray[Any] = np.concatenate((self.history, counts))
+        if (int(full.max()) * max(b, w)) ** 2 >= EXACT_INT64:
+            full = full.astype(object)
+        sums = np.add.accumulate(np.concatenate(([0], full)))
+        squares = np.add.accumulate(np.concatenate(([0], full * full)))
+        window = sums[1 + b + w: 1 + b + w + n] - sums[1 + b: 1 + b + n]
+        base = sums[1 + b: 1 + b + n] - sums[1: 1 + n]
+        base_squares = squares[1 + b: 1 + b + n] - squares[1: 1 + n]
+        spread_num = b * base_squares - base * base
+        mean = np.asarray(base, dtype=np.float64) / b
+        spread = np.asarray(spread_num, dtype=np.float64) / float(b * b)
+        var = np.maximum(np.maximum(spread, mean), 1.0 / w)
+        window_f = np.asarray(window, dtype=np.float64)
+        return window_f, (window_f - w * mean) / np.sqrt(w * var)
 
 
-class UserReports(_ZScoreMonitor):
+class ZScoreReadings(Readings):
+    """A z-score monitor's readings: alerting depends on whether it was alerting (hysteresis)."""
+
+    monitor: ZScoreMonitor
+
+    def __init__(self, monitor: ZScoreMonitor, values: Floats, z: Floats, counts: Ints) -> None:
+        super().__init__(monitor, values)
+        self.z, self.counts, self.history = z, counts, monitor.history
+        self._rises = np.flatnonzero(z > monitor.z_threshold).tolist()
+        self._falls = np.flatnonzero(z <= monitor.z_threshold / 2).tolist()
+
+    def _changes(self) -> list[int]:
+        return self._falls if self.monitor.alerting else self._rises
+
+    def alerting_at(self, i: int) -> bool:
+        z = float(self.z[i])
+        return z > self.monitor.z_threshold / 2 if self.monitor.alerting else z > self.monitor.z_threshold
+
+    def alerting(self, start: int, stop: int) -> Bools:
+        z, threshold = self.z[start:stop], self.monitor.z_threshold
+        if self.monitor.alerting:
+            return np.asarray(z > threshold / 2)
+        return np.asarray(z > threshold)
+
+    def state_after(self, upto: int) -> None:
+        keep = self.history.size
+        self.monitor.history = np.concatenate((self.history, self.counts[: upto + 1]))[-keep:]
+
+
+class UserReports(ZScoreMonitor):
     """User reports per hour; alerts on a z-score spike."""
 
     unit = "reports/h"
 
     def __init__(self, spec: UserReportsSignal, tick: float, rng: np.random.Generator) -> None:
         self.spec = spec
-        self.tick = tick
         super().__init__(tick, spec.window, spec.baseline, spec.z_threshold,
                          spec.baseline_per_hour * tick / HOUR, rng)
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        lam = self.spec.baseline_per_hour * truth.dt / HOUR + truth.harmful * self.spec.p_report
-        count = float(rng.poisson(lam))
-        z = self.push(count)
-        return Reading(self.window_sum * HOUR / (self.window_ticks * self.tick), self.hysteresis(z))
+    def count_rate(self, batch: TickBatch) -> Floats:
+        return self.spec.baseline_per_hour * batch.dt / HOUR + batch.harmful * self.spec.p_report
+
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        window, z = self.scores(counts)
+        values = window * (HOUR / (self.window_ticks * self.tick))
+        return ZScoreReadings(self, values, z, counts)
 
 
-class OutputAnomaly(_ZScoreMonitor):
+class OutputAnomaly(ZScoreMonitor):
     """Guard-flagged outputs per minute; alerts on a z-score spike."""
 
     unit = "flagged/min"
@@ -127,28 +255,46 @@ class OutputAnomaly(_ZScoreMonitor):
         super().__init__(tick, spec.window, spec.baseline, spec.z_threshold,
                          outputs_per_tick * spec.false_positive_rate, rng)
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        benign = max(truth.outputs - truth.harmful, 0.0)
-        count = float(rng.poisson(benign * self.spec.false_positive_rate + truth.flagged))
-        z = self.push(count)
-        per_min = count * 60.0 / truth.dt if truth.dt > 0 else 0.0
-        return Reading(per_min, self.hysteresis(z))
+    def count_rate(self, batch: TickBatch) -> Floats:
+        benign = np.maximum(batch.outputs - batch.harmful, 0.0)
+        return benign * self.spec.false_positive_rate + batch.flagged
+
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        _, z = self.scores(counts)
+        return ZScoreReadings(self, counts * 60.0 / batch.dt, z, counts)
 
 
-class _Sustained(Monitor):
-    """A noisy level that alerts when it stays past a threshold for a while."""
+class Sustained(Monitor):
+    """A noisy level that alerts when it stays past a threshold for ``need`` ticks in a row."""
 
     def __init__(self, sustain: float, tick: float) -> None:
+        super().__init__()
         self.need = max(1, round(sustain / tick))
         self.run = 0
+        """Consecutive ticks past the threshold so far."""
 
-    def sustained(self, past: bool) -> bool:
-        """Count consecutive intervals past the threshold; true once there are enough."""
-        self.run = self.run + 1 if past else 0
-        return self.run >= self.need
+    def sustained(self, values: Floats, past: Bools) -> Readings:
+        """Readings whose alert is ``need`` ticks in a row past the threshold."""
+        k = np.arange(1, past.size + 1)
+        last_short = np.maximum.accumulate(np.where(past, 0, k))
+        runs = np.where(last_short == 0, self.run + k, k - last_short)
+        return SustainedReadings(self, values, runs)
 
 
-class ClassifierConfidence(_Sustained):
+class SustainedReadings(FixedReadings):
+    """A sustained-level monitor's readings: alerting once enough ticks in a row are past the threshold."""
+
+    monitor: Sustained
+
+    def __init__(self, monitor: Sustained, values: Floats, runs: Ints) -> None:
+        super().__init__(monitor, values, np.asarray(runs >= monitor.need))
+        self.runs = runs
+
+    def state_after(self, upto: int) -> None:
+        self.monitor.run = int(self.runs[upto])
+
+
+class ClassifierConfidence(Sustained):
     """Mean guard confidence; alerts when it stays under baseline by ``drop_threshold``."""
 
     unit = "mean confidence"
@@ -156,16 +302,16 @@ class ClassifierConfidence(_Sustained):
     def __init__(self, spec: ClassifierConfidenceSignal, tick: float) -> None:
         super().__init__(spec.sustain, tick)
         self.spec = spec
+        self.noise = spec.noise
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        missed_share = truth.missed / truth.outputs if truth.outputs > 0 else 0.0
-        value = self.spec.baseline - self.spec.sensitivity * missed_share
-        value += float(rng.normal(0.0, self.spec.noise)) if self.spec.noise > 0 else 0.0
-        value = min(1.0, max(0.0, value))
-        return Reading(value, self.sustained(self.spec.baseline - value > self.spec.drop_threshold))
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        missed_share = batch.missed / np.maximum(batch.outputs, TINY)
+        value = self.spec.baseline - self.spec.sensitivity * missed_share + noise * self.noise
+        value = np.minimum(np.maximum(value, 0.0), 1.0)
+        return self.sustained(value, self.spec.baseline - value > self.spec.drop_threshold)
 
 
-class Drift(_Sustained):
+class Drift(Sustained):
     """Output-distribution drift score; alerts when it stays above threshold."""
 
     unit = "drift score"
@@ -173,12 +319,12 @@ class Drift(_Sustained):
     def __init__(self, spec: DriftSignal, tick: float) -> None:
         super().__init__(spec.sustain, tick)
         self.spec = spec
+        self.noise = spec.noise
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        share = truth.harmful / truth.outputs if truth.outputs > 0 else 0.0
-        value = self.spec.sensitivity * share
-        value += abs(float(rng.normal(0.0, self.spec.noise))) if self.spec.noise > 0 else 0.0
-        return Reading(value, self.sustained(value > self.spec.threshold))
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        share = batch.harmful / np.maximum(batch.outputs, TINY)
+        value = self.spec.sensitivity * share + np.abs(noise * self.noise)
+        return self.sustained(value, value > self.spec.threshold)
 
 
 class Social(Monitor):
@@ -186,25 +332,62 @@ class Social(Monitor):
 
     unit = "mentions/h"
     attention_half_life = 2 * HOUR
+    counts = True
+    second = True
 
     def __init__(self, spec: SocialSignal, tick: float) -> None:
+        super().__init__()
         self.spec = spec
         self.delay_ticks = max(0, round(spec.delay / tick))
-        self.queue: deque[float] = deque([0.0] * self.delay_ticks)
+        self.queued: Ints = np.zeros(self.delay_ticks, dtype=np.int64)
+        """Posts made but not yet visible, oldest first."""
         self.active_posts = 0.0
+        """The attention the visible posts still draw."""
+        self._ahead: tuple[Floats, Ints, list[float]] | None = None
 
-    def read(self, truth: TickTruth, rng: np.random.Generator) -> Reading:
-        self.queue.append(float(rng.poisson(truth.harmful * self.spec.p_post)))
-        visible = self.queue.popleft()
-        self.active_posts = self.active_posts * 0.5 ** (truth.dt / self.attention_half_life) + visible
-        rate = self.spec.baseline_per_hour + self.spec.virality * self.active_posts
-        mentions = float(rng.poisson(rate * truth.dt / HOUR)) * HOUR / truth.dt if truth.dt > 0 else 0.0
-        return Reading(mentions, rate >= self.spec.viral_threshold)
+    def count_rate(self, batch: TickBatch) -> Floats:
+        return batch.harmful * self.spec.p_post
+
+    def second_rate(self, batch: TickBatch, counts: Ints) -> Floats:
+        stream = np.concatenate((self.queued, counts))
+        decay = (0.5 ** (batch.dt / self.attention_half_life)).tolist()
+        visible = stream[: counts.size].tolist()
+        active = list(itertools.accumulate(zip(decay, visible, strict=True),
+                                           lambda a, dv: a * dv[0] + dv[1], initial=self.active_posts))
+        rates = self.spec.baseline_per_hour + self.spec.virality * np.array(active[1:])
+        self._ahead = (rates, stream, active)
+        return rates * batch.dt / HOUR
+
+    def read(self, batch: TickBatch, counts: Ints, noise: Floats, second: Ints) -> Readings:
+        assert self._ahead is not None, "second_rate comes first"
+        rates, stream, active = self._ahead
+        self._ahead = None
+        return SocialReadings(self, second * HOUR / batch.dt, rates, stream, active)
+
+
+class SocialReadings(FixedReadings):
+    """Public mentions: alerting while the mention rate is past the viral threshold."""
+
+    monitor: Social
+
+    def __init__(self, monitor: Social, values: Floats, rates: Floats, stream: Ints,
+                 active: list[float]) -> None:
+        super().__init__(monitor, values, np.asarray(rates >= monitor.spec.viral_threshold))
+        self.rates, self.stream, self.active = rates, stream, active
+
+    def state_after(self, upto: int) -> None:
+        self.monitor.queued = self.stream[upto + 1: upto + 1 + self.monitor.delay_ticks]
+        self.monitor.active_posts = self.active[upto + 1]
+
+
+def _flips(alerting: Bools, before: bool) -> list[int]:
+    """Ticks whose alert state differs from the tick before (the first compared with ``before``)."""
+    return np.flatnonzero(alerting != np.concatenate(([before], alerting[:-1]))).tolist()
 
 
 def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
                  rng: np.random.Generator) -> Monitor:
-    """Build the monitor for one signal spec."""
+    """Build the monitor for one signal spec (``rng`` draws the z-score monitors' pre-incident history)."""
     if isinstance(spec, UserReportsSignal):
         return UserReports(spec, tick, rng)
     if isinstance(spec, OutputAnomalySignal):
@@ -214,3 +397,46 @@ def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
     if isinstance(spec, DriftSignal):
         return Drift(spec, tick)
     return Social(spec, tick)
+
+
+class Monitoring:
+    """Every instrumented signal's monitor, drawing from the drill's generator.
+
+    A batch makes three matrix draws, always in this order: the monitors' counts, their Gaussian
+    noise, and the second counts (public mentions). Batches start and end at points that depend
+    only on the drill's commands, so the draws do too.
+    """
+
+    def __init__(self, monitors: dict[str, Monitor], rng: np.random.Generator) -> None:
+        self.monitors = monitors
+        self.rng = rng
+        self._counted = [sid for sid, m in monitors.items() if m.counts]
+        self._noisy = [sid for sid, m in monitors.items() if m.noise > 0]
+        self._second = [sid for sid, m in monitors.items() if m.second]
+
+    def read(self, batch: TickBatch) -> dict[str, Readings]:
+        """Every monitor's readings over the batch (monitor state moves only as they are committed)."""
+        n = batch.dt.size
+        for monitor in self.monitors.values():
+            monitor.settle()
+        counts = _poisson_columns(self.rng, self._counted, n,
+                                  lambda sid: self.monitors[sid].count_rate(batch))
+        noise = dict(zip(self._noisy, self.rng.standard_normal((n, len(self._noisy))).T,
+                         strict=True)) if self._noisy else {}
+        second = _poisson_columns(self.rng, self._second, n,
+                                  lambda sid: self.monitors[sid].second_rate(batch, counts[sid]))
+        none_i, none_f = np.zeros(n, dtype=np.int64), np.zeros(n)
+        return {sid: monitor.read(batch, counts.get(sid, none_i), noise.get(sid, none_f),
+                                  second.get(sid, none_i))
+                for sid, monitor in self.monitors.items()}
+
+
+def _poisson_columns(rng: np.random.Generator, sids: list[str], n: int,
+                     rate: Callable[[str], Floats]) -> dict[str, Ints]:
+    """One Poisson matrix draw (tick by tick, signal by signal): each signal's column of counts."""
+    if not sids:
+        return {}
+    if len(sids) == 1:
+        return {sids[0]: rng.poisson(rate(sids[0]))}
+    lam = np.column_stack([rate(sid) for sid in sids])
+    return dict(zip(sids, rng.poisson(lam).T, strict=True))

@@ -3,10 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from simulator.engine.events import Event
-from simulator.format.durations import clock
+from simulator.engine.payloads import (
+    ActionEffective,
+    ActionStarted,
+    Alert,
+    AlertCleared,
+    ApprovalDenied,
+    ApprovalGranted,
+    ApprovalRequested,
+    Classified,
+    ClockChanged,
+    ClockMet,
+    ClockMissed,
+    ClockStarted,
+    CommandTaken,
+    DrillEnded,
+    DrillStarted,
+    Escalated,
+    ExpectationMet,
+    ExpectationMissed,
+    Findings,
+    Harm,
+    IncidentDeclared,
+    Inject,
+    InvestigationStarted,
+    Message,
+    Payload,
+    PlayerJoined,
+    PlayerLeft,
+    Refused,
+    RegulatorNotified,
+    Resolved,
+    Rested,
+    Resurgence,
+    Rotated,
+    Scored,
+    SessionNote,
+    SeveritySet,
+    StageDeclared,
+    Tick,
+    UpdateSent,
+    WatchEnded,
+    WatchStarted,
+    payload_of,
+)
 
 
 @dataclass
@@ -86,8 +129,20 @@ class DrillView:
     """Hidden truth, only for the facilitator seat: (time, rate, cumulative harmful outputs)."""
     timeline: list[tuple[float, str]] = field(default_factory=list)
     result: dict[str, Any] | None = None
+    tick_t: float | None = None
+    """When the latest tick seen closed (its readings and loads are the ones shown)."""
     _sender: tuple[float, str | None, str | None] = field(default=(-1.0, None, None), repr=False)
     """(time, role, person) of the last command: who wrote the message event it leads to."""
+    last_effective: dict[str, float] = field(default_factory=dict)
+    """Action id → when it last took effect."""
+    effective_by_stage: dict[int, set[str]] = field(default_factory=dict)
+    """Remediation stage → the actions of it that have taken effect."""
+    channels: set[str] = field(default_factory=set)
+    """Channels injects have arrived on."""
+    first_inject: dict[str, float] = field(default_factory=dict)
+    """Inject id → when it first arrived."""
+    first_alert: dict[str, float] = field(default_factory=dict)
+    """Signal id → when it first alerted."""
 
     def apply(self, event: Event) -> None:
         """Fold one event into the view (events this seat may not see are ignored)."""
@@ -97,9 +152,111 @@ class DrillView:
             return
         self.now = max(self.now, event.t)
         self.seq = event.seq
-        handler = getattr(self, f"_on_{event.kind.value}", None)
-        if handler is not None:
-            handler(event, event.payload)
+        self._fold(event, payload_of(event))
+
+    def _fold(self, e: Event, p: Payload) -> None:
+        """What one event changes in the view; mypy checks every kind has its case."""
+        match p:
+            case DrillStarted():
+                self.scenario, self.title = p.scenario, p.title
+                self.duration, self.roles = float(p.duration), list(p.roles)
+            case Tick():
+                self.observe_tick(e.t, {"signals": p.signals, "loads": p.loads})
+            case Harm():
+                self.harm.append((e.t, float(p.rate), int(p.total)))
+            case Alert():
+                self.alerting.add(p.signal)
+                self.alerts.append((e.t, p.signal))
+                self.first_alert.setdefault(p.signal, e.t)
+                self.mark(p.describe(e))
+            case AlertCleared():
+                self.alerting.discard(p.signal)
+            case Inject():
+                self.injects.append(InjectSeen(e.t, e.seq, p.inject, p.channel, p.sender,
+                                               p.sender_title, p.subject, p.body, e.to or ()))
+                self.channels.add(p.channel)
+                self.first_inject.setdefault(p.inject, e.t)
+                self.mark(f"[{p.channel}] {p.subject}")
+            case CommandTaken():
+                self.taken.add(p.action)
+                self._sender = (e.t, e.actor, p.player)
+            case Refused():
+                self.refusals.append((e.t, p.action, p.reason))
+            case ApprovalRequested():
+                self.pending[p.request] = PendingSeen(p.request, p.action, p.title, p.by, p.approver, e.t)
+                self.mark(f"{p.by} {p.describe(e)}")
+            case ApprovalGranted() | ApprovalDenied():
+                self.pending.pop(p.request, None)
+                self.mark(f"{e.actor} {p.describe(e)}")
+            case ActionStarted():
+                self.in_flight[p.request] = (p.action, p.title, float(p.eta))
+                self.mark(f"{e.actor}: {p.describe(e)}")
+            case ActionEffective():
+                self.in_flight.pop(p.request, None)
+                self.effective.append((e.t, p.action, p.title, int(p.stage)))
+                self.last_effective[p.action] = e.t
+                self.effective_by_stage.setdefault(int(p.stage), set()).add(p.action)
+                self.mark(p.describe(e))
+            case IncidentDeclared():
+                self.declared_at, self.commander = e.t, p.commander
+                self.mark(f"{e.actor}: {p.describe(e)}")
+            case SeveritySet():
+                self.severity = p.level
+                self.mark(p.describe(e))
+            case Classified():
+                self.classification = p.harm_type
+                self.mark(p.describe(e))
+            case Escalated():
+                self.escalations.setdefault(p.to, e.t)
+                self.mark(f"{e.actor} {p.describe(e)}")
+            case UpdateSent():
+                self.updates.append({"t": e.t, "by": e.actor, **e.payload})
+                self.mark(f"{e.actor} sent an update to {p.audience}")
+            case InvestigationStarted():
+                self.investigating_until = float(p.eta)
+                self.mark(f"{e.actor}: {p.describe(e)}")
+            case Findings():
+                self.investigating_until = None
+                self.findings = {**e.payload, "t": e.t, "by": e.actor}
+                self.mark(p.describe(e))
+            case WatchStarted():
+                self.watch_until = float(p.ends)
+                self.mark(p.describe(e))
+            case WatchEnded():
+                self.watch_until = None
+                self.watch_results.append((float(p.started), bool(p.passed)))
+                self.mark(p.describe(e))
+            case StageDeclared():
+                self.stages_done[int(p.stage)] = e.t
+                self.mark(p.describe(e))
+            case Rotated():
+                self.loads[p.target] = 0.0
+                self.mark(p.describe(e))
+            case Rested() | RegulatorNotified():
+                self.mark(f"{e.actor}: {p.describe(e)}")
+            case Message():
+                t, role, player = self._sender
+                name = player if (t, role) == (e.t, e.actor) else None
+                self.messages.append({"t": e.t, "from": e.actor, "to": list(p.to), "text": p.text,
+                                      "name": name})
+            case Resolved():
+                self.resolved_at = e.t
+                self.mark(p.describe(e))
+            case ClockStarted():
+                self.clocks[p.clock] = {"title": p.title, "due": float(p.due), "status": "running"}
+            case ClockMet() | ClockMissed():
+                if p.clock in self.clocks:
+                    self.clocks[p.clock]["status"] = "met" if isinstance(p, ClockMet) else "missed"
+            case DrillEnded():
+                self.ended = True
+                self.mark("drill ended")
+            case Scored():
+                self.result = dict(p.result)
+            case (Resurgence() | ExpectationMet() | ExpectationMissed() | PlayerJoined() | PlayerLeft()
+                  | ClockChanged() | SessionNote()):
+                pass
+            case _:
+                assert_never(p)
 
     def extend(self, events: list[Event]) -> DrillView:
         """Apply events in order; returns ``self`` for chaining."""
@@ -124,139 +281,12 @@ class DrillView:
         """Add a line to the timeline."""
         self.timeline.append((self.now if t is None else t, text))
 
-    # --- handlers, one per event kind --------------------------------------------------
-
-    def _on_drill_started(self, e: Event, p: dict[str, Any]) -> None:
-        self.scenario, self.title = p["scenario"], p["title"]
-        self.duration, self.roles = float(p["duration"]), list(p["roles"])
-
-    def _on_tick(self, e: Event, p: dict[str, Any]) -> None:
+    def observe_tick(self, t: float, p: dict[str, Any]) -> None:
+        """Take one tick's readings and loads (from a ``tick`` event, or straight from a drill that
+        does not build them)."""
+        if self.tick_t is not None and t <= self.tick_t:
+            return
+        self.tick_t = t
         for sid, reading in p["signals"].items():
-            self.signals.setdefault(sid, []).append((e.t, float(reading["value"])))
+            self.signals.setdefault(sid, []).append((t, float(reading["value"])))
         self.loads = dict(p["loads"])
-
-    def _on_harm(self, e: Event, p: dict[str, Any]) -> None:
-        self.harm.append((e.t, float(p["rate"]), int(p["total"])))
-
-    def _on_alert(self, e: Event, p: dict[str, Any]) -> None:
-        self.alerting.add(p["signal"])
-        self.alerts.append((e.t, p["signal"]))
-        self.mark(f"ALERT {p['title']}")
-
-    def _on_alert_cleared(self, e: Event, p: dict[str, Any]) -> None:
-        self.alerting.discard(p["signal"])
-
-    def _on_inject(self, e: Event, p: dict[str, Any]) -> None:
-        self.injects.append(InjectSeen(e.t, e.seq, p["inject"], p["channel"], p["sender"],
-                                       p["sender_title"], p["subject"], p["body"], e.to or ()))
-        self.mark(f"[{p['channel']}] {p['subject']}")
-
-    def _on_command(self, e: Event, p: dict[str, Any]) -> None:
-        self.taken.add(p["action"])
-        self._sender = (e.t, e.actor, p.get("player"))
-
-    def _on_refused(self, e: Event, p: dict[str, Any]) -> None:
-        self.refusals.append((e.t, p["action"], p["reason"]))
-
-    def _on_approval_requested(self, e: Event, p: dict[str, Any]) -> None:
-        self.pending[p["request"]] = PendingSeen(p["request"], p["action"], p["title"], p["by"],
-                                                 p["approver"], e.t)
-        self.mark(f"{p['by']} asks {p['approver']} to approve: {p['title']}")
-
-    def _on_approval_granted(self, e: Event, p: dict[str, Any]) -> None:
-        self.pending.pop(p["request"], None)
-        self.mark(f"{e.actor} approved #{p['request']} {p['action']}")
-
-    def _on_approval_denied(self, e: Event, p: dict[str, Any]) -> None:
-        self.pending.pop(p["request"], None)
-        self.mark(f"{e.actor} denied #{p['request']} {p['action']}")
-
-    def _on_action_started(self, e: Event, p: dict[str, Any]) -> None:
-        self.in_flight[p["request"]] = (p["action"], p["title"], float(p["eta"]))
-        self.mark(f"{e.actor}: {p['title']} (effective ~{clock(float(p['eta']))})")
-
-    def _on_action_effective(self, e: Event, p: dict[str, Any]) -> None:
-        self.in_flight.pop(p["request"], None)
-        self.effective.append((e.t, p["action"], p["title"], int(p["stage"])))
-        self.mark(f"in effect: {p['title']}")
-
-    def _on_incident_declared(self, e: Event, p: dict[str, Any]) -> None:
-        self.declared_at, self.commander = e.t, p["commander"]
-        self.mark(f"incident declared by {e.actor}; commander {p['commander']}")
-
-    def _on_severity_set(self, e: Event, p: dict[str, Any]) -> None:
-        self.severity = p["level"]
-        self.mark(f"severity {p['level'].upper()}")
-
-    def _on_classified(self, e: Event, p: dict[str, Any]) -> None:
-        self.classification = p["harm_type"]
-        self.mark(f"classified as {p['harm_type']}")
-
-    def _on_escalated(self, e: Event, p: dict[str, Any]) -> None:
-        self.escalations.setdefault(p["to"], e.t)
-        self.mark(f"{e.actor} escalated to {p['to']}")
-
-    def _on_update_sent(self, e: Event, p: dict[str, Any]) -> None:
-        self.updates.append({"t": e.t, "by": e.actor, **p})
-        self.mark(f"{e.actor} sent an update to {p['audience']}")
-
-    def _on_investigation_started(self, e: Event, p: dict[str, Any]) -> None:
-        self.investigating_until = float(p["eta"])
-        self.mark(f"{e.actor} started an investigation")
-
-    def _on_findings(self, e: Event, p: dict[str, Any]) -> None:
-        self.investigating_until = None
-        self.findings = {**p, "t": e.t, "by": e.actor}
-        self.mark("investigation findings arrived")
-
-    def _on_watch_started(self, e: Event, p: dict[str, Any]) -> None:
-        self.watch_until = float(p["ends"])
-        self.mark("watch period started")
-
-    def _on_watch_ended(self, e: Event, p: dict[str, Any]) -> None:
-        self.watch_until = None
-        self.watch_results.append((float(p["started"]), bool(p["passed"])))
-        self.mark("watch period " + ("held: harm stayed under threshold" if p["passed"]
-                                     else "FAILED: harm rose above threshold"))
-
-    def _on_stage_declared(self, e: Event, p: dict[str, Any]) -> None:
-        self.stages_done[int(p["stage"])] = e.t
-        self.mark(f"stage {p['stage']} declared done")
-
-    def _on_rotated(self, e: Event, p: dict[str, Any]) -> None:
-        self.loads[p["target"]] = 0.0
-        self.mark(f"{p['target']} rotated (handoff until {clock(float(p['back']))})")
-
-    def _on_rested(self, e: Event, p: dict[str, Any]) -> None:
-        self.mark(f"{p['target']} resting until {clock(float(p['back']))}")
-
-    def _on_regulator_notified(self, e: Event, p: dict[str, Any]) -> None:
-        self.mark(f"{e.actor} notified {p['authority']}")
-
-    def _on_message(self, e: Event, p: dict[str, Any]) -> None:
-        t, role, player = self._sender
-        name = player if (t, role) == (e.t, e.actor) else None
-        self.messages.append({"t": e.t, "from": e.actor, "to": list(p["to"]), "text": p["text"],
-                              "name": name})
-
-    def _on_resolved(self, e: Event, p: dict[str, Any]) -> None:
-        self.resolved_at = e.t
-        self.mark("incident resolved")
-
-    def _on_clock_started(self, e: Event, p: dict[str, Any]) -> None:
-        self.clocks[p["clock"]] = {"title": p["title"], "due": float(p["due"]), "status": "running"}
-
-    def _on_clock_met(self, e: Event, p: dict[str, Any]) -> None:
-        if p["clock"] in self.clocks:
-            self.clocks[p["clock"]]["status"] = "met"
-
-    def _on_clock_missed(self, e: Event, p: dict[str, Any]) -> None:
-        if p["clock"] in self.clocks:
-            self.clocks[p["clock"]]["status"] = "missed"
-
-    def _on_drill_ended(self, e: Event, p: dict[str, Any]) -> None:
-        self.ended = True
-        self.mark("drill ended")
-
-    def _on_result(self, e: Event, p: dict[str, Any]) -> None:
-        self.result = dict(p)

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from simulator.format.hms import clock as clock  # re-exported: where the other modules find it
+
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 DURATION_PATTERN = r"^(\d+(\.\d+)?[smhd])+$"
@@ -116,12 +118,6 @@ def format_duration(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
     return "".join(parts) or "0s"
-
-
-def clock(seconds: float) -> str:
-    """Format sim seconds as ``H:MM:SS`` for clocks and timelines."""
-    whole = max(0, int(seconds))
-    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def plain_number(value: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -16,13 +17,28 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from simulator.format.commands import VERBS
+from simulator.format.durations import format_duration
 from simulator.format.salvage import Damage, Ref, salvage
-from simulator.format.scenario import Scenario, Trigger
+from simulator.format.scenario import (
+    ConstantFraction,
+    HarmfulFraction,
+    LogisticFraction,
+    Scenario,
+    Trigger,
+)
 from simulator.format.taxonomy import Role
 from simulator.format.templating import unknown_placeholders
 from simulator.format.yamlsafe import Document, FileProblems, Problem, is_base60, read_document
 
 M = TypeVar("M", bound=BaseModel)
+
+MIN_TICK = 0.001
+"""Shortest monitoring tick, seconds: the engine keeps time in whole milliseconds."""
+MAX_TICKS = 1_000_000
+"""Most monitoring ticks one drill may have (a finer tick is an authoring mistake, not a drill)."""
+MAX_TRAFFIC_RPS = 1e9
+"""Largest traffic a feature may serve, requests/s at its peak (a tick's outputs must stay a
+Poisson draw NumPy can make, and the monitors' counts exact integers)."""
 
 
 @dataclass(frozen=True)
@@ -370,18 +386,69 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         if inject.contingency and inject.id not in referenced:
             err(("injects", i, "contingency"), f"contingency inject {inject.id!r} is unreachable: "
                 "no expectation names it", about=(("injects",),))
+    if s.published is not None and s.published.first_signal.inject not in known.injects:
+        signal = s.published.first_signal.inject
+        err(("published", "first_signal", "inject"),
+            f"unknown inject {signal!r}{suggest(signal, known.injects)}")
     _check_cycles(s, doc, err)
     for i, c in enumerate(s.clocks):
         _check_trigger(c.starts, ("clocks", i, "starts"), s, known, err)
         if c.met_by not in takeable:
             err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
-    if s.tick > s.duration:
-        err(("tick",), "tick is longer than the drill's duration", about=(("duration",),))
+    _check_time_grid(s, err)
+    _check_traffic(s, err)
+    _check_fractions(s, err)
     if s.scoring.watch_period >= s.duration:
         err(("scoring", "watch_period"), "watch period is as long as the drill; nothing can be contained",
             about=(("duration",),))
     _lint(s, doc, err)
     return out
+
+
+def _check_time_grid(s: Scenario, err: Any) -> None:
+    """A tick the engine can step: positive, a whole millisecond, and not millions per drill."""
+    if s.tick < MIN_TICK:
+        err(("tick",), f"tick must be at least {MIN_TICK * 1000:.0f}ms; found {s.tick:g}s")
+    elif s.duration / s.tick > MAX_TICKS:
+        err(("tick",), f"tick {s.tick:g}s gives {s.duration / s.tick:,.0f} ticks over the drill's "
+            f"{format_duration(s.duration)}; at most {MAX_TICKS:,} are allowed (choose a longer tick)",
+            about=(("duration",),))
+    elif s.tick > s.duration:
+        err(("tick",), "tick is longer than the drill's duration", about=(("duration",),))
+
+
+def _check_traffic(s: Scenario, err: Any) -> None:
+    """Traffic finite and small enough that one tick's outputs are a Poisson draw NumPy can make."""
+    for fid, feature in s.features.items():
+        peak = feature.traffic_rps * max([1.0, *(p.factor for p in feature.shape)])
+        if not math.isfinite(peak) or peak > MAX_TRAFFIC_RPS:
+            err(("features", fid, "traffic_rps"),
+                f"traffic_rps × the largest shape factor is {peak:g} requests/s; at most "
+                f"{MAX_TRAFFIC_RPS:g} requests/s are allowed (beyond that one tick's outputs overflow "
+                "the harm draw)")
+
+
+def _check_fractions(s: Scenario, err: Any) -> None:
+    """The streams on one feature can together be at most all of its outputs."""
+    by_feature: dict[str, list[str]] = {}
+    for sid, stream in s.streams.items():
+        by_feature.setdefault(stream.feature, []).append(sid)
+    for fid, sids in by_feature.items():
+        peaks = [peak_fraction(s.streams[sid].harmful_fraction) for sid in sids]
+        if len(sids) > 1 and sum(peaks) > 1.0 + 1e-9:
+            listed = ", ".join(f"{sid} {peak:g}" for sid, peak in zip(sids, peaks, strict=True))
+            err(("streams", sids[-1], "harmful_fraction"),
+                f"the harmful fractions of the streams on feature {fid!r} can add up to "
+                f"{sum(peaks):g} ({listed}); together they may be at most 1 (all of its outputs)")
+
+
+def peak_fraction(curve: HarmfulFraction) -> float:
+    """The largest harmful fraction a curve reaches."""
+    if isinstance(curve, ConstantFraction):
+        return curve.value
+    if isinstance(curve, LogisticFraction):
+        return max(curve.floor, curve.ceiling)
+    return curve.ceiling
 
 
 def _lint(s: Scenario, doc: Document, err: Any) -> None:

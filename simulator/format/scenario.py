@@ -459,6 +459,86 @@ class Scoring(Model):
     """Weights of the components."""
 
 
+# --- the real incident's published timeline ----------------------------------------------------
+
+
+class PublishedTime(Model):
+    """A time from the public record: one figure (``about``) or a range (``at_least`` / ``at_most``).
+
+    "~16 h" is ``about: 16h``; "< 1 day" is ``at_most: 1d``; "3–4 days" is ``at_least: 3d`` and
+    ``at_most: 4d``; "months" is ``at_least: 60d``. A drill's historical run lands within a factor
+    of 2 of it when it falls between half the lower end and twice the upper end.
+    """
+
+    about: Duration | None = None
+    """The published figure, when the record gives one."""
+    at_least: Duration | None = None
+    """Lower end of a published range."""
+    at_most: Duration | None = None
+    """Upper end of a published range."""
+    counted_from: Literal["harm_start", "first_signal", "public_statement"] = "harm_start"
+    """What the record counts from: harm start (t=0), the real team's first signal ("disabled ~1 day
+    after the viral post") or its first public statement ("paused ~1 day after acknowledging")."""
+    as_published: Annotated[str, Field(min_length=1)]
+    """The figure in the source's own words, shown beside the run's."""
+
+    @model_validator(mode="after")
+    def _figure_or_range(self) -> PublishedTime:
+        if (self.about is None) == (self.at_least is None and self.at_most is None):
+            raise ValueError("a published time needs either 'about' or a range ('at_least' and/or "
+                             "'at_most'), not both and not neither")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("'at_least' is later than 'at_most'")
+        return self
+
+    def bounds(self) -> tuple[float, float]:
+        """The published range in sim seconds (an open upper end is infinite)."""
+        if self.about is not None:
+            return self.about, self.about
+        return self.at_least or 0.0, float("inf") if self.at_most is None else self.at_most
+
+    def window(self, factor: float = 2.0) -> tuple[float, float]:
+        """The times within ``factor`` of the published range."""
+        low, high = self.bounds()
+        return low / factor, high * factor
+
+
+class PublishedSignal(Model):
+    """How the real team first found out, and which inject of this drill stands for it."""
+
+    inject: Id
+    """The inject that is the real team's first signal in this drill (the historical policy acts
+    on nothing before it)."""
+    as_published: Annotated[str, Field(min_length=1)]
+    """The signal in the source's words, e.g. ``public tweets`` or ``customer complaint``."""
+    time: PublishedTime | None = None
+    """When it came, counted from harm start, if the record says (it rarely does)."""
+
+    @model_validator(mode="after")
+    def _from_harm_start(self) -> PublishedSignal:
+        if self.time is not None and self.time.counted_from != "harm_start":
+            raise ValueError("the first signal's time is counted from harm start")
+        return self
+
+
+class Published(Model):
+    """The real incident's published response: the yardstick the ``historical`` policy replays.
+
+    The built-in scenarios ship a scripted policy, ``scenarios/historical/<id>.yaml``, that plays
+    the real team's timeline (``ttx run ID --policy historical``); a test checks that its run lands
+    within a factor of 2 of the figures here, and every review shows it beside the team's run.
+    """
+
+    incident: Annotated[str, Field(min_length=1)]
+    """The real incident, e.g. ``Microsoft Tay, March 2016``."""
+    source: Annotated[str, Field(min_length=1)]
+    """Where the figures come from (the authoring guide's incidents table, a decision, a postmortem)."""
+    first_signal: PublishedSignal
+    """How the real team found out."""
+    contained: PublishedTime | None = None
+    """When the real team stopped the harm (``None``: the record gives no figure)."""
+
+
 class Scenario(Model):
     """A tabletop drill: the system, its harm, what the team can see, and what the team can do."""
 
@@ -474,6 +554,9 @@ class Scenario(Model):
     """What only the facilitator reads: the truth, the traps, what to watch for."""
     based_on: list[str] = []
     """Real incidents this draws on (the authoring guide lists some, with how fast each was contained)."""
+    published: Published | None = None
+    """The real incident's published timeline (first signal, time to contain) that the scenario's
+    ``historical`` policy is calibrated to."""
     assumptions: list[str] = []
     """Parameters that are assumed rather than published, labelled as such."""
     objectives: list[str] = []

@@ -38,6 +38,11 @@ facilitator_notes: |                      # only the facilitator reads this: the
   the gap by inventing a generous bereavement-refund policy. The billing ticket is a red herring.
 based_on:                                 # real incidents this draws on (table under "ranges")
   - "Air Canada, 2022-24: bot invented a refund policy; the airline was held liable"
+published:                                # optional: the real incident's published timeline
+  incident: "Air Canada, 2022-24"         # (a built-in's `--policy historical` replays it)
+  source: "Moffatt v. Air Canada, 2024 BCCRT 149"   # where the figures come from (table under "ranges")
+  first_signal: {{inject: customer-post, as_published: "customer complaint"}}  # the inject that stands for it
+  contained: {{about: 456d, as_published: "~15 months (tribunal)"}}  # or at_least / at_most
 assumptions:                              # label every parameter that is not published
   - "Traffic 2 messages/s: inside the enterprise-bot range (0.1-5/s; Klarna ~0.9/s)."
   - "2% of replies state an invented policy: assumed."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import string
 import threading
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from simulator.format.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 PERSONA_FIELDS = frozenset({"name", "first_name", "last_name", "handle", "email", "company",
                             "ticket", "city", "outlet"})
@@ -39,6 +40,8 @@ def _faker() -> Faker:
     """One Faker per thread: reseeding a shared one from two threads would mix their text."""
     fake: Faker | None = getattr(_local, "faker", None)
     if fake is None:
+        from faker import Faker  # imported on first use: validating a scenario never needs it
+
         fake = _local.faker = Faker("en_US")
     return fake
 
@@ -55,11 +58,16 @@ def persona_values(seed: int) -> dict[str, str]:
         "handle": "@" + fake.user_name(),
         "email": f"{first.lower()}.{last.lower()}@{fake.free_email_domain()}",
         "company": fake.company(),
-        "ticket": f"INC-{fake.random_int(10000, 99999)}",
+        "ticket": ticket_number(seed),
         "city": fake.city(),
         "outlet": fake.random_element(["The Ledger", "TechWire", "Daily Signal", "The Inquirer Review",
                                        "Circuit News", "Morning Byte"]),
     }
+
+
+def ticket_number(seed: int) -> str:
+    """A ticket number for one inject, from its seed (no persona needed)."""
+    return f"INC-{10000 + seed % 90000}"
 
 
 def redacted_sample(harm_type: HarmType, hazard: Hazard | None, confidence: float, number: int) -> str:

@@ -251,6 +251,21 @@ class DoNothingFigures(BaseModel):
     """Harmful outputs up to when this drill ended."""
 
 
+class RealTeamFigures(BaseModel):
+    """The real team's run on the drill's seed (the scenario's historical policy), for a seat's review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    curve: list[tuple[float, int, float]]
+    """(sim time, harmful outputs so far, harmful rate per second), one per monitoring tick."""
+    harm_volume: int
+    """Harmful outputs up to when this drill ended."""
+    time_to_detect: float | None
+    time_to_contain: float | None
+    first_signal: float | None
+    """When the real team's first signal fired in its run."""
+
+
 class Reveal(Frame):
     """Sent to every seat once the drill has ended and been scored: the whole drill, hidden truth included.
 
@@ -266,6 +281,8 @@ class Reveal(Frame):
     last: bool = True
     do_nothing: DoNothingFigures | None = None
     """On the last part: the do-nothing run the review compares with (no seat re-simulates it)."""
+    real_team: RealTeamFigures | None = None
+    """On the last part: the real team's run, when the scenario has a historical policy."""
 
 
 ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Reveal,

@@ -4,6 +4,11 @@
 mirrors the server's clock. When the connection drops it reconnects with its token and the
 last seq it saw, and the server's snapshot fills the gap: no event is lost or folded twice.
 No Textual here: the TUI (``tui.app.run_drill(session)``) and headless scripts use it alike.
+
+``wss://`` URLs are joined over TLS: with ``pin`` the server's certificate must have that
+SHA-256 fingerprint (checked before anything is sent, on every reconnect too), without it the
+system's certificate authorities vouch for it. ``ws://`` is only for loopback (this machine, or
+the near end of an SSH tunnel) unless ``insecure`` says otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,12 +25,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.uri import parse_uri
 
 from simulator.engine.baseline import DoNothing, HarmPoint
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import TRUTH, Event, Kind
+from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -68,6 +77,7 @@ from simulator.team.protocol import (
     Welcome,
     server_frames,
 )
+from simulator.team.tls import PinMismatch, client_context, loopback, parse_pin, presented_pin
 
 
 class RemoteError(Exception):
@@ -96,11 +106,15 @@ class RemoteSession:
     fork: ForkPoint | None = None
 
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
-                 facilitator_token: str | None = None, token: str | None = None,
-                 auto_reconnect: bool = True, reconnect_for: float = 120.0, timeout: float = 10.0) -> None:
+                 facilitator_token: str | None = None, token: str | None = None, pin: str | None = None,
+                 insecure: bool = False, auto_reconnect: bool = True, reconnect_for: float = 120.0,
+                 timeout: float = 10.0) -> None:
         if token is None and facilitator_token is None and (role is None or code is None):
             raise ValueError("a player needs a join code and a role; the facilitator a facilitator token")
         self.url, self.name, self.role, self.code = url, name, role, code
+        self.pin = parse_pin(pin) if pin is not None else None
+        """The server certificate's pin (``SHA256:…``), normalised; ``None`` to trust the system's CAs."""
+        self._tls = tls_for(url, self.pin, insecure)
         self.facilitator_token = facilitator_token
         self.token = token
         """This player's token (from the welcome); needed to reconnect."""
@@ -117,6 +131,8 @@ class RemoteSession:
         self._notices: list[Notice] = []
         self.do_nothing: DoNothing | None = None
         """The do-nothing run the server sent with the reveal (for the review)."""
+        self.real_team: RealTeam | None = None
+        """The real team's run the server sent with the reveal (``None``: the scenario has none)."""
         self.last_seq = 0
         """Seq of the last event received; sent on reconnect."""
         self.received: list[Event] = []
@@ -172,8 +188,7 @@ class RemoteSession:
         else:
             assert self.code is not None and self.role is not None
             hello = Join(code=self.code, role=self.role, name=self.name)
-        ws = await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
-                           open_timeout=self.timeout)
+        ws = await self._open()
         try:
             await ws.send(hello.model_dump_json())
             await asyncio.wait_for(self._handshake(ws), self.timeout)
@@ -184,6 +199,26 @@ class RemoteSession:
         self.connected = True
         if self._reader is None or self._reader.done():
             self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+
+    async def _open(self) -> ClientConnection:
+        """The websocket to the server, over TLS for ``wss://`` (its certificate checked against the pin).
+
+        Raises:
+            PinMismatch: the server presented another certificate; nothing was sent to it.
+        """
+        if self._tls is None:
+            return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
+                                 open_timeout=self.timeout)
+        presented: list[str] = []
+        pinned = None if self.pin is None else _pinned(self.pin, presented)
+        try:
+            return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
+                                 open_timeout=self.timeout, ssl=self._tls, create_connection=pinned)
+        except BaseException:
+            if presented and self.pin is not None:
+                uri = parse_uri(self.url)
+                raise PinMismatch(f"{uri.host}:{uri.port}", presented[0], self.pin) from None
+            raise
 
     async def _handshake(self, ws: ClientConnection) -> None:
         while True:
@@ -220,6 +255,9 @@ class RemoteSession:
                 continue
             except RemoteError as exc:
                 self._error(Error(code=exc.code, message=str(exc)))
+                break
+            except PinMismatch as exc:
+                self._error(Error(code="pin_mismatch", message=str(exc)))
                 break
             self.reconnects += 1
             return True
@@ -299,6 +337,10 @@ class RemoteSession:
         if frame.do_nothing is not None:
             curve = tuple(HarmPoint(t, total, rate) for t, total, rate in frame.do_nothing.curve)
             self.do_nothing = DoNothing(curve, frame.do_nothing.harm_volume)
+        if frame.real_team is not None:
+            real = frame.real_team
+            self.real_team = RealTeam(real.time_to_detect, real.time_to_contain, real.first_signal,
+                                      real.harm_volume, tuple(HarmPoint(*p) for p in real.curve))
         self.journal, self._revealing = self._revealing, []
         seen = {e.seq for e in self.received} | self._truth_folded
         truth = [replace(e, hidden=False, to=None) for e in self.journal
@@ -335,11 +377,12 @@ class RemoteSession:
         return self.lobby.started if self.lobby is not None else None
 
     def review(self) -> DrillRecord | None:
-        """The whole revealed drill and the server's do-nothing run, once the reveal is complete."""
+        """The whole revealed drill, the server's do-nothing run and the real team's, once the reveal
+        is complete."""
         if not self.reviewable or self.view.result is None:
             return None
         return DrillRecord(dict(self.journal_header), list(self.journal), Result.from_dict(self.view.result),
-                           self.do_nothing)
+                           self.do_nothing, real_team=self.real_team)
 
     def fork_at(self, at: float, folder: Path) -> None:
         """A team seat does not rewind: the review belongs to the whole team (the host can fork)."""
@@ -503,6 +546,46 @@ class RemoteSession:
                 await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
 
 
+def tls_for(url: str, pin: str | None, insecure: bool = False) -> ssl.SSLContext | None:
+    """The TLS context to join ``url`` with (``None``: plain ``ws://``), after checking it is safe.
+
+    Raises:
+        ValueError: not a ws:// or wss:// URL; a pin for a ws:// URL; ws:// to another machine
+            without ``insecure`` (the join code, tokens and chat would cross the network in clear).
+    """
+    try:
+        uri = parse_uri(url)
+    except InvalidURI:
+        raise ValueError("it must start with ws:// (this machine only) or wss://") from None
+    if uri.secure:
+        return client_context(pin)
+    if pin is not None:
+        raise ValueError("--pin is for wss:// URLs: the host's banner prints the wss:// URL with its pin")
+    if not (loopback(uri.host) or insecure):
+        raise ValueError(f"ws:// to {uri.host} is not encrypted: the join code, your token and the chat "
+                         "would cross the network in clear; use the wss:// URL and --pin the host "
+                         "printed, or an SSH seat (add --insecure only if you accept that)")
+    return None
+
+
+def _pinned(pin: str, presented: list[str]) -> type[ClientConnection]:
+    """A websocket connection that checks the certificate against ``pin`` once TLS is up.
+
+    On a mismatch it appends the presented pin to ``presented`` and aborts, before the HTTP upgrade
+    (let alone a join code or token) is written.
+    """
+    class PinnedConnection(ClientConnection):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            seen = presented_pin(transport.get_extra_info("ssl_object"))
+            if seen != pin:
+                presented.append(seen or "no certificate")
+                assert isinstance(transport, asyncio.Transport)
+                transport.abort()
+
+    return PinnedConnection
+
+
 def _frame_for(command: Command) -> Callable[[str, int], Frame]:
     """How a command travels: a player's ``command`` frame, or a facilitator frame for their verbs.
 
@@ -524,22 +607,8 @@ def _frame_for(command: Command) -> Callable[[str, int], Frame]:
 def event_line(event: Event) -> str:
     """One readable line for an event (``ttx join --headless``)."""
     to = f" → {','.join(event.to)}" if event.to else ""
-    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {event.actor or '-'}{to}: {_detail(event)}"
-
-
-def _detail(event: Event) -> str:
-    p = event.payload
-    if event.kind == Kind.INJECT:
-        return f"[{p.get('channel')}] {p.get('subject')}"
-    if event.kind == Kind.MESSAGE:
-        return str(p.get("text"))
-    if event.kind == Kind.REFUSED:
-        return f"{p.get('action')}: {p.get('reason')}"
-    if event.kind == Kind.APPROVAL_REQUESTED:
-        return f"#{p.get('request')} {p.get('title')} (needs {p.get('approver')})"
-    if event.kind == Kind.RESULT:
-        return f"score {p.get('score')}"
-    return " ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))
+    who = f"{event.actor or '-'}{to}"
+    return f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}"
 
 
 async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:

@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import ssl
 import sys
 import time
 import traceback
@@ -31,11 +32,13 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from simulator.engine import historical
 from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock, Pacer
 from simulator.engine.drill import Drill
 from simulator.engine.events import COALESCABLE, SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, JournalWriter
+from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
 from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
@@ -59,6 +62,7 @@ from simulator.team.protocol import (
     JoinFacilitator,
     Lobby,
     Pause,
+    RealTeamFigures,
     Reconnect,
     Resume,
     Reveal,
@@ -220,12 +224,15 @@ class Seating:
     forwarded: set[int] = field(default_factory=set)
 
     def track(self, event: Event) -> None:
-        """Fold one event."""
-        if event.kind == Kind.PLAYER_JOINED:
-            self.claimed.add(str(event.payload.get("role")))
-        elif (event.kind == Kind.INJECT and event.to and Role.IC.value not in event.to
-              and any(r not in self.claimed for r in event.to)):
-            self.forwarded.add(event.seq)
+        """Fold one event (only who sits where and private injects matter)."""
+        match payload_of(event):
+            case PlayerJoined(role=role):
+                self.claimed.add(str(role))
+            case Inject() if (event.to and Role.IC.value not in event.to
+                              and any(r not in self.claimed for r in event.to)):
+                self.forwarded.add(event.seq)
+            case _:
+                pass
 
 
 def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
@@ -355,10 +362,12 @@ class DrillServer:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 8765) -> int:
-        """Listen on ``host:port`` (0 picks a free port) and start pacing; returns the port."""
+    async def start(self, host: str = "127.0.0.1", port: int = 8765,
+                    tls: ssl.SSLContext | None = None) -> int:
+        """Listen on ``host:port`` (0 picks a free port), over TLS with ``tls``, and start pacing;
+        returns the port."""
         self._server = await serve(self._serve, host, port, max_size=HARD_FRAME_LIMIT,
-                                   compression=None, max_queue=64)
+                                   compression=None, max_queue=64, ssl=tls)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -495,9 +504,15 @@ class DrillServer:
         idle = for_drill(self.drill.scenario, self.drill.seed, self.drill.now, key=self.loaded.content_hash)
         figures = DoNothingFigures(curve=[(p.t, p.total, p.rate) for p in idle.curve],
                                    harm_volume=idle.harm_volume)
+        real = historical.for_drill(self.loaded, self.drill.seed, self.drill.now)
+        real_figures = None if real is None else RealTeamFigures(
+            curve=[(p.t, p.total, p.rate) for p in real.curve], harm_volume=real.harm_volume,
+            time_to_detect=real.time_to_detect, time_to_contain=real.time_to_contain,
+            first_signal=real.first_signal)
         starts = range(0, max(len(events), 1), REVEAL_PART)
         return [Reveal(header=header, events=events[i:i + REVEAL_PART], last=i + REVEAL_PART >= len(events),
-                       do_nothing=figures if i + REVEAL_PART >= len(events) else None)
+                       do_nothing=figures if i + REVEAL_PART >= len(events) else None,
+                       real_team=real_figures if i + REVEAL_PART >= len(events) else None)
                 for i in starts]
 
     def lobby(self) -> Lobby:

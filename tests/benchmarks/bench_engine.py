@@ -1,28 +1,44 @@
-"""Engine benchmark (run by hand: ``python tests/benchmarks/bench_engine.py``); prints JSON.
+"""Engine benchmark (run by hand: ``python tests/benchmarks/bench_engine.py [--compare PATH]``); prints JSON.
 
-Compares the aggregated engine on the flagship (4 h at ~10,000 requests/s, textbook policy)
-with the per-output SimPy oracle over the same horizon at a reduced rate, normalised per
-simulated output. Target: ≥ 1,000× faster per output.
+CPU time (``process_time``, so other jobs on the machine weigh less than on a wall clock) of:
+
+- the flagship (4 h at ~10,000 requests/s) played by the textbook bot, as a sweep plays it (no
+  per-tick events, no inject text) and as ``ttx run --journal`` does (every event built);
+- its do-nothing baseline;
+- the 5-day ``sycophancy-drift`` played by the textbook bot;
+- beside them, in the same process, the per-output SimPy oracle over the flagship's horizon at a
+  reduced rate, normalised per simulated output.
+
+Each figure is the median of many runs, taken in rounds that alternate the workloads. Targets:
+textbook ≤ 5 ms, baseline ≤ 2 ms, sycophancy-drift ≤ 10 ms, ≥ 200,000× per output vs the oracle.
+With ``--compare PATH`` (a checkout of an earlier version, e.g. ``git archive`` of ``layout``) the
+same flagship figures of that version are measured in a subprocess right after, for the ratio.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from simulator.engine import baseline
 from simulator.engine.policies import Textbook
 from simulator.engine.rates import Shape
 from simulator.engine.runner import baseline_of, run_policy
-from simulator.format.loader import load_scenario
+from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import Scenario
 from tests.oracle import oracle_harm
 
 ORACLE_RPS = 20.0
+ROUNDS = 5
+RUNS_PER_ROUND = 20
 
 
 def outputs(scenario: Scenario) -> float:
@@ -35,36 +51,89 @@ def outputs(scenario: Scenario) -> float:
     return total
 
 
+def cpu_ms(work: Callable[[int], object], seeds: range) -> list[float]:
+    """CPU milliseconds of ``work(seed)`` for each seed."""
+    out = []
+    for seed in seeds:
+        start = time.process_time()
+        work(seed)
+        out.append((time.process_time() - start) * 1000)
+    return out
+
+
+def textbook(loaded: LoadedScenario, journal: bool) -> Callable[[int], object]:
+    """A textbook run on a seed whose baseline is cached (as in a sweep, where idle runs first)."""
+    def run(seed: int) -> object:
+        return run_policy(loaded, Textbook(loaded.scenario), seed, journal=journal)
+    return run
+
+
+def measure(loaded: LoadedScenario, drift: LoadedScenario) -> dict[str, float]:
+    """Median CPU ms per run of each workload, over alternating rounds."""
+    samples: dict[str, list[float]] = {"textbook": [], "textbook_journal": [], "baseline": [],
+                                       "sycophancy_drift": []}
+    for r in range(ROUNDS):
+        seeds = range(1000 * (r + 1), 1000 * (r + 1) + RUNS_PER_ROUND)
+        samples["baseline"] += cpu_ms(lambda s: baseline_of(loaded, s), seeds)
+        samples["textbook"] += cpu_ms(textbook(loaded, journal=False), seeds)
+        samples["textbook_journal"] += cpu_ms(textbook(loaded, journal=True), seeds)
+        for s in seeds[:5]:
+            baseline_of(drift, s)
+        samples["sycophancy_drift"] += cpu_ms(textbook(drift, journal=False), seeds[:5])
+        baseline._cache.clear()
+    return {k: round(statistics.median(v), 2) for k, v in samples.items()}
+
+
 def main() -> None:
-    loaded = load_scenario("jailbreak-wave")
+    loaded, drift = load_scenario("jailbreak-wave"), load_scenario("sycophancy-drift")
     scenario = loaded.scenario
     for seed in range(3):
         baseline_of(loaded, seed)
-    engine_ms = []
-    for seed in range(20):
-        baseline_of(loaded, seed)
-        start = time.perf_counter()
         run_policy(loaded, Textbook(scenario), seed)
-        engine_ms.append((time.perf_counter() - start) * 1000)
+    figures = measure(loaded, drift)
     slow = scenario.model_copy(update={"features": {
         "chat": scenario.features["chat"].model_copy(update={"traffic_rps": ORACLE_RPS})}})
-    start = time.perf_counter()
+    start = time.process_time()
     oracle_harm(slow, 1, scenario.duration)
-    oracle_ms = (time.perf_counter() - start) * 1000
-    engine_per_output = statistics.median(engine_ms) / outputs(scenario)
-    oracle_per_output = oracle_ms / outputs(slow)
-    print(json.dumps({
-        "scenario": scenario.id,
-        "simulated_hours": scenario.duration / 3600,
+    oracle_ms = (time.process_time() - start) * 1000
+    speedup = (oracle_ms / outputs(slow)) / (figures["textbook"] / outputs(scenario))
+    report: dict[str, object] = {
+        "scenario": scenario.id, "simulated_hours": scenario.duration / 3600,
+        "load_average": os.getloadavg()[0], "cpu_ms_median": figures,
         "engine_outputs_simulated": round(outputs(scenario)),
-        "engine_ms_per_run_median": round(statistics.median(engine_ms), 2),
-        "engine_ms_per_run_p90": round(sorted(engine_ms)[int(0.9 * len(engine_ms))], 2),
-        "oracle_rps": ORACLE_RPS,
-        "oracle_outputs_simulated": round(outputs(slow)),
-        "oracle_ms": round(oracle_ms, 1),
-        "speedup_per_output": round(oracle_per_output / engine_per_output),
-        "target_speedup": 1000,
-    }, indent=2))
+        "oracle_rps": ORACLE_RPS, "oracle_outputs_simulated": round(outputs(slow)),
+        "oracle_cpu_ms": round(oracle_ms, 1), "speedup_per_output": round(speedup),
+        "targets": {"textbook": 5, "baseline": 2, "sycophancy_drift": 10, "speedup_per_output": 200_000},
+    }
+    if "--compare" in sys.argv:
+        report["earlier"] = earlier(Path(sys.argv[sys.argv.index("--compare") + 1]))
+    print(json.dumps(report, indent=2))
+
+
+EARLIER = """
+import statistics, time
+from simulator.engine.policies import Textbook
+from simulator.engine.runner import baseline_of, run_policy
+from simulator.format.loader import load_scenario
+loaded = load_scenario("jailbreak-wave")
+def cpu(work, seeds):
+    out = []
+    for s in seeds:
+        t = time.process_time(); work(s); out.append((time.process_time() - t) * 1000)
+    return statistics.median(out)
+for s in range(3): baseline_of(loaded, s); run_policy(loaded, Textbook(loaded.scenario), s)
+b = cpu(lambda s: baseline_of(loaded, s), range(1000, 1020))
+t = cpu(lambda s: run_policy(loaded, Textbook(loaded.scenario), s), range(1000, 1020))
+print(round(t, 2), round(b, 2))
+"""
+
+
+def earlier(path: Path) -> dict[str, float]:
+    """The flagship's textbook and baseline CPU ms in an earlier checkout (same interpreter)."""
+    env = {**os.environ, "PYTHONPATH": str(path)}
+    out = subprocess.run([sys.executable, "-c", EARLIER], cwd=path, env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return {"textbook": float(out[0]), "baseline": float(out[1])}
 
 
 if __name__ == "__main__":

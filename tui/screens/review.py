@@ -6,7 +6,7 @@ is rendered from, so the hot seat, a team seat, the host's summary and the repor
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,11 +19,16 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
+from simulator.analysis.metrics import BY_NAME, REVIEWED, measures
+from simulator.analysis.report import real_team_lines, real_team_table
 from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from tui.widgets.chart import LineChart, Point, Series
 from tui.widgets.signals import UNITS
+
+if TYPE_CHECKING:
+    from simulator.analysis.history import DrillRow
 
 BREAKDOWN_FIXED = 44
 """Columns the breakdown's component, points and weight columns, borders and scroll bar take."""
@@ -48,20 +53,61 @@ def headline(review: AfterAction) -> Content:
         ("  collateral ", "dim"), f"{r.collateral:.2%}")
 
 
+def last_run_line(previous: DrillRow, review: AfterAction) -> Content:
+    """This run beside the team's last run of the drill: score, detect and contain, each change arrowed
+    and coloured (green better, red worse)."""
+    from simulator.analysis.history import local
+
+    now = measures(review)
+    team = f", team {previous.team}" if previous.team else ""
+    parts: list[Content | tuple[str, str] | str] = [
+        ("Your last run of this drill ", "bold"),
+        (f"({local(previous.played_at)}{team}, {previous.short})", "dim")]
+    for i, name in enumerate(REVIEWED):
+        metric = BY_NAME[name]
+        before, after = getattr(previous, name), now[name]
+        better = metric.better(before, after)
+        style = "dim" if better is None else ("bold $text-success" if better else "bold $text-error")
+        parts += [("  ·  " if i else ":  ", "dim"), (metric.title.removeprefix("time to ") + " ", "dim"),
+                  f"{metric.text(before)} → {metric.text(after)} ", (metric.change(before, after), style)]
+    return Content.assemble(*parts)
+
+
 def per_minute(times: list[float], rates: list[float]) -> list[Point]:
     """Harmful outputs per second as a per-minute curve."""
     return [(t, rate * 60.0) for t, rate in zip(times, rates, strict=True)]
 
 
 def harm_series(review: AfterAction) -> list[Series]:
-    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's."""
+    """The hidden truth: this run's harmful outputs per minute against the do-nothing run's and the
+    real team's (when the scenario has a historical policy)."""
     s = review.series
+    real = ([Series("the real team (historical)", per_minute(s.real_t, s.real_rate), "○", "$text-warning")]
+            if s.real_t else [])
     return [Series("doing nothing (same seed)", per_minute(s.idle_t, s.idle_rate), "·", "$text-muted"),
-            Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
+            *real, Series("this run", per_minute(s.harm_t, s.harm_rate), "●", "$text-error")]
 
 
-def observed_signal(review: AfterAction, scenario: Scenario) -> tuple[str, list[Point]]:
+def real_team_content(review: AfterAction) -> Content:
+    """You vs the real team: the report's table and lines, figure for figure."""
+    head, rows = real_team_table(review)
+    if not head:
+        return Content.styled("This scenario has no historical policy to compare with.", "dim")
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str], style: str = "") -> Content:
+        text = "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        return Content.styled(text, style) if style else Content(text)
+
+    table = [line(head, "bold"), *[line(r) for r in rows]]
+    notes = [Content.styled(text, "dim") for text in real_team_lines(review)]
+    return Content("\n").join([*table, Content(""), *notes])
+
+
+def observed_signal(review: AfterAction, scenario: Scenario | None) -> tuple[str, list[Point]]:
     """The signal a team watches first: user reports if instrumented, else the first instrumented one."""
+    if scenario is None:
+        return "", []
     instrumented = [(sid, spec) for sid, spec in scenario.signals.items() if spec.instrumented]
     if not instrumented:
         return "", []
@@ -121,12 +167,18 @@ class ReviewScreen(Screen[None]):
             super().__init__()
             self.at = at
 
-    def __init__(self, review: AfterAction, scenario: Scenario, can_rewind: bool = False) -> None:
-        """``can_rewind``: the hot seat, where ``w`` forks the drill at a timeline row."""
+    def __init__(self, review: AfterAction, scenario: Scenario | None, can_rewind: bool = False,
+                 previous: DrillRow | None = None) -> None:
+        """Show ``review``; ``scenario`` is ``None`` when its file is gone (a drill from the history).
+
+        ``can_rewind``: the hot seat, where ``w`` forks the drill at a timeline row; ``previous``: the
+        team's last run of this drill, when the history has one.
+        """
         super().__init__()
         self.review = review
         self.scenario = scenario
         self.can_rewind = can_rewind
+        self.previous = previous
 
     def compose(self) -> ComposeResult:
         title, _ = observed_signal(self.review, self.scenario)
@@ -134,9 +186,17 @@ class ReviewScreen(Screen[None]):
             yield Static(headline(self.review), id="review-headline")
             if self.review.branch is not None:
                 yield Static(branch_line(self.review), id="review-branch")
+            last = Static(last_run_line(self.previous, self.review) if self.previous else "", id="last-run")
+            last.display = self.previous is not None
+            yield last
             yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            real = Static(real_team_content(self.review), id="real-team")
+            real.border_title = "You vs the real team"
+            yield real
             chart = LineChart(id="harm-chart")
-            chart.border_title = "Harmful outputs per minute (the hidden truth): this run vs doing nothing"
+            chart.border_title = ("Harmful outputs per minute (the hidden truth): this run vs "
+                                  + ("the real team and " if self.review.series.real_t else "")
+                                  + "doing nothing")
             yield chart
             observed = LineChart(id="observed-chart")
             observed.border_title = f"What you observed: {title or 'no signal instrumented'}"
@@ -153,12 +213,19 @@ class ReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fill the breakdown table (heaviest component first, as the report) and the charts."""
         self.fill_breakdown()
-        end = self.scenario.duration
+        end = self.scenario.duration if self.scenario is not None else max(self.review.duration, 1.0)
         title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
         marks = [Series(title, observed, "+", "$text-accent")] if observed else []
         self.query_one("#observed-chart", LineChart).plot(marks, end, "")
         self.query_one(VerticalScroll).focus()
+
+    def show_previous(self, previous: DrillRow) -> None:
+        """Show the team's last run of this drill beside this one (the history answered after the end)."""
+        self.previous = previous
+        line = self.query_one("#last-run", Static)
+        line.update(last_run_line(previous, self.review))
+        line.display = True
 
     def fill_breakdown(self) -> None:
         """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""

@@ -1,0 +1,340 @@
+"""The harm model: every stream's expected harmful outputs and every feature's traffic, integrated exactly.
+
+Between two change points (an action taking effect is the only thing that changes the rates) the
+rates are fixed functions of time, so a whole run of monitoring intervals is integrated at once
+with array operations: one row per interval, split at traffic-shape breakpoints. What the drill
+draws from these integrals (Poisson counts) and what it has drawn so far (the :class:`Ledger`)
+live here too; the drill decides when.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from simulator.engine.rates import (
+    GAUSS_NODES,
+    GAUSS_WEIGHTS,
+    fading,
+    fading_at,
+    fraction_at,
+    fraction_integral,
+    refine,
+)
+from simulator.format.scenario import Action, Effect, HarmStream, Scenario
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass
+class Mitigation:
+    """A catalogue action in effect."""
+
+    action: Action
+    since: float
+    features: frozenset[str]
+    """Features whose legitimate traffic it blocks a share of."""
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A product of multipliers on one rate: a constant part and the fading ones.
+
+    Each fading multiplier is ``(multiplier, half_life, since)``.
+    """
+
+    constant: float = 1.0
+    fading: tuple[tuple[float, float, float], ...] = ()
+
+    def times(self, multiplier: float, half_life: float | None, since: float) -> Factor:
+        """This factor times one more mitigation's multiplier."""
+        if half_life is None:
+            return Factor(self.constant * multiplier, self.fading)
+        return Factor(self.constant, (*self.fading, (multiplier, half_life, since)))
+
+    def at(self, t: float) -> float:
+        """The product at one time."""
+        out = self.constant
+        for multiplier, half_life, since in self.fading:
+            out *= fading(multiplier, half_life, t - since)
+        return out
+
+    def over(self, t: Floats) -> Floats:
+        """The product at every time in ``t``."""
+        out = np.full_like(t, self.constant)
+        for multiplier, half_life, since in self.fading:
+            out = out * fading_at(multiplier, half_life, since, t)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Integrals:
+    """Integrals over consecutive intervals: one array entry per interval."""
+
+    harm: dict[str, Floats]
+    """Expected harmful outputs per stream."""
+    legit: Floats
+    """Requests the features would serve with no mitigation (all features)."""
+    served: Floats
+    """Requests served after traffic mitigations (all features)."""
+    blocked: Floats
+    """Legitimate requests not served or refused because of mitigations."""
+
+    @property
+    def expected(self) -> Floats:
+        """Expected harmful outputs, all streams (summed stream by stream, in scenario order)."""
+        total = np.zeros_like(self.legit)
+        for lam in self.harm.values():
+            total = total + lam
+        return total
+
+
+class HarmModel:
+    """Rates of every stream and feature under the mitigations in effect, and their exact integrals."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.mitigations: list[Mitigation] = []
+        self._shapes = {fid: (np.array([p.at for p in f.shape], dtype=np.float64),
+                              np.array([p.factor for p in f.shape], dtype=np.float64))
+                        for fid, f in scenario.features.items()}
+        points = [t for times, _ in self._shapes.values() for t in times.tolist()]
+        self._breakpoints = np.unique(np.array(points, dtype=np.float64))
+        self._traffic: dict[str, Factor] = {}
+        self._stream: dict[str, Factor] = {}
+        self._refused: dict[str, float] = {}
+        self._replan()
+
+    # --- mitigations ------------------------------------------------------------------------
+
+    def take_effect(self, action: Action, now: float) -> None:
+        """An action's effects start now (a repeatable one replaces its earlier application)."""
+        if action.repeatable:
+            self.mitigations = [m for m in self.mitigations if m.action.id != action.id]
+        self.mitigations.append(Mitigation(action, now, self._features_of(action.effects)))
+        self._replan()
+
+    def in_effect(self, action_id: str) -> bool:
+        """Whether the action is among the mitigations in effect."""
+        return any(m.action.id == action_id for m in self.mitigations)
+
+    def _features_of(self, effects: list[Effect]) -> frozenset[str]:
+        out = set()
+        for e in effects:
+            if e.feature is not None:
+                out.add(e.feature)
+            if e.stream is not None:
+                out.add(self.scenario.streams[e.stream].feature)
+        return frozenset(out)
+
+    def _replan(self) -> None:
+        """Fold the mitigations into one factor per feature's traffic and per stream's harmful fraction."""
+        self._traffic = {fid: Factor() for fid in self.scenario.features}
+        self._stream = {sid: Factor() for sid in self.scenario.streams}
+        self._refused = {fid: 1.0 for fid in self.scenario.features}
+        for m in self.mitigations:
+            for e in m.action.effects:
+                if e.feature is not None and e.traffic_multiplier is not None:
+                    self._traffic[e.feature] = self._traffic[e.feature].times(
+                        e.traffic_multiplier, e.half_life, m.since)
+                if e.stream is not None and e.harmful_multiplier is not None:
+                    self._stream[e.stream] = self._stream[e.stream].times(
+                        e.harmful_multiplier, e.half_life, m.since)
+            for fid in m.features:
+                self._refused[fid] *= 1.0 - m.action.blocked_fraction
+
+    def stream_multiplier(self, stream_id: str, t: float) -> float:
+        """How much the mitigations in effect scale the stream's harmful fraction at ``t``."""
+        return self._stream[stream_id].at(t)
+
+    # --- rates and integrals ----------------------------------------------------------------
+
+    def shape(self, feature_id: str, t: Floats) -> Floats:
+        """The feature's traffic multiplier at every time in ``t`` (linear between shape points)."""
+        times, factors = self._shapes[feature_id]
+        if times.size == 0:
+            return np.ones_like(t)
+        return np.interp(t, times, factors)
+
+    def legit_rate(self, t: float) -> float:
+        """Requests per second all features would serve at ``t`` with no mitigation."""
+        at = np.array([t])
+        return float(sum(f.traffic_rps * self.shape(fid, at)[0]
+                         for fid, f in self.scenario.features.items()))
+
+    def integrate(self, bounds: Floats) -> Integrals:
+        """Integrals over each ``bounds[i]..bounds[i+1]`` under the mitigations in effect.
+
+        Intervals are split at traffic-shape breakpoints; each piece is integrated in closed form
+        when only the harmful fraction varies on it, and by Gauss–Legendre otherwise. Which way a
+        piece is integrated depends only on the piece, so the result for an interval never depends
+        on which other intervals are integrated with it.
+        """
+        pieces, starts = refine(bounds, self._breakpoints)
+        t0, t1 = pieces[:-1], pieces[1:]
+        quadrature = _Quadrature(t0, t1)
+
+        def per_interval(values: Floats) -> Floats:
+            return values if starts.size == values.size else np.add.reduceat(values, starts)
+
+        n = bounds.size - 1
+        legit, served, blocked = np.zeros(n), np.zeros(n), np.zeros(n)
+        flat: dict[str, npt.NDArray[np.bool_]] = {}
+        for fid, feature in self.scenario.features.items():
+            s0, s1 = self.shape(fid, t0), self.shape(fid, t1)
+            flat[fid] = s0 == s1
+            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
+            factor = self._traffic[fid]
+            piece_served = (factor.constant * piece_legit if not factor.fading
+                            else quadrature.of(self._traffic_at(fid, quadrature.nodes)))
+            feature_legit, feature_served = per_interval(piece_legit), per_interval(piece_served)
+            legit = legit + feature_legit
+            served = served + feature_served
+            refused = 1.0 - self._refused[fid]
+            blocked = blocked + ((feature_legit - feature_served) + feature_served * refused)
+        harm = {sid: per_interval(self._stream_integral(sid, stream, t0, t1, quadrature,
+                                                        flat[stream.feature]))
+                for sid, stream in self.scenario.streams.items()}
+        return Integrals(harm, legit, served, blocked)
+
+    def _traffic_at(self, fid: str, t: Floats) -> Floats:
+        """Requests per second the feature serves at every time in ``t``, after traffic mitigations."""
+        return self.scenario.features[fid].traffic_rps * self.shape(fid, t) * self._traffic[fid].over(t)
+
+    def _stream_integral(self, sid: str, stream: HarmStream, t0: Floats, t1: Floats,
+                         quadrature: _Quadrature, flat: npt.NDArray[np.bool_]) -> Floats:
+        """Expected harmful outputs of one stream on each piece."""
+        fid, curve = stream.feature, stream.harmful_fraction
+        factor, traffic = self._stream[sid], self._traffic[fid]
+        fades = bool(factor.fading or traffic.fading)
+        exact: Floats | None = None
+        if not fades:
+            level = (self.scenario.features[fid].traffic_rps * self.shape(fid, t0)
+                     * traffic.constant * factor.constant)
+            exact = level * fraction_integral(curve, t0, t1)
+            if flat.all():
+                return exact
+        nodes = quadrature.nodes
+        numeric = quadrature.of(self._traffic_at(fid, nodes) * fraction_at(curve, nodes)
+                                * factor.over(nodes))
+        return numeric if exact is None else np.where(flat, exact, numeric)
+
+
+class _Quadrature:
+    """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]``."""
+
+    def __init__(self, t0: Floats, t1: Floats) -> None:
+        self.half = (t1 - t0) / 2
+        self._mid = (t1 + t0) / 2
+        self._nodes: Floats | None = None
+
+    @property
+    def nodes(self) -> Floats:
+        """The nodes, one row per piece (computed on first use)."""
+        if self._nodes is None:
+            self._nodes = self._mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
+        return self._nodes
+
+    def of(self, values: Floats) -> Floats:
+        """The integral on each piece of a function given at :attr:`nodes`.
+
+        Summed node by node (not a matrix product, whose summation order may depend on the
+        number of rows), so a piece's integral is the same in any batch.
+        """
+        total: Floats = values[:, 0] * GAUSS_WEIGHTS[0]
+        for i in range(1, GAUSS_WEIGHTS.size):
+            total = total + values[:, i] * GAUSS_WEIGHTS[i]
+        return self.half * total
+
+
+@dataclass
+class Ledger:
+    """What the drill has drawn so far: harmful outputs per stream, collateral, and the rate history.
+
+    The rate history is kept as arrays, one entry per closed interval (a tick, or the part of a
+    tick before a change point): what containment is scored on.
+    """
+
+    harm_by_stream: dict[str, int]
+    weights: dict[str, float]
+    _legit: list[Floats] = field(default_factory=list)
+    _blocked: list[Floats] = field(default_factory=list)
+    _t0: list[Floats] = field(default_factory=list)
+    _t1: list[Floats] = field(default_factory=list)
+    _rates: list[Floats] = field(default_factory=list)
+    ticks: list[tuple[npt.NDArray[np.int64], Floats, npt.NDArray[np.int64]]] = field(default_factory=list)
+    """Per commit: tick end times (ms), harmful rates, harmful outputs so far."""
+
+    @property
+    def harm_volume(self) -> int:
+        """Harmful outputs emitted so far, all streams."""
+        return sum(self.harm_by_stream.values())
+
+    @property
+    def weighted_harm(self) -> float:
+        """Severity-weighted harmful outputs so far (exact: whole counts times each stream's weight)."""
+        return sum(self.weights[sid] * n for sid, n in self.harm_by_stream.items())
+
+    @property
+    def legit_total(self) -> float:
+        """Legitimate requests so far (an exact sum: the same however the intervals were closed)."""
+        return math.fsum(np.concatenate(self._legit).tolist()) if self._legit else 0.0
+
+    @property
+    def legit_blocked(self) -> float:
+        """Legitimate requests mitigations blocked or refused so far (an exact sum)."""
+        return math.fsum(np.concatenate(self._blocked).tolist()) if self._blocked else 0.0
+
+    def add_collateral(self, legit: Floats, blocked: Floats) -> None:
+        """Keep closed intervals' legitimate traffic and what mitigations blocked of it."""
+        self._legit.append(legit)
+        self._blocked.append(blocked)
+
+    def record(self, t0: Floats, t1: Floats, rates: Floats) -> None:
+        """Keep the expected harmful rate of closed intervals."""
+        self._t0.append(t0)
+        self._t1.append(t1)
+        self._rates.append(rates)
+
+    def intervals(self) -> tuple[Floats, Floats, Floats]:
+        """Start, end and expected harmful rate of every closed interval, in time order."""
+        if not self._rates:
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        if len(self._rates) > 1:
+            self._t0 = [np.concatenate(self._t0)]
+            self._t1 = [np.concatenate(self._t1)]
+            self._rates = [np.concatenate(self._rates)]
+        return self._t0[0], self._t1[0], self._rates[0]
+
+    def current_rate(self) -> float:
+        """The latest closed interval's expected harmful outputs per second."""
+        return float(self._rates[-1][-1]) if self._rates else 0.0
+
+    def worst_rate_since(self, t: float) -> float:
+        """The highest expected harmful rate of the intervals ending after ``t``."""
+        _, t1, rates = self.intervals()
+        later = rates[t1 > t]
+        return float(later.max()) if later.size else 0.0
+
+    def curve(self) -> tuple[Floats, Floats, npt.NDArray[np.int64]]:
+        """Every tick's end time, harmful rate and harmful outputs so far."""
+        if not self.ticks:
+            return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+        ends, rates, totals = (np.concatenate(parts) for parts in zip(*self.ticks, strict=True))
+        return ends / 1000, rates, totals
+
+
+def time_to_contain(t0: Floats, t1: Floats, rates: Floats, threshold: float,
+                    watch: float) -> float | None:
+    """Earliest time from which the harmful rate stays at or under ``threshold`` for ``watch`` seconds."""
+    good = rates <= threshold
+    if not good.any():
+        return None
+    index = np.arange(rates.size)
+    run_start = np.maximum.accumulate(np.where(good & ~np.concatenate(([False], good[:-1])), index, 0))
+    held = good & (t1 - t0[run_start] >= watch)
+    first = np.flatnonzero(held)
+    return float(t0[run_start[first[0]]]) if first.size else None

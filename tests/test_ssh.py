@@ -1,0 +1,290 @@
+"""SSH seats over a real asyncssh client on loopback: players log in with the join code and a role and
+get the same dashboard as ``ttx join``, each seat its own process; a dropped connection rejoins its
+seat; the terminal's size follows the player's; what an SSH login may do is narrow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+from simulator.engine.events import Kind
+from simulator.format.commands import AdhocParams
+from simulator.format.loader import LoadedScenario
+from simulator.team.keyfiles import KeyFileError
+from simulator.team.remote import RemoteSession
+from simulator.team.server import DrillServer
+from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key
+from tests.ssh_client import Screen, connect, log_in
+
+CODE = "K7Q2MD"
+FACILITATOR_TOKEN = "white-cell-secret"
+LOBBY = "Waiting for the facilitator"
+
+
+class Drill:
+    """A drill server and its SSH seats on free loopback ports, and the clients a test opened."""
+
+    def __init__(self, server: DrillServer, seats: SshSeats, url: str) -> None:
+        self.server, self.seats, self.url = server, seats, url
+        self.conns: list[asyncssh.SSHClientConnection] = []
+        self.sessions: list[RemoteSession] = []
+
+    async def ssh(self, username: str, *answers: str, width: int = 100, height: int = 30) -> Screen:
+        assert self.seats.port is not None
+        conn, screen, _ = await log_in(self.seats.port, username, answers, self.seats.key.convert_to_public(),
+                                       width=width, height=height)
+        self.conns.append(conn)
+        return screen
+
+    async def facilitator(self) -> RemoteSession:
+        session = await RemoteSession.open(self.url, name="Lee", facilitator_token=FACILITATOR_TOKEN)
+        self.sessions.append(session)
+        return session
+
+    def journal(self, kind: Kind) -> list[dict[str, Any]]:
+        return [e.payload for e in self.server.drill.events if e.kind == kind]
+
+
+@pytest.fixture
+async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    journal = tmp_path / "drill.jsonl"
+    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    seats = SshSeats(drill_gate(server), url, host_key(journal), workdir=tmp_path)
+    await seats.start("127.0.0.1", 0)
+    made = Drill(server, seats, url)
+    yield made
+    for conn in made.conns:
+        conn.close()
+    for session in made.sessions:
+        await session.close()
+    await seats.stop()
+    await server.stop()
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+def _seat_processes(seats: SshSeats) -> list[int]:
+    return [t.process.pid for t in seats.live.values()
+            if t.process is not None and t.process.returncode is None]
+
+
+async def test_a_player_logs_in_with_the_join_code_and_a_role_and_gets_the_dashboard(drill: Drill) -> None:
+    """``ssh dana@host``: the login asks for the join code, then a role; the terminal shows the
+    lobby of ``ttx join`` with Dana in the IC seat, and the server has her as a player."""
+    screen = await drill.ssh("dana", CODE, "ic")
+    shown = await screen.wait_for(LOBBY)
+    assert "dana ● ← you" in shown
+    assert [(p.name, p.seat) for p in drill.server.players.values()] == [("dana", "ic")]
+
+
+async def test_a_role_as_the_user_name_asks_only_for_a_name(drill: Drill) -> None:
+    """``ssh ic@host`` takes the role from the user name and asks who you are instead."""
+    assert drill.seats.port is not None
+    conn, screen, answers = await log_in(drill.seats.port, "ic", [CODE, "Dana Reyes"],
+                                         drill.seats.key.convert_to_public())
+    drill.conns.append(conn)
+    await screen.wait_for("Dana Reyes ● ← you")
+    assert [p for p in answers.asked if p.endswith(": ")] == ["Join code: ", "Your name: "]
+
+
+async def test_a_wrong_join_code_fails_the_login_and_starts_no_seat(drill: Drill) -> None:
+    """A wrong code is an SSH login failure: no session, no process, no player, and the next answer
+    from that address waits longer."""
+    with pytest.raises(asyncssh.PermissionDenied):
+        await drill.ssh("dana", "WRONG1", "ic")
+    assert drill.seats.live == {} and drill.server.players == {}
+    assert drill.seats.failures.delay("127.0.0.1") > 0
+
+
+async def test_the_facilitator_logs_in_with_the_facilitator_token_and_no_join_code_will_do(
+        drill: Drill) -> None:
+    """``ssh facilitator@host`` asks for the facilitator token; the join code does not open that seat."""
+    with pytest.raises(asyncssh.PermissionDenied):
+        await drill.ssh("facilitator", CODE, "Lee")
+    screen = await drill.ssh("facilitator", FACILITATOR_TOKEN, "Lee")
+    await screen.wait_for("Lee")
+    await screen.wait_for(lambda text: CODE in text)  # the facilitator's lobby shows the code to hand out
+    assert [(p.name, p.seat) for p in drill.server.players.values()] == [("Lee", "facilitator")]
+
+
+async def test_two_ssh_seats_are_two_processes_and_see_only_what_their_roles_may(drill: Drill) -> None:
+    """The IC and the ML engineer log in at once: each seat is its own ``ttx join`` process; an
+    inject for the IC alone reaches the IC's terminal and not the ML engineer's; closing one seat
+    leaves the other going."""
+    ic = await drill.ssh("dana", CODE, "ic")
+    ml = await drill.ssh("max", CODE, "ml")
+    await ic.wait_for("max ●")
+    await ml.wait_for("dana ●")
+    pids = _seat_processes(drill.seats)
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    fac = await drill.facilitator()
+    await fac.start()
+    ack = await fac.adhoc_inject(AdhocParams(to=["ic"], channel="email", subject="For the IC alone",
+                                             body="Only the incident commander reads this."))
+    assert ack.accepted
+    await ic.wait_for("For the IC alone")
+    drill.conns[0].close()
+    await ml.wait_for(lambda text: "dana" not in text or "dana ○" in text or "offline" in text, timeout=30)
+    await fac.adhoc_inject(AdhocParams(to=["ml"], channel="chat", subject="Still with us", body="ML only."))
+    await ml.wait_for("Still with us")
+    assert "For the IC alone" not in ml.text()
+
+
+async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Drill) -> None:
+    """The network drops Dana's SSH connection: her seat's process ends and she shows offline; she logs
+    in again the same way and is the same player (rejoined with her seat's token), not a new one."""
+    screen = await drill.ssh("dana", CODE, "ic")
+    await screen.wait_for(LOBBY)
+    first = next(iter(drill.server.players.values()))
+    drill.conns[0].abort()
+    fac = await drill.facilitator()
+    await fac.wait_until(lambda s: s.lobby is not None and any(
+        h.name == "dana" and not h.connected for h in s.lobby.players), timeout=30)
+    await _until(lambda: drill.seats.live == {})  # the seat's ttx join ended with the connection
+    again = await drill.ssh("dana", CODE, "ic")
+    await again.wait_for("dana ● ← you")
+    assert [p.id for p in drill.server.players.values() if p.seat == "ic"] == [first.id]
+    assert any(p.get("rejoined") for p in drill.journal(Kind.PLAYER_JOINED))
+
+
+async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Drill) -> None:
+    """A player who joined with ``ttx join`` (and has its token) can move to SSH: the token, given at
+    the join-code prompt, opens the same seat without asking for a role."""
+    web = await RemoteSession.open(drill.url, name="Sam", role="comms", code=CODE)
+    drill.sessions.append(web)
+    assert web.token is not None
+    screen = await drill.ssh("whoever", web.token)
+    await screen.wait_for("Sam ● ← you")
+    assert len(drill.server.players) == 1
+
+
+async def test_the_seat_follows_the_players_terminal_size(drill: Drill) -> None:
+    """The seat starts at the SSH pty's size and redraws at the new size when the player resizes."""
+    screen = await drill.ssh("dana", CODE, "ic", width=100, height=30)
+    shown = await screen.wait_for(LOBBY)
+    assert shown.splitlines()[0].rstrip().endswith("╮") and len(shown.splitlines()[0].rstrip()) == 100
+    screen.resize(72, 26)
+    await screen.wait_for(lambda text: text.splitlines()[0].rstrip() == "╭" + "─" * 70 + "╮")
+
+
+async def test_an_ssh_login_gets_a_dashboard_and_nothing_else(drill: Drill) -> None:
+    """No commands, no subsystems (sftp), no port forwarding; a session without a terminal is told to
+    use ``ssh -t``; and only one seat per connection."""
+    assert drill.seats.port is not None
+    key = drill.seats.key.convert_to_public()
+    conn, screen, _ = await log_in(drill.seats.port, "dana", [CODE, "ic"], key)
+    drill.conns.append(conn)
+    with pytest.raises(asyncssh.ChannelOpenError):
+        await conn.create_session(lambda: Screen(80, 24), encoding=None)
+    with pytest.raises(asyncssh.ChannelOpenError):
+        await conn.open_connection("127.0.0.1", int(drill.url.rsplit(":", 1)[1]))
+
+    conn2, _ = await connect(drill.seats.port, "max", [CODE, "ml"], key)
+    drill.conns.append(conn2)
+    with pytest.raises(asyncssh.ChannelOpenError):
+        await conn2.run("cat /etc/passwd")
+    with pytest.raises(asyncssh.ChannelOpenError):
+        await conn2.start_sftp_client()
+
+    conn3, _ = await connect(drill.seats.port, "sam", [CODE, "comms"], key)
+    drill.conns.append(conn3)
+    plain = await conn3.create_process(encoding="utf-8")  # a shell without a pty
+    out = await plain.stdout.read()
+    await plain.wait_closed()
+    assert "needs a terminal" in out and plain.exit_status == 1
+    await screen.wait_for(LOBBY)
+    assert {p.seat for p in drill.server.players.values()} == {"ic"}, "none of those joined the drill"
+    await screen.wait_for(LOBBY)
+
+
+async def test_the_host_key_is_made_once_kept_private_and_refused_when_others_can_read_it(
+        tmp_path: Path) -> None:
+    """Players check the fingerprint once: the key beside the journal is reused, mode 0600; a key file
+    others can read is refused, as OpenSSH refuses one."""
+    first, again = host_key(tmp_path / "a.jsonl"), host_key(tmp_path / "b.jsonl")
+    assert first.get_fingerprint("sha256") == again.get_fingerprint("sha256")
+    path = tmp_path / HOST_KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o644)
+    with pytest.raises(KeyFileError, match="can be read by other users"):
+        host_key(tmp_path / "a.jsonl")
+
+
+def test_wrong_answers_from_one_address_wait_longer_and_longer_up_to_a_cap() -> None:
+    """The back-off that makes guessing the join code over SSH hopeless: it doubles per wrong answer
+    from an address, stops at 30 s, and an address that got it right starts afresh."""
+    failures = Failures()
+    delays = []
+    for _ in range(10):
+        failures.failed("10.0.0.7")
+        delays.append(failures.delay("10.0.0.7"))
+    assert delays[:4] == [0.5, 1.0, 2.0, 4.0] and delays[-1] == 30.0
+    assert failures.delay("10.0.0.8") == 0.0
+    failures.forgive("10.0.0.7")
+    assert failures.delay("10.0.0.7") == 0.0
+
+
+async def test_connections_from_one_address_are_capped_before_any_login(drill: Drill) -> None:
+    """Connections that never log in cannot take every slot: past the cap per address, the server
+    hangs up at once, before any login is offered."""
+    drill.seats.max_per_address = 2
+    assert drill.seats.port is not None
+    opened = [await asyncio.open_connection("127.0.0.1", drill.seats.port) for _ in range(3)]
+    greetings = [await asyncio.wait_for(reader.readline(), 10) for reader, _ in opened[:2]]
+    third = await asyncio.wait_for(opened[2][0].read(), 10)  # to the end: the server hung up
+    for _, writer in opened:
+        writer.close()
+    assert greetings[0].startswith(b"SSH-2.0-ttx") and greetings[1].startswith(b"SSH-2.0-ttx")
+    assert b"SSH-2.0" not in third
+
+
+async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:
+    """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
+    screen = await drill.ssh("dana", CODE, "ic")
+    await screen.wait_for(LOBBY)
+    pids = _seat_processes(drill.seats)
+    await drill.seats.stop()
+    await asyncio.wait_for(screen.closed.wait(), 10)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+async def test_ttx_host_with_tls_runs_its_ssh_seats_over_its_own_pinned_wss(tmp_path: Path) -> None:
+    """``ttx host --tls --ssh``: the seats' ``ttx join`` reach the drill over wss:// with the server's
+    own pin (no plain websocket at all), and the banner's SSH line names the key it serves."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", "0", "--ssh", "0", "--tls",
+        "--code", CODE, "--journal", str(tmp_path / "drill.jsonl"), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        while "facilitator token:" not in banner:
+            banner += (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert "listening on wss://" in banner
+        port = int(banner.split("SSH seats: port ")[1].split(",")[0])
+        key = host_key(tmp_path / "drill.jsonl")
+        assert f"host key {key.get_fingerprint('sha256')}" in banner
+        conn, screen, _ = await log_in(port, "dana", [CODE, "ic"], key.convert_to_public())
+        await screen.wait_for("dana ● ← you")
+        conn.close()
+    finally:
+        proc.terminate()
+        await proc.wait()
