@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, OptionList, SelectionList, Static
+from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static
 
 from simulator.analysis.report import build_report, render
 from simulator.engine.events import Kind
@@ -34,7 +34,6 @@ from tui.screens.review import ReviewScreen
 from tui.widgets.actions import choices_for
 from tui.widgets.chart import LineChart
 from tui.widgets.header import DrillHeader
-from tui.widgets.incident import IncidentPanel
 
 CODE = "K7Q2MD"
 TOKEN = "white-cell-secret"
@@ -156,7 +155,7 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
                                           and e.payload["action"] == "take-offline" for e in s.received))
         assert isinstance(app.screen, DashboardScreen)
         await until(pilot, lambda: "⧗ Take the assistant offline" in str(
-            app.screen.query_one(IncidentPanel).render()))
+            app.screen.query_one("#incident-text", Static).render()))
 
         robin = await drill.player("ic", "Robin")
         await ml.submit(Command(role="ml", action="system-prompt-patch"))
@@ -221,6 +220,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         actions.highlighted = actions.get_option_index("adhoc_inject")
         await pilot.press("enter")
         await until(pilot, lambda: showing(app, ParamsScreen, "#field-subject"))
+        app.screen.query_one("#field-channel", Select).value = "email"
         app.screen.query_one("#field-to", SelectionList).select("ic")
         app.screen.query_one("#field-subject", Input).value = "Board wants a call"
         await pilot.press("ctrl+s")

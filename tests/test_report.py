@@ -19,8 +19,8 @@ from simulator.format.loader import LoadedScenario, builtin_ids, load_scenario
 from tests.golden import golden_path
 from tests.tools import program
 
-SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Improvement plan", "Expectations (MSEL)",
-            "Per-role figures", "Timeline"]
+SECTIONS = ["Summary", "Strengths", "Areas for improvement", "Investigation findings", "Improvement plan",
+            "Expectations (MSEL)", "Per-role figures", "Timeline"]
 EXTERNAL = re.compile(
     r"""(src|href|action|poster)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import""", re.I)
 
@@ -236,7 +236,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>After-action report: Jailbreak wave</title>" in dom
-    assert dom.count("<svg") == 2 and dom.count("<section") == 9
+    assert dom.count("<svg") == 2 and dom.count("<section") == 10
     assert f"{result['score']:.1f}" in dom
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 

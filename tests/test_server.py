@@ -168,7 +168,9 @@ async def test_war_room_chat_reaches_everyone_and_direct_messages_only_their_rol
     await fac.wait_until(lambda s: len(s.view.messages) == 2)
     assert [m["text"] for m in comms.view.messages] == ["All hands: bridge is open"]
     assert ic.view.messages[1] == {"t": ic.view.messages[1]["t"], "from": "ml", "to": ["ic"],
-                                   "text": "IC only: filter is ready"}
+                                   "text": "IC only: filter is ready", "name": "ML"}
+    leaked = [e for e in comms.received if "IC only" in e.to_json()]
+    assert not leaked, "a direct message's text reaches only its roles"
     journaled = [e for e in team.journal() if e["kind"] == "message"]
     assert [e["payload"]["text"] for e in journaled] == ["All hands: bridge is open",
                                                          "IC only: filter is ready"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, Markdown, OptionList, Sparkline, Static, Tabs
+from textual.widgets import DataTable, Input, Markdown, OptionList, Select, Sparkline, Static, Tabs
 
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
@@ -15,13 +15,12 @@ from tests.conftest import MINIMAL, WriteScenario
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ParamsScreen
+from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ParamsScreen, field_options, field_required
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import DIALOG_VERBS, ActionPanel
 from tui.widgets.header import DrillHeader
-from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
 
 SIZE = (100, 30)
@@ -40,7 +39,7 @@ def text_of(widget: Static) -> str:
 def incident_text(app: DrillApp) -> str:
     """What the dashboard's incident panel shows (also while a dialog covers it)."""
     assert app.dashboard is not None
-    return text_of(app.dashboard.query_one(IncidentPanel))
+    return text_of(app.dashboard.query_one("#incident-text", Static))
 
 
 def under_way(app: DrillApp) -> list[str]:
@@ -125,6 +124,7 @@ async def test_a_refused_action_says_why(flagship: LoadedScenario, tmp_path: Pat
         actions.highlighted = actions.get_option_index("set_severity")
         await pilot.press("enter")
         await pilot.pause()
+        app.screen.query_one("#field-level", Select).value = "sev2"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
@@ -244,6 +244,12 @@ async def test_every_verb_form_makes_a_valid_command(flagship: LoadedScenario, t
                 assert isinstance(app.screen, ParamsScreen), verb
                 for field in app.screen.query(Input):
                     field.value = field.value or "war room: stand by"
+                for name, info in app.screen.model.model_fields.items():
+                    options, _ = field_options(info.annotation, app.screen.roles)
+                    choice = app.screen.query_one(f"#field-{name}")
+                    if isinstance(choice, Select) and choice.value is Select.NULL and options and \
+                            field_required(info):
+                        choice.value = options[0][1]
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert not isinstance(app.screen, ParamsScreen | ComposerScreen), verb

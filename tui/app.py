@@ -25,7 +25,7 @@ from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session
 from simulator.format.commands import VERBS, AdhocParams, Command
-from simulator.format.durations import clock
+from simulator.format.durations import clock, format_duration
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.format import short_role
@@ -37,12 +37,14 @@ from tui.screens.dialogs import (
     ConfirmScreen,
     InjectPickerScreen,
     ParamsScreen,
+    QuitScreen,
     UpdateDraft,
 )
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.screens.review import ReviewScreen
-from tui.widgets.actions import ActionPanel, choices_for
+from tui.team import sender_label
+from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
@@ -106,7 +108,7 @@ class DrillApp(App[None]):
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
-        Binding("d", "toggle_theme", "Light/dark", id="app.theme"),
+        Binding("d", "toggle_theme", "Theme", id="app.theme", tooltip="Light / dark theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -148,6 +150,8 @@ class DrillApp(App[None]):
         self._told_lost = False
         self._was_started: bool | None = None
         """Team drills: whether the drill had started at the last lobby frame (``None``: none yet)."""
+        self.saved = False
+        """Whether the review's journal and report were saved (quitting an unsaved review asks first)."""
         if session is not None:
             self.attach(session)
 
@@ -257,12 +261,37 @@ class DrillApp(App[None]):
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
         if event.kind in REVEALED:
             self.revealed.append(event)
-        if event.kind == Kind.MESSAGE and event.actor != self.live().seat and self.dashboard is not None:
+        seat = self.live().seat  # the hot seat wrote every message itself: no pop-up for it
+        if event.kind == Kind.MESSAGE and seat not in (None, event.actor) and self.dashboard is not None:
             to = event.payload.get("to") or []
             where = "War room" if not to else "Direct message"
-            self.notify(f"{short_role(str(event.actor))}: {event.payload.get('text')}", title=where,
+            self.notify(f"{self.message_sender(event)}: {event.payload.get('text')}", title=where,
                         timeout=6)
+        if self.dashboard is not None:
+            self.notify_later(event)
         self.schedule_render()
+
+    def notify_later(self, event: Event) -> None:
+        """The second notice for what took time: an action in effect, findings in, a watch ended."""
+        p, who = event.payload, short_role(str(event.actor))
+        if event.kind == Kind.ACTION_EFFECTIVE:
+            self.notify(f"{p.get('title')} (stage {p.get('stage')}, {who}) is in effect since "
+                        f"{clock(event.t)}.", title="In effect", timeout=5)
+        elif event.kind == Kind.FINDINGS:
+            count = len(p.get("factors") or [])
+            self.notify(f"{count} contributing factor(s) found; the report went to {who} (injects) and "
+                        "the incident panel lists them.", title="Investigation findings", timeout=8)
+        elif event.kind == Kind.WATCH_ENDED:
+            held = "held: harm stayed under the threshold" if p.get("passed") else \
+                "FAILED: harm rose above the threshold"
+            self.notify(f"The watch period {held}.", title="Watch period", timeout=6,
+                        severity="information" if p.get("passed") else "warning")
+
+    def message_sender(self, event: Event) -> str:
+        """Who wrote a message event, as the chat names them ("Dana (IC)" in a team drill)."""
+        said = next((m for m in reversed(self.live().view.messages) if m["t"] == event.t
+                     and m["from"] == event.actor and m["text"] == event.payload.get("text")), None)
+        return sender_label(said) if said is not None else short_role(str(event.actor))
 
     def schedule_render(self) -> None:
         """One redraw for a burst of events or frames."""
@@ -273,8 +302,8 @@ class DrillApp(App[None]):
     def render_view(self) -> None:
         """Redraw the dashboard from the view, prompt for approvals, go to the review at the end."""
         self._render_pending = False
-        if self.dashboard is None or self.review is not None:
-            return
+        if self.dashboard is None or not self.dashboard.is_mounted or self.review is not None:
+            return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None)
         self.show_header()
@@ -351,6 +380,7 @@ class DrillApp(App[None]):
             return
         header.first().show(session.scenario.title, sim, session.scenario.duration, clock.speed, clock.paused,
                             elapsed, self.role if session.seat != FACILITATOR else None, link=link)
+        self.dashboard.tick(view, sim)
 
     def open_review(self) -> None:
         """Reveal the truth: the after-action facts ``ttx report`` shows, in place of the dashboard."""
@@ -407,33 +437,72 @@ class DrillApp(App[None]):
 
     async def submit(self, command: Command) -> Event:
         """Send a command; say what happened (a refusal with the engine's reason)."""
+        before = set(self.live().view.in_flight)
         event = await self.live().submit(command)
         if event.kind == Kind.REFUSED:
-            self.notify(f"{short_role(command.role)}: {command.action} refused: {event.payload['reason']}",
-                        title="Refused", severity="error", timeout=8)
-        else:
-            self.notify(self.outcome(command), title="Done", timeout=3)
+            self.notify(f"{self.who(command.role)}: {self.action_title(command.action)} refused: "
+                        f"{event.payload['reason']}", title="Refused", severity="error", timeout=8)
+        elif command.action != "message":  # the chat shows a message; a notice would repeat it
+            title, text = self.outcome(command, before)
+            self.notify(text, title=title, timeout=5 if title == "Requested" else 3)
         self.render_view()
         return event
 
-    def outcome(self, command: Command) -> str:
-        """What an accepted command did, in a line."""
-        who = short_role(command.role)
-        view = self.live().view
+    @staticmethod
+    def who(role: str) -> str:
+        """The acting role as a notice names it (the white cell for the facilitator)."""
+        return "White cell" if role == FACILITATOR else short_role(role)
+
+    def outcome(self, command: Command, before: set[int]) -> tuple[str, str]:
+        """(title, line) saying what an accepted command did; ``before``: requests in flight before it.
+
+        What takes time says when it takes effect ("requested — in effect at 1:12:00"), and a
+        second notice comes when it does (:meth:`notify_later`).
+        """
+        who, view = self.who(command.role), self.live().view
+        started = [(title, eta) for request, (_, title, eta) in view.in_flight.items()
+                   if request not in before]
         if command.action in ("approve", "deny"):
             verb = "approved" if command.action == "approve" else "denied"
-            return f"{who} {verb} request #{command.params['request']}"
+            then = "".join(f" — {title} {self.in_effect_at(eta)}" for title, eta in started)
+            return ("Decided", f"{who} {verb} request #{command.params['request']}{then}")
         asked = [p for p in view.pending.values() if p.action == command.action and p.by == command.role]
         if asked:
-            return f"{who} asked {short_role(asked[-1].approver)} to approve: {asked[-1].title}"
-        return f"{who}: {self.action_title(command.action)}"
+            return ("Asked", f"{who} asked {short_role(asked[-1].approver)} to approve: {asked[-1].title}")
+        if started:
+            return ("Requested", f"{who}: {started[-1][0]} requested — {self.in_effect_at(started[-1][1])}")
+        running = {"investigate": ("investigation started — findings at", view.investigating_until),
+                   "start_watch": ("watch period started — it ends at", view.watch_until)}
+        what, until = running.get(command.action, ("", None))
+        if until is not None:
+            return ("Started", f"{who}: {what} {clock(until)} (in {format_duration(until - view.now)})")
+        if command.role == FACILITATOR and command.action in ("fire_inject", "adhoc_inject"):
+            return ("Sent", self.inject_sent(command))
+        return ("Done", f"{who}: {self.action_title(command.action)}")
+
+    def in_effect_at(self, eta: float) -> str:
+        """When an action under way takes effect, and how long that is from now."""
+        return f"in effect at {clock(eta)} (in {format_duration(eta - self.live().view.now)})"
+
+    def inject_sent(self, command: Command) -> str:
+        """The white cell's notice for an inject: its subject and who it goes to."""
+        if command.action == "adhoc_inject":
+            adhoc = AdhocParams.model_validate(command.params)
+            kind, subject, to = "Ad-hoc inject", adhoc.subject, [r.value for r in adhoc.to]
+        else:
+            wanted = str(command.params["inject"])
+            seen = next((i for i in reversed(self.live().view.injects) if i.inject == wanted), None)
+            kind = "Scripted inject"
+            subject, to = (seen.subject, list(seen.to)) if seen is not None else (wanted, [])
+        return f"{kind} “{subject}” sent to {', '.join(short_role(r) for r in to) or 'its roles'}"
 
     def action_title(self, action: str) -> str:
-        """A catalogue action's or a verb's human title."""
+        """A catalogue action's, a verb's or a white-cell control's human title."""
         catalogue = self.live().scenario.action(action)
         if catalogue is not None:
             return catalogue.title
-        return VERBS[action].title if action in VERBS else action
+        controls = {c.action: c.title for c in FACILITATOR_CHOICES}
+        return VERBS[action].title if action in VERBS else controls.get(action, action)
 
     async def on_action_panel_action_requested(self, message: ActionPanel.ActionRequested) -> None:
         """An action from the list: ask for parameters when it has any, then submit."""
@@ -503,6 +572,7 @@ class DrillApp(App[None]):
                       real_team=record.real_team)
         report = journal.with_suffix(".md")
         report.write_text(render(dated, "md"), encoding="utf-8")
+        self.saved = True
         self.notify(f"{journal}\n{report}", title="Saved", timeout=10)
         if self.history is not None:
             self.run_worker(self.remember(record, dated, journal), group="history")
@@ -533,7 +603,7 @@ class DrillApp(App[None]):
             self._timer.stop()
         self.revealed, self.dashboard, self.review = [], None, None
         self._started_at, self._timer, self._render_pending = None, None, False
-        self._prompted, self._told_lost = set(), False
+        self._prompted, self._told_lost, self.saved = set(), False, False
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -576,11 +646,12 @@ class DrillApp(App[None]):
         self.show_header()
 
     async def action_speed(self, speed: float) -> None:
-        """Run at ``speed`` sim seconds per wall second."""
+        """Run at ``speed`` sim seconds per wall second; a paused clock stays paused (space runs it)."""
         session = self.live()
         await session.set_speed(float(speed))
         if session.clock.paused:
-            await session.resume()
+            self.notify(f"Speed {float(speed):g}× — the clock stays paused; space runs it.", title="Clock",
+                        timeout=3)
         self.show_header()
 
     async def action_next_inject(self) -> None:
@@ -628,6 +699,36 @@ class DrillApp(App[None]):
 
         everyone = " for everyone" if self.team() is not None else ""
         self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)
+
+    async def action_quit(self) -> None:
+        """Quit; while a drill runs, or its review is unsaved, ask first (``q`` used to lose it at once)."""
+        if isinstance(self.screen, QuitScreen):
+            return
+        question = self.quit_question()
+        if question is None:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(QuitScreen(question), answered)
+
+    def quit_question(self) -> str | None:
+        """What quitting now would lose, as the question to ask (``None``: nothing, quit at once)."""
+        if self.dashboard is None or self.session is None:
+            return None
+        if self.review is not None:
+            here = " here (the host keeps its own journal)" if self.team() is not None else ""
+            return None if self.saved else (f"Quit? The drill is not saved{here} — n, then s saves the "
+                                            "journal and the report first.")
+        if self.team() is not None:
+            again = ("the facilitator token" if self.session.seat == FACILITATOR
+                     else "the same code and role")
+            return f"Leave the drill? It goes on without you; join again with {again} to come back."
+        return ("Quit? The drill is still running and nothing is saved — n, then e ends it and opens "
+                "the review, where s saves.")
 
     def action_help(self) -> None:
         """Show every key of the current screen."""

@@ -41,6 +41,25 @@ def countdown(seconds: float) -> str:
     return clock(seconds) if seconds >= 0 else f"overdue {clock(-seconds)}"
 
 
+LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
+"""A line that starts a list item (kept on its own line when text is reflowed)."""
+
+
+def reflow(text: str) -> str:
+    """Join lines a scenario author wrapped mid-sentence (YAML ``|`` blocks), so the panel wraps them
+    to its own width; a line ending a sentence, a blank line and a list item still break."""
+    out: list[str] = []
+    for line in text.splitlines():
+        previous = out[-1] if out else ""
+        ended = previous.rstrip().rstrip("\"')]”’»").endswith((".", "!", "?", ":", ";"))
+        if previous.strip() and line.strip() and not ended and not LIST_ITEM.match(line) \
+                and not LIST_ITEM.match(previous):
+            out[-1] = f"{previous.rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def highlight_redacted(text: str) -> Content:
     """Body text with each redacted-sample placeholder set apart in the warning colour."""
     out = Content("")
@@ -57,5 +76,5 @@ def speed_label(speed: float, paused: bool) -> str:
     return "PAUSED" if paused else f"▶ {speed:g}×"
 
 
-__all__ = ["countdown", "escape", "highlight_redacted", "load_bar", "role_name", "short_role",
+__all__ = ["countdown", "escape", "highlight_redacted", "load_bar", "reflow", "role_name", "short_role",
            "speed_label"]

@@ -50,6 +50,12 @@ def status_text(lobby: LobbyState, seat: str | None) -> str:
     return "Waiting for the facilitator to start the drill (the dashboard opens by itself)."
 
 
+def sender_label(message: dict[str, Any]) -> str:
+    """Who wrote a message: the person and their role in a team drill ("Dana (IC)"), else the role."""
+    role = short_role(str(message.get("from")))
+    return f"{message['name']} ({role})" if message.get("name") else role
+
+
 def message_line(message: dict[str, Any], seat: str | None) -> Content:
     """One chat line: time, sender, audience (war room or direct), text."""
     from simulator.format.durations import clock
@@ -58,5 +64,5 @@ def message_line(message: dict[str, Any], seat: str | None) -> Content:
     audience = "war room" if not to else "→ " + ",".join(short_role(r) for r in to)
     mine = message.get("from") == seat
     return Content.assemble((clock(float(message["t"])), "dim"), " ",
-                            (short_role(str(message.get("from"))), "bold $text-accent" if mine else "bold"),
+                            (sender_label(message), "bold $text-accent" if mine else "bold"),
                             (f" [{audience}] ", "dim" if not to else "$text-warning"), str(message["text"]))

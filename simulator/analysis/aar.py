@@ -15,6 +15,7 @@ from pathlib import Path
 from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
 from simulator.engine.events import Event, Kind
+from simulator.engine.findings import harm_found, logs_sentence
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
 from simulator.engine.payloads import describe
@@ -89,6 +90,19 @@ class Finding:
     action: str = ""
     """Corrective action (areas for improvement only)."""
     owner: str = ""
+
+
+@dataclass
+class InvestigationFindings:
+    """What an investigation established: contributing factors, the harm it traced, the logs."""
+
+    t: float
+    by: str
+    factors: list[str]
+    harm: list[str]
+    """Each harm stream traced, with its harm type and hazard code."""
+    logs: str
+    """What the request logs could and could not show (retention)."""
 
 
 @dataclass
@@ -209,6 +223,8 @@ class AfterAction:
     """Caveats about the sources (a changed scenario file, a missing one)."""
     objectives: list[str] = field(default_factory=list)
     """The exercise objectives the scenario states."""
+    investigations: list[InvestigationFindings] = field(default_factory=list)
+    """The findings of every investigation that completed, in order."""
     branch: Branch | None = None
     """For a fork whose parent journal could be read: the parent beside this branch."""
     real_team: RealTeamComparison | None = None
@@ -260,6 +276,7 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
         objectives=list(scenario.objectives) if scenario is not None else [],
+        investigations=_investigations(events),
         real_team=_real_team(scenario, result, idle, real_team))
 
 
@@ -276,6 +293,14 @@ def _real_team(scenario: Scenario | None, result: Result, idle: DoNothing | None
         runs=[RunFigures("this run", result.time_to_detect, result.time_to_contain, result.harm_volume),
               RunFigures("the real team", real.time_to_detect, real.time_to_contain, real.harm_volume),
               RunFigures("doing nothing", None, None, idle.harm_volume)])
+
+
+def _investigations(events: list[Event]) -> list[InvestigationFindings]:
+    """Every investigation's findings, as the investigating role received them."""
+    return [InvestigationFindings(e.t, e.actor or "", [str(f) for f in e.payload.get("factors", [])],
+                                  [harm_found(s) for s in e.payload.get("streams", [])],
+                                  logs_sentence(e.payload))
+            for e in events if e.kind == Kind.FINDINGS]
 
 
 def _events_and_result(journal: Journal, loaded: LoadedScenario | None

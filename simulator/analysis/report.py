@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from simulator.format.durations import clock
 
 if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pay for it
-    from simulator.analysis.aar import AfterAction, ExpectationRow, Finding, RoleFigures, TimelineEntry
+    from simulator.analysis.aar import (
+        AfterAction,
+        ExpectationRow,
+        Finding,
+        InvestigationFindings,
+        RoleFigures,
+        TimelineEntry,
+    )
 
 Table = tuple[list[str], list[list[str]]]
 """A table as (headers, rows) of plain text; each renderer escapes it for its format."""
@@ -192,6 +199,40 @@ def text_table(table: Table, indent: str = "  ") -> str:
     return "\n".join(lines)
 
 
+NO_INVESTIGATION = "No investigation completed: the contributing factors were never established."
+
+
+def investigation_parts(i: InvestigationFindings) -> tuple[str, list[str], list[str], str]:
+    """(heading, contributing factors, harm traced, what the logs showed) of one investigation."""
+    return (f"Findings at {clock(i.t)} ({i.by})", i.factors, i.harm, i.logs)
+
+
+def investigations_markdown(a: AfterAction) -> list[str]:
+    """The "Investigation findings" section's lines."""
+    if not a.investigations:
+        return [NO_INVESTIGATION, ""]
+    out: list[str] = []
+    for found in a.investigations:
+        heading, factors, harm, logs = investigation_parts(found)
+        out += [f"### {_md_cell(heading)}", "", "Contributing factors:", "",
+                *[f"- {_md_cell(f)}" for f in factors], "", "Harm traced:", "",
+                *[f"- {_md_cell(h)}" for h in harm], "", _md_cell(logs), ""]
+    return out
+
+
+def investigations_html(a: AfterAction) -> str:
+    """The "Investigation findings" section's body."""
+    if not a.investigations:
+        return f"<p>{_h(NO_INVESTIGATION)}</p>"
+    out = []
+    for found in a.investigations:
+        heading, factors, harm, logs = investigation_parts(found)
+        out.append(f"<h3>{_h(heading)}</h3><p>Contributing factors:</p><ul>"
+                   + "".join(f"<li>{_h(f)}</li>" for f in factors) + "</ul><p>Harm traced:</p><ul>"
+                   + "".join(f"<li>{_h(h)}</li>" for h in harm) + f"</ul><p>{_h(logs)}</p>")
+    return "\n".join(out)
+
+
 # --- Markdown ------------------------------------------------------------------------------------
 
 
@@ -253,7 +294,8 @@ def render_markdown(a: AfterAction) -> str:
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.strengths)]
     parts += ["", "## Areas for improvement", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.improvements)]
-    parts += ["", "## Improvement plan", "", md_table(plan_table(a)), "",
+    parts += ["", "## Investigation findings", "", *investigations_markdown(a)]
+    parts += ["## Improvement plan", "", md_table(plan_table(a)), "",
               "## Expectations (MSEL)", "", md_table(expectation_counts(a)), "",
               md_table(expectations_table(a)), "", "## Per-role figures", "",
               md_table(figures_table(a.participants, players=False)), ""]
@@ -379,8 +421,8 @@ def _section(sid: str, title: str, body: str) -> str:
 
 
 SECTIONS = [("summary", "Summary"), ("real-team", "You vs the real team"), ("charts", "Charts"),
-            ("strengths", "Strengths"),
-            ("improvements", "Areas for improvement"), ("plan", "Improvement plan"),
+            ("strengths", "Strengths"), ("improvements", "Areas for improvement"),
+            ("investigations", "Investigation findings"), ("plan", "Improvement plan"),
             ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
             ("timeline", "Timeline")]
 
@@ -401,6 +443,7 @@ def render_html(a: AfterAction) -> str:
         + "</ul>",
         "improvements": '<ul class="bad">' + "".join(f"<li>{_h(t)}</li>"
                                                      for t in findings_lines(a.improvements)) + "</ul>",
+        "investigations": investigations_html(a),
         "plan": html_table(plan_table(a), "plan"),
         "expectations": html_table(expectation_counts(a), "expectation-counts")
         + html_table(expectations_table(a), "expectations", status_col=5),

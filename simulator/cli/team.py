@@ -141,6 +141,7 @@ async def _host(args: argparse.Namespace) -> int:
             Path(server.journal.path).unlink(missing_ok=True)
         raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
     _banner(server, args, port, token, tls, seats)
+    server.watchers.append(_log_event)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,6 +151,8 @@ async def _host(args: argparse.Namespace) -> int:
         await _wait_first(server.done.wait(), stop.wait())
         if server.done.is_set() and not stop.is_set():
             _print_result(server)
+            print(f"serving the review to the players for {args.linger:g} s more (--linger); "
+                  "Ctrl+C stops now", flush=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), args.linger)
     finally:
@@ -287,6 +290,48 @@ def _advertised(args: argparse.Namespace) -> str:
     if args.bind in ("0.0.0.0", "::", ""):
         return socket.gethostname() or "127.0.0.1"
     return f"[{args.bind}]" if ":" in args.bind else args.bind
+
+
+def host_line(event: Any) -> str | None:
+    """The host's log line for a journaled event (joins, leaves, clock changes, refusals, the end),
+    or ``None`` for the drill's own events."""
+    from simulator.engine.events import Kind
+    from simulator.format.durations import clock
+
+    p = event.payload
+    who = f"{p.get('name')} ({p.get('role')})"
+    lines = {
+        Kind.PLAYER_JOINED: lambda: f"{who} {'rejoined' if p.get('rejoined') else 'joined'}",
+        Kind.PLAYER_LEFT: lambda: f"{who} left",
+        Kind.CLOCK_CHANGED: lambda: _clock_line(p),
+        Kind.REFUSED: lambda: (f"refused {event.actor}'s {p.get('action')}: {p.get('reason')}"
+                               + (f" ({p['player']})" if p.get("player") else "")),
+        Kind.DRILL_ENDED: lambda: ("drill ended: " + ("the facilitator ended it" if p.get("reason") ==
+                                                      "facilitator" else "time ran out")),
+    }
+    if event.kind == Kind.SESSION_NOTE and p.get("event") == "refused_frame":
+        sender = event.actor or "a connection that has not joined"
+        text = f"refused a frame from {sender}: {p.get('code')} ({p.get('reason')})"
+    elif event.kind in lines:
+        text = lines[event.kind]()
+    else:
+        return None
+    return f"{time.strftime('%H:%M:%S')} sim {clock(event.t)}  {text}"
+
+
+def _clock_line(p: dict[str, Any]) -> str:
+    what = {"start": "started the drill", "pause": "paused the clock", "resume": "resumed the clock",
+            "speed": "set the speed", "skip": "skipped to the next inject"}.get(str(p.get("reason")),
+                                                                                 str(p.get("reason")))
+    state = f"{'running' if p.get('running') else 'paused'} at {float(p.get('speed', 1)):g}×"
+    return f"{p.get('by') or 'the facilitator'} {what} (clock {state})"
+
+
+def _log_event(event: Any) -> None:
+    """Print the host's line for ``event`` (``ttx host`` between its banner and the result)."""
+    line = host_line(event)
+    if line is not None:
+        print(line, flush=True)
 
 
 def _print_result(server: Any) -> None:

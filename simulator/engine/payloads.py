@@ -203,6 +203,10 @@ class Findings(NamedTuple):
     factors: list[str]
     streams: list[dict[str, Any]]
     logs: str
+    logs_from: float = 0.0
+    """The earliest sim time the request logs still cover (0: nothing is gone)."""
+    retention: float | None = None
+    """The log retention window that cut them, seconds (``None``: unlimited)."""
 
     def describe(self, event: Event) -> str:
         return f"findings: {len(self.factors)} contributing factor(s); logs {self.logs}"

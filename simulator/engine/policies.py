@@ -7,6 +7,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS, Command
 from simulator.format.durations import Duration
@@ -277,9 +278,10 @@ class Textbook:
         self.last_update = view.now
         self.updates_sent += 1
         doing = ", ".join(t for _, _, t, _ in view.effective[-3:]) or "containment actions under way"
+        reports = sum(1 for i in view.injects if i.inject != FINDINGS_INJECT)
         return [Command(role=role, action="send_update", params={
             "audience": audience,
-            "know": f"{len(view.alerts)} alert(s) and {len(view.injects)} report(s) point to harmful outputs",
+            "know": f"{len(view.alerts)} alert(s) and {reports} report(s) point to harmful outputs",
             "suspect": (view.classification or "a gap in our safety controls") + " is the main harm",
             "doing": doing})]
 

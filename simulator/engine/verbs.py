@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from simulator.engine.events import Kind
+from simulator.engine.findings import findings_inject, investigation_findings
 from simulator.engine.stage import Stage
 from simulator.format.commands import (
     VERBS,
@@ -107,19 +108,13 @@ def investigate(drill: Stage, role: str, p: NoParams) -> None:
 
 
 def findings(drill: Stage, role: str) -> None:
-    """The investigation reports: contributing factors, the streams found, and whether logs were complete."""
-    spec = drill.scenario.investigation
+    """The investigation reports: the shared incident record, and a ticket to the role that ran it
+    (contributing factors, the streams found, what the logs could and could not show)."""
     drill.incident.investigating = False
     drill.incident.findings_at = drill.now
-    gone = spec is not None and spec.log_retention is not None and drill.now > spec.log_retention
-    by_severity = sorted(drill.scenario.streams.items(), key=lambda kv: -kv[1].severity.weight)
-    streams = [{"stream": sid, "title": s.title, "harm_type": s.harm_type.value,
-                "hazard": s.hazard.value if s.hazard else None, "vectors": list(s.vectors)}
-               for sid, s in by_severity]
-    logs = ("partial: request logs older than the retention window are gone; the first exposures "
-            "cannot be reconstructed") if gone else "complete"
-    drill.emit(Kind.FINDINGS, role, {"factors": list(spec.factors) if spec else [],
-                                     "streams": streams, "logs": logs})
+    found = investigation_findings(drill.scenario, drill.now)
+    drill.emit(Kind.FINDINGS, role, found)
+    drill.emit(Kind.INJECT, "engine", findings_inject(found, role), to=(role,))
 
 
 def start_watch(drill: Stage, role: str, p: NoParams) -> None:

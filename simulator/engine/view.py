@@ -131,6 +131,8 @@ class DrillView:
     result: dict[str, Any] | None = None
     tick_t: float | None = None
     """When the latest tick seen closed (its readings and loads are the ones shown)."""
+    _sender: tuple[float, str | None, str | None] = field(default=(-1.0, None, None), repr=False)
+    """(time, role, person) of the last command: who wrote the message event it leads to."""
     last_effective: dict[str, float] = field(default_factory=dict)
     """Action id → when it last took effect."""
     effective_by_stage: dict[int, set[str]] = field(default_factory=dict)
@@ -177,6 +179,7 @@ class DrillView:
                 self.mark(f"[{p.channel}] {p.subject}")
             case CommandTaken():
                 self.taken.add(p.action)
+                self._sender = (e.t, e.actor, p.player)
             case Refused():
                 self.refusals.append((e.t, p.action, p.reason))
             case ApprovalRequested():
@@ -214,7 +217,7 @@ class DrillView:
                 self.mark(f"{e.actor}: {p.describe(e)}")
             case Findings():
                 self.investigating_until = None
-                self.findings = dict(e.payload)
+                self.findings = {**e.payload, "t": e.t, "by": e.actor}
                 self.mark(p.describe(e))
             case WatchStarted():
                 self.watch_until = float(p.ends)
@@ -232,7 +235,10 @@ class DrillView:
             case Rested() | RegulatorNotified():
                 self.mark(f"{e.actor}: {p.describe(e)}")
             case Message():
-                self.messages.append({"t": e.t, "from": e.actor, "to": list(p.to), "text": p.text})
+                t, role, player = self._sender
+                name = player if (t, role) == (e.t, e.actor) else None
+                self.messages.append({"t": e.t, "from": e.actor, "to": list(p.to), "text": p.text,
+                                      "name": name})
             case Resolved():
                 self.resolved_at = e.t
                 self.mark(p.describe(e))

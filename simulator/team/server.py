@@ -214,6 +214,8 @@ def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
         event = replace(event, payload={k: v for k, v in event.payload.items() if not k.endswith("_sha256")})
     if seat == Role.IC.value and event.seq in seating.forwarded and event.to is not None:
         event = replace(event, to=(*event.to, Role.IC.value))
+    if event.kind == Kind.COMMAND and event.payload.get("action") == "message":
+        event = replace(event, to=_message_audience(event))
     return event if event.visible_to(seat) else None
 
 
@@ -225,6 +227,14 @@ def _request_id(raw: str) -> int | None:
         return None
     rid = data.get("id") if isinstance(data, dict) else None
     return rid if type(rid) is int and 0 <= rid <= MAX_INT else None
+
+
+def _message_audience(command: Event) -> tuple[str, ...] | None:
+    """Who may read a ``message`` command: a direct message's sender and roles (its text is in the
+    command as well as in the message event), everyone for the war room."""
+    params = command.payload.get("params") or {}
+    to = [str(r) for r in params.get("to") or []]
+    return tuple(sorted({str(command.actor), *to})) if to else None
 
 
 class DrillServer:
@@ -265,6 +275,8 @@ class DrillServer:
         """Held open with an exclusive lock: one server per journal."""
         self._scenario_json = {seat: _scenario_for(drill, seat) for seat in (FACILITATOR, "player")}
         self._reveal: list[str] | None = None
+        self.watchers: list[Callable[[Event], None]] = []
+        """Called with every event once it is durable and sent (``ttx host`` logs joins, starts, ends)."""
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
@@ -501,6 +513,9 @@ class DrillServer:
         batch, self._appended = self._appended[:count], self._appended[count:]
         if batch:
             self._fan_out(batch)
+        for event in batch:
+            for watch in self.watchers:
+                watch(event)
         self._durable += len(batch)
         while self._waiting and self._waiting[0][0] <= self._durable:
             self._waiting.popleft()[1]()

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, VerticalScroll
+from textual.containers import Center, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Static
@@ -90,6 +90,30 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+class BriefingText(VerticalScroll):
+    """The briefing's text; when it is taller than the terminal the line above Start says so."""
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Scrolling changes whether more is below."""
+        super().watch_scroll_y(old, new)
+        self.show_more()
+
+    def on_resize(self) -> None:
+        """A new size changes whether everything fits."""
+        self.call_after_refresh(self.show_more)
+
+    def watch_virtual_size(self) -> None:
+        """The text finished rendering (the Markdown arrives after the first layout)."""
+        self.call_after_refresh(self.show_more)
+
+    def show_more(self) -> None:
+        """Say that more is below (roles, objectives, controls) until the reader reaches the end."""
+        more = self.screen.query("#briefing-more")
+        if more:
+            below = self.max_scroll_y - self.scroll_y > 0
+            more.first(Static).update("↓ more below (↓ / PgDn / mouse wheel)" if below else "")
+
+
 class BriefingScreen(Screen[None]):
     """Read the briefing, then start the drill with Enter."""
 
@@ -112,14 +136,16 @@ class BriefingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         if self.team:
             yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code), id="lobby")
-        with VerticalScroll(id="briefing"):
+        with BriefingText(id="briefing"):
             yield Markdown(self.so_far + briefing_markdown(self.scenario, self.seat, self.team),
                            id="briefing-text")
         label = ("Start the drill (enter)" if not self.team else
                  "Start the drill for everyone (enter)" if self.seat == FACILITATOR else
                  "Open the dashboard (enter)")
-        with Center(id="briefing-start"):
-            yield Button(label, variant="primary", id="start", compact=True)
+        with Vertical(id="briefing-start"):
+            yield Static("", id="briefing-more")
+            with Center():
+                yield Button(label, variant="primary", id="start", compact=True)
         yield Footer(compact=True)
 
     def show_lobby(self, lobby: LobbyState | None) -> None:
@@ -145,6 +171,7 @@ class BriefingScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the briefing text: arrows scroll it, Enter starts."""
         self.query_one("#briefing", VerticalScroll).focus()
+        self.call_after_refresh(self.query_one(BriefingText).show_more)
 
     def action_start(self) -> None:
         """Ask the app to start the drill."""

@@ -9,20 +9,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, TabbedContent, TabPane
+from textual.widgets import OptionList, TabbedContent, TabPane
 
 from simulator.engine.view import DrillView
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
 from tui.widgets.actions import ActionPanel
 from tui.widgets.chat import ChatPanel
+from tui.widgets.footer import DrillFooter
 from tui.widgets.header import DrillHeader
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectFeed
 from tui.widgets.people import PeoplePanel
 from tui.widgets.signals import SignalPlots
 
-SPEED = Binding.Group("1×/10×/60×", compact=True)
+SPEED = Binding.Group("Speed", compact=True)
 """The three clock speeds share one footer entry."""
 
 PANELS = Binding.Group("panels", compact=True)
@@ -35,9 +36,10 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "app.help", "Help", id="dashboard.help", key_display="?"),
         Binding("space", "app.toggle_clock", "Run/Pause", id="clock.toggle"),
-        Binding("1", "app.speed(1)", "1×", id="clock.speed1", group=SPEED),
-        Binding("2", "app.speed(10)", "10×", id="clock.speed10", group=SPEED),
-        Binding("3", "app.speed(60)", "60×", id="clock.speed60", group=SPEED),
+        Binding("1", "app.speed(1)", "1×", id="clock.speed1", group=SPEED,
+                tooltip="Speed 1× (a paused clock stays paused)"),
+        Binding("2", "app.speed(10)", "10×", id="clock.speed10", group=SPEED, tooltip="Speed 10×"),
+        Binding("3", "app.speed(60)", "60×", id="clock.speed60", group=SPEED, tooltip="Speed 60×"),
         Binding("n", "app.next_inject", "Next", id="clock.next", tooltip="Jump to the next inject"),
         Binding("r", "app.next_role", "Role", id="role.next"),
         Binding("u", "app.compose_update", "Update", id="comms.update"),
@@ -46,6 +48,8 @@ class DashboardScreen(Screen[None]):
         Binding("t", "app.toggle_truth", "Truth", id="truth.toggle"),
         Binding("i", "focus_injects", "Injects", id="focus.injects", group=PANELS),
         Binding("x", "focus_actions", "Actions", id="focus.actions", group=PANELS),
+        Binding("m", "focus_incident", "Incident", id="focus.incident", group=PANELS,
+                tooltip="The incident panel: ↑/↓ scroll it when it is longer than it is tall"),
         Binding("p", "focus_people", "People", id="focus.people", group=PANELS),
         Binding("c", "focus_chat", "Chat", id="focus.chat", group=PANELS,
                 tooltip="War room and direct messages: read, pick who to, type, enter sends"),
@@ -72,25 +76,36 @@ class DashboardScreen(Screen[None]):
                         yield PeoplePanel(in_play, id="people")
                     with TabPane("Chat", id="tab-chat"):
                         yield ChatPanel(in_play, self.seat, can_send=self.seat != FACILITATOR, id="chat")
-        yield Footer(compact=True, show_command_palette=False)
+        yield DrillFooter()
 
     def on_mount(self) -> None:
         """Start with the action list focused."""
         self.action_focus_actions()
 
-    def show(self, view: DrillView, role: str, truth: Sequence[tuple[float, float]] | None) -> None:
-        """Redraw every panel from the view (cheap panels skip work when nothing changed)."""
+    def show(self, view: DrillView, role: str, truth: Sequence[tuple[float, float]] | None,
+             now: float | None = None) -> None:
+        """Redraw every panel from the view at sim time ``now`` (cheap panels skip work when nothing
+        changed)."""
         self.role = role
         self.query_one(SignalPlots).show(view.signals, view.alerting, truth)
         self.query_one(InjectFeed).show(view.injects, role)
-        self.query_one(IncidentPanel).show(view)
+        self.query_one(IncidentPanel).show(view, now)
         self.query_one(ActionPanel).show(view, role)
         self.query_one(PeoplePanel).show(view)
         self.query_one(ChatPanel).show(view.messages)
 
+    def tick(self, view: DrillView, now: float) -> None:
+        """The clock moved without an event: bring the countdowns up to ``now``."""
+        for panel in (*self.query(IncidentPanel), *self.query(PeoplePanel)):
+            panel.show(view, now)
+
     def action_focus_injects(self) -> None:
         """Move to the inject feed."""
         self.query_one("#inject-list", OptionList).focus()
+
+    def action_focus_incident(self) -> None:
+        """Move to the incident panel (↑/↓ scroll it)."""
+        self.query_one(IncidentPanel).focus()
 
     def action_focus_actions(self) -> None:
         """Show and move to the action list."""

@@ -8,19 +8,25 @@ import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from annotated_types import MinLen
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from simulator.format.commands import Params, UpdateParams
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
+from simulator.format.taxonomy import FACILITATOR, HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import role_name, short_role
 
 Options = list[tuple[str, str]]
@@ -97,6 +103,21 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class QuitScreen(ConfirmScreen):
+    """Quitting with something to lose (a running drill, an unsaved review): ``y`` quits, ``n`` stays."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "answer(True)", "Quit", id="quit.yes"),
+                Binding("n,escape", "answer(False)", "Stay", id="quit.no")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="quit-dialog"):
+            yield Label(self.question, id="quit-question", classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Quit (y)", variant="error", id="yes")
+                yield Button("Stay (n)", id="no")
+        yield Footer(compact=True)
+
+
 def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:
     """Choices for an enum parameter: roles in play, harm types and hazards by their labels."""
     if kind is Role:
@@ -108,25 +129,24 @@ def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:
     return [(str(m.value), str(m.value)) for m in kind]
 
 
-def field_options(annotation: Any, roles: list[str]) -> tuple[Options | None, bool, bool]:
-    """How to ask for a parameter: (choices or ``None`` for free text, optional?, a list?)."""
+def field_options(annotation: Any, roles: list[str]) -> tuple[Options | None, bool]:
+    """How to ask for a parameter: (choices, or ``None`` for free text; a list?)."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        inner = next(a for a in args if a is not type(None))
-        options, _, many = field_options(inner, roles)
-        return options, True, many
+        return field_options(next(a for a in args if a is not type(None)), roles)
     if origin is list:
-        options, _, _ = field_options(args[0], roles)
-        return options, True, True
+        return field_options(args[0], roles)[0], True
     if origin is typing.Literal:
-        return [(str(a), str(a)) for a in args], False, False
+        return [(str(a), str(a)) for a in args], False
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _enum_options(annotation, roles), False, False
-    return None, False, False
+        return _enum_options(annotation, roles), False
+    return None, False
 
 
 def parse_value(raw: Any, annotation: Any, many: bool) -> Any:
     """A form value as the params model expects it (lists for list fields, ints for int literals)."""
+    if isinstance(raw, str):
+        raw = raw.strip()
     if raw is Select.NULL or raw == "":
         return [] if many else None
     literal = typing.get_origin(annotation) is typing.Literal
@@ -135,8 +155,64 @@ def parse_value(raw: Any, annotation: Any, many: bool) -> Any:
     return [raw] if many else raw
 
 
+def field_required(info: FieldInfo) -> bool:
+    """Whether the form must have a value: the model requires the field or refuses it empty."""
+    return info.is_required() or any(isinstance(m, MinLen) and m.min_length > 0 for m in info.metadata)
+
+
+def field_optional(info: FieldInfo) -> bool:
+    """Whether the field may be left empty (``None``, ``""`` or ``[]`` is its default)."""
+    return not field_required(info) and info.get_default(call_default_factory=True) in (None, "", [])
+
+
+def field_label(name: str) -> str:
+    """A parameter's name as the form shows it (``harm_type`` → ``harm type``)."""
+    return name.replace("_", " ")
+
+
+def problem_text(error: ErrorDetails, choice: bool = False) -> str:
+    """A refused form value in a player's words (never pydantic's own message); ``choice``: the
+    field is picked from a list rather than typed."""
+    label = field_label(str(error["loc"][0])) if error["loc"] else "the form"
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" and choice:
+        return f"Choose “{label}”: it is required."
+    if kind in ("missing", "string_too_short"):
+        return f"Fill in “{label}”: it is required."
+    if kind == "too_short":
+        return f"Choose at least one for “{label}” (space ticks the highlighted one)."
+    if kind in ("string_too_long", "too_long"):
+        return f"“{label}” is too long: at most {ctx.get('max_length')} characters."
+    if kind in ("enum", "literal_error"):
+        return f"Choose “{label}” from the list."
+    return f"“{label}” is not valid here ({error['msg'].lower()})."
+
+
+class TickList(SelectionList[str]):
+    """A multiple choice whose unticked boxes are empty (the stock list draws ▐X▌ for both states)."""
+
+    def render_line(self, y: int) -> Strip:
+        """The stock line, with the box's mark blanked when its option is not ticked."""
+        strip = super().render_line(y)
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        if selection.value in self.selected:
+            return strip
+        segments = list(strip)
+        if len(segments) > 1 and segments[1].text == Checkbox.BUTTON_INNER:
+            segments[1] = Segment(" " * len(Checkbox.BUTTON_INNER), segments[1].style)
+        return Strip(segments, strip.cell_length)
+
+
 class ParamsScreen(ModalScreen[dict[str, Any] | None]):
-    """A form for a verb's parameters, built from its params model; returns the params or ``None``."""
+    """A form for a verb's parameters, built from its params model; returns the params or ``None``.
+
+    It opens on the first empty field that needs a value (typing goes there at once), Tab follows
+    the form, Enter moves to the next field and submits from the last one, and a value the model
+    would refuse is refused here, in words, with the field focused.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Submit", id="params.submit"),
                 Binding("escape", "cancel", "Cancel", id="params.cancel")]
@@ -148,53 +224,89 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         # Scrolls when the form is taller than the terminal (the ad-hoc inject form at 80×24).
         with VerticalScroll(classes="dialog", id="params-form"):
-            yield Label(f"{short_role(self.role)}: {self.title_text}", classes="dialog-title")
+            who = "White cell" if self.role == FACILITATOR else short_role(self.role)
+            yield Label(f"{who}: {self.title_text}", classes="dialog-title")
             for name, info in self.model.model_fields.items():
-                options, optional, many = field_options(info.annotation, self.roles)
-                optional = optional and not info.is_required()
-                yield Label(name.replace("_", " ") + (" (optional)" if optional else ""))
-                default = None if info.is_required() else info.get_default(call_default_factory=True)
-                if options is not None and many:
-                    chosen = {str(v) for v in default} if isinstance(default, list) else set()
-                    yield SelectionList[str](*[(label, v, v in chosen) for label, v in options],
-                                             id=f"field-{name}", classes="multi")
-                elif options is not None:
-                    values = [v for _, v in options]
-                    value = str(default) if default is not None and str(default) in values else Select.NULL
-                    yield Select(options, id=f"field-{name}", allow_blank=optional,
-                                 value=value, prompt="(none)" if optional else "Choose", compact=True)
-                else:
-                    yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
+                yield from self.field(name, info)
             yield Static("", id="params-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit")
                 yield Button("Cancel (esc)", id="cancel")
         yield Footer(compact=True)
 
+    def field(self, name: str, info: FieldInfo) -> ComposeResult:
+        """The label and the input for one parameter, prefilled with its default."""
+        options, many = field_options(info.annotation, self.roles)
+        optional = field_optional(info)
+        hint = " (space ticks a role)" if options is not None and many else ""
+        yield Label(field_label(name) + (" (optional)" if optional else "") + hint)
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if options is not None and many:
+            chosen = {str(v) for v in default} if isinstance(default, list) else set()
+            yield TickList(*[(label, v, v in chosen) for label, v in options], id=f"field-{name}",
+                           classes="multi")
+        elif options is not None:
+            # A choice the model needs and has no default for starts blank: the player picks it.
+            values = [v for _, v in options]
+            value = str(default) if default is not None and str(default) in values else Select.NULL
+            yield Select(options, id=f"field-{name}", allow_blank=value is Select.NULL, value=value,
+                         prompt="(none)" if optional else "Choose…", compact=True)
+        else:
+            yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
+
+    def on_mount(self) -> None:
+        """Focus the first empty field that needs a value, else the first empty one; when every field
+        is filled in already (defaults), Submit, so Enter takes the action at once."""
+        self.first_to_fill().focus()
+
+    def first_to_fill(self) -> Widget:
+        """Where typing should start."""
+        fields = [(self.query_one(f"#field-{name}"), field_required(info))
+                  for name, info in self.model.model_fields.items()]
+        empty = [(widget, required) for widget, required in fields if self.unfilled(widget)]
+        chosen = next((w for w, required in empty if required), None) or next((w for w, _ in empty), None)
+        return chosen or self.query_one("#submit", Button)
+
+    @staticmethod
+    def unfilled(widget: Widget) -> bool:
+        """Whether a field has no value yet."""
+        if isinstance(widget, SelectionList):
+            return not widget.selected
+        if isinstance(widget, Select):
+            return widget.value is Select.NULL
+        return isinstance(widget, Input) and not widget.value.strip()
+
     def collect(self) -> dict[str, Any]:
         """The form's values, keyed by parameter name (empty optional ones left out)."""
         params: dict[str, Any] = {}
         for name, info in self.model.model_fields.items():
-            _, _, many = field_options(info.annotation, self.roles)
+            _, many = field_options(info.annotation, self.roles)
             widget = self.query_one(f"#field-{name}")
             if isinstance(widget, SelectionList):
                 params[name] = list(widget.selected)
                 continue
             raw = widget.value if isinstance(widget, Select | Input) else None
             value = parse_value(raw, info.annotation, many)
+            if value is None and field_required(info) and not info.is_required():
+                value = ""  # cleared on purpose: refuse it rather than fall back to the default
             if value is not None:
                 params[name] = value
         return params
 
     def action_submit(self) -> None:
-        """Check the form against the params model; close with it when valid."""
+        """Check the form against the params model; close with it when valid, else say what to fix."""
         params = self.collect()
         try:
             self.model.model_validate(params)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            self.query_one("#params-error", Static).update(f"{where}: {first['msg']}")
+            errors = exc.errors()
+            fields = [str(e["loc"][0]) if e["loc"] else "" for e in errors]
+            chosen = {name for name in fields if name in self.model.model_fields
+                      and not isinstance(self.query_one(f"#field-{name}"), Input)}
+            self.query_one("#params-error", Static).update(
+                "\n".join(problem_text(e, name in chosen) for e, name in zip(errors, fields, strict=True)))
+            if fields[0] in self.model.model_fields:
+                self.query_one(f"#field-{fields[0]}").focus()
             return
         self.dismiss(params)
 
@@ -203,8 +315,14 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in a text field submits the form."""
-        self.action_submit()
+        """Enter in a text field moves to the next field; in the last one it submits the form."""
+        event.stop()
+        names = list(self.model.model_fields)
+        here = (event.input.id or "").removeprefix("field-")
+        if here in names and names.index(here) < len(names) - 1:
+            self.query_one(f"#field-{names[names.index(here) + 1]}").focus()
+        else:
+            self.action_submit()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Mouse submit or cancel."""

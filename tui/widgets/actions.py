@@ -46,9 +46,9 @@ def action_status(action: Action, view: DrillView) -> str:
 FACILITATOR_CHOICES = (
     Choice("fire_inject", "Fire a scripted inject now", "pick from the MSEL"),
     Choice("adhoc_inject", "Send an ad-hoc inject", "channel, roles, subject, body"),
-    Choice("toggle_clock", "Pause / resume the clock", "space"),
-    Choice("next_inject", "Jump to the next inject", "n"),
-    Choice("end_drill", "End the drill for everyone", "e"),
+    Choice("toggle_clock", "Pause / resume the clock (space)", ""),
+    Choice("next_inject", "Jump to the next inject (n)", ""),
+    Choice("end_drill", "End the drill for everyone (e)", ""),
 )
 """What the facilitator (white cell) can do from the action list."""
 
@@ -73,9 +73,16 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
 
 
 def choice_line(choice: Choice) -> Content:
-    """An action list row."""
-    status = Content.styled(f" [{choice.status}]", "bold $text-success") if choice.status else Content("")
-    return Content.assemble(choice.title, status, (f"  {choice.detail}" if choice.detail else "", "dim"))
+    """An action list row: the title, then (indented) its status and its stage, latency and approval.
+
+    Rows wrap rather than being cut: the list is narrow at 80 columns and the detail is what a
+    player decides by.
+    """
+    if not (choice.status or choice.detail):
+        return Content(choice.title)
+    status = Content.styled(f"[{choice.status}]", "bold $text-success") if choice.status else Content("")
+    gap = " " if choice.status and choice.detail else ""
+    return Content.assemble(choice.title, "\n  ", status, gap, (choice.detail, "dim"))
 
 
 class ActionPanel(Vertical):
@@ -102,6 +109,8 @@ class ActionPanel(Vertical):
         super().__init__(id=id)
         self.scenario, self.roles, self.role = scenario, roles, role
         self._shown: tuple[object, ...] = ()
+        self._followed: list[str] = []
+        """Tabs activated to follow the acting role (their activation events are not choices)."""
 
     def compose(self) -> ComposeResult:
         tabs = Tabs(*[Tab(short_role(r), id=f"role-{r}") for r in self.roles], active=f"role-{self.role}",
@@ -125,12 +134,17 @@ class ActionPanel(Vertical):
             options.highlighted = min(highlighted or 0, len(choices) - 1)
         tabs = self.query_one(Tabs)
         if tabs.active != f"role-{role}":
+            self._followed.append(f"role-{role}")
             tabs.active = f"role-{role}"
         self.border_title = "White cell" if role == FACILITATOR else f"Actions as {short_role(role)}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        """A role tab was chosen."""
+        """A role tab was chosen (by the player: the tabs following ``r`` are not a choice, or a
+        quick ``r r r`` would bounce back to a role passed on the way)."""
         event.stop()
+        if event.tab.id in self._followed:
+            self._followed.remove(event.tab.id)
+            return
         role = (event.tab.id or "").removeprefix("role-")
         if role and role != self.role:
             self.post_message(self.RoleChosen(role))

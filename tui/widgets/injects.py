@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from simulator.engine.view import InjectSeen
 from simulator.format.durations import clock
-from tui.format import highlight_redacted, short_role
+from tui.format import highlight_redacted, reflow, short_role
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
                  "press": "PRES", "regulator": "REGU", "dashboard": "DASH"}
@@ -39,13 +39,15 @@ def inject_detail(inject: InjectSeen) -> Content:
         (inject.subject, "bold"), "\n",
         ("From ", "dim"), sender, ("  via ", "dim"), inject.channel, ("  at ", "dim"), clock(inject.t),
         ("  to ", "dim"), ", ".join(short_role(r) for r in inject.to), "\n\n",
-        highlight_redacted(inject.body.strip()))
+        highlight_redacted(reflow(inject.body.strip())))
 
 
 class InjectFeed(Vertical):
     """Inject list and the selected inject's full text; ``f`` narrows the list to the acting role."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "toggle_filter", "Filter feed", id="feed.filter")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "toggle_filter", "Filter", id="feed.filter",
+                tooltip="Filter the feed to the acting role (again: all)")]
 
     only_role: reactive[str | None] = reactive(None)
     """Show only injects addressed to this role (``None``: all)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -26,12 +27,39 @@ def reading_text(value: float | None, kind: str) -> str:
     return f"{value:.3f}" if kind == "classifier_confidence" else f"{value:,.0f}"
 
 
+def signal_label(title: str, reading: str, unit: str, state: Content, width: int) -> Content:
+    """Title, reading, unit and alert state in ``width`` cells: the unit goes first, then the
+    title is shortened; the reading and the state always show."""
+    full = Content.assemble((f"{title} ", "bold"), f"{reading} {unit} ", state)
+    if not width or full.cell_length <= width:
+        return full
+    bare = Content.assemble((f"{title} ", "bold"), f"{reading} ", state)
+    if bare.cell_length <= width:
+        return bare
+    room = max(1, width - (bare.cell_length - len(title)))
+    return Content.assemble((f"{title[:room - 1]}… ", "bold"), f"{reading} ", state)
+
+
 class SignalRow(Vertical):
     """A signal's title, latest reading, alert state and sparkline."""
 
     def __init__(self, signal: str, title: str, kind: str) -> None:
         super().__init__(id=f"signal-{signal}", classes="signal-row")
         self.signal, self.title, self.kind = signal, title, kind
+        self.latest: float | None = None
+        self.alerting = False
+
+    def show_label(self) -> None:
+        """The title line, fitted to the row's width."""
+        state = (Content.styled(" ALERT ", "bold reverse $error") if self.alerting
+                 else Content.styled(" ok ", "dim"))
+        label = self.query_one(Label)
+        label.update(signal_label(self.title, reading_text(self.latest, self.kind), UNITS.get(self.kind, ""),
+                                  state, label.size.width or self.size.width))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the title line to the new width."""
+        self.show_label()
 
     def compose(self) -> ComposeResult:
         yield Label(self.title, classes="signal-label")
@@ -40,12 +68,8 @@ class SignalRow(Vertical):
     def show(self, readings: Sequence[tuple[float, float]], alerting: bool) -> None:
         """Plot the latest readings (one cell each until the row is full) and mark an alert."""
         values = [v for _, v in readings[-PLOT_POINTS:]]
-        latest = values[-1] if values else None
-        state = (Content.styled(" ALERT ", "bold reverse $error") if alerting
-                 else Content.styled(" ok ", "dim"))
-        self.query_one(Label).update(Content.assemble(
-            (f"{self.title} ", "bold"), f"{reading_text(latest, self.kind)} {UNITS.get(self.kind, '')} ",
-            state))
+        self.latest, self.alerting = (values[-1] if values else None), alerting
+        self.show_label()
         plot = self.query_one(Sparkline)
         plot.styles.max_width = max(1, len(values))
         plot.data = values
