@@ -27,7 +27,8 @@ BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain 
              "certificate made once beside the journal, or --cert/--key); players join with the pin "
              "the banner prints, or over SSH seats (--ssh). Whoever can reach the port can try the "
              "join code: keep the drill on a network you trust, or behind a firewall")
-SECRETS = {"code": "TTX_CODE", "token": "TTX_TOKEN", "facilitator_token": "TTX_FACILITATOR_TOKEN"}
+SECRETS = {"code": "TTX_CODE", "token": "TTX_TOKEN", "facilitator_token": "TTX_FACILITATOR_TOKEN",
+           "evaluator_token": "TTX_EVALUATOR_TOKEN"}
 """Environment variables ``ttx join`` reads a secret from when its option is not given (the SSH
 seats pass theirs so; it keeps secrets out of the process list and the shell history)."""
 SEAT_FD = "TTX_SEAT_FD"
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
     """Add ``host`` and ``join`` to the ``ttx`` subcommands."""
     p = sub.add_parser("host", help="host a team drill: a websocket server players join",
                        description="Host a live team drill. Prints the join code, the facilitator "
-                                   "token and the exact join commands.")
+                                   "and evaluator tokens and the exact join commands.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
@@ -72,8 +73,10 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_host)
 
     p = sub.add_parser("join", help="join a team drill hosted with ttx host",
-                       description="Join a team drill as a role (with the join code) or as the "
-                                   "facilitator (with the facilitator token).")
+                       description="Join a team drill as a role (with the join code), as the "
+                                   "facilitator (with the facilitator token) or as an evaluator (with "
+                                   "the evaluator token: sees what the facilitator sees, writes "
+                                   "observations, cannot steer).")
     p.add_argument("url", metavar="URL", help="wss://HOST:PORT (or ws://127.0.0.1:PORT on this machine)")
     p.add_argument("--pin", metavar="SHA256:…",
                    help="the certificate fingerprint ttx host printed: the server must present exactly "
@@ -85,6 +88,8 @@ def register(sub: Any) -> None:
     p.add_argument("--role", help="role to hold: ic, ml, ts, comms or legal")
     p.add_argument("--facilitator-token", metavar="TOKEN",
                    help="join as the facilitator (or set TTX_FACILITATOR_TOKEN)")
+    p.add_argument("--evaluator-token", metavar="TOKEN",
+                   help="join as an evaluator (or set TTX_EVALUATOR_TOKEN)")
     p.add_argument("--token", help="rejoin as the player this token was issued to (or set TTX_TOKEN)")
     p.add_argument("--name", required=True, help="your name, shown to the team")
     p.add_argument("--headless", action="store_true",
@@ -120,16 +125,18 @@ async def _host(args: argparse.Namespace) -> int:
     if args.max_players < 1:
         raise UsageError(f"--max-players {args.max_players}: give at least 1")
     limits = Limits(max_players=args.max_players)
+    evaluator = new_token()
     if args.resume:
         tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
-        server = DrillServer.resume(args.resume, limits=limits, code=args.code)
+        server = DrillServer.resume(args.resume, limits=limits, code=args.code, evaluator_token=evaluator)
     else:
         drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
         tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
         token = new_token()
         server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed, limits=limits, drill=drill)
+                                  facilitator_token=token, speed=args.speed, limits=limits, drill=drill,
+                                  evaluator_token=evaluator)
     seats, port = None, None
     try:
         port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
@@ -140,7 +147,8 @@ async def _host(args: argparse.Namespace) -> int:
         if token is not None:  # a fresh journal of a drill that never ran: leave no file behind
             Path(server.journal.path).unlink(missing_ok=True)
         raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
-    _banner(server, args, port, token, tls, seats)
+    _banner(server, args, port, token, tls, seats,
+            evaluator=evaluator if token is not None or server.evaluator_fresh else None)
     server.watchers.append(_log_event)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -235,9 +243,12 @@ async def _wait_first(*waits: Any) -> None:
 
 
 def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None, tls: Any = None,
-            seats: Any = None) -> None:
+            seats: Any = None, evaluator: str | None = None) -> None:
     """What the facilitator needs: where, the journal, the fingerprints to check, the secrets, the
-    exact commands to hand out (secrets as ``--opt=value``, so none is ever read as an option)."""
+    exact commands to hand out (secrets as ``--opt=value``, so none is ever read as an option).
+
+    ``evaluator``: the evaluator token to print (``None`` after a resume that keeps the earlier one).
+    """
     from simulator.format.durations import clock
 
     host = _advertised(args)
@@ -264,19 +275,28 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
         lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
                   "themselves; the facilitator resumes the clock",
                   f"join code: {server.code}{fresh}",
-                  "facilitator token: unchanged (the journal keeps only its hash)", "",
+                  "facilitator token: unchanged (the journal keeps only its hash)",
+                  "evaluator token: " + (f"{evaluator} (new: the journal had none)" if evaluator
+                                         else "unchanged (the journal keeps only its hash)"), "",
                   f"new players ({roles}):"]
         if seats:
             lines.append(f"  {ssh}NAME@{host}    (asks for the join code and a role; or ROLE@{host})")
         lines.append(f"  ttx join {url}{pin} --code={server.code} --role=ROLE --name=NAME")
+        if evaluator:
+            lines += ["evaluators:", f"  ttx join {url}{pin} --evaluator-token={evaluator} --name=NAME"]
     else:
-        lines += [f"join code: {server.code}", f"facilitator token: {token}", "", f"players ({roles}):"]
+        lines += [f"join code: {server.code}", f"facilitator token: {token}",
+                  f"evaluator token: {evaluator}", "", f"players ({roles}):"]
         if seats:
             lines.append(f"  {ssh}NAME@{host}    (asks for the join code and a role; or ROLE@{host})")
         lines += [f"  ttx join {url}{pin} --code={server.code} --role=ROLE --name=NAME", "facilitator:"]
         if seats:
             lines.append(f"  {ssh}facilitator@{host}    (asks for the facilitator token)")
         lines.append(f"  ttx join {url}{pin} --facilitator-token={token} --name=NAME")
+        lines.append("evaluators (see everything, write observations with o, cannot steer):")
+        if seats:
+            lines.append(f"  {ssh}evaluator@{host}    (asks for the evaluator token)")
+        lines.append(f"  ttx join {url}{pin} --evaluator-token={evaluator} --name=NAME")
     print("\n".join(lines), flush=True)
 
 
@@ -352,8 +372,8 @@ def cmd_join(args: argparse.Namespace) -> int:
     for option, variable in SECRETS.items():
         if getattr(args, option) is None and os.environ.get(variable):
             setattr(args, option, os.environ[variable])
-    if not (args.facilitator_token or args.token or (args.code and args.role)):
-        raise UsageError("give --code and --role, or --facilitator-token")
+    if not (args.facilitator_token or args.evaluator_token or args.token or (args.code and args.role)):
+        raise UsageError("give --code and --role, or --facilitator-token, or --evaluator-token")
     from websockets.exceptions import InvalidHandshake
 
     from simulator.team.remote import tls_for
@@ -397,6 +417,7 @@ async def _join(args: argparse.Namespace) -> int:
     try:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token,
+                                           evaluator_token=args.evaluator_token,
                                            pin=args.pin, insecure=args.insecure)
     except RemoteError as exc:
         raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
@@ -428,6 +449,8 @@ def _join_hint(code: str, args: argparse.Namespace) -> str:
         return " (use the join code ttx host printed; the facilitator's lobby shows it too)"
     if code == "bad_token" and args.facilitator_token:
         return " (use the facilitator token ttx host printed when it started)"
+    if code == "bad_token" and args.evaluator_token:
+        return " (use the evaluator token ttx host printed when it started)"
     if code == "bad_token" and args.token:
         return " (--token takes the token printed when you joined this drill; or join with --code and --role)"
     return ""

@@ -45,6 +45,8 @@ class Limits:
     """Open connections of one player; a further one (a reconnect) replaces their oldest."""
     max_players: int = 40
     """Players in the lobby (the facilitator's seats not counted); ``ttx host --max-players``."""
+    max_evaluators: int = 4
+    """Evaluator seats in the lobby (beside :attr:`max_players`): observers, so a few suffice."""
     max_per_role: int | None = None
     """Players holding one role; ``None``: half of :attr:`max_players` (rounded up), so no role can
     fill the drill while another is in play."""

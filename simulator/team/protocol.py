@@ -4,10 +4,12 @@ Every frame is one JSON object discriminated on ``kind``, validated strictly (no
 is not an id) and, from a client, to a bounded, displayable shape (:func:`shape_problem`,
 :func:`unsafe_character`), so nothing a client sends can break another seat's parser or terminal.
 
-A client joins (``join`` with the join code, or ``join_facilitator`` with the facilitator token)
-and receives a ``welcome`` carrying its token; every later frame carries that token. After a
-dropped connection it sends ``reconnect`` with the token and the last event ``seq`` it saw, and
-gets a ``snapshot`` of every event after that seq for its seat (in parts), then live ``events``.
+A client joins (``join`` with the join code, ``join_facilitator`` with the facilitator token, or
+``join_evaluator`` with the evaluator token) and receives a ``welcome`` carrying its token; every
+later frame carries that token. After a dropped connection it sends ``reconnect`` with the token
+and the last event ``seq`` it saw, and gets a ``snapshot`` of every event after that seq for its
+seat (in parts), then live ``events``. An evaluator sees what the facilitator sees and may send
+only ``observe``.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9 ]
 RequestId = Annotated[int, Field(ge=0, le=MAX_INT)]
 """Client-chosen number echoed in the ``ack`` or ``error`` for this frame."""
 SafeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_safe_text)]
+OBSERVATION_TEXT = 500
+"""Characters of one observation (the engine's limit for ``observe``)."""
+ObservationText = Annotated[str, Field(min_length=1, max_length=OBSERVATION_TEXT), AfterValidator(_safe_text)]
+Objective = Annotated[str, Field(max_length=300), AfterValidator(_safe_text)]
+"""One of the scenario's objectives (the engine checks which), or ``""`` for a general observation."""
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -186,6 +193,15 @@ class JoinFacilitator(Frame):
     kind: Literal["join_facilitator"] = "join_facilitator"
     token: Token
     """The facilitator token the host printed."""
+    name: Name
+
+
+class JoinEvaluator(Frame):
+    """Enter the drill as an evaluator: sees what the facilitator sees, writes observations, never steers."""
+
+    kind: Literal["join_evaluator"] = "join_evaluator"
+    token: Token
+    """The evaluator token the host printed."""
     name: Name
 
 
@@ -291,13 +307,34 @@ class End(Authed):
     kind: Literal["end"] = "end"
 
 
-ClientFrame = Annotated[Join | JoinFacilitator | Reconnect | Act | Chat | Start | Pause | Resume | Speed
-                        | Skip | FireInject | AdhocInject | End, Field(discriminator="kind")]
+class CloseQuestion(Authed):
+    """Facilitator: close an open discussion question now (its expected answer goes to the roles asked)."""
+
+    kind: Literal["close_question"] = "close_question"
+    question: Ident
+
+
+class Observe(Authed):
+    """Facilitator or evaluator: a time-stamped observation against an objective (journaled as the
+    ``observe`` command, hidden from players until the end)."""
+
+    kind: Literal["observe"] = "observe"
+    objective: Objective = ""
+    tag: Literal["strength", "improvement"]
+    """A strength, or an area for improvement."""
+    text: ObservationText
+
+
+ClientFrame = Annotated[Join | JoinFacilitator | JoinEvaluator | Reconnect | Act | Chat | Start | Pause
+                        | Resume | Speed | Skip | FireInject | AdhocInject | End | CloseQuestion | Observe,
+                        Field(discriminator="kind")]
 """Anything a client may send."""
 client_frames: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
-FACILITATOR_FRAMES = (Start, Pause, Resume, Speed, Skip, FireInject, AdhocInject, End)
+FACILITATOR_FRAMES = (Start, Pause, Resume, Speed, Skip, FireInject, AdhocInject, End, CloseQuestion)
 """Frames only the facilitator token unlocks."""
+OBSERVER_FRAMES = (Observe,)
+"""Frames the facilitator and the evaluators send (an evaluator sends nothing else)."""
 
 
 # --- server → client ------------------------------------------------------------------------
@@ -324,7 +361,7 @@ class Welcome(Frame):
     """Player id, e.g. ``p3``."""
     name: str
     seat: str
-    """The player's role, or ``facilitator``."""
+    """The player's role, ``facilitator`` or ``evaluator``."""
     scenario: dict[str, Any]
     """The scenario as JSON (``Scenario.model_validate`` rebuilds it)."""
     seed: int
@@ -385,8 +422,8 @@ class Ack(Frame):
 
 ERROR_CODES = ("malformed", "bad_frame", "frame_too_large", "binary", "rate_limited", "not_joined",
                "bad_code", "bad_token", "locked_out", "unknown_role", "role_full", "wrong_role",
-               "not_facilitator", "not_started", "already_joined", "server_full", "join_timeout",
-               "flooding", "internal")
+               "not_facilitator", "not_observer", "observes_only", "not_started", "already_joined",
+               "server_full", "join_timeout", "flooding", "internal")
 """Every error code the server sends (``internal`` only for a server bug, which no frame should reach)."""
 
 

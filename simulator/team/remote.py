@@ -49,7 +49,7 @@ from simulator.engine.view import DrillView
 from simulator.format.commands import AdhocParams, Command
 from simulator.format.durations import clock as clock_text
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from simulator.team.protocol import (
     HARD_FRAME_LIMIT,
     Ack,
@@ -59,6 +59,7 @@ from simulator.team.protocol import (
     Authed,
     Chat,
     ClockState,
+    CloseQuestion,
     DoNothingFigures,
     End,
     Error,
@@ -66,8 +67,10 @@ from simulator.team.protocol import (
     FireInject,
     Frame,
     Join,
+    JoinEvaluator,
     JoinFacilitator,
     Lobby,
+    Observe,
     Pause,
     RealTeamFigures,
     Reconnect,
@@ -175,17 +178,20 @@ class RemoteSession:
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None, pin: str | None = None,
                  insecure: bool = False, auto_reconnect: bool = True, reconnect_for: float = 120.0,
-                 timeout: float = 10.0) -> None:
-        if token is None and facilitator_token is None and (role is None or code is None):
-            raise ValueError("a player needs a join code and a role; the facilitator a facilitator token")
+                 timeout: float = 10.0, evaluator_token: str | None = None) -> None:
+        if (token is None and facilitator_token is None and evaluator_token is None
+                and (role is None or code is None)):
+            raise ValueError("a player needs a join code and a role; the facilitator a facilitator token; "
+                             "an evaluator an evaluator token")
         self.url, self.name, self.role, self.code = url, name, role, code
         self.pin = parse_pin(pin) if pin is not None else None
         """The server certificate's pin (``SHA256:…``), normalised; ``None`` to trust the system's CAs."""
         self._tls = tls_for(url, self.pin, insecure)
         self.facilitator_token = facilitator_token
+        self.evaluator_token = evaluator_token
         self.token = token
         """This player's token (from the welcome); needed to reconnect."""
-        self.seat: str | None = FACILITATOR if facilitator_token else role
+        self.seat: str | None = FACILITATOR if facilitator_token else EVALUATOR if evaluator_token else role
         self.view = DrillView(seat=self.seat)
         self.clock = DrillClock()
         self.clock_state: ClockState | None = None
@@ -254,6 +260,8 @@ class RemoteSession:
             hello: Frame = Reconnect(token=self.token, last_seq=self.last_seq)
         elif self.facilitator_token is not None:
             hello = JoinFacilitator(token=self.facilitator_token, name=self.name)
+        elif self.evaluator_token is not None:
+            hello = JoinEvaluator(token=self.evaluator_token, name=self.name)
         else:
             assert self.code is not None and self.role is not None
             hello = Join(code=self.code, role=self.role, name=self.name)
@@ -539,8 +547,9 @@ class RemoteSession:
     async def submit(self, command: Command) -> Event:
         """Send a command as this seat; returns the accepted ``command`` event or a ``refused`` one.
 
-        The facilitator's verbs (``fire_inject``, ``adhoc_inject``, ``end_drill`` with role
-        ``facilitator``, as a hot-seat client sends them) go as the matching facilitator frames.
+        The facilitator's verbs (``fire_inject``, ``adhoc_inject``, ``end_drill``, ``close_question``
+        with role ``facilitator``, as a hot-seat client sends them) go as the matching facilitator
+        frames; ``observe`` (facilitator or evaluator) as an ``observe`` frame.
         """
         try:
             make = _frame_for(command)
@@ -675,7 +684,12 @@ def _frame_for(command: Command) -> Callable[[str, int], Frame]:
         ValidationError: the facilitator verb's parameters are invalid.
     """
     frame: Authed
-    if command.role == FACILITATOR and command.action == "fire_inject":
+    if command.role in OBSERVERS and command.action == "observe":
+        frame = Observe(token="-", objective=command.params.get("objective", ""),
+                        tag=command.params.get("tag", ""), text=command.params.get("text", ""))
+    elif command.role == FACILITATOR and command.action == "close_question":
+        frame = CloseQuestion(token="-", question=command.params.get("question", ""))
+    elif command.role == FACILITATOR and command.action == "fire_inject":
         frame = FireInject(token="-", inject=command.params.get("inject", ""))
     elif command.role == FACILITATOR and command.action == "adhoc_inject":
         frame = AdhocInject(token="-", inject=AdhocParams.model_validate(command.params))
@@ -699,7 +713,7 @@ async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: boo
     def show(event: Event) -> None:
         if coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM):
             return
-        if event.kind in TRUTH and session.seat != FACILITATOR:
+        if event.kind in TRUTH and session.seat not in OBSERVERS:
             return  # the end-of-drill reveal: for the review and the saved journal, not these lines
         out.write(event_line(event) + "\n")
         out.flush()

@@ -49,7 +49,7 @@ from simulator.engine.replay import first_difference, load_journal_scenario, reb
 from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
-from simulator.format.taxonomy import FACILITATOR, Role
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, Role
 from simulator.team.limits import Bucket, Limits, Lockouts, address_key
 from simulator.team.outbox import Outbox, pages, strict_json, wire_json
 from simulator.team.protocol import (
@@ -57,6 +57,7 @@ from simulator.team.protocol import (
     FRAME_LIMIT,
     HARD_FRAME_LIMIT,
     MAX_INT,
+    OBSERVER_FRAMES,
     PAGE_LIMIT,
     Ack,
     Act,
@@ -65,12 +66,15 @@ from simulator.team.protocol import (
     Authed,
     Chat,
     ClockState,
+    CloseQuestion,
     End,
     Error,
     FireInject,
     Join,
+    JoinEvaluator,
     JoinFacilitator,
     Lobby,
+    Observe,
     Pause,
     Reconnect,
     Resume,
@@ -103,6 +107,8 @@ PAGE_BYTES = PAGE_LIMIT
 """Bytes of events per ``snapshot`` or ``reveal`` frame (see :data:`PAGE_LIMIT`)."""
 REASON_LIMIT = 300
 """Characters of a refusal reason sent back or journaled (client text in it is escaped first)."""
+EVALUATOR_REFUSAL = "an evaluator observes and cannot steer the drill"
+"""Why an evaluator's frame that is not an observation is refused (the engine's words too)."""
 
 log = logging.getLogger("ttx.host")
 
@@ -206,8 +212,10 @@ def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
     """The copy of ``event`` the seat receives, or ``None`` if it may not see it.
 
     Secret hashes never leave the server; the result is shown to everyone (the review);
-    injects to unfilled roles reach the incident commander.
+    injects to unfilled roles reach the incident commander; an evaluator sees what the facilitator sees.
     """
+    if seat in OBSERVERS:
+        seat = FACILITATOR
     if event.kind == Kind.RESULT:
         return replace(event, hidden=False)
     if event.kind in SESSION_KINDS and any(k.endswith("_sha256") for k in event.payload):
@@ -242,13 +250,15 @@ class DrillServer:
 
     def __init__(self, loaded: LoadedScenario, drill: Drill, journal: JournalWriter, *, code: str,
                  code_hashes: Iterable[str], facilitator_hash: str, speed: float, published: int,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, evaluator_hash: str | None = None) -> None:
         self.loaded, self.drill, self.journal = loaded, drill, journal
         self.code = code
         """The join code the banner prints and the facilitator's lobby shows."""
         self.code_hashes = frozenset(code_hashes) | {digest(code)}
         """Hashes of every join code handed out for this drill (a resume may add one)."""
         self.facilitator_hash = facilitator_hash
+        self.evaluator_hash = evaluator_hash
+        """The hash of the evaluator token (``None``: this drill has no evaluator seat)."""
         self.limits = limits or Limits()
         self.clock = DrillClock(speed=speed, sim=drill.now)
         self.pacer = Pacer(drill, self.clock, on_advance=self._publish)
@@ -286,10 +296,12 @@ class DrillServer:
     @classmethod
     def host(cls, loaded: LoadedScenario, journal_path: str | Path, *, seed: int | None = None,
              code: str | None = None, facilitator_token: str, speed: float = 1.0,
-             limits: Limits | None = None, drill: Drill | None = None) -> DrillServer:
+             limits: Limits | None = None, drill: Drill | None = None,
+             evaluator_token: str | None = None) -> DrillServer:
         """A new drill in the lobby; the journal starts with the header and the hosting note.
 
         ``drill``: host this one instead (a fork, standing at its fork point with its past).
+        ``evaluator_token``: admits evaluator seats (``None``: none); only its hash is journaled.
 
         Raises:
             ResumeError: the journal exists already, or ``code`` is not 6–32 letters and digits.
@@ -301,23 +313,29 @@ class DrillServer:
             raise ResumeError(f"{journal_path} already exists; to continue that drill use --resume")
         lock = _lock(journal_path)
         journal = JournalWriter(journal_path, drill.header(POLICY))
+        evaluator_hash = digest(evaluator_token) if evaluator_token is not None else None
         server = cls(loaded, drill, journal, code=code, code_hashes=(), speed=speed, published=0,
-                     facilitator_hash=digest(facilitator_token), limits=limits)
+                     facilitator_hash=digest(facilitator_token), limits=limits,
+                     evaluator_hash=evaluator_hash)
         server._lock = lock
-        drill.note(Kind.SESSION_NOTE, "server", {"event": "hosted", "code_sha256": digest(code),
-                                                 "facilitator_sha256": digest(facilitator_token),
-                                                 "speed": speed}, hidden=True)
+        hosted: dict[str, Any] = {"event": "hosted", "code_sha256": digest(code),
+                                  "facilitator_sha256": digest(facilitator_token), "speed": speed}
+        if evaluator_hash is not None:
+            hosted["evaluator_sha256"] = evaluator_hash
+        drill.note(Kind.SESSION_NOTE, "server", hosted, hidden=True)
         server._publish()
         return server
 
     @classmethod
     def resume(cls, journal_path: str | Path, limits: Limits | None = None,
-               code: str | None = None) -> DrillServer:
+               code: str | None = None, evaluator_token: str | None = None) -> DrillServer:
         """Rebuild a drill from its journal after a crash: same events, same players, clock paused.
 
         The journal keeps only hashes of join codes, so the host passes the code again (``code``:
         it keeps working, and the facilitator's lobby shows it) or gets a fresh one that works
-        beside every earlier code (:attr:`code_unchanged` says which).
+        beside every earlier code (:attr:`code_unchanged` says which). The evaluator token keeps
+        working too; a journal hosted without one takes ``evaluator_token`` as its first
+        (:attr:`evaluator_fresh` says so).
 
         Raises:
             ResumeError: the journal is not a team drill, or re-deriving it gives other events.
@@ -346,21 +364,30 @@ class DrillServer:
         earlier = {str(e.payload["code_sha256"]) for e in here if e.kind == Kind.SESSION_NOTE
                    and e.payload.get("event") in ("hosted", "resumed") and "code_sha256" in e.payload}
         code = code or new_code()
+        evaluators = [str(e.payload["evaluator_sha256"]) for e in here if e.kind == Kind.SESSION_NOTE
+                      and e.payload.get("event") in ("hosted", "resumed") and "evaluator_sha256" in e.payload]
+        fresh = not evaluators and evaluator_token is not None
+        evaluator_hash = evaluators[-1] if evaluators else digest(evaluator_token) if fresh else None
         server = cls(loaded, drill, JournalWriter(journal_path), code=code, code_hashes=earlier,
                      facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
-                     published=len(recorded), limits=limits)
+                     published=len(recorded), limits=limits, evaluator_hash=evaluator_hash)
         server.code_unchanged = digest(code) in earlier
+        server.evaluator_fresh = fresh
         server._lock = lock
         server._restore_players(here)
         server.started = any(e.kind == Kind.CLOCK_CHANGED and e.payload.get("reason") == "start"
                              for e in here)
-        server._note(Kind.SESSION_NOTE, "server", {"event": "resumed", "at_seq": len(recorded),
-                                                   "code_sha256": digest(code)}, hidden=True)
+        resumed: dict[str, Any] = {"event": "resumed", "at_seq": len(recorded), "code_sha256": digest(code)}
+        if fresh and evaluator_hash is not None:
+            resumed["evaluator_sha256"] = evaluator_hash
+        server._note(Kind.SESSION_NOTE, "server", resumed, hidden=True)
         server._publish()
         return server
 
     code_unchanged = True
     """After :meth:`resume`: whether :attr:`code` is a code handed out before (else a fresh one)."""
+    evaluator_fresh = False
+    """After :meth:`resume`: whether the evaluator token is new (the journal had none before)."""
 
     @property
     def code_hash(self) -> str:
@@ -691,13 +718,19 @@ class DrillServer:
             self._join(conn, frame)
         elif isinstance(frame, JoinFacilitator):
             self._join_facilitator(conn, frame)
+        elif isinstance(frame, JoinEvaluator):
+            self._join_evaluator(conn, frame)
         elif isinstance(frame, Reconnect):
             self._reconnect(conn, frame)
         else:
             player = self._authenticate(conn, frame)
             if player is None:
                 return
-            if isinstance(frame, FACILITATOR_FRAMES):
+            if isinstance(frame, OBSERVER_FRAMES):
+                self._observe(conn, player, frame)
+            elif player.seat == EVALUATOR:
+                self._refuse(conn, "observes_only", EVALUATOR_REFUSAL, frame.id)
+            elif isinstance(frame, FACILITATOR_FRAMES):
                 self._facilitate(conn, player, frame)
             else:
                 self._play(conn, player, frame)
@@ -744,6 +777,18 @@ class DrillServer:
             return
         self._admit(conn, frame.name, FACILITATOR)
 
+    def _join_evaluator(self, conn: Connection, frame: JoinEvaluator) -> None:
+        if conn.player is not None:
+            self._refuse(conn, "already_joined", "this connection has joined already", None)
+            return
+        if self.evaluator_hash is None or not _same(frame.token, self.evaluator_hash):
+            if not self._locked_out(conn):
+                self._auth_failed(conn, "bad_token", "wrong evaluator token")
+            return
+        if self._full(conn, EVALUATOR):
+            return
+        self._admit(conn, frame.name, EVALUATOR)
+
     def _locked_out(self, conn: Connection) -> bool:
         wait = self.lockouts.locked_for(conn.address)
         if wait > 0:
@@ -770,12 +815,13 @@ class DrillServer:
     def _full(self, conn: Connection, seat: str) -> bool:
         """Refuse a new player when the drill or the role is full (a known token never is)."""
         here = self._in_lobby()
-        cap = self.limits.role_cap(len(self.drill.scenario.roles))
+        cap = (self.limits.max_evaluators if seat == EVALUATOR
+               else self.limits.role_cap(len(self.drill.scenario.roles)))
         if sum(p.seat == seat for p in here) >= cap:
             self._refuse(conn, "role_full", f"{seat} is held by {cap} players already (the most one "
                          "role may have)", None)
             return True
-        if seat != FACILITATOR and sum(p.seat != FACILITATOR for p in here) >= self.limits.max_players:
+        if seat not in OBSERVERS and sum(p.seat not in OBSERVERS for p in here) >= self.limits.max_players:
             self._refuse(conn, "server_full", f"the drill has {self.limits.max_players} players already "
                          "(ttx host --max-players)", None)
             return True
@@ -816,7 +862,7 @@ class DrillServer:
         conn.player = player
         player.online += 1
         player.offline_since = None
-        scenario = self._scenario_json[FACILITATOR if player.seat == FACILITATOR else "player"]
+        scenario = self._scenario_json[FACILITATOR if player.seat in OBSERVERS else "player"]
         conn.outbox.frame(Welcome(token=token, player=player.id, name=player.name, seat=player.seat,
                                   scenario=scenario, seed=self.drill.seed,
                                   code=self.code if player.seat == FACILITATOR else None))
@@ -834,6 +880,7 @@ class DrillServer:
             player.offline_since = time.monotonic()
             self._note(Kind.PLAYER_LEFT, player.seat, {"player": player.id, "name": player.name,
                                                         "role": player.seat})
+            self._close_all_answered()
             asyncio.get_running_loop().call_later(self.limits.offline_drop + 0.05, self._lobby_changed)
         self._broadcast(self.lobby())
 
@@ -867,6 +914,8 @@ class DrillServer:
             return
         self.pacer.sync()
         event = self.drill.submit(command)
+        if event.kind == Kind.COMMAND and command.action == "answer":
+            self._close_answered(str(command.params["question"]))
         self._publish()
         ack = Ack(id=request, accepted=event.kind == Kind.COMMAND, seq=event.seq, event=event.to_dict(),
                   reason=event.payload.get("reason"))
@@ -886,10 +935,42 @@ class DrillServer:
         if not self.started:
             self._refuse(conn, "not_started", "start the drill first", frame.id)
             return
-        if isinstance(frame, FireInject | AdhocInject | End):
+        if isinstance(frame, FireInject | AdhocInject | End | CloseQuestion):
             self._submit(conn, frame.id, _facilitator_command(frame, player.name))
         else:
             self._steer_clock(conn, player, frame)
+
+    def _observe(self, conn: Connection, player: Player, frame: Observe) -> None:
+        """The facilitator's or an evaluator's observation: the ``observe`` command, as that seat."""
+        if player.seat not in OBSERVERS:
+            self._refuse(conn, "not_observer", "only the facilitator and evaluators write observations",
+                         frame.id)
+            return
+        self._submit(conn, frame.id, Command(role=player.seat, action="observe", player=player.name, params={
+            "objective": frame.objective, "tag": frame.tag, "text": frame.text}))
+
+    def _close_answered(self, question: str) -> None:
+        """Close a question for the team once every connected player holding a role it asks has
+        answered: the facilitator's ``close_question`` (reason ``answered``), journaled like any command.
+
+        A question nobody has answered yet stays open (it closes on time, or by the facilitator).
+        """
+        state = self.drill.discussion.questions.get(question)
+        if self.drill.finished or state is None or not state.open or not state.answers:
+            return
+        holders = [p for p in self.players.values() if p.online > 0 and p.seat in state.roles]
+        if all(state.answered_by(p.name) for p in holders):
+            self.drill.submit(Command(role=FACILITATOR, action="close_question",
+                                      params={"question": question, "reason": "answered"}))
+            self._publish()
+
+    def _close_all_answered(self) -> None:
+        """After a player left: close the questions everyone still connected has answered."""
+        if not self.started or self.drill.finished:
+            return
+        self.pacer.sync()
+        for question in list(self.drill.discussion.questions):
+            self._close_answered(question)
 
     def _start_clock(self, conn: Connection, player: Player, request: int) -> None:
         if self.started:
@@ -971,7 +1052,10 @@ def _check_servable(drill: Drill) -> None:
                               f"serves at most {PAGE_LIMIT // 2:,} per inject")
 
 
-def _facilitator_command(frame: FireInject | AdhocInject | End, name: str) -> Command:
+def _facilitator_command(frame: FireInject | AdhocInject | End | CloseQuestion, name: str) -> Command:
+    if isinstance(frame, CloseQuestion):
+        return Command(role=FACILITATOR, action="close_question", params={"question": frame.question},
+                       player=name)
     if isinstance(frame, FireInject):
         return Command(role=FACILITATOR, action="fire_inject", params={"inject": frame.inject}, player=name)
     if isinstance(frame, AdhocInject):

@@ -2,7 +2,8 @@
 
 ``ttx host … --ssh 2222`` serves SSH beside the websocket. ``ssh -p 2222 dana@drill-host`` is asked,
 in the SSH login itself (keyboard-interactive), for the join code and a role; ``ic@…`` names the
-role and is asked for a name; ``facilitator@…`` is asked for the facilitator token. Only after
+role and is asked for a name; ``facilitator@…`` is asked for the facilitator token, ``evaluator@…``
+for the evaluator token. Only after
 that does the connection get a session, and the session is a real ``ttx join`` process of its
 own in a pseudo-terminal sized like the player's (resizes follow), joined to the drill over the
 websocket like any other seat. So one seat's crash, slowness or flood touches only that seat; the
@@ -44,7 +45,7 @@ from typing import Any, Literal
 
 import asyncssh
 
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from simulator.team.keyfiles import beside, check_private, create_private
 from simulator.team.server import DrillServer, digest
 
@@ -77,11 +78,12 @@ the kernel sends it SIGWINCH on a resize and SIGHUP when the player hangs up."""
 
 @dataclass(frozen=True)
 class Credential:
-    """What a secret typed at the login is: the join code, the facilitator token, or a seat's token."""
+    """What a secret typed at the login is: the join code, the facilitator or evaluator token, or a
+    seat's token."""
 
-    kind: Literal["code", "facilitator", "token"]
+    kind: Literal["code", "facilitator", "evaluator", "token"]
     seat: str | None = None
-    """The seat a token holds (a role, or ``facilitator``)."""
+    """The seat a token holds (a role, ``facilitator`` or ``evaluator``)."""
     name: str | None = None
     """The name of the player a token was issued to."""
 
@@ -96,7 +98,8 @@ class Gate:
 
 
 def drill_gate(server: DrillServer) -> Gate:
-    """The gate of a drill server: its join code, facilitator token and players' tokens, by their hashes."""
+    """The gate of a drill server: its join code, facilitator and evaluator tokens and players' tokens,
+    by their hashes."""
     def same(secret: str, stored: str | None) -> bool:
         return stored is not None and hmac.compare_digest(digest(secret), stored)
 
@@ -105,6 +108,8 @@ def drill_gate(server: DrillServer) -> Gate:
             return Credential("code")
         if same(secret, server.facilitator_hash):
             return Credential("facilitator")
+        if same(secret, server.evaluator_hash):
+            return Credential("evaluator")
         player = next((p for p in server.players.values() if same(secret, p.token_hash)), None)
         return None if player is None else Credential("token", player.seat, player.name)
 
@@ -132,7 +137,8 @@ class SeatRequest:
     seat: str
     name: str
     secret: dict[str, str]
-    """``TTX_CODE``, ``TTX_TOKEN`` or ``TTX_FACILITATOR_TOKEN``: never on a command line."""
+    """``TTX_CODE``, ``TTX_TOKEN``, ``TTX_FACILITATOR_TOKEN`` or ``TTX_EVALUATOR_TOKEN``: never on a
+    command line."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -240,13 +246,15 @@ class SshSeats:
             return SeatRequest(seat, name, {"TTX_TOKEN": kept})
         if credential.kind == "facilitator":
             return SeatRequest(seat, name, {"TTX_FACILITATOR_TOKEN": secret})
+        if credential.kind == "evaluator":
+            return SeatRequest(seat, name, {"TTX_EVALUATOR_TOKEN": secret})
         return SeatRequest(seat, name, {"TTX_CODE": secret.strip().upper()})
 
     def command(self, request: SeatRequest) -> list[str]:
         """The ``ttx join`` a seat runs (no secret in it: that goes in the environment)."""
         args = [sys.executable, "-c", _CONTROLLING_TTY, sys.executable, "-m", "simulator.cli", "join",
                 self.url, f"--name={request.name}"]
-        if request.seat != FACILITATOR and "TTX_CODE" in request.secret:
+        if request.seat not in OBSERVERS and "TTX_CODE" in request.secret:
             args.append(f"--role={request.seat}")
         if self.pin is not None:
             args.append(f"--pin={self.pin}")
@@ -303,6 +311,8 @@ class Login(asyncssh.SSHServer):
         self.stage, self.credential, self.seat, self.retries = "secret", None, None, 0
         if username == FACILITATOR:
             return _ask("Log in as the facilitator.", ("Facilitator token: ", False))
+        if username == EVALUATOR:
+            return _ask("Log in as an evaluator.", ("Evaluator token: ", False))
         return _ask("Give the join code from the facilitator (or your seat token to rejoin).",
                     ("Join code: ", False))
 
@@ -316,20 +326,20 @@ class Login(asyncssh.SSHServer):
 
     async def _secret(self, username: str, answer: str) -> Any:
         credential = await self.seats.check(self.address, answer.strip())
-        if credential is None or (username == FACILITATOR and credential.kind != "facilitator"):
+        if credential is None or (username in OBSERVERS and credential.kind != username):
             self.wrong += 1
             return False
         self.credential, self.secret = credential, answer.strip()
         if credential.kind == "token":
             assert credential.seat is not None and credential.name is not None
             return self._done(credential.seat, credential.name)
-        if credential.kind == "facilitator":
-            self.seat = FACILITATOR
+        if credential.kind in OBSERVERS:
+            self.seat = credential.kind
         elif username.lower() in self.seats.gate.roles:
             self.seat = username.lower()
         if self.seat is None:
             return self._ask_role("")
-        if username.lower() in (FACILITATOR, self.seat) or not _good_name(username):
+        if username.lower() in (*OBSERVERS, self.seat) or not _good_name(username):
             return self._ask_name("")
         return self._done(self.seat, username)
 
