@@ -24,10 +24,12 @@ from simulator.analysis.aar import AfterAction, facts
 from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session
+from simulator.engine.view import QuestionSeen
 from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.durations import clock, format_duration
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
+from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
 from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
@@ -39,6 +41,14 @@ from tui.screens.dialogs import (
     ParamsScreen,
     QuitScreen,
     UpdateDraft,
+)
+from tui.screens.discussion import (
+    AnswerDraft,
+    ObservationDraft,
+    ObservationScreen,
+    OpenQuestionsScreen,
+    QuestionScreen,
+    addressed,
 )
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
@@ -64,7 +74,8 @@ REVEALED = TRUTH
 """Hidden kinds kept for the review (and the truth toggle); never shown during play otherwise."""
 
 STEERING = frozenset({"toggle_clock", "speed", "next_inject", "end_drill"})
-"""App actions that steer the clock: the hot seat and the facilitator have them, team players not."""
+"""App actions that steer the clock: the hot seat and the facilitator have them, team players and
+evaluators not."""
 
 
 class ActionCommands(Provider):
@@ -146,6 +157,8 @@ class DrillApp(App[None]):
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
+        self.desk = QuestionDesk(None)
+        """The discussion questions at this keyboard: due, answered, their feed entries."""
         self._timer: Timer | None = None
         self._told_lost = False
         self._was_started: bool | None = None
@@ -161,7 +174,8 @@ class DrillApp(App[None]):
         """Play ``session``: listen to its events and pick the first acting role."""
         self.session = session
         self.role = session.seat or session.scenario.roles[0].value
-        self.truth_on = session.seat == FACILITATOR
+        self.truth_on = session.seat in OBSERVERS
+        self.desk = QuestionDesk(session.seat)
         session.subscribe(self.on_drill_event)
         session.on_change(self.on_session_change)
         self._was_started = session.started if session.team else None
@@ -186,12 +200,16 @@ class DrillApp(App[None]):
             return False
         if action == "next_role" and seat is not None:
             return False
-        if action in ("compose_update", "approvals") and seat == FACILITATOR:
+        if action in ("compose_update", "approvals") and seat in OBSERVERS:
+            return False
+        if action == "observe" and seat not in OBSERVERS:
+            return False
+        if action == "open_questions" and not self.session.scenario.questions:
             return False
         senders = {r.value for r in VERBS["send_update"].roles}
         if action == "compose_update" and not senders & set(self.roles()):
             return False
-        return not (action == "toggle_truth" and seat not in (None, FACILITATOR))
+        return not (action == "toggle_truth" and seat not in (None, *OBSERVERS))
 
     def on_mount(self) -> None:
         """Open the briefing, or the picker when no scenario was given."""
@@ -238,6 +256,7 @@ class DrillApp(App[None]):
             await session.start()
         self._started_at = self.wall()
         self._timer = self.set_interval(HEADER_INTERVAL, self.show_header)
+        self.desk.catch_up(session.view)
         self.render_view()
 
     async def on_unmount(self) -> None:
@@ -269,6 +288,7 @@ class DrillApp(App[None]):
                         timeout=6)
         if self.dashboard is not None:
             self.notify_later(event)
+            self.notify_discussion(event)
         self.schedule_render()
 
     def notify_later(self, event: Event) -> None:
@@ -286,6 +306,35 @@ class DrillApp(App[None]):
                 "FAILED: harm rose above the threshold"
             self.notify(f"The watch period {held}.", title="Watch period", timeout=6,
                         severity="information" if p.get("passed") else "warning")
+
+    def notify_discussion(self, event: Event) -> None:
+        """A question arrives like an inject (a notice; its dialog opens when no other is open); the
+        facilitator and evaluators see each answer arrive; a closed question shows the expected answer."""
+        view = self.live().view
+        question = view.questions.get(str(event.payload.get("question")))
+        if question is None:
+            return
+        if event.kind == Kind.QUESTION_ASKED:
+            self.desk.asked(question)
+            if not self.desk.answers(question):
+                self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=8)
+            elif isinstance(self.screen, ModalScreen):
+                self.notify(f"{question.prompt}\n(it opens when this dialog closes; w lists it)",
+                            title=f"Question for {addressed(question)}", timeout=8)
+        elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer:
+            self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=6)
+        elif event.kind == Kind.QUESTION_CLOSED:
+            self.question_closed(question)
+
+    def question_closed(self, question: QuestionSeen) -> None:
+        """Close its dialog if it is open here, and show how it came out (the expected answer, why)."""
+        screen = self.screen
+        if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
+            self.pop_screen()
+        self.desk.took(question.question)
+        outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
+        reason = CLOSE_REASONS.get(question.reason, question.reason)
+        self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=15)
 
     def message_sender(self, event: Event) -> str:
         """Who wrote a message event, as the chat names them ("Dana (IC)" in a team drill)."""
@@ -305,13 +354,15 @@ class DrillApp(App[None]):
         if self.dashboard is None or not self.dashboard.is_mounted or self.review is not None:
             return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
         view = self.live().view
-        self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None)
+        self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None,
+                            questions=self.desk.feed(view, view.now))
         self.show_header()
         if self.reviewable():
             self.open_review()
         else:
             self.close_stale_approval()
             self.prompt_approvals()
+            self.prompt_questions()
 
     def close_stale_approval(self) -> None:
         """Close an open approval dialog whose request was decided elsewhere (another holder of the role)."""
@@ -353,7 +404,7 @@ class DrillApp(App[None]):
     def truth_curve(self) -> list[tuple[float, float]]:
         """The hidden harmful rate (outputs/s) so far (the facilitator's view folds it itself)."""
         view = self.live().view
-        if view.seat == FACILITATOR:
+        if view.seat in OBSERVERS:
             return [(t, rate) for t, rate, _ in view.harm]
         return [(e.t, float(e.payload["rate"])) for e in self.revealed if e.kind == Kind.HARM]
 
@@ -451,7 +502,7 @@ class DrillApp(App[None]):
     @staticmethod
     def who(role: str) -> str:
         """The acting role as a notice names it (the white cell for the facilitator)."""
-        return "White cell" if role == FACILITATOR else short_role(role)
+        return "White cell" if role == FACILITATOR else "Evaluator" if role == EVALUATOR else short_role(role)
 
     def outcome(self, command: Command, before: set[int]) -> tuple[str, str]:
         """(title, line) saying what an accepted command did; ``before``: requests in flight before it.
@@ -460,6 +511,13 @@ class DrillApp(App[None]):
         second notice comes when it does (:meth:`notify_later`).
         """
         who, view = self.who(command.role), self.live().view
+        sure = command.params.get("confidence")
+        discussion = {"answer": ("Answered", f"{who} answered ({sure} % sure); the expected answer "
+                                 "shows when the question closes"),
+                      "observe": ("Noted", "Observation saved (hidden from players until the end)"),
+                      "close_question": ("Closed", f"Question {command.params.get('question')} closed")}
+        if command.action in discussion:
+            return discussion[command.action]
         started = [(title, eta) for request, (_, title, eta) in view.in_flight.items()
                    if request not in before]
         if command.action in ("approve", "deny"):
@@ -508,7 +566,11 @@ class DrillApp(App[None]):
         """An action from the list: ask for parameters when it has any, then submit."""
         role, action = message.role, message.action
         verb = VERBS.get(action)
-        if role == FACILITATOR:
+        if action == "observe":
+            self.action_observe()
+        elif action == "open_questions":
+            self.action_open_questions()
+        elif role == FACILITATOR:
             await self.facilitate(action)
         elif action == "send_update":
             self.action_compose_update()
@@ -637,6 +699,82 @@ class DrillApp(App[None]):
 
         self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
 
+    def prompt_questions(self) -> None:
+        """Open the dialog for the first question due here, unless another dialog is open (it waits)."""
+        if self.dashboard is None or self.review is not None or isinstance(self.screen, ModalScreen):
+            return
+        question = self.desk.next_due(self.live().view)
+        if question is not None:
+            self.open_question(question)
+
+    def open_question(self, question: QuestionSeen) -> None:
+        """The answer dialog; its answer becomes an ``answer`` command as the role asked."""
+        self.desk.took(question.question)
+        role = self.desk.role_for(question, self.role)
+
+        async def answered(draft: AnswerDraft | None) -> None:
+            if draft is None:
+                self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
+            else:
+                event = await self.submit(Command(role=role, action="answer", params=draft.params()))
+                if event.kind == Kind.COMMAND or "already answered" in str(event.payload.get("reason")):
+                    self.desk.answered.add(question.question)
+            self.call_later(self.prompt_questions)
+
+        self.push_screen(QuestionScreen(question, role, self.live().view.now), answered)
+
+    def action_open_questions(self) -> None:
+        """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
+        view = self.live().view
+        listed = self.desk.open_list(view)
+        if not listed:
+            self.notify("No question is open now.", title="Questions", timeout=3)
+            return
+        seat = self.live().seat
+        hint = ("enter closes one now (its expected answer goes to the team)" if seat == FACILITATOR
+                else "the feed (i) shows each with its answers" if seat == EVALUATOR else "enter answers one")
+
+        def chosen(question_id: str | None) -> None:
+            question = view.questions.get(question_id or "")
+            if question is None:
+                return
+            if seat == FACILITATOR:
+                self.confirm_close(question)
+            elif seat == EVALUATOR:
+                self.notify("An evaluator observes: o writes an observation.", title="Questions", timeout=4)
+            elif question.question in self.desk.answered:
+                self.notify("You have answered it; the expected answer shows when it closes.",
+                            title="Answered", timeout=4)
+            else:
+                self.open_question(question)
+
+        self.push_screen(OpenQuestionsScreen(listed, view.now, hint), chosen)
+
+    def confirm_close(self, question: QuestionSeen) -> None:
+        """Facilitator: close a question now, after a confirmation."""
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await self.submit(Command(role=FACILITATOR, action="close_question",
+                                          params={"question": question.question}))
+
+        count = len(question.answers)
+        self.push_screen(ConfirmScreen(f"Close “{question.prompt}” now ({count} answer(s))? The team then "
+                                       "sees the expected answer and why."), confirmed)
+
+    def action_observe(self) -> None:
+        """Facilitator or evaluator: write a time-stamped observation against an objective."""
+        session = self.live()
+        seat = session.seat
+        if seat not in OBSERVERS:
+            return
+
+        async def written(draft: ObservationDraft | None) -> None:
+            if draft is not None:
+                await self.submit(Command(role=seat, action="observe", params=draft.params()))
+
+        objectives = list(session.scenario.objectives)
+        self.push_screen(ObservationScreen(objectives, session.view.now, seat), written)
+
     # --- key actions ---------------------------------------------------------------------
 
     async def action_toggle_clock(self) -> None:
@@ -725,6 +863,7 @@ class DrillApp(App[None]):
                                             "journal and the report first.")
         if self.team() is not None:
             again = ("the facilitator token" if self.session.seat == FACILITATOR
+                     else "the evaluator token" if self.session.seat == EVALUATOR
                      else "the same code and role")
             return f"Leave the drill? It goes on without you; join again with {again} to come back."
         return ("Quit? The drill is still running and nothing is saved — n, then e ends it and opens "

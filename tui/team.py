@@ -8,7 +8,7 @@ from textual.content import Content
 
 from simulator.engine.session import LobbyState
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import FACILITATOR, Role
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, Role
 from tui.format import role_name, short_role
 
 
@@ -19,8 +19,10 @@ def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None
         return Content.styled("Connecting to the lobby…", "dim")
     lines: list[Content] = [Content.styled("Lobby", "bold $text-accent")]
     in_play = [r.value for r in scenario.roles]
-    for role in [*in_play, FACILITATOR]:
+    for role in [*in_play, FACILITATOR, EVALUATOR]:
         holders = [p for p in lobby.players if p.role == role]
+        if role == EVALUATOR and not holders:
+            continue
         if holders:
             people = Content(", ").join(
                 Content.assemble(p.name, (" ●", "bold $text-success") if p.connected else (" ○ away", "dim"))
@@ -30,7 +32,8 @@ def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None
         else:
             note = " (private injects go to the IC)" if role != Role.IC.value else ""
             people = Content.styled(f"nobody{note}", "dim")
-        label = "Facilitator" if role == FACILITATOR else role_name(role)
+        label = ("Facilitator" if role == FACILITATOR else "Evaluators" if role == EVALUATOR
+                 else role_name(role))
         mine = " ← you" if role == seat else ""
         lines.append(Content.assemble((f"{label:<22}", "bold" if mine else ""), people,
                                       (mine, "bold $text-accent")))

@@ -47,7 +47,7 @@ from simulator.engine.journal import Journal, JournalWriter
 from simulator.engine.payloads import Inject, PlayerJoined, payload_of
 from simulator.engine.replay import first_difference, load_journal_scenario, rebuild
 from simulator.engine.runner import finish, new_drill
-from simulator.format.commands import Command
+from simulator.format.commands import EVALUATOR_REFUSAL, Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, Role
 from simulator.team.limits import Bucket, Limits, Lockouts, address_key
@@ -107,8 +107,6 @@ PAGE_BYTES = PAGE_LIMIT
 """Bytes of events per ``snapshot`` or ``reveal`` frame (see :data:`PAGE_LIMIT`)."""
 REASON_LIMIT = 300
 """Characters of a refusal reason sent back or journaled (client text in it is escaped first)."""
-EVALUATOR_REFUSAL = "an evaluator observes and cannot steer the drill"
-"""Why an evaluator's frame that is not an observation is refused (the engine's words too)."""
 
 log = logging.getLogger("ttx.host")
 
@@ -367,7 +365,8 @@ class DrillServer:
         evaluators = [str(e.payload["evaluator_sha256"]) for e in here if e.kind == Kind.SESSION_NOTE
                       and e.payload.get("event") in ("hosted", "resumed") and "evaluator_sha256" in e.payload]
         fresh = not evaluators and evaluator_token is not None
-        evaluator_hash = evaluators[-1] if evaluators else digest(evaluator_token) if fresh else None
+        evaluator_hash = (evaluators[-1] if evaluators
+                          else digest(evaluator_token) if evaluator_token is not None else None)
         server = cls(loaded, drill, JournalWriter(journal_path), code=code, code_hashes=earlier,
                      facilitator_hash=str(hosted["facilitator_sha256"]), speed=_last_speed(here),
                      published=len(recorded), limits=limits, evaluator_hash=evaluator_hash)

@@ -16,7 +16,7 @@ from simulator.engine.session import LobbyState
 from simulator.engine.view import DrillView
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 from tui.format import role_name
 from tui.team import lobby_content
 
@@ -47,6 +47,23 @@ FACILITATOR_CONTROLS = """\
 | `space` `1` `2` `3` `n` | pause / resume, 1×, 10×, 60×, jump to the next inject |
 | white cell list | fire a scripted inject early, send an ad-hoc inject to chosen roles |
 | `e` | end the drill for everyone; `t` hides or shows the hidden truth; `c` reads the chat |
+| `o` `w` | write an observation (objective, strength or area for improvement); the open questions |
+"""
+
+EVALUATOR_CONTROLS = """\
+| key | does |
+|---|---|
+| `o` | write an observation: the objective, a strength or an area for improvement, what you saw |
+| `w` | the open discussion questions; every answer arrives as a notice and in the feed (`i`) |
+| `t` | hide or show the hidden truth; `c` reads the chat; `?` shows every key |
+
+You see everything the facilitator sees and cannot steer: the facilitator runs the clock.
+"""
+
+QUESTION_CONTROLS = """
+Discussion questions arrive like injects and open a dialog: pick the answer, set how sure you are
+(`←` `→` in steps of 5 %), add a note if you like; `enter` sends it, `esc` answers later (`w` lists
+the open questions). The expected answer and why show when the question closes.
 """
 
 
@@ -56,8 +73,13 @@ def briefing_markdown(scenario: Scenario, seat: str | None, team: bool = False) 
     objectives = "\n".join(f"- {o}" for o in scenario.objectives) or "- Contain the harm; keep people told."
     seat_line = ("You hold every role at this keyboard (hot seat)." if seat is None
                  else "You are the **facilitator** (white cell): you see everything, the truth included."
-                 if seat == FACILITATOR else f"You play **{role_name(seat)}**.")
-    controls = CONTROLS if not team else FACILITATOR_CONTROLS if seat == FACILITATOR else PLAYER_CONTROLS
+                 if seat == FACILITATOR else
+                 "You are an **evaluator**: you see everything and write observations; you do not steer."
+                 if seat == EVALUATOR else f"You play **{role_name(seat)}**.")
+    controls = (CONTROLS if not team else FACILITATOR_CONTROLS if seat == FACILITATOR
+                else EVALUATOR_CONTROLS if seat == EVALUATOR else PLAYER_CONTROLS)
+    if scenario.questions and seat not in (FACILITATOR, EVALUATOR):
+        controls += QUESTION_CONTROLS
     return (f"# {scenario.title}\n\n*{scenario.summary}*\n\n{scenario.briefing.strip()}\n\n"
             f"## Roles in play\n\n{seat_line}\n\n{roles}\n\n## Objectives\n\n{objectives}\n\n"
             f"## Controls\n\nThe drill lasts {clock(scenario.duration)} of simulated time.\n\n{controls}")

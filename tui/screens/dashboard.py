@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList, TabbedContent, TabPane
 
-from simulator.engine.view import DrillView
+from simulator.engine.view import DrillView, InjectSeen
 from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import OBSERVERS
 from tui.widgets.actions import ActionPanel
 from tui.widgets.chat import ChatPanel
 from tui.widgets.footer import DrillFooter
@@ -46,6 +46,10 @@ class DashboardScreen(Screen[None]):
         Binding("a", "app.approvals", "Approvals", id="approval.open"),
         Binding("e", "app.end_drill", "End", id="drill.end"),
         Binding("t", "app.toggle_truth", "Truth", id="truth.toggle"),
+        Binding("w", "app.open_questions", "Questions", id="questions.open",
+                tooltip="The open discussion questions: answer one (or reopen one you put off with esc)"),
+        Binding("o", "app.observe", "Observe", id="observe.open",
+                tooltip="Write an observation: objective, strength or area for improvement, what you saw"),
         Binding("i", "focus_injects", "Injects", id="focus.injects", group=PANELS),
         Binding("x", "focus_actions", "Actions", id="focus.actions", group=PANELS),
         Binding("m", "focus_incident", "Incident", id="focus.incident", group=PANELS,
@@ -75,7 +79,7 @@ class DashboardScreen(Screen[None]):
                     with TabPane("People & clocks", id="tab-people"):
                         yield PeoplePanel(in_play, id="people")
                     with TabPane("Chat", id="tab-chat"):
-                        yield ChatPanel(in_play, self.seat, can_send=self.seat != FACILITATOR, id="chat")
+                        yield ChatPanel(in_play, self.seat, can_send=self.seat not in OBSERVERS, id="chat")
         yield DrillFooter()
 
     def on_mount(self) -> None:
@@ -83,12 +87,12 @@ class DashboardScreen(Screen[None]):
         self.action_focus_actions()
 
     def show(self, view: DrillView, role: str, truth: Sequence[tuple[float, float]] | None,
-             now: float | None = None) -> None:
+             now: float | None = None, questions: Sequence[InjectSeen] = ()) -> None:
         """Redraw every panel from the view at sim time ``now`` (cheap panels skip work when nothing
-        changed)."""
+        changed); ``questions``: the discussion questions' entries in the inject feed."""
         self.role = role
         self.query_one(SignalPlots).show(view.signals, view.alerting, truth)
-        self.query_one(InjectFeed).show(view.injects, role)
+        self.query_one(InjectFeed).show([*view.injects, *questions], role)
         self.query_one(IncidentPanel).show(view, now)
         self.query_one(ActionPanel).show(view, role)
         self.query_one(PeoplePanel).show(view)

@@ -15,7 +15,7 @@ from simulator.engine.view import DrillView
 from simulator.format.commands import VERBS
 from simulator.format.durations import format_duration
 from simulator.format.scenario import Action, Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 from tui.format import short_role
 
 DIALOG_VERBS = frozenset({"approve", "deny"})
@@ -49,8 +49,16 @@ FACILITATOR_CHOICES = (
     Choice("toggle_clock", "Pause / resume the clock (space)", ""),
     Choice("next_inject", "Jump to the next inject (n)", ""),
     Choice("end_drill", "End the drill for everyone (e)", ""),
+    Choice("observe", "Write an observation (o)", "objective · strength or area for improvement"),
+    Choice("open_questions", "Open questions (w)", "close one now: the team sees the expected answer"),
 )
 """What the facilitator (white cell) can do from the action list."""
+
+EVALUATOR_CHOICES = (
+    Choice("observe", "Write an observation (o)", "objective · strength or area for improvement"),
+    Choice("open_questions", "Open questions (w)", "what the team is being asked now"),
+)
+"""What an evaluator can do: observe (they see everything, and never steer)."""
 
 
 def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
@@ -58,6 +66,8 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     for the facilitator)."""
     if role == FACILITATOR:
         return list(FACILITATOR_CHOICES)
+    if role == EVALUATOR:
+        return list(EVALUATOR_CHOICES)
     out: list[Choice] = []
     for a in scenario.actions:
         if role in {r.value for r in a.roles}:
@@ -136,7 +146,8 @@ class ActionPanel(Vertical):
         if tabs.active != f"role-{role}":
             self._followed.append(f"role-{role}")
             tabs.active = f"role-{role}"
-        self.border_title = "White cell" if role == FACILITATOR else f"Actions as {short_role(role)}"
+        self.border_title = ("White cell" if role == FACILITATOR else "Evaluator" if role == EVALUATOR
+                             else f"Actions as {short_role(role)}")
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """A role tab was chosen (by the player: the tabs following ``r`` are not a choice, or a

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from simulator.format.durations import clock
+from simulator.format.taxonomy import EVALUATOR
 from tui.format import role_name, short_role, speed_label
 
 Part = str | tuple[str, str]
@@ -28,8 +29,9 @@ class DrillHeader(Static):
         clock_part: list[Part] = [("sim ", "dim"), (clock(sim), "bold"), (f" / {clock(duration)} ", "dim"),
                                   "│ ", state]
         real: list[Part] = [" │ ", ("real ", "dim"), clock(elapsed)]
-        long_role = f"acting as {role_name(role)}" if role else "facilitator"
-        short = f"acting as {short_role(role)}" if role else "facilitator"
+        long_role = (f"acting as {role_name(role)}" if role and role != EVALUATOR
+                     else "evaluator (observing)" if role else "facilitator")
+        short = f"acting as {short_role(role)}" if role and role != EVALUATOR else role or "facilitator"
         variants: list[tuple[str, list[Part], str]] = [(title, real, long_role), (title, [], long_role),
                                                        (title, [], short)]
         for name, real_part, acting in variants:

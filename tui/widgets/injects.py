@@ -19,7 +19,7 @@ from simulator.format.durations import clock
 from tui.format import highlight_redacted, reflow, short_role
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
-                 "press": "PRES", "regulator": "REGU", "dashboard": "DASH"}
+                 "press": "PRES", "regulator": "REGU", "dashboard": "DASH", "question": "QSTN"}
 """Four-letter channel tags for the feed column."""
 
 
@@ -67,7 +67,7 @@ class InjectFeed(Vertical):
         """Bring the list up to date (new injects, read markers, the filter)."""
         self.injects, self.acting = list(injects), acting
         visible = self.visible_injects()
-        key = (self.only_role, tuple((i.seq, i.read) for i in visible))
+        key = (self.only_role, tuple((i.seq, i.read, i.body) for i in visible))
         if key == self._shown:
             return
         self._shown = key
