@@ -707,6 +707,10 @@ class DrillApp(App[None]):
         if question is not None:
             self.open_question(question)
 
+    def on_dashboard_screen_resumed(self, message: DashboardScreen.Resumed) -> None:
+        """A dialog closed: a question that waited for it opens now."""
+        self.call_later(self.prompt_questions)
+
     def open_question(self, question: QuestionSeen) -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked."""
         self.desk.took(question.question)

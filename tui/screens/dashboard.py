@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import OptionList, TabbedContent, TabPane
 
@@ -82,9 +83,16 @@ class DashboardScreen(Screen[None]):
                         yield ChatPanel(in_play, self.seat, can_send=self.seat not in OBSERVERS, id="chat")
         yield DrillFooter()
 
+    class Resumed(Message):
+        """The dashboard is on top again (a dialog closed): a question waiting for its dialog may open."""
+
     def on_mount(self) -> None:
         """Start with the action list focused."""
         self.action_focus_actions()
+
+    def on_screen_resume(self) -> None:
+        """Tell the app a dialog closed."""
+        self.post_message(self.Resumed())
 
     def show(self, view: DrillView, role: str, truth: Sequence[tuple[float, float]] | None,
              now: float | None = None, questions: Sequence[InjectSeen] = ()) -> None:

@@ -149,8 +149,10 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             yield AnswerText(id="answer-text", soft_wrap=True, compact=True)
 
     def on_mount(self) -> None:
-        """Start in the answer."""
+        """Start in the answer, with nothing picked (no option is suggested: ↓ picks the first)."""
         self.query_one(f"#answer-{self.question.kind}").focus()
+        if self.question.kind == "one":
+            self.query_one("#answer-one", AnswerChoice).highlighted = None
 
     def draft(self) -> AnswerDraft:
         """The answer as it stands."""
@@ -242,6 +244,12 @@ class OpenQuestionsScreen(ModalScreen[str | None]):
             yield OptionList(*[Option(question_row(q, answered, self.now), id=q.question)
                                for q, answered in self.questions], id="open-questions")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Start on the oldest question."""
+        questions = self.query_one("#open-questions", OptionList)
+        questions.focus()
+        questions.highlighted = 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a question: open it."""

@@ -1,0 +1,227 @@
+"""Answering discussion questions and writing observations in the drill TUI, as a player drives it.
+
+A question arrives like an inject and opens its dialog (one choice, several, or free text, with a
+confidence slider and an optional note): Enter submits, Esc postpones it to the open questions
+(``w``), and a missing answer is refused in words. The facilitator and evaluators write
+observations (``o``): objective, strength or area for improvement, and what they saw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from simulator.engine.events import Event, Kind
+from simulator.engine.session import LocalSession
+from simulator.format.loader import LoadedScenario, load_scenario
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR
+from tests.discussion_scenario import DISCUSSION, OBJECTIVES
+from tests.conftest import WriteScenario
+from tui.app import DrillApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.discussion import (
+    AnswerText,
+    ObservationScreen,
+    OpenQuestionsScreen,
+    QuestionScreen,
+    one_line,
+)
+from tui.widgets.confidence import ConfidenceSlider, bar, snapped
+from tui.widgets.injects import InjectFeed
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def discussion(write_scenario: WriteScenario) -> LoadedScenario:
+    """The small scenario with a one-choice, a several-choice and a free-text hot-wash question."""
+    return load_scenario(str(write_scenario(DISCUSSION)))
+
+
+def app_for(loaded: LoadedScenario, tmp_path: Path, seat: str | None = None) -> DrillApp:
+    """The hot seat (or one seat) at seed 7, clock paused, frozen wall clock."""
+    return DrillApp(LocalSession(loaded, seed=7, seat=seat), wall=lambda: 0.0, start_paused=True,
+                    save_dir=tmp_path)
+
+
+def events_of(app: DrillApp, kind: Kind) -> list[Event]:
+    """The drill's events of one kind (the hot seat's engine runs in the test)."""
+    session = app.session
+    assert isinstance(session, LocalSession)
+    return [e for e in session.drill.events if e.kind == kind]
+
+
+def error_text(app: DrillApp) -> str:
+    """What the open dialog's refusal line says."""
+    return str(app.screen.query_one(".dialog-error", Static).render())
+
+
+async def to_first_question(pilot: Pilot[Any], app: DrillApp) -> QuestionScreen:
+    """Start the drill and jump to the first inject: the questions asked on the way are waiting."""
+    await pilot.press("enter", "n")
+    await pilot.pause()
+    assert isinstance(app.screen, QuestionScreen)
+    return app.screen
+
+
+async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with_a_confidence(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The one-choice question opens by itself; ↓ picks, → raises the confidence 5 % a step, Enter sends
+    an ``answer`` command with the choice, confidence and note; the next question's dialog follows."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_first_question(pilot, app)
+        assert "authority to take the model offline" in str(screen.query_one("#question-prompt", Static).render())
+        await pilot.press("down", "tab", "right", "right", "right", "tab", *"IC owns it")
+        await pilot.press("enter")
+        await pilot.pause()
+        answers = events_of(app, Kind.ANSWER_GIVEN)
+        assert [(a.payload["choices"], a.payload["confidence"], a.payload["note"]) for a in answers] == [
+            (["ic"], 65, "IC owns it")]
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+        feed = app.dashboard.query_one(InjectFeed) if app.dashboard else None
+        assert feed is not None and any(i.channel == "question" for i in feed.injects), "in the feed too"
+
+
+async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario, tmp_path: Path) -> None:
+    """In a several-choice question space ticks each option that applies; Enter sends them all."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape")  # the one-choice question waits in the list
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.kind == "several"
+        await pilot.press("space", "down", "down", "space", "enter")
+        await pilot.pause()
+        answer = events_of(app, Kind.ANSWER_GIVEN)[-1].payload
+        assert (answer["question"], answer["choices"], answer["confidence"]) == ("who-told", ["legal", "exec"], 50)
+
+
+async def test_a_missing_answer_is_refused_in_words_and_the_dialog_stays(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Enter with nothing picked, ticked or written says what is missing; nothing is sent."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("enter")
+        assert error_text(app) == "Choose an answer first: ↑/↓ picks one, then enter."
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")
+        assert error_text(app).startswith("Tick at least one answer first")
+        assert isinstance(app.screen, QuestionScreen) and not events_of(app, Kind.ANSWER_GIVEN)
+
+
+async def test_a_postponed_question_waits_in_the_open_questions_and_reopens(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Esc puts the question off; ``w`` lists the open questions and Enter opens the one chosen."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen), "both questions put off"
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenQuestionsScreen)
+        assert [q.question for q, _ in app.screen.questions] == ["who-decides", "who-told"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+
+
+async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Ending the drill opens the free-text hot-wash question; its text (Enter sends, never a newline)
+    goes in the answer, and the answer is journaled before the drill's end."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.hot_wash
+        assert app.screen.question.kind == "text"
+        await pilot.press("enter")
+        assert error_text(app) == "Write your answer first."
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        answer = events_of(app, Kind.ANSWER_GIVEN)[-1]
+        assert (answer.payload["question"], answer.payload["text"]) == ("lessons", "Name one owner early")
+        ended = events_of(app, Kind.DRILL_ENDED)
+        assert not ended or ended[0].seq > answer.seq
+
+
+async def test_the_confidence_slider_moves_in_steps_of_five_within_0_and_100(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """←/→ move 5 %, home/end jump to 0 and 100 %, and the value never leaves 0..100; the bar fills
+    with the value and the percentage shows beside it."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_first_question(pilot, app)
+        slider = screen.query_one(ConfidenceSlider)
+        slider.focus()
+        await pilot.press("right")
+        assert slider.value == 55
+        await pilot.press(*["left"] * 20)
+        assert slider.value == 0
+        await pilot.press("end", "right")
+        assert slider.value == 100
+        await pilot.press("pagedown", "left")
+        assert slider.value == 70
+        assert str(slider.render()).endswith("  70 %")
+    assert (snapped(-3), snapped(47), snapped(103), bar(50, 20), bar(0, 10)) == (0, 45, 100, (10, 10), (0, 10))
+
+
+def test_pasted_line_breaks_become_spaces_in_an_answer() -> None:
+    """The wire takes displayable text only: line breaks and tabs in a pasted answer become spaces."""
+    assert one_line("first line\nsecond\tthird  \r\n") == "first line second third"
+    assert AnswerText.Submitted is not None
+
+
+async def test_the_facilitator_writes_an_observation_and_missing_fields_are_refused_in_words(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """``o`` opens the observation: without an objective, a tag or a text it says which is missing;
+    saved, it is an ``observation`` event hidden from players, with the objective, tag and text."""
+    app = app_for(discussion, tmp_path, seat=FACILITATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ObservationScreen)
+        await pilot.press("ctrl+s")
+        assert error_text(app) == "Choose the objective it is about (or General)."
+        screen.query_one("#observe-objective", Select).value = OBJECTIVES[0]
+        await pilot.press("ctrl+s")
+        assert error_text(app) == "Choose whether it is a strength or an area for improvement."
+        screen.query_one("#observe-tag", Select).value = "improvement"
+        await pilot.press("ctrl+s")
+        assert error_text(app) == "Write what you saw."
+        screen.query_one("#observe-text", Input).focus()
+        await pilot.press(*"Nobody owned containment for 12 minutes", "enter")
+        await pilot.pause()
+        observed = events_of(app, Kind.OBSERVATION)
+        assert [(o.payload["objective"], o.payload["tag"], o.payload["text"], o.hidden) for o in observed] == [
+            (OBJECTIVES[0], "improvement", "Nobody owned containment for 12 minutes", True)]
+
+
+async def test_an_evaluators_dashboard_has_no_steering_keys_but_observes(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """An evaluator sees the dashboard without the clock, next-inject and end keys; ``o`` observes."""
+    app = app_for(discussion, tmp_path, seat=EVALUATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert {"app.toggle_clock", "app.next_inject", "app.end_drill", "app.speed(1)"}.isdisjoint(shown)
+        assert {"app.observe", "app.open_questions"} <= shown
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, ObservationScreen)
