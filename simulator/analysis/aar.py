@@ -20,7 +20,7 @@ from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
 from simulator.engine.payloads import describe
 from simulator.engine.replay import first_difference, rebuild
-from simulator.engine.runner import finish
+from simulator.engine.runner import finish, play_out
 from simulator.engine.scoring import Result
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
@@ -313,7 +313,7 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
         raise ValueError("the journal has no result event and its scenario could not be loaded, "
                          "so the result cannot be re-derived (pass --scenario)")
     drill = rebuild(journal, loaded)
-    drill.run_to_end()
+    play_out(drill)
     result = finish(drill, loaded, journal.header.get("policy"))
     end = max((e.t for e in journal.events), default=0.0)
     why = (f"The journal has no result event (the drill stopped at {clock(end)} or was never scored). "
