@@ -930,8 +930,8 @@ def _discussion_findings(rows: list[QuestionRow], good: list[Finding], bad: list
         owner = row.to[0] if row.to else "ic"
         if row.expected and not row.answers:
             _improve(bad, "discussion", f"Nobody answered '{row.prompt}' (expected: "
-                     f"{row.shown(row.expected)}).", f"Discuss it after the drill: {row.why or 'agree the answer'}",
-                     owner)
+                     f"{row.shown(row.expected)}).",
+                     f"Discuss it after the drill: {row.why or 'agree the answer'}", owner)
         elif row.expected and _majority_right(row):
             good.append(Finding("discussion", f"'{row.prompt}': {row.correct} of {len(row.answers)} "
                                 f"answer(s) matched the expected answer ({row.shown(row.expected)})."))
@@ -960,7 +960,8 @@ def _observation_findings(rows: list[ObservationRow], good: list[Finding], bad: 
         if o.tag == "strength":
             good.append(Finding("observation", text, by=by))
         else:
-            bad.append(Finding("observation", text, "Agree a corrective action in the hot wash.", "ic", by=by))
+            bad.append(Finding("observation", text, "Agree a corrective action in the hot wash.", "ic",
+                               by=by))
 
 
 def _objective_evidence(objectives: list[str], expectations: list[ExpectationRow],

@@ -500,7 +500,8 @@ def _section(sid: str, title: str, body: str) -> str:
 
 
 SECTIONS = [("summary", "Summary"), ("real-team", "You vs the real team"), ("charts", "Charts"),
-            ("discussion", "Discussion"), ("strengths", "Strengths"), ("improvements", "Areas for improvement"),
+            ("discussion", "Discussion"), ("strengths", "Strengths"),
+            ("improvements", "Areas for improvement"),
             ("investigations", "Investigation findings"), ("plan", "Improvement plan"),
             ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
             ("timeline", "Timeline")]
