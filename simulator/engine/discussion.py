@@ -74,10 +74,10 @@ class QuestionState:
 class Discussion:
     """The scenario's questions, their answers, the observations, and the hot-wash phase."""
 
-    def __init__(self, drill: Stage, finish: Callable[[str], None]) -> None:
+    def __init__(self, drill: Stage, finish: Callable[[str], None], *, ask: bool = True) -> None:
         self.drill = drill
         self._finish = finish
-        in_play = [r.value for r in drill.scenario.roles]
+        in_play = [r.value for r in drill.scenario.roles] if ask else []
         self.questions: dict[str, QuestionState] = {
             q.id: QuestionState(q, tuple(r.value for r in q.to if r.value in in_play) if q.to
                                 else tuple(in_play))
@@ -92,6 +92,8 @@ class Discussion:
     def schedule(self) -> None:
         """Wait for every question's moment (hot-wash questions wait for the end)."""
         for q in self.drill.scenario.questions:
+            if not self.questions[q.id].roles:
+                continue
             ask = q.ask
             if ask.at is not None:
                 self.drill.after(ask.at, _bind(self.ask, q.id))
@@ -138,7 +140,7 @@ class Discussion:
         who = command.player or command.role
         if state.answered_by(who):
             return f"{who} has already answered {p.question!r}"
-        return _fit(state.spec, p)
+        return answer_problem(state.spec, p)
 
     def answer(self, command: Command, p: AnswerParams) -> None:
         """Record an answer (hidden from players until the end)."""
@@ -201,6 +203,8 @@ class Discussion:
     @property
     def held(self) -> bool:
         """Whether the drill clock stands still: a pausing question is open, or the hot wash runs."""
+        if self.drill.finished:
+            return False
         return self.in_hot_wash or any(s.spec.pauses for s in self.open_questions)
 
     @property
@@ -247,7 +251,7 @@ class Discussion:
         self.drill.emit(Kind.OBSERVATION, command.role, payload, hidden=True)
 
 
-def _fit(q: Question, p: AnswerParams) -> str | None:
+def answer_problem(q: Question, p: AnswerParams) -> str | None:
     """Why the answer does not fit the question's kind and options, or ``None``."""
     if q.kind == "text":
         if p.choices:
