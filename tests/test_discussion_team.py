@@ -38,7 +38,7 @@ class Team:
 
     async def open(self, **kwargs: object) -> RemoteSession:
         """A seat (``role`` and ``code``, ``facilitator_token`` or ``evaluator_token``)."""
-        session = await RemoteSession.open(self.url, timeout=5.0, **kwargs)  # type: ignore[arg-type]
+        session = await RemoteSession.open(self.url, timeout=5.0, **kwargs)
         self.sessions.append(session)
         return session
 
@@ -51,8 +51,9 @@ def discussion(write_scenario: WriteScenario) -> LoadedScenario:
 @pytest.fixture
 async def team(tmp_path: Path, discussion: LoadedScenario) -> AsyncIterator[Team]:
     """The discussion scenario hosted with an evaluator token on a free loopback port."""
-    server = DrillServer.host(discussion, tmp_path / "drill.jsonl", seed=7, code=CODE, facilitator_token=TOKEN,
-                              evaluator_token=EVALUATOR_TOKEN, limits=Limits(max_evaluators=2))
+    server = DrillServer.host(discussion, tmp_path / "drill.jsonl", seed=7, code=CODE,
+                              facilitator_token=TOKEN, evaluator_token=EVALUATOR_TOKEN,
+                              limits=Limits(max_evaluators=2))
     port = await server.start("127.0.0.1", 0)
     made = Team(server, f"ws://127.0.0.1:{port}")
     yield made

@@ -44,8 +44,9 @@ from simulator.team.server import DrillServer, Limits, _rederive
 
 CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
-CLIENT_KINDS = ["join", "join_facilitator", "reconnect", "command", "chat", "start", "pause", "resume",
-                "speed", "skip", "fire_inject", "adhoc_inject", "end"]
+CLIENT_KINDS = ["join", "join_facilitator", "join_evaluator", "reconnect", "command", "chat", "start",
+                "pause", "resume", "speed", "skip", "fire_inject", "adhoc_inject", "end", "close_question",
+                "observe"]
 SERVER_KINDS = ["clock", "welcome", "lobby", "snapshot", "events", "ack", "error", "alert", "reveal"]
 NASTY = "\x00\x07\x08\t\n\r\x1b\x7f\x85\x9b\u200b\u200e\u202a\u202e\u2028\u2066\ufeff\ue000\U0001F6A8é"
 
@@ -57,7 +58,7 @@ json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
                            | st.dictionaries(texts | st.sampled_from(["request", "level", "to", "text"]),
                                              inner, max_size=5), max_leaves=20)
 FIELDS = ["token", "id", "role", "action", "params", "text", "to", "name", "code", "last_seq", "speed",
-          "inject", "extra"]
+          "inject", "question", "objective", "tag", "extra"]
 
 
 @st.composite
@@ -65,8 +66,9 @@ def frame_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """Frames that look like the protocol: a known (or unknown) kind, fields of any type."""
     frame: dict[str, Any] = {"kind": draw(st.sampled_from([*CLIENT_KINDS, "launch"]) | texts)}
     for name in draw(st.lists(st.sampled_from(FIELDS), max_size=6, unique=True)):
-        frame[name] = draw(st.sampled_from(sorted(VERBS)) if name == "action" and draw(st.booleans())
-                           else st.sampled_from(["ic", "ml", "facilitator"]) if name == "role"
+        actions = st.sampled_from([*sorted(VERBS), "answer", "observe"])
+        frame[name] = draw(actions if name == "action" and draw(st.booleans())
+                           else st.sampled_from(["ic", "ml", "facilitator", "evaluator"]) if name == "role"
                            else st.integers(0, 5) if name == "id" and draw(st.booleans())
                            else json_values)
     return frame
