@@ -334,7 +334,7 @@ class DrillApp(App[None]):
         self.desk.took(question.question)
         outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
-        self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=15)
+        self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 
     def message_sender(self, event: Event) -> str:
         """Who wrote a message event, as the chat names them ("Dana (IC)" in a team drill)."""
@@ -493,11 +493,18 @@ class DrillApp(App[None]):
         if event.kind == Kind.REFUSED:
             self.notify(f"{self.who(command.role)}: {self.action_title(command.action)} refused: "
                         f"{event.payload['reason']}", title="Refused", severity="error", timeout=8)
-        elif command.action != "message":  # the chat shows a message; a notice would repeat it
-            title, text = self.outcome(command, before)
+        elif command.action != "message" and not self.closed_by_answer(command):
+            title, text = self.outcome(command, before)  # (the chat shows a message: no notice)
             self.notify(text, title=title, timeout=5 if title == "Requested" else 3)
         self.render_view()
         return event
+
+    def closed_by_answer(self, command: Command) -> bool:
+        """Whether this answer closed its question at once (the hot seat): the closing notice says it all."""
+        if command.action != "answer":
+            return False
+        question = self.live().view.questions.get(str(command.params.get("question")))
+        return question is not None and not question.open
 
     @staticmethod
     def who(role: str) -> str:

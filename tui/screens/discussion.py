@@ -84,10 +84,21 @@ class AnswerText(TextArea):
 
 
 class AnswerChoice(OptionList):
-    """The options of a one-choice question: ↑/↓ pick one, Enter submits (nothing picked: refused)."""
+    """The options of a one-choice question, as radio buttons: ↑/↓ pick one (``◉``), Enter submits
+    (nothing picked: refused). The mark shows the choice in any terminal, colours or not."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.submit", "Submit", id="answer.submit.one", show=False)]
+
+    def __init__(self, options: list[dict[str, str]], *, id: str | None = None) -> None:
+        self.texts = {o["id"]: o["text"] for o in options}
+        super().__init__(*[Option(f"○ {o['text']}", id=o["id"]) for o in options], id=id)
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        """Mark the picked option ``◉``, the others ``○``."""
+        super().watch_highlighted(highlighted)
+        for index, (option_id, text) in enumerate(self.texts.items()):
+            self.replace_option_prompt(option_id, f"{'◉' if index == highlighted else '○'} {text}")
 
 
 class AnswerTicks(TickList):
@@ -140,7 +151,7 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
         q = self.question
         if q.kind == "one":
             yield Label("Your answer (↑/↓ picks one)")
-            yield AnswerChoice(*[Option(o["text"], id=o["id"]) for o in q.options], id="answer-one")
+            yield AnswerChoice(q.options, id="answer-one")
         elif q.kind == "several":
             yield Label("Your answer (space ticks each that applies)")
             yield AnswerTicks(*[(o["text"], o["id"]) for o in q.options], id="answer-several")
