@@ -223,3 +223,33 @@ async def test_ttx_host_prints_the_evaluator_join_command_beside_the_facilitator
     assert "evaluator token: -evalsecret" in out
     assert "ttx join ws://127.0.0.1:8765 --evaluator-token=-evalsecret --name=NAME" in out
     assert out.index("--facilitator-token=") < out.index("--evaluator-token=")
+
+
+async def test_an_ssh_evaluator_logs_in_with_the_evaluator_token_and_no_other_secret_will_do(
+        team: Team, tmp_path: Path) -> None:
+    """``ssh evaluator@host`` asks for the evaluator token (the join code and the facilitator token
+    do not open that seat) and gets the evaluator's lobby; the gate knows the token for what it is."""
+    import asyncssh
+
+    from simulator.team.ssh import Credential, SshSeats, drill_gate, host_key
+    from tests.ssh_client import log_in
+
+    gate = drill_gate(team.server)
+    assert gate.identify(EVALUATOR_TOKEN) == Credential("evaluator")
+    seats = SshSeats(gate, team.url, host_key(tmp_path / "drill.jsonl"), workdir=tmp_path)
+    port = await seats.start("127.0.0.1", 0)
+    conns = []
+    try:
+        for wrong in (CODE, TOKEN):
+            with pytest.raises(asyncssh.PermissionDenied):
+                await log_in(port, EVALUATOR, [wrong, "Eve"], seats.key.convert_to_public())
+        conn, screen, answers = await log_in(port, EVALUATOR, [EVALUATOR_TOKEN, "Eve"],
+                                             seats.key.convert_to_public())
+        conns.append(conn)
+        await screen.wait_for("Eve ● ← you")
+        assert [p for p in answers.asked if p.endswith(": ")] == ["Evaluator token: ", "Your name: "]
+        assert [(p.name, p.seat) for p in team.server.players.values()] == [("Eve", EVALUATOR)]
+    finally:
+        for conn in conns:
+            conn.close()
+        await seats.stop()

@@ -308,33 +308,46 @@ class DrillApp(App[None]):
                         severity="information" if p.get("passed") else "warning")
 
     def notify_discussion(self, event: Event) -> None:
-        """A question arrives like an inject (a notice; its dialog opens when no other is open); the
-        facilitator and evaluators see each answer arrive; a closed question shows the expected answer."""
+        """A question arrives like an inject (the feed, and its dialog when no other is open); the
+        facilitator and evaluators see each answer arrive; a closed question shows the expected answer.
+
+        The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
+        dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        """
         view = self.live().view
         question = view.questions.get(str(event.payload.get("question")))
         if question is None:
             return
+        busy = isinstance(self.screen, ModalScreen)
         if event.kind == Kind.QUESTION_ASKED:
             self.desk.asked(question)
-            if not self.desk.answers(question):
-                self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=8)
-            elif isinstance(self.screen, ModalScreen):
+            if self.desk.answers(question) and busy:
                 self.notify(f"{question.prompt}\n(it opens when this dialog closes; w lists it)",
                             title=f"Question for {addressed(question)}", timeout=8)
-        elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer:
-            self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=6)
+            elif not self.desk.answers(question) and not busy:
+                self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=6)
+        elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
+            self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
         elif event.kind == Kind.QUESTION_CLOSED:
-            self.question_closed(question)
+            self.question_closed(question, quiet=busy and self.desk.observer)
 
-    def question_closed(self, question: QuestionSeen) -> None:
-        """Close its dialog if it is open here, and show how it came out (the expected answer, why)."""
+    def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
+        """Close its dialog if it is open here, and show how it came out (the expected answer, why);
+        ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
             self.pop_screen()
         self.desk.took(question.question)
+        if quiet:
+            return
         outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
+
+    def sim_now(self) -> float:
+        """The drill clock now (the live clock, not the last event's time), within the drill."""
+        session = self.live()
+        return session.view.now if session.view.ended else min(session.clock.now(), session.scenario.duration)
 
     def message_sender(self, event: Event) -> str:
         """Who wrote a message event, as the chat names them ("Dana (IC)" in a team drill)."""
@@ -355,7 +368,7 @@ class DrillApp(App[None]):
             return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None,
-                            questions=self.desk.feed(view, view.now))
+                            questions=self.desk.feed(view))
         self.show_header()
         if self.reviewable():
             self.open_review()
@@ -732,7 +745,7 @@ class DrillApp(App[None]):
                     self.desk.answered.add(question.question)
             self.call_later(self.prompt_questions)
 
-        self.push_screen(QuestionScreen(question, role, self.live().view.now), answered)
+        self.push_screen(QuestionScreen(question, role, self.sim_now()), answered)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
@@ -759,7 +772,7 @@ class DrillApp(App[None]):
             else:
                 self.open_question(question)
 
-        self.push_screen(OpenQuestionsScreen(listed, view.now, hint), chosen)
+        self.push_screen(OpenQuestionsScreen(listed, self.sim_now(), hint), chosen)
 
     def confirm_close(self, question: QuestionSeen) -> None:
         """Facilitator: close a question now, after a confirmation."""
@@ -784,7 +797,7 @@ class DrillApp(App[None]):
                 await self.submit(Command(role=seat, action="observe", params=draft.params()))
 
         objectives = list(session.scenario.objectives)
-        self.push_screen(ObservationScreen(objectives, session.view.now, seat), written)
+        self.push_screen(ObservationScreen(objectives, self.sim_now(), seat), written)
 
     # --- key actions ---------------------------------------------------------------------
 

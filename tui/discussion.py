@@ -16,7 +16,7 @@ from simulator.engine.view import DrillView, InjectSeen, QuestionSeen
 from simulator.format.durations import clock
 from simulator.format.taxonomy import OBSERVERS
 from tui.format import short_role
-from tui.screens.discussion import addressed, closing_text
+from tui.screens.discussion import addressed
 
 QUESTION_CHANNEL = "question"
 """The feed's channel for discussion questions (shown as ``QSTN``)."""
@@ -55,7 +55,7 @@ def answer_line(question: QuestionSeen, answer: dict[str, Any]) -> str:
            f"{answer.get('confidence')} % sure{note}"
 
 
-def feed_body(question: QuestionSeen, observer: bool, now: float) -> str:
+def feed_body(question: QuestionSeen, observer: bool) -> str:
     """The question's text in the feed: prompt, options, state, the answers (observers), the outcome."""
     lines = [question.prompt, ""]
     lines += [f"  {n}. {o['text']}" for n, o in enumerate(question.options, 1)]
@@ -65,8 +65,9 @@ def feed_body(question: QuestionSeen, observer: bool, now: float) -> str:
         lines.append("  (answered in words)")
     lines += ["", f"Asked of {addressed(question)} at {clock(question.t)}."]
     if question.open:
-        lines.append(closing_text(question, now).capitalize() + ("." if not observer else
-                     "; w lists the open questions."))
+        closes = (f"Closes at {clock(question.closes)}" if question.closes is not None
+                  else "Open until the team has answered")
+        lines.append(closes + ("; w lists the open questions." if observer else "."))
     else:
         lines.append(f"Closed at {clock(question.closed_at or 0.0)}: "
                      f"{CLOSE_REASONS.get(question.reason, question.reason)}.")
@@ -138,7 +139,7 @@ class QuestionDesk:
         return [(q, q.question in self.answered) for q in view.open_questions
                 if self.observer or self.answers(q)]
 
-    def feed(self, view: DrillView, now: float) -> list[InjectSeen]:
+    def feed(self, view: DrillView) -> list[InjectSeen]:
         """The feed entries of the questions asked of this seat (kept, so read marks stay)."""
         entries = []
         for question in view.questions.values():
@@ -147,6 +148,6 @@ class QuestionDesk:
                 entry = self._entries[question.question] = InjectSeen(
                     question.t, question.seq, question.question, QUESTION_CHANNEL, "Exercise control",
                     "hot wash" if question.hot_wash else "discussion", question.prompt, "", question.to)
-            entry.body = feed_body(question, self.observer, now)
+            entry.body = feed_body(question, self.observer)
             entries.append(entry)
         return entries
