@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.analysis.aar import facts
-from simulator.analysis.report import build_report, render_markdown
+from simulator.analysis.report import build_report, render_html, render_markdown
 from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.fork import before, fork
@@ -480,6 +480,17 @@ def test_ttx_report_renders_the_discussion_from_a_journal_file(
     assert [q.question for q in aar.discussion] == ["who-hears", "who-declares", "lessons"]
     assert [o.tag for o in aar.observations] == ["strength", "improvement"]
     assert next(c for c in aar.result.breakdown if c.name == "discussion").weight == 6
+    html = render_html(aar)
+    assert '<section id="discussion"><h2>Discussion</h2>' in html and "Ben" in html
+    assert '<a href="#discussion">Discussion</a>' in html
+
+
+def test_a_report_without_questions_or_observations_has_no_discussion_section(
+        flagship: LoadedScenario) -> None:
+    run = run_policy(flagship, Idle(), 3)
+    aar = facts(Journal(run.drill.header("idle"), run.drill.events), flagship.scenario, run.result, None)
+    assert "## Discussion" not in render_markdown(aar)
+    assert 'id="discussion"' not in render_html(aar)
 
 
 def test_a_team_seat_may_send_an_answer_and_its_parameters_are_checked_strictly() -> None:
