@@ -86,6 +86,8 @@ class Discussion:
         """``observation`` payloads with their time ``t``."""
         self.hot_wash_reason: str | None = None
         """Why the drill is ending while its hot wash runs (``None``: no hot wash yet)."""
+        self._pausing = 0
+        """Open questions that stop the clock (kept as a count: the engine asks every step)."""
 
     # --- asking ---------------------------------------------------------------------------
 
@@ -112,7 +114,8 @@ class Discussion:
             return
         q = state.spec
         state.asked_at = drill.now
-        deadline = None if q.pauses else q.deadline
+        self._pausing += q.pauses
+        deadline = q.deadline
         drill.emit(Kind.QUESTION_ASKED, "engine", {
             "question": q.id, "prompt": q.prompt, "kind": q.kind,
             "options": [{"id": o.id, "text": o.text} for o in q.options], "to": list(state.roles),
@@ -176,6 +179,7 @@ class Discussion:
         state.closed_at, state.reason = drill.now, reason
         alignment = state.alignment()
         q = state.spec
+        self._pausing -= q.pauses
         drill.emit(Kind.QUESTION_CLOSED, "engine", {
             "question": q.id, "reason": reason, "answers": len(state.answers),
             "expected": list(q.expected), "why": q.why,
@@ -203,9 +207,7 @@ class Discussion:
     @property
     def held(self) -> bool:
         """Whether the drill clock stands still: a pausing question is open, or the hot wash runs."""
-        if self.drill.finished:
-            return False
-        return self.in_hot_wash or any(s.spec.pauses for s in self.open_questions)
+        return (self._pausing > 0 or self.hot_wash_reason is not None) and not self.drill.finished
 
     @property
     def in_hot_wash(self) -> bool:

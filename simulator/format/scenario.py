@@ -422,10 +422,11 @@ class Question(Model):
 
     @property
     def deadline(self) -> float | None:
-        """Seconds the team has once it is asked (``None``: until closed, the hot wash's rule)."""
-        if self.within is not None:
-            return self.within
-        return None if self.hot_wash else DEFAULT_WITHIN
+        """Seconds the team has once it is asked (``None``: until closed — a question that stops the
+        clock, pausing or in the hot wash, cannot run out)."""
+        if self.hot_wash or self.pauses:
+            return None
+        return self.within if self.within is not None else DEFAULT_WITHIN
 
     @property
     def scored(self) -> bool:
