@@ -253,3 +253,31 @@ async def test_an_ssh_evaluator_logs_in_with_the_evaluator_token_and_no_other_se
         for conn in conns:
             conn.close()
         await seats.stop()
+
+
+async def test_a_pausing_question_stops_every_seats_clock_until_it_closes(
+        tmp_path: Path, write_scenario: WriteScenario) -> None:
+    """A question with ``pauses: true`` holds the drill: the server tells every seat the clock has
+    stopped, and that it runs again once the question has closed."""
+    text = DISCUSSION.replace("    within: 20m\n    objective:", "    pauses: true\n    objective:", 1)
+    loaded = load_scenario(str(write_scenario(text, "pausing.yaml")))
+    server = DrillServer.host(loaded, tmp_path / "drill.jsonl", seed=7, code=CODE, facilitator_token=TOKEN,
+                              speed=600.0)
+    port = await server.start("127.0.0.1", 0)
+    url = f"ws://127.0.0.1:{port}"
+    sessions = [await RemoteSession.open(url, name="Lee", facilitator_token=TOKEN, timeout=5.0),
+                await RemoteSession.open(url, name="Dana", role="ic", code=CODE, timeout=5.0)]
+    facilitator, dana = sessions
+    try:
+        await facilitator.start()
+        await dana.wait_until(lambda s: "who-decides" in s.view.questions)
+        await dana.wait_until(lambda s: s.clock_state is not None and s.clock_state.paused)
+        held_at = dana.clock.now()
+        assert held_at == pytest.approx(300.0, abs=1.0), "held where the question was asked (5m)"
+        await dana.submit(answer("ic", "who-decides", ["ic"], 90))
+        await dana.wait_until(lambda s: s.clock_state is not None and not s.clock_state.paused)
+        assert not dana.view.questions["who-decides"].open
+    finally:
+        for session in sessions:
+            await session.close()
+        await server.stop()

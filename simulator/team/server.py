@@ -283,6 +283,8 @@ class DrillServer:
         """Held open with an exclusive lock: one server per journal."""
         self._scenario_json = {seat: _scenario_for(drill, seat) for seat in (FACILITATOR, "player")}
         self._reveal: list[str] | None = None
+        self._told_paused = True
+        """Whether the clock was paused in the last clock frame the seats got (a held drill pauses it)."""
         self.watchers: list[Callable[[Event], None]] = []
         """Called with every event once it is durable and sent (``ttx host`` logs joins, starts, ends)."""
         for event in drill.events:
@@ -513,6 +515,8 @@ class DrillServer:
         if self.drill.finished and not self._scored:
             self._scored = True
             finish(self.drill, self.loaded, POLICY)
+        if self.started and self.clock.paused != self._told_paused:
+            self._tell_clock()  # the drill held its clock (a pausing question, the hot wash), or let it go
         batch, self._unpublished = self._unpublished, []
         for event in batch:
             self.journal.append(event)
@@ -547,7 +551,7 @@ class DrillServer:
             self._waiting.popleft()[1]()
         if self._scored and self._durable == len(self.drill.events) and not self.done.is_set():
             self.clock.pause()
-            self._broadcast(self._clock_state())
+            self._tell_clock()
             for conn in self._joined():
                 conn.outbox.lazy(iter(self.reveal()))
             self.done.set()
@@ -582,6 +586,11 @@ class DrillServer:
         text = message.model_dump_json()
         for conn in self._joined():
             conn.outbox.frame(text)
+
+    def _tell_clock(self) -> None:
+        """Send every seat the clock as it stands (and remember whether it was running)."""
+        self._told_paused = self.clock.paused
+        self._broadcast(self._clock_state())
 
     def _clock_state(self) -> ClockState:
         return ClockState(sim=self.clock.now(), speed=self.clock.speed, paused=self.clock.paused,
@@ -996,7 +1005,7 @@ class DrillServer:
         change()
         self._note(Kind.CLOCK_CHANGED, FACILITATOR, {"reason": reason, "running": not self.clock.paused,
                                                      "speed": self.clock.speed, "by": player.name})
-        self._broadcast(self._clock_state())
+        self._tell_clock()
         ack = Ack(id=request, accepted=True, seq=len(self.drill.events))
         self._when_durable(lambda: conn.outbox.frame(ack))
         self.pacer.wake()
