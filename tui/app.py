@@ -314,6 +314,9 @@ class DrillApp(App[None]):
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
         dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
         """
+        if event.kind == Kind.HOT_WASH:
+            self.notify_hot_wash(len(event.payload.get("questions") or []))
+            return
         view = self.live().view
         question = view.questions.get(str(event.payload.get("question")))
         if question is None:
@@ -330,6 +333,13 @@ class DrillApp(App[None]):
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
         elif event.kind == Kind.QUESTION_CLOSED:
             self.question_closed(question, quiet=busy and self.desk.observer)
+
+    def notify_hot_wash(self, questions: int) -> None:
+        """The drill's time is up and its hot-wash questions are open: say what happens next."""
+        then = ("e ends the hot wash and opens the review" if self.steers()
+                else "the review opens when they are closed")
+        self.notify(f"{questions} hot-wash question(s) before the review; the clock has stopped ({then}).",
+                    title="Hot wash", timeout=10)
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
         """Close its dialog if it is open here, and show how it came out (the expected answer, why);
