@@ -234,3 +234,38 @@ async def test_an_evaluators_dashboard_has_no_steering_keys_but_observes(
         await pilot.press("o")
         await pilot.pause()
         assert isinstance(app.screen, ObservationScreen)
+
+
+async def test_the_facilitator_sees_answers_in_the_feed_and_closes_a_question_from_the_list(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The facilitator's feed entry of a question lists every answer with its role and confidence and,
+    once closed, the expected answer; ``w`` then ``enter`` and ``y`` close an open question now."""
+    from simulator.format.commands import Command
+    from tui.screens.dialogs import ConfirmScreen
+
+    app = app_for(discussion, tmp_path, seat=FACILITATOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen), "the facilitator is not asked"
+        await app.live().submit(Command(role="ic", action="answer", params={
+            "question": "who-decides", "choices": ["exec"], "confidence": 90, "note": "exec owns it"}))
+        await pilot.pause()
+        assert app.dashboard is not None
+        entry = next(i for i in app.dashboard.query_one(InjectFeed).injects if i.inject == "who-decides")
+        assert "Answers (1):" in entry.body
+        assert "IC: Only an executive · 90 % sure — exec owns it" in entry.body
+        assert "Expected: The incident commander, on their own authority." in entry.body
+
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenQuestionsScreen)
+        assert [q.question for q, _ in app.screen.questions] == ["who-told"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        closed = [e.payload for e in events_of(app, Kind.QUESTION_CLOSED)]
+        assert [(c["question"], c["reason"]) for c in closed] == [("who-decides", "answered"),
+                                                                   ("who-told", "facilitator")]

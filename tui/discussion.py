@@ -48,10 +48,10 @@ def expected_text(question: QuestionSeen) -> str:
 
 def answer_line(question: QuestionSeen, answer: dict[str, Any]) -> str:
     """One answer as the facilitator and evaluators read it."""
-    who = answer.get("player") or short_role(str(answer.get("role")))
     role = short_role(str(answer.get("role")))
+    who = f"{answer['player']} ({role})" if answer.get("player") else role
     note = f" — {answer['note']}" if answer.get("note") else ""
-    return f"{clock(float(answer.get('t', 0.0)))} {who} ({role}): {said(question, answer)} · " \
+    return f"{clock(float(answer.get('t', 0.0)))} {who}: {said(question, answer)} · " \
            f"{answer.get('confidence')} % sure{note}"
 
 
