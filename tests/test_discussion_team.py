@@ -281,3 +281,19 @@ async def test_a_pausing_question_stops_every_seats_clock_until_it_closes(
         for session in sessions:
             await session.close()
         await server.stop()
+
+
+async def test_an_observation_frame_out_of_shape_is_refused_before_the_engine_sees_it(team: Team) -> None:
+    """Observations are checked on the wire like chat: an escape character, an unknown tag or a text
+    over 500 characters is a ``bad_frame`` reply, and nothing reaches the journal or another seat."""
+    from simulator.team.protocol import Observe
+
+    evaluator = await team.open(name="Eve", evaluator_token=EVALUATOR_TOKEN)
+    bad = [{"objective": "", "tag": "strength", "text": "\x1b[2Jgone"},
+           {"objective": "", "tag": "praise", "text": "fine"},
+           {"objective": "", "tag": "strength", "text": "x" * 501}]
+    for fields in bad:
+        ack = await evaluator.request(lambda token, rid, f=fields: Observe.model_construct(  # type: ignore[misc]
+            token=token, id=rid, kind="observe", **f))
+        assert not ack.accepted and str(ack.reason).startswith("bad_frame"), ack
+    assert not [e for e in team.server.drill.events if e.kind == Kind.OBSERVATION]
