@@ -63,11 +63,10 @@ EVALUATOR_CHOICES = (
 
 def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     """Catalogue actions then built-in verbs that ``role`` may take (the white cell's controls
-    for the facilitator)."""
-    if role == FACILITATOR:
-        return list(FACILITATOR_CHOICES)
-    if role == EVALUATOR:
-        return list(EVALUATOR_CHOICES)
+    for the facilitator, the observation for an evaluator; the open questions when there are any)."""
+    if role in (FACILITATOR, EVALUATOR):
+        listed = FACILITATOR_CHOICES if role == FACILITATOR else EVALUATOR_CHOICES
+        return [c for c in listed if c.action != "open_questions" or scenario.questions]
     out: list[Choice] = []
     for a in scenario.actions:
         if role in {r.value for r in a.roles}:
