@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from tests.tools import program
 
-
 _SERVERS = itertools.count(1)
 """Numbers each server of a test process: a test never reuses a socket an earlier one killed."""
 
