@@ -74,10 +74,10 @@ class QuestionState:
 class Discussion:
     """The scenario's questions, their answers, the observations, and the hot-wash phase."""
 
-    def __init__(self, drill: Stage, finish: Callable[[str], None]) -> None:
+    def __init__(self, drill: Stage, finish: Callable[[str], None], *, ask: bool = True) -> None:
         self.drill = drill
         self._finish = finish
-        in_play = [r.value for r in drill.scenario.roles]
+        in_play = [r.value for r in drill.scenario.roles] if ask else []
         self.questions: dict[str, QuestionState] = {
             q.id: QuestionState(q, tuple(r.value for r in q.to if r.value in in_play) if q.to
                                 else tuple(in_play))
@@ -92,6 +92,8 @@ class Discussion:
     def schedule(self) -> None:
         """Wait for every question's moment (hot-wash questions wait for the end)."""
         for q in self.drill.scenario.questions:
+            if not self.questions[q.id].roles:
+                continue
             ask = q.ask
             if ask.at is not None:
                 self.drill.after(ask.at, _bind(self.ask, q.id))
@@ -201,6 +203,8 @@ class Discussion:
     @property
     def held(self) -> bool:
         """Whether the drill clock stands still: a pausing question is open, or the hot wash runs."""
+        if self.drill.finished:
+            return False
         return self.in_hot_wash or any(s.spec.pauses for s in self.open_questions)
 
     @property

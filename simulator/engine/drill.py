@@ -121,11 +121,14 @@ class Drill:
     The same scenario, seed and commands at the same sim times give the same events, bit for bit.
     ``record_ticks=False`` skips building the per-tick ``tick``/``harm`` events (a sweep run
     only needs the result; their sequence numbers are still counted, so every other event is
-    the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's).
+    the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's);
+    ``discuss=False`` asks no questions (a baseline: nobody is there to answer, and the clock
+    must not stand still).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, content_hash: str = "",
-                 source: str = "", record_ticks: bool = True, render_text: bool = True) -> None:
+                 source: str = "", record_ticks: bool = True, render_text: bool = True,
+                 discuss: bool = True) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
@@ -160,7 +163,7 @@ class Drill:
         self.people = People(scenario.people, [r.value for r in scenario.roles])
         self.triggers = Triggers(self.after)
         self.msel = Msel(self, render_text=render_text)
-        self.discussion = Discussion(self, self._finish)
+        self.discussion = Discussion(self, self._finish, ask=discuss)
         """The scenario's questions, their answers, the observations, the hot wash."""
         # The monitors' pre-incident baseline: traffic as shaped at t=0, not the nominal rate.
         outputs_per_tick = self.harm.legit_rate(0.0) * scenario.tick
@@ -437,7 +440,7 @@ class Drill:
 
     def _tick_through(self, limit: int) -> None:
         """Close every tick ending at or before ``limit``; stop after one that makes news."""
-        while not self.finished and self._tick_end(self._next_tick) <= limit:
+        while not self.finished and not self.held and self._tick_end(self._next_tick) <= limit:
             plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
             start = plan.cursor
             stop = start + int(np.searchsorted(plan.ends[start:], limit, side="right"))

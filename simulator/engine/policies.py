@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
-from simulator.format.commands import VERBS, Command
+from simulator.format.commands import ANSWER, VERBS, Command
 from simulator.format.durations import Duration
 from simulator.format.loader import builtin_dir, check_model, looks_like_a_path, suggest
 from simulator.format.salvage import Damage
-from simulator.format.scenario import Action, Scenario
+from simulator.format.scenario import Action, Question, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
@@ -26,6 +26,18 @@ STAGE2_AFTER = 45 * 60.0
 """… and stage 2 this long after, if stage 1 is not in effect by then."""
 ROTATE_ABOVE = 0.6
 """The textbook team rotates a responder whose load is past this."""
+TEXTBOOK_CONFIDENCE = 85
+"""How sure the textbook team says it is of every answer."""
+TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record the decision."
+"""The textbook team's answer to a free-text question (a placeholder; bots have no opinions)."""
+
+
+def textbook_answer(q: Question) -> dict[str, Any]:
+    """The textbook team's answer parameters: the expected answer, else the first option."""
+    if q.kind == "text":
+        return {"question": q.id, "text": TEXTBOOK_TEXT, "confidence": TEXTBOOK_CONFIDENCE}
+    choices = list(q.expected) or [q.options[0].id]
+    return {"question": q.id, "choices": choices, "confidence": TEXTBOOK_CONFIDENCE}
 
 
 class Policy(Protocol):
@@ -75,6 +87,8 @@ class Textbook:
         self.s = scenario
         self.in_play = [r.value for r in scenario.roles]
         self.requested: set[str] = set()
+        self.answered: set[str] = set()
+        """Questions already answered."""
         self.last_update: float | None = None
         self.updates_sent = 0
         self.failed_watches = 0
@@ -124,15 +138,30 @@ class Textbook:
     def decide(self, view: DrillView) -> list[Command]:
         if view.ended:
             return []
+        answers = self._answers(view)
+        if view.hot_wash:
+            return answers
         if view.declared_at is None:
-            return self._maybe_declare(view)
-        out: list[Command] = []
+            return answers + self._maybe_declare(view)
+        out: list[Command] = answers
         for step in (self._approvals, self._triage, self._containment, self._verify,
                      self._communicate, self._people, self._regulator, self._resolve):
             out.extend(step(view))
         return out
 
     # --- steps ---------------------------------------------------------------------------
+
+    def _answers(self, view: DrillView) -> list[Command]:
+        """Answer each question once, as the first role asked: the expected answer (else the first
+        option, or a short placeholder) at :data:`TEXTBOOK_CONFIDENCE`."""
+        out: list[Command] = []
+        for seen in view.open_questions:
+            spec = self.s.question(seen.question)
+            if spec is None or seen.question in self.answered or not seen.to:
+                continue
+            self.answered.add(seen.question)
+            out.append(Command(role=seen.to[0], action=ANSWER.id, params=textbook_answer(spec)))
+        return out
 
     def _maybe_declare(self, view: DrillView) -> list[Command]:
         urgent = view.alerts or view.channels & URGENT_CHANNELS
