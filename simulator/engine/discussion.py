@@ -140,7 +140,7 @@ class Discussion:
         who = command.player or command.role
         if state.answered_by(who):
             return f"{who} has already answered {p.question!r}"
-        return _fit(state.spec, p)
+        return answer_problem(state.spec, p)
 
     def answer(self, command: Command, p: AnswerParams) -> None:
         """Record an answer (hidden from players until the end)."""
@@ -251,7 +251,7 @@ class Discussion:
         self.drill.emit(Kind.OBSERVATION, command.role, payload, hidden=True)
 
 
-def _fit(q: Question, p: AnswerParams) -> str | None:
+def answer_problem(q: Question, p: AnswerParams) -> str | None:
     """Why the answer does not fit the question's kind and options, or ``None``."""
     if q.kind == "text":
         if p.choices:

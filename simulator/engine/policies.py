@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.engine.discussion import answer_problem
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
-from simulator.format.commands import ANSWER, VERBS, Command
+from simulator.format.commands import ANSWER, VERBS, AnswerParams, Command
 from simulator.format.durations import Duration
 from simulator.format.loader import builtin_dir, check_model, looks_like_a_path, suggest
 from simulator.format.salvage import Damage
@@ -394,6 +396,37 @@ class Decision(BaseModel):
         return self
 
 
+class AnswerStep(BaseModel):
+    """One scripted answer: given when the question is asked (plus ``delay``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str
+    """The question answered."""
+    role: Role | None = None
+    """The role answering; the first role the question is asked of when absent."""
+    choices: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=8)] = []
+    """Option ids chosen (choice questions)."""
+    text: Annotated[str, Field(max_length=500)] = ""
+    """The answer of a free-text question."""
+    confidence: Annotated[int, Field(ge=0, le=100)]
+    """How sure, 0–100 %."""
+    note: Annotated[str, Field(max_length=500)] = ""
+    delay: Duration = 0.0
+    """Answer this long after the question is asked."""
+
+    def params(self) -> dict[str, Any]:
+        """The ``answer`` command's parameters."""
+        out: dict[str, Any] = {"question": self.question, "confidence": self.confidence}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.text:
+            out["text"] = self.text
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
 class ScriptSpec(BaseModel):
     """A scripted policy file."""
 
@@ -403,7 +436,15 @@ class ScriptSpec(BaseModel):
     description: str = ""
     auto_approve: bool = True
     """Approve every pending request as soon as it is seen (as its approver)."""
-    decisions: Annotated[list[Decision], Field(min_length=1)]
+    decisions: list[Decision] = []
+    answers: list[AnswerStep] = []
+    """Answers to the scenario's discussion questions."""
+
+    @model_validator(mode="after")
+    def _something(self) -> ScriptSpec:
+        if not self.decisions and not self.answers:
+            raise ValueError("a scripted policy needs at least one entry in 'decisions' or 'answers'")
+        return self
 
 
 class Scripted:
@@ -413,10 +454,13 @@ class Scripted:
         self.spec = spec
         self.name = spec.name
         self.done: set[int] = set()
+        self.answered: set[int] = set()
 
     def wake_at(self, view: DrillView) -> float | None:
         dues = [due for index, d in enumerate(self.spec.decisions)
                 if index not in self.done and (due := self._due(d, view)) is not None and due > view.now]
+        dues += [due for index, a in enumerate(self.spec.answers) if index not in self.answered
+                 and (due := _answer_due(a, view)) is not None and due > view.now]
         return min(dues) if dues else None
 
     def decide(self, view: DrillView) -> list[Command]:
@@ -426,6 +470,12 @@ class Scripted:
             if index not in self.done and due is not None and due <= view.now:
                 self.done.add(index)
                 out.append(Command(role=d.role.value, action=d.action, params=d.params))
+        for index, a in enumerate(self.spec.answers):
+            due = _answer_due(a, view)
+            if index not in self.answered and due is not None and due <= view.now:
+                self.answered.add(index)
+                role = a.role.value if a.role is not None else view.questions[a.question].to[0]
+                out.append(Command(role=role, action=ANSWER.id, params=a.params()))
         if self.spec.auto_approve:
             out.extend(Command(role=p.approver, action="approve", params={"request": p.request})
                        for p in view.pending.values())
@@ -439,6 +489,14 @@ class Scripted:
         else:
             seen = view.first_alert.get(str(d.on_alert))
         return None if seen is None else seen + d.delay
+
+
+def _answer_due(a: AnswerStep, view: DrillView) -> float | None:
+    """When a scripted answer is due: its question's asking plus the delay, while it is open."""
+    seen = view.questions.get(a.question)
+    if seen is None or not seen.open or not seen.to:
+        return None
+    return seen.t + a.delay
 
 
 HISTORICAL = "historical"
@@ -530,4 +588,24 @@ def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document,
         if d.on_alert is not None and d.on_alert not in scenario.signals:
             bad((*where, "on_alert"), f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
                 f"{suggest(d.on_alert, scenario.signals)}")
+    for n, a in enumerate(spec.answers):
+        _answer_problems(a, ("answers", n), scenario, bad)
     return out
+
+
+def _answer_problems(a: AnswerStep, where: tuple[Any, ...], scenario: Scenario,
+                     bad: Callable[[tuple[Any, ...], str], None]) -> None:
+    """A scripted answer naming a question the scenario lacks, or not fitting the question."""
+    q = scenario.question(a.question)
+    if q is None:
+        names = [x.id for x in scenario.questions]
+        bad((*where, "question"), f"question: {scenario.id!r} has no question {a.question!r}"
+            f"{suggest(a.question, names)}")
+        return
+    asked = [r.value for r in q.to] or [r.value for r in scenario.roles]
+    if a.role is not None and a.role.value not in asked:
+        bad((*where, "role"), f"role: question {q.id!r} is asked of {', '.join(asked)}, not {a.role.value}")
+    problem = answer_problem(q, AnswerParams(question=q.id, choices=a.choices, text=a.text,
+                                            confidence=a.confidence))
+    if problem is not None:
+        bad((*where, "text" if q.kind == "text" else "choices"), problem)
