@@ -323,6 +323,20 @@ async def test_the_hot_seat_closes_a_question_as_soon_as_its_player_answers(
     await session.close()
 
 
+async def test_the_hot_seat_clock_stops_while_a_pausing_question_is_open_and_runs_again_after(
+        discussed: LoadedScenario) -> None:
+    """The pausing 0:10 question stops the drill clock where it was asked; answering it (which closes
+    it) lets the clock run again."""
+    session = LocalSession(discussed, seed=1, speed=60.0)
+    session.clock.resume()
+    session.clock.jump(660.0)
+    session.pacer.sync()
+    assert session.drill.held and session.clock.paused and session.clock.now() == 600.0
+    await session.submit(answer("ic", "who-hears", ["exec", "legal"], 70))
+    assert not session.drill.held and not session.clock.paused
+    await session.close()
+
+
 # --- bots, replay and fork ---------------------------------------------------------------------
 
 
@@ -466,3 +480,11 @@ def test_ttx_report_renders_the_discussion_from_a_journal_file(
     assert [q.question for q in aar.discussion] == ["who-hears", "who-declares", "lessons"]
     assert [o.tag for o in aar.observations] == ["strength", "improvement"]
     assert next(c for c in aar.result.breakdown if c.name == "discussion").weight == 6
+
+
+def test_a_team_seat_may_send_an_answer_and_its_parameters_are_checked_strictly() -> None:
+    from simulator.team.protocol import params_problem
+
+    assert params_problem("answer", {"question": "who-declares", "choices": ["ic"], "confidence": 80}) is None
+    assert params_problem("answer", {"question": "who-declares", "confidence": 101}) == (
+        "bad parameter confidence: Input should be less than or equal to 100")

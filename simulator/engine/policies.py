@@ -465,7 +465,7 @@ class Scripted:
 
     def decide(self, view: DrillView) -> list[Command]:
         out: list[Command] = []
-        for index, d in enumerate(self.spec.decisions):
+        for index, d in enumerate(self.spec.decisions if not view.hot_wash else ()):
             due = self._due(d, view)
             if index not in self.done and due is not None and due <= view.now:
                 self.done.add(index)
@@ -476,7 +476,7 @@ class Scripted:
                 self.answered.add(index)
                 role = a.role.value if a.role is not None else view.questions[a.question].to[0]
                 out.append(Command(role=role, action=ANSWER.id, params=a.params()))
-        if self.spec.auto_approve:
+        if self.spec.auto_approve and not view.hot_wash:
             out.extend(Command(role=p.approver, action="approve", params={"request": p.request})
                        for p in view.pending.values())
         return out
