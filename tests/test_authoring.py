@@ -116,7 +116,7 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_export_has_the_hseep_columns_and_one_row_per_inject() -> None:
+def test_export_has_the_hseep_columns_and_one_row_per_inject_then_per_question() -> None:
     scenario = load_scenario(FLAGSHIP).scenario
     text = export_csv(scenario)
     header = next(csv.reader(io.StringIO(text)))
@@ -124,7 +124,9 @@ def test_export_has_the_hseep_columns_and_one_row_per_inject() -> None:
                   "Message", "Expected Player Action", "Objective / Capability", "Notes"):
         assert hseep in header
     rows = _rows(text)
-    assert [r["Inject ID"] for r in rows] == [i.id for i in scenario.injects]
+    injects = [r for r in rows if r["Method / Channel"] != "question"]
+    assert [r["Inject ID"] for r in injects] == [i.id for i in scenario.injects]
+    assert [r["Inject ID"] for r in rows[len(injects):]] == [q.id for q in scenario.questions]
     spike = next(r for r in rows if r["Inject ID"] == "report-spike")
     assert spike["Trigger"] == "signal user_reports + 2m"
     assert spike["Expected Player Action"].splitlines() == [
@@ -168,7 +170,7 @@ def test_an_edited_sheet_merges_back(tmp_path: Path) -> None:
     loaded = load_scenario(FLAGSHIP)
     rows = _rows(export_csv(loaded.scenario))
     rows[0]["Scenario Time"] = "0:25:00"
-    rows = [r for r in rows if r["Inject ID"] != "status-check"]
+    rows = [r for r in rows if r["Inject ID"] != "offline-fallout"]
     rows.append({key: "" for _, key in COLUMNS} | {
         "Scenario Time": "1h", "From": "{name}", "From Title": "Board member", "To": "ic, comms",
         "Method / Channel": "email", "Subject": "Quick question from the board",
@@ -180,7 +182,7 @@ def test_an_edited_sheet_merges_back(tmp_path: Path) -> None:
     scenario = load_scenario(str(path)).scenario
     moved = scenario.inject("refusal-ticket")
     assert moved is not None and moved.at == 25 * 60
-    assert scenario.inject("status-check") is None
+    assert scenario.inject("offline-fallout") is None
     added = scenario.inject("quick-question-from-the-board")
     assert added is not None and added.at == 3600 and [r.value for r in added.to] == ["ic", "comms"]
     assert added.expects[0].objective == "Keep the board informed"
@@ -188,9 +190,10 @@ def test_an_edited_sheet_merges_back(tmp_path: Path) -> None:
 
 
 def _sheet(rows: list[dict[str, str]]) -> str:
-    """The CSV text of an MSEL sheet with ``rows``."""
+    """The CSV text of an MSEL sheet with ``rows`` (the first row's columns, or the inject columns)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[h for _, h in COLUMNS], lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else [h for _, h in COLUMNS],
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

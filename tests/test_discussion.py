@@ -193,8 +193,9 @@ def test_a_bad_question_row_is_reported_with_row_and_column(discussed: LoadedSce
             "question row, found 'ic The incident commander'") in caught.value.problems
 
 
-def test_a_scenario_without_questions_exports_the_sheet_it_always_did(flagship: LoadedScenario) -> None:
-    assert "Answer Window" not in export_csv(flagship.scenario)
+def test_a_scenario_without_questions_exports_the_sheet_it_always_did(write_scenario: WriteScenario) -> None:
+    plain = load_scenario(str(write_scenario(MINIMAL, "plain.yaml")))
+    assert "Answer Window" not in export_csv(plain.scenario)
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -422,8 +423,11 @@ def test_confident_and_wrong_costs_more_than_unsure_and_wrong() -> None:
     assert sure < unsure
 
 
-def test_a_scenario_without_scored_questions_has_no_discussion_component(flagship: LoadedScenario) -> None:
-    run = run_policy(flagship, Idle(), 3)
+def test_a_scenario_without_scored_questions_has_no_discussion_component(
+        write_scenario: WriteScenario) -> None:
+    plain = load_scenario(str(write_scenario(MINIMAL, "plain.yaml")))
+    assert not plain.scenario.questions
+    run = run_policy(plain, Idle(), 3)
     assert "discussion" not in {c.name for c in run.result.breakdown}
 
 

@@ -17,6 +17,7 @@ from simulator.engine.policies import HISTORICAL, Scripted, historical_path, loa
 from simulator.engine.runner import run_named
 from simulator.format.loader import builtin_ids, load_scenario
 from simulator.format.scenario import PublishedTime, Scenario
+from simulator.format.taxonomy import FACILITATOR
 
 SCENARIOS = builtin_ids()
 SEEDS = range(5)
@@ -82,14 +83,15 @@ def test_the_historical_run_is_deterministic(sid: str) -> None:
 def test_the_historical_run_lands_within_a_factor_of_2_of_the_published_figures(sid: str, seed: int) -> None:
     """The real team's first signal arrives on this seed, nothing is done before it, nothing is
     refused, and containment lands within a factor of 2 of the published figure (or, where the
-    real team took longer than the drill lasts, not inside the drill)."""
+    real team took longer than the drill lasts, not inside the drill). The facilitator closing a
+    pausing question nobody answered is the white cell's housekeeping, not the team acting."""
     s = load_scenario(sid).scenario
     assert s.published is not None and s.published.contained is not None
     run = run_named(sid, HISTORICAL, seed)
     events = run.drill.events
     signal = first_signal_time(events, s)
     assert signal is not None, f"the real team's first signal ({s.published.first_signal.inject}) never came"
-    first_command = min(e.t for e in events if e.kind == Kind.COMMAND)
+    first_command = min(e.t for e in events if e.kind == Kind.COMMAND and e.actor != FACILITATOR)
     assert first_command >= signal, "the real team acted before its first signal"
     assert [e.payload for e in events if e.kind == Kind.REFUSED] == []
     published_signal = s.published.first_signal.time

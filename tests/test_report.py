@@ -222,8 +222,8 @@ def test_report_cli_prints_markdown_and_rejects_unknown_extensions(
 
 @pytest.mark.chromium  # skipped without Chromium outside CI, failed in CI (tests/tools.py)
 def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_path: Path) -> None:
-    """The report opens in a real browser: the DOM has every section (you vs the real team included)
-    and both charts."""
+    """The report opens in a real browser: the DOM has every section (you vs the real team and the
+    flagship's discussion included) and both charts."""
     path, result = textbook_journal
     out = tmp_path / "aar.html"
     assert main(["report", str(path), "-o", str(out)]) == 0
@@ -236,7 +236,7 @@ def test_html_loads_in_headless_chromium(textbook_journal: TextbookJournal, tmp_
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert "<title>After-action report: Jailbreak wave</title>" in dom
-    assert dom.count("<svg") == 2 and dom.count("<section") == 10
+    assert dom.count("<svg") == 2 and dom.count("<section") == 11
     assert f"{result['score']:.1f}" in dom
     assert "net::ERR" not in proc.stderr and "Uncaught" not in proc.stderr
 
