@@ -124,7 +124,9 @@ def participants_line(a: AfterAction) -> str:
     """
     if a.players:
         return "; ".join(f"{p.name} ({', '.join(p.roles) or 'no role'})" for p in a.players)
-    acted = [f.name for f in a.participants if f.actions or f.refusals]
+    bot = a.policy not in (None, "", "human")
+    acted = [f.name for f in a.participants  # a bot run's exercise control only closes questions
+             if (f.actions or f.refusals) and not (bot and f.name not in a.roles)]
     in_play = f"(in play: {', '.join(a.roles)})"
     if a.policy == "human":
         who = "one keyboard (ttx play hot seat): "
