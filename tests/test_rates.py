@@ -86,3 +86,30 @@ def test_a_fading_mitigation_on_a_logistic_integrates_to_the_product(flagship: L
     reference = float(np.sum((values[1:] + values[:-1]) / 2) * (t[1] - t[0]))
     got = float(model.integrate(np.array([900.0, 2700.0])).harm[sid][0])
     assert got == pytest.approx(reference, rel=1e-9)
+
+
+@pytest.mark.parametrize("sid", ["jailbreak-wave", "sycophancy-drift", "cross-user-data-exposure",
+                                 "update-regression-abuse", "rag-prompt-injection"])
+def test_one_interval_in_python_floats_gives_the_same_bits_as_the_arrays(sid: str) -> None:
+    """``integrate_one`` (the part of a tick before a change point, the rate at a command) equals
+    ``integrate`` on the same interval to the last bit, with every catalogue action in effect in turn
+    (fading ones too), across shape breakpoints and on both sides of them: journals depend on it."""
+    scenario = load_scenario(sid).scenario
+    model = HarmModel(scenario)
+    rng = np.random.default_rng(3)
+    starts = np.concatenate((rng.uniform(0, scenario.duration, 60),
+                             [float(p.at) for f in scenario.features.values() for p in f.shape]))
+    checked = 0
+    for action in [None, *scenario.actions]:
+        if action is not None:
+            model.take_effect(action, float(rng.uniform(0, scenario.duration / 2)))
+        for t0 in starts.tolist():
+            for length in (0.001, 17.0, scenario.tick, 3 * scenario.tick):
+                t1 = t0 + length
+                one, whole = model.integrate_one(t0, t1), model.integrate(np.array([t0, t1]))
+                assert (one.legit, one.served, one.blocked, one.expected) == (
+                    float(whole.legit[0]), float(whole.served[0]), float(whole.blocked[0]),
+                    float(whole.expected[0]))
+                assert one.harm == {s: float(lam[0]) for s, lam in whole.harm.items()}
+                checked += 1
+    assert checked > 1000

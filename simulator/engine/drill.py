@@ -257,8 +257,8 @@ class Drill:
         start, end = self._open.piece_start, self._clock
         if end <= start:
             return self.truth.current_rate()
-        bounds = np.array([start, end], dtype=np.float64) / 1000
-        return float(self.harm.integrate(bounds).expected[0] / (bounds[1] - bounds[0]))
+        t0, t1 = start / 1000, end / 1000
+        return self.harm.integrate_one(t0, t1).expected / (t1 - t0)
 
     def worst_rate_since(self, t: float) -> float:
         """The highest expected harmful rate of any stretch ending after ``t``, up to now (hidden truth)."""
@@ -355,14 +355,14 @@ class Drill:
         start, end = self._open.piece_start, self._clock
         if end <= start:
             return
-        bounds = np.array([start, end], dtype=np.float64) / 1000
-        part = self.harm.integrate(bounds)
-        self._open.harm = {sid: self._open.harm[sid] + float(lam[0]) for sid, lam in part.harm.items()}
+        t0, t1 = start / 1000, end / 1000
+        part = self.harm.integrate_one(t0, t1)
+        self._open.harm = {sid: self._open.harm[sid] + lam for sid, lam in part.harm.items()}
         expected = part.expected
-        self._open.expected += float(expected[0])
-        self._open.outputs += float(part.served[0])
-        self.truth.add_collateral(part.legit, part.blocked)
-        self.truth.record(bounds[:1], bounds[1:], expected / (bounds[1:] - bounds[:1]))
+        self._open.expected += expected
+        self._open.outputs += part.served
+        self.truth.add_collateral(np.array([part.legit]), np.array([part.blocked]))
+        self.truth.record(np.array([t0]), np.array([t1]), np.array([expected / (t1 - t0)]))
         self._open.piece_start = end
 
     def start_action(self, request: int, action: Action, role: str) -> None:
