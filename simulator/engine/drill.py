@@ -234,6 +234,11 @@ class Drill:
         upcoming = min(self.env.peek(), self._tick_end(self._next_tick) if not self.finished else np.inf)
         return float(min(upcoming, self._end_ms)) / 1000
 
+    @property
+    def latest_tick_at(self) -> float | None:
+        """When the latest closed tick closed, if any (cheaper than :meth:`latest_tick`)."""
+        return None if self._latest is None else self._latest[0]
+
     def latest_tick(self) -> tuple[float, dict[str, Any]] | None:
         """The time and ``tick`` payload (readings and loads) of the latest closed tick, if any."""
         if self._latest is None or isinstance(self._latest[1], dict):
@@ -719,6 +724,23 @@ def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
         journal_form = json.dumps(params, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
         return f"bad parameters: {exc}"
+    key = (model, journal_form)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        parsed = _PARSED[key] = _validate(model, journal_form)
+    return parsed
+
+
+PARSED_KEPT = 1024
+"""Verb parameters kept validated per process (a bot sends the same few again and again)."""
+_PARSED: dict[tuple[type[Params], str], Params | str] = {}
+
+
+def _validate(model: type[Params], journal_form: str) -> Params | str:
+    """The parameters model of ``journal_form``, or the refusal reason (the models are frozen, so
+    one validated instance serves every command with the same parameters)."""
     try:
         return model.model_validate_json(journal_form, strict=True)
     except ValidationError as exc:

@@ -10,7 +10,7 @@ live here too; the drill decides when.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,7 +203,11 @@ class HarmModel:
         piece is integrated depends only on the piece, so the result for an interval never depends
         on which other intervals are integrated with it.
         """
-        pieces, starts = refine(bounds, self._breakpoints)
+        inside = self._breakpoints_list
+        if inside and bisect_right(inside, float(bounds[0])) < bisect_left(inside, float(bounds[-1])):
+            pieces, starts = refine(bounds, self._breakpoints)
+        else:
+            pieces, starts = bounds, np.arange(bounds.size - 1)
         t0, t1 = pieces[:-1], pieces[1:]
         quadrature = _Quadrature(t0, t1)
 
@@ -214,7 +218,8 @@ class HarmModel:
         legit, served, blocked = np.zeros(n), np.zeros(n), np.zeros(n)
         flat: dict[str, npt.NDArray[np.bool_]] = {}
         for fid, feature in self.scenario.features.items():
-            s0, s1 = self.shape(fid, t0), self.shape(fid, t1)
+            shaped = self.shape(fid, pieces)
+            s0, s1 = shaped[:-1], shaped[1:]
             flat[fid] = s0 == s1
             piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
             factor = self._traffic[fid]
@@ -292,7 +297,7 @@ class HarmModel:
         factor, traffic = self._stream[sid], self._traffic[fid]
         fades = bool(factor.fading or traffic.fading)
         exact: Floats | None = None
-        if not fades:
+        if not fades and flat.any():
             level = (self.scenario.features[fid].traffic_rps * self.shape(fid, t0)
                      * traffic.constant * factor.constant)
             exact = level * fraction_integral(curve, t0, t1)
@@ -334,12 +339,11 @@ class _Quadrature:
     def of(self, values: Floats) -> Floats:
         """The integral on each piece of a function given at :attr:`nodes`.
 
-        Summed node by node (not a matrix product, whose summation order may depend on the
-        number of rows), so a piece's integral is the same in any batch.
+        Summed node by node in node order (a running sum along each row: not a matrix product nor
+        a pairwise ``sum``, whose summation order may depend on the shape), so a piece's integral is
+        the same in any batch, and the same as :func:`_gauss` gives for one piece.
         """
-        total: Floats = values[:, 0] * GAUSS_WEIGHTS[0]
-        for i in range(1, GAUSS_WEIGHTS.size):
-            total = total + values[:, i] * GAUSS_WEIGHTS[i]
+        total: Floats = np.add.accumulate(values * GAUSS_WEIGHTS, axis=1)[:, -1]
         return self.half * total
 
 
