@@ -83,6 +83,10 @@ class _Plan:
     per_stream: np.ndarray[Any, Any]
     harmful: np.ndarray[Any, Any]
     """Harmful outputs from the plan's start to the end of each tick."""
+    totals: np.ndarray[Any, Any]
+    """Harmful outputs since harm start at the end of each tick (``harmful`` + ``base``)."""
+    by_stream: np.ndarray[Any, Any]
+    """Each stream's harmful outputs since harm start at the end of each tick (one column per stream)."""
     legit: np.ndarray[Any, Any]
     blocked: np.ndarray[Any, Any]
     readings: dict[str, Readings]
@@ -455,10 +459,15 @@ class Drill:
         per_stream = flagged + drawn[:, 1::2]
         harmful = per_stream.sum(axis=1)
         batch = TickBatch(dt, harmful.astype(np.float64), flagged.sum(axis=1).astype(np.float64), outputs)
+        cumulative = np.cumsum(harmful)
+        base = self.truth.harm_volume
+        by_stream = np.cumsum(per_stream, axis=0) + np.array(list(self.truth.harm_by_stream.values()),
+                                                             dtype=np.int64)
         self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / np.diff(bounds),
                            rates=tick_expected / dt, per_stream=per_stream,
-                           harmful=np.cumsum(harmful), legit=part.legit, blocked=part.blocked,
-                           readings=self.monitoring.read(batch), base=self.truth.harm_volume)
+                           harmful=cumulative, totals=cumulative + base, by_stream=by_stream,
+                           legit=part.legit, blocked=part.blocked,
+                           readings=self.monitoring.read(batch), base=base)
         return self._plan
 
     def _first_news(self, plan: _Plan, start: int, stop: int) -> int | None:
@@ -490,13 +499,11 @@ class Drill:
         counts = plan.per_stream[start:stop]
         if self.record_ticks:
             before = np.array(list(self.truth.harm_by_stream.values()), dtype=np.int64)
-        for sid, added in zip(self.scenario.streams, counts.sum(axis=0).tolist(), strict=True):
-            self.truth.harm_by_stream[sid] += added
+        self.truth.harm_by_stream = dict(zip(self.scenario.streams, plan.by_stream[last].tolist(), strict=True))
         self.truth.record(plan.bounds[start:stop], plan.bounds[start + 1:stop + 1],
                           plan.piece_rates[start:stop])
         self.truth.add_collateral(plan.legit[start:stop], plan.blocked[start:stop])
-        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop],
-                                 plan.harmful[start:stop] + plan.base))
+        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop], plan.totals[start:stop]))
         was = {sid: m.alerting for sid, m in self.monitoring.monitors.items()}
         t = end_ms / 1000
         if self.record_ticks:
@@ -513,10 +520,10 @@ class Drill:
         self._next_tick += stop - start
         plan.cursor = stop
         self._open = _OpenTick(end_ms, end_ms, self._no_harm)
-        total, rate = int(plan.harmful[last]) + plan.base, float(plan.rates[last])
+        total, rate = int(plan.totals[last]), float(plan.rates[last])
         if self.record_ticks:
             self._emit_ticks(times[:-1].tolist(), ticks[:-1], before + np.cumsum(counts[:-1], axis=0),
-                             counts[:-1], (plan.harmful[start:last] + plan.base).tolist(),
+                             counts[:-1], plan.totals[start:last].tolist(),
                              plan.rates[start:last].tolist())
             self._emit_last_tick(was, t, ticks[-1], counts[-1].tolist(), total, rate)
         else:

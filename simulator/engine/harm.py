@@ -131,8 +131,8 @@ class HarmModel:
                               np.array([p.factor for p in f.shape], dtype=np.float64))
                         for fid, f in scenario.features.items()}
         points = [t for times, _ in self._shapes.values() for t in times.tolist()]
-        self._breakpoints = np.unique(np.array(points, dtype=np.float64))
-        self._breakpoints_list: list[float] = self._breakpoints.tolist()
+        self._breakpoints_list: list[float] = sorted(set(points))
+        self._breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
         self._traffic: dict[str, Factor] = {}
         self._stream: dict[str, Factor] = {}
         self._refused: dict[str, float] = {}

@@ -11,7 +11,6 @@ batch read ahead of time stays valid however its ticks are committed.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -352,8 +351,11 @@ class Social(Monitor):
         stream = np.concatenate((self.queued, counts))
         decay = (0.5 ** (batch.dt / self.attention_half_life)).tolist()
         visible = stream[: counts.size].tolist()
-        active = list(itertools.accumulate(zip(decay, visible, strict=True),
-                                           lambda a, dv: a * dv[0] + dv[1], initial=self.active_posts))
+        attention = self.active_posts
+        active = [attention]
+        for fade, posts in zip(decay, visible, strict=True):
+            attention = attention * fade + posts
+            active.append(attention)
         rates = self.spec.baseline_per_hour + self.spec.virality * np.array(active[1:])
         self._ahead = (rates, stream, active)
         return rates * batch.dt / HOUR
