@@ -18,9 +18,10 @@ on how often it was advanced (a live drill and its replay are the same, bit for 
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,10 @@ class _Plan:
     """Harmful outputs before the plan."""
     cursor: int = 0
     """Ticks committed so far."""
+    above: list[bool] = field(default_factory=list)
+    """Whether each tick's harmful rate is past the containment threshold (once resurgence matters)."""
+    rises: list[int] | None = None
+    """Ticks past the threshold whose previous tick in the plan was not (``None``: not worked out yet)."""
 
     @property
     def left(self) -> bool:
@@ -480,11 +485,21 @@ class Drill:
             reached = int(np.searchsorted(plan.harmful, threshold - plan.base))
             found.append(reached if start <= reached < stop else None)
         if self._watching_for_resurgence:
-            above = plan.rates[start:stop] > self.scenario.scoring.containment_threshold
-            rising = np.flatnonzero(above & ~np.concatenate(([self._above], above[:-1])))
-            found.append(start + int(rising[0]) if rising.size else None)
+            found.append(self._first_rise(plan, start, stop))
         news = [i for i in found if i is not None]
         return min(news) if news else None
+
+    def _first_rise(self, plan: _Plan, start: int, stop: int) -> int | None:
+        """The first of ticks ``start..stop-1`` whose harmful rate rises past the containment threshold
+        (from under it at the tick before, or at the latest committed tick for the first)."""
+        if plan.rises is None:
+            above = plan.rates > self.scenario.scoring.containment_threshold
+            plan.above = above.tolist()
+            plan.rises = (np.flatnonzero(above[1:] & ~above[:-1]) + 1).tolist()
+        if not self._above and plan.above[start]:
+            return start
+        i = bisect.bisect_right(plan.rises, start)
+        return plan.rises[i] if i < len(plan.rises) and plan.rises[i] < stop else None
 
     def _commit(self, plan: _Plan, start: int, last: int, news: bool) -> None:
         """Take the plan's ticks ``start..last`` into the truth, monitors and people; emit their events.
@@ -727,6 +742,10 @@ def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
     coercion (``"1.0"`` is not a request number), and the reason names the first problem in key
     order, so re-deriving a journaled refusal gives the same reason whatever order the keys came in.
     """
+    plain = _plain_key(params)
+    parsed = _PARSED.get((model, plain)) if plain is not None else None
+    if parsed is not None:
+        return parsed
     try:
         journal_form = json.dumps(params, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -737,12 +756,29 @@ def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
         if len(_PARSED) >= PARSED_KEPT:
             _PARSED.clear()
         parsed = _PARSED[key] = _validate(model, journal_form)
+    if plain is not None:
+        _PARSED[(model, plain)] = parsed
     return parsed
+
+
+def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] | None:
+    """A cache key standing for the journal form of parameters that are all plain strings, numbers,
+    booleans or nulls (typed, floats by ``repr``, so ``True``/``1``/``1.0`` and ``-0.0``/``0.0``
+    stay apart); ``None`` for anything else (it goes through ``json.dumps``)."""
+    out = []
+    for name, value in params.items():
+        kind = type(value)
+        if kind is float:
+            value = repr(value)
+        elif kind not in (str, int, bool, type(None)) or type(name) is not str:
+            return None
+        out.append((name, kind, value))
+    return tuple(sorted(out, key=lambda item: item[0]))
 
 
 PARSED_KEPT = 1024
 """Verb parameters kept validated per process (a bot sends the same few again and again)."""
-_PARSED: dict[tuple[type[Params], str], Params | str] = {}
+_PARSED: dict[tuple[type[Params], object], Params | str] = {}
 
 
 def _validate(model: type[Params], journal_form: str) -> Params | str:
