@@ -85,6 +85,10 @@ class Textbook:
         self._gentle_1_2 = [a.id for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
         self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
         """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
+        self._seen: tuple[int, int, int] = (0, -1, -1)
+        """(view, requests made, actions that took effect) when the facts below were worked out."""
+        self._in_effect: dict[int, bool] = {}
+        self._gentle_since: tuple[float | None] | None = None
         self._fading: dict[str, float] = {}
         """Repeatable actions that fade → how long after taking effect they are re-applied."""
         for action in scenario.actions:
@@ -185,7 +189,8 @@ class Textbook:
             if not self._stage_open(view, stage, since):
                 continue
             for action in self._catalogue(stage, drastic=self._drastic_allowed(stage)):
-                out.extend(self._take(action))
+                if action.id not in self.requested:
+                    out.extend(self._take(action))
         return out + self._refresh(view)
 
     def _refresh(self, view: DrillView) -> list[Command]:
@@ -236,7 +241,22 @@ class Textbook:
         self.requested.add(action.id)
         return [_command(role, action.id)]
 
+    def _facts(self, view: DrillView) -> None:
+        """Forget what was worked out from the requests made and the actions in effect once either
+        has grown (both only grow; an action taking effect always adds to ``view.effective``)."""
+        seen = (id(view), len(self.requested), len(view.effective))
+        if seen != self._seen:
+            self._seen, self._in_effect, self._gentle_since = seen, {}, None
+
     def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
+        """Whether every action of the stage that was requested has taken effect (and one was)."""
+        self._facts(view)
+        known = self._in_effect.get(stage)
+        if known is None:
+            known = self._in_effect[stage] = self._work_out_in_effect(view, stage)
+        return known
+
+    def _work_out_in_effect(self, view: DrillView, stage: int) -> bool:
         requested = self.requested
         wanted = [a for a in self._stage_ids[stage] if a in requested]
         if not wanted:
@@ -266,6 +286,12 @@ class Textbook:
 
     def _gentle_in_effect_since(self, view: DrillView) -> float | None:
         """When the last requested non-drastic stage-1/2 action took effect; None while any is pending."""
+        self._facts(view)
+        if self._gentle_since is None:
+            self._gentle_since = (self._work_out_gentle(view),)
+        return self._gentle_since[0]
+
+    def _work_out_gentle(self, view: DrillView) -> float | None:
         wanted = {a for a in self._gentle_1_2 if a in self.requested}
         times = {a: view.last_effective[a] for a in wanted if a in view.last_effective}
         if not wanted or set(times) != wanted:
