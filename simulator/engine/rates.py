@@ -184,10 +184,13 @@ def refine(bounds: Array, breakpoints: Array) -> tuple[Array, npt.NDArray[np.int
     """Split intervals ``bounds[i]..bounds[i+1]`` at the breakpoints inside them.
 
     Returns the refined boundaries and, for each original interval, the index of its first piece
-    (for ``np.add.reduceat``).
+    (for ``np.add.reduceat``). ``bounds`` must be strictly increasing; a breakpoint that is already
+    a boundary (an hour mark on a minute tick) splits nothing.
     """
     inside = breakpoints[(breakpoints > bounds[0]) & (breakpoints < bounds[-1])]
-    if inside.size == 0:
+    at = np.searchsorted(bounds, inside)
+    new = bounds[at] != inside
+    if not new.any():
         return bounds, np.arange(bounds.size - 1)
-    refined = np.union1d(bounds, inside)
+    refined = np.insert(bounds, at[new], inside[new])
     return refined, np.searchsorted(refined, bounds[:-1])
