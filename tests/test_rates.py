@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simulator.engine.harm import HarmModel
-from simulator.engine.rates import Shape, fraction_integral, harmful_fraction
+from simulator.engine.rates import Shape, fraction_integral, harmful_fraction, refine
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import BassFraction, ConstantFraction, HarmfulFraction, LogisticFraction
 from tests.conftest import MINIMAL, WriteScenario
@@ -113,3 +113,12 @@ def test_one_interval_in_python_floats_gives_the_same_bits_as_the_arrays(sid: st
                 assert one.harm == {s: float(lam[0]) for s, lam in whole.harm.items()}
                 checked += 1
     assert checked > 1000
+
+
+def test_a_breakpoint_on_a_tick_boundary_splits_nothing_and_one_inside_splits_its_tick() -> None:
+    """Ticks 0–60–120–180 s, breakpoints at 60 s (a boundary) and 150 s (inside the last tick):
+    the pieces are the ticks with the last one cut at 150 s, and each tick starts at its first piece."""
+    pieces, starts = refine(np.array([0.0, 60.0, 120.0, 180.0]), np.array([-5.0, 60.0, 150.0, 400.0]))
+    assert (pieces.tolist(), starts.tolist()) == ([0.0, 60.0, 120.0, 150.0, 180.0], [0, 1, 2])
+    untouched, every = refine(np.array([0.0, 60.0, 120.0]), np.array([60.0]))
+    assert (untouched.tolist(), every.tolist()) == ([0.0, 60.0, 120.0], [0, 1])
