@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from simulator.engine.harm import HarmModel
+from simulator.engine.signals import poisson
 from simulator.engine.rates import Shape, fraction_integral, harmful_fraction, refine
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import BassFraction, ConstantFraction, HarmfulFraction, LogisticFraction
@@ -122,3 +123,15 @@ def test_a_breakpoint_on_a_tick_boundary_splits_nothing_and_one_inside_splits_it
     assert (pieces.tolist(), starts.tolist()) == ([0.0, 60.0, 120.0, 150.0, 180.0], [0, 1, 2])
     untouched, every = refine(np.array([0.0, 60.0, 120.0]), np.array([60.0]))
     assert (untouched.tolist(), every.tolist()) == ([0.0, 60.0, 120.0], [0, 1])
+
+
+@pytest.mark.parametrize("shape", [(1,), (3, 2), (16,), (17,), (40, 3)])
+def test_a_handful_of_poisson_counts_drawn_one_by_one_are_the_array_draws(shape: tuple[int, ...]) -> None:
+    """``signals.poisson`` draws small matrices one mean at a time: the same counts in the same
+    order as ``Generator.poisson`` on the array, and the generator is left in the same state."""
+    lam = np.random.default_rng(1).uniform(0, 3000, shape)
+    mine, numpy_own = np.random.default_rng(9), np.random.default_rng(9)
+    got = poisson(mine, lam)
+    assert got.dtype == np.int64 and got.shape == shape
+    assert got.tolist() == numpy_own.poisson(lam).tolist()
+    assert mine.random() == numpy_own.random()

@@ -35,7 +35,7 @@ from simulator.engine.incident import Incident, PendingApproval
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
-from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
+from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor, poisson
 from simulator.engine.triggers import Triggers
 from simulator.engine.verbs import RULES
 from simulator.format.commands import FACILITATOR_VERBS, AdhocParams, Command, Params
@@ -459,7 +459,7 @@ class Drill:
             stream_lam = part.harm[sid].copy()
             stream_lam[0] += opened.harm[sid]
             lam += [stream_lam * stream.classifier_recall, stream_lam * (1.0 - stream.classifier_recall)]
-        drawn = self._rng.poisson(np.column_stack(lam))
+        drawn = poisson(self._rng, np.column_stack(lam))
         flagged = drawn[:, 0::2]
         per_stream = flagged + drawn[:, 1::2]
         harmful = per_stream.sum(axis=1)
