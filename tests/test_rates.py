@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from simulator.engine.harm import HarmModel
-from simulator.engine.signals import poisson
 from simulator.engine.rates import Shape, fraction_integral, harmful_fraction, refine
+from simulator.engine.signals import poisson
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import BassFraction, ConstantFraction, HarmfulFraction, LogisticFraction
 from tests.conftest import MINIMAL, WriteScenario

@@ -424,7 +424,7 @@ class Drill:
         while not self.finished and self._tick_end(self._next_tick) <= limit:
             plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
             start = plan.cursor
-            stop = start + int(np.searchsorted(plan.ends[start:], limit, side="right"))
+            stop = start + int(plan.ends[start:].searchsorted(limit, side="right"))
             news = self._first_news(plan, start, stop)
             self._commit(plan, start, stop - 1 if news is None else news, news is not None)
             if news is not None:
@@ -462,13 +462,14 @@ class Drill:
         drawn = poisson(self._rng, np.column_stack(lam))
         flagged = drawn[:, 0::2]
         per_stream = flagged + drawn[:, 1::2]
-        harmful = per_stream.sum(axis=1)
-        batch = TickBatch(dt, harmful.astype(np.float64), flagged.sum(axis=1).astype(np.float64), outputs)
-        cumulative = np.cumsum(harmful)
+        harmful = np.add.reduce(per_stream, axis=1)
+        batch = TickBatch(dt, harmful.astype(np.float64), np.add.reduce(flagged, axis=1).astype(np.float64),
+                          outputs)
+        cumulative = harmful.cumsum()
         base = self.truth.harm_volume
-        by_stream = np.cumsum(per_stream, axis=0) + np.array(list(self.truth.harm_by_stream.values()),
+        by_stream = per_stream.cumsum(axis=0) + np.array(list(self.truth.harm_by_stream.values()),
                                                              dtype=np.int64)
-        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / np.diff(bounds),
+        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / (bounds[1:] - bounds[:-1]),
                            rates=tick_expected / dt, per_stream=per_stream,
                            harmful=cumulative, totals=cumulative + base, by_stream=by_stream,
                            legit=part.legit, blocked=part.blocked,
@@ -482,7 +483,7 @@ class Drill:
         found = [r.first_change(start, stop) for r in plan.readings.values()]
         threshold = self.triggers.next_harm_threshold
         if threshold is not None:
-            reached = int(np.searchsorted(plan.harmful, threshold - plan.base))
+            reached = int(plan.harmful.searchsorted(threshold - plan.base))
             found.append(reached if start <= reached < stop else None)
         if self._watching_for_resurgence:
             found.append(self._first_rise(plan, start, stop))
@@ -495,7 +496,7 @@ class Drill:
         if plan.rises is None:
             above = plan.rates > self.scenario.scoring.containment_threshold
             plan.above = above.tolist()
-            plan.rises = (np.flatnonzero(above[1:] & ~above[:-1]) + 1).tolist()
+            plan.rises = ((above[1:] & ~above[:-1]).nonzero()[0] + 1).tolist()
         if not self._above and plan.above[start]:
             return start
         i = bisect.bisect_right(plan.rises, start)
@@ -514,7 +515,8 @@ class Drill:
         counts = plan.per_stream[start:stop]
         if self.record_ticks:
             before = np.array(list(self.truth.harm_by_stream.values()), dtype=np.int64)
-        self.truth.harm_by_stream = dict(zip(self.scenario.streams, plan.by_stream[last].tolist(), strict=True))
+        self.truth.harm_by_stream = dict(zip(self.scenario.streams, plan.by_stream[last].tolist(),
+                                             strict=True))
         self.truth.record(plan.bounds[start:stop], plan.bounds[start + 1:stop + 1],
                           plan.piece_rates[start:stop])
         self.truth.add_collateral(plan.legit[start:stop], plan.blocked[start:stop])

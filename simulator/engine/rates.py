@@ -188,9 +188,9 @@ def refine(bounds: Array, breakpoints: Array) -> tuple[Array, npt.NDArray[np.int
     a boundary (an hour mark on a minute tick) splits nothing.
     """
     inside = breakpoints[(breakpoints > bounds[0]) & (breakpoints < bounds[-1])]
-    at = np.searchsorted(bounds, inside)
+    at = bounds.searchsorted(inside)
     new = bounds[at] != inside
     if not new.any():
         return bounds, np.arange(bounds.size - 1)
     refined = np.insert(bounds, at[new], inside[new])
-    return refined, np.searchsorted(refined, bounds[:-1])
+    return refined, refined.searchsorted(bounds[:-1])

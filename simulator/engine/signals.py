@@ -203,8 +203,8 @@ class ZScoreReadings(Readings):
     def __init__(self, monitor: ZScoreMonitor, values: Floats, z: Floats, counts: Ints) -> None:
         super().__init__(monitor, values)
         self.z, self.counts, self.history = z, counts, monitor.history
-        self._rises = np.flatnonzero(z > monitor.z_threshold).tolist()
-        self._falls = np.flatnonzero(z <= monitor.z_threshold / 2).tolist()
+        self._rises = (z > monitor.z_threshold).nonzero()[0].tolist()
+        self._falls = (z <= monitor.z_threshold / 2).nonzero()[0].tolist()
 
     def _changes(self) -> list[int]:
         return self._falls if self.monitor.alerting else self._rises
@@ -384,7 +384,8 @@ class SocialReadings(FixedReadings):
 
 def _flips(alerting: Bools, before: bool) -> list[int]:
     """Ticks whose alert state differs from the tick before (the first compared with ``before``)."""
-    return np.flatnonzero(alerting != np.concatenate(([before], alerting[:-1]))).tolist()
+    flips: list[int] = (alerting != np.concatenate(([before], alerting[:-1]))).nonzero()[0].tolist()
+    return flips
 
 
 def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,

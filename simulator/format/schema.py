@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from functools import cache
 from pathlib import Path
@@ -52,7 +53,7 @@ def _describe_fields(cls: type[BaseModel], definition: dict[str, Any]) -> None:
 def _field_doc(cls: type[BaseModel], name: str) -> str | None:
     """The docstring under the field's declaration, in the class that declares it."""
     for owner in cls.__mro__:
-        if name in owner.__dict__.get("__annotations__", {}):
+        if name in inspect.get_annotations(owner):
             return _docstrings(owner).get(name)
     return None
 
