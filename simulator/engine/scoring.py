@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simulator.engine.drill import Drill
@@ -46,8 +46,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with the breakdown keyed by component name."""
-        out = {f.name: getattr(self, f.name) for f in RESULT_FIELDS}
-        out["expectations"] = dict(self.expectations)
+        out = asdict(self)
         out["breakdown"] = {c.name: {"value": c.value, "weight": c.weight,
                                      "points": round(c.points, 1), "why": c.why}
                             for c in self.breakdown}
@@ -68,11 +67,6 @@ class Result:
         components themselves is the same before and after a result has been through a file.)
         """
         return sorted(self.breakdown, key=lambda c: (-c.weight, c.name))
-
-
-RESULT_FIELDS = fields(Result)
-"""What :meth:`Result.to_dict` writes, in order (``asdict`` would deep-copy the breakdown only to
-replace it)."""
 
 
 def _clamp(x: float) -> float:
