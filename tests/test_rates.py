@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from simulator.engine.harm import HarmModel
-from simulator.engine.rates import Shape, fraction_integral, harmful_fraction
+from simulator.engine.rates import Shape, fraction_integral, harmful_fraction, refine
+from simulator.engine.signals import poisson
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import BassFraction, ConstantFraction, HarmfulFraction, LogisticFraction
 from tests.conftest import MINIMAL, WriteScenario
@@ -86,3 +87,51 @@ def test_a_fading_mitigation_on_a_logistic_integrates_to_the_product(flagship: L
     reference = float(np.sum((values[1:] + values[:-1]) / 2) * (t[1] - t[0]))
     got = float(model.integrate(np.array([900.0, 2700.0])).harm[sid][0])
     assert got == pytest.approx(reference, rel=1e-9)
+
+
+@pytest.mark.parametrize("sid", ["jailbreak-wave", "sycophancy-drift", "cross-user-data-exposure",
+                                 "update-regression-abuse", "rag-prompt-injection"])
+def test_one_interval_in_python_floats_gives_the_same_bits_as_the_arrays(sid: str) -> None:
+    """``integrate_one`` (the part of a tick before a change point, the rate at a command) equals
+    ``integrate`` on the same interval to the last bit, with every catalogue action in effect in turn
+    (fading ones too), across shape breakpoints and on both sides of them: journals depend on it."""
+    scenario = load_scenario(sid).scenario
+    model = HarmModel(scenario)
+    rng = np.random.default_rng(3)
+    starts = np.concatenate((rng.uniform(0, scenario.duration, 60),
+                             [float(p.at) for f in scenario.features.values() for p in f.shape]))
+    checked = 0
+    for action in [None, *scenario.actions]:
+        if action is not None:
+            model.take_effect(action, float(rng.uniform(0, scenario.duration / 2)))
+        for t0 in starts.tolist():
+            for length in (0.001, 17.0, scenario.tick, 3 * scenario.tick):
+                t1 = t0 + length
+                one, whole = model.integrate_one(t0, t1), model.integrate(np.array([t0, t1]))
+                assert (one.legit, one.served, one.blocked, one.expected) == (
+                    float(whole.legit[0]), float(whole.served[0]), float(whole.blocked[0]),
+                    float(whole.expected[0]))
+                assert one.harm == {s: float(lam[0]) for s, lam in whole.harm.items()}
+                checked += 1
+    assert checked > 1000
+
+
+def test_a_breakpoint_on_a_tick_boundary_splits_nothing_and_one_inside_splits_its_tick() -> None:
+    """Ticks 0–60–120–180 s, breakpoints at 60 s (a boundary) and 150 s (inside the last tick):
+    the pieces are the ticks with the last one cut at 150 s, and each tick starts at its first piece."""
+    pieces, starts = refine(np.array([0.0, 60.0, 120.0, 180.0]), np.array([-5.0, 60.0, 150.0, 400.0]))
+    assert (pieces.tolist(), starts.tolist()) == ([0.0, 60.0, 120.0, 150.0, 180.0], [0, 1, 2])
+    untouched, every = refine(np.array([0.0, 60.0, 120.0]), np.array([60.0]))
+    assert (untouched.tolist(), every.tolist()) == ([0.0, 60.0, 120.0], [0, 1])
+
+
+@pytest.mark.parametrize("shape", [(1,), (3, 2), (16,), (17,), (40, 3)])
+def test_a_handful_of_poisson_counts_drawn_one_by_one_are_the_array_draws(shape: tuple[int, ...]) -> None:
+    """``signals.poisson`` draws small matrices one mean at a time: the same counts in the same
+    order as ``Generator.poisson`` on the array, and the generator is left in the same state."""
+    lam = np.random.default_rng(1).uniform(0, 3000, shape)
+    mine, numpy_own = np.random.default_rng(9), np.random.default_rng(9)
+    got = poisson(mine, lam)
+    assert got.dtype == np.int64 and got.shape == shape
+    assert got.tolist() == numpy_own.poisson(lam).tolist()
+    assert mine.random() == numpy_own.random()

@@ -18,9 +18,10 @@ on how often it was advanced (a live drill and its replay are the same, bit for 
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ from simulator.engine.incident import Incident, PendingApproval
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
-from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
+from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor, poisson
 from simulator.engine.triggers import Triggers
 from simulator.engine.verbs import RULES
 from simulator.format.commands import (
@@ -101,6 +102,10 @@ class _Plan:
     per_stream: np.ndarray[Any, Any]
     harmful: np.ndarray[Any, Any]
     """Harmful outputs from the plan's start to the end of each tick."""
+    totals: np.ndarray[Any, Any]
+    """Harmful outputs since harm start at the end of each tick (``harmful`` + ``base``)."""
+    by_stream: np.ndarray[Any, Any]
+    """Each stream's harmful outputs since harm start at the end of each tick (one column per stream)."""
     legit: np.ndarray[Any, Any]
     blocked: np.ndarray[Any, Any]
     readings: dict[str, Readings]
@@ -108,6 +113,10 @@ class _Plan:
     """Harmful outputs before the plan."""
     cursor: int = 0
     """Ticks committed so far."""
+    above: list[bool] = field(default_factory=list)
+    """Whether each tick's harmful rate is past the containment threshold (once resurgence matters)."""
+    rises: list[int] | None = None
+    """Ticks past the threshold whose previous tick in the plan was not (``None``: not worked out yet)."""
 
     @property
     def left(self) -> bool:
@@ -266,6 +275,11 @@ class Drill:
         upcoming = min(self.env.peek(), self._tick_end(self._next_tick) if not self.finished else np.inf)
         return float(min(upcoming, self._end_ms)) / 1000
 
+    @property
+    def latest_tick_at(self) -> float | None:
+        """When the latest closed tick closed, if any (cheaper than :meth:`latest_tick`)."""
+        return None if self._latest is None else self._latest[0]
+
     def latest_tick(self) -> tuple[float, dict[str, Any]] | None:
         """The time and ``tick`` payload (readings and loads) of the latest closed tick, if any."""
         if self._latest is None or isinstance(self._latest[1], dict):
@@ -289,8 +303,8 @@ class Drill:
         start, end = self._open.piece_start, self._clock
         if end <= start:
             return self.truth.current_rate()
-        bounds = np.array([start, end], dtype=np.float64) / 1000
-        return float(self.harm.integrate(bounds).expected[0] / (bounds[1] - bounds[0]))
+        t0, t1 = start / 1000, end / 1000
+        return self.harm.integrate_one(t0, t1).expected / (t1 - t0)
 
     def worst_rate_since(self, t: float) -> float:
         """The highest expected harmful rate of any stretch ending after ``t``, up to now (hidden truth)."""
@@ -388,14 +402,14 @@ class Drill:
         start, end = self._open.piece_start, self._clock
         if end <= start:
             return
-        bounds = np.array([start, end], dtype=np.float64) / 1000
-        part = self.harm.integrate(bounds)
-        self._open.harm = {sid: self._open.harm[sid] + float(lam[0]) for sid, lam in part.harm.items()}
+        t0, t1 = start / 1000, end / 1000
+        part = self.harm.integrate_one(t0, t1)
+        self._open.harm = {sid: self._open.harm[sid] + lam for sid, lam in part.harm.items()}
         expected = part.expected
-        self._open.expected += float(expected[0])
-        self._open.outputs += float(part.served[0])
-        self.truth.add_collateral(part.legit, part.blocked)
-        self.truth.record(bounds[:1], bounds[1:], expected / (bounds[1:] - bounds[:1]))
+        self._open.expected += expected
+        self._open.outputs += part.served
+        self.truth.add_collateral(np.array([part.legit]), np.array([part.blocked]))
+        self.truth.record(np.array([t0]), np.array([t1]), np.array([expected / (t1 - t0)]))
         self._open.piece_start = end
 
     def start_action(self, request: int, action: Action, role: str) -> None:
@@ -443,7 +457,7 @@ class Drill:
         while not self.finished and not self.held and self._tick_end(self._next_tick) <= limit:
             plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
             start = plan.cursor
-            stop = start + int(np.searchsorted(plan.ends[start:], limit, side="right"))
+            stop = start + int(plan.ends[start:].searchsorted(limit, side="right"))
             news = self._first_news(plan, start, stop)
             self._commit(plan, start, stop - 1 if news is None else news, news is not None)
             if news is not None:
@@ -478,15 +492,21 @@ class Drill:
             stream_lam = part.harm[sid].copy()
             stream_lam[0] += opened.harm[sid]
             lam += [stream_lam * stream.classifier_recall, stream_lam * (1.0 - stream.classifier_recall)]
-        drawn = self._rng.poisson(np.column_stack(lam))
+        drawn = poisson(self._rng, np.column_stack(lam))
         flagged = drawn[:, 0::2]
         per_stream = flagged + drawn[:, 1::2]
-        harmful = per_stream.sum(axis=1)
-        batch = TickBatch(dt, harmful.astype(np.float64), flagged.sum(axis=1).astype(np.float64), outputs)
-        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / np.diff(bounds),
+        harmful = np.add.reduce(per_stream, axis=1)
+        batch = TickBatch(dt, harmful.astype(np.float64), np.add.reduce(flagged, axis=1).astype(np.float64),
+                          outputs)
+        cumulative = harmful.cumsum()
+        base = self.truth.harm_volume
+        by_stream = per_stream.cumsum(axis=0) + np.array(list(self.truth.harm_by_stream.values()),
+                                                             dtype=np.int64)
+        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / (bounds[1:] - bounds[:-1]),
                            rates=tick_expected / dt, per_stream=per_stream,
-                           harmful=np.cumsum(harmful), legit=part.legit, blocked=part.blocked,
-                           readings=self.monitoring.read(batch), base=self.truth.harm_volume)
+                           harmful=cumulative, totals=cumulative + base, by_stream=by_stream,
+                           legit=part.legit, blocked=part.blocked,
+                           readings=self.monitoring.read(batch), base=base)
         return self._plan
 
     def _first_news(self, plan: _Plan, start: int, stop: int) -> int | None:
@@ -496,14 +516,24 @@ class Drill:
         found = [r.first_change(start, stop) for r in plan.readings.values()]
         threshold = self.triggers.next_harm_threshold
         if threshold is not None:
-            reached = int(np.searchsorted(plan.harmful, threshold - plan.base))
+            reached = int(plan.harmful.searchsorted(threshold - plan.base))
             found.append(reached if start <= reached < stop else None)
         if self._watching_for_resurgence:
-            above = plan.rates[start:stop] > self.scenario.scoring.containment_threshold
-            rising = np.flatnonzero(above & ~np.concatenate(([self._above], above[:-1])))
-            found.append(start + int(rising[0]) if rising.size else None)
+            found.append(self._first_rise(plan, start, stop))
         news = [i for i in found if i is not None]
         return min(news) if news else None
+
+    def _first_rise(self, plan: _Plan, start: int, stop: int) -> int | None:
+        """The first of ticks ``start..stop-1`` whose harmful rate rises past the containment threshold
+        (from under it at the tick before, or at the latest committed tick for the first)."""
+        if plan.rises is None:
+            above = plan.rates > self.scenario.scoring.containment_threshold
+            plan.above = above.tolist()
+            plan.rises = ((above[1:] & ~above[:-1]).nonzero()[0] + 1).tolist()
+        if not self._above and plan.above[start]:
+            return start
+        i = bisect.bisect_right(plan.rises, start)
+        return plan.rises[i] if i < len(plan.rises) and plan.rises[i] < stop else None
 
     def _commit(self, plan: _Plan, start: int, last: int, news: bool) -> None:
         """Take the plan's ticks ``start..last`` into the truth, monitors and people; emit their events.
@@ -518,13 +548,12 @@ class Drill:
         counts = plan.per_stream[start:stop]
         if self.record_ticks:
             before = np.array(list(self.truth.harm_by_stream.values()), dtype=np.int64)
-        for sid, added in zip(self.scenario.streams, counts.sum(axis=0).tolist(), strict=True):
-            self.truth.harm_by_stream[sid] += added
+        self.truth.harm_by_stream = dict(zip(self.scenario.streams, plan.by_stream[last].tolist(),
+                                             strict=True))
         self.truth.record(plan.bounds[start:stop], plan.bounds[start + 1:stop + 1],
                           plan.piece_rates[start:stop])
         self.truth.add_collateral(plan.legit[start:stop], plan.blocked[start:stop])
-        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop],
-                                 plan.harmful[start:stop] + plan.base))
+        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop], plan.totals[start:stop]))
         was = {sid: m.alerting for sid, m in self.monitoring.monitors.items()}
         t = end_ms / 1000
         if self.record_ticks:
@@ -541,10 +570,10 @@ class Drill:
         self._next_tick += stop - start
         plan.cursor = stop
         self._open = _OpenTick(end_ms, end_ms, self._no_harm)
-        total, rate = int(plan.harmful[last]) + plan.base, float(plan.rates[last])
+        total, rate = int(plan.totals[last]), float(plan.rates[last])
         if self.record_ticks:
             self._emit_ticks(times[:-1].tolist(), ticks[:-1], before + np.cumsum(counts[:-1], axis=0),
-                             counts[:-1], (plan.harmful[start:last] + plan.base).tolist(),
+                             counts[:-1], plan.totals[start:last].tolist(),
                              plan.rates[start:last].tolist())
             self._emit_last_tick(was, t, ticks[-1], counts[-1].tolist(), total, rate)
         else:
@@ -784,10 +813,48 @@ def _parse(model: type[Params], params: dict[str, Any]) -> Params | str:
     coercion (``"1.0"`` is not a request number), and the reason names the first problem in key
     order, so re-deriving a journaled refusal gives the same reason whatever order the keys came in.
     """
+    plain = _plain_key(params)
+    parsed = _PARSED.get((model, plain)) if plain is not None else None
+    if parsed is not None:
+        return parsed
     try:
         journal_form = json.dumps(params, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
         return f"bad parameters: {exc}"
+    key = (model, journal_form)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        parsed = _PARSED[key] = _validate(model, journal_form)
+    if plain is not None:
+        _PARSED[(model, plain)] = parsed
+    return parsed
+
+
+def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] | None:
+    """A cache key standing for the journal form of parameters that are all plain strings, numbers,
+    booleans or nulls (typed, floats by ``repr``, so ``True``/``1``/``1.0`` and ``-0.0``/``0.0``
+    stay apart); ``None`` for anything else (it goes through ``json.dumps``)."""
+    out = []
+    for name, value in params.items():
+        kind = type(value)
+        if kind is float:
+            value = repr(value)
+        elif kind not in (str, int, bool, type(None)) or type(name) is not str:
+            return None
+        out.append((name, kind, value))
+    return tuple(sorted(out, key=lambda item: item[0]))
+
+
+PARSED_KEPT = 1024
+"""Verb parameters kept validated per process (a bot sends the same few again and again)."""
+_PARSED: dict[tuple[type[Params], object], Params | str] = {}
+
+
+def _validate(model: type[Params], journal_form: str) -> Params | str:
+    """The parameters model of ``journal_form``, or the refusal reason (the models are frozen, so
+    one validated instance serves every command with the same parameters)."""
     try:
         return model.model_validate_json(journal_form, strict=True)
     except ValidationError as exc:

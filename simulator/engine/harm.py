@@ -10,6 +10,7 @@ live here too; the drill decides when.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +21,11 @@ from simulator.engine.rates import (
     GAUSS_WEIGHTS,
     fading,
     fading_at,
+    fading_one,
     fraction_at,
     fraction_integral,
+    fraction_integral_one,
+    harmful_fraction,
     refine,
 )
 from simulator.format.scenario import Action, Effect, HarmStream, Scenario
@@ -62,6 +66,13 @@ class Factor:
             out *= fading(multiplier, half_life, t - since)
         return out
 
+    def at_nodes(self, t: list[float]) -> list[float]:
+        """The product at each time in ``t``, as :meth:`over` computes it (Python floats)."""
+        out = [self.constant] * len(t)
+        for multiplier, half_life, since in self.fading:
+            out = [o * fading_one(multiplier, half_life, since, x) for o, x in zip(out, t, strict=True)]
+        return out
+
     def over(self, t: Floats) -> Floats:
         """The product at every time in ``t``."""
         out = np.full_like(t, self.constant)
@@ -92,6 +103,24 @@ class Integrals:
         return total
 
 
+@dataclass(frozen=True, slots=True)
+class Integral:
+    """:class:`Integrals` over one interval, as Python floats."""
+
+    harm: dict[str, float]
+    legit: float
+    served: float
+    blocked: float
+
+    @property
+    def expected(self) -> float:
+        """Expected harmful outputs, all streams (summed as :attr:`Integrals.expected` sums them)."""
+        total = 0.0
+        for lam in self.harm.values():
+            total = total + lam
+        return total
+
+
 class HarmModel:
     """Rates of every stream and feature under the mitigations in effect, and their exact integrals."""
 
@@ -102,7 +131,8 @@ class HarmModel:
                               np.array([p.factor for p in f.shape], dtype=np.float64))
                         for fid, f in scenario.features.items()}
         points = [t for times, _ in self._shapes.values() for t in times.tolist()]
-        self._breakpoints = np.unique(np.array(points, dtype=np.float64))
+        self._breakpoints_list: list[float] = sorted(set(points))
+        self._breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
         self._traffic: dict[str, Factor] = {}
         self._stream: dict[str, Factor] = {}
         self._refused: dict[str, float] = {}
@@ -173,7 +203,11 @@ class HarmModel:
         piece is integrated depends only on the piece, so the result for an interval never depends
         on which other intervals are integrated with it.
         """
-        pieces, starts = refine(bounds, self._breakpoints)
+        inside = self._breakpoints_list
+        if inside and bisect_right(inside, float(bounds[0])) < bisect_left(inside, float(bounds[-1])):
+            pieces, starts = refine(bounds, self._breakpoints)
+        else:
+            pieces, starts = bounds, np.arange(bounds.size - 1)
         t0, t1 = pieces[:-1], pieces[1:]
         quadrature = _Quadrature(t0, t1)
 
@@ -184,7 +218,8 @@ class HarmModel:
         legit, served, blocked = np.zeros(n), np.zeros(n), np.zeros(n)
         flat: dict[str, npt.NDArray[np.bool_]] = {}
         for fid, feature in self.scenario.features.items():
-            s0, s1 = self.shape(fid, t0), self.shape(fid, t1)
+            shaped = self.shape(fid, pieces)
+            s0, s1 = shaped[:-1], shaped[1:]
             flat[fid] = s0 == s1
             piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
             factor = self._traffic[fid]
@@ -200,6 +235,57 @@ class HarmModel:
                 for sid, stream in self.scenario.streams.items()}
         return Integrals(harm, legit, served, blocked)
 
+    def integrate_one(self, t0: float, t1: float) -> Integral:
+        """:meth:`integrate` over the one interval ``t0..t1``, in Python floats: the same operations
+        in the same order, so the same bits, without NumPy's per-call cost on one-element arrays
+        (the part of a tick before a change point, the rate at a command)."""
+        inside = self._breakpoints_list
+        if inside and t0 < inside[-1] and inside[bisect_right(inside, t0)] < t1:
+            whole = self.integrate(np.array([t0, t1]))
+            return Integral({sid: float(lam[0]) for sid, lam in whole.harm.items()},
+                            float(whole.legit[0]), float(whole.served[0]), float(whole.blocked[0]))
+        half, mid = (t1 - t0) / 2, (t1 + t0) / 2
+        nodes = [mid + half * g for g in GAUSS_NODES_LIST]
+        legit = served = blocked = 0.0
+        shapes: dict[str, tuple[float, float, list[float]]] = {}
+        for fid, feature in self.scenario.features.items():
+            s0, s1, *at_nodes = self._shape_list(fid, [t0, t1, *nodes])
+            shapes[fid] = (s0, s1, at_nodes)
+            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
+            factor = self._traffic[fid]
+            piece_served = (factor.constant * piece_legit if not factor.fading
+                            else _gauss(half, self._traffic_one(fid, at_nodes, nodes)))
+            legit = legit + piece_legit
+            served = served + piece_served
+            refused = 1.0 - self._refused[fid]
+            blocked = blocked + ((piece_legit - piece_served) + piece_served * refused)
+        harm = {}
+        for sid, stream in self.scenario.streams.items():
+            fid, curve = stream.feature, stream.harmful_fraction
+            factor, traffic = self._stream[sid], self._traffic[fid]
+            s0, s1, at_nodes = shapes[fid]
+            if not (factor.fading or traffic.fading) and s0 == s1:
+                level = self.scenario.features[fid].traffic_rps * s0 * traffic.constant * factor.constant
+                harm[sid] = level * fraction_integral_one(curve, t0, t1)
+            else:
+                values = [a * harmful_fraction(curve, x) * f for a, x, f in zip(
+                    self._traffic_one(fid, at_nodes, nodes), nodes, factor.at_nodes(nodes), strict=True)]
+                harm[sid] = _gauss(half, values)
+        return Integral(harm, legit, served, blocked)
+
+    def _shape_list(self, fid: str, t: list[float]) -> list[float]:
+        """:meth:`shape` at each time in ``t`` (one NumPy call), as Python floats."""
+        times, factors = self._shapes[fid]
+        if times.size == 0:
+            return [1.0] * len(t)
+        out: list[float] = np.interp(t, times, factors).tolist()
+        return out
+
+    def _traffic_one(self, fid: str, shape: list[float], t: list[float]) -> list[float]:
+        """:meth:`_traffic_at` at each time in ``t``, given the shape there (Python floats)."""
+        rps = self.scenario.features[fid].traffic_rps
+        return [rps * s * f for s, f in zip(shape, self._traffic[fid].at_nodes(t), strict=True)]
+
     def _traffic_at(self, fid: str, t: Floats) -> Floats:
         """Requests per second the feature serves at every time in ``t``, after traffic mitigations."""
         return self.scenario.features[fid].traffic_rps * self.shape(fid, t) * self._traffic[fid].over(t)
@@ -211,7 +297,7 @@ class HarmModel:
         factor, traffic = self._stream[sid], self._traffic[fid]
         fades = bool(factor.fading or traffic.fading)
         exact: Floats | None = None
-        if not fades:
+        if not fades and flat.any():
             level = (self.scenario.features[fid].traffic_rps * self.shape(fid, t0)
                      * traffic.constant * factor.constant)
             exact = level * fraction_integral(curve, t0, t1)
@@ -221,6 +307,18 @@ class HarmModel:
         numeric = quadrature.of(self._traffic_at(fid, nodes) * fraction_at(curve, nodes)
                                 * factor.over(nodes))
         return numeric if exact is None else np.where(flat, exact, numeric)
+
+
+GAUSS_NODES_LIST: list[float] = GAUSS_NODES.tolist()
+GAUSS_WEIGHTS_LIST: list[float] = GAUSS_WEIGHTS.tolist()
+
+
+def _gauss(half: float, values: list[float]) -> float:
+    """:meth:`_Quadrature.of` on one piece: summed node by node, in the same order."""
+    total = values[0] * GAUSS_WEIGHTS_LIST[0]
+    for value, weight in zip(values[1:], GAUSS_WEIGHTS_LIST[1:], strict=True):
+        total = total + value * weight
+    return half * total
 
 
 class _Quadrature:
@@ -241,12 +339,11 @@ class _Quadrature:
     def of(self, values: Floats) -> Floats:
         """The integral on each piece of a function given at :attr:`nodes`.
 
-        Summed node by node (not a matrix product, whose summation order may depend on the
-        number of rows), so a piece's integral is the same in any batch.
+        Summed node by node in node order (a running sum along each row: not a matrix product nor
+        a pairwise ``sum``, whose summation order may depend on the shape), so a piece's integral is
+        the same in any batch, and the same as :func:`_gauss` gives for one piece.
         """
-        total: Floats = values[:, 0] * GAUSS_WEIGHTS[0]
-        for i in range(1, GAUSS_WEIGHTS.size):
-            total = total + values[:, i] * GAUSS_WEIGHTS[i]
+        total: Floats = np.add.accumulate(values * GAUSS_WEIGHTS, axis=1)[:, -1]
         return self.half * total
 
 

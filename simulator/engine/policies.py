@@ -96,8 +96,15 @@ class Textbook:
         self.failed_watches = 0
         self._catalogues: dict[tuple[int, bool], list[Action]] = {}
         self._allowed: dict[tuple[str, str], bool] = {}
+        self._roles: dict[tuple[str, tuple[str, ...]], str | None] = {}
         self._gentle_stage1 = [a for a in scenario.actions if a.stage == 1 and not _drastic(a)]
-        self._gentle_1_2 = [a for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
+        self._gentle_1_2 = [a.id for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
+        self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
+        """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
+        self._seen: tuple[int, int, int] = (0, -1, -1)
+        """(view, requests made, actions that took effect) when the facts below were worked out."""
+        self._in_effect: dict[int, bool] = {}
+        self._gentle_since: tuple[float | None] | None = None
         self._fading: dict[str, float] = {}
         """Repeatable actions that fade → how long after taking effect they are re-applied."""
         for action in scenario.actions:
@@ -170,33 +177,33 @@ class Textbook:
         if not urgent:
             return []
         commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
-        return [Command(role=commander, action="declare_incident", params={"commander": commander})]
+        return [_command(commander, "declare_incident", {"commander": commander})]
 
     def _approvals(self, view: DrillView) -> list[Command]:
-        return [Command(role=p.approver, action="approve", params={"request": p.request})
+        return [_command(p.approver, "approve", {"request": p.request})
                 for p in view.pending.values() if p.approver in self.in_play]
 
     def _triage(self, view: DrillView) -> list[Command]:
         out: list[Command] = []
         ic = view.commander or self.in_play[0]
         if view.severity is None and self._may(ic, "set_severity"):
-            out.append(Command(role=ic, action="set_severity", params={"level": "sev2"}))
+            out.append(_command(ic, "set_severity", {"level": "sev2"}))
         if "investigate" not in view.taken:
             role = self._verb_role("investigate", prefer=("ts", "ml"))
             if role:
-                out.append(Command(role=role, action="investigate"))
+                out.append(_command(role, "investigate"))
         if view.findings and view.classification is None:
             role = self._verb_role("classify", prefer=("ts", "ml", "ic"))
             streams = view.findings.get("streams") or []
             if role and streams:
-                out.append(Command(role=role, action="classify", params={
+                out.append(_command(role, "classify", {
                     "harm_type": streams[0]["harm_type"], **({"hazard": streams[0]["hazard"]}
                                                             if streams[0]["hazard"] else {})}))
+        role = self._verb_role("escalate", prefer=("ic", "legal", "ts"))
         for target in self._escalation_targets(view):
-            role = self._verb_role("escalate", prefer=("ic", "legal", "ts"))
             if role and target not in view.escalations and f"escalate:{target}" not in self.requested:
                 self.requested.add(f"escalate:{target}")
-                out.append(Command(role=role, action="escalate", params={"to": target}))
+                out.append(_command(role, "escalate", {"to": target}))
         return out
 
     def _escalation_targets(self, view: DrillView) -> list[str]:
@@ -213,7 +220,8 @@ class Textbook:
             if not self._stage_open(view, stage, since):
                 continue
             for action in self._catalogue(stage, drastic=self._drastic_allowed(stage)):
-                out.extend(self._take(action))
+                if action.id not in self.requested:
+                    out.extend(self._take(action))
         return out + self._refresh(view)
 
     def _refresh(self, view: DrillView) -> list[Command]:
@@ -229,7 +237,7 @@ class Textbook:
             assert action is not None
             role = next((r.value for r in action.roles if r.value in self.in_play), None)
             if role is not None and not pending:
-                out.append(Command(role=role, action=action_id))
+                out.append(_command(role, action_id))
         return out
 
     def _stage_open(self, view: DrillView, stage: int, since: float) -> bool:
@@ -262,11 +270,30 @@ class Textbook:
         if role is None:
             return []
         self.requested.add(action.id)
-        return [Command(role=role, action=action.id)]
+        return [_command(role, action.id)]
+
+    def _facts(self, view: DrillView) -> None:
+        """Forget what was worked out from the requests made and the actions in effect once either
+        has grown (both only grow; an action taking effect always adds to ``view.effective``)."""
+        seen = (id(view), len(self.requested), len(view.effective))
+        if seen != self._seen:
+            self._seen, self._in_effect, self._gentle_since = seen, {}, None
 
     def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
-        wanted = {a.id for a in self.s.actions if a.stage == stage and a.id in self.requested}
-        return bool(wanted) and wanted <= view.effective_by_stage.get(stage, set())
+        """Whether every action of the stage that was requested has taken effect (and one was)."""
+        self._facts(view)
+        known = self._in_effect.get(stage)
+        if known is None:
+            known = self._in_effect[stage] = self._work_out_in_effect(view, stage)
+        return known
+
+    def _work_out_in_effect(self, view: DrillView, stage: int) -> bool:
+        requested = self.requested
+        wanted = [a for a in self._stage_ids[stage] if a in requested]
+        if not wanted:
+            return False
+        effective = view.effective_by_stage.get(stage)
+        return effective is not None and all(a in effective for a in wanted)
 
     def _verify(self, view: DrillView) -> list[Command]:
         gentle_done = self._gentle_in_effect_since(view)
@@ -279,18 +306,24 @@ class Textbook:
                 if stage not in view.stages_done and self._stage_in_effect(view, stage) and \
                         f"stage:{stage}:{len(view.watch_results)}" not in self.requested:
                     self.requested.add(f"stage:{stage}:{len(view.watch_results)}")
-                    out.append(Command(role=ic, action="declare_stage_done", params={"stage": stage}))
+                    out.append(_command(ic, "declare_stage_done", {"stage": stage}))
                     break
         in_effect = any(self._stage_in_effect(view, st) and st not in view.stages_done
                         for st in (1, 2, 3))
         role = self._verb_role("start_watch", prefer=("ic", "ml", "ts"))
         if in_effect and view.watch_until is None and role and not out:
-            out.append(Command(role=role, action="start_watch"))
+            out.append(_command(role, "start_watch"))
         return out
 
     def _gentle_in_effect_since(self, view: DrillView) -> float | None:
         """When the last requested non-drastic stage-1/2 action took effect; None while any is pending."""
-        wanted = {a.id for a in self._gentle_1_2 if a.id in self.requested}
+        self._facts(view)
+        if self._gentle_since is None:
+            self._gentle_since = (self._work_out_gentle(view),)
+        return self._gentle_since[0]
+
+    def _work_out_gentle(self, view: DrillView) -> float | None:
+        wanted = {a for a in self._gentle_1_2 if a in self.requested}
         times = {a: view.last_effective[a] for a in wanted if a in view.last_effective}
         if not wanted or set(times) != wanted:
             return None
@@ -310,7 +343,7 @@ class Textbook:
         self.updates_sent += 1
         doing = ", ".join(t for _, _, t, _ in view.effective[-3:]) or "containment actions under way"
         reports = sum(1 for i in view.injects if i.inject != FINDINGS_INJECT)
-        return [Command(role=role, action="send_update", params={
+        return [_command(role, "send_update", {
             "audience": audience,
             "know": f"{len(view.alerts)} alert(s) and {reports} report(s) point to harmful outputs",
             "suspect": (view.classification or "a gap in our safety controls") + " is the main harm",
@@ -325,7 +358,7 @@ class Textbook:
             key = f"rotate:{role}:{int(view.now // 3600)}"
             if load > ROTATE_ABOVE and key not in self.requested and self._may(ic, "rotate"):
                 self.requested.add(key)
-                out.append(Command(role=ic, action="rotate", params={"target": role}))
+                out.append(_command(ic, "rotate", {"target": role}))
         return out
 
     def _regulator(self, view: DrillView) -> list[Command]:
@@ -334,7 +367,7 @@ class Textbook:
         role = self._verb_role("notify_regulator", prefer=("legal", "ic"))
         if (started or regulator) and "notify_regulator" not in self.requested and role:
             self.requested.add("notify_regulator")
-            return [Command(role=role, action="notify_regulator", params={
+            return [_command(role, "notify_regulator", {
                 "authority": "the competent authority",
                 "summary": "Serious incident under active containment; full report to follow."})]
         return []
@@ -343,7 +376,7 @@ class Textbook:
         final = max((a.stage for a in self.s.actions), default=1)
         if final in view.stages_done and view.resolved_at is None and "resolve" not in self.requested:
             self.requested.add("resolve")
-            return [Command(role=view.commander or self.in_play[0], action="resolve")]
+            return [_command(view.commander or self.in_play[0], "resolve")]
         return []
 
     # --- helpers -------------------------------------------------------------------------
@@ -355,7 +388,16 @@ class Textbook:
         return self._allowed[key]
 
     def _verb_role(self, verb: str, prefer: tuple[str, ...]) -> str | None:
-        return next((r for r in prefer if self._may(r, verb)), None)
+        key = (verb, prefer)
+        if key not in self._roles:
+            self._roles[key] = next((r for r in prefer if self._may(r, verb)), None)
+        return self._roles[key]
+
+
+def _command(role: str, action: str, params: dict[str, Any] | None = None) -> Command:
+    """A command the textbook bot builds from known roles, verbs and fresh parameters: trusted, so
+    not validated here (the drill validates its parameters as it validates every command's)."""
+    return Command.model_construct(role=role, action=action, params={} if params is None else params)
 
 
 def _drastic(action: Action) -> bool:

@@ -120,6 +120,48 @@ def fraction_integral(curve: HarmfulFraction, t0: Array, t1: Array) -> Array:
     return _bass_antiderivative(curve, t1) - _bass_antiderivative(curve, t0)
 
 
+def fraction_integral_one(curve: HarmfulFraction, t0: float, t1: float) -> float:
+    """:func:`fraction_integral` over one interval in Python floats: the same operations in the same
+    order, so the same bits (a single interval is too small to be worth NumPy's per-call cost)."""
+    if isinstance(curve, ConstantFraction):
+        return curve.value * (t1 - t0)
+    if isinstance(curve, LogisticFraction):
+        k = curve.growth_per_hour / HOUR
+        rise = _logaddexp0(k * (t1 - curve.midpoint)) - _logaddexp0(k * (t0 - curve.midpoint))
+        return curve.floor * (t1 - t0) + (curve.ceiling - curve.floor) * rise / k
+    return _bass_antiderivative_one(curve, t1) - _bass_antiderivative_one(curve, t0)
+
+
+def _logaddexp0(x: float) -> float:
+    """``np.logaddexp(0.0, x)`` as NumPy computes it (``log1p`` of the smaller exponential)."""
+    if x == 0.0:
+        return 0.0 + LN2
+    if -x > 0:
+        return 0.0 + math.log1p(math.exp(x))
+    return x + math.log1p(math.exp(-x))
+
+
+LN2 = math.log(2.0)
+
+
+def _bass_antiderivative_one(curve: BassFraction, t: float) -> float:
+    """:func:`_bass_antiderivative` at one time, in Python floats."""
+    s = (curve.p_per_hour + curve.q_per_hour) / HOUR
+    r = curve.q_per_hour / curve.p_per_hour
+    t = max(t, 0.0)
+    u = math.exp(-s * t)
+    if r == 0.0:
+        return curve.ceiling * (t - (1.0 - u) / s)
+    return curve.ceiling * (t + (1.0 + r) / (s * r) * (math.log1p(r * u) - math.log1p(r)))
+
+
+def fading_one(multiplier: float, half_life: float | None, since: float, t: float) -> float:
+    """:func:`fading_at` at one time, in Python floats."""
+    if half_life is None:
+        return multiplier
+    return 1.0 - (1.0 - multiplier) * math.exp2(-(t - since) / half_life)
+
+
 def _bass_antiderivative(curve: BassFraction, t: Array) -> Array:
     """∫₀ᵗ F with s = p + q, r = q/p, u = e^{−st}: c·(t + (1 + r)/(s·r)·ln((1 + r·u)/(1 + r)))."""
     s = (curve.p_per_hour + curve.q_per_hour) / HOUR
@@ -142,10 +184,13 @@ def refine(bounds: Array, breakpoints: Array) -> tuple[Array, npt.NDArray[np.int
     """Split intervals ``bounds[i]..bounds[i+1]`` at the breakpoints inside them.
 
     Returns the refined boundaries and, for each original interval, the index of its first piece
-    (for ``np.add.reduceat``).
+    (for ``np.add.reduceat``). ``bounds`` must be strictly increasing; a breakpoint that is already
+    a boundary (an hour mark on a minute tick) splits nothing.
     """
     inside = breakpoints[(breakpoints > bounds[0]) & (breakpoints < bounds[-1])]
-    if inside.size == 0:
+    at = bounds.searchsorted(inside)
+    new = bounds[at] != inside
+    if not new.any():
         return bounds, np.arange(bounds.size - 1)
-    refined = np.union1d(bounds, inside)
-    return refined, np.searchsorted(refined, bounds[:-1])
+    refined = np.insert(bounds, at[new], inside[new])
+    return refined, refined.searchsorted(bounds[:-1])

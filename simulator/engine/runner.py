@@ -88,8 +88,10 @@ def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
     for _ in range(ROUNDS_PER_INSTANT):
         view.now = drill.now
         if not drill.record_ticks:
-            latest = drill.latest_tick()
-            if latest is not None:
+            at = drill.latest_tick_at
+            if at is not None and (view.tick_t is None or at > view.tick_t):
+                latest = drill.latest_tick()
+                assert latest is not None
                 view.observe_tick(*latest)
         commands = policy.decide(view)
         if not commands or drill.finished:

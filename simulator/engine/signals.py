@@ -11,7 +11,6 @@ batch read ahead of time stays valid however its ticks are committed.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -204,8 +203,8 @@ class ZScoreReadings(Readings):
     def __init__(self, monitor: ZScoreMonitor, values: Floats, z: Floats, counts: Ints) -> None:
         super().__init__(monitor, values)
         self.z, self.counts, self.history = z, counts, monitor.history
-        self._rises = np.flatnonzero(z > monitor.z_threshold).tolist()
-        self._falls = np.flatnonzero(z <= monitor.z_threshold / 2).tolist()
+        self._rises = (z > monitor.z_threshold).nonzero()[0].tolist()
+        self._falls = (z <= monitor.z_threshold / 2).nonzero()[0].tolist()
 
     def _changes(self) -> list[int]:
         return self._falls if self.monitor.alerting else self._rises
@@ -352,8 +351,11 @@ class Social(Monitor):
         stream = np.concatenate((self.queued, counts))
         decay = (0.5 ** (batch.dt / self.attention_half_life)).tolist()
         visible = stream[: counts.size].tolist()
-        active = list(itertools.accumulate(zip(decay, visible, strict=True),
-                                           lambda a, dv: a * dv[0] + dv[1], initial=self.active_posts))
+        attention = self.active_posts
+        active = [attention]
+        for fade, posts in zip(decay, visible, strict=True):
+            attention = attention * fade + posts
+            active.append(attention)
         rates = self.spec.baseline_per_hour + self.spec.virality * np.array(active[1:])
         self._ahead = (rates, stream, active)
         return rates * batch.dt / HOUR
@@ -382,7 +384,8 @@ class SocialReadings(FixedReadings):
 
 def _flips(alerting: Bools, before: bool) -> list[int]:
     """Ticks whose alert state differs from the tick before (the first compared with ``before``)."""
-    return np.flatnonzero(alerting != np.concatenate(([before], alerting[:-1]))).tolist()
+    flips: list[int] = (alerting != np.concatenate(([before], alerting[:-1]))).nonzero()[0].tolist()
+    return flips
 
 
 def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
@@ -431,12 +434,25 @@ class Monitoring:
                 for sid, monitor in self.monitors.items()}
 
 
+SMALL_DRAW = 16
+"""Up to this many Poisson counts are drawn one by one (the same draws in the same order: NumPy's
+array form spends ~10 µs checking its argument, more than a few scalar draws cost)."""
+
+
+def poisson(rng: np.random.Generator, lam: Floats) -> Ints:
+    """``rng.poisson(lam)``, the same draws, cheaper for a handful of means."""
+    if lam.size > SMALL_DRAW:
+        return rng.poisson(lam)
+    draw = rng.poisson
+    return np.array([draw(m) for m in lam.ravel().tolist()], dtype=np.int64).reshape(lam.shape)
+
+
 def _poisson_columns(rng: np.random.Generator, sids: list[str], n: int,
                      rate: Callable[[str], Floats]) -> dict[str, Ints]:
     """One Poisson matrix draw (tick by tick, signal by signal): each signal's column of counts."""
     if not sids:
         return {}
     if len(sids) == 1:
-        return {sids[0]: rng.poisson(rate(sids[0]))}
+        return {sids[0]: poisson(rng, rate(sids[0]))}
     lam = np.column_stack([rate(sid) for sid in sids])
-    return dict(zip(sids, rng.poisson(lam).T, strict=True))
+    return dict(zip(sids, poisson(rng, lam).T, strict=True))

@@ -16,9 +16,10 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Model(BaseModel):
-    """Base for every scenario model: unknown keys are errors, field docstrings become schema text."""
+    """Base for every scenario model: unknown keys are errors, field docstrings become schema text
+    (:mod:`simulator.format.schema` reads them when it writes the schema, not at every import)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- the system under incident -------------------------------------------------------------

@@ -12,7 +12,7 @@ CPU time (``process_time``, so other jobs on the machine weigh less than on a wa
 Each figure is the median of many runs, taken in rounds that alternate the workloads. Targets:
 textbook ≤ 5 ms, baseline ≤ 2 ms, sycophancy-drift ≤ 10 ms, ≥ 200,000× per output vs the oracle.
 With ``--compare PATH`` (a checkout of an earlier version, e.g. ``git archive`` of ``layout``) the
-same flagship figures of that version are measured in a subprocess right after, for the ratio.
+same figures of that version are measured in a subprocess right after, for the ratio.
 """
 
 from __future__ import annotations
@@ -111,29 +111,41 @@ def main() -> None:
 
 
 EARLIER = """
-import statistics, time
+import inspect, statistics, time
+from simulator.engine import baseline
 from simulator.engine.policies import Textbook
 from simulator.engine.runner import baseline_of, run_policy
 from simulator.format.loader import load_scenario
-loaded = load_scenario("jailbreak-wave")
+loaded, drift = load_scenario("jailbreak-wave"), load_scenario("sycophancy-drift")
+sweep = {"journal": False} if "journal" in inspect.signature(run_policy).parameters else {}
 def cpu(work, seeds):
     out = []
     for s in seeds:
         t = time.process_time(); work(s); out.append((time.process_time() - t) * 1000)
-    return statistics.median(out)
+    return out
 for s in range(3): baseline_of(loaded, s); run_policy(loaded, Textbook(loaded.scenario), s)
-b = cpu(lambda s: baseline_of(loaded, s), range(1000, 1020))
-t = cpu(lambda s: run_policy(loaded, Textbook(loaded.scenario), s), range(1000, 1020))
-print(round(t, 2), round(b, 2))
+b, t, j, d = [], [], [], []
+for r in range(ROUNDS):
+    seeds = range(1000 * (r + 1), 1000 * (r + 1) + RUNS)
+    b += cpu(lambda s: baseline_of(loaded, s), seeds)
+    t += cpu(lambda s: run_policy(loaded, Textbook(loaded.scenario), s, **sweep), seeds)
+    j += cpu(lambda s: run_policy(loaded, Textbook(loaded.scenario), s), seeds)
+    for s in seeds[:5]: baseline_of(drift, s)
+    d += cpu(lambda s: run_policy(drift, Textbook(drift.scenario), s, **sweep), seeds[:5])
+    baseline._cache.clear()
+print(*(round(statistics.median(x), 2) for x in (t, j, b, d)), bool(sweep))
 """
 
 
-def earlier(path: Path) -> dict[str, float]:
-    """The flagship's textbook and baseline CPU ms in an earlier checkout (same interpreter)."""
+def earlier(path: Path) -> dict[str, float | bool]:
+    """The same figures in an earlier checkout (same interpreter, same rounds); ``textbook`` is its
+    sweep-mode run where it has one (``sweep_mode``), else its only kind of run."""
     env = {**os.environ, "PYTHONPATH": str(path)}
-    out = subprocess.run([sys.executable, "-c", EARLIER], cwd=path, env=env, capture_output=True,
+    script = EARLIER.replace("ROUNDS", str(ROUNDS)).replace("RUNS", str(RUNS_PER_ROUND))
+    out = subprocess.run([sys.executable, "-c", script], cwd=path, env=env, capture_output=True,
                          text=True, check=True).stdout.split()
-    return {"textbook": float(out[0]), "baseline": float(out[1])}
+    return {"textbook": float(out[0]), "textbook_journal": float(out[1]), "baseline": float(out[2]),
+            "sycophancy_drift": float(out[3]), "sweep_mode": out[4] == "True"}
 
 
 if __name__ == "__main__":
