@@ -7,12 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Select
+from textual.widgets._footer import FooterKey
 
+from simulator.engine.playback import Playback
+from simulator.engine.replay import load_journal_scenario
+from simulator.engine.runner import run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
-from tests.test_tui_new_user import drill_app, take, text
+from tests.test_tui_new_user import drill_app, take, text, until
 from tui.app import DrillApp
 from tui.format import BORDER_CELLS, scroll_hint
+from tui.screens.review import ReviewScreen
+from tui.watch import WatchApp
 from tui.widgets.incident import IncidentPanel
 from tui.widgets.injects import InjectDetail
 
@@ -102,3 +108,21 @@ def choices(app: DrillApp, selector: str) -> dict[str, object]:
     """What a form's drop-down lists (label → the value it sends), its blank prompt left out."""
     select: Select[object] = app.screen.query_one(selector, Select)
     return {str(label): value for label, value in select._options if value is not Select.BLANK}
+
+
+async def test_watching_at_100_columns_the_review_keeps_every_key_in_its_footer(tmp_path: Path) -> None:
+    """`ttx watch` of an idle run, `e` `y` to its review at 100×30: the footer was cut at
+    "[ Previ" by the command palette's hint, losing "g Go to time"; it now wraps onto a second line."""
+    path = tmp_path / "idle.jsonl"
+    run_named("jailbreak-wave", "idle", 7, path)
+    journal, loaded = load_journal_scenario(path)
+    app = WatchApp(Playback(journal, loaded, path, speed=10.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: app.dashboard is not None)
+        await pilot.press("e", "y")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey))
+        assert {"Save journal + report", "Go to time"} <= {k.description for k in keys}
+        assert all(k.region.right <= 100 and k.region.width > 0 for k in keys)
