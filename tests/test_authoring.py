@@ -210,7 +210,7 @@ def _broken(row: int, column: str, value: str) -> str:
 @pytest.mark.parametrize(("row", "column", "value", "message"), [
     (2, "Method / Channel", "fax",
      "msel.csv:2: column Method / Channel: expected one of pager, email, chat, ticket, social, press, "
-     "regulator, dashboard, found 'fax'"),
+     "regulator, dashboard (or question for a discussion question), found 'fax'"),
     (2, "Scenario Time", "quarter past",
      "msel.csv:2: column Scenario Time: expected a time such as 0:15:00 or a duration such as 15m, "
      "found 'quarter past'"),

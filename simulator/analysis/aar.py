@@ -14,13 +14,14 @@ from pathlib import Path
 
 from simulator.engine import historical
 from simulator.engine.baseline import DoNothing, for_drill
+from simulator.engine.discussion import ALIGNED
 from simulator.engine.events import Event, Kind
 from simulator.engine.findings import harm_found, logs_sentence
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
 from simulator.engine.payloads import describe
 from simulator.engine.replay import first_difference, rebuild
-from simulator.engine.runner import finish
+from simulator.engine.runner import finish, play_out
 from simulator.engine.scoring import Result
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
@@ -33,7 +34,8 @@ TIMELINE_KINDS = frozenset({
     Kind.ACTION_EFFECTIVE, Kind.WATCH_STARTED, Kind.WATCH_ENDED, Kind.STAGE_DECLARED,
     Kind.RESURGENCE, Kind.ROTATED, Kind.RESTED, Kind.REGULATOR_NOTIFIED, Kind.MESSAGE,
     Kind.RESOLVED, Kind.REFUSED, Kind.CLOCK_MET, Kind.CLOCK_MISSED, Kind.PLAYER_JOINED,
-    Kind.PLAYER_LEFT, Kind.SESSION_NOTE, Kind.DRILL_ENDED,
+    Kind.PLAYER_LEFT, Kind.SESSION_NOTE, Kind.QUESTION_ASKED, Kind.ANSWER_GIVEN, Kind.QUESTION_CLOSED,
+    Kind.OBSERVATION, Kind.HOT_WASH, Kind.DRILL_ENDED,
 })
 """Event kinds listed in the report's timeline (commands show as their outcomes)."""
 
@@ -90,6 +92,109 @@ class Finding:
     action: str = ""
     """Corrective action (areas for improvement only)."""
     owner: str = ""
+    by: str = ""
+    """Who observed it (``Dana (evaluator)``); empty for a finding computed from the journal."""
+
+
+@dataclass
+class AnswerRow:
+    """One answer to a discussion question, as the review shows it."""
+
+    t: float
+    who: str
+    """The player's name, else the role."""
+    role: str
+    choices: list[str]
+    text: str
+    confidence: int
+    note: str
+    correct: bool | None
+    """Whether it matches the expected answer (``None``: the question has none)."""
+
+
+@dataclass
+class QuestionRow:
+    """A discussion question that was asked: every answer, the team's alignment, the expected answer."""
+
+    question: str
+    prompt: str
+    kind: str
+    to: list[str]
+    options: dict[str, str]
+    """Option id → text."""
+    asked_at: float
+    hot_wash: bool
+    answers: list[AnswerRow] = field(default_factory=list)
+    closed_at: float | None = None
+    reason: str = ""
+    expected: list[str] = field(default_factory=list)
+    why: str = ""
+    alignment: float | None = None
+    """Share of the answers agreeing with the most common one (``None``: no choice answers)."""
+    objective: str = ""
+
+    @property
+    def aligned(self) -> bool:
+        """At least 60 % agreed with the most common answer."""
+        return self.alignment is not None and self.alignment >= ALIGNED
+
+    @property
+    def correct(self) -> int:
+        """Answers matching the expected answer."""
+        return sum(1 for a in self.answers if a.correct)
+
+    def shown(self, choices: list[str]) -> str:
+        """Option ids as their text."""
+        return "; ".join(self.options.get(c, c) for c in choices)
+
+
+@dataclass
+class ObservationRow:
+    """A facilitator's or evaluator's observation."""
+
+    t: float
+    by: str
+    seat: str
+    objective: str
+    tag: str
+    """``strength`` or ``improvement``."""
+    text: str
+
+
+@dataclass
+class ObjectiveEvidence:
+    """One exercise objective and the evidence about it: expectations, questions, observations."""
+
+    objective: str
+    met: int = 0
+    """MSEL expectations naming it met in time."""
+    missed: int = 0
+    """… missed or done late."""
+    asked: int = 0
+    """Questions evidencing it that were asked."""
+    answered: int = 0
+    """… of them answered at least once."""
+    right: int = 0
+    """… scored ones most answers got right."""
+    wrong: int = 0
+    """… scored ones most answers got wrong (or nobody answered)."""
+    strengths: int = 0
+    """Observations tagged strength."""
+    improvements: int = 0
+    """Observations tagged area for improvement."""
+
+    @property
+    def rating(self) -> str:
+        """An HSEEP-style rating computed from the evidence: P (performed without challenges),
+        S (some challenges), M (major challenges), U (unable to be performed), or "—" (no evidence)."""
+        good, bad = self.met + self.right + self.strengths, self.missed + self.wrong + self.improvements
+        if good + bad == 0 and self.asked == 0:
+            return "—"
+        if bad == 0:
+            return "P"
+        if bad <= good:
+            return "S"
+        return "M" if good else "U"
 
 
 @dataclass
@@ -229,6 +334,12 @@ class AfterAction:
     """For a fork whose parent journal could be read: the parent beside this branch."""
     real_team: RealTeamComparison | None = None
     """You vs the real team (``None``: the scenario has no historical policy, or no baseline)."""
+    discussion: list[QuestionRow] = field(default_factory=list)
+    """Every discussion question asked, in the order asked, with its answers."""
+    observations: list[ObservationRow] = field(default_factory=list)
+    """The facilitator's and evaluators' observations, in time order."""
+    objective_evidence: list[ObjectiveEvidence] = field(default_factory=list)
+    """Each exercise objective with the evidence about it."""
 
 
 def analyse(journal: Journal, loaded: LoadedScenario | None, path: str | Path | None = None) -> AfterAction:
@@ -264,6 +375,11 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
     roles = [str(r) for r in started.get("roles", [])]
     participants, players = _figures(events, roles)
     strengths, improvements = _findings(events, scenario, result, expectations, participants)
+    discussion = _discussion(events, scenario)
+    observations = _observations(events)
+    _discussion_findings(discussion, strengths, improvements)
+    _observation_findings(observations, strengths, improvements)
+    objectives = list(scenario.objectives) if scenario is not None else []
     ended_at = max((e.t for e in events), default=0.0)
     return AfterAction(
         scenario_id=str(started.get("scenario", journal.header.get("scenario", "?"))),
@@ -275,9 +391,10 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         timeline=_timeline(events), expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
-        objectives=list(scenario.objectives) if scenario is not None else [],
-        investigations=_investigations(events),
-        real_team=_real_team(scenario, result, idle, real_team))
+        objectives=objectives, investigations=_investigations(events),
+        real_team=_real_team(scenario, result, idle, real_team), discussion=discussion,
+        observations=observations,
+        objective_evidence=_objective_evidence(objectives, expectations, discussion, observations))
 
 
 def _real_team(scenario: Scenario | None, result: Result, idle: DoNothing | None,
@@ -313,7 +430,7 @@ def _events_and_result(journal: Journal, loaded: LoadedScenario | None
         raise ValueError("the journal has no result event and its scenario could not be loaded, "
                          "so the result cannot be re-derived (pass --scenario)")
     drill = rebuild(journal, loaded)
-    drill.run_to_end()
+    play_out(drill)
     result = finish(drill, loaded, journal.header.get("policy"))
     end = max((e.t for e in journal.events), default=0.0)
     why = (f"The journal has no result event (the drill stopped at {clock(end)} or was never scored). "
@@ -760,3 +877,121 @@ def _refusal_findings(events: list[Event], bad: list[Finding]) -> None:
         _improve(bad, "refusals", f"{len(refused)} command(s) refused; first at {clock(first.t)}: "
                  f"{first.payload.get('action')} — {first.payload.get('reason')}.",
                  "Brief roles on who may take and approve which actions before the next drill.")
+
+
+# --- the discussion: questions, answers, observations ------------------------------------------
+
+OVERCONFIDENT = 80
+"""An answer this sure (percent) and wrong is flagged as overconfident."""
+
+
+def _discussion(events: list[Event], scenario: Scenario | None) -> list[QuestionRow]:
+    """Every question asked, with its answers and how it closed (expected answers from the scenario,
+    else from the closing event)."""
+    rows: dict[str, QuestionRow] = {}
+    for e in events:
+        p = e.payload
+        if e.kind == Kind.QUESTION_ASKED:
+            spec = scenario.question(str(p["question"])) if scenario is not None else None
+            rows[str(p["question"])] = QuestionRow(
+                str(p["question"]), str(p["prompt"]), str(p["kind"]), [str(r) for r in p["to"]],
+                {str(o["id"]): str(o["text"]) for o in p["options"]}, e.t, bool(p["hot_wash"]),
+                expected=list(spec.expected) if spec is not None else [],
+                why=spec.why if spec is not None else "", objective=spec.objective if spec else "")
+        elif e.kind == Kind.ANSWER_GIVEN and str(p["question"]) in rows:
+            row = rows[str(p["question"])]
+            choices = [str(c) for c in p["choices"]]
+            correct = set(choices) == set(row.expected) if row.expected else None
+            row.answers.append(AnswerRow(e.t, str(p.get("player") or p["role"]), str(p["role"]), choices,
+                                         str(p["text"]), int(p["confidence"]), str(p.get("note", "")),
+                                         correct))
+        elif e.kind == Kind.QUESTION_CLOSED and str(p["question"]) in rows:
+            row = rows[str(p["question"])]
+            row.closed_at, row.reason = e.t, str(p["reason"])
+            row.expected, row.why = [str(x) for x in p["expected"]], str(p["why"])
+            row.alignment = None if p["alignment"] is None else float(p["alignment"])
+    return list(rows.values())
+
+
+def _observations(events: list[Event]) -> list[ObservationRow]:
+    return [ObservationRow(e.t, str(e.payload["by"]), str(e.payload["seat"]), str(e.payload["objective"]),
+                           str(e.payload["tag"]), str(e.payload["text"]))
+            for e in events if e.kind == Kind.OBSERVATION]
+
+
+def _majority_right(row: QuestionRow) -> bool:
+    """More than half of a scored question's answers matched the expected answer."""
+    return bool(row.answers) and row.correct * 2 > len(row.answers)
+
+
+def _discussion_findings(rows: list[QuestionRow], good: list[Finding], bad: list[Finding]) -> None:
+    """Scored questions answered right or wrong, a split team, confident wrong answers."""
+    for row in rows:
+        owner = row.to[0] if row.to else "ic"
+        if row.expected and not row.answers:
+            _improve(bad, "discussion", f"Nobody answered '{row.prompt}' (expected: "
+                     f"{row.shown(row.expected)}).",
+                     f"Discuss it after the drill: {row.why or 'agree the answer'}", owner)
+        elif row.expected and _majority_right(row):
+            good.append(Finding("discussion", f"'{row.prompt}': {row.correct} of {len(row.answers)} "
+                                f"answer(s) matched the expected answer ({row.shown(row.expected)})."))
+        elif row.expected:
+            _improve(bad, "discussion", f"'{row.prompt}': only {row.correct} of {len(row.answers)} answer(s) "
+                     f"matched the expected answer ({row.shown(row.expected)}).",
+                     f"Walk through why: {row.why or 'write the answer into the response plan'}", owner)
+        if len(row.answers) > 1 and row.alignment is not None and not row.aligned:
+            _improve(bad, "discussion", f"The team was split on '{row.prompt}': {row.alignment:.0%} agreed "
+                     f"with the most common answer (aligned is ≥{ALIGNED:.0%}).",
+                     "Agree the answer in the response plan so that everyone gives the same one.", owner)
+    sure_and_wrong = [a for row in rows for a in row.answers
+                      if a.correct is False and a.confidence >= OVERCONFIDENT]
+    if sure_and_wrong:
+        _improve(bad, "discussion", f"{len(sure_and_wrong)} answer(s) were confident (≥{OVERCONFIDENT} %) "
+                 "and wrong.", "Review the plan where people were sure and mistaken; check assumptions "
+                 "before acting on them.", "ic")
+
+
+def _observation_findings(rows: list[ObservationRow], good: list[Finding], bad: list[Finding]) -> None:
+    """The observers' notes, beside the computed findings."""
+    for o in rows:
+        about = f" [{o.objective}]" if o.objective else ""
+        by = f"{o.by} ({o.seat})" if o.by != o.seat else o.seat
+        text = f"{o.text}{about} — observed by {by} at {clock(o.t)}."
+        if o.tag == "strength":
+            good.append(Finding("observation", text, by=by))
+        else:
+            bad.append(Finding("observation", text, "Agree a corrective action in the hot wash.", "ic",
+                               by=by))
+
+
+def _objective_evidence(objectives: list[str], expectations: list[ExpectationRow],
+                        questions: list[QuestionRow], observations: list[ObservationRow]
+                        ) -> list[ObjectiveEvidence]:
+    """Per objective: expectations met and missed, questions asked and answered, observations."""
+    named = objectives + sorted({o.objective for o in observations if o.objective} - set(objectives))
+    out = []
+    for objective in named:
+        ev = ObjectiveEvidence(objective)
+        for x in expectations:
+            if x.objective == objective:
+                if x.status == "met":
+                    ev.met += 1
+                elif x.status in ("missed", "late"):
+                    ev.missed += 1
+        for q in questions:
+            if q.objective == objective:
+                ev.asked += 1
+                ev.answered += bool(q.answers)
+                if q.expected:
+                    if _majority_right(q):
+                        ev.right += 1
+                    else:
+                        ev.wrong += 1
+        for o in observations:
+            if o.objective == objective:
+                if o.tag == "strength":
+                    ev.strengths += 1
+                else:
+                    ev.improvements += 1
+        out.append(ev)
+    return out

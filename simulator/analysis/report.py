@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pa
         ExpectationRow,
         Finding,
         InvestigationFindings,
+        QuestionRow,
         RoleFigures,
         TimelineEntry,
     )
@@ -178,6 +179,59 @@ def figures_table(figures: list[RoleFigures], players: bool) -> Table:
     return [*head, "first action", "actions", "refusals", "approvals", "peak load"], [row(f) for f in figures]
 
 
+def objectives_table(a: AfterAction) -> Table:
+    """Each exercise objective with its evidence and the rating it adds up to."""
+    rows = [[ev.objective, ev.rating, f"{ev.met} met, {ev.missed} missed",
+             f"{ev.answered} of {ev.asked} answered" + (f"; {ev.right} right, {ev.wrong} wrong"
+                                                          if ev.right or ev.wrong else ""),
+             f"{ev.strengths} strength(s), {ev.improvements} for improvement"]
+            for ev in a.objective_evidence]
+    return ["objective", "rating", "expectations", "questions", "observations"], rows
+
+
+RATING_KEY = ("Rating, computed from the evidence (HSEEP): P performed without challenges, S some "
+              "challenges, M major challenges, U unable to be performed, — no evidence.")
+
+
+def discussion_summary(a: AfterAction) -> str:
+    """One line: questions asked, answers, the discussion component's figures."""
+    part = next((c for c in a.result.breakdown if c.name == "discussion"), None)
+    answers = sum(len(q.answers) for q in a.discussion)
+    line = f"{len(a.discussion)} question(s) asked, {answers} answer(s)"
+    return line + (f"; score {part.points:.1f}: {part.why}" if part is not None else "")
+
+
+def question_head(q: QuestionRow) -> list[str]:
+    """A question's header lines: when asked, to whom, how it closed, the expected answer and why."""
+    phase = "hot wash" if q.hot_wash else f"asked at {clock(q.asked_at)}"
+    closed = f"closed at {clock(q.closed_at)} ({q.reason})" if q.closed_at is not None else "still open"
+    lines = [f"{phase} to {', '.join(q.to)}; {closed}"]
+    if q.alignment is not None:
+        lines.append(f"alignment {q.alignment:.0%} ({'aligned' if q.aligned else 'not aligned'}, ≥60 %)")
+    if q.expected:
+        lines.append(f"expected: {q.shown(q.expected)}" + (f" — {q.why}" if q.why else ""))
+    if q.objective:
+        lines.append(f"objective: {q.objective}")
+    return lines
+
+
+def answers_table(q: QuestionRow) -> Table:
+    """Every answer to one question: who, as which role, what, how sure, right or not, the note."""
+    def mark(correct: bool | None) -> str:
+        return "" if correct is None else ("right" if correct else "wrong")
+
+    rows = [[clock(x.t), x.who, x.role, q.shown(x.choices) if x.choices else x.text, f"{x.confidence} %",
+             mark(x.correct), x.note] for x in q.answers]
+    return ["time", "who", "role", "answer", "confidence", "", "note"], rows
+
+
+def observations_table(a: AfterAction) -> Table:
+    rows = [[clock(o.t), f"{o.by} ({o.seat})" if o.by != o.seat else o.seat,
+             "strength" if o.tag == "strength" else "area for improvement", o.objective or "general", o.text]
+            for o in a.observations]
+    return ["time", "by", "tag", "objective", "observation"], rows
+
+
 def plan_table(a: AfterAction) -> Table:
     rows = [[f.text, f.action, f.owner, ""] for f in a.improvements]
     return ["area for improvement", "corrective action", "owner role", "due date"], rows
@@ -268,6 +322,17 @@ def branch_lines(a: AfterAction) -> tuple[list[str], list[str]]:
     return (a.branch.only_here or ["nothing"]), (a.branch.only_parent or ["nothing"])
 
 
+def discussion_markdown(a: AfterAction) -> list[str]:
+    """The Discussion section in Markdown: each question with every answer, then the observations."""
+    parts = [_md_cell(discussion_summary(a)), ""]
+    for q in a.discussion:
+        parts += [f"### {_md_cell(q.prompt)}", "", *[f"- {_md_cell(line)}" for line in question_head(q)], ""]
+        parts += [md_table(answers_table(q)), ""] if q.answers else ["_No answers._", ""]
+    if a.observations:
+        parts += ["### Observations", "", md_table(observations_table(a)), ""]
+    return parts
+
+
 def render_markdown(a: AfterAction) -> str:
     """The report as GitHub-flavoured Markdown, for pasting into a ticket (charts omitted)."""
     parts = [f"# After-action report: {_md_cell(a.title)}", ""]
@@ -281,8 +346,8 @@ def render_markdown(a: AfterAction) -> str:
                   md_table(branch_table(a)), "", "Decided only in this branch:", "",
                   *[f"- {_md_cell(x)}" for x in here], "", "Decided only in the original:", "",
                   *[f"- {_md_cell(x)}" for x in there], ""]
-    if a.objectives:
-        parts += ["### Exercise objectives", "", *[f"- {_md_cell(o)}" for o in a.objectives], ""]
+    if a.objective_evidence:
+        parts += ["### Exercise objectives", "", md_table(objectives_table(a)), "", f"_{RATING_KEY}_", ""]
     parts += ["### Score breakdown", "",
               md_table(breakdown_table(a)), "",
               "_Charts (harm over time against doing nothing; signals the team saw) are in the HTML "
@@ -290,6 +355,8 @@ def render_markdown(a: AfterAction) -> str:
     if a.real_team is not None:
         parts += ["## You vs the real team", "", md_table(real_team_table(a)), "",
                   *[f"{_md_cell(line)}  " for line in real_team_lines(a)], ""]
+    if a.discussion or a.observations:
+        parts += ["## Discussion", "", *discussion_markdown(a)]
     parts += ["## Strengths", ""]
     parts += [f"- {_md_cell(t)}" for t in findings_lines(a.strengths)]
     parts += ["", "## Areas for improvement", ""]
@@ -411,9 +478,21 @@ def _branch_html(a: AfterAction) -> str:
 
 
 def _objectives_html(a: AfterAction) -> str:
-    if not a.objectives:
+    if not a.objective_evidence:
         return ""
-    return "<h3>Exercise objectives</h3><ul>" + "".join(f"<li>{_h(o)}</li>" for o in a.objectives) + "</ul>"
+    return ("<h3>Exercise objectives</h3>" + html_table(objectives_table(a), "objectives")
+            + f'<p class="sub">{_h(RATING_KEY)}</p>')
+
+
+def _discussion_html(a: AfterAction) -> str:
+    parts = [f"<p>{_h(discussion_summary(a))}</p>"]
+    for q in a.discussion:
+        parts.append(f'<h3 id="question-{_h(q.question)}">{_h(q.prompt)}</h3><ul>'
+                     + "".join(f"<li>{_h(line)}</li>" for line in question_head(q)) + "</ul>")
+        parts.append(html_table(answers_table(q), "answers") if q.answers else "<p>No answers.</p>")
+    if a.observations:
+        parts.append("<h3>Observations</h3>" + html_table(observations_table(a), "observations"))
+    return "\n".join(parts)
 
 
 def _section(sid: str, title: str, body: str) -> str:
@@ -421,7 +500,8 @@ def _section(sid: str, title: str, body: str) -> str:
 
 
 SECTIONS = [("summary", "Summary"), ("real-team", "You vs the real team"), ("charts", "Charts"),
-            ("strengths", "Strengths"), ("improvements", "Areas for improvement"),
+            ("discussion", "Discussion"), ("strengths", "Strengths"),
+            ("improvements", "Areas for improvement"),
             ("investigations", "Investigation findings"), ("plan", "Improvement plan"),
             ("expectations", "Expectations (MSEL)"), ("figures", "Per-role and per-player figures"),
             ("timeline", "Timeline")]
@@ -439,6 +519,7 @@ def render_html(a: AfterAction) -> str:
         "real-team": html_table(real_team_table(a), "real-team")
         + "".join(f"<p>{_h(line)}</p>" for line in real_team_lines(a)),
         "charts": _charts(a),
+        "discussion": _discussion_html(a),
         "strengths": '<ul class="good">' + "".join(f"<li>{_h(t)}</li>" for t in findings_lines(a.strengths))
         + "</ul>",
         "improvements": '<ul class="bad">' + "".join(f"<li>{_h(t)}</li>"
@@ -450,7 +531,8 @@ def render_html(a: AfterAction) -> str:
         "figures": "<h3>Per role</h3>" + html_table(figures_table(a.participants, players=False)) + players,
         "timeline": _timeline_html(a),
     }
-    shown = [(sid, t) for sid, t in SECTIONS if sid != "real-team" or a.real_team is not None]
+    shown = [(sid, t) for sid, t in SECTIONS if (sid != "real-team" or a.real_team is not None)
+             and (sid != "discussion" or a.discussion or a.observations)]
     if a.branch is not None:
         bodies["branch"] = _branch_html(a)
         shown.insert(1, ("branch", f"This branch vs the original from {clock(a.branch.at)}"))

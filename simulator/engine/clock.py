@@ -88,6 +88,8 @@ class Pacer:
         """Longest wait between advances, so the shown clock keeps moving (wall seconds)."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._holding = False
+        """Whether the clock is paused because the drill is held (a pausing question, the hot wash)."""
 
     def start(self) -> None:
         """Start the pacing task on the running loop."""
@@ -109,9 +111,20 @@ class Pacer:
     def sync(self) -> float:
         """Advance the drill to the clock's now and return that sim time."""
         self.drill.advance_to(self.clock.now())
+        self.hold()
         if self.on_advance is not None:
             self.on_advance()
         return self.drill.now
+
+    def hold(self) -> None:
+        """Stop the clock at the drill's time while the drill is held; let it run again after."""
+        if self.drill.held and not self.clock.paused:
+            self.clock.set(self.drill.now, self.clock.speed, paused=True)
+            self._holding = True
+        elif self._holding and not self.drill.held:
+            self._holding = False
+            if self.clock.paused:
+                self.clock.resume()
 
     async def _run(self) -> None:
         while not self.drill.finished:

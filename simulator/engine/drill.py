@@ -28,6 +28,7 @@ import simpy
 from pydantic import ValidationError
 
 from simulator import __version__
+from simulator.engine.discussion import Discussion
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
@@ -37,11 +38,28 @@ from simulator.engine.people import People
 from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor
 from simulator.engine.triggers import Triggers
 from simulator.engine.verbs import RULES
-from simulator.format.commands import FACILITATOR_VERBS, AdhocParams, Command, Params
+from simulator.format.commands import (
+    ANSWER,
+    EVALUATOR_REFUSAL,
+    EVALUATOR_VERBS,
+    FACILITATOR_VERBS,
+    AdhocParams,
+    AnswerParams,
+    CloseQuestionParams,
+    Command,
+    ObserveParams,
+    Params,
+)
 from simulator.format.scenario import Action, Scenario
-from simulator.format.taxonomy import FACILITATOR
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 
 Listener = Callable[[Event], None]
+
+HIDDEN_COMMANDS = frozenset({"answer", "observe"})
+"""Commands journaled hidden from players until the end (answers stay independent)."""
+
+HOT_WASH_COMMANDS = frozenset({"answer", "observe", "close_question", "end_drill"})
+"""What the drill still takes once its time is up and the hot wash runs."""
 
 MAX_BATCH = 4096
 """Most monitoring ticks closed in one batch (bounds the arrays of a long quiet stretch)."""
@@ -103,11 +121,14 @@ class Drill:
     The same scenario, seed and commands at the same sim times give the same events, bit for bit.
     ``record_ticks=False`` skips building the per-tick ``tick``/``harm`` events (a sweep run
     only needs the result; their sequence numbers are still counted, so every other event is
-    the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's).
+    the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's);
+    ``discuss=False`` asks no questions (a baseline: nobody is there to answer, and the clock
+    must not stand still).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, content_hash: str = "",
-                 source: str = "", record_ticks: bool = True, render_text: bool = True) -> None:
+                 source: str = "", record_ticks: bool = True, render_text: bool = True,
+                 discuss: bool = True) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
@@ -142,6 +163,8 @@ class Drill:
         self.people = People(scenario.people, [r.value for r in scenario.roles])
         self.triggers = Triggers(self.after)
         self.msel = Msel(self, render_text=render_text)
+        self.discussion = Discussion(self, self._finish, ask=discuss)
+        """The scenario's questions, their answers, the observations, the hot wash."""
         # The monitors' pre-incident baseline: traffic as shaped at t=0, not the nominal rate.
         outputs_per_tick = self.harm.legit_rate(0.0) * scenario.tick
         self.monitoring = Monitoring(
@@ -163,6 +186,7 @@ class Drill:
             "duration": scenario.duration, "tick": scenario.tick,
             "roles": [r.value for r in scenario.roles]})
         self.msel.schedule()
+        self.discussion.schedule()
 
     # --- public API -----------------------------------------------------------------------
 
@@ -170,6 +194,14 @@ class Drill:
     def now(self) -> float:
         """Current sim time, seconds from harm start."""
         return self._clock / 1000
+
+    @property
+    def held(self) -> bool:
+        """Whether the drill clock stands still: a pausing question is open, or the hot wash runs.
+
+        Time does not advance while held; commands are still taken (answers, ``close_question``).
+        """
+        return self.discussion.held
 
     @property
     def mitigations(self) -> list[Mitigation]:
@@ -279,7 +311,7 @@ class Drill:
         every tick, alert and trigger on the way happens at its own sim time.
         """
         seen = len(self.events)
-        while not self.finished:
+        while not self.finished and not self.held:
             self.advance_to(min(self.next_event_time() + 0.001, self.scenario.duration))
             if any(e.kind == Kind.INJECT for e in self.events[seen:]):
                 return
@@ -315,7 +347,8 @@ class Drill:
         if isinstance(reason, str):
             return self.emit(Kind.REFUSED, command.role, {**_command_payload(command), "reason": reason},
                              to=(command.role,))
-        accepted = self.emit(Kind.COMMAND, command.role, _command_payload(command))
+        accepted = self.emit(Kind.COMMAND, command.role, _command_payload(command),
+                             hidden=command.action in HIDDEN_COMMANDS)
         self._apply(command, reason)
         if not self.finished:
             self.taken.append((self.now, command.action, command.role))
@@ -382,7 +415,7 @@ class Drill:
         With ``until_news``, stop after the instant at which a non-tick event happened.
         """
         self._news_at = None
-        while not self.finished:
+        while not self.finished and not self.held:
             upcoming = self.env.peek()
             limit = min(upcoming, target)
             tick_at = self._tick_end(self._next_tick)
@@ -398,7 +431,7 @@ class Drill:
                 self.steps += 1
             else:
                 break
-        if not self.finished and target > self._clock:
+        if not self.finished and not self.held and target > self._clock:
             self._clock = target
 
     def _tick_end(self, k: int) -> int:
@@ -407,7 +440,7 @@ class Drill:
 
     def _tick_through(self, limit: int) -> None:
         """Close every tick ending at or before ``limit``; stop after one that makes news."""
-        while not self.finished and self._tick_end(self._next_tick) <= limit:
+        while not self.finished and not self.held and self._tick_end(self._next_tick) <= limit:
             plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
             start = plan.cursor
             stop = start + int(np.searchsorted(plan.ends[start:], limit, side="right"))
@@ -590,11 +623,21 @@ class Drill:
 
     def _refusal(self, command: Command) -> str | Params | None:
         """Why ``command`` cannot be taken now; else its validated parameters (``None``: it takes none)."""
+        if command.role == EVALUATOR:
+            return self._evaluator_refusal(command)
+        if self.discussion.in_hot_wash and command.action not in HOT_WASH_COMMANDS:
+            return "the drill's time is up: the hot wash takes only answers and observations"
         if command.role == FACILITATOR:
             return self._facilitator_refusal(command)
         in_play = [r.value for r in self.scenario.roles]
         if command.role not in in_play:
             return f"role {command.role!r} is not in play (in play: {', '.join(in_play)})"
+        if command.action == ANSWER.id:
+            answer = _parse(AnswerParams, command.params)
+            if isinstance(answer, str):
+                return answer
+            assert isinstance(answer, AnswerParams)
+            return self.discussion.answer_refusal(command, answer) or answer
         rule = RULES.get(command.action)
         if rule is not None:
             if command.role not in rule.verb.roles:
@@ -629,7 +672,22 @@ class Drill:
                 return f"unknown inject {command.params['inject']!r}"
             if inject.id in self.fired:
                 return f"inject {inject.id!r} has already fired"
+        if isinstance(params, ObserveParams):
+            return self.discussion.observe_refusal(params) or params
+        if isinstance(params, CloseQuestionParams):
+            return self.discussion.close_refusal(params.question) or params
         return params
+
+    def _evaluator_refusal(self, command: Command) -> str | Params:
+        """An evaluator's seat may only write observations."""
+        params_type = EVALUATOR_VERBS.get(command.action)
+        if params_type is None:
+            return EVALUATOR_REFUSAL
+        params = _parse(params_type, command.params)
+        if isinstance(params, str):
+            return params
+        assert isinstance(params, ObserveParams)
+        return self.discussion.observe_refusal(params) or params
 
     def _already(self, action_id: str) -> bool:
         return (any(p.action.id == action_id for p in self.pending.values())
@@ -637,8 +695,14 @@ class Drill:
                 or self.harm.in_effect(action_id))
 
     def _apply(self, command: Command, params: Params | None) -> None:
+        if isinstance(params, ObserveParams):
+            self.discussion.observe(command, params)
+            return
         if command.role == FACILITATOR:
             self._apply_facilitator(command, params)
+            return
+        if isinstance(params, AnswerParams):
+            self.discussion.answer(command, params)
             return
         rule = RULES.get(command.action)
         if rule is not None:
@@ -661,6 +725,8 @@ class Drill:
                 "inject": f"adhoc-{self._seq}", "channel": p.channel, "sender": p.sender,
                 "sender_title": "exercise control", "subject": p.subject, "body": p.body},
                 to=tuple(r.value for r in p.to))
+        elif isinstance(params, CloseQuestionParams):
+            self.discussion.close(params.question, params.reason)
         else:
             self._finish("facilitator")
 
@@ -695,6 +761,9 @@ class Drill:
             self._commit(self._make_plan(np.array([self._clock], dtype=np.int64)), 0, 0, news=True)
             if self.finished:
                 return
+        if self.discussion.begin_hot_wash(reason):
+            return
+        self.discussion.close_all("end")
         self.finished = True
         self.msel.close()
         self.emit(Kind.DRILL_ENDED, "engine", {"reason": reason})

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from simulator.format.taxonomy import OBSERVERS
+
 
 class Kind(StrEnum):
     """Every kind of event the engine emits."""
@@ -48,6 +50,16 @@ class Kind(StrEnum):
     CLOCK_STARTED = "clock_started"
     CLOCK_MET = "clock_met"
     CLOCK_MISSED = "clock_missed"
+    QUESTION_ASKED = "question_asked"
+    """A discussion question reaches the roles it is addressed to."""
+    ANSWER_GIVEN = "answer_given"
+    """One player's answer (hidden from players until the end, so answers stay independent)."""
+    QUESTION_CLOSED = "question_closed"
+    """A question closed: the expected answer and why, to the roles it was addressed to."""
+    OBSERVATION = "observation"
+    """A facilitator's or evaluator's observation against an objective (hidden from players)."""
+    HOT_WASH = "hot_wash"
+    """The drill's time is up and the hot-wash questions are open; the clock stands still."""
     DRILL_ENDED = "drill_ended"
     RESULT = "result"
     PLAYER_JOINED = "player_joined"
@@ -116,8 +128,9 @@ class Event:
                    to=tuple(to) if to is not None else None, hidden=bool(data.get("hidden", False)))
 
     def visible_to(self, role: str) -> bool:
-        """Whether a player holding ``role`` receives this event (the facilitator receives all)."""
-        if role == "facilitator":
+        """Whether a player holding ``role`` receives this event (the facilitator and evaluators
+        receive all)."""
+        if role in OBSERVERS:
             return True
         if self.hidden:
             return False

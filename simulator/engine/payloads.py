@@ -329,6 +329,89 @@ class ClockMissed(NamedTuple):
         return f"clock {self.clock} MISSED"
 
 
+class QuestionAsked(NamedTuple):
+    """A discussion question, as the addressed roles (and the facilitator and evaluators) read it."""
+
+    question: str
+    prompt: str
+    kind: str
+    """``one``, ``several`` or ``text``."""
+    options: list[dict[str, str]]
+    """``[{id, text}]`` in the scenario's order (empty for ``text``)."""
+    to: list[str]
+    """The roles asked to answer."""
+    closes: float | None
+    """When it closes on time (``None``: until closed — a pausing or hot-wash question)."""
+    pauses: bool
+    hot_wash: bool
+
+    def describe(self, event: Event) -> str:
+        phase = "hot wash question" if self.hot_wash else "question"
+        return f"{phase} for {', '.join(self.to)}: {self.prompt}"
+
+
+class AnswerGiven(NamedTuple):
+    """One player's answer (hidden from players until the end)."""
+
+    question: str
+    role: str
+    player: str | None
+    choices: list[str]
+    text: str
+    confidence: int
+    note: str = ""
+
+    def describe(self, event: Event) -> str:
+        said = ", ".join(self.choices) if self.choices else repr(self.text)
+        return f"{self.player or self.role} answered {self.question}: {said} ({self.confidence}% sure)"
+
+
+class QuestionClosed(NamedTuple):
+    """A question closed; the expected answer and why go to the roles it was addressed to."""
+
+    question: str
+    reason: str
+    """``answered``, ``time``, ``facilitator`` or ``end``."""
+    answers: int
+    expected: list[str]
+    why: str
+    alignment: float | None
+    """Share of answers agreeing with the most common one (``None``: no choice answers)."""
+
+    def describe(self, event: Event) -> str:
+        shown = f"; expected {', '.join(self.expected)}" if self.expected else ""
+        return f"question {self.question} closed ({self.reason}, {self.answers} answer(s)){shown}"
+
+
+class Observation(NamedTuple):
+    """A facilitator's or evaluator's observation (hidden from players until the end)."""
+
+    by: str
+    """Who wrote it (the player name, else the seat)."""
+    seat: str
+    """``facilitator`` or ``evaluator``."""
+    objective: str
+    tag: str
+    """``strength`` or ``improvement``."""
+    text: str
+
+    def describe(self, event: Event) -> str:
+        about = f" on {self.objective!r}" if self.objective else ""
+        label = "strength" if self.tag == "strength" else "area for improvement"
+        return f"{self.by} noted a {label}{about}: {self.text}"
+
+
+class HotWash(NamedTuple):
+    """The drill's time is up; the hot-wash questions are open and the clock stands still."""
+
+    reason: str
+    """Why the drill is ending: ``time`` or ``facilitator``."""
+    questions: list[str]
+
+    def describe(self, event: Event) -> str:
+        return f"hot wash: {len(self.questions)} question(s) before the review"
+
+
 class DrillEnded(NamedTuple):
     reason: str
 
@@ -409,7 +492,8 @@ Payload = (DrillStarted | Tick | Harm | Alert | AlertCleared | Inject | CommandT
            | IncidentDeclared | SeveritySet | Classified | Escalated | UpdateSent
            | InvestigationStarted | Findings | WatchStarted | WatchEnded | StageDeclared | Resurgence
            | Rotated | Rested | RegulatorNotified | Message | Resolved | ExpectationMet
-           | ExpectationMissed | ClockStarted | ClockMet | ClockMissed | DrillEnded | Scored
+           | ExpectationMissed | ClockStarted | ClockMet | ClockMissed | QuestionAsked | AnswerGiven
+           | QuestionClosed | Observation | HotWash | DrillEnded | Scored
            | PlayerJoined | PlayerLeft | ClockChanged | SessionNote)
 """Every event's payload, told apart by its ``kind``."""
 
@@ -448,6 +532,11 @@ MODELS: dict[Kind, type[Payload]] = {
     Kind.CLOCK_STARTED: ClockStarted,
     Kind.CLOCK_MET: ClockMet,
     Kind.CLOCK_MISSED: ClockMissed,
+    Kind.QUESTION_ASKED: QuestionAsked,
+    Kind.ANSWER_GIVEN: AnswerGiven,
+    Kind.QUESTION_CLOSED: QuestionClosed,
+    Kind.OBSERVATION: Observation,
+    Kind.HOT_WASH: HotWash,
     Kind.DRILL_ENDED: DrillEnded,
     Kind.RESULT: Scored,
     Kind.PLAYER_JOINED: PlayerJoined,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.engine.discussion import answer_problem
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.view import DrillView
-from simulator.format.commands import VERBS, Command
+from simulator.format.commands import ANSWER, VERBS, AnswerParams, Command
 from simulator.format.durations import Duration
 from simulator.format.loader import builtin_dir, check_model, looks_like_a_path, suggest
 from simulator.format.salvage import Damage
-from simulator.format.scenario import Action, Scenario
+from simulator.format.scenario import Action, Question, Scenario
 from simulator.format.taxonomy import Role
 from simulator.format.yamlsafe import Document, FileProblems, Problem, read_document
 
@@ -26,6 +28,18 @@ STAGE2_AFTER = 45 * 60.0
 """… and stage 2 this long after, if stage 1 is not in effect by then."""
 ROTATE_ABOVE = 0.6
 """The textbook team rotates a responder whose load is past this."""
+TEXTBOOK_CONFIDENCE = 85
+"""How sure the textbook team says it is of every answer."""
+TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record the decision."
+"""The textbook team's answer to a free-text question (a placeholder; bots have no opinions)."""
+
+
+def textbook_answer(q: Question) -> dict[str, Any]:
+    """The textbook team's answer parameters: the expected answer, else the first option."""
+    if q.kind == "text":
+        return {"question": q.id, "text": TEXTBOOK_TEXT, "confidence": TEXTBOOK_CONFIDENCE}
+    choices = list(q.expected) or [q.options[0].id]
+    return {"question": q.id, "choices": choices, "confidence": TEXTBOOK_CONFIDENCE}
 
 
 class Policy(Protocol):
@@ -75,6 +89,8 @@ class Textbook:
         self.s = scenario
         self.in_play = [r.value for r in scenario.roles]
         self.requested: set[str] = set()
+        self.answered: set[str] = set()
+        """Questions already answered."""
         self.last_update: float | None = None
         self.updates_sent = 0
         self.failed_watches = 0
@@ -124,15 +140,30 @@ class Textbook:
     def decide(self, view: DrillView) -> list[Command]:
         if view.ended:
             return []
+        answers = self._answers(view)
+        if view.hot_wash:
+            return answers
         if view.declared_at is None:
-            return self._maybe_declare(view)
-        out: list[Command] = []
+            return answers + self._maybe_declare(view)
+        out: list[Command] = answers
         for step in (self._approvals, self._triage, self._containment, self._verify,
                      self._communicate, self._people, self._regulator, self._resolve):
             out.extend(step(view))
         return out
 
     # --- steps ---------------------------------------------------------------------------
+
+    def _answers(self, view: DrillView) -> list[Command]:
+        """Answer each question once, as the first role asked: the expected answer (else the first
+        option, or a short placeholder) at :data:`TEXTBOOK_CONFIDENCE`."""
+        out: list[Command] = []
+        for seen in view.open_questions:
+            spec = self.s.question(seen.question)
+            if spec is None or seen.question in self.answered or not seen.to:
+                continue
+            self.answered.add(seen.question)
+            out.append(Command(role=seen.to[0], action=ANSWER.id, params=textbook_answer(spec)))
+        return out
 
     def _maybe_declare(self, view: DrillView) -> list[Command]:
         urgent = view.alerts or view.channels & URGENT_CHANNELS
@@ -365,6 +396,37 @@ class Decision(BaseModel):
         return self
 
 
+class AnswerStep(BaseModel):
+    """One scripted answer: given when the question is asked (plus ``delay``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str
+    """The question answered."""
+    role: Role | None = None
+    """The role answering; the first role the question is asked of when absent."""
+    choices: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=8)] = []
+    """Option ids chosen (choice questions)."""
+    text: Annotated[str, Field(max_length=500)] = ""
+    """The answer of a free-text question."""
+    confidence: Annotated[int, Field(ge=0, le=100)]
+    """How sure, 0–100 %."""
+    note: Annotated[str, Field(max_length=500)] = ""
+    delay: Duration = 0.0
+    """Answer this long after the question is asked."""
+
+    def params(self) -> dict[str, Any]:
+        """The ``answer`` command's parameters."""
+        out: dict[str, Any] = {"question": self.question, "confidence": self.confidence}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.text:
+            out["text"] = self.text
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
 class ScriptSpec(BaseModel):
     """A scripted policy file."""
 
@@ -374,7 +436,15 @@ class ScriptSpec(BaseModel):
     description: str = ""
     auto_approve: bool = True
     """Approve every pending request as soon as it is seen (as its approver)."""
-    decisions: Annotated[list[Decision], Field(min_length=1)]
+    decisions: list[Decision] = []
+    answers: list[AnswerStep] = []
+    """Answers to the scenario's discussion questions."""
+
+    @model_validator(mode="after")
+    def _something(self) -> ScriptSpec:
+        if not self.decisions and not self.answers:
+            raise ValueError("a scripted policy needs at least one entry in 'decisions' or 'answers'")
+        return self
 
 
 class Scripted:
@@ -384,20 +454,29 @@ class Scripted:
         self.spec = spec
         self.name = spec.name
         self.done: set[int] = set()
+        self.answered: set[int] = set()
 
     def wake_at(self, view: DrillView) -> float | None:
         dues = [due for index, d in enumerate(self.spec.decisions)
                 if index not in self.done and (due := self._due(d, view)) is not None and due > view.now]
+        dues += [due for index, a in enumerate(self.spec.answers) if index not in self.answered
+                 and (due := _answer_due(a, view)) is not None and due > view.now]
         return min(dues) if dues else None
 
     def decide(self, view: DrillView) -> list[Command]:
         out: list[Command] = []
-        for index, d in enumerate(self.spec.decisions):
+        for index, d in enumerate(self.spec.decisions if not view.hot_wash else ()):
             due = self._due(d, view)
             if index not in self.done and due is not None and due <= view.now:
                 self.done.add(index)
                 out.append(Command(role=d.role.value, action=d.action, params=d.params))
-        if self.spec.auto_approve:
+        for index, a in enumerate(self.spec.answers):
+            due = _answer_due(a, view)
+            if index not in self.answered and due is not None and due <= view.now:
+                self.answered.add(index)
+                role = a.role.value if a.role is not None else view.questions[a.question].to[0]
+                out.append(Command(role=role, action=ANSWER.id, params=a.params()))
+        if self.spec.auto_approve and not view.hot_wash:
             out.extend(Command(role=p.approver, action="approve", params={"request": p.request})
                        for p in view.pending.values())
         return out
@@ -410,6 +489,14 @@ class Scripted:
         else:
             seen = view.first_alert.get(str(d.on_alert))
         return None if seen is None else seen + d.delay
+
+
+def _answer_due(a: AnswerStep, view: DrillView) -> float | None:
+    """When a scripted answer is due: its question's asking plus the delay, while it is open."""
+    seen = view.questions.get(a.question)
+    if seen is None or not seen.open or not seen.to:
+        return None
+    return seen.t + a.delay
 
 
 HISTORICAL = "historical"
@@ -501,4 +588,24 @@ def _script_problems(spec: ScriptSpec, scenario: Scenario, doc: Document,
         if d.on_alert is not None and d.on_alert not in scenario.signals:
             bad((*where, "on_alert"), f"on_alert: {scenario.id!r} has no signal {d.on_alert!r}"
                 f"{suggest(d.on_alert, scenario.signals)}")
+    for n, a in enumerate(spec.answers):
+        _answer_problems(a, ("answers", n), scenario, bad)
     return out
+
+
+def _answer_problems(a: AnswerStep, where: tuple[Any, ...], scenario: Scenario,
+                     bad: Callable[[tuple[Any, ...], str], None]) -> None:
+    """A scripted answer naming a question the scenario lacks, or not fitting the question."""
+    q = scenario.question(a.question)
+    if q is None:
+        names = [x.id for x in scenario.questions]
+        bad((*where, "question"), f"question: {scenario.id!r} has no question {a.question!r}"
+            f"{suggest(a.question, names)}")
+        return
+    asked = [r.value for r in q.to] or [r.value for r in scenario.roles]
+    if a.role is not None and a.role.value not in asked:
+        bad((*where, "role"), f"role: question {q.id!r} is asked of {', '.join(asked)}, not {a.role.value}")
+    problem = answer_problem(q, AnswerParams(question=q.id, choices=a.choices, text=a.text,
+                                            confidence=a.confidence))
+    if problem is not None:
+        bad((*where, "text" if q.kind == "text" else "choices"), problem)

@@ -14,7 +14,7 @@ from pathlib import Path
 from simulator.engine.drill import Drill
 from simulator.engine.events import SESSION_KINDS, Event, Kind
 from simulator.engine.journal import Journal, read_journal
-from simulator.engine.runner import finish, new_drill
+from simulator.engine.runner import finish, new_drill, play_out
 from simulator.engine.scoring import Result
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
@@ -73,7 +73,7 @@ def replay(journal: Journal, loaded: LoadedScenario) -> ReplayReport:
     """Re-submit the journal's commands at their sim times and compare every event and the result."""
     original = [e for e in journal.events if e.kind != Kind.RESULT]
     drill = rebuild(journal, loaded)
-    drill.run_to_end()
+    play_out(drill)
     replayed = finish(drill, loaded, journal.header.get("policy"))
     produced = [e for e in drill.events if e.kind != Kind.RESULT]
     difference = first_difference(original, produced)

@@ -19,6 +19,7 @@ from simulator.engine.scoring import Result, score
 from simulator.engine.view import DrillView
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
+from simulator.format.taxonomy import FACILITATOR
 
 ROUNDS_PER_INSTANT = 20
 """Most times a policy is asked again at one instant (each time because its last commands were taken)."""
@@ -68,10 +69,15 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
     view.extend(drill.events)
     end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
     while not drill.finished:
-        if drill.now >= end:
+        if drill.now >= end and not drill.discussion.in_hot_wash:
             drill.submit(Command(role="facilitator", action="end_drill"))
-            break
+            if drill.finished:
+                break
         _ask(policy, drill, view)
+        close_answered_questions(drill)
+        if drill.held:
+            release(drill)
+            continue
         wake = policy.wake_at(view)
         drill.advance_until_news(min(wake, end) if wake is not None and wake > drill.now else end)
     return Run(drill, finish(drill, loaded, policy.name))
@@ -93,13 +99,43 @@ def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
             return
 
 
+def close_answered(question: str) -> Command:
+    """The white cell closing a question everyone asked has answered (journaled like any command)."""
+    return Command(role=FACILITATOR, action="close_question",
+                   params={"question": question, "reason": "answered"})
+
+
+def close_answered_questions(drill: Drill) -> None:
+    """A single-seat run: close every open question the policy has answered (it answers for the team)."""
+    for state in drill.discussion.open_questions:
+        if state.answers:
+            drill.submit(close_answered(state.spec.id))
+
+
+def release(drill: Drill) -> None:
+    """Nobody is left to answer: close the questions that hold the clock (a pausing question, the
+    hot wash), so a headless run goes on."""
+    for state in drill.discussion.open_questions:
+        if drill.held and (state.spec.pauses or state.spec.hot_wash):
+            drill.submit(Command(role=FACILITATOR, action="close_question",
+                                 params={"question": state.spec.id}))
+
+
+def play_out(drill: Drill) -> None:
+    """Play the rest of the drill with nobody acting; questions that hold the clock are closed."""
+    drill.run_to_end()
+    while not drill.finished:
+        release(drill)
+        drill.run_to_end()
+
+
 def idle_run(loaded: LoadedScenario, seed: int, *, journal: bool = True) -> Run:
     """The do-nothing run, scored; its drill doubles as the seed's baseline (simulated once, not twice).
 
     Gives the same events and result as ``run_policy(loaded, Idle(), seed)``.
     """
     drill = new_drill(loaded, seed, journal=journal)
-    drill.run_to_end()
+    play_out(drill)
     end = loaded.scenario.duration
     baseline.remember((loaded.content_hash or loaded.scenario.id, seed, round(end, 3)),
                       baseline.of_drill(drill, end))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from simulator.engine.discussion import ALIGNED
 from simulator.engine.drill import Drill
 from simulator.engine.harm import time_to_contain
 from simulator.format.durations import clock
@@ -100,6 +103,8 @@ def score(drill: Drill, baseline_weighted_harm: float, policy: str | None = None
                   _clamp(100 * (1 - max(0.0, drill.peak_load - 0.5) / 0.5)),
                   f"peak responder load {drill.peak_load:.2f} (full points up to 0.50)"),
     ]
+    if any(q.scored for q in s.questions):
+        parts.append(_discussion(drill, w.discussion))
     total_weight = sum(c.weight for c in parts) or 1.0
     composite = sum(c.weight * c.points for c in parts) / total_weight
     statuses = [e.status for e in drill.expectations]
@@ -190,6 +195,83 @@ def _expectations(drill: Drill, weight: float) -> Component:
         return Component("expectations", 0, weight, 100.0, "no expectation fell due")
     return Component("expectations", met, weight, 100 * met / len(due),
                      f"{met} of {len(due)} MSEL expectations met in time")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One answer to a scored question: what was chosen, how sure, whether it was right."""
+
+    choices: frozenset[str]
+    confidence: int
+    correct: bool
+
+
+@dataclass(frozen=True)
+class QuestionFigures:
+    """How the team did on one scored question."""
+
+    question: str
+    answers: tuple[Judged, ...]
+    """Its answers; an unanswered question has one: wrong, at confidence 0."""
+    alignment: float
+    """Share agreeing with the most common answer (0 when unanswered)."""
+
+    @property
+    def correct_share(self) -> float:
+        """Share of its answers that were right."""
+        return sum(a.correct for a in self.answers) / len(self.answers)
+
+    @property
+    def aligned(self) -> bool:
+        """At least :data:`~simulator.engine.discussion.ALIGNED` agree with the most common answer."""
+        return self.alignment >= ALIGNED
+
+
+def judge(question: str, expected: Sequence[str], answers: Sequence[tuple[Sequence[str], int]]
+          ) -> QuestionFigures:
+    """Judge the (choices, confidence) answers to a question expecting ``expected`` (the same set)."""
+    want = frozenset(expected)
+    if not answers:
+        return QuestionFigures(question, (Judged(frozenset(), 0, False),), 0.0)
+    judged = tuple(Judged(frozenset(c), int(conf), frozenset(c) == want) for c, conf in answers)
+    most = Counter(j.choices for j in judged).most_common(1)[0][1]
+    return QuestionFigures(question, judged, most / len(judged))
+
+
+def calibration(figures: Sequence[QuestionFigures]) -> float:
+    """``1 − mean((confidence/100 − correct)²)`` over every answer (Brier-style): confident and
+    wrong costs more than unsure and wrong. 1.0 when there are no answers."""
+    answers = [a for f in figures for a in f.answers]
+    if not answers:
+        return 1.0
+    return 1.0 - sum((a.confidence / 100 - a.correct) ** 2 for a in answers) / len(answers)
+
+
+def discussion_points(figures: Sequence[QuestionFigures]) -> float:
+    """Mean over the questions of ``0.5·correct share + 0.3·calibration + 0.2·aligned``, 0–100."""
+    if not figures:
+        return 100.0
+    cal = calibration(figures)
+    return 100 * sum(0.5 * f.correct_share + 0.3 * cal + 0.2 * f.aligned for f in figures) / len(figures)
+
+
+def drill_figures(drill: Drill) -> list[QuestionFigures]:
+    """The figures of every scored question the drill asked, in scenario order."""
+    return [judge(state.spec.id, state.spec.expected, [(a.choices, a.confidence) for a in state.answers])
+            for state in drill.discussion.questions.values()
+            if state.spec.scored and state.asked_at is not None]
+
+
+def _discussion(drill: Drill, weight: float) -> Component:
+    figures = drill_figures(drill)
+    if not figures:
+        return Component("discussion", None, weight, 100.0, "no scored question was asked")
+    right = sum(f.correct_share for f in figures) / len(figures)
+    aligned = sum(f.aligned for f in figures)
+    cal = calibration(figures)
+    return Component("discussion", round(right, 4), weight, _clamp(discussion_points(figures)),
+                     f"{right:.0%} of answers right over {len(figures)} scored question(s); "
+                     f"calibration {cal:.2f}; aligned (≥{ALIGNED:.0%} agree) on {aligned} of {len(figures)}")
 
 
 def _clocks(drill: Drill, weight: float) -> Component:

@@ -23,10 +23,10 @@ from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, Journal, write_journal
-from simulator.engine.runner import finish, new_drill
+from simulator.engine.runner import close_answered, finish, new_drill
 from simulator.engine.scoring import Result
 from simulator.engine.view import DrillView
-from simulator.format.commands import Command
+from simulator.format.commands import ANSWER, Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.scenario import Scenario
 
@@ -290,8 +290,13 @@ class LocalSession:
         self.pacer.wake()
 
     async def submit(self, command: Command) -> Event:
+        """Take a command now; an accepted answer closes its question at once (one player answers
+        for every role at the hot seat)."""
         self.pacer.sync()
         event = self.drill.submit(command)
+        if command.action == ANSWER.id and event.kind == Kind.COMMAND:
+            self.drill.submit(close_answered(str(command.params["question"])))
+        self.pacer.hold()
         self._deliver()
         self.pacer.wake()
         return event

@@ -11,6 +11,7 @@ from simulator.engine.payloads import (
     ActionStarted,
     Alert,
     AlertCleared,
+    AnswerGiven,
     ApprovalDenied,
     ApprovalGranted,
     ApprovalRequested,
@@ -27,13 +28,17 @@ from simulator.engine.payloads import (
     ExpectationMissed,
     Findings,
     Harm,
+    HotWash,
     IncidentDeclared,
     Inject,
     InvestigationStarted,
     Message,
+    Observation,
     Payload,
     PlayerJoined,
     PlayerLeft,
+    QuestionAsked,
+    QuestionClosed,
     Refused,
     RegulatorNotified,
     Resolved,
@@ -66,6 +71,41 @@ class InjectSeen:
     body: str
     to: tuple[str, ...]
     read: bool = False
+
+
+@dataclass
+class QuestionSeen:
+    """A discussion question as it reached this seat, and (once closed) its expected answer."""
+
+    t: float
+    """When it was asked."""
+    seq: int
+    question: str
+    prompt: str
+    kind: str
+    """``one``, ``several`` or ``text``."""
+    options: list[dict[str, str]]
+    """``[{id, text}]``."""
+    to: tuple[str, ...]
+    """The roles asked."""
+    closes: float | None
+    """When it closes on time (``None``: until closed)."""
+    pauses: bool
+    hot_wash: bool
+    closed_at: float | None = None
+    reason: str = ""
+    """Why it closed: ``answered``, ``time``, ``facilitator`` or ``end``."""
+    expected: list[str] = field(default_factory=list)
+    why: str = ""
+    alignment: float | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    """``answer_given`` payloads with their time ``t`` (seen by the facilitator and evaluators, and
+    in the review)."""
+
+    @property
+    def open(self) -> bool:
+        """Whether it can still be answered."""
+        return self.closed_at is None
 
 
 @dataclass
@@ -143,6 +183,12 @@ class DrillView:
     """Inject id → when it first arrived."""
     first_alert: dict[str, float] = field(default_factory=dict)
     """Signal id → when it first alerted."""
+    questions: dict[str, QuestionSeen] = field(default_factory=dict)
+    """Discussion questions asked of this seat, by id, in the order asked."""
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    """``observation`` payloads with their time ``t`` (the facilitator's and evaluators' seats)."""
+    hot_wash: bool = False
+    """Whether the drill is in (or went through) its hot wash."""
 
     def apply(self, event: Event) -> None:
         """Fold one event into the view (events this seat may not see are ignored)."""
@@ -247,6 +293,27 @@ class DrillView:
             case ClockMet() | ClockMissed():
                 if p.clock in self.clocks:
                     self.clocks[p.clock]["status"] = "met" if isinstance(p, ClockMet) else "missed"
+            case QuestionAsked():
+                self.questions[p.question] = QuestionSeen(
+                    e.t, e.seq, p.question, p.prompt, p.kind, [dict(o) for o in p.options], tuple(p.to),
+                    None if p.closes is None else float(p.closes), bool(p.pauses), bool(p.hot_wash))
+                self.mark(p.describe(e))
+            case AnswerGiven():
+                if p.question in self.questions:
+                    self.questions[p.question].answers.append({"t": e.t, **e.payload})
+                self.mark(p.describe(e))
+            case QuestionClosed():
+                asked = self.questions.get(p.question)
+                if asked is not None:
+                    asked.closed_at, asked.reason = e.t, p.reason
+                    asked.expected, asked.why, asked.alignment = list(p.expected), p.why, p.alignment
+                self.mark(p.describe(e))
+            case Observation():
+                self.observations.append({"t": e.t, **e.payload})
+                self.mark(p.describe(e))
+            case HotWash():
+                self.hot_wash = True
+                self.mark(p.describe(e))
             case DrillEnded():
                 self.ended = True
                 self.mark("drill ended")
@@ -271,6 +338,11 @@ class DrillView:
             return 0
         done = [s for s in (1, 2, 3) if s in self.stages_done]
         return min(3, max(done, default=0) + 1)
+
+    @property
+    def open_questions(self) -> list[QuestionSeen]:
+        """Questions asked of this seat and not yet closed, in the order asked."""
+        return [q for q in self.questions.values() if q.open]
 
     @property
     def unread(self) -> int:

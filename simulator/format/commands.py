@@ -92,6 +92,27 @@ class NotifyParams(Params):
     summary: Text = ""
 
 
+MAX_ANSWER_TEXT = 500
+"""Longest free-text answer, note or observation, in characters."""
+
+Note = Annotated[str, Field(max_length=MAX_ANSWER_TEXT)]
+
+
+class AnswerParams(Params):
+    """A player's answer to an open discussion question."""
+
+    question: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    """Id of the question answered."""
+    choices: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=8)] = []
+    """Option ids chosen (``one``: exactly one; ``several``: one or more; ``text``: none)."""
+    text: Note = ""
+    """The answer of a free-text question."""
+    confidence: Annotated[int, Field(ge=0, le=100)]
+    """How sure the player is, 0–100 %."""
+    note: Note = ""
+    """An optional remark beside the answer."""
+
+
 ALL = frozenset(Role)
 
 
@@ -125,6 +146,13 @@ VERBS: dict[str, Verb] = {v.id: v for v in [
 ]}
 """Verbs every scenario has, by id."""
 
+ANSWER = Verb("answer", "Answer a discussion question", ALL, AnswerParams)
+"""The discussion verb: any role in play answers a question it was asked. Not among :data:`VERBS`
+(it is no button: a question opens its own dialog), but a player command like them."""
+
+PLAYER_VERBS: dict[str, Verb] = {**VERBS, ANSWER.id: ANSWER}
+"""Every verb a player's seat may send: the built-in verbs and ``answer``."""
+
 
 class InjectParams(Params):
     inject: str
@@ -139,9 +167,36 @@ class AdhocParams(Params):
     sender: Annotated[str, Field(min_length=1, max_length=100)] = "Exercise control"
 
 
+class ObserveParams(Params):
+    """An observation by the facilitator or an evaluator, against an objective (HSEEP EEG style)."""
+
+    objective: Annotated[str, Field(max_length=300)] = ""
+    """The exercise objective it is about (one of the scenario's); ``""`` for a general note."""
+    tag: Literal["strength", "improvement"]
+    """A strength, or an area for improvement."""
+    text: Annotated[str, Field(min_length=1, max_length=MAX_ANSWER_TEXT)]
+    """What was observed."""
+
+
+class CloseQuestionParams(Params):
+    question: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    """Id of the open question to close now."""
+    reason: Literal["answered", "facilitator"] = "facilitator"
+    """``answered``: sent for the team once everyone asked has answered (the hot seat's session,
+    the team server, the headless runner); ``facilitator``: the facilitator cut it short."""
+
+
 FACILITATOR_VERBS: dict[str, type[Params]] = {
     "fire_inject": InjectParams,
     "adhoc_inject": AdhocParams,
     "end_drill": NoParams,
+    "observe": ObserveParams,
+    "close_question": CloseQuestionParams,
 }
 """Verbs only the facilitator (white cell) may use; they are journaled like any command."""
+
+EVALUATOR_VERBS: dict[str, type[Params]] = {"observe": ObserveParams}
+"""The only verb an evaluator's seat may use (command role ``evaluator``)."""
+
+EVALUATOR_REFUSAL = "an evaluator observes and cannot steer the drill"
+"""Why the engine refuses any other command from an evaluator."""

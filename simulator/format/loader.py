@@ -23,6 +23,7 @@ from simulator.format.scenario import (
     ConstantFraction,
     HarmfulFraction,
     LogisticFraction,
+    Question,
     Scenario,
     Trigger,
 )
@@ -395,6 +396,7 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         _check_trigger(c.starts, ("clocks", i, "starts"), s, known, err)
         if c.met_by not in takeable:
             err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
+    _check_questions(s, doc, known, err)
     _check_time_grid(s, err)
     _check_traffic(s, err)
     _check_fractions(s, err)
@@ -403,6 +405,58 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
             about=(("duration",),))
     _lint(s, doc, err)
     return out
+
+
+def _check_questions(s: Scenario, doc: Document, known: Known, err: Any) -> None:
+    """Discussion questions: who answers, when they are asked, options, expected answers, objectives."""
+    _unique(doc, [q.id for q in s.questions], ("questions",), err)
+    in_play = {r.value for r in s.roles}
+    for i, q in enumerate(s.questions):
+        base = ("questions", i)
+        _check_question_roles(q.to, base, in_play, err)
+        _check_ask(q, base, s, known, err)
+        _unique(doc, [o.id for o in q.options], (*base, "options"), err)
+        options = {o.id for o in q.options}
+        for j, expected in enumerate(q.expected):
+            if expected not in options:
+                err((*base, "expected", j), f"expected answer {expected!r} is not an option of "
+                    f"{q.id!r}{suggest(expected, options)} (options: {', '.join(sorted(options))})")
+        if len(set(q.expected)) != len(q.expected):
+            err((*base, "expected"), "an option is listed twice in 'expected'")
+        if q.objective and q.objective not in s.objectives:
+            err((*base, "objective"), f"objective {q.objective!r} is not one of the scenario's "
+                f"'objectives'{suggest(q.objective, s.objectives)}", about=(("objectives",),))
+        if q.expected and not q.why.strip():
+            err((*base, "expected"), f"question {q.id!r} has an expected answer but no 'why': the "
+                "team learns nothing when it closes", "warning")
+        if q.within is not None and (q.pauses or q.hot_wash):
+            err((*base, "within"), "'within' has no effect on a question that stops the clock "
+                "(pauses, or the hot wash): it stays open until answered or closed", "warning")
+
+
+def _check_question_roles(to: list[Role], base: tuple[Any, ...], in_play: set[str], err: Any) -> None:
+    if to and not any(r.value in in_play for r in to):
+        err((*base, "to"), f"nobody in play can answer this question (asks {', '.join(r.value for r in to)}; "
+            f"in play: {', '.join(sorted(in_play))}), so it is never asked", about=(("roles",),))
+        return
+    for j, role in enumerate(to):
+        if role.value not in in_play:
+            err((*base, "to", j), f"role {role.value!r} is not in play; the others answer",
+                "warning", about=(("roles",),))
+
+
+def _check_ask(q: Question, base: tuple[Any, ...], s: Scenario, known: Known, err: Any) -> None:
+    ask = (*base, "ask")
+    if q.ask.at is not None and q.ask.at > s.duration:
+        err((*ask, "at"), "this question is never asked: its time is after the drill's duration",
+            about=(("duration",),))
+    if q.ask.trigger is not None:
+        _check_trigger(q.ask.trigger, (*ask, "trigger"), s, known, err)
+    if q.ask.with_ is not None and q.ask.with_ not in known.injects:
+        err((*ask, "with"), f"unknown inject {q.ask.with_!r}{suggest(q.ask.with_, known.injects)}")
+    if q.ask.hot_wash and q.pauses:
+        err((*base, "pauses"), "a hot-wash question always stops the clock; 'pauses' is redundant",
+            "warning")
 
 
 def _check_time_grid(s: Scenario, err: Any) -> None:

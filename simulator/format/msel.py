@@ -18,6 +18,20 @@ Cell syntax, as a facilitator types it:
 - Expected Player Action: one line per expectation, ``[role:] action [within 20m] [else inject-id]``;
   Objective / Capability holds the matching objective on the same line number.
 - Red Herring: ``yes`` or empty.
+
+Discussion questions are rows too, after the injects, with Method / Channel ``question``:
+
+- Scenario Time or Trigger as for an inject, or Trigger ``with INJECT-ID`` (asked when that inject
+  is delivered) or ``hot wash`` (asked at the end); To: the roles that answer (empty: everyone).
+- Subject: the kind, ``one``, ``several`` or ``text``; Message: the prompt.
+- Expected Player Action: one option per line, ``id: text``; a leading ``*`` marks an expected one.
+- Objective / Capability: the objective it evidences; Notes: why the expected answer is right.
+- Inject ID: the question id; Answer Window: ``10m``, ``pauses``, ``10m, pauses`` or empty (15m).
+- From, From Title, Event Synopsis and Red Herring stay empty.
+
+The Answer Window column is written only when the scenario has questions. A sheet with question
+rows (or that column) replaces the scenario's questions; one without either leaves them alone, and
+an unchanged ``questions:`` section is left as it was written.
 """
 
 from __future__ import annotations
@@ -35,7 +49,7 @@ from pydantic import ValidationError
 from simulator.format.commands import VERBS
 from simulator.format.durations import format_duration, parse_duration
 from simulator.format.loader import suggest
-from simulator.format.scenario import Expectation, Inject, Scenario, Trigger
+from simulator.format.scenario import Expectation, Inject, Question, Scenario, Trigger
 from simulator.format.taxonomy import Channel, Role
 from simulator.format.templating import FIELDS, unknown_placeholders
 
@@ -58,8 +72,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 """(key, header) of every column, in sheet order."""
 
-HEADERS = dict(COLUMNS)
-OPTIONAL = frozenset({"event"})
+QUESTION_COLUMNS: tuple[tuple[str, str], ...] = (("window", "Answer Window"),)
+"""Columns only question rows use; written when the scenario has questions."""
+
+QUESTION_CHANNEL = "question"
+"""The Method / Channel of a discussion question's row."""
+
+HEADERS = dict(COLUMNS + QUESTION_COLUMNS)
+OPTIONAL = frozenset({"event", "window"})
 """Columns a sheet may leave out; every other column is needed for a lossless merge."""
 TRIGGER_KINDS = ("signal", "inject", "action", "action_effective", "harm_at_least", "declared")
 _YES = frozenset({"yes", "y", "true", "1", "x"})
@@ -82,15 +102,32 @@ class MselError(Exception):
 
 
 def export_csv(scenario: Scenario) -> str:
-    """The scenario's injects as CSV text, one row per inject, header first."""
+    """The scenario's injects, then its questions, as CSV text, one row each, header first."""
+    columns = COLUMNS + (QUESTION_COLUMNS if scenario.questions else ())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([header for _, header in COLUMNS])
-    for number, inject in enumerate(scenario.injects, start=1):
-        cells = inject_cells(inject)
+    writer.writerow([header for _, header in columns])
+    rows = [inject_cells(i) for i in scenario.injects] + [question_cells(q) for q in scenario.questions]
+    for number, cells in enumerate(rows, start=1):
         cells["event"] = str(number)
-        writer.writerow([cells[key] for key, _ in COLUMNS])
+        writer.writerow([cells.get(key, "") for key, _ in columns])
     return out.getvalue()
+
+
+def question_cells(q: Question) -> dict[str, str]:
+    """One discussion question as sheet cells keyed by column key (without the event number)."""
+    ask = q.ask
+    trigger = ("hot wash" if ask.hot_wash else f"with {ask.with_}" if ask.with_ is not None
+               else _trigger_cell(ask.trigger))
+    window = [format_duration(q.within)] if q.within is not None else []
+    return {
+        "event": "", "time": _clock_cell(ask.at) if ask.at is not None else "", "trigger": trigger,
+        "synopsis": "", "sender": "", "sender_title": "", "to": ", ".join(r.value for r in q.to),
+        "channel": QUESTION_CHANNEL, "subject": q.kind, "message": q.prompt.rstrip("\n"),
+        "expected": "\n".join(("* " if o.id in q.expected else "") + f"{o.id}: {o.text}" for o in q.options),
+        "objective": q.objective, "notes": q.why.rstrip("\n"), "inject_id": q.id, "red_herring": "",
+        "window": ", ".join(window + (["pauses"] if q.pauses else [])),
+    }
 
 
 def inject_cells(inject: Inject) -> dict[str, str]:
@@ -154,10 +191,27 @@ class _Sheet:
         self.problems.append(f"{self.name}:{row}: column {HEADERS.get(column, column)}: {message}")
 
 
+@dataclass(frozen=True)
+class SheetContent:
+    """What a sheet holds: inject data, and question data (``None``: the sheet leaves questions alone)."""
+
+    injects: list[dict[str, Any]]
+    questions: list[dict[str, Any]] | None
+
+
 def read_injects(csv_text: str, csv_name: str, scenario: Scenario) -> list[dict[str, Any]]:
     """Turn sheet rows into inject data (YAML-ready: durations as text), checked against ``scenario``.
 
     Row numbers are spreadsheet rows: the header is row 1.
+
+    Raises:
+        MselError: one ``csv_name:ROW: column X: what was wrong`` line per problem.
+    """
+    return read_sheet(csv_text, csv_name, scenario).injects
+
+
+def read_sheet(csv_text: str, csv_name: str, scenario: Scenario) -> SheetContent:
+    """Turn sheet rows into inject and question data, checked against ``scenario``.
 
     Raises:
         MselError: one ``csv_name:ROW: column X: what was wrong`` line per problem.
@@ -170,6 +224,7 @@ def read_injects(csv_text: str, csv_name: str, scenario: Scenario) -> list[dict[
     if sheet.problems:
         raise MselError(sheet.problems)
     injects: list[tuple[int, dict[str, Any]]] = []
+    questions: list[tuple[int, dict[str, Any]]] = []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -178,19 +233,31 @@ def read_injects(csv_text: str, csv_name: str, scenario: Scenario) -> list[dict[
                       f"{len(rows[0])}")
             continue
         values = {key: (cells[i] if i < len(cells) else "") for i, key in keys.items()}
-        data = _row_inject(number, {k: values.get(k, "") for k, _ in COLUMNS}, sheet)
+        row = {k: values.get(k, "") for k in HEADERS}
+        if row["channel"].strip().lower() == QUESTION_CHANNEL:
+            question = _row_question(number, row, sheet)
+            if question is not None:
+                questions.append((number, question))
+            continue
+        if row["window"].strip():
+            sheet.bad(number, "window", "only question rows (Method / Channel: question) have an "
+                      "answer window")
+        data = _row_inject(number, row, sheet)
         if data is not None:
             injects.append((number, data))
     _assign_ids(injects)
     _cross_check(injects, sheet)
+    _cross_check_questions(questions, [d["id"] for _, d in injects], sheet)
     if sheet.problems:
         raise MselError(sheet.problems)
-    return [data for _, data in injects]
+    authoritative = bool(questions) or "window" in keys.values()
+    return SheetContent([data for _, data in injects],
+                        [data for _, data in questions] if authoritative else None)
 
 
 def _header_keys(header: Sequence[str], sheet: _Sheet) -> dict[int, str]:
     """Column index → key; unknown columns are ignored, missing required ones are problems."""
-    wanted = {_norm(h): key for key, h in COLUMNS}
+    wanted = {_norm(h): key for key, h in COLUMNS + QUESTION_COLUMNS}
     found: dict[int, str] = {}
     for index, title in enumerate(header):
         key = wanted.get(_norm(title))
@@ -198,7 +265,7 @@ def _header_keys(header: Sequence[str], sheet: _Sheet) -> dict[int, str]:
             if key in found.values():
                 sheet.bad(1, key, "appears twice in the header")
             found[index] = key
-    for key, _ in COLUMNS:
+    for key, _ in COLUMNS + QUESTION_COLUMNS:
         if key not in found.values() and key not in OPTIONAL:
             sheet.bad(1, key, "missing from the header row")
     return found
@@ -218,8 +285,8 @@ def _row_inject(row: int, cells: dict[str, str], sheet: _Sheet) -> dict[str, Any
     _timing(row, cells, data, sheet)
     channel = cells["channel"].strip().lower()
     if channel not in {c.value for c in Channel}:
-        sheet.bad(row, "channel", f"expected one of {', '.join(c.value for c in Channel)}, "
-                  f"found {cells['channel']!r}")
+        sheet.bad(row, "channel", f"expected one of {', '.join(c.value for c in Channel)} "
+                  f"(or {QUESTION_CHANNEL} for a discussion question), found {cells['channel']!r}")
     data["channel"] = channel
     data["sender"] = {"name": cells["sender"].strip(), "title": cells["sender_title"].strip()}
     if not data["sender"]["name"]:
@@ -246,6 +313,116 @@ def _row_inject(row: int, cells: dict[str, str], sheet: _Sheet) -> dict[str, Any
     if notes:
         data["notes"] = notes + "\n" if "\n" in notes else notes
     return data if len(sheet.problems) == before else None
+
+
+def _row_question(row: int, cells: dict[str, str], sheet: _Sheet) -> dict[str, Any] | None:
+    """Check one question row's cells; question data, or ``None`` when a cell is wrong."""
+    before = len(sheet.problems)
+    for key in ("sender", "sender_title", "synopsis", "red_herring"):
+        if cells[key].strip():
+            sheet.bad(row, key, "stays empty on a question row")
+    data: dict[str, Any] = {"id": cells["inject_id"].strip()}
+    if not data["id"]:
+        sheet.bad(row, "inject_id", "empty; a question row needs its question id")
+    data["prompt"] = cells["message"].strip()
+    if not data["prompt"]:
+        sheet.bad(row, "message", "empty; write the question")
+    roles = [r.strip().lower() for r in cells["to"].split(",") if r.strip()]
+    if roles:
+        data["to"] = _roles(row, cells["to"], sheet)
+    data["ask"] = _question_timing(row, cells, sheet)
+    kind = cells["subject"].strip().lower()
+    if kind not in ("one", "several", "text"):
+        sheet.bad(row, "subject", "on a question row: the kind, one, several or text; "
+                  f"found {cells['subject']!r}")
+    data["kind"] = kind
+    options, expected = _options(row, cells["expected"], sheet)
+    if options:
+        data["options"] = options
+    if expected:
+        data["expected"] = expected
+    if cells["notes"].strip():
+        data["why"] = cells["notes"].strip()
+    _window(row, cells["window"], data, sheet)
+    if cells["objective"].strip():
+        data["objective"] = cells["objective"].strip()
+    if len(sheet.problems) == before:
+        try:
+            Question.model_validate(data)
+        except ValidationError as exc:
+            sheet.bad(row, "inject_id", f"the row does not make a valid question: {exc.errors()[0]['msg']}")
+    return data if len(sheet.problems) == before else None
+
+
+def _question_timing(row: int, cells: dict[str, str], sheet: _Sheet) -> dict[str, Any]:
+    """A question row's ``ask``: a time, a trigger, ``with INJECT`` or ``hot wash``."""
+    trigger = cells["trigger"].strip()
+    words = trigger.split()
+    if cells["time"].strip() and trigger:
+        sheet.bad(row, "trigger", "a row has a scenario time or a trigger, not both")
+    elif trigger.lower() == "hot wash":
+        return {"hot_wash": True}
+    elif len(words) == 2 and words[0].lower() == "with":
+        return {"with": words[1]}
+    elif trigger.lower() == "contingency":
+        sheet.bad(row, "trigger", "a question is asked at a time, on a trigger, 'with INJECT-ID' or at "
+                  "the 'hot wash'; 'contingency' is for injects")
+    else:
+        data: dict[str, Any] = {}
+        _timing(row, cells, data, sheet)
+        return data
+    return {}
+
+
+def _options(row: int, text: str, sheet: _Sheet) -> tuple[list[dict[str, str]], list[str]]:
+    """``[*] id: text`` lines as options, and the ids marked expected."""
+    options: list[dict[str, str]] = []
+    expected: list[str] = []
+    for index, line in enumerate(line.strip() for line in text.strip().splitlines()):
+        marked = line.startswith("*")
+        option_id, colon, option_text = line.lstrip("*").strip().partition(":")
+        if not colon or not option_id.strip() or not option_text.strip():
+            sheet.bad(row, "expected", f"line {index + 1}: expected '[*] option-id: text' on a question "
+                      f"row, found {line!r}")
+            continue
+        options.append(_Flow({"id": option_id.strip(), "text": option_text.strip()}))
+        if marked:
+            expected.append(option_id.strip())
+    return options, expected
+
+
+def _window(row: int, text: str, data: dict[str, Any], sheet: _Sheet) -> None:
+    """``10m``, ``pauses`` or ``10m, pauses`` into ``within`` and ``pauses``."""
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part.lower() == "pauses":
+            data["pauses"] = True
+            continue
+        try:
+            data["within"] = format_duration(parse_duration(part))
+        except ValueError:
+            sheet.bad(row, "window", f"expected a duration such as 10m and/or 'pauses', found {part!r}")
+
+
+def _cross_check_questions(questions: list[tuple[int, dict[str, Any]]], injects: list[str],
+                           sheet: _Sheet) -> None:
+    """Question ids unique, ``with`` naming a row's inject, objectives the scenario lists."""
+    s = sheet.scenario
+    ids = [d["id"] for _, d in questions]
+    for row, data in questions:
+        if ids.count(data["id"]) > 1:
+            sheet.bad(row, "inject_id", f"duplicate question id {data['id']!r}")
+        target = data["ask"].get("with")
+        if target is not None and target not in injects:
+            sheet.bad(row, "trigger", f"no inject row has the id {target!r}{suggest(target, injects)}")
+        trigger = data["ask"].get("trigger") or {}
+        for kind, known in (("signal", set(s.signals)), ("inject", set(injects))):
+            if kind in trigger and trigger[kind] not in known:
+                sheet.bad(row, "trigger", f"{s.id!r} has no {kind} {trigger[kind]!r}"
+                          f"{suggest(trigger[kind], known)}")
+        objective = data.get("objective")
+        if objective is not None and objective not in s.objectives:
+            sheet.bad(row, "objective", f"{objective!r} is not one of the scenario's objectives"
+                      f"{suggest(objective, s.objectives)}")
 
 
 def _timing(row: int, cells: dict[str, str], data: dict[str, Any], sheet: _Sheet) -> None:
@@ -507,6 +684,43 @@ def injects_yaml(injects: list[dict[str, Any]]) -> str:
     return "injects:\n" + "\n".join(chunks) if chunks else "injects: []\n"
 
 
+_QUESTION_ORDER = ("id", "prompt", "to", "ask", "kind", "options", "expected", "why", "within", "pauses",
+                   "objective")
+
+
+def questions_yaml(questions: list[dict[str, Any]]) -> str:
+    """The ``questions:`` section for a scenario file."""
+    chunks = []
+    for data in questions:
+        item: dict[str, Any] = {}
+        for key in (k for k in _QUESTION_ORDER if k in data):
+            value = data[key]
+            if key == "ask":
+                value = _Flow(value)
+            elif key in ("to", "expected"):
+                value = _FlowList(value)
+            elif key == "options":
+                value = [_Flow(o) for o in value]
+            item[key] = value
+        text = yaml.dump([item], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
+        chunks.append("".join("  " + line if line.strip() else line
+                              for line in text.splitlines(keepends=True)))
+    return "questions:\n" + "\n".join(chunks) if chunks else "questions: []\n"
+
+
+def splice_questions(scenario_text: str, section: str) -> str:
+    """Replace (or add, at the end) the ``questions:`` section of a scenario's YAML text."""
+    root = yaml.compose(scenario_text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        raise ValueError("the scenario is not a YAML mapping")
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "questions":
+            start = key.start_mark.index
+            end = _content_end(scenario_text, start, value.end_mark.index)
+            return scenario_text[:start] + section.rstrip("\n") + "\n" + scenario_text[end:]
+    return scenario_text.rstrip("\n") + "\n\n" + section
+
+
 def splice_injects(scenario_text: str, section: str) -> str:
     """Replace the ``injects:`` section of a scenario's YAML text, leaving every other line as it was."""
     root = yaml.compose(scenario_text, Loader=yaml.SafeLoader)
@@ -540,5 +754,21 @@ def merge(csv_text: str, csv_name: str, scenario: Scenario, scenario_text: str) 
     Raises:
         MselError: a row is wrong (``csv_name:ROW: column X: …``).
     """
-    injects = read_injects(csv_text, csv_name, scenario)
-    return splice_injects(scenario_text, injects_yaml(injects))
+    content = read_sheet(csv_text, csv_name, scenario)
+    merged = splice_injects(scenario_text, injects_yaml(content.injects))
+    if content.questions is None or _same_questions(content.questions, scenario):
+        return merged
+    return splice_questions(merged, questions_yaml(content.questions))
+
+
+def _same_questions(questions: list[dict[str, Any]], scenario: Scenario) -> bool:
+    """Whether the sheet's questions are the scenario's (then its section is kept as written)."""
+    parsed = [Question.model_validate(q) for q in questions]
+    return [_comparable(q) for q in parsed] == [_comparable(q) for q in scenario.questions]
+
+
+def _comparable(q: Question) -> dict[str, Any]:
+    """A question's fields, text without trailing line breaks (spreadsheets drop them)."""
+    data = q.model_dump()
+    data["prompt"], data["why"] = q.prompt.rstrip("\n"), q.why.rstrip("\n")
+    return data

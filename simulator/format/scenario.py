@@ -322,6 +322,122 @@ class Inject(Model):
         return self
 
 
+# --- discussion questions ------------------------------------------------------------------------
+
+QuestionKind = Literal["one", "several", "text"]
+"""How a question is answered: one option, several options, or free text."""
+
+DEFAULT_WITHIN = 15 * 60.0
+"""How long the team has to answer a question that does not say (a hot-wash question: until closed)."""
+
+MAX_OPTIONS = 8
+"""Most options a choice question offers."""
+
+
+class QuestionOption(Model):
+    """One answer a choice question offers."""
+
+    id: Id
+    """Option id, unique within its question (``expected`` names these)."""
+    text: Annotated[str, Field(min_length=1, max_length=300)]
+    """What the option says."""
+
+
+class Ask(Model):
+    """When a question is asked: exactly one of ``at``, ``trigger``, ``with`` or ``hot_wash``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: Duration | None = None
+    """Ask at this sim time, from harm start."""
+    trigger: Trigger | None = None
+    """Ask when this condition holds (the trigger injects use)."""
+    with_: Id | None = Field(default=None, alias="with")
+    """Ask when this inject is delivered (written ``with: inject-id``)."""
+    hot_wash: bool = False
+    """Ask at the drill's end, in the hot wash before the review."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Ask:
+        set_ = [name for name, value in (("at", self.at), ("trigger", self.trigger), ("with", self.with_))
+                if value is not None]
+        if self.hot_wash:
+            set_.append("hot_wash")
+        if len(set_) != 1:
+            raise ValueError("'ask' needs exactly one of 'at', 'trigger', 'with' or 'hot_wash: true'; "
+                             f"found {', '.join(set_) or 'none'}")
+        return self
+
+
+class Question(Model):
+    """A discussion question the team answers during the drill or in the hot wash (HSEEP).
+
+    Choice answers carry a confidence (0–100); with an ``expected`` answer a question is scored
+    (correct, calibration, team alignment) and ``why`` is shown once it closes.
+    """
+
+    id: Id
+    """Unique question id."""
+    prompt: Annotated[str, Field(min_length=1, max_length=1000)]
+    """The question as the team reads it."""
+    to: list[Role] = []
+    """Roles that answer; every role in play when empty."""
+    ask: Ask
+    """When it is asked."""
+    kind: QuestionKind = "one"
+    """``one`` (pick one option), ``several`` (pick any options) or ``text`` (free text)."""
+    options: Annotated[list[QuestionOption], Field(max_length=MAX_OPTIONS)] = []
+    """The options of a choice question (2–8); none for ``text``."""
+    expected: list[Id] = []
+    """The expected answer, as option ids: exactly one for ``one``; none for ``text``. Scored when set."""
+    why: str = ""
+    """Why the expected answer is right; shown once the question closes (training)."""
+    within: Duration | None = None
+    """How long the team has (15m when absent; a hot-wash question stays open until closed)."""
+    pauses: bool = False
+    """The drill clock stops while the question is open."""
+    objective: str = ""
+    """The exercise objective this question evidences; one of the scenario's ``objectives``."""
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> Question:
+        if self.kind == "text":
+            if self.options:
+                raise ValueError("a 'text' question takes no 'options'")
+            if self.expected:
+                raise ValueError("a 'text' question has no 'expected' answer")
+            return self
+        if len(self.options) < 2:
+            raise ValueError(f"a {self.kind!r} question needs 2 to {MAX_OPTIONS} 'options'; "
+                             f"found {len(self.options)}")
+        if self.kind == "one" and len(self.expected) > 1:
+            raise ValueError("a 'one' question expects exactly one option; "
+                             f"found {len(self.expected)} in 'expected'")
+        return self
+
+    @property
+    def hot_wash(self) -> bool:
+        """Asked in the hot wash at the end."""
+        return self.ask.hot_wash
+
+    @property
+    def deadline(self) -> float | None:
+        """Seconds the team has once it is asked (``None``: until closed — a question that stops the
+        clock, pausing or in the hot wash, cannot run out)."""
+        if self.hot_wash or self.pauses:
+            return None
+        return self.within if self.within is not None else DEFAULT_WITHIN
+
+    @property
+    def scored(self) -> bool:
+        """Whether the question has an expected answer (and so counts in the discussion score)."""
+        return bool(self.expected)
+
+    def option(self, option_id: str) -> QuestionOption | None:
+        """The option with this id, if any."""
+        return next((o for o in self.options if o.id == option_id), None)
+
+
 # --- actions -----------------------------------------------------------------------------------
 
 
@@ -438,6 +554,9 @@ class Weights(Model):
     expectations: Annotated[float, Field(ge=0)] = 4
     clocks: Annotated[float, Field(ge=0)] = 2
     load: Annotated[float, Field(ge=0)] = 2
+    discussion: Annotated[float, Field(ge=0)] = 6
+    """Discussion questions (correct share, calibration, alignment); scored only when a question
+    has an ``expected`` answer."""
 
 
 class Scoring(Model):
@@ -585,6 +704,8 @@ class Scenario(Model):
     """Regulatory or SLA clocks."""
     people: People = People()
     """Responder load model."""
+    questions: list[Question] = []
+    """Discussion questions: asked at a time, on a trigger, with an inject, or in the hot wash."""
     scoring: Scoring
     """How runs are scored."""
 
@@ -595,3 +716,7 @@ class Scenario(Model):
     def inject(self, inject_id: str) -> Inject | None:
         """The inject with this id, if any."""
         return next((i for i in self.injects if i.id == inject_id), None)
+
+    def question(self, question_id: str) -> Question | None:
+        """The discussion question with this id, if any."""
+        return next((q for q in self.questions if q.id == question_id), None)

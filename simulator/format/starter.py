@@ -203,6 +203,25 @@ people:                                   # responder load
   rest: 10m                               # a resting role is away this long
   rest_relief: 0.4                        # load a rest removes
 
+questions:                                # discussion questions (HSEEP): answered with a confidence
+  - id: who-pulls-the-bot
+    prompt: "Who may switch the bot off, and who must hear it first?"
+    to: [ic, ts]                          # roles that answer; omit for every role in play
+    ask: {{with: customer-post}}          # at: 45m, trigger: {{...}}, with: INJECT or hot_wash: true
+    kind: one                             # one, several (choices) or text (free text)
+    options:                              # 2-8 options for one / several
+      - {{id: ic, text: "The incident commander, then tell comms"}}
+      - {{id: exec, text: "Only an executive, after a meeting"}}
+    expected: [ic]                        # optional: scored (correct, calibration, alignment)
+    why: "The IC owns containment; waiting for a meeting lets the bot keep promising refunds."
+    within: 10m                           # time to answer (default 15m)
+    pauses: false                         # true: the drill clock stops while it is open
+    objective: Take a stage-1 action within an hour of declaring.  # one of `objectives`
+  - id: what-would-you-change
+    prompt: "What one change to the plan would have caught this sooner?"
+    ask: {{hot_wash: true}}               # asked at the end, before the review
+    kind: text
+
 scoring:
   containment_threshold: 0.005            # contained = harmful outputs/s at or under this ...
   watch_period: 30m                       # ... for this long
@@ -221,6 +240,7 @@ scoring:
     expectations: 4
     clocks: 2
     load: 2
+    discussion: 6                         # scored only when a question has an `expected` answer
 """
 
 

@@ -99,6 +99,12 @@ ROLE_LABELS: dict[Role, str] = {
 FACILITATOR = "facilitator"
 """The white cell: steers the drill and sees the hidden truth. Not a player role."""
 
+EVALUATOR = "evaluator"
+"""An evaluator's seat: sees every event the facilitator sees, writes observations, cannot steer."""
+
+OBSERVERS = frozenset({FACILITATOR, EVALUATOR})
+"""Seats that see every event, hidden truth included."""
+
 
 class Channel(StrEnum):
     """How an inject reaches the team."""

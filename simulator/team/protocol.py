@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from simulator.format.commands import VERBS, AdhocParams
+from simulator.format.commands import PLAYER_VERBS, AdhocParams
 
 FRAME_LIMIT = 64 * 1024
 """Largest frame the server reads (bytes); a larger one gets a ``frame_too_large`` error reply."""
@@ -149,7 +149,7 @@ def params_problem(action: str, params: dict[str, Any]) -> str | None:
     shape = shape_problem(params)
     if shape is not None:
         return shape
-    verb = VERBS.get(action)
+    verb = PLAYER_VERBS.get(action)
     if verb is None:
         return f"{action!r} takes no parameters" if params else None
     try:

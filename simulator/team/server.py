@@ -277,6 +277,9 @@ class DrillServer:
         self._reveal: list[str] | None = None
         self.watchers: list[Callable[[Event], None]] = []
         """Called with every event once it is durable and sent (``ttx host`` logs joins, starts, ends)."""
+        self.host_log: list[Callable[[str], None]] = []
+        """Called with a line for what the journal does not keep: a refused join from a connection
+        that never joined (bounded by the address's lock-out, so a flood cannot spam the host)."""
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
@@ -756,6 +759,8 @@ class DrillServer:
         lock-out tell the facilitator (a journal note, one per lock-out)."""
         seconds = self.lockouts.failed(conn.address)
         self._refuse(conn, code, message, None)
+        for tell in self.host_log:
+            tell(f"refused a join from {conn.address}: {message}")
         if seconds > 0:
             failures = self.lockouts.failures(conn.address)
             self._note(Kind.SESSION_NOTE, "server", {
