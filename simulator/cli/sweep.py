@@ -90,11 +90,13 @@ class ProgressBar:
 
 
 def terminal_columns() -> int:
-    """Columns of the terminal the bar is drawn on (stderr), 80 when it cannot be asked."""
+    """Columns of the terminal the bar is drawn on (stderr); 80 when it cannot be asked or says 0
+    (a pseudo-terminal nobody has sized)."""
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
     except (OSError, ValueError):
-        return shutil.get_terminal_size().columns
+        columns = shutil.get_terminal_size().columns
+    return columns if columns > 0 else 80
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
