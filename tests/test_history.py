@@ -363,6 +363,13 @@ def test_since_takes_a_date_or_a_span_back_from_now() -> None:
 # --- metrics and trends ------------------------------------------------------------------------
 
 
+def test_a_change_in_time_is_the_gap_between_the_clocks_shown() -> None:
+    """A review read "detect 1:02:00 → 0:28:00 ▼ 0:33:59 sooner": the player's declaration was
+    stamped at 0:28:00.001. The change is the gap between the two clocks as shown."""
+    detect = BY_NAME["time_to_detect"]
+    assert detect.change(3720.0, 1680.001) == "▼ 0:34:00 sooner"
+    assert detect.change(1680.001, 3720.0) == "▲ 0:34:00 later"
+
 def test_a_time_reached_is_better_than_never_and_sooner_is_better() -> None:
     detect, score = BY_NAME["time_to_detect"], BY_NAME["score"]
     assert detect.better(None, 600.0) is True and detect.better(600.0, None) is False

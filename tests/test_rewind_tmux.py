@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,19 +10,15 @@ import pytest
 
 from simulator.engine.journal import read_journal
 from tests.tmux import TmuxServer as Terminal
+from tests.tmux import play_terminal
 
-TTX = Path(sys.executable).parent / "ttx"
-
-pytestmark = [pytest.mark.tmux,
-              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     """``ttx play --seed 7`` in a 110×34 tmux window, cwd ``tmp_path``."""
-    term = Terminal(f"ttx-rewind-{os.getpid()}")
-    term.tmux("new-session", "-d", "-s", "drill", "-x", "110", "-y", "34", "-c", str(tmp_path),
-              f"stty cols 110 rows 34; exec {TTX} play --seed 7")
+    term = play_terminal(f"ttx-rewind-{os.getpid()}", tmp_path, 110, 34)
     try:
         yield term
     finally:

@@ -148,6 +148,20 @@ def test_the_bar_is_drawn_before_any_run_finishes(spec: sweep.SweepSpec) -> None
     assert "0/400 runs" in stream.getvalue() and "starting 2 workers…" in stream.getvalue()
 
 
+def test_the_bar_fits_an_80_column_terminal_on_every_redraw() -> None:
+    """At 80 columns the bar with its rate used to be 81 cells wide: the terminal wrapped it and
+    every redraw left a copy of it on a line of its own. Each line drawn now fits in 77 cells, so
+    the ``^C`` the terminal echoes after it fits on its line too."""
+    stream = io.StringIO()
+    bar = ProgressBar(4000, stream, enabled=True, columns=lambda: 80)
+    bar.first = (time.perf_counter() - 10, 4)  # results came in ten seconds ago: rate and time left
+    for done in (0, 104, 2204, 4000):
+        bar(done)
+    lines = stream.getvalue().split("\r")[1:]
+    assert "runs/s, about" in stream.getvalue()
+    assert lines and max(len(line) for line in lines) <= 77
+
+
 def test_ctrl_c_keeps_the_seeds_that_finished(spec: sweep.SweepSpec) -> None:
     """Ctrl+C during a sweep raises SweepInterrupted holding whole seeds: every policy of each."""
 

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from simulator.engine.journal import read_journal
-from tests.tmux import TmuxServer
+from tests.tmux import TmuxServer, play_terminal
 
-TTX = Path(sys.executable).parent / "ttx"
-
-pytestmark = [pytest.mark.tmux,
-              pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
 Play = Callable[[int, int], TmuxServer]
 
@@ -30,11 +25,11 @@ WAIT = 60.0
 @pytest.fixture
 def play(tmp_path: Path) -> Iterator[Play]:
     """Start ``ttx play --seed 7`` at a given size (cwd ``tmp_path``); it prints EXITED when it ends."""
-    term = TmuxServer(f"ttx-newuser-{os.getpid()}")
+    started: list[TmuxServer] = []
 
     def start(cols: int, rows: int) -> TmuxServer:
-        term.tmux("new-session", "-d", "-s", "drill", "-x", str(cols), "-y", str(rows), "-c", str(tmp_path),
-                  f"stty cols {cols} rows {rows}; {TTX} play --seed 7; echo EXITED; sleep 30", check=True)
+        term = play_terminal(f"ttx-newuser-{os.getpid()}", tmp_path, cols, rows)
+        started.append(term)
         term.wait_for("Start the drill", timeout=WAIT)  # start-up is slow on a loaded machine
         term.keys("Enter")
         term.wait_for("Signals (what you can observe)", timeout=WAIT)
@@ -45,7 +40,8 @@ def play(tmp_path: Path) -> Iterator[Play]:
     try:
         yield start
     finally:
-        term.kill()
+        for term in started:
+            term.kill()
 
 
 def test_q_in_a_running_drill_asks_and_only_y_quits(play: Play) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.tmux import TmuxServer as Terminal
-
-TTX = Path(sys.executable).parent / "ttx"
+from tests.tmux import play_terminal
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -19,10 +17,7 @@ pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     """``ttx play --seed 7`` running in a 100×30 tmux window, cwd ``tmp_path``; the server dies after."""
-    term = Terminal(f"ttx-test-{os.getpid()}")
-    # stty pins the size before the app asks for it (tmux may size the pty after the command starts).
-    term.tmux("new-session", "-d", "-s", "drill", "-x", "100", "-y", "30", "-c", str(tmp_path),
-              f"stty cols 100 rows 30; exec {TTX} play --seed 7")
+    term = play_terminal(f"ttx-test-{os.getpid()}", tmp_path, 100, 30)
     try:
         yield term
     finally:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from tests.tools import program
+
+TTX = Path(sys.executable).parent / "ttx"
+"""The ``ttx`` of the virtualenv running the tests."""
+
+EXITED = "EXITED"
+"""What a pane started by :func:`sized_terminal` prints when its program has ended (the pane stays)."""
 
 _SERVERS = itertools.count(1)
 """Numbers each server of a test process: a test never reuses a socket an earlier one killed."""
@@ -57,3 +66,20 @@ class TmuxServer:
     def kill(self) -> None:
         """Stop the server and everything running in it."""
         self.tmux("kill-server", check=False)
+
+
+def sized_terminal(socket: str, cwd: Path, cols: int, rows: int, command: str) -> TmuxServer:
+    """A private tmux server whose session ``drill`` runs ``command`` in a ``cols``×``rows`` window
+    from ``cwd``; when the program ends the pane prints :data:`EXITED` and stays, so a test can read
+    its last screen. Kill it after (:meth:`TmuxServer.kill`)."""
+    term = TmuxServer(socket)
+    # stty pins the size before the program asks for it (tmux may size the pty after the command starts).
+    term.tmux("new-session", "-d", "-s", "drill", "-x", str(cols), "-y", str(rows), "-c", str(cwd),
+              f"stty cols {cols} rows {rows}; {command}; echo {EXITED}; sleep 60", check=True)
+    return term
+
+
+def play_terminal(socket: str, cwd: Path, cols: int, rows: int, *args: str) -> TmuxServer:
+    """``ttx play ARGS`` (default ``--seed 7``) in a ``cols``×``rows`` tmux window, cwd ``cwd``."""
+    words = " ".join(shlex.quote(a) for a in (args or ("--seed", "7")))
+    return sized_terminal(socket, cwd, cols, rows, f"{TTX} play {words}")

@@ -17,6 +17,14 @@ SHORT_ROLES = {"ic": "IC", "ml": "ML", "ts": "T&S", "comms": "Comms", "legal": "
 """Role ids as they fit in tabs and feed lines."""
 
 
+CHOICE_LABELS = {"1": "1 · stop the bleed", "2": "2 · fan out and strengthen", "3": "3 · fix at the source",
+                 "sev1": "SEV1 · most severe", "sev2": "SEV2", "sev3": "SEV3", "sev4": "SEV4 · least severe",
+                 "exec": "Executive on-call", "legal": "Legal", "privacy": "Privacy office",
+                 "comms": "Communications", "ts_lead": "Trust & safety lead"}
+"""What a form's list shows for a choice the engine names by id: remediation stages (the only choice
+of numbers), severities and escalation targets. Roles, harm types and hazards have their own."""
+
+
 def role_name(role: str) -> str:
     """The human name of a role id (``ic`` → ``Incident commander``)."""
     try:
@@ -28,6 +36,22 @@ def role_name(role: str) -> str:
 def short_role(role: str) -> str:
     """A compact role label (``ts`` → ``T&S``)."""
     return SHORT_ROLES.get(role, role)
+
+
+BORDER_CELLS = 6
+"""Cells of a border a title cannot use: two corners, a dash and a space at each end."""
+
+
+def scroll_hint(above: int, below: int, width: int, key: str) -> str:
+    """How many lines are out of sight and which way, and how to scroll them (``key`` focuses the
+    box, then ↑↓), in ``width`` cells: "↑ 1 more · ↓ 20 more (m, then ↑↓)", shortened before
+    anything is cut ("↑ 1 · ↓ 20 more (m ↑↓)"); empty when everything is in sight."""
+    shown = [p for p in (f"↑ {above}" if above else "", f"↓ {below}" if below else "") if p]
+    if not shown:
+        return ""
+    candidates = [" · ".join(f"{p} more" for p in shown) + f" ({key}, then ↑↓)",
+                  " · ".join(shown) + f" more ({key}, then ↑↓)", " · ".join(shown) + f" more ({key} ↑↓)"]
+    return next((c for c in candidates if len(c) <= width), candidates[-1])
 
 
 def load_bar(load: float, width: int = 10) -> str:

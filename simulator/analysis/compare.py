@@ -13,7 +13,7 @@ from html import escape
 
 from simulator.analysis.aar import AfterAction, ExpectationRow
 from simulator.analysis.history import Reopened, local
-from simulator.analysis.metrics import METRICS, Metric, Value, measures
+from simulator.analysis.metrics import METRICS, Metric, Value, clock_gap, measures
 from simulator.analysis.report import CSS, Table, html_table, text_table
 from simulator.engine.events import Event, Kind
 from simulator.format.commands import VERBS
@@ -202,7 +202,7 @@ def _first(t: float | None) -> str:
 def _lag(a: float | None, b: float | None) -> str:
     if a is None or b is None or a == b:
         return "" if a == b else ("B only" if a is None else "A only")
-    return f"{clock(abs(b - a))} {'later' if b > a else 'sooner'}"
+    return f"{clock_gap(a, b)} {'later' if b > a else 'sooner'}"
 
 
 def _times(n: int) -> str:

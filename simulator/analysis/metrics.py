@@ -69,13 +69,19 @@ class Metric:
         diff = after - before
         arrow = "▲" if diff > 0 else "▼"
         if self.unit == "time":
-            return f"{arrow} {clock(abs(diff))} {'later' if diff > 0 else 'sooner'}"
+            return f"{arrow} {clock_gap(before, after)} {'later' if diff > 0 else 'sooner'}"
         if self.unit == "share":
             points = diff * 100
             return f"{arrow} {points:+.2f} pts" if self.name == "collateral" else f"{arrow} {points:+.0f} pts"
         if self.unit == "count":
             return f"{arrow} {int(diff):+,}"
         return f"{arrow} {diff:+,.1f}"
+
+
+def clock_gap(before: float, after: float) -> str:
+    """The gap between two sim times as their clocks read, ``H:MM:SS``: 1:02:00 to 0:28:00 is 0:34:00
+    even when the second was stamped at 0:28:00.001 (a player's command), not 0:33:59."""
+    return clock(abs(int(after) - int(before)))
 
 
 def _timeline_first(kind: str) -> Callable[[AfterAction], Value]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 from simulator.analysis.sweep import (
@@ -20,6 +22,9 @@ from simulator.analysis.sweep import (
 )
 from simulator.cli.usage import UsageError, output_path, seed_value
 
+BAR_CELLS = 30
+"""Width of the bar itself on a terminal wide enough for the whole line."""
+
 RATE_WINDOW_SECONDS = 3.0
 """The bar shows a rate and the time left only once results have come in for this long (chunks
 finish in lumps, so a shorter window swings wildly)."""
@@ -30,10 +35,15 @@ class ProgressBar:
 
     It is drawn at once, saying what is starting while no run has finished, then the runs done,
     their rate and the time left; every call redraws it, so its clock moves even between results.
+    The line always fits the terminal: a line that wrapped would leave a copy behind on every redraw
+    (a carriage return goes back only to the start of the last row).
     """
 
-    def __init__(self, total: int, stream: IO[str], enabled: bool, starting: str = "starting…") -> None:
+    def __init__(self, total: int, stream: IO[str], enabled: bool, starting: str = "starting…",
+                 columns: Callable[[], int] | None = None) -> None:
         self.total, self.stream, self.enabled, self.starting = total, stream, enabled, starting
+        self.columns = columns or terminal_columns
+        """The terminal's width now (asked on every redraw: the window may be resized)."""
         self.started = time.perf_counter()
         self.first: tuple[float, int] | None = None
         """When the first runs finished and how many: the rate is measured from there, not
@@ -48,12 +58,19 @@ class ProgressBar:
         if done and self.first is None:
             self.first = (now, done)
         share = done / self.total
-        filled = int(30 * share)
-        line = (f"[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{self.total:,} runs {share:4.0%}  "
-                f"{self._note(now, done)}")
-        self.stream.write("\r" + line.ljust(self.width))
+        rest = f" {done:,}/{self.total:,} runs {share:4.0%}  {self._note(now, done)}"
+        room = self.room()
+        cells = max(10, min(BAR_CELLS, room - len(rest) - 2))
+        filled = int(cells * share)
+        line = f"[{'#' * filled}{'.' * (cells - filled)}]{rest}"[:room]
+        self.stream.write("\r" + line.ljust(min(self.width, room)))
         self.stream.flush()
         self.width = len(line)
+
+    def room(self) -> int:
+        """Cells the line may take: the terminal's width, less the last column (some terminals wrap
+        there) and the ``^C`` a terminal echoes after the bar when Ctrl+C stops the sweep."""
+        return max(1, self.columns() - 1 - len("^C"))
 
     def _note(self, now: float, done: int) -> str:
         """What is going on: starting (with the seconds so far), running, or the rate and time left."""
@@ -68,8 +85,18 @@ class ProgressBar:
     def close(self) -> None:
         """Blank the bar (and a ^C the terminal echoed after it)."""
         if self.enabled and self.width:
-            self.stream.write("\r" + " " * (self.width + 4) + "\r")
+            self.stream.write("\r" + " " * (self.room() + len("^C")) + "\r")
             self.stream.flush()
+
+
+def terminal_columns() -> int:
+    """Columns of the terminal the bar is drawn on (stderr); 80 when it cannot be asked or says 0
+    (a pseudo-terminal nobody has sized)."""
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        columns = shutil.get_terminal_size().columns
+    return columns if columns > 0 else 80
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

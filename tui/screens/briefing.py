@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Markdown, Static
+from textual.widgets import Button, Markdown, Static
 
 from simulator.engine.journal import ForkPoint
 from simulator.engine.session import LobbyState
@@ -19,6 +19,7 @@ from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 from tui.format import role_name
 from tui.team import lobby_content
+from tui.widgets.footer import DrillFooter
 
 CONTROLS = """\
 | key | does |
@@ -168,7 +169,7 @@ class BriefingScreen(Screen[None]):
             yield Static("", id="briefing-more")
             with Center():
                 yield Button(label, variant="primary", id="start", compact=True)
-        yield Footer(compact=True)
+        yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def show_lobby(self, lobby: LobbyState | None) -> None:
         """Redraw who holds which role and whether the drill has started."""

@@ -27,7 +27,7 @@ from simulator.format.commands import Params, UpdateParams
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR, HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
-from tui.format import role_name, short_role
+from tui.format import CHOICE_LABELS, role_name, short_role
 
 Options = list[tuple[str, str]]
 
@@ -126,7 +126,7 @@ def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:
         return [(HARM_TYPE_LABELS[HarmType(m.value)], str(m.value)) for m in kind]
     if kind is Hazard:
         return [(f"{m.value} {HAZARD_LABELS[Hazard(m.value)]}", str(m.value)) for m in kind]
-    return [(str(m.value), str(m.value)) for m in kind]
+    return [(CHOICE_LABELS.get(str(m.value), str(m.value)), str(m.value)) for m in kind]
 
 
 def field_options(annotation: Any, roles: list[str]) -> tuple[Options | None, bool]:
@@ -137,7 +137,7 @@ def field_options(annotation: Any, roles: list[str]) -> tuple[Options | None, bo
     if origin is list:
         return field_options(args[0], roles)[0], True
     if origin is typing.Literal:
-        return [(str(a), str(a)) for a in args], False
+        return [(CHOICE_LABELS.get(str(a), str(a)), str(a)) for a in args], False
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _enum_options(annotation, roles), False
     return None, False

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
@@ -25,6 +25,7 @@ from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from tui.widgets.chart import LineChart, Point, Series
+from tui.widgets.footer import DrillFooter
 from tui.widgets.signals import UNITS
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ class ReviewScreen(Screen[None]):
             timeline.border_title = "Timeline" + ("  (w: try again from the highlighted moment)"
                                                   if self.can_rewind else "")
             yield timeline
-        yield Footer(compact=True)
+        yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def on_mount(self) -> None:
         """Fill the breakdown table (heaviest component first, as the report) and the charts."""

@@ -15,7 +15,8 @@ from textual.widgets import Static
 from simulator.engine.findings import logs_sentence
 from simulator.engine.view import DrillView
 from simulator.format.durations import clock
-from tui.format import countdown, short_role
+from simulator.format.taxonomy import HARM_TYPE_LABELS, HarmType
+from tui.format import BORDER_CELLS, countdown, scroll_hint, short_role
 
 STAGES = {0: "not declared", 1: "1 · stop the bleed", 2: "2 · fan out and strengthen",
           3: "3 · fix at the source"}
@@ -43,10 +44,20 @@ def status_items(view: DrillView, now: float) -> list[Content]:
 
     commander = short_role(view.commander) if view.commander else "—"
     return [item("Incident", declared), item("commander", commander),
-            item("Severity", (view.severity or "—").upper()), item("Class", view.classification or "—"),
+            item("Severity", (view.severity or "—").upper()), item("Class", harm_label(view.classification)),
             item("Stage", STAGES[view.stage]), item("Watch", watch),
             item("Escalated", ", ".join(view.escalations) or "—"), item("Updates", str(len(view.updates))),
             item("Investigation", investigation)]
+
+
+def harm_label(harm_type: str | None) -> str:
+    """A classification as the form offered it ("CBRN information or capabilities", not ``cbrn``)."""
+    if harm_type is None:
+        return "—"
+    try:
+        return HARM_TYPE_LABELS[HarmType(harm_type)]
+    except ValueError:
+        return harm_type
 
 
 def flow(items: list[Content], width: int) -> list[Content]:
@@ -120,8 +131,7 @@ class IncidentPanel(VerticalScroll):
         """Say on the bottom border how many lines are out of sight, and which way."""
         above = self.scroll_offset.y
         below = max(0, self.virtual_size.height - above - self.scrollable_content_region.height)
-        parts = ([f"↑ {above} more"] if above else []) + ([f"↓ {below} more"] if below else [])
-        self.border_subtitle = " · ".join(parts) + " (m, then ↑↓)" if parts else ""
+        self.border_subtitle = scroll_hint(above, below, self.size.width - BORDER_CELLS, "m")
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Scrolling changes what is out of sight."""

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from simulator.engine.view import InjectSeen
 from simulator.format.durations import clock
-from tui.format import highlight_redacted, reflow, short_role
+from tui.format import BORDER_CELLS, highlight_redacted, reflow, scroll_hint, short_role
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
                  "press": "PRES", "regulator": "REGU", "dashboard": "DASH", "question": "QSTN"}
@@ -42,6 +42,26 @@ def inject_detail(inject: InjectSeen) -> Content:
         highlight_redacted(reflow(inject.body.strip())))
 
 
+class InjectDetail(VerticalScroll):
+    """The highlighted inject in full; when it is taller than its box, the line above it says how
+    much is out of sight and that tab then ↑↓ scrolls it."""
+
+    def show_hint(self) -> None:
+        """Say on the top border how many lines are out of sight, and which way."""
+        above = self.scroll_offset.y
+        below = max(0, self.virtual_size.height - above - self.scrollable_content_region.height)
+        self.border_title = scroll_hint(above, below, self.size.width - BORDER_CELLS, "tab")
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Scrolling changes what is out of sight."""
+        super().watch_scroll_y(old, new)
+        self.show_hint()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A new size changes what fits."""
+        self.call_after_refresh(self.show_hint)
+
+
 class InjectFeed(Vertical):
     """Inject list and the selected inject's full text; ``f`` narrows the list to the acting role."""
 
@@ -60,7 +80,7 @@ class InjectFeed(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="inject-list")
-        with VerticalScroll(id="inject-detail-box"):
+        with InjectDetail(id="inject-detail-box"):
             yield Static("No injects yet. They arrive here as the drill runs.", id="inject-detail")
 
     def show(self, injects: Sequence[InjectSeen], acting: str | None) -> None:
@@ -102,6 +122,14 @@ class InjectFeed(Vertical):
         inject.read = True
         self.query_one("#inject-detail", Static).update(inject_detail(inject))
         self.show(self.injects, self.acting)
+        box = self.query_one(InjectDetail)
+        box.scroll_home(animate=False)
+        box.call_after_refresh(box.show_hint)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The list takes at most half the panel (8 rows at the most), so the open inject keeps room
+        to be read on a small terminal (at 80×24 five injects left it two lines)."""
+        self.query_one("#inject-list", OptionList).styles.max_height = max(3, min(8, event.size.height // 2))
 
     def action_toggle_filter(self) -> None:
         """Switch between every inject and only those for the acting role."""
