@@ -490,9 +490,10 @@ def test_ttx_report_renders_the_discussion_from_a_journal_file(
 
 
 def test_a_report_without_questions_or_observations_has_no_discussion_section(
-        flagship: LoadedScenario) -> None:
-    run = run_policy(flagship, Idle(), 3)
-    aar = facts(Journal(run.drill.header("idle"), run.drill.events), flagship.scenario, run.result, None)
+        write_scenario: WriteScenario) -> None:
+    plain = load_scenario(str(write_scenario(MINIMAL, "plain.yaml")))
+    run = run_policy(plain, Idle(), 3)
+    aar = facts(Journal(run.drill.header("idle"), run.drill.events), plain.scenario, run.result, None)
     assert "## Discussion" not in render_markdown(aar)
     assert 'id="discussion"' not in render_html(aar)
 
