@@ -219,7 +219,8 @@ class Live:
         return self.loop.run_until_complete(asyncio.wait_for(coro, 60))
 
     async def _start(self) -> None:
-        limits = Limits(rate=300.0, burst=300.0, command_rate=300.0, command_burst=300.0)
+        limits = Limits(rate=300.0, burst=300.0, command_rate=300.0, command_burst=300.0,
+                        address_rate=10_000.0, connect_rate=1000.0)
         self.server = DrillServer.host(self.flagship, self.path, seed=7, code=CODE,
                                        facilitator_token=FACILITATOR_TOKEN, speed=10.0, limits=limits)
         port = await self.server.start("127.0.0.1", 0)

@@ -30,7 +30,7 @@ from simulator.team.server import DrillServer, Limits, new_code, new_token
 from tests.test_server import CODE, FACILITATOR_TOKEN, Team
 from tests.test_server import team_factory as team_factory  # the same servers as tests/test_server.py
 
-GENEROUS = Limits(rate=2000.0, burst=2000.0, command_rate=2000.0, command_burst=2000.0)
+GENEROUS = Limits(rate=2000.0, burst=2000.0, command_rate=2000.0, command_burst=2000.0, address_rate=2000.0)
 """Rates no test of sizes or shapes runs into."""
 
 

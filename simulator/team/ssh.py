@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import hmac
 import json
 import os
 import re
@@ -46,7 +45,7 @@ import asyncssh
 
 from simulator.format.taxonomy import FACILITATOR
 from simulator.team.keyfiles import beside, check_private, create_private
-from simulator.team.server import DrillServer, digest
+from simulator.team.server import DrillServer
 
 HOST_KEY_FILE = "ttx-ssh-host-key"
 """The SSH host key (Ed25519, OpenSSH format, mode 0600), beside the journal."""
@@ -65,6 +64,8 @@ SLOWEST_ANSWER = 30.0
 FORGET_FAILURES = 600.0
 """Seconds without a wrong answer after which an address starts afresh."""
 NAME_CHARS = 40
+SEAT_TICKET = "TTX_SEAT_TICKET"
+"""The environment variable that hands a seat's ``ttx join`` its ticket (see :meth:`DrillServer.vouch`)."""
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 Challenge = tuple[str, str, str, list[tuple[str, bool]]]
@@ -88,28 +89,42 @@ class Credential:
 
 @dataclass(frozen=True)
 class Gate:
-    """What SSH logins are checked against: the drill's secrets (by hash) and roles."""
+    """What SSH logins are checked against: the drill server, which knows the drill's secrets (by
+    hash), its roles, and the wrong answers and lock-outs of every address, websocket and SSH alike."""
 
-    identify: Callable[[str], Credential | None]
+    identify: Callable[[str, str], Credential | None]
+    """What a secret typed at ``address`` is (``identify(address, secret)``); a wrong one counts
+    towards that address's lock-out."""
+    locked_for: Callable[[str], float]
+    """Seconds an address must still wait before its next answer is checked."""
+    vouch: Callable[[str], str]
+    """A ticket for a seat serving a login from an address: the seat's connections count there."""
+    unvouch: Callable[[str], None]
+    """Forget a ticket (the login has ended)."""
     roles: tuple[str, ...]
     title: str
 
 
 def drill_gate(server: DrillServer) -> Gate:
-    """The gate of a drill server: its join code, facilitator token and players' tokens, by their hashes."""
-    def same(secret: str, stored: str | None) -> bool:
-        return stored is not None and hmac.compare_digest(digest(secret), stored)
-
-    def identify(secret: str) -> Credential | None:
-        if same(secret.strip().upper(), server.code_hash):
-            return Credential("code")
-        if same(secret, server.facilitator_hash):
-            return Credential("facilitator")
-        player = next((p for p in server.players.values() if same(secret, p.token_hash)), None)
-        return None if player is None else Credential("token", player.seat, player.name)
+    """The gate of a drill server: it checks the join code, facilitator token and players' tokens
+    itself, so a wrong code over SSH counts towards the same lock-out as one over a websocket."""
+    def identify(address: str, secret: str) -> Credential | None:
+        found: Credential | None = None
+        if server.admits_code(secret):
+            found = Credential("code")
+        elif server.admits_facilitator(secret):
+            found = Credential("facilitator")
+        elif (player := server.player_with_token(secret)) is not None:
+            found = Credential("token", player.seat, player.name)
+        if found is None:
+            server.secret_refused(address)
+        else:
+            server.secret_accepted(address)
+        return found
 
     scenario = server.drill.scenario
-    return Gate(identify, tuple(r.value for r in scenario.roles), scenario.title)
+    return Gate(identify, server.locked_for, server.vouch, server.unvouch,
+                tuple(r.value for r in scenario.roles), scenario.title)
 
 
 def host_key(journal: str | Path) -> asyncssh.SSHKey:
@@ -215,11 +230,15 @@ class SshSeats:
                 login.conn.close()
 
     async def check(self, address: str, secret: str) -> Credential | None:
-        """What ``secret`` is, after the wait wrong answers from ``address`` have earned."""
-        wait = self.failures.delay(address)
+        """What ``secret`` is, after the wait wrong answers from ``address`` have earned: this
+        back-off, or the drill server's lock-out of the address if longer (an answer that would
+        wait more than :data:`SLOWEST_ANSWER` for it is refused unchecked)."""
+        wait = max(self.failures.delay(address), self.gate.locked_for(address))
+        if wait > SLOWEST_ANSWER:
+            return None
         if wait:
             await asyncio.sleep(wait)
-        found = self.gate.identify(secret) if 0 < len(secret) <= 256 else None
+        found = self.gate.identify(address, secret) if 0 < len(secret) <= 256 else None
         if found is None:
             count = self.failures.failed(address)
             if count in (5, 25, 125) or count % 500 == 0:
@@ -301,9 +320,12 @@ class Login(asyncssh.SSHServer):
         if self.wrong >= TRIES_PER_CONNECTION:
             return False
         self.stage, self.credential, self.seat, self.retries = "secret", None, None, 0
+        locked = self.seats.gate.locked_for(self.address)
+        wait = (f"Too many wrong join codes from your address: locked out for {locked:.0f} s more. "
+                if locked > 0 else "")
         if username == FACILITATOR:
-            return _ask("Log in as the facilitator.", ("Facilitator token: ", False))
-        return _ask("Give the join code from the facilitator (or your seat token to rejoin).",
+            return _ask(f"{wait}Log in as the facilitator.", ("Facilitator token: ", False))
+        return _ask(f"{wait}Give the join code from the facilitator (or your seat token to rejoin).",
                     ("Join code: ", False))
 
     async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> Any:
@@ -373,14 +395,18 @@ class Login(asyncssh.SSHServer):
         if self.request is None or self.opened:
             return False  # one seat per connection
         self.opened = True
-        return Terminal(self.seats, self.request)
+        return Terminal(self.seats, self.request, self.address)
 
 
 class Terminal(asyncssh.SSHServerSession[bytes]):
     """An SSH seat: the player's terminal bridged to a pty where ``ttx join`` runs."""
 
-    def __init__(self, seats: SshSeats, request: SeatRequest) -> None:
+    def __init__(self, seats: SshSeats, request: SeatRequest, address: str = "?") -> None:
         self.seats, self.request = seats, request
+        self.address = address
+        """The player's address: the seat's connections to the drill server count against it."""
+        self.ticket: str | None = None
+        """While the seat runs: the drill server's ticket for ``address`` (in the seat's environment)."""
         self.chan: asyncssh.SSHServerChannel[bytes] | None = None
         self.term = "xterm-256color"
         self.size = (80, 24, 0, 0)
@@ -429,11 +455,13 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
         if old is not None:
             await old.hang_up("this seat was opened from another SSH connection")
         status = 1
+        self.ticket = self.seats.gate.vouch(self.address)
         try:
             status = await self._spawn_and_wait()
         except OSError as exc:
             self._write(f"ttx: cannot start the seat: {exc.strerror or exc}\r\n".encode())
         finally:
+            self.seats.gate.unvouch(self.ticket)
             if self.seats.live.get(self.request.key) is self:
                 del self.seats.live[self.request.key]
         if self.chan is not None and not self.chan.is_closing():
@@ -489,6 +517,8 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
             if _LOCALE.fullmatch(client.get(name, "")):
                 env[name] = client[name]
         env.update(TERM=self.term, TTX_SEAT_FD=str(report_fd), **self.request.secret)
+        if self.ticket is not None:
+            env[SEAT_TICKET] = self.ticket
         return env
 
     # --- bytes both ways ------------------------------------------------------------------
