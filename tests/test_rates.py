@@ -86,3 +86,11 @@ def test_a_fading_mitigation_on_a_logistic_integrates_to_the_product(flagship: L
     reference = float(np.sum((values[1:] + values[:-1]) / 2) * (t[1] - t[0]))
     got = float(model.integrate(np.array([900.0, 2700.0])).harm[sid][0])
     assert got == pytest.approx(reference, rel=1e-9)
+
+
+def test_a_logistic_falling_to_zero_never_integrates_to_a_negative_count() -> None:
+    """A ceiling under the floor is a spread that dies out; near zero its integral used to round below
+    zero, and the harm draw then failed (``lam < 0``) mid-drill."""
+    curve = LogisticFraction(model="logistic", floor=1e-6, ceiling=0.0, growth_per_hour=3.0, midpoint="1h")
+    t = np.arange(0.0, 12 * 3600.0, 7.0)
+    assert fraction_integral(curve, t[:-1], t[1:]).min() >= 0.0

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.journal import read_journal
@@ -367,6 +367,41 @@ async def test_the_command_rate_is_per_player_not_per_connection(team_factory: A
     said = [e for e in team.server.drill.events
             if e.kind == Kind.COMMAND and e.payload.get("action") == "message"]
     assert len(said) <= 12, f"{len(said)} messages journaled from one player in half a second"
+
+
+async def test_the_frame_rate_is_capped_per_address_over_all_its_players(team_factory: Any,
+                                                                        dial: Any) -> None:
+    """Joining again mints a new token, so one person with the join code could hold many players'
+    rates; the address's budget is shared by every connection and player behind it."""
+    team = await team_factory(limits=Limits(command_rate=100.0, command_burst=100.0, address_rate=1.0,
+                                            address_burst=16.0))
+    raws = [await dial(team) for _ in range(4)]
+    for raw, role in zip(raws, ("ml", "ts", "comms", "legal"), strict=True):
+        await raw.join(role)
+    await (await team.facilitator()).start()
+    for i in range(10):
+        for raw in raws:
+            await raw.send({"kind": "chat", "token": raw.token, "id": 100 + i, "text": f"m{i}"})
+    await asyncio.sleep(0.5)
+    said = [e for e in team.server.drill.events
+            if e.kind == Kind.COMMAND and e.payload.get("action") == "message"]
+    assert len(said) <= 12, f"{len(said)} messages journaled from one address in half a second"
+
+
+async def test_new_connections_per_address_are_capped_per_second_before_the_websocket_opens(
+        team_factory: Any, dial: Any) -> None:
+    """Opening connections costs the server a handshake each: past the address's burst a new one is
+    refused with HTTP 429 before any frame, and a player's own reconnect retries until it gets in."""
+    team = await team_factory(limits=Limits(connect_rate=4.0, connect_burst=3.0))
+    ic = await team.join("ic", "Dana")
+    await dial(team)
+    await dial(team)
+    with pytest.raises(InvalidStatus) as refused:
+        await dial(team)
+    assert refused.value.response.status_code == 429
+    assert b"too many new connections" in refused.value.response.body
+    await ic.drop()
+    await ic.wait_until(lambda s: s.reconnects == 1 and s.connected, timeout=10)
 
 
 # --- joining: lock-outs, caps, idle connections, the lobby -------------------------------------

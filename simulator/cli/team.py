@@ -388,7 +388,7 @@ def _reach_hint(exc: BaseException, args: argparse.Namespace) -> str:
     if isinstance(exc, ssl.SSLError):
         return "it does not speak TLS there: if its banner printed a ws:// URL, use that"
     if getattr(getattr(exc, "response", None), "status_code", None) == 429:
-        return "the host is refusing new connections from your address for a moment: try again in a few seconds"
+        return "the host refuses new connections from your address for a moment: try again in a few seconds"
     if args.url.startswith("ws://"):
         return ("is ttx host running there? Use the URL its banner printed: if that is wss://, join with it "
                 "and its --pin")
