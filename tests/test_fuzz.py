@@ -313,7 +313,7 @@ unbounded one up to 1e300)."""
 @st.composite
 def scenario_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
     """The flagship with its traffic, spread and monitors drawn from the format's ranges."""
-    doc = json.loads(json.dumps(base))
+    doc: dict[str, Any] = json.loads(json.dumps(base))
     doc["features"]["chat"]["traffic_rps"] = draw(_within(1e-6, 8e8))
     curve = doc["streams"]["weapons-uplift"]["harmful_fraction"]
     curve.update(floor=draw(_within(0.0, 1.0)), ceiling=draw(_within(0.0, 1.0)),
