@@ -23,8 +23,15 @@ from simulator.engine.replay import replay
 from simulator.engine.runner import new_drill
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
-from simulator.team.outbox import Outbox
-from simulator.team.protocol import HARD_FRAME_LIMIT, PAGE_LIMIT, server_frames
+from simulator.team.outbox import MAX_QUEUED_ERRORS, Outbox
+from simulator.team.protocol import (
+    HARD_FRAME_LIMIT,
+    PAGE_LIMIT,
+    Error,
+    params_problem,
+    server_frames,
+    shape_problem,
+)
 from simulator.team.remote import RemoteError, RemoteSession, event_line
 from simulator.team.server import DrillServer, Limits, new_code, new_token
 from tests.test_server import CODE, FACILITATOR_TOKEN, Team
@@ -250,6 +257,14 @@ async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_rec
     assert late.view.seat == "ic" and late.connected
 
 
+def test_free_form_values_deeper_than_the_limit_are_refused_before_any_verb_sees_them() -> None:
+    """The first bound on nesting is the shape check every client value passes (the verbs' own
+    models are the second): five levels is one too many, whatever the action."""
+    assert shape_problem({"a": [[[1]]]}) is None
+    assert shape_problem({"a": [[[[1]]]]}) == "a.0.0.0: nested more than 4 levels"
+    assert params_problem("resolve", {"a": [[[[[]]]]]}) == "a.0.0.0: nested more than 4 levels"
+
+
 async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_said(
         team_factory: Any, dial: Any) -> None:
     """Each event is bounded and events, snapshots and reveals are packed by size: 120 of the largest
@@ -345,6 +360,18 @@ async def test_a_client_that_does_not_read_is_dropped_not_buffered() -> None:
     await asyncio.sleep(0.01)
     sender.cancel()
     assert dropped == [True] and outbox.queued_bytes == 0
+
+
+async def test_error_replies_to_a_client_that_does_not_read_are_capped_not_queued() -> None:
+    """Error replies used to queue without bound; at most a few wait, the rest are counted and dropped."""
+    class Stuck:
+        async def send(self, message: str) -> None:
+            await asyncio.Event().wait()
+
+    outbox = Outbox(Stuck(), backlog=10)
+    for i in range(1000):
+        outbox.error(Error(code="bad_frame", message="no", id=i))
+    assert outbox.dropped_errors == 1000 - MAX_QUEUED_ERRORS and outbox.queued_bytes < 2000
 
 
 async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any, dial: Any) -> None:
