@@ -53,7 +53,7 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.taxonomy import FACILITATOR, Role
 from simulator.team.limits import AddressBuckets, Bucket, Limits, Lockouts, address_key, is_loopback
-from simulator.team.outbox import Outbox, pages, strict_json, wire_json
+from simulator.team.outbox import Outbox, Shared, pages, strict_json, wire_json
 from simulator.team.protocol import (
     FACILITATOR_FRAMES,
     FRAME_LIMIT,
@@ -597,24 +597,36 @@ class DrillServer:
         return [c for c in self.connections if c.player is not None and not c.closing]
 
     def _fan_out(self, batch: list[Event]) -> None:
-        per_seat: dict[str, list[tuple[Kind, str]]] = {}
+        """Send new events to every seat that may see them, encoded once per audience."""
+        per_seat: dict[str, Shared] = {}
+        texts: dict[int, str] = {}
         for conn in self._joined():
             assert conn.player is not None
             seat = conn.player.seat
             if seat not in per_seat:
-                per_seat[seat] = list(self._wire(batch, seat))
-            conn.outbox.events(per_seat[seat])
+                per_seat[seat] = Shared.events(list(self._wire(batch, seat, texts)))
+            conn.outbox.shared(per_seat[seat])
 
-    def _wire(self, events: Iterable[Event], seat: str) -> Iterator[tuple[Kind, str]]:
+    def _wire(self, events: Iterable[Event], seat: str,
+              texts: dict[int, str] | None = None) -> Iterator[tuple[Kind, str]]:
+        """The events ``seat`` may see, as wire JSON; ``texts`` keeps the JSON of events every seat
+        receives unchanged, so each is encoded once (keyed by the event's identity)."""
         for event in events:
             copy = delivered(event, seat, self.seating)
-            if copy is not None:
+            if copy is None:
+                continue
+            if copy is not event or texts is None:
                 yield copy.kind, wire_json(copy)
+                continue
+            text = texts.get(id(event))
+            if text is None:
+                text = texts[id(event)] = wire_json(event)
+            yield event.kind, text
 
     def _broadcast(self, message: BaseModel) -> None:
-        text = message.model_dump_json()
+        shared = Shared(message.model_dump_json())
         for conn in self._joined():
-            conn.outbox.frame(text)
+            conn.outbox.frame(shared)
 
     def _clock_state(self) -> ClockState:
         return ClockState(sim=self.clock.now(), speed=self.clock.speed, paused=self.clock.paused,
