@@ -5,6 +5,7 @@ seat; the terminal's size follows the player's; what an SSH login may do is narr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,7 @@ from simulator.engine.events import Kind
 from simulator.format.commands import AdhocParams
 from simulator.format.loader import LoadedScenario
 from simulator.team.keyfiles import KeyFileError
+from simulator.team.limits import AddressBuckets
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits
 from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key
@@ -55,8 +57,16 @@ class Drill:
 
 @pytest.fixture
 async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    async with _serving(tmp_path, flagship, None) as made:
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def _serving(tmp_path: Path, flagship: LoadedScenario, limits: Limits | None) -> AsyncIterator[Drill]:
+    """A drill server under ``limits`` and its SSH seats, closed (with every client) at the end."""
     journal = tmp_path / "drill.jsonl"
-    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN,
+                              limits=limits)
     port = await server.start("127.0.0.1", 0)
     url = f"ws://127.0.0.1:{port}"
     seats = SshSeats(drill_gate(server), url, host_key(journal), workdir=tmp_path)
@@ -255,6 +265,21 @@ async def test_connections_from_one_address_are_capped_before_any_login(drill: D
     assert b"SSH-2.0" not in third
 
 
+async def test_new_connections_from_one_address_are_capped_per_second_before_the_key_exchange(
+        drill: Drill) -> None:
+    """Each SSH connection costs the host a key exchange: past the burst of new connections from one
+    address, the server hangs up at once, while connections from another address are still greeted."""
+    drill.seats.arrivals = AddressBuckets(rate=0.01, burst=2)
+    assert drill.seats.port is not None
+    opened = [await asyncio.open_connection("127.0.0.1", drill.seats.port) for _ in range(3)]
+    other = await asyncio.open_connection("127.0.0.1", drill.seats.port, local_addr=("127.0.0.9", 0))
+    greetings = [await asyncio.wait_for(reader.readline(), 10) for reader, _ in [*opened[:2], other]]
+    third = await asyncio.wait_for(opened[2][0].read(), 10)
+    for _, writer in [*opened, other]:
+        writer.close()
+    assert all(g.startswith(b"SSH-2.0-ttx") for g in greetings) and b"SSH-2.0" not in third
+
+
 async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:
     """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
     screen = await drill.ssh("dana", CODE, "ic")
@@ -302,21 +327,8 @@ would trip every one of them: one unjoined connection, two new connections, for 
 @pytest.fixture
 async def strict(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
     """A drill (and its SSH seats) under :data:`STRICT` limits."""
-    journal = tmp_path / "drill.jsonl"
-    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN,
-                              limits=STRICT)
-    port = await server.start("127.0.0.1", 0)
-    url = f"ws://127.0.0.1:{port}"
-    seats = SshSeats(drill_gate(server), url, host_key(journal), workdir=tmp_path)
-    await seats.start("127.0.0.1", 0)
-    made = Drill(server, seats, url)
-    yield made
-    for conn in made.conns:
-        conn.close()
-    for session in made.sessions:
-        await session.close()
-    await seats.stop()
-    await server.stop()
+    async with _serving(tmp_path, flagship, STRICT) as made:
+        yield made
 
 
 async def _ssh_from(drill: Drill, address: str, username: str, *answers: str) -> Screen:

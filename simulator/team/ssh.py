@@ -45,6 +45,7 @@ import asyncssh
 
 from simulator.format.taxonomy import FACILITATOR
 from simulator.team.keyfiles import beside, check_private, create_private
+from simulator.team.limits import AddressBuckets
 from simulator.team.server import DrillServer
 
 HOST_KEY_FILE = "ttx-ssh-host-key"
@@ -55,6 +56,10 @@ MAX_CONNECTIONS = 64
 """SSH connections at once, logged in or not."""
 MAX_PER_ADDRESS = 8
 """SSH connections at once from one address."""
+CONNECTS_PER_SECOND = 2.0
+"""New SSH connections per second from one address (each costs a key exchange), in bursts of
+:data:`CONNECT_BURST`; past it the server hangs up before the key exchange."""
+CONNECT_BURST = 10.0
 LOGIN_SECONDS = 90.0
 """Time to answer the login questions."""
 TRIES_PER_CONNECTION = 3
@@ -200,6 +205,8 @@ class SshSeats:
         """Tokens of the seats opened over SSH, by (seat, name): how a dropped player rejoins."""
         self.live: dict[tuple[str, str], Terminal] = {}
         self.failures = Failures()
+        self.arrivals = AddressBuckets(CONNECTS_PER_SECOND, CONNECT_BURST)
+        """New connections per address (see :data:`CONNECTS_PER_SECOND`)."""
         self.connections: dict[str, int] = {}
         """Open SSH connections per address."""
         self.logins: set[Login] = set()
@@ -297,7 +304,8 @@ class Login(asyncssh.SSHServer):
         self.address = str(peer[0]) if peer else "?"
         counts = self.seats.connections
         counts[self.address] = counts.get(self.address, 0) + 1
-        if sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > self.seats.max_per_address:
+        if (sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > self.seats.max_per_address
+                or not self.seats.arrivals.take(self.address)):
             conn.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
