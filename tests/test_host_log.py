@@ -48,7 +48,7 @@ async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_l
         await read_until(host.stdout, "Dana (ic) joined", out)
         with pytest.raises(RemoteError):
             await RemoteSession.open(url, name="Eve", role="ml", code="WRONG1")
-        assert "wrong join code" in await read_until(host.stdout, "refused a frame", out)
+        assert "wrong join code" in await read_until(host.stdout, "refused a join from 127.0.0.1", out)
         fac = await RemoteSession.open(url, name="Lee", facilitator_token=token)
         sessions.append(fac)
         await read_until(host.stdout, "Lee (facilitator) joined", out)

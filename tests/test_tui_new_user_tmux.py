@@ -34,7 +34,7 @@ def play(tmp_path: Path) -> Iterator[Play]:
 
     def start(cols: int, rows: int) -> TmuxServer:
         term.tmux("new-session", "-d", "-s", "drill", "-x", str(cols), "-y", str(rows), "-c", str(tmp_path),
-                  f"stty cols {cols} rows {rows}; {TTX} play --seed 7; echo EXITED; sleep 30")
+                  f"stty cols {cols} rows {rows}; {TTX} play --seed 7; echo EXITED; sleep 30", check=True)
         term.wait_for("Start the drill", timeout=WAIT)  # start-up is slow on a loaded machine
         term.keys("Enter")
         term.wait_for("Signals (what you can observe)", timeout=WAIT)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import time
 from collections.abc import Callable
 
 from tests.tools import program
 
+_SERVERS = itertools.count(1)
+"""Numbers each server of a test process: a test never reuses a socket an earlier one killed."""
+
 
 class TmuxServer:
-    """A tmux server on its own ``-L`` socket, so tests never touch a user's sessions."""
+    """A tmux server on its own ``-L`` socket, so tests never touch a user's sessions.
+
+    Each instance gets a socket of its own (``socket`` plus a number): on a loaded machine a
+    killed server can still be going away when the next test starts one under the same name,
+    and its ``new-session`` then fails, leaving an empty pane."""
 
     def __init__(self, socket: str, target: str = "drill") -> None:
-        self.socket = socket
+        self.socket = f"{socket}-{next(_SERVERS)}"
         self.target = target
         """Pane a call addresses when it names none (``session``, ``session:window`` or ``…:w.p``)."""
 

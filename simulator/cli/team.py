@@ -145,6 +145,7 @@ async def _host(args: argparse.Namespace) -> int:
         raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
     _banner(server, args, port, token, tls, seats)
     server.watchers.append(_log_event)
+    server.host_log.append(lambda text: _log_line(server.drill.now, text))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -299,7 +300,6 @@ def host_line(event: Any) -> str | None:
     """The host's log line for a journaled event (joins, leaves, clock changes, refusals, the end),
     or ``None`` for the drill's own events."""
     from simulator.engine.events import Kind
-    from simulator.format.durations import clock
 
     p = event.payload
     who = f"{p.get('name')} ({p.get('role')})"
@@ -315,11 +315,26 @@ def host_line(event: Any) -> str | None:
     if event.kind == Kind.SESSION_NOTE and p.get("event") == "refused_frame":
         sender = event.actor or "a connection that has not joined"
         text = f"refused a frame from {sender}: {p.get('code')} ({p.get('reason')})"
+    elif event.kind == Kind.SESSION_NOTE and p.get("event") == "join_lockout":
+        text = (f"locked out {p.get('address')} for {p.get('seconds')} s after {p.get('failures')} "
+                "wrong join codes")
     elif event.kind in lines:
         text = lines[event.kind]()
     else:
         return None
-    return f"{time.strftime('%H:%M:%S')} sim {clock(event.t)}  {text}"
+    return _stamped(event.t, text)
+
+
+def _stamped(t: float, text: str) -> str:
+    """A host log line: wall time, sim time, what happened."""
+    from simulator.format.durations import clock
+
+    return f"{time.strftime('%H:%M:%S')} sim {clock(t)}  {text}"
+
+
+def _log_line(t: float, text: str) -> None:
+    """Print a host log line for something the journal does not keep (a refused join)."""
+    print(_stamped(t, text), flush=True)
 
 
 def _clock_line(p: dict[str, Any]) -> str:

@@ -284,6 +284,9 @@ class DrillServer:
         self._reveal: list[str] | None = None
         self.watchers: list[Callable[[Event], None]] = []
         """Called with every event once it is durable and sent (``ttx host`` logs joins, starts, ends)."""
+        self.host_log: list[Callable[[str], None]] = []
+        """Called with a line for what the journal does not keep: a refused join from a connection
+        that never joined (bounded by the address's lock-out, so a flood cannot spam the host)."""
         for event in drill.events:
             self.seating.track(event)
         drill.listeners.append(self._on_event)
@@ -827,6 +830,8 @@ class DrillServer:
         """A wrong code or unknown token: refuse, count it for the address, and when that starts a
         lock-out tell the facilitator (a journal note, one per lock-out)."""
         self._refuse(conn, code, message, None)
+        for tell in self.host_log:
+            tell(f"refused a join from {conn.address}: {message}")
         self._count_failure(conn.address)
 
     def _count_failure(self, address: str) -> None:
