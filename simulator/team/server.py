@@ -560,19 +560,27 @@ class DrillServer:
             self._made_durable()
 
     async def _commit_forever(self) -> None:
-        """Group commit: fsync whatever was appended (in a worker thread), then send it and the acks."""
+        """Group commit: fsync whatever was appended (in a worker thread), then send it and the acks.
+
+        Sending runs as the loop's next callback, so the next fsync is already under way while the
+        events go out (the two overlap, as the fan-out writes to every socket in one go)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._commit_wanted.wait()
             self._commit_wanted.clear()
             fd = self.journal.flush()
             ready = len(self._appended)
             await asyncio.to_thread(os.fsync, fd)
-            self._made_durable(ready)
+            batch, self._appended = self._appended[:ready], self._appended[ready:]
+            loop.call_soon(self._deliver, batch)
 
-    def _made_durable(self, count: int | None = None) -> None:
-        """The first ``count`` appended events are on disk: fan them out, run the acks waiting on them."""
-        count = len(self._appended) if count is None else count
-        batch, self._appended = self._appended[:count], self._appended[count:]
+    def _made_durable(self) -> None:
+        """Everything appended is on disk: send it (see :meth:`_deliver`)."""
+        batch, self._appended = self._appended, []
+        self._deliver(batch)
+
+    def _deliver(self, batch: list[Event]) -> None:
+        """These events are on disk: fan them out, run the acks waiting on them."""
         if batch:
             self._fan_out(batch)
         for event in batch:
