@@ -60,6 +60,7 @@ CONNECTS_PER_SECOND = 2.0
 """New SSH connections per second from one address (each costs a key exchange), in bursts of
 :data:`CONNECT_BURST`; past it the server hangs up before the key exchange."""
 CONNECT_BURST = 10.0
+"""New SSH connections one address may open at once."""
 LOGIN_SECONDS = 90.0
 """Time to answer the login questions."""
 TRIES_PER_CONNECTION = 3
