@@ -235,7 +235,7 @@ async def test_an_ssh_evaluator_logs_in_with_the_evaluator_token_and_no_other_se
     from tests.ssh_client import log_in
 
     gate = drill_gate(team.server)
-    assert gate.identify(EVALUATOR_TOKEN) == Credential("evaluator")
+    assert gate.identify("127.0.0.1", EVALUATOR_TOKEN) == Credential("evaluator")
     seats = SshSeats(gate, team.url, host_key(tmp_path / "drill.jsonl"), workdir=tmp_path)
     port = await seats.start("127.0.0.1", 0)
     conns = []

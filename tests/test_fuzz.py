@@ -221,7 +221,8 @@ class Live:
         return self.loop.run_until_complete(asyncio.wait_for(coro, 60))
 
     async def _start(self) -> None:
-        limits = Limits(rate=300.0, burst=300.0, command_rate=300.0, command_burst=300.0)
+        limits = Limits(rate=300.0, burst=300.0, command_rate=300.0, command_burst=300.0,
+                        address_rate=10_000.0, connect_rate=1000.0)
         self.server = DrillServer.host(self.flagship, self.path, seed=7, code=CODE,
                                        facilitator_token=FACILITATOR_TOKEN, speed=10.0, limits=limits)
         port = await self.server.start("127.0.0.1", 0)
@@ -287,3 +288,63 @@ def test_hostile_frames_from_several_connections_never_reach_the_legitimate_seat
     never an ``internal`` error, and the journal re-derives event for event."""
     live.run(live.attack(frames))
     _rederive(live.path, read_journal(live.path), live.flagship)
+
+
+# --- the engine: every payload is strict JSON over the scenario's parameter ranges -------------
+
+
+def _within(low: float, high: float) -> st.SearchStrategy[float]:
+    """Any float in ``[low, high]``, the ends and the tiniest (subnormal) values included."""
+    return st.floats(min_value=low, max_value=high) | st.sampled_from([low, high])
+
+
+SIGNAL_RANGES: dict[str, dict[str, st.SearchStrategy[float]]] = {
+    "user_reports": {"p_report": _within(0.0, 1.0), "baseline_per_hour": _within(0.0, 1e6),
+                     "z_threshold": _within(1e-9, 1e9)},
+    "classifier_confidence": {"baseline": _within(0.0, 1.0), "sensitivity": _within(0.0, 1e300),
+                              "noise": _within(0.0, 1e300), "drop_threshold": _within(1e-9, 1e9)},
+    "social_posts": {"p_post": _within(0.0, 1.0), "virality": _within(0.0, 1e4),
+                     "baseline_per_hour": _within(0.0, 1e6), "viral_threshold": _within(1e-9, 1e9)},
+    "drift": {"sensitivity": _within(0.0, 1e300), "noise": _within(0.0, 1e300),
+              "threshold": _within(1e-9, 1e9)},
+}
+"""The numeric fields of each monitor, over the whole range the scenario format allows (an
+unbounded one up to 1e300)."""
+
+
+@st.composite
+def scenario_variants(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
+    """The flagship with its traffic, spread and monitors drawn from the format's ranges."""
+    doc: dict[str, Any] = json.loads(json.dumps(base))
+    doc["features"]["chat"]["traffic_rps"] = draw(_within(1e-6, 8e8))
+    curve = doc["streams"]["weapons-uplift"]["harmful_fraction"]
+    curve.update(floor=draw(_within(0.0, 1.0)), ceiling=draw(_within(0.0, 1.0)),
+                 growth_per_hour=draw(_within(1e-9, 50.0)))
+    doc["signals"]["drift"] = {"kind": "drift", "title": "Drift"}
+    for signal in doc["signals"].values():
+        for name, values in SIGNAL_RANGES.get(signal["kind"], {}).items():
+            signal[name] = draw(values)
+    return doc
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_event_of_a_drill_is_strict_json_whatever_the_scenarios_parameters(data: st.DataObject) -> None:
+    """A rate, a z-score or a reading that overflowed or divided by zero used to be able to reach a
+    payload as ``NaN`` or ``Infinity``, which a journal line or a team frame cannot carry: over every
+    value the format allows, the do-nothing and textbook runs' events are strict JSON."""
+    from dataclasses import replace
+
+    from simulator.engine.policies import load_policy
+    from simulator.engine.runner import run_policy
+    from simulator.format.loader import load_scenario
+    from simulator.format.scenario import Scenario
+
+    flagship = load_scenario("jailbreak-wave")
+    doc = data.draw(scenario_variants(flagship.scenario.model_dump(mode="json")))
+    loaded = replace(flagship, scenario=Scenario.model_validate(doc), content_hash="sha256:variant")
+    for policy in ("idle", "textbook"):
+        run = run_policy(loaded, load_policy(policy, loaded.scenario), 7)
+        for event in run.drill.events:
+            json.dumps(event.to_dict(), allow_nan=False)  # raises ValueError on NaN or Infinity
+        assert math.isfinite(run.result.score)

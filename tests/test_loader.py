@@ -295,6 +295,18 @@ def test_traffic_too_large_to_draw_is_an_error_naming_the_limit(write_scenario: 
         "requests/s are allowed (beyond that one tick's outputs overflow the harm draw)"]
 
 
+@pytest.mark.parametrize("signal", [
+    "reports: {kind: user_reports, title: Reports, baseline_per_hour: 1.0e300}",
+    "social: {kind: social_posts, title: Social, virality: 1.0e300}",
+    "social: {kind: social_posts, title: Social, baseline_per_hour: .inf}"])
+def test_monitor_rates_too_large_to_draw_are_an_error(write_scenario: WriteScenario, signal: str) -> None:
+    """Reports or mentions per hour beyond the format's bound used to overflow the monitor's draw
+    mid-drill (``lam value too large``) instead of failing the load."""
+    path = write_scenario(MINIMAL.replace("  reports:\n    kind: user_reports\n    title: User reports",
+                                          f"  {signal}"))
+    assert [p for p in problems_of(path) if "less than or equal" in p], problems_of(path)
+
+
 def test_streams_on_one_feature_may_not_be_more_than_all_of_its_outputs(
         write_scenario: WriteScenario) -> None:
     """Two streams at 1.0 on one feature used to emit twice the outputs the feature serves."""

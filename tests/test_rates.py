@@ -135,3 +135,11 @@ def test_a_handful_of_poisson_counts_drawn_one_by_one_are_the_array_draws(shape:
     assert got.dtype == np.int64 and got.shape == shape
     assert got.tolist() == numpy_own.poisson(lam).tolist()
     assert mine.random() == numpy_own.random()
+
+
+def test_a_logistic_falling_to_zero_never_integrates_to_a_negative_count() -> None:
+    """A ceiling under the floor is a spread that dies out; near zero its integral used to round below
+    zero, and the harm draw then failed (``lam < 0``) mid-drill."""
+    curve = LogisticFraction(model="logistic", floor=1e-6, ceiling=0.0, growth_per_hour=3.0, midpoint="1h")
+    t = np.arange(0.0, 12 * 3600.0, 7.0)
+    assert fraction_integral(curve, t[:-1], t[1:]).min() >= 0.0

@@ -10,16 +10,19 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.protocol import State
 
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.format.commands import AdhocParams, Command
 from simulator.format.loader import LoadedScenario, load_scenario
+from simulator.team.outbox import Shared
 from simulator.team.protocol import FRAME_LIMIT
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits, Outbox, ResumeError
@@ -359,6 +362,41 @@ class StuckSocket:
     async def send(self, text: str) -> None:
         await self.release.wait()
         self.sent.append(json.loads(text))
+
+
+class OpenSocket:
+    """A websocket stand-in whose socket takes writes (``backed_up``: its buffer is full)."""
+
+    def __init__(self, backed_up: bool = False) -> None:
+        self.written: list[bytes] = []
+        self.sent: list[str] = []
+        self.protocol = SimpleNamespace(state=State.OPEN)
+        self.transport = SimpleNamespace(write=self.written.append, is_closing=lambda: False,
+                                         get_write_buffer_size=lambda: 10**6 if backed_up else 0)
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+async def test_events_for_one_audience_are_encoded_once_and_written_straight_to_every_reading_client(
+        ) -> None:
+    """The broadcast path: a batch of events is one websocket frame, built once and written as it is
+    to each client that has nothing queued; a client whose socket is backed up gets it queued, in
+    order behind what it was already waiting for."""
+    reading = [OpenSocket() for _ in range(3)]
+    behind = OpenSocket(backed_up=True)
+    outboxes = [Outbox(ws, backlog=10) for ws in [*reading, behind]]
+    outboxes[-1].frame('{"kind":"lobby"}')
+    batch = Shared.events([(Kind.MESSAGE, '{"seq":1}'), (Kind.COMMAND, '{"seq":2}')])
+    for outbox in outboxes:
+        outbox.shared(batch)
+    frames = [ws.written[0] for ws in reading]
+    assert all(frame is frames[0] for frame in frames), "one encoding for every reading client"
+    assert frames[0].endswith(b'{"events":[{"seq":1},{"seq":2}],"kind":"events"}')
+    sender = asyncio.ensure_future(outboxes[-1].run())
+    await asyncio.sleep(0.01)
+    sender.cancel()
+    assert behind.written == [] and behind.sent == ['{"kind":"lobby"}', batch.text]
 
 
 async def test_a_slow_client_gets_only_the_latest_ticks_but_every_inject_and_action() -> None:

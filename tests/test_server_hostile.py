@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.journal import read_journal
@@ -23,14 +23,21 @@ from simulator.engine.replay import replay
 from simulator.engine.runner import new_drill
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
-from simulator.team.outbox import Outbox
-from simulator.team.protocol import HARD_FRAME_LIMIT, PAGE_LIMIT, server_frames
+from simulator.team.outbox import MAX_QUEUED_ERRORS, Outbox
+from simulator.team.protocol import (
+    HARD_FRAME_LIMIT,
+    PAGE_LIMIT,
+    Error,
+    params_problem,
+    server_frames,
+    shape_problem,
+)
 from simulator.team.remote import RemoteError, RemoteSession, event_line
 from simulator.team.server import DrillServer, Limits, new_code, new_token
 from tests.test_server import CODE, FACILITATOR_TOKEN, Team
 from tests.test_server import team_factory as team_factory  # the same servers as tests/test_server.py
 
-GENEROUS = Limits(rate=2000.0, burst=2000.0, command_rate=2000.0, command_burst=2000.0)
+GENEROUS = Limits(rate=2000.0, burst=2000.0, command_rate=2000.0, command_burst=2000.0, address_rate=2000.0)
 """Rates no test of sizes or shapes runs into."""
 
 
@@ -250,6 +257,14 @@ async def test_deep_nesting_is_refused_and_never_relayed_so_other_seats_keep_rec
     assert late.view.seat == "ic" and late.connected
 
 
+def test_free_form_values_deeper_than_the_limit_are_refused_before_any_verb_sees_them() -> None:
+    """The first bound on nesting is the shape check every client value passes (the verbs' own
+    models are the second): five levels is one too many, whatever the action."""
+    assert shape_problem({"a": [[[1]]]}) is None
+    assert shape_problem({"a": [[[[1]]]]}) == "a.0.0.0: nested more than 4 levels"
+    assert params_problem("resolve", {"a": [[[[[]]]]]}) == "a.0.0.0: nested more than 4 levels"
+
+
 async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_said(
         team_factory: Any, dial: Any) -> None:
     """Each event is bounded and events, snapshots and reveals are packed by size: 120 of the largest
@@ -347,6 +362,18 @@ async def test_a_client_that_does_not_read_is_dropped_not_buffered() -> None:
     assert dropped == [True] and outbox.queued_bytes == 0
 
 
+async def test_error_replies_to_a_client_that_does_not_read_are_capped_not_queued() -> None:
+    """Error replies used to queue without bound; at most a few wait, the rest are counted and dropped."""
+    class Stuck:
+        async def send(self, message: str) -> None:
+            await asyncio.Event().wait()
+
+    outbox = Outbox(Stuck(), backlog=10)
+    for i in range(1000):
+        outbox.error(Error(code="bad_frame", message="no", id=i))
+    assert outbox.dropped_errors == 1000 - MAX_QUEUED_ERRORS and outbox.queued_bytes < 2000
+
+
 async def test_the_command_rate_is_per_player_not_per_connection(team_factory: Any, dial: Any) -> None:
     """One player on four connections used to get four times the rate; the budget is the token's."""
     team = await team_factory(limits=Limits(command_rate=1.0, command_burst=10.0))
@@ -367,6 +394,41 @@ async def test_the_command_rate_is_per_player_not_per_connection(team_factory: A
     said = [e for e in team.server.drill.events
             if e.kind == Kind.COMMAND and e.payload.get("action") == "message"]
     assert len(said) <= 12, f"{len(said)} messages journaled from one player in half a second"
+
+
+async def test_the_frame_rate_is_capped_per_address_over_all_its_players(team_factory: Any,
+                                                                        dial: Any) -> None:
+    """Joining again mints a new token, so one person with the join code could hold many players'
+    rates; the address's budget is shared by every connection and player behind it."""
+    team = await team_factory(limits=Limits(command_rate=100.0, command_burst=100.0, address_rate=1.0,
+                                            address_burst=16.0))
+    raws = [await dial(team) for _ in range(4)]
+    for raw, role in zip(raws, ("ml", "ts", "comms", "legal"), strict=True):
+        await raw.join(role)
+    await (await team.facilitator()).start()
+    for i in range(10):
+        for raw in raws:
+            await raw.send({"kind": "chat", "token": raw.token, "id": 100 + i, "text": f"m{i}"})
+    await asyncio.sleep(0.5)
+    said = [e for e in team.server.drill.events
+            if e.kind == Kind.COMMAND and e.payload.get("action") == "message"]
+    assert len(said) <= 12, f"{len(said)} messages journaled from one address in half a second"
+
+
+async def test_new_connections_per_address_are_capped_per_second_before_the_websocket_opens(
+        team_factory: Any, dial: Any) -> None:
+    """Opening connections costs the server a handshake each: past the address's burst a new one is
+    refused with HTTP 429 before any frame, and a player's own reconnect retries until it gets in."""
+    team = await team_factory(limits=Limits(connect_rate=4.0, connect_burst=3.0))
+    ic = await team.join("ic", "Dana")
+    await dial(team)
+    await dial(team)
+    with pytest.raises(InvalidStatus) as refused:
+        await dial(team)
+    assert refused.value.response.status_code == 429
+    assert b"too many new connections" in refused.value.response.body
+    await ic.drop()
+    await ic.wait_until(lambda s: s.reconnects == 1 and s.connected, timeout=10)
 
 
 # --- joining: lock-outs, caps, idle connections, the lobby -------------------------------------

@@ -5,6 +5,7 @@ seat; the terminal's size follows the player's; what an SSH login may do is narr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -13,13 +14,15 @@ from typing import Any
 
 import asyncssh
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from simulator.engine.events import Kind
 from simulator.format.commands import AdhocParams
 from simulator.format.loader import LoadedScenario
 from simulator.team.keyfiles import KeyFileError
-from simulator.team.remote import RemoteSession
-from simulator.team.server import DrillServer
+from simulator.team.limits import AddressBuckets
+from simulator.team.remote import RemoteError, RemoteSession
+from simulator.team.server import DrillServer, Limits
 from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key
 from tests.ssh_client import Screen, connect, log_in
 
@@ -54,8 +57,16 @@ class Drill:
 
 @pytest.fixture
 async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    async with _serving(tmp_path, flagship, None) as made:
+        yield made
+
+
+@contextlib.asynccontextmanager
+async def _serving(tmp_path: Path, flagship: LoadedScenario, limits: Limits | None) -> AsyncIterator[Drill]:
+    """A drill server under ``limits`` and its SSH seats, closed (with every client) at the end."""
     journal = tmp_path / "drill.jsonl"
-    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN)
+    server = DrillServer.host(flagship, journal, seed=7, code=CODE, facilitator_token=FACILITATOR_TOKEN,
+                              limits=limits)
     port = await server.start("127.0.0.1", 0)
     url = f"ws://127.0.0.1:{port}"
     seats = SshSeats(drill_gate(server), url, host_key(journal), workdir=tmp_path)
@@ -254,6 +265,21 @@ async def test_connections_from_one_address_are_capped_before_any_login(drill: D
     assert b"SSH-2.0" not in third
 
 
+async def test_new_connections_from_one_address_are_capped_per_second_before_the_key_exchange(
+        drill: Drill) -> None:
+    """Each SSH connection costs the host a key exchange: past the burst of new connections from one
+    address, the server hangs up at once, while connections from another address are still greeted."""
+    drill.seats.arrivals = AddressBuckets(rate=0.01, burst=2)
+    assert drill.seats.port is not None
+    opened = [await asyncio.open_connection("127.0.0.1", drill.seats.port) for _ in range(3)]
+    other = await asyncio.open_connection("127.0.0.1", drill.seats.port, local_addr=("127.0.0.9", 0))
+    greetings = [await asyncio.wait_for(reader.readline(), 10) for reader, _ in [*opened[:2], other]]
+    third = await asyncio.wait_for(opened[2][0].read(), 10)
+    for _, writer in [*opened, other]:
+        writer.close()
+    assert all(g.startswith(b"SSH-2.0-ttx") for g in greetings) and b"SSH-2.0" not in third
+
+
 async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:
     """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
     screen = await drill.ssh("dana", CODE, "ic")
@@ -288,3 +314,83 @@ async def test_ttx_host_with_tls_runs_its_ssh_seats_over_its_own_pinned_wss(tmp_
     finally:
         proc.terminate()
         await proc.wait()
+
+
+# --- the drill server's limits see the SSH player's own address --------------------------------
+
+STRICT = Limits(pending_per_address=1, connect_rate=0.01, connect_burst=2, address_rate=40.0,
+                free_failures=1)
+"""Per-address limits tight enough that three seats sharing the SSH front-end's loopback address
+would trip every one of them: one unjoined connection, two new connections, for each address."""
+
+
+@pytest.fixture
+async def strict(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
+    """A drill (and its SSH seats) under :data:`STRICT` limits."""
+    async with _serving(tmp_path, flagship, STRICT) as made:
+        yield made
+
+
+async def _ssh_from(drill: Drill, address: str, username: str, *answers: str) -> Screen:
+    """Log in to the SSH seats from ``address`` (a loopback address of its own: 127.0.0.2, …)."""
+    assert drill.seats.port is not None
+    conn, screen, _ = await log_in(drill.seats.port, username, answers, drill.seats.key.convert_to_public(),
+                                   local_addr=(address, 0))
+    drill.conns.append(conn)
+    return screen
+
+
+async def test_ssh_seats_count_against_their_players_addresses_not_the_hosts_loopback(strict: Drill) -> None:
+    """Every SSH seat's ``ttx join`` reaches the drill server from loopback, with its login's ticket,
+    so the per-address limits count it against the SSH player's address: three players logging in
+    at once from three addresses all get their seats, while loopback itself is locked out (wrong
+    codes) and has used its new connections (the facilitator), and an SSH login from there is refused."""
+    for _ in range(10):
+        strict.server.secret_refused("127.0.0.1")
+    assert strict.server.locked_for("127.0.0.1") > 60
+    await strict.facilitator()
+    screens = await asyncio.gather(*(_ssh_from(strict, f"127.0.0.{n}", name, CODE, role) for n, name, role in
+                                     ((2, "dana", "ic"), (3, "max", "ml"), (4, "sam", "comms"))))
+    for screen, name in zip(screens, ("dana", "max", "sam"), strict=True):
+        await screen.wait_for(f"{name} ● ← you")
+    seats = {c.player.name: c.address for c in strict.server.connections if c.player is not None}
+    assert seats == {"Lee": "127.0.0.1", "dana": "127.0.0.2", "max": "127.0.0.3", "sam": "127.0.0.4"}
+    with pytest.raises(asyncssh.PermissionDenied):
+        await _ssh_from(strict, "127.0.0.1", "kim", CODE, "ts")
+    with pytest.raises(RemoteError, match="locked_out"):
+        await RemoteSession.open(strict.url, name="Kim", role="ts", code=CODE, auto_reconnect=False)
+    with pytest.raises(InvalidStatus, match="429"):  # loopback's two new connections are spent
+        await RemoteSession.open(strict.url, name="Kim", role="ts", code=CODE, auto_reconnect=False)
+
+
+async def test_a_seat_ticket_is_honoured_only_while_its_login_lasts_and_only_from_loopback(
+        strict: Drill) -> None:
+    """A ticket is a secret of one SSH login: once the login ends it counts for nothing, and a made-up
+    one counts for nothing; neither moves a connection off its own address."""
+    screen = await _ssh_from(strict, "127.0.0.2", "dana", CODE, "ic")
+    await screen.wait_for("dana ● ← you")
+    (ticket,) = [t.ticket for t in strict.seats.live.values()]
+    assert ticket is not None
+    strict.conns.pop().close()
+    await _until(lambda: strict.seats.live == {})
+    for made_up in (ticket, "not-a-ticket"):
+        web = await RemoteSession.open(strict.url, name="Kim", role="ts", code=CODE, ticket=made_up)
+        strict.sessions.append(web)
+        assert [c.address for c in strict.server.connections if c.player and c.player.name == "Kim"][-1] \
+            == "127.0.0.1"
+        await web.close()
+
+
+async def test_wrong_codes_over_ssh_lock_the_address_out_of_the_websocket_too_and_alert_the_facilitator(
+        strict: Drill) -> None:
+    """The SSH gate asks the drill server, so guesses over SSH and over websockets share one count per
+    address: the second wrong code from 127.0.0.5 (one is free here) starts a lock-out the
+    facilitator's terminal is told of, and the journal notes it with that address."""
+    fac = await strict.facilitator()
+    with pytest.raises(asyncssh.PermissionDenied):
+        await _ssh_from(strict, "127.0.0.5", "dana", "WRONG1", "WRONG2")
+    assert strict.server.locked_for("127.0.0.5") > 0 and strict.server.locked_for("127.0.0.6") == 0
+    notes = [p for p in strict.journal(Kind.SESSION_NOTE) if p.get("event") == "join_lockout"]
+    assert [n["address"] for n in notes] == ["127.0.0.5"]
+    await fac.wait_until(lambda s: any(e.payload.get("event") == "join_lockout" for e in s.received))
+    assert any("wrong join codes from 127.0.0.5" in n.text for n in fac.take_notices())

@@ -34,6 +34,9 @@ seats pass theirs so; it keeps secrets out of the process list and the shell his
 SEAT_FD = "TTX_SEAT_FD"
 """If set, ``ttx join`` writes its seat (token, player, seat, name) as one JSON line to this file
 descriptor once it has joined, and closes it (how an SSH seat learns its token, to rejoin with)."""
+SEAT_TICKET = "TTX_SEAT_TICKET"
+"""An SSH seat's ticket from the host (``ttx host --ssh`` sets it): the seat's connections count
+against the SSH player's address."""
 
 
 def register(sub: Any) -> None:
@@ -419,6 +422,8 @@ def _reach_hint(exc: BaseException, args: argparse.Namespace) -> str:
                 "SSL_CERT_FILE=your-ca.pem for an organisation's certificate authority)")
     if isinstance(exc, ssl.SSLError):
         return "it does not speak TLS there: if its banner printed a ws:// URL, use that"
+    if getattr(getattr(exc, "response", None), "status_code", None) == 429:
+        return "the host refuses new connections from your address for a moment: try again in a few seconds"
     if args.url.startswith("ws://"):
         return ("is ttx host running there? Use the URL its banner printed: if that is wss://, join with it "
                 "and its --pin")
@@ -433,7 +438,8 @@ async def _join(args: argparse.Namespace) -> int:
         session = await RemoteSession.open(args.url, name=args.name, role=args.role, code=args.code,
                                            facilitator_token=args.facilitator_token, token=args.token,
                                            evaluator_token=args.evaluator_token,
-                                           pin=args.pin, insecure=args.insecure)
+                                           pin=args.pin, insecure=args.insecure,
+                                           ticket=os.environ.pop(SEAT_TICKET, None))
     except RemoteError as exc:
         raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
     _report_seat(session)

@@ -116,7 +116,8 @@ def fraction_integral(curve: HarmfulFraction, t0: Array, t1: Array) -> Array:
     if isinstance(curve, LogisticFraction):
         k = curve.growth_per_hour / HOUR
         rise = np.logaddexp(0.0, k * (t1 - curve.midpoint)) - np.logaddexp(0.0, k * (t0 - curve.midpoint))
-        return curve.floor * (t1 - t0) + (curve.ceiling - curve.floor) * rise / k
+        # a falling curve (ceiling under floor) near zero can round below it: never a negative count
+        return np.maximum(curve.floor * (t1 - t0) + (curve.ceiling - curve.floor) * rise / k, 0.0)
     return _bass_antiderivative(curve, t1) - _bass_antiderivative(curve, t0)
 
 

@@ -146,8 +146,8 @@ class UserReportsSignal(SignalBase):
     kind: Literal["user_reports"]
     p_report: Fraction = 0.003
     """P(report | harmful output seen); 0.001–0.01, assumed (authoring guide: parameter ranges)."""
-    baseline_per_hour: Annotated[float, Field(ge=0.0)] = 20.0
-    """Reports per hour about unrelated issues (the noise floor)."""
+    baseline_per_hour: Annotated[float, Field(ge=0.0, le=1e6)] = 20.0
+    """Reports per hour about unrelated issues (the noise floor); at most a million."""
     window: Duration = 15 * 60.0
     """Window whose report count is compared with the baseline."""
     baseline: Duration = 2 * 3600.0
@@ -206,14 +206,15 @@ class SocialSignal(SignalBase):
     kind: Literal["social_posts"]
     p_post: Fraction = 0.0003
     """P(public post | harmful output seen); 0.0001–0.001, assumed (authoring guide: parameter ranges)."""
-    virality: Annotated[float, Field(ge=0.0)] = 20.0
-    """Mentions each visible post draws per hour."""
+    virality: Annotated[float, Field(ge=0.0, le=1e4)] = 20.0
+    """Mentions each visible post draws per hour; at most 10,000 (beyond it a tick's mentions
+    overflow the draw)."""
     delay: Duration = 20 * 60.0
     """Time from a harmful output to its post being visible."""
     viral_threshold: Annotated[float, Field(gt=0.0)] = 300.0
     """Mentions per hour at which the story counts as viral (the alert)."""
-    baseline_per_hour: Annotated[float, Field(ge=0.0)] = 10.0
-    """Mentions per hour of the product on a normal day."""
+    baseline_per_hour: Annotated[float, Field(ge=0.0, le=1e6)] = 10.0
+    """Mentions per hour of the product on a normal day; at most a million."""
 
 
 Signal = Annotated[

@@ -33,6 +33,18 @@ class Limits:
     """Queued outbound events before tick/harm updates are coalesced for that client."""
     outbox_bytes: int = 4 * 1024 * 1024
     """Queued outbound bytes beyond which a client that does not read is dropped (it reconnects)."""
+    address_rate: float | None = None
+    """Frames per second from one address, over all its connections and players together; ``None``:
+    one per player the drill admits (:attr:`max_players`), at least 40. A classroom behind one NAT
+    stays far under it; one attacker holding many tokens does not get many players' rates."""
+    address_burst: float | None = None
+    """Frames one address may send at once; ``None``: twice its rate."""
+    connect_rate: float | None = None
+    """New connections per second from one address (refused before the websocket opens); ``None``:
+    a quarter of :attr:`max_players`, at least 10."""
+    connect_burst: float | None = None
+    """New connections one address may open at once; ``None``: :attr:`max_players`, at least 40, so
+    the whole team reconnecting after a ``--resume`` gets straight back in."""
     pending_per_address: int = 16
     """Connections from one address that have not joined yet; a further one pushes out the oldest."""
     pending_total: int = 64
@@ -59,6 +71,17 @@ class Limits:
     forget_after: float = 900.0
     """Seconds without a failure after which an address's failures are forgotten."""
 
+    def address_frames(self) -> tuple[float, float]:
+        """Frames per second and burst one address may send (see :attr:`address_rate`)."""
+        rate = self.address_rate if self.address_rate is not None else max(40.0, float(self.max_players))
+        return rate, self.address_burst if self.address_burst is not None else 2 * rate
+
+    def address_connects(self) -> tuple[float, float]:
+        """New connections per second and burst one address may open (see :attr:`connect_rate`)."""
+        rate = self.connect_rate if self.connect_rate is not None else max(10.0, self.max_players / 4)
+        burst = self.connect_burst if self.connect_burst is not None else max(40.0, float(self.max_players))
+        return rate, burst
+
     def role_cap(self, roles_in_play: int) -> int:
         """How many players may hold one role."""
         if self.max_per_role is not None:
@@ -82,6 +105,52 @@ class Bucket:
             return False
         self._level -= 1.0
         return True
+
+    def idle(self, now: float) -> bool:
+        """Whether the bucket has refilled completely by ``now`` (forgetting it changes nothing)."""
+        return self._level + (now - self._at) * self.rate >= self.burst
+
+
+class AddressBuckets:
+    """One :class:`Bucket` per address, made on first use; idle ones (full again) are forgotten
+    when many addresses have been seen, so a scan over many addresses cannot grow it without bound."""
+
+    MAX_ADDRESSES = 4096
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._buckets: dict[str, Bucket] = {}
+
+    def take(self, address: str) -> bool:
+        """Spend one from ``address``'s bucket; ``False`` when that address is over its rate."""
+        bucket = self._buckets.get(address)
+        if bucket is None:
+            if len(self._buckets) >= self.MAX_ADDRESSES:
+                self._forget_idle()
+            bucket = self._buckets[address] = Bucket(self.rate, self.burst, self._clock)
+        return bucket.take()
+
+    def _forget_idle(self) -> None:
+        now = self._clock()
+        for address, bucket in list(self._buckets.items()):
+            if bucket.idle(now):
+                del self._buckets[address]
+        if len(self._buckets) >= self.MAX_ADDRESSES:  # all busy: forget the oldest half
+            for address in list(self._buckets)[: self.MAX_ADDRESSES // 2]:
+                del self._buckets[address]
+
+
+def is_loopback(remote: object) -> bool:
+    """Whether a socket's peer address is this machine (127.0.0.0/8 or ::1)."""
+    host = remote[0] if isinstance(remote, tuple) and remote else None
+    if not isinstance(host, str):
+        return False
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return (mapped or ip).is_loopback
 
 
 def address_key(remote: object) -> str:

@@ -5,6 +5,10 @@ of at most :data:`~simulator.team.protocol.PAGE_LIMIT` bytes of events, so no fr
 the client's limit however long the drill. A client that falls behind first loses older clock
 and metric updates (the latest of each stays; injects and actions never go); one that stops
 reading altogether is dropped once its queue passes a byte budget, and reconnects for a snapshot.
+
+A frame the same for many clients (a batch of events for one audience, the lobby, the clock) is
+encoded once, as a :class:`Shared` websocket frame, and written as it is to every client that
+is keeping up: straight to its socket when nothing waits in its queue, without a task switch.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from simulator.engine.events import COALESCABLE, Event, Kind
 from simulator.team.protocol import PAGE_LIMIT, Error
@@ -26,9 +32,43 @@ from simulator.team.protocol import PAGE_LIMIT, Error
 MAX_QUEUED_ERRORS = 8
 """Error replies waiting for one client; further ones are dropped (counted), never queued."""
 
+DIRECT_BYTES = 64 * 1024
+"""A frame is written straight to a client's socket only while less than this waits in the socket's
+own buffer (the client is reading); otherwise it queues and the sender waits for the socket."""
+
 _CONTROL = None
 _ERROR = ""
 _Item = tuple[Kind | str | None, str] | Iterator[str]
+
+
+class Shared:
+    """One message for many clients (events for one audience, or a control frame), encoded once.
+
+    ``items`` are the events (kind, wire JSON) it carries, or ``None`` for a control frame.
+    """
+
+    __slots__ = ("_frame", "items", "size", "text")
+
+    def __init__(self, text: str, items: list[tuple[Kind, str]] | None = None) -> None:
+        self.text, self.items = text, items
+        self.size = len(text)
+        self._frame: bytes | None = None
+
+    @classmethod
+    def events(cls, items: list[tuple[Kind, str]]) -> Shared:
+        """The ``events`` frame carrying ``items``."""
+        return cls(events_frame([text for _, text in items]), items)
+
+    def frame(self) -> bytes:
+        """The websocket text frame, as written to every client (a server's frames are unmasked)."""
+        if self._frame is None:
+            self._frame = Frame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
+        return self._frame
+
+
+def events_frame(texts: list[str]) -> str:
+    """An ``events`` frame of events given as wire JSON."""
+    return '{"events":[' + ",".join(texts) + '],"kind":"events"}'
 
 
 class Sink(Protocol):
@@ -100,10 +140,39 @@ class Outbox:
         self._items: deque[_Item] = deque()
         self._errors = 0
         self._ready = asyncio.Event()
+        self._busy = False
+        """The sender is writing (or waiting to write) a queued message."""
+        self._transport: Any = getattr(ws, "transport", None)
+        self._protocol: Any = getattr(ws, "protocol", None)
+        """The websocket's socket and protocol state, for :meth:`_write_now` (``None``: always queue)."""
+        self.direct = 0
+        """Messages written straight to the socket (not queued)."""
 
-    def frame(self, message: BaseModel | str) -> None:
-        """Queue a control frame (never coalesced)."""
-        self._push(_CONTROL, message if isinstance(message, str) else message.model_dump_json())
+    def frame(self, message: BaseModel | str | Shared) -> None:
+        """Send a control frame (never coalesced): straight out if nothing waits before it, else queued."""
+        if not isinstance(message, Shared):
+            message = Shared(message if isinstance(message, str) else message.model_dump_json())
+        if not self._write_now(message):
+            self._push(_CONTROL, message.text)
+
+    def shared(self, batch: Shared) -> None:
+        """Events encoded once for every client of their audience (see :meth:`Shared.events`):
+        written straight out when this client has nothing queued, else queued like :meth:`events`."""
+        if batch.items and not self._write_now(batch):
+            self.events(batch.items)
+
+    def _write_now(self, message: Shared) -> bool:
+        """Write an encoded frame to the socket at once, if nothing waits before it and the client is
+        reading; ``False`` (nothing written) otherwise."""
+        if self._items or self._busy or self.overflowed or message.size > PAGE_LIMIT + 1024:
+            return False
+        transport, protocol = self._transport, self._protocol
+        if (transport is None or protocol is None or protocol.state is not State.OPEN
+                or transport.is_closing() or transport.get_write_buffer_size() >= DIRECT_BYTES):
+            return False
+        transport.write(message.frame())
+        self.direct += 1
+        return True
 
     def error(self, message: Error) -> None:
         """Queue an error reply, unless :data:`MAX_QUEUED_ERRORS` are already waiting (then it is dropped)."""
@@ -182,7 +251,7 @@ class Outbox:
             batch.append(nxt[1])
             size += len(nxt[1]) + 1
             self.queued_bytes -= len(nxt[1])
-        return '{"events":[' + ",".join(batch) + '],"kind":"events"}'
+        return events_frame(batch)
 
     async def run(self) -> None:
         """Send queued messages until the connection closes."""
@@ -191,6 +260,8 @@ class Outbox:
                 await self._ready.wait()
                 self._ready.clear()
                 while self._items and not self.overflowed:
+                    self._busy = True
                     message = self._next_message()
                     if message is not None:
                         await self.ws.send(message)
+                self._busy = False

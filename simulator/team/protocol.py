@@ -41,6 +41,10 @@ PAGE_LIMIT = 256 * 1024
 """Bytes of events the server puts in one ``events``, ``snapshot`` or ``reveal`` frame; more go in
 further frames. One event is far smaller (client text is bounded below), so a frame never nears
 :data:`HARD_FRAME_LIMIT`."""
+SEAT_TICKET_HEADER = "X-Ttx-Seat-Ticket"
+"""HTTP header of the websocket upgrade by which an SSH seat's ``ttx join`` (on the host, so from
+loopback) names the SSH login it serves: the server then counts the connection against that
+player's address. The ticket is a secret the SSH front-end gets from the server per login."""
 
 MAX_DEPTH = 4
 """Nesting of objects and arrays a client may send inside a frame's free-form parts (``params``)."""

@@ -52,6 +52,7 @@ from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from simulator.team.protocol import (
     HARD_FRAME_LIMIT,
+    SEAT_TICKET_HEADER,
     Ack,
     Act,
     AdhocInject,
@@ -178,7 +179,8 @@ class RemoteSession:
     def __init__(self, url: str, *, name: str, role: str | None = None, code: str | None = None,
                  facilitator_token: str | None = None, token: str | None = None, pin: str | None = None,
                  insecure: bool = False, auto_reconnect: bool = True, reconnect_for: float = 120.0,
-                 timeout: float = 10.0, evaluator_token: str | None = None) -> None:
+                 timeout: float = 10.0, evaluator_token: str | None = None,
+                 ticket: str | None = None) -> None:
         if (token is None and facilitator_token is None and evaluator_token is None
                 and (role is None or code is None)):
             raise ValueError("a player needs a join code and a role; the facilitator a facilitator token; "
@@ -189,6 +191,8 @@ class RemoteSession:
         self._tls = tls_for(url, self.pin, insecure)
         self.facilitator_token = facilitator_token
         self.evaluator_token = evaluator_token
+        self.ticket = ticket
+        """An SSH seat's ticket (sent with every connection; see :data:`SEAT_TICKET_HEADER`)."""
         self.token = token
         """This player's token (from the welcome); needed to reconnect."""
         self.seat: str | None = FACILITATOR if facilitator_token else EVALUATOR if evaluator_token else role
@@ -283,14 +287,16 @@ class RemoteSession:
         Raises:
             PinMismatch: the server presented another certificate; nothing was sent to it.
         """
+        headers = {SEAT_TICKET_HEADER: self.ticket} if self.ticket is not None else None
         if self._tls is None:
             return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
-                                 open_timeout=self.timeout)
+                                 open_timeout=self.timeout, additional_headers=headers)
         presented: list[str] = []
         pinned = None if self.pin is None else _pinned(self.pin, presented)
         try:
             return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
-                                 open_timeout=self.timeout, ssl=self._tls, create_connection=pinned)
+                                 open_timeout=self.timeout, ssl=self._tls, create_connection=pinned,
+                                 additional_headers=headers)
         except BaseException:
             if presented and self.pin is not None:
                 uri = parse_uri(self.url)

@@ -30,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from simulator.engine import historical
 from simulator.engine.baseline import HarmPoint, for_drill
@@ -50,8 +52,8 @@ from simulator.engine.runner import finish, new_drill
 from simulator.format.commands import EVALUATOR_REFUSAL, Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, Role
-from simulator.team.limits import Bucket, Limits, Lockouts, address_key
-from simulator.team.outbox import Outbox, pages, strict_json, wire_json
+from simulator.team.limits import AddressBuckets, Bucket, Limits, Lockouts, address_key, is_loopback
+from simulator.team.outbox import Outbox, Shared, pages, strict_json, wire_json
 from simulator.team.protocol import (
     FACILITATOR_FRAMES,
     FRAME_LIMIT,
@@ -59,6 +61,7 @@ from simulator.team.protocol import (
     MAX_INT,
     OBSERVER_FRAMES,
     PAGE_LIMIT,
+    SEAT_TICKET_HEADER,
     Ack,
     Act,
     AdhocInject,
@@ -265,6 +268,10 @@ class DrillServer:
         self.connections: dict[Connection, None] = {}
         """Open connections, oldest first."""
         self.lockouts = Lockouts(self.limits)
+        self._address_frames = AddressBuckets(*self.limits.address_frames())
+        self._address_connects = AddressBuckets(*self.limits.address_connects())
+        self._tickets: dict[str, str] = {}
+        """Addresses of the SSH logins whose seats connect from loopback, by their ticket's hash."""
         self.seating = Seating()
         self.started = False
         self.done = asyncio.Event()
@@ -402,6 +409,53 @@ class DrillServer:
         """Whether ``code`` (as typed: any case, spaces) is one of this drill's join codes."""
         return digest(_normal_code(code)) in self.code_hashes
 
+    def admits_facilitator(self, token: str) -> bool:
+        """Whether ``token`` is this drill's facilitator token."""
+        return _same(token, self.facilitator_hash)
+
+    def admits_evaluator(self, token: str) -> bool:
+        """Whether ``token`` is this drill's evaluator token (a drill may have none)."""
+        return self.evaluator_hash is not None and _same(token, self.evaluator_hash)
+
+    def player_with_token(self, token: str) -> Player | None:
+        """The player ``token`` was issued to, if any."""
+        return self._by_token.get(digest(token))
+
+    def locked_for(self, address: str) -> float:
+        """Seconds ``address`` (as a socket gives it) must still wait before a join code or token from
+        it is checked again: the lock-out wrong ones earned, over websocket and SSH together."""
+        return self.lockouts.locked_for(address_key((address, 0)))
+
+    def secret_refused(self, address: str) -> None:
+        """A wrong join code or unknown token came from ``address`` (over SSH, say): count it like a
+        websocket's, with the facilitator's alert when it starts a lock-out."""
+        self._count_failure(address_key((address, 0)))
+
+    def secret_accepted(self, address: str) -> None:
+        """A right join code or token came from ``address``: its wrong ones are forgotten."""
+        self.lockouts.succeeded(address_key((address, 0)))
+
+    def vouch(self, address: str) -> str:
+        """A ticket for a seat this host runs on behalf of a player at ``address`` (an SSH login):
+        its connections, which come from loopback, count against that address (see
+        :data:`SEAT_TICKET_HEADER`). :meth:`unvouch` when the login ends."""
+        ticket = new_token()
+        self._tickets[digest(ticket)] = address_key((address, 0))
+        return ticket
+
+    def unvouch(self, ticket: str) -> None:
+        """The login a ticket stood for has ended: connections presenting it count as loopback again."""
+        self._tickets.pop(digest(ticket), None)
+
+    def _address_of(self, ws: ServerConnection) -> str:
+        """Whose connection this is for the per-address limits: its peer address, or for an SSH
+        seat's (from loopback, with a live ticket) the address of the SSH login it serves."""
+        address = address_key(ws.remote_address)
+        ticket = ws.request.headers.get(SEAT_TICKET_HEADER) if ws.request is not None else None
+        if ticket is not None and is_loopback(ws.remote_address):
+            return self._tickets.get(digest(ticket), address)
+        return address
+
     def _restore_players(self, recorded: Iterable[Event]) -> None:
         now = time.monotonic()
         for event in recorded:
@@ -426,7 +480,8 @@ class DrillServer:
         returns the port."""
         self._server = await serve(self._serve, host, port, max_size=CLOSE_LIMIT, max_queue=16,
                                    compression=None, open_timeout=self.limits.join_timeout,
-                                   close_timeout=CLOSE_TIMEOUT, logger=log, ssl=tls)
+                                   close_timeout=CLOSE_TIMEOUT, logger=log, ssl=tls,
+                                   process_request=self._opening)
         self._committer = asyncio.get_running_loop().create_task(self._commit_forever())
         self.pacer.start()
         self._publish()
@@ -448,6 +503,14 @@ class DrillServer:
         if self._lock is not None:
             self._lock.close()
 
+    def _opening(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Refuse a new connection from an address opening them faster than
+        :meth:`Limits.address_connects` allows (HTTP 429, before the websocket opens)."""
+        if self._address_connects.take(self._address_of(ws)):
+            return None
+        return ws.respond(HTTPStatus.TOO_MANY_REQUESTS,
+                          "too many new connections from your address; wait a few seconds\n")
+
     async def _serve(self, ws: ServerConnection) -> None:
         """One connection's life; nothing that happens on it reaches the host's stderr as a traceback."""
         try:
@@ -457,7 +520,7 @@ class DrillServer:
 
     async def _serve_connection(self, ws: ServerConnection) -> None:
         conn = Connection(ws, Outbox(ws, self.limits.backlog, self.limits.outbox_bytes),
-                          Bucket(self.limits.rate, self.limits.burst), address_key(ws.remote_address))
+                          Bucket(self.limits.rate, self.limits.burst), self._address_of(ws))
         conn.outbox.on_overflow = lambda: self._drop(conn, 1008, "not reading; reconnect", abort=True)
         self._make_room(conn.address)
         self.connections[conn] = None
@@ -531,19 +594,27 @@ class DrillServer:
             self._made_durable()
 
     async def _commit_forever(self) -> None:
-        """Group commit: fsync whatever was appended (in a worker thread), then send it and the acks."""
+        """Group commit: fsync whatever was appended (in a worker thread), then send it and the acks.
+
+        Sending runs as the loop's next callback, so the next fsync is already under way while the
+        events go out (the two overlap, as the fan-out writes to every socket in one go)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._commit_wanted.wait()
             self._commit_wanted.clear()
             fd = self.journal.flush()
             ready = len(self._appended)
             await asyncio.to_thread(os.fsync, fd)
-            self._made_durable(ready)
+            batch, self._appended = self._appended[:ready], self._appended[ready:]
+            loop.call_soon(self._deliver, batch)
 
-    def _made_durable(self, count: int | None = None) -> None:
-        """The first ``count`` appended events are on disk: fan them out, run the acks waiting on them."""
-        count = len(self._appended) if count is None else count
-        batch, self._appended = self._appended[:count], self._appended[count:]
+    def _made_durable(self) -> None:
+        """Everything appended is on disk: send it (see :meth:`_deliver`)."""
+        batch, self._appended = self._appended, []
+        self._deliver(batch)
+
+    def _deliver(self, batch: list[Event]) -> None:
+        """These events are on disk: fan them out, run the acks waiting on them."""
         if batch:
             self._fan_out(batch)
         for event in batch:
@@ -571,24 +642,36 @@ class DrillServer:
         return [c for c in self.connections if c.player is not None and not c.closing]
 
     def _fan_out(self, batch: list[Event]) -> None:
-        per_seat: dict[str, list[tuple[Kind, str]]] = {}
+        """Send new events to every seat that may see them, encoded once per audience."""
+        per_seat: dict[str, Shared] = {}
+        texts: dict[int, str] = {}
         for conn in self._joined():
             assert conn.player is not None
             seat = conn.player.seat
             if seat not in per_seat:
-                per_seat[seat] = list(self._wire(batch, seat))
-            conn.outbox.events(per_seat[seat])
+                per_seat[seat] = Shared.events(list(self._wire(batch, seat, texts)))
+            conn.outbox.shared(per_seat[seat])
 
-    def _wire(self, events: Iterable[Event], seat: str) -> Iterator[tuple[Kind, str]]:
+    def _wire(self, events: Iterable[Event], seat: str,
+              texts: dict[int, str] | None = None) -> Iterator[tuple[Kind, str]]:
+        """The events ``seat`` may see, as wire JSON; ``texts`` keeps the JSON of events every seat
+        receives unchanged, so each is encoded once (keyed by the event's identity)."""
         for event in events:
             copy = delivered(event, seat, self.seating)
-            if copy is not None:
+            if copy is None:
+                continue
+            if copy is not event or texts is None:
                 yield copy.kind, wire_json(copy)
+                continue
+            text = texts.get(id(event))
+            if text is None:
+                text = texts[id(event)] = wire_json(event)
+            yield event.kind, text
 
     def _broadcast(self, message: BaseModel) -> None:
-        text = message.model_dump_json()
+        shared = Shared(message.model_dump_json())
         for conn in self._joined():
-            conn.outbox.frame(text)
+            conn.outbox.frame(shared)
 
     def _tell_clock(self) -> None:
         """Send every seat the clock as it stands (and remember whether it was running)."""
@@ -663,7 +746,8 @@ class DrillServer:
             return
         player = conn.player
         if not conn.bucket.take() or (player is not None and player.bucket is not None
-                                      and not player.bucket.take()):
+                                      and not player.bucket.take()) \
+                or not self._address_frames.take(conn.address):
             self._over_rate(conn, raw)
             return
         conn.flooding = 0
@@ -810,20 +894,25 @@ class DrillServer:
     def _auth_failed(self, conn: Connection, code: str, message: str) -> None:
         """A wrong code or unknown token: refuse, count it for the address, and when that starts a
         lock-out tell the facilitator (a journal note, one per lock-out)."""
-        seconds = self.lockouts.failed(conn.address)
         self._refuse(conn, code, message, None)
         for tell in self.host_log:
             tell(f"refused a join from {conn.address}: {message}")
-        if seconds > 0:
-            failures = self.lockouts.failures(conn.address)
-            self._note(Kind.SESSION_NOTE, "server", {
-                "event": "join_lockout", "address": conn.address, "seconds": seconds,
-                "failures": failures}, hidden=True)
-            alert = Alert(message=f"{failures} wrong join codes from {conn.address}: locked out for "
-                                  f"{seconds:g} s")
-            for seat in self._joined():
-                if seat.player is not None and seat.player.seat == FACILITATOR:
-                    seat.outbox.frame(alert)
+        self._count_failure(conn.address)
+
+    def _count_failure(self, address: str) -> None:
+        """Count a wrong code or token for ``address``; when that starts a lock-out, journal a note
+        and alert the facilitator's terminals."""
+        seconds = self.lockouts.failed(address)
+        if seconds <= 0:
+            return
+        failures = self.lockouts.failures(address)
+        self._note(Kind.SESSION_NOTE, "server", {
+            "event": "join_lockout", "address": address, "seconds": seconds, "failures": failures},
+            hidden=True)
+        alert = Alert(message=f"{failures} wrong join codes from {address}: locked out for {seconds:g} s")
+        for seat in self._joined():
+            if seat.player is not None and seat.player.seat == FACILITATOR:
+                seat.outbox.frame(alert)
 
     def _full(self, conn: Connection, seat: str) -> bool:
         """Refuse a new player when the drill or the role is full (a known token never is)."""

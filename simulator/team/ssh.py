@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import hmac
 import json
 import os
 import re
@@ -47,7 +46,8 @@ import asyncssh
 
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from simulator.team.keyfiles import beside, check_private, create_private
-from simulator.team.server import DrillServer, digest
+from simulator.team.limits import AddressBuckets
+from simulator.team.server import DrillServer
 
 HOST_KEY_FILE = "ttx-ssh-host-key"
 """The SSH host key (Ed25519, OpenSSH format, mode 0600), beside the journal."""
@@ -57,6 +57,11 @@ MAX_CONNECTIONS = 64
 """SSH connections at once, logged in or not."""
 MAX_PER_ADDRESS = 8
 """SSH connections at once from one address."""
+CONNECTS_PER_SECOND = 2.0
+"""New SSH connections per second from one address (each costs a key exchange), in bursts of
+:data:`CONNECT_BURST`; past it the server hangs up before the key exchange."""
+CONNECT_BURST = 10.0
+"""New SSH connections one address may open at once."""
 LOGIN_SECONDS = 90.0
 """Time to answer the login questions."""
 TRIES_PER_CONNECTION = 3
@@ -66,6 +71,8 @@ SLOWEST_ANSWER = 30.0
 FORGET_FAILURES = 600.0
 """Seconds without a wrong answer after which an address starts afresh."""
 NAME_CHARS = 40
+SEAT_TICKET = "TTX_SEAT_TICKET"
+"""The environment variable that hands a seat's ``ttx join`` its ticket (see :meth:`DrillServer.vouch`)."""
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 Challenge = tuple[str, str, str, list[tuple[str, bool]]]
@@ -90,31 +97,45 @@ class Credential:
 
 @dataclass(frozen=True)
 class Gate:
-    """What SSH logins are checked against: the drill's secrets (by hash) and roles."""
+    """What SSH logins are checked against: the drill server, which knows the drill's secrets (by
+    hash), its roles, and the wrong answers and lock-outs of every address, websocket and SSH alike."""
 
-    identify: Callable[[str], Credential | None]
+    identify: Callable[[str, str], Credential | None]
+    """What a secret typed at ``address`` is (``identify(address, secret)``); a wrong one counts
+    towards that address's lock-out."""
+    locked_for: Callable[[str], float]
+    """Seconds an address must still wait before its next answer is checked."""
+    vouch: Callable[[str], str]
+    """A ticket for a seat serving a login from an address: the seat's connections count there."""
+    unvouch: Callable[[str], None]
+    """Forget a ticket (the login has ended)."""
     roles: tuple[str, ...]
     title: str
 
 
 def drill_gate(server: DrillServer) -> Gate:
-    """The gate of a drill server: its join code, facilitator and evaluator tokens and players' tokens,
-    by their hashes."""
-    def same(secret: str, stored: str | None) -> bool:
-        return stored is not None and hmac.compare_digest(digest(secret), stored)
-
-    def identify(secret: str) -> Credential | None:
-        if same(secret.strip().upper(), server.code_hash):
-            return Credential("code")
-        if same(secret, server.facilitator_hash):
-            return Credential("facilitator")
-        if same(secret, server.evaluator_hash):
-            return Credential("evaluator")
-        player = next((p for p in server.players.values() if same(secret, p.token_hash)), None)
-        return None if player is None else Credential("token", player.seat, player.name)
+    """The gate of a drill server: it asks the server about the join code, the facilitator and
+    evaluator tokens and players' tokens, so a wrong code over SSH counts towards the same lock-out
+    as one over a websocket."""
+    def identify(address: str, secret: str) -> Credential | None:
+        found: Credential | None = None
+        if server.admits_code(secret):
+            found = Credential("code")
+        elif server.admits_facilitator(secret):
+            found = Credential("facilitator")
+        elif server.admits_evaluator(secret):
+            found = Credential("evaluator")
+        elif (player := server.player_with_token(secret)) is not None:
+            found = Credential("token", player.seat, player.name)
+        if found is None:
+            server.secret_refused(address)
+        else:
+            server.secret_accepted(address)
+        return found
 
     scenario = server.drill.scenario
-    return Gate(identify, tuple(r.value for r in scenario.roles), scenario.title)
+    return Gate(identify, server.locked_for, server.vouch, server.unvouch,
+                tuple(r.value for r in scenario.roles), scenario.title)
 
 
 def host_key(journal: str | Path) -> asyncssh.SSHKey:
@@ -191,6 +212,8 @@ class SshSeats:
         """Tokens of the seats opened over SSH, by (seat, name): how a dropped player rejoins."""
         self.live: dict[tuple[str, str], Terminal] = {}
         self.failures = Failures()
+        self.arrivals = AddressBuckets(CONNECTS_PER_SECOND, CONNECT_BURST)
+        """New connections per address (see :data:`CONNECTS_PER_SECOND`)."""
         self.connections: dict[str, int] = {}
         """Open SSH connections per address."""
         self.logins: set[Login] = set()
@@ -221,11 +244,15 @@ class SshSeats:
                 login.conn.close()
 
     async def check(self, address: str, secret: str) -> Credential | None:
-        """What ``secret`` is, after the wait wrong answers from ``address`` have earned."""
-        wait = self.failures.delay(address)
+        """What ``secret`` is, after the wait wrong answers from ``address`` have earned: this
+        back-off, or the drill server's lock-out of the address if longer (an answer that would
+        wait more than :data:`SLOWEST_ANSWER` for it is refused unchecked)."""
+        wait = max(self.failures.delay(address), self.gate.locked_for(address))
+        if wait > SLOWEST_ANSWER:
+            return None
         if wait:
             await asyncio.sleep(wait)
-        found = self.gate.identify(secret) if 0 < len(secret) <= 256 else None
+        found = self.gate.identify(address, secret) if 0 < len(secret) <= 256 else None
         if found is None:
             count = self.failures.failed(address)
             if count in (5, 25, 125) or count % 500 == 0:
@@ -286,7 +313,8 @@ class Login(asyncssh.SSHServer):
         self.address = str(peer[0]) if peer else "?"
         counts = self.seats.connections
         counts[self.address] = counts.get(self.address, 0) + 1
-        if sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > self.seats.max_per_address:
+        if (sum(counts.values()) > MAX_CONNECTIONS or counts[self.address] > self.seats.max_per_address
+                or not self.seats.arrivals.take(self.address)):
             conn.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -309,11 +337,14 @@ class Login(asyncssh.SSHServer):
         if self.wrong >= TRIES_PER_CONNECTION:
             return False
         self.stage, self.credential, self.seat, self.retries = "secret", None, None, 0
+        locked = self.seats.gate.locked_for(self.address)
+        wait = (f"Too many wrong join codes from your address: locked out for {locked:.0f} s more. "
+                if locked > 0 else "")
         if username == FACILITATOR:
-            return _ask("Log in as the facilitator.", ("Facilitator token: ", False))
+            return _ask(f"{wait}Log in as the facilitator.", ("Facilitator token: ", False))
         if username == EVALUATOR:
-            return _ask("Log in as an evaluator.", ("Evaluator token: ", False))
-        return _ask("Give the join code from the facilitator (or your seat token to rejoin).",
+            return _ask(f"{wait}Log in as an evaluator.", ("Evaluator token: ", False))
+        return _ask(f"{wait}Give the join code from the facilitator (or your seat token to rejoin).",
                     ("Join code: ", False))
 
     async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> Any:
@@ -383,14 +414,18 @@ class Login(asyncssh.SSHServer):
         if self.request is None or self.opened:
             return False  # one seat per connection
         self.opened = True
-        return Terminal(self.seats, self.request)
+        return Terminal(self.seats, self.request, self.address)
 
 
 class Terminal(asyncssh.SSHServerSession[bytes]):
     """An SSH seat: the player's terminal bridged to a pty where ``ttx join`` runs."""
 
-    def __init__(self, seats: SshSeats, request: SeatRequest) -> None:
+    def __init__(self, seats: SshSeats, request: SeatRequest, address: str = "?") -> None:
         self.seats, self.request = seats, request
+        self.address = address
+        """The player's address: the seat's connections to the drill server count against it."""
+        self.ticket: str | None = None
+        """While the seat runs: the drill server's ticket for ``address`` (in the seat's environment)."""
         self.chan: asyncssh.SSHServerChannel[bytes] | None = None
         self.term = "xterm-256color"
         self.size = (80, 24, 0, 0)
@@ -439,11 +474,13 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
         if old is not None:
             await old.hang_up("this seat was opened from another SSH connection")
         status = 1
+        self.ticket = self.seats.gate.vouch(self.address)
         try:
             status = await self._spawn_and_wait()
         except OSError as exc:
             self._write(f"ttx: cannot start the seat: {exc.strerror or exc}\r\n".encode())
         finally:
+            self.seats.gate.unvouch(self.ticket)
             if self.seats.live.get(self.request.key) is self:
                 del self.seats.live[self.request.key]
         if self.chan is not None and not self.chan.is_closing():
@@ -499,6 +536,8 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
             if _LOCALE.fullmatch(client.get(name, "")):
                 env[name] = client[name]
         env.update(TERM=self.term, TTX_SEAT_FD=str(report_fd), **self.request.secret)
+        if self.ticket is not None:
+            env[SEAT_TICKET] = self.ticket
         return env
 
     # --- bytes both ways ------------------------------------------------------------------
