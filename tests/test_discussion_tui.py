@@ -164,6 +164,26 @@ async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
         assert isinstance(app.screen, ReviewScreen), "the review opens once the hot wash is answered"
 
 
+async def test_the_review_shows_each_question_with_who_answered_what_and_how_sure(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The review's Discussion panel lists every question asked, the unanswered ones as such, and the
+    hot-wash answer with its author, text and confidence — what the saved report's section says."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        panel = str(app.screen.query_one("#discussion", Static).render())
+        assert "authority to take the model offline" in panel
+        assert "no answers" in panel
+        assert "Name one owner early" in panel and "% sure" in panel
+
+
 async def test_the_confidence_slider_moves_in_steps_of_five_within_0_and_100(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """←/→ move 5 %, home/end jump to 0 and 100 %, and the value never leaves 0..100; the bar fills

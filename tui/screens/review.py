@@ -20,7 +20,13 @@ from textual.widgets.option_list import Option
 
 from simulator.analysis.aar import AfterAction
 from simulator.analysis.metrics import BY_NAME, REVIEWED, measures
-from simulator.analysis.report import real_team_lines, real_team_table
+from simulator.analysis.report import (
+    discussion_summary,
+    observations_table,
+    question_head,
+    real_team_lines,
+    real_team_table,
+)
 from simulator.analysis.summary import seconds
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
@@ -127,6 +133,30 @@ def expectation_lines(review: AfterAction) -> Content:
         for x in rows)
 
 
+def discussion_lines(review: AfterAction) -> Content:
+    """The report's Discussion section: each question with who answered what, how sure, right or
+    wrong, the team's alignment and the expected answer with why; then the observations."""
+    lines: list[Content] = [Content.styled(discussion_summary(review), "dim")]
+    for q in review.discussion:
+        lines += [Content(""), Content.styled(q.prompt, "bold"),
+                  *[Content.styled(f"  {line}", "dim") for line in question_head(q)]]
+        if not q.answers:
+            lines.append(Content.styled("  no answers", "dim"))
+        for x in q.answers:
+            mark = ("", "") if x.correct is None else (("✔ ", "bold $text-success") if x.correct
+                                                        else ("✘ ", "bold $text-error"))
+            answer = q.shown(x.choices) if x.choices else x.text
+            note = f" — {x.note}" if x.note else ""
+            lines.append(Content.assemble("  ", mark, (clock(x.t), "dim"), f"  {x.who} ({x.role}): ",
+                                          answer, (f"  {x.confidence} % sure{note}", "dim")))
+    if review.observations:
+        _, rows = observations_table(review)
+        lines += [Content(""), Content.styled("Observations", "bold")]
+        lines += [Content.assemble((f"  {t}  ", "dim"), f"{by} · {tag} · {objective}: ", text)
+                  for t, by, tag, objective, text in rows]
+    return Content("\n").join(lines)
+
+
 def timeline_rows(review: AfterAction) -> list[Option]:
     """Injects, decisions, approvals and messages in order, with who did them; one option each."""
     def who(actor: str, player: str | None) -> str:
@@ -205,6 +235,10 @@ class ReviewScreen(Screen[None]):
             expectations = Static(expectation_lines(self.review), id="expectations")
             expectations.border_title = "Expectations (MSEL)"
             yield expectations
+            if self.review.discussion or self.review.observations:
+                discussion = Static(discussion_lines(self.review), id="discussion")
+                discussion.border_title = "Discussion: questions, answers, observations"
+                yield discussion
             timeline = OptionList(*timeline_rows(self.review), id="timeline")
             timeline.border_title = "Timeline" + ("  (w: try again from the highlighted moment)"
                                                   if self.can_rewind else "")
