@@ -303,7 +303,8 @@ def _detail_text(detail: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-SOURCES = {"play": "ttx play", "host": "ttx host", "run": "ttx run --record", "import": "ttx history add"}
+SOURCES = {"play": "ttx play", "host": "ttx host", "join": "ttx join --record", "run": "ttx run --record",
+           "import": "ttx history add"}
 """The command that recorded a drill, by its ``source``."""
 
 
