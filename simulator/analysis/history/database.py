@@ -156,7 +156,11 @@ drills = Table(
 """One row per drill: the after-action report's headline figures, ready to list, compare and trend."""
 
 Index("drills_by_team_scenario", drills.c.team, drills.c.scenario_id, drills.c.played_at)
-Index("drills_by_date", drills.c.played_at)
+
+listed_index = Index("drills_listed", drills.c.played_at,
+                     *(drills.c[name] for name in Listed._fields if name != "played_at"))
+"""Covers what ``ttx history`` lists (:class:`~simulator.analysis.history.rows.Listed`): it is read from the
+index, newest first, without touching the rows (which hold the players, findings and notes too)."""
 
 components = Table(
     "score_components", metadata,
@@ -221,11 +225,18 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[drills, components, figures, journals, references])
 
 
+def _listing_index_v2(conn: Connection) -> None:
+    listed_index.create(conn, checkfirst=True)  # a new database has it from v1 (the tables as they are now)
+    conn.exec_driver_sql("DROP INDEX IF EXISTS drills_by_date")  # v1's, led by the same column
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "drills, score components, role figures, journals and bot references", _create_v1),
+    Migration(2, "an index covering what ttx history lists (replaces drills_by_date)", _listing_index_v2),
 )
 """The schema's history. A change appends a migration (ALTER/CREATE in its ``apply``) and updates the
-tables above to match; never edit a released one."""
+tables above to match; never edit a released one. Version 1 creates the tables as they are now, so each
+later step must also hold on a database it made (``checkfirst``)."""
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
 """The schema this ttx writes."""

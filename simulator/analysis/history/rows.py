@@ -6,7 +6,6 @@ Nothing here touches a database (or imports SQLAlchemy): :mod:`.database` maps t
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import time
 from dataclasses import dataclass, fields
@@ -210,9 +209,16 @@ def iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
+EPOCH = datetime(1970, 1, 1)
+"""The Unix epoch as the history stores times (naive UTC)."""
+
+SECOND = timedelta(seconds=1)
+
+
 def local(moment: datetime) -> str:
-    """A stored (naive UTC) time in this machine's time zone, to the minute."""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(calendar.timegm(moment.timetuple())))
+    """A stored (naive UTC) time in this machine's time zone, to the minute (``ttx history`` shows one
+    per drill: kept to a ``localtime`` call and a format)."""
+    return "{:04d}-{:02d}-{:02d} {:02d}:{:02d}".format(*time.localtime((moment - EPOCH) // SECOND)[:5])
 
 
 def utc_now() -> datetime:

@@ -141,7 +141,7 @@ class History:
 
     def listing(self, filters: Filters | None = None, limit: int | None = None) -> list[Listed]:
         """What ``ttx history`` prints, oldest first: the same drills as :meth:`drills`, fewer columns."""
-        return [Listed._make(r) for r in self._newest(LISTED_COLUMNS, filters, limit)]
+        return list(map(Listed._make, self._newest(LISTED_COLUMNS, filters, limit)))
 
     def _newest(self, columns: list[Any], filters: Filters | None, limit: int | None) -> list[Any]:
         """The rows of ``columns`` of the matching drills, oldest first (``limit``: the newest so many)."""
@@ -150,7 +150,7 @@ class History:
         if limit is not None:
             query = query.limit(limit)
         with self._guard("read"), self.engine.connect() as conn:
-            rows = list(conn.execute(query))
+            rows = list(conn.execute(query).all())
         rows.reverse()
         return rows
 
@@ -294,21 +294,22 @@ def _drill_row(m: Any) -> DrillRow:
 
 
 def open_history(url: str | None = None, *, create: bool = True,
-                 busy_timeout: float = BUSY_TIMEOUT) -> History:
+                 busy_timeout: float | None = None) -> History:
     """Open (and, with ``create``, make) the history database, bringing its schema up to date.
 
     Args:
         url: A URL or SQLite path; ``None`` resolves ``$TTX_DB`` or the embedded default.
         create: Make the SQLite file if it is not there. Without it a missing file raises
             :class:`NoHistory`, so reading never leaves a file behind.
-        busy_timeout: Seconds SQLite waits for another program's lock.
+        busy_timeout: Seconds SQLite waits for another program's lock (``None``: :data:`BUSY_TIMEOUT`).
 
     Raises:
         NoHistory: nothing recorded yet (``create=False``).
         HistoryError: cannot connect, not a database, not a ttx history, or written by a newer ttx.
     """
     resolved = resolve_url(url)
-    engine = connect(resolved, create=create, busy_timeout=busy_timeout)
+    wait = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    engine = connect(resolved, create=create, busy_timeout=wait)
     history = History(engine, resolved)
     try:
         with history._guard("open"):
