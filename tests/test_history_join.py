@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +15,14 @@ from textual.widgets import Static
 from simulator.analysis.history import open_history, record_journal
 from simulator.analysis.recording import Target
 from simulator.format.loader import LoadedScenario
-from simulator.team.server import DrillServer
+from tests import test_join_tui
 from tests.drills import journal
-from tests.test_join_tui import CODE, SIZE, TOKEN, Drill, showing, until
+from tests.test_join_tui import CODE, SIZE, Drill, showing, until
 from tui.app import DrillApp
 from tui.screens.review import ReviewScreen
 
-
-@pytest.fixture
-async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill]:
-    """The flagship hosted at 60× (seed 7) on a free loopback port; every session is closed after."""
-    server = DrillServer.host(flagship, tmp_path / "drill.jsonl", seed=7, code=CODE,
-                              facilitator_token=TOKEN, speed=60.0)
-    port = await server.start("127.0.0.1", 0)
-    made = Drill(server, f"ws://127.0.0.1:{port}")
-    yield made
-    for session in made.sessions:
-        await session.close()
-    await made.server.stop()
+drill = test_join_tui.drill
+"""The flagship hosted on a free loopback port (the fixture of ``tests/test_join_tui.py``)."""
 
 
 @pytest.fixture

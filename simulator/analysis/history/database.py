@@ -246,7 +246,10 @@ ROW_COLUMNS = [drills.c[f.name] for f in fields(DrillRow)]
 """The columns a :class:`DrillRow` is read from (not the findings and notes)."""
 
 LISTED_COLUMNS = [drills.c[name] for name in Listed._fields]
+"""The columns a :class:`Listed` line is read from (all in :data:`listed_index`)."""
 
+
+# --- connecting and migrating ------------------------------------------------------------------
 
 
 def explain(exc: SQLAlchemyError, url: str, doing: str) -> str:
@@ -267,7 +270,6 @@ def explain(exc: SQLAlchemyError, url: str, doing: str) -> str:
     if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or "connect" in reason.lower():
         return f"cannot connect to the history database {where}: {reason}"
     return f"cannot {doing} the history {where}: {reason}"
-
 
 
 def connect(url: str, *, create: bool, busy_timeout: float = BUSY_TIMEOUT) -> Engine:

@@ -108,7 +108,6 @@ def _figure(kind: str, position: int, f: RoleFigures) -> dict[str, Any]:
             "joined": f.joined}
 
 
-
 def played_at(header: dict[str, Any], path: str | Path | None) -> datetime:
     """When a journal's drill was played: the header's date if it records one, else the file's mtime."""
     for key in ("date", "started_at", "created", "ended_at"):
@@ -122,7 +121,6 @@ def played_at(header: dict[str, Any], path: str | Path | None) -> datetime:
     if path is not None and Path(path).exists():
         return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).replace(tzinfo=None, microsecond=0)
     return utc_now()
-
 
 
 # --- recording journals ------------------------------------------------------------------------
@@ -147,7 +145,6 @@ def record_journal(history: History, path: str | Path, *, team: str | None = Non
     return history.record(entry)
 
 
-
 @dataclass(frozen=True)
 class Remembered:
     """What recording a drill as it ended gave: the record, the team's run before it, or why neither."""
@@ -167,16 +164,16 @@ def remember(target: Target, entry: DrillEntry) -> Remembered:
     the database. A team drill given no team name is compared with the last run by any team.
     """
     values = entry.values
-    team = target.team or None
+    team, before = target.team or None, values["played_at"]
     any_team = team is None and values.get("mode") == MODES["team"]
     recorded: Recorded | None = None
     try:
         with open_history(target.url, create=target.record) as history:
             if target.record:
                 recorded = history.record(entry)
-                team = recorded.row.team
-            previous = (history.last_run(values["scenario_id"], team, exclude=entry.id,
-                                         before=values["played_at"], any_team=any_team)
+                team, before = recorded.row.team, recorded.row.played_at
+            previous = (history.last_run(values["scenario_id"], team, exclude=entry.id, before=before,
+                                         any_team=any_team)
                         if values.get("policy") == PEOPLE else None)
     except NoHistory:
         return Remembered(None, None)

@@ -30,7 +30,6 @@ class NoHistory(HistoryError):
     """Nothing has been recorded yet: the embedded database file does not exist (reading never creates it)."""
 
 
-
 # --- what one drill holds ----------------------------------------------------------------------
 
 
@@ -242,7 +241,6 @@ class Filters:
     """``people``, or a bot policy's name."""
     no_team: bool = False
     """Only drills recorded without a team (``team`` is then ignored)."""
-
 
 
 # --- reading times given on the command line ------------------------------------------------------

@@ -292,7 +292,6 @@ def _drill_row(m: Any) -> DrillRow:
     return DrillRow(**values)
 
 
-
 def open_history(url: str | None = None, *, create: bool = True,
                  busy_timeout: float | None = None) -> History:
     """Open (and, with ``create``, make) the history database, bringing its schema up to date.
