@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
 
 from simulator.analysis.aar import analyse
 from simulator.analysis.history import (
+    MIGRATIONS,
     PEOPLE,
     SCHEMA_VERSION,
     Filters,
@@ -329,9 +331,36 @@ def test_the_schema_is_versioned_and_migrated_once(db: str) -> None:
         open_history(db).close()
     engine = create_engine(resolve_url(db))
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT version, ttx_version FROM ttx_schema")).all()
+        rows = conn.execute(text("SELECT version, ttx_version FROM ttx_schema ORDER BY version")).all()
     engine.dispose()
-    assert [tuple(r) for r in rows] == [(SCHEMA_VERSION, "0.1.0")]
+    assert [tuple(r) for r in rows] == [(step.version, "0.1.0") for step in MIGRATIONS]
+    assert rows[-1][0] == SCHEMA_VERSION
+
+
+def index_names(engine: Engine) -> set[str]:
+    """The drills table's indexes."""
+    return {str(i["name"]) for i in inspect(engine).get_indexes("drills")}
+
+
+def test_a_version_1_history_gets_the_listing_index_and_keeps_its_drills(db: str, journals: dict[str,
+                                                                         Path]) -> None:
+    """A history the first release wrote (schema v1: drills_by_date, no covering index) is migrated the
+    first time a newer ttx opens it: its drills stay, the listing reads the new index."""
+    with open_history(db) as history:
+        recorded = record_journal(history, journals["fast"], team="Red")
+    engine = create_engine(resolve_url(db))
+    with engine.begin() as conn:  # back to what the first release left behind
+        conn.execute(text("DROP INDEX drills_listed"))
+        conn.execute(text("CREATE INDEX drills_by_date ON drills (played_at)"))
+        conn.execute(text("DELETE FROM ttx_schema WHERE version > 1"))
+    assert "drills_by_date" in index_names(engine) and "drills_listed" not in index_names(engine)
+    with open_history(db) as history:
+        [listed] = history.listing()
+    assert listed.id == recorded.row.id and listed.team == "Red"
+    assert "drills_listed" in index_names(engine) and "drills_by_date" not in index_names(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT max(version) FROM ttx_schema")).scalar() == SCHEMA_VERSION
+    engine.dispose()
 
 
 # --- where the database is ----------------------------------------------------------------------
@@ -424,3 +453,28 @@ def test_a_journal_read_back_from_the_history_parses_like_the_file(db: str, jour
         row = record_journal(history, journals["slow"]).row
         stored = reopen(history, row.id).journal
     assert stored.events == read_journal(journals["slow"]).events
+
+
+TREND_SVG = """
+import hashlib, sys
+from datetime import datetime, timedelta
+from simulator.analysis import charts
+if sys.argv[1] == "with docstrings":
+    charts._without_setter_docstrings = lambda: None
+panels = [charts.TrendPanel(f"metric {i}", [(datetime(2026, 1, 1) + timedelta(days=d),
+                                             float(d % 7) if d % 11 else None, "Red") for d in range(90)],
+                            3.0, 4.0) for i in range(9)]
+print(hashlib.sha256(charts.trend_chart(panels).encode()).hexdigest())
+"""
+
+
+def test_the_trend_chart_is_the_same_without_matplotlibs_setter_docstrings() -> None:
+    """The trend chart spares matplotlib its setter docstrings at import (a tenth of a second): what it
+    draws is byte for byte what it draws with them."""
+    import subprocess
+    import sys
+
+    drawn = {mode: subprocess.run([sys.executable, "-c", TREND_SVG, mode], capture_output=True, text=True,
+                                  timeout=120, check=True).stdout.strip()
+             for mode in ("with docstrings", "without")}
+    assert len(drawn["without"]) == 64 and drawn["without"] == drawn["with docstrings"]

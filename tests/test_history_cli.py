@@ -301,3 +301,24 @@ async def test_host_interrupted_before_the_end_records_nothing_and_says_why(tmp_
     _, err = await asyncio.wait_for(host.proc.communicate(), 30)
     assert "history: not recorded: the drill did not end" in err.decode()
     assert not private_history.exists()
+
+
+LISTING_IMPORTS = """
+import sys
+from simulator.cli import main
+main(["history"])
+heavy = ("numpy", "simpy", "textual", "faker", "pydantic", "yaml", "matplotlib", "tui")
+loaded = {m.split(".")[0] for m in sys.modules} & set(heavy)
+core = {m for m in sys.modules if m.startswith(("simulator.engine", "simulator.format.models"))}
+print(sorted(loaded | core))
+"""
+
+
+def test_listing_the_history_imports_sqlalchemy_core_and_nothing_of_the_engine(
+        capsys: pytest.CaptureFixture[str], drills: dict[str, Path]) -> None:
+    """``ttx history`` on a big history is import-bound: it loads SQLAlchemy Core and the history package,
+    never NumPy, SimPy, Textual, Faker, pydantic, YAML, matplotlib, the engine or the scenario models."""
+    added(capsys, drills)
+    out = subprocess.run([sys.executable, "-c", LISTING_IMPORTS], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -112,24 +112,28 @@ async def test_no_history_option_records_nothing(flagship: LoadedScenario, tmp_p
     assert not private_history.exists()
 
 
+@pytest.mark.parametrize("broken", ["a corrupt file", "a server that cannot be reached"])
 async def test_a_broken_history_saves_the_journal_and_keeps_the_review(
+        broken: str,
         flagship: LoadedScenario,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nothing is lost: the review stays, and the journal is written so ttx history add can record it."""
-    broken = tmp_path / "broken.sqlite"
-    broken.write_bytes(b"not a database" * 100)
+    url, says = "postgresql://ttx@127.0.0.1:1/ttx", "cannot connect to the history database"
+    if broken == "a corrupt file":
+        url, says = str(tmp_path / "broken.sqlite"), "is not a readable SQLite database"
+        Path(url).write_bytes(b"not a database" * 100)
     save = tmp_path / "saved"
     save.mkdir()
-    app = drill_app(flagship, save, Target(str(broken), "Red"))
+    app = drill_app(flagship, save, Target(url, "Red"))
     notes = Notes(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await play_to_review(app, pilot)
         assert isinstance(app.screen, ReviewScreen)
     [warning] = notes.titled("Not recorded in the history")
     [saved] = save.glob("*.jsonl")
-    assert "is not a readable SQLite database" in warning and str(saved) in warning
+    assert says in warning and str(saved) in warning
     assert "ttx history add" in warning
 
 

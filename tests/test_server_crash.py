@@ -197,7 +197,7 @@ async def test_join_hands_the_connected_session_to_the_tui_entry_point(tmp_path:
     fake.mkdir()
     (fake / "__init__.py").write_text("")
     (fake / "app.py").write_text(
-        "async def run_drill_async(session):\n"
+        "async def run_drill_async(session, history=None):\n"
         "    print('TUI', type(session).__name__, session.seat, session.scenario.id, session.view.title,\n"
         "          flush=True)\n")
     server = DrillServer.host(flagship, tmp_path / "d.jsonl", code=CODE, facilitator_token="f")

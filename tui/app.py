@@ -483,10 +483,11 @@ class DrillApp(App[None]):
 
         assert self.history is not None
         target = self.history
+        source = "join" if self.team() is not None else "play"
 
         def record_it() -> Remembered:
             data = journal_text(record.header, record.events).encode("utf-8")
-            entry = entry_of(review, data, team=target.team, source="play", path=path, header=record.header)
+            entry = entry_of(review, data, team=target.team, source=source, path=path, header=record.header)
             return remember(target, entry)
 
         self.remembered(await asyncio.to_thread(record_it))
@@ -494,13 +495,15 @@ class DrillApp(App[None]):
     def remembered(self, outcome: Remembered) -> None:
         """Say what the history did; a failure saves the journal (``ttx history add`` records it later)."""
         self.recorded = outcome
+        if outcome.problem is not None and self.history is not None and not self.history.record:
+            self.notify(outcome.problem, title="History not read", severity="warning", timeout=10)
+            return
         if outcome.problem is not None:
             journal = self._saved_journal or self.save_journal()
             self.notify(f"{outcome.problem}\nThe journal is saved: {journal} (ttx history add records it "
                         "later).", title="Not recorded in the history", severity="warning", timeout=20)
             return
-        assert outcome.recorded is not None
-        if outcome.recorded.new:
+        if outcome.recorded is not None and outcome.recorded.new:
             row = outcome.recorded.row
             team = f" (team {row.team})" if row.team else ""
             self.notify(f"Recorded as {row.short}{team}: ttx history lists it.", title="History", timeout=4)
@@ -918,13 +921,15 @@ def run_drill(session: Session, save_dir: Path | None = None, history: Target | 
     DrillApp(session, save_dir=save_dir, history=history).run()
 
 
-async def run_drill_async(session: Session, save_dir: Path | None = None) -> None:
+async def run_drill_async(session: Session, save_dir: Path | None = None,
+                          history: Target | None = None) -> None:
     """Play an already connected ``session`` inside the running event loop (``ttx join``).
 
     The loop that owns a remote session's websocket runs the app too (``App.run_async``), so
-    frames from the server and keys from the player are handled side by side.
+    frames from the server and keys from the player are handled side by side. ``history``: the
+    player's history, read for the team's last run (recorded into only if it says so).
     """
-    await DrillApp(session, save_dir=save_dir).run_async()
+    await DrillApp(session, save_dir=save_dir, history=history).run_async()
 
 
 def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None,

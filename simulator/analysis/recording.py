@@ -23,6 +23,8 @@ class Target:
     url: str | None = None
     """A URL or SQLite path; ``None``: ``$TTX_DB``, else the embedded default."""
     team: str | None = None
+    record: bool = True
+    """False: only read the history, for the team's last run (a team seat: the host records the drill)."""
 
 
 def url_problem(given: str | None) -> str | None:

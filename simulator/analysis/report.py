@@ -6,7 +6,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator.format.durations import clock
+from simulator.format.hms import clock
 
 if TYPE_CHECKING:  # the analysis imports the engine; `ttx --help` should not pay for it
     from simulator.analysis.aar import (

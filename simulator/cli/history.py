@@ -157,23 +157,29 @@ LIST_HEADER = ("id", "date", "team", "scenario", "score", "detect", "contain", "
 
 def _print_rows(rows: list[Listed], where: str) -> None:
     """The table: one line per drill, oldest first, and a count with the database on stderr."""
+    if rows:
+        sys.stdout.write(listing_text(rows))
+    print(f"{len(rows)} drill(s) · history: {where}", file=sys.stderr)
+
+
+def listing_text(rows: list[Listed]) -> str:
+    """The lines of ``ttx history`` (header first): built column-wise, since a big history has 10,000
+    lines and each cell is formatted once."""
     from simulator.analysis.history import SHORT_ID, local
     from simulator.format.hms import clock
 
-    def time(value: float | None) -> str:
-        return "never" if value is None else clock(value)
-
-    def scenario(r: Listed) -> str:
-        return r.scenario_id if r.scenario_known else f"{r.scenario_id} (?)"
-
-    cells = [(r.id[:SHORT_ID], local(r.played_at), r.by, scenario(r), f"{r.score:.1f}",
-              time(r.time_to_detect), time(r.time_to_contain), f"{r.harm_averted:.0%}") for r in rows]
-    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(LIST_HEADER)]
-    line = "  ".join(f"{{{i}:{'>' if i >= 4 else '<'}{w}}}" for i, w in enumerate(widths))
-    out = [line.format(*LIST_HEADER).rstrip(), *(line.format(*cell).rstrip() for cell in cells)]
-    if rows:
-        sys.stdout.write("\n".join(out) + "\n")
-    print(f"{len(rows)} drill(s) · history: {where}", file=sys.stderr)
+    ids = [r.id[:SHORT_ID] for r in rows]
+    dates = [local(r.played_at) for r in rows]
+    teams = [r.by for r in rows]
+    scenarios = [r.scenario_id if r.scenario_known else f"{r.scenario_id} (?)" for r in rows]
+    scores = [f"{r.score:.1f}" for r in rows]
+    detects = ["never" if r.time_to_detect is None else clock(r.time_to_detect) for r in rows]
+    contains = ["never" if r.time_to_contain is None else clock(r.time_to_contain) for r in rows]
+    averted = [f"{r.harm_averted:.0%}" for r in rows]
+    columns = (ids, dates, teams, scenarios, scores, detects, contains, averted)
+    widths = [max(len(h), *map(len, c)) if c else len(h) for h, c in zip(LIST_HEADER, columns, strict=True)]
+    line = "  ".join(f"{{:{'>' if i >= 4 else '<'}{w}}}" for i, w in enumerate(widths))
+    return "\n".join([line.format(*LIST_HEADER), *map(line.format, *columns)]) + "\n"
 
 
 CSV_COLUMNS = ("id", "played_at", "team", "scenario_id", "scenario_title", "scenario_known", "seed", "policy",
@@ -303,7 +309,8 @@ def _detail_text(detail: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-SOURCES = {"play": "ttx play", "host": "ttx host", "run": "ttx run --record", "import": "ttx history add"}
+SOURCES = {"play": "ttx play", "host": "ttx host", "join": "ttx join --record", "run": "ttx run --record",
+           "import": "ttx history add"}
 """The command that recorded a drill, by its ``source``."""
 
 

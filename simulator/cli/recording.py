@@ -1,5 +1,5 @@
-"""The recording options ``ttx play``, ``ttx host`` and ``ttx run`` share (``--team``, ``--no-history`` or
-``--record``, ``--db``) and the calls that record a drill they played.
+"""The recording options ``ttx play``, ``ttx host``, ``ttx run`` and ``ttx join`` share (``--team``,
+``--no-history`` or ``--record``, ``--db``) and the calls that record a drill they played.
 
 Apart from :mod:`simulator.cli.history` (the ``ttx history`` commands, which can open the TUI) so that
 ``ttx run`` never imports the TUI; nothing here imports SQLAlchemy until a drill is recorded.
@@ -38,6 +38,31 @@ def add_recording_options(p: argparse.ArgumentParser, *, bots: bool = False) -> 
     p.add_argument("--team", metavar="NAME", type=team_value,
                    help="team name the history files this drill under")
     add_db_option(p)
+
+
+def add_seat_history_options(p: argparse.ArgumentParser) -> None:
+    """``--team``, ``--record`` and ``--db`` on ``ttx join``: which history the seat's review reads for the
+    team's last run, and whether the seat records the drill there too."""
+    p.add_argument("--team", metavar="NAME", type=team_value,
+                   help="the team whose last run of this drill the review shows (default: any team's)")
+    p.add_argument("--record", action="store_true",
+                   help="also record this drill in your own history (the host records the team drill; "
+                        "a seat's copy would be a second row in a history you share with the host)")
+    add_db_option(p)
+
+
+def seat_target(args: argparse.Namespace) -> Target:
+    """The history a team seat reads (and, with ``--record``, records into).
+
+    Raises:
+        UsageError: ``--db`` or ``$TTX_DB`` is not a database URL ttx can use.
+    """
+    from simulator.analysis.recording import Target, url_problem
+
+    problem = url_problem(args.db)
+    if problem is not None:
+        raise UsageError(problem)
+    return Target(args.db, args.team, record=args.record)
 
 
 def team_value(text: str) -> str:

@@ -18,7 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.recording import add_recording_options, record_after, recording_target
+from simulator.cli.recording import (
+    add_recording_options,
+    add_seat_history_options,
+    record_after,
+    recording_target,
+    seat_target,
+)
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
 
@@ -97,6 +103,7 @@ def register(sub: Any) -> None:
     p.add_argument("--name", required=True, help="your name, shown to the team")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print this seat's events as lines until the drill's result")
+    add_seat_history_options(p)
     p.set_defaults(handler=cmd_join)
 
 
@@ -392,6 +399,7 @@ def cmd_join(args: argparse.Namespace) -> int:
             setattr(args, option, os.environ[variable])
     if not (args.facilitator_token or args.evaluator_token or args.token or (args.code and args.role)):
         raise UsageError("give --code and --role, or --facilitator-token, or --evaluator-token")
+    args.history = seat_target(args)
     from websockets.exceptions import InvalidHandshake
 
     from simulator.team.remote import tls_for
@@ -448,7 +456,7 @@ async def _join(args: argparse.Namespace) -> int:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
             await print_events(session, sys.stdout)
         else:
-            await run_drill(session)
+            await run_drill(session, history=args.history)
     finally:
         await session.close()
     return 0

@@ -1,17 +1,22 @@
-"""History benchmark (by hand: ``python tests/benchmarks/bench_history.py [--pg URL]``); prints JSON.
+"""History benchmark (by hand: ``python tests/benchmarks/bench_history.py [--pg URL] [--compare DIR]``).
+
+Prints JSON.
 
 Measures, on a SQLite file (and on PostgreSQL with ``--pg``):
 
 - recording one drill as ``ttx play`` does when it ends (the after-action facts are already built: the
   row, its components and figures, the compressed journal, one transaction), median and max of 30;
 - ``ttx history add`` of one journal file (reading and analysing it too: the do-nothing baseline);
-- ``ttx history`` over 10,000 drills, the whole process (best and median of 5);
+- ``ttx history`` over 10,000 drills, the whole process (best and median of 7), and where its CPU goes;
 - ``ttx history trends`` over 1,000 drills of one team, HTML with the charts and the textbook bot's
   median on the 5 seeds those drills used, the whole process: the first time (it plays the bot on
-  each seed) and then (best and median of 3; the bot's figures are kept in the history).
+  each seed) and then (best and median of 5; the bot's figures are kept in the history).
+
+``--compare DIR`` runs the whole-process measures with an earlier checkout too, interleaved run by run
+so both see the same load.
 
 Whole-process figures give the wall time and the CPU time: on a shared machine the load stretches
-the first, not the second.
+the first more than the second. Both checkouts' bytecode is written first, as an installed ttx has it.
 
 Targets: recording ≤ 50 ms; ``ttx history`` over 10,000 drills ≤ 0.5 s; trends over 1,000 ≤ 2 s.
 """
@@ -117,25 +122,92 @@ def populate(url: str, count: int, journals_by_seed: dict[int, Path], team: str 
                 conn.execute(journals.insert(), bodies)
 
 
-def whole_process(args: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+def compiled(tree: Path) -> None:
+    """Write the bytecode of a checkout's packages, as an installed ttx has it: a shell with
+    ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile every ttx module in every process timed."""
+    import compileall
+
+    for package in ("simulator", "tui"):
+        compileall.compile_dir(tree / package, quiet=1)
+
+
+def as_version_1(path: Path) -> Path:
+    """A copy of a history as the first release left it (schema v1: no listing index), for ``--compare``
+    with a checkout from before migration 2, which refuses a newer database."""
+    import shutil
+    import sqlite3
+
+    copy = path.with_name(f"{path.stem}-v1.sqlite")
+    shutil.copyfile(path, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DROP INDEX IF EXISTS drills_listed")
+        conn.execute("CREATE INDEX IF NOT EXISTS drills_by_date ON drills (played_at)")
+        conn.execute("DELETE FROM ttx_schema WHERE version > 1")
+    return copy
+
+
+def whole_process(args: list[str], env: dict[str, str], runs: int,
+                  compare: tuple[str, dict[str, str]] | None = None) -> dict[str, object]:
     """Wall time of ``ttx ARGS`` as a process, and its CPU time (user + system), which a shared
-    machine's load does not inflate the way it inflates the wall clock."""
-    times, cpu = [], []
+    machine's load does not inflate the way it inflates the wall clock. With ``compare`` (a checkout and
+    its environment) the same command of that checkout runs right after each run, in the same load."""
+    sides = {"now": env} | ({"before": {**compare[1], "PYTHONPATH": compare[0]}} if compare else {})
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {side: [] for side in sides}
+    size = 0
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        out = subprocess.run([*TTX, *args], capture_output=True, env=env, check=True)
-        times.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return {"best_s": round(min(times), 3), "median_s": round(statistics.median(times), 3),
-            "cpu_best_s": round(min(cpu), 3), "stdout_bytes": len(out.stdout)}
+        for side, side_env in sides.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            out = subprocess.run([*TTX, *args], capture_output=True, env=side_env, check=True)
+            times[side].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[side].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            size = len(out.stdout) if side == "now" else size
+    figures: dict[str, object] = {"best_s": round(min(times["now"]), 3),
+                                  "median_s": round(statistics.median(times["now"]), 3),
+                                  "cpu_best_s": round(min(cpu["now"]), 3),
+                                  "cpu_median_s": round(statistics.median(cpu["now"]), 3),
+                                  "stdout_bytes": size}
+    if compare:
+        figures["before"] = {"best_s": round(min(times["before"]), 3),
+                             "cpu_best_s": round(min(cpu["before"]), 3),
+                             "cpu_median_s": round(statistics.median(cpu["before"]), 3)}
+    return figures
+
+
+def listing_phases(url: str, runs: int = 7) -> dict[str, float]:
+    """Where ``ttx history``'s CPU goes, each phase in a fresh process (best of ``runs``, ms): Python with
+    the command line, importing SQLAlchemy, the history package, opening the database, the query, the
+    table."""
+    code = (
+        "import importlib, sys, time\n"
+        "T = time.process_time\n"
+        "t0 = T(); importlib.import_module('simulator.cli.main').build_parser('history'); t1 = T()\n"
+        "import sqlalchemy; t2 = T()\n"
+        "import simulator.analysis.history as h; t3 = T()\n"
+        "history = h.open_history(sys.argv[1], create=False); t4 = T()\n"
+        "rows = history.listing(); t5 = T()\n"
+        "import simulator.cli.history as c; c.listing_text(rows); t6 = T()\n"
+        "print(t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)\n")
+    names = ("python", "command line", "sqlalchemy", "history package", "open", "query", "table")
+    best = [float("inf")] * len(names)
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
+        best = [min(b, float(x)) for b, x in zip(best, out.stdout.split(), strict=True)]
+    return {f"{name}_ms": round(b * 1000, 1) for name, b in zip(names, best, strict=True)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", help="also record into this PostgreSQL URL (an empty database)")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="also run the whole-process measures with the ttx checked out in DIR (e.g. "
+                             "git archive of an earlier commit), interleaved, on a schema v1 copy")
     args = parser.parse_args()
+    compiled(Path(__file__).resolve().parents[2])
+    if args.compare:
+        compiled(Path(args.compare))
     with tempfile.TemporaryDirectory(prefix="h15-bench-") as tmp:
         home = Path(tmp)
         by_seed = {seed: people_journal(home / f"seed{seed}.jsonl", seed) for seed in SEEDS}
@@ -145,7 +217,9 @@ def main() -> None:
         big = home / "big.sqlite"
         populate(str(big), 10_000, by_seed)
         env = {**os.environ, "TTX_DB": str(big)}
-        out["history_10000_drills"] = whole_process(["history"], env, 5)
+        old = (args.compare, {**os.environ, "TTX_DB": str(as_version_1(big))}) if args.compare else None
+        out["history_10000_drills"] = whole_process(["history"], env, 7, old)
+        out["history_10000_drills_phases"] = listing_phases(str(big))
         out["history_10000_drills_json"] = whole_process(["history", "--json"], env, 3)
         trend = home / "trend.sqlite"
         populate(str(trend), 1_000, by_seed)
@@ -153,7 +227,8 @@ def main() -> None:
         trend_args = ["history", "trends", "--team", "Red", "--scenario", "jailbreak-wave", "-o",
                       str(home / "trends.html")]
         out["trends_1000_drills_html_first"] = whole_process(trend_args, env, 1)  # plays the bot
-        out["trends_1000_drills_html"] = whole_process(trend_args, env, 3)  # the bot's figures are kept
+        old = (args.compare, {**os.environ, "TTX_DB": str(as_version_1(trend))}) if args.compare else None
+        out["trends_1000_drills_html"] = whole_process(trend_args, env, 5, old)  # the bot's figures are kept
         out["big_sqlite_mb"] = round(big.stat().st_size / 1e6, 1)
     print(json.dumps(out, indent=2))
 
