@@ -353,11 +353,23 @@ def test_textbook_answers_the_expected_answer_at_85_and_the_runner_closes_it(
 
 
 def test_idle_answers_nothing_and_still_finishes(discussed: LoadedScenario) -> None:
+    """A team that answers nothing scores nothing for the discussion: silence earns no calibration."""
     run = run_policy(discussed, Idle(), 1)
     assert kinds(run.drill.events, Kind.ANSWER_GIVEN) == []
     assert run.drill.finished
     part = next(c for c in run.result.breakdown if c.name == "discussion")
-    assert part.value == 0 and part.points == pytest.approx(100 * (0.3 * 1.0))
+    assert part.value == 0 and part.points == 0.0
+
+
+def test_a_drill_ended_before_any_scored_question_leaves_the_discussion_out_of_the_score(
+        discussed: LoadedScenario) -> None:
+    """Ended before any scored question was asked: the component is shown, weighted 0, not 100 points."""
+    drill = Drill(discussed.scenario, 1, content_hash=discussed.content_hash, source=discussed.label)
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    assert drill.finished
+    part = next(c for c in finish(drill, discussed, None).breakdown if c.name == "discussion")
+    assert (part.weight, part.points) == (0.0, 0.0) and "not counted" in part.why
 
 
 def test_a_scripted_policy_answers_and_a_bad_answer_step_is_located(
@@ -405,16 +417,17 @@ def test_a_fork_keeps_the_answers_given_before_the_fork_point(
 def test_the_discussion_score_of_a_hand_computed_case() -> None:
     """Q1 (one, expect a): a@80 right, a@60 right, b@90 wrong — 2/3 right, 2/3 agree (aligned).
     Q2 (several, expect {x, y}): {x, y}@50 right, {x}@100 wrong — 1/2 right, 1/2 agree (not aligned).
-    Q3 unanswered: wrong at confidence 0, not aligned.
-    Brier terms 0.04 + 0.16 + 0.81 + 0.25 + 1.0 + 0 = 2.26 over 6: calibration 1 − 0.37667 = 0.62333.
-    Score = 100 × (0.5 × mean(2/3, 1/2, 0) + 0.3 × 0.62333 + 0.2 × mean(1, 0, 0)) = 44.81."""
+    Q3 unanswered: earns nothing (silence gets no calibration credit).
+    Brier terms of the answers given 0.04 + 0.16 + 0.81 + 0.25 + 1.0 = 2.26 over 5: calibration
+    1 − 0.452 = 0.548. Score = 100 × ((0.5 × 2/3 + 0.3 × 0.548 + 0.2 × 1)
+    + (0.5 × 1/2 + 0.3 × 0.548 + 0.2 × 0) + 0) / 3 = 100 × (0.697733 + 0.4144) / 3 = 37.07."""
     figures = [judge("q1", ["a"], [(["a"], 80), (["a"], 60), (["b"], 90)]),
                judge("q2", ["x", "y"], [(["y", "x"], 50), (["x"], 100)]),
                judge("q3", ["a"], [])]
     assert [round(f.correct_share, 4) for f in figures] == [0.6667, 0.5, 0.0]
     assert [f.aligned for f in figures] == [True, False, False]
-    assert calibration(figures) == pytest.approx(0.623333, abs=1e-6)
-    assert discussion_points(figures) == pytest.approx(44.81, abs=0.005)
+    assert calibration(figures) == pytest.approx(0.548, abs=1e-6)
+    assert discussion_points(figures) == pytest.approx(37.07, abs=0.005)
 
 
 def test_confident_and_wrong_costs_more_than_unsure_and_wrong() -> None:

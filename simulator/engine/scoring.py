@@ -212,14 +212,14 @@ class QuestionFigures:
 
     question: str
     answers: tuple[Judged, ...]
-    """Its answers; an unanswered question has one: wrong, at confidence 0."""
+    """Its answers (none when nobody answered)."""
     alignment: float
     """Share agreeing with the most common answer (0 when unanswered)."""
 
     @property
     def correct_share(self) -> float:
-        """Share of its answers that were right."""
-        return sum(a.correct for a in self.answers) / len(self.answers)
+        """Share of its answers that were right (0 when nobody answered)."""
+        return sum(a.correct for a in self.answers) / len(self.answers) if self.answers else 0.0
 
     @property
     def aligned(self) -> bool:
@@ -232,27 +232,29 @@ def judge(question: str, expected: Sequence[str], answers: Sequence[tuple[Sequen
     """Judge the (choices, confidence) answers to a question expecting ``expected`` (the same set)."""
     want = frozenset(expected)
     if not answers:
-        return QuestionFigures(question, (Judged(frozenset(), 0, False),), 0.0)
+        return QuestionFigures(question, (), 0.0)
     judged = tuple(Judged(frozenset(c), int(conf), frozenset(c) == want) for c, conf in answers)
     most = Counter(j.choices for j in judged).most_common(1)[0][1]
     return QuestionFigures(question, judged, most / len(judged))
 
 
 def calibration(figures: Sequence[QuestionFigures]) -> float:
-    """``1 − mean((confidence/100 − correct)²)`` over every answer (Brier-style): confident and
-    wrong costs more than unsure and wrong. 1.0 when there are no answers."""
+    """``1 − mean((confidence/100 − correct)²)`` over every answer given (Brier-style): confident and
+    wrong costs more than unsure and wrong. 0.0 when nobody answered: silence earns no calibration."""
     answers = [a for f in figures for a in f.answers]
     if not answers:
-        return 1.0
+        return 0.0
     return 1.0 - sum((a.confidence / 100 - a.correct) ** 2 for a in answers) / len(answers)
 
 
 def discussion_points(figures: Sequence[QuestionFigures]) -> float:
-    """Mean over the questions of ``0.5·correct share + 0.3·calibration + 0.2·aligned``, 0–100."""
+    """Mean over the questions of ``0.5·correct share + 0.3·calibration + 0.2·aligned``, 0–100; a
+    question nobody answered earns nothing (no calibration credit for staying silent)."""
     if not figures:
-        return 100.0
+        return 0.0
     cal = calibration(figures)
-    return 100 * sum(0.5 * f.correct_share + 0.3 * cal + 0.2 * f.aligned for f in figures) / len(figures)
+    return 100 * sum(0.5 * f.correct_share + 0.3 * cal + 0.2 * f.aligned for f in figures
+                     if f.answers) / len(figures)
 
 
 def drill_figures(drill: Drill) -> list[QuestionFigures]:
@@ -265,7 +267,8 @@ def drill_figures(drill: Drill) -> list[QuestionFigures]:
 def _discussion(drill: Drill, weight: float) -> Component:
     figures = drill_figures(drill)
     if not figures:
-        return Component("discussion", None, weight, 100.0, "no scored question was asked")
+        return Component("discussion", None, 0.0, 0.0,
+                         "no scored question was asked before the end (not counted)")
     right = sum(f.correct_share for f in figures) / len(figures)
     aligned = sum(f.aligned for f in figures)
     cal = calibration(figures)
