@@ -184,6 +184,21 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         assert "Name one owner early" in panel and "% sure" in panel
 
 
+async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The drill keeps running while a question is open: the "closes at … (in …)" line follows the
+    live clock (it used to keep the time left when the dialog opened)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_first_question(pilot, app)
+        closes = screen.question.closes
+        assert closes is not None and screen.clock is not None
+        screen.clock = lambda: closes - 90.0
+        screen.tick()
+        await pilot.pause()
+        assert "(in 1m30s)" in str(screen.query_one("#question-closes", Static).render())
+
+
 async def test_the_confidence_slider_moves_in_steps_of_five_within_0_and_100(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """←/→ move 5 %, home/end jump to 0 and 100 %, and the value never leaves 0..100; the bar fills
