@@ -314,8 +314,8 @@ class ObservationScreen(ModalScreen[ObservationDraft | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="observation-dialog"):
-            yield Label(f"Observation at {clock(self.at)} ({self.seat}; hidden from players until the end)",
-                        classes="dialog-title")
+            yield Label(f"Observation from {clock(self.at)} ({self.seat}; stamped with the drill time when "
+                        "saved, hidden from players until the end)", classes="dialog-title")
             yield Label("Objective")
             options = [(o, o) for o in self.objectives] + [("General (no one objective)", GENERAL)]
             yield Select(options, prompt="Choose…", id="observe-objective", compact=True)
