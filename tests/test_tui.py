@@ -295,11 +295,11 @@ async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real
         await pilot.press("r")
         app.show_header()
         assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
-    wide = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
-    async with wide.run_test(size=(120, 30)) as pilot:
-        await pilot.press("enter")
-        wide.show_header()
-        line = text_of(wide.screen.query_one(DrillHeader))
+        await pilot.press("r", "r", "r", "r")
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        app.show_header()
+        line = text_of(app.screen.query_one(DrillHeader))
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
 
 
