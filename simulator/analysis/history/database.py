@@ -37,10 +37,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from simulator import __version__
 from simulator.analysis.history.rows import DrillRow, HistoryError, Listed, NoHistory, utc_now
-from simulator.analysis.recording import ENV_VAR, url_problem
-
-DB_FILE = "history.sqlite"
-"""The embedded database's file name in the user data dir."""
+from simulator.analysis.recording import DB_FILE, ENV_VAR, sqlite_path, url_problem
 
 BUSY_TIMEOUT = 5.0
 """Seconds a SQLite writer waits for another program's lock before giving up."""
@@ -52,13 +49,6 @@ CONNECT_TIMEOUT = 5
 # --- where the database is ---------------------------------------------------------------------
 
 
-def default_path() -> Path:
-    """The embedded database: ``history.sqlite`` in the platform's user data dir for ttx."""
-    from platformdirs import user_data_path
-
-    return user_data_path("ttx", appauthor=False) / DB_FILE
-
-
 def resolve_url(given: str | None = None) -> str:
     """The database URL from ``--db`` (``given``), else ``$TTX_DB``, else the embedded default.
 
@@ -67,11 +57,10 @@ def resolve_url(given: str | None = None) -> str:
     Raises:
         HistoryError: the URL is not one SQLAlchemy understands, or names a database it has no driver for.
     """
+    path = sqlite_path(given)
+    if path is not None:
+        return f"sqlite:///{path}"
     text = (given or os.environ.get(ENV_VAR) or "").strip()
-    if not text:
-        return f"sqlite:///{default_path()}"
-    if "://" not in text:
-        return f"sqlite:///{Path(text).expanduser().resolve()}"
     problem = url_problem(text)
     if problem is not None:
         raise HistoryError(problem)

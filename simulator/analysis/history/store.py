@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from simulator.analysis.history.database import (
     shown,
 )
 from simulator.analysis.history.rows import (
+    NEWEST_FIRST,
     PEOPLE,
     ComponentRow,
     DrillDetail,
@@ -145,8 +147,7 @@ class History:
 
     def _newest(self, columns: list[Any], filters: Filters | None, limit: int | None) -> list[Any]:
         """The rows of ``columns`` of the matching drills, oldest first (``limit``: the newest so many)."""
-        query = (select(*columns).where(*_where(filters or Filters()))
-                 .order_by(drills.c.played_at.desc(), drills.c.id))
+        query = select(*columns).where(*_where(filters or Filters())).order_by(*_newest_first())
         if limit is not None:
             query = query.limit(limit)
         with self._guard("read"), self.engine.connect() as conn:
@@ -216,7 +217,7 @@ class History:
             query = query.where(drills.c.id != exclude)
         if before is not None:
             query = query.where(drills.c.played_at <= before)
-        query = query.order_by(drills.c.played_at.desc(), drills.c.id).limit(1)
+        query = query.order_by(*_newest_first()).limit(1)
         with self._guard("read"), self.engine.connect() as conn:
             found = conn.execute(query).mappings().first()
         return _drill_row(found) if found is not None else None
@@ -269,19 +270,21 @@ class History:
             raise HistoryError(explain(exc, self.url, doing)) from None
 
 
+TESTS: dict[str, Callable[[Any, Any], Any]] = {
+    "is null": lambda column, _: column.is_(None),
+    "lower =": lambda column, value: func.lower(column) == value,
+    "=": operator.eq,
+    ">=": operator.ge,
+}
+"""Each :class:`~simulator.analysis.history.rows.Condition` test as a SQLAlchemy expression."""
+
+
 def _where(f: Filters) -> list[Any]:
-    out: list[Any] = []
-    if f.no_team:
-        out.append(drills.c.team.is_(None))
-    elif f.team is not None:
-        out.append(func.lower(drills.c.team) == f.team.lower())
-    if f.scenario is not None:
-        out.append(drills.c.scenario_id == f.scenario)
-    if f.since is not None:
-        out.append(drills.c.played_at >= f.since)
-    if f.policy is not None:
-        out.append(drills.c.policy == f.policy)
-    return out
+    return [TESTS[c.test](drills.c[c.column], c.value) for c in f.conditions()]
+
+
+def _newest_first() -> list[Any]:
+    return [drills.c[name].desc() if descending else drills.c[name] for name, descending in NEWEST_FIRST]
 
 
 def _drill_row(m: Any) -> DrillRow:
