@@ -235,6 +235,18 @@ def test_listing_filters_by_team_scenario_date_and_who_played(db: str, journals:
     assert [r.played_at.month for r in newest] == [3] and none == []
 
 
+def test_a_team_whose_name_is_not_ascii_is_found_by_its_name_in_any_ascii_case(db: str, journals: dict[str,
+                                                                                Path]) -> None:
+    """``--team`` and the review's "your last run" find ``Équipe`` as ``Équipe`` or ``ÉQUIPE`` (the database
+    lowers both sides; SQLite folds only ASCII letters, PostgreSQL all of them)."""
+    with open_history(db) as history:
+        recorded = record_journal(history, journals["fast"], team="Équipe")
+        found = [[r.id for r in history.listing(Filters(team=name))] for name in ("Équipe", "ÉQUIPE")]
+        last = history.last_run("jailbreak-wave", "ÉQUIPE")
+    assert found == [[recorded.row.id]] * 2
+    assert last is not None and last.id == recorded.row.id
+
+
 def test_a_drill_is_found_by_any_unique_prefix_of_its_id(db: str, journals: dict[str, Path]) -> None:
     with open_history(db) as history:
         row = record_journal(history, journals["textbook"]).row

@@ -29,7 +29,7 @@ A test holds it equal to ``SCHEMA_VERSION``, so a new migration comes back here 
 TABLE = "drills"
 """The table the drills are listed from (a test holds it to the SQLAlchemy definition's name)."""
 
-SQL_TESTS = {"is null": "{} IS NULL", "lower =": "lower({}) = ?", "=": "{} = ?", ">=": "{} >= ?"}
+SQL_TESTS = {"is null": "{} IS NULL", "lower =": "lower({}) = lower(?)", "=": "{} = ?", ">=": "{} >= ?"}
 """Each :class:`~.rows.Condition` test as SQL text (``{}``: the column)."""
 
 READ: dict[str, Callable[[Any], Any]] = {"played_at": datetime.fromisoformat, "scenario_known": bool}

@@ -233,8 +233,10 @@ def sha256(data: bytes) -> str:
 class Condition(NamedTuple):
     """One test a drill must pass to match :class:`Filters`: its ``column``, the ``test``, the ``value``.
 
-    The tests are ``is null``, ``=``, ``>=`` and ``lower =`` (the column in lower case equals the value); the
-    SQLAlchemy store and the quick listing (:mod:`.listing`) each render them, so both mean the same.
+    The tests are ``is null``, ``=``, ``>=`` and ``lower =`` (the column and the value equal in lower case,
+    both lowered by the database: SQLite folds only ASCII letters, so a team named ``Équipe`` is found as
+    ``Équipe`` or ``ÉQUIPE``, not lost to a Python-lowered ``équipe``); the SQLAlchemy store and the quick
+    listing (:mod:`.listing`) each render them, so both mean the same.
     """
 
     column: str
@@ -261,7 +263,7 @@ class Filters:
         if self.no_team:
             out.append(Condition("team", "is null"))
         elif self.team is not None:
-            out.append(Condition("team", "lower =", self.team.lower()))
+            out.append(Condition("team", "lower =", self.team))
         if self.scenario is not None:
             out.append(Condition("scenario_id", "=", self.scenario))
         if self.since is not None:

@@ -272,7 +272,7 @@ class History:
 
 TESTS: dict[str, Callable[[Any, Any], Any]] = {
     "is null": lambda column, _: column.is_(None),
-    "lower =": lambda column, value: func.lower(column) == value,
+    "lower =": lambda column, value: func.lower(column) == func.lower(value),
     "=": operator.eq,
     ">=": operator.ge,
 }
