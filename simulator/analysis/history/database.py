@@ -314,17 +314,10 @@ def _engine(url: str, busy_timeout: float) -> Engine:
 
 def _explicit_sqlite_transactions(engine: Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, begin transactions: DDL is then transactional and a
-    writer takes the lock up front (``BEGIN IMMEDIATE``), so two writers wait for each other.
-
-    The rollback journal is truncated, not deleted, when a transaction commits: as safe (the journal is
-    synced as before), and it spares the folder a change per drill recorded, which was most of a
-    recording's wall time (31 ms → 10 ms on the machine that measured it). The mode holds for the
-    connection only; a zero-length ``history.sqlite-journal`` stays beside the file.
-    """
+    writer takes the lock up front (``BEGIN IMMEDIATE``), so two writers wait for each other."""
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=TRUNCATE")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
