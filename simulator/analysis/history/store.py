@@ -80,15 +80,17 @@ class History:
     def record(self, entry: DrillEntry) -> Recorded:
         """Add a drill; a journal already recorded is not duplicated (its missing team or file is filled in).
 
-        A new drill costs one write transaction: the row is inserted first (a journal recorded before
-        fails on its key, and is then refreshed), and what is returned is built from the entry, as
-        :meth:`get` would read it back.
+        A new drill costs a read (is it known?) and one write transaction; what is returned is built from
+        the entry, as :meth:`get` would read it back, not read again.
 
         Raises:
             HistoryError: the database cannot be written (locked, read-only, gone).
         """
-        body = zlib.compress(entry.journal, 6)  # before the write lock is taken
         with self._guard("record a drill in"):
+            known = self._find(entry.id)
+            if known is not None:
+                return self._refresh(known, entry)
+            body = zlib.compress(entry.journal, 6)  # before the write lock is taken
             try:
                 with self._writing() as conn:
                     conn.execute(drills.insert(), [entry.values])
@@ -97,11 +99,11 @@ class History:
                             conn.execute(table.insert(), [{"drill_id": entry.id, **r} for r in rows])
                     conn.execute(journals.insert(), [{"drill_id": entry.id, "encoding": "zlib",
                                                       "body": body}])
-            except IntegrityError:  # recorded already (by an earlier import, or someone sharing the database)
-                known = self._find(entry.id)
-                if known is None:
+            except IntegrityError:  # recorded by someone else in the meantime (a shared database)
+                again = self._find(entry.id)
+                if again is None:
                     raise
-                return self._refresh(known, entry)
+                return self._refresh(again, entry)
             return Recorded(_drill_row({c.name: entry.values.get(c.name) for c in ROW_COLUMNS}), new=True)
 
     def _refresh(self, known: DrillRow, entry: DrillEntry) -> Recorded:
