@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 from simulator.analysis.aar import analyse
 from simulator.analysis.history import (
@@ -137,6 +138,34 @@ def test_a_journal_recorded_twice_is_one_drill_and_a_missing_team_is_filled_in(d
     assert third.row.team == "Blue" and count == 1
 
 
+def test_the_row_a_recording_returns_is_the_row_the_history_reads_back(db: str, journals: dict[str,
+                                                                       Path]) -> None:
+    """Recording a new drill writes it and reads nothing back: the row it returns is built from the entry,
+    and is the row (same values, same types) that finding the drill gives."""
+    path = journals["slow"]
+    aar = analyse(*load_journal_scenario(path), path)
+    with open_history(db) as history:
+        recorded = history.record(entry_of(aar, path.read_bytes(), team="Red", source="play", path=path))
+        found = history.get(recorded.row.id)
+    def typed(row: object) -> list[tuple[str, type]]:
+        return [(name, type(value)) for name, value in vars(row).items()]
+
+    assert recorded.new and typed(recorded.row) == typed(found)
+    assert recorded.row == found
+
+
+def test_opening_a_history_again_reuses_its_engine_and_closing_it_closes_its_connections(db: str) -> None:
+    """``ttx play`` records drill after drill: each opening of the same database reuses the engine (and
+    the statements it compiled), and closing a history leaves no connection open."""
+    with open_history(db) as first:
+        first.count()
+    with open_history(db) as second:
+        second.count()
+    assert second.engine is first.engine
+    pool = second.engine.pool
+    assert isinstance(pool, QueuePool) and pool.checkedin() == pool.checkedout() == 0
+
+
 def test_two_programs_recording_the_same_drill_at_once_make_one_row(db: str, journals: dict[str,
                                                                     Path]) -> None:
     """A shared database: two recorders racing on one journal end with one drill, and neither fails."""
@@ -204,6 +233,18 @@ def test_listing_filters_by_team_scenario_date_and_who_played(db: str, journals:
     assert [r.played_at.month for r in red] == [1, 3]
     assert [r.team for r in people_since] == ["Blue", "Red"]
     assert [r.played_at.month for r in newest] == [3] and none == []
+
+
+def test_a_team_whose_name_is_not_ascii_is_found_by_its_name_in_any_ascii_case(db: str, journals: dict[str,
+                                                                                Path]) -> None:
+    """``--team`` and the review's "your last run" find ``Équipe`` as ``Équipe`` or ``ÉQUIPE`` (the database
+    lowers both sides; SQLite folds only ASCII letters, PostgreSQL all of them)."""
+    with open_history(db) as history:
+        recorded = record_journal(history, journals["fast"], team="Équipe")
+        found = [[r.id for r in history.listing(Filters(team=name))] for name in ("Équipe", "ÉQUIPE")]
+        last = history.last_run("jailbreak-wave", "ÉQUIPE")
+    assert found == [[recorded.row.id]] * 2
+    assert last is not None and last.id == recorded.row.id
 
 
 def test_a_drill_is_found_by_any_unique_prefix_of_its_id(db: str, journals: dict[str, Path]) -> None:

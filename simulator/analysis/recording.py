@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 ENV_VAR = "TTX_DB"
 """Environment variable naming the history database (a URL or a SQLite file path)."""
+
+DB_FILE = "history.sqlite"
+"""The embedded database's file name in the user data dir."""
 
 BACKENDS = ("sqlite", "postgresql", "postgres")
 """URL schemes (before any ``+driver``) the history can live in."""
@@ -25,6 +29,24 @@ class Target:
     team: str | None = None
     record: bool = True
     """False: only read the history, for the team's last run (a team seat: the host records the drill)."""
+
+
+def default_path() -> Path:
+    """The embedded database: ``history.sqlite`` in the platform's user data dir for ttx."""
+    from platformdirs import user_data_path
+
+    return user_data_path("ttx", appauthor=False) / DB_FILE
+
+
+def sqlite_path(given: str | None) -> Path | None:
+    """The SQLite file a ``--db`` value (or ``$TTX_DB`` when ``given`` is ``None``) names as a plain path, or
+    the embedded default when neither is set; ``None`` for a URL (``sqlite:///…``, ``postgresql://…``)."""
+    text = (given or os.environ.get(ENV_VAR) or "").strip()
+    if not text:
+        return default_path()
+    if "://" in text:
+        return None
+    return Path(text).expanduser().resolve()
 
 
 def url_problem(given: str | None) -> str | None:

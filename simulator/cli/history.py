@@ -1,6 +1,7 @@
 """``ttx history`` (list, add, show, trends, remove) and ``ttx compare``: the drill history database.
 
-Listing imports SQLAlchemy but not the engine, so ``ttx history`` stays quick on a big history. The
+Listing a SQLite history imports neither SQLAlchemy nor the engine, so ``ttx history`` stays quick on a
+big history. The
 options that record a drill as it is played are in :mod:`simulator.cli.recording`.
 """
 
@@ -17,7 +18,7 @@ from simulator.cli.recording import add_db_option, team_value
 from simulator.cli.usage import UsageError
 
 if TYPE_CHECKING:
-    from simulator.analysis.history import DrillRow, History, Listed
+    from simulator.analysis.history import DrillRow, Filters, History, Listed
 
 # --- the commands ----------------------------------------------------------------------------
 
@@ -111,12 +112,20 @@ def _history_errors() -> tuple[type[Exception], ...]:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    """List the recorded drills (table, JSON, CSV), or browse them with ``--tui``."""
-    from simulator.analysis.history import Filters, HistoryError, NoHistory, open_history
+    """List the recorded drills (table, JSON, CSV), or browse them with ``--tui``.
+
+    The table of a SQLite file is read without SQLAlchemy when it can be (:mod:`simulator.analysis.history.
+    listing`); anything that reading does not know opens the history as every other command does.
+    """
+    from simulator.analysis.history import Filters
 
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit: expected 1 or more, found {args.limit}")
     filters = Filters(team=args.team, scenario=args.scenario, since=args.since, policy=args.policy)
+    if not (args.json or args.csv or args.tui) and _quick_table(args.db, filters, args.limit):
+        return 0
+    from simulator.analysis.history import HistoryError, NoHistory, open_history
+
     try:
         history = open_history(args.db, create=False)
     except NoHistory as exc:
@@ -142,6 +151,20 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             _print_rows(_guarded(lambda: history.listing(filters, limit=args.limit)), history.where)
     return 0
+
+
+def _quick_table(db: str | None, filters: Filters, limit: int | None) -> bool:
+    """Print the table of a SQLite history named by a path straight from its index; False when it was
+    not (a URL, or a file that reading does not know: the caller opens the history to say why)."""
+    from simulator.analysis.history.listing import quick_listing
+    from simulator.analysis.recording import sqlite_path
+
+    path = sqlite_path(db)
+    rows = quick_listing(path, filters, limit) if path is not None else None
+    if rows is None:
+        return False
+    _print_rows(rows, str(path))
+    return True
 
 
 def _guarded(call: Any) -> Any:

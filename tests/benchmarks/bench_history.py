@@ -5,7 +5,8 @@ Prints JSON.
 Measures, on a SQLite file (and on PostgreSQL with ``--pg``):
 
 - recording one drill as ``ttx play`` does when it ends (the after-action facts are already built: the
-  row, its components and figures, the compressed journal, one transaction), median and max of 30;
+  row, its components and figures, the compressed journal, one transaction), median and max of 30,
+  into an open history and as a whole (open, record, the team's last run, close);
 - ``ttx history add`` of one journal file (reading and analysing it too: the do-nothing baseline);
 - ``ttx history`` over 10,000 drills, the whole process (best and median of 7), and where its CPU goes;
 - ``ttx history trends`` over 1,000 drills of one team, HTML with the charts and the textbook bot's
@@ -45,8 +46,10 @@ from simulator.analysis.history import (
     journals,
     open_history,
     record_journal,
+    remember,
     sha256,
 )
+from simulator.analysis.recording import Target
 from simulator.engine.journal import write_journal
 from simulator.engine.policies import load_policy
 from simulator.engine.replay import load_journal_scenario
@@ -72,16 +75,23 @@ def variant(data: bytes, i: int) -> bytes:
 
 
 def bench_record(url: str, source: Path, runs: int = 30) -> dict[str, float]:
-    """Recording a drill whose after-action facts are built (what the end of ttx play does)."""
+    """Recording a drill whose after-action facts are built: into an open history, and as the end of
+    ``ttx play`` does it (:func:`remember`: open the history, record, find the team's last run, close),
+    in a process that has recorded a drill before."""
     aar = analyse(*load_journal_scenario(source), source)
     data = source.read_bytes()
-    times = []
+    times, whole = [], []
     with open_history(url) as history:
         for i in range(runs):
             entry = variant(data, i)
             start = time.perf_counter()
             history.record(entry_of(aar, entry, team="Bench", source="play"))
             times.append((time.perf_counter() - start) * 1000)
+    for i in range(runs):
+        entry = variant(data, 2000 + i)
+        start = time.perf_counter()
+        remember(Target(url, "Bench"), entry_of(aar, entry, team="Bench", source="play"))
+        whole.append((time.perf_counter() - start) * 1000)
         add = []
         for i in range(5):
             copy = source.with_name(f"add-{i}.jsonl")
@@ -90,6 +100,7 @@ def bench_record(url: str, source: Path, runs: int = 30) -> dict[str, float]:
             record_journal(history, copy, team="Bench")
             add.append((time.perf_counter() - start) * 1000)
     return {"record_ms_median": round(statistics.median(times), 1), "record_ms_max": round(max(times), 1),
+            "remember_ms_median": round(statistics.median(whole), 1), "remember_ms_max": round(max(whole), 1),
             "history_add_ms_median": round(statistics.median(add), 1)}
 
 
@@ -176,24 +187,30 @@ def whole_process(args: list[str], env: dict[str, str], runs: int,
     return figures
 
 
-def listing_phases(url: str, runs: int = 7) -> dict[str, float]:
+def listing_phases(path: Path, runs: int = 7) -> dict[str, float]:
     """Where ``ttx history``'s CPU goes, each phase in a fresh process (best of ``runs``, ms): Python with
-    the command line, importing SQLAlchemy, the history package, opening the database, the query, the
-    table."""
+    the command line, the quick listing's modules (no SQLAlchemy), reading the SQLite file, the table; and,
+    for reference, the store's way (what ``--json`` and a PostgreSQL history take): importing SQLAlchemy
+    and the history's tables, opening the database, the query."""
     code = (
         "import importlib, sys, time\n"
+        "from pathlib import Path\n"
         "T = time.process_time\n"
         "t0 = T(); importlib.import_module('simulator.cli.main').build_parser('history'); t1 = T()\n"
-        "import sqlalchemy; t2 = T()\n"
-        "import simulator.analysis.history as h; t3 = T()\n"
-        "history = h.open_history(sys.argv[1], create=False); t4 = T()\n"
-        "rows = history.listing(); t5 = T()\n"
-        "import simulator.cli.history as c; c.listing_text(rows); t6 = T()\n"
-        "print(t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)\n")
-    names = ("python", "command line", "sqlalchemy", "history package", "open", "query", "table")
+        "from simulator.analysis.history.listing import quick_listing\n"
+        "from simulator.analysis.history.rows import Filters; t2 = T()\n"
+        "rows = quick_listing(Path(sys.argv[1]), Filters()); t3 = T()\n"
+        "import simulator.cli.history as c; c.listing_text(rows); t4 = T()\n"
+        "import simulator.analysis.history.store as s; t5 = T()\n"
+        "history = s.open_history(sys.argv[1], create=False); t6 = T()\n"
+        "history.listing(); t7 = T()\n"
+        "print(t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6)\n")
+    names = ("python", "command line", "quick listing modules", "quick query", "table",
+             "store: sqlalchemy and tables", "store: open", "store: query")
     best = [float("inf")] * len(names)
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                             check=True)
         best = [min(b, float(x)) for b, x in zip(best, out.stdout.split(), strict=True)]
     return {f"{name}_ms": round(b * 1000, 1) for name, b in zip(names, best, strict=True)}
 
@@ -219,7 +236,7 @@ def main() -> None:
         env = {**os.environ, "TTX_DB": str(big)}
         old = (args.compare, {**os.environ, "TTX_DB": str(as_version_1(big))}) if args.compare else None
         out["history_10000_drills"] = whole_process(["history"], env, 7, old)
-        out["history_10000_drills_phases"] = listing_phases(str(big))
+        out["history_10000_drills_phases"] = listing_phases(big)
         out["history_10000_drills_json"] = whole_process(["history", "--json"], env, 3)
         trend = home / "trend.sqlite"
         populate(str(trend), 1_000, by_seed)

@@ -9,30 +9,14 @@ drill can be compared, trended or reopened without its file. The parts:
 - :mod:`.entries`: a drill's entry from its after-action facts or journal file, recorded as it ends;
 - :mod:`.reopening`: a recorded drill (or a journal file) reopened as it was played.
 
-The names below are the package's public API; import them from here.
+- :mod:`.listing`: ``ttx history``'s table read from a SQLite file without SQLAlchemy.
+
+The names below are the package's public API; import them from here. Those of the parts that use
+SQLAlchemy load with it, the first time one is used.
 """
 
-from simulator.analysis.history.database import (
-    BUSY_TIMEOUT,
-    CONNECT_TIMEOUT,
-    DB_FILE,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    Migration,
-    components,
-    default_path,
-    drills,
-    explain,
-    figures,
-    journals,
-    metadata,
-    migrate,
-    references,
-    resolve_url,
-    schema_table,
-    shown,
-)
-from simulator.analysis.history.entries import Remembered, entry_of, played_at, record_journal, remember
+from typing import TYPE_CHECKING
+
 from simulator.analysis.history.reopening import Reopened, reopen, reopen_file
 from simulator.analysis.history.rows import (
     MODES,
@@ -55,7 +39,42 @@ from simulator.analysis.history.rows import (
     since_value,
     utc_now,
 )
-from simulator.analysis.history.store import History, open_history
+from simulator.analysis.recording import DB_FILE, default_path
+
+if TYPE_CHECKING:
+    from simulator.analysis.history.database import (
+        BUSY_TIMEOUT,
+        CONNECT_TIMEOUT,
+        MIGRATIONS,
+        SCHEMA_VERSION,
+        Migration,
+        components,
+        drills,
+        explain,
+        figures,
+        journals,
+        metadata,
+        migrate,
+        references,
+        resolve_url,
+        schema_table,
+        shown,
+    )
+    from simulator.analysis.history.entries import Remembered, entry_of, played_at, record_journal, remember
+    from simulator.analysis.history.store import History, open_history
+else:
+    def __getattr__(name: str) -> object:
+        """The SQLAlchemy parts (:mod:`.database`, :mod:`.store`, :mod:`.entries`) load when one of their
+        names is first used, so that ``ttx history`` can list a SQLite file without them (:mod:`.listing`)."""
+        import importlib
+
+        if name in __all__:
+            for part in ("database", "store", "entries"):
+                module = importlib.import_module(f"{__name__}.{part}")
+                if name in vars(module):
+                    globals()[name] = value = vars(module)[name]
+                    return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "BUSY_TIMEOUT", "CONNECT_TIMEOUT", "DB_FILE", "MIGRATIONS", "MODES", "PEOPLE", "SCHEMA_VERSION",

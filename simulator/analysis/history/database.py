@@ -6,6 +6,7 @@ One SQLAlchemy Core code path serves both. The schema is versioned by :data:`MIG
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -37,10 +38,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from simulator import __version__
 from simulator.analysis.history.rows import DrillRow, HistoryError, Listed, NoHistory, utc_now
-from simulator.analysis.recording import ENV_VAR, url_problem
-
-DB_FILE = "history.sqlite"
-"""The embedded database's file name in the user data dir."""
+from simulator.analysis.recording import DB_FILE, ENV_VAR, sqlite_path, url_problem
 
 BUSY_TIMEOUT = 5.0
 """Seconds a SQLite writer waits for another program's lock before giving up."""
@@ -52,13 +50,6 @@ CONNECT_TIMEOUT = 5
 # --- where the database is ---------------------------------------------------------------------
 
 
-def default_path() -> Path:
-    """The embedded database: ``history.sqlite`` in the platform's user data dir for ttx."""
-    from platformdirs import user_data_path
-
-    return user_data_path("ttx", appauthor=False) / DB_FILE
-
-
 def resolve_url(given: str | None = None) -> str:
     """The database URL from ``--db`` (``given``), else ``$TTX_DB``, else the embedded default.
 
@@ -67,11 +58,10 @@ def resolve_url(given: str | None = None) -> str:
     Raises:
         HistoryError: the URL is not one SQLAlchemy understands, or names a database it has no driver for.
     """
+    path = sqlite_path(given)
+    if path is not None:
+        return f"sqlite:///{path}"
     text = (given or os.environ.get(ENV_VAR) or "").strip()
-    if not text:
-        return f"sqlite:///{default_path()}"
-    if "://" not in text:
-        return f"sqlite:///{Path(text).expanduser().resolve()}"
     problem = url_problem(text)
     if problem is not None:
         raise HistoryError(problem)
@@ -283,7 +273,7 @@ def connect(url: str, *, create: bool, busy_timeout: float = BUSY_TIMEOUT) -> En
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _sqlite_file(parsed, create)
-    return _engine(parsed, busy_timeout)
+    return _engine(url, busy_timeout)
 
 
 def _sqlite_file(url: URL, create: bool) -> None:
@@ -304,17 +294,22 @@ def _sqlite_file(url: URL, create: bool) -> None:
         raise HistoryError(f"cannot create the history folder {file.parent}: {exc.strerror or exc}") from None
 
 
-def _engine(url: URL, busy_timeout: float) -> Engine:
+@functools.lru_cache(maxsize=8)
+def _engine(url: str, busy_timeout: float) -> Engine:
+    """The process's engine for a database: kept from one :func:`~.store.open_history` to the next (closing
+    a history closes its connections, not the engine), so a ``ttx play`` that records drill after drill
+    compiles its statements once, not once per drill (SQLAlchemy caches them per engine)."""
     from sqlalchemy import create_engine
 
+    parsed = make_url(url)
     try:
-        if url.get_backend_name() == "sqlite":
-            engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": busy_timeout})
             _explicit_sqlite_transactions(engine)
             return engine
-        return create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True)
+        return create_engine(parsed, connect_args={"connect_timeout": CONNECT_TIMEOUT}, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
-        raise HistoryError(f"no driver for {shown(url)}: {exc}") from None
+        raise HistoryError(f"no driver for {shown(parsed)}: {exc}") from None
 
 
 def _explicit_sqlite_transactions(engine: Engine) -> None:

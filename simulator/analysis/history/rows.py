@@ -230,6 +230,20 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class Condition(NamedTuple):
+    """One test a drill must pass to match :class:`Filters`: its ``column``, the ``test``, the ``value``.
+
+    The tests are ``is null``, ``=``, ``>=`` and ``lower =`` (the column and the value equal in lower case,
+    both lowered by the database: SQLite folds only ASCII letters, so a team named ``Équipe`` is found as
+    ``Équipe`` or ``ÉQUIPE``, not lost to a Python-lowered ``équipe``); the SQLAlchemy store and the quick
+    listing (:mod:`.listing`) each render them, so both mean the same.
+    """
+
+    column: str
+    test: str
+    value: Any = None
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which drills a listing or a trend covers (``None``: any)."""
@@ -241,6 +255,27 @@ class Filters:
     """``people``, or a bot policy's name."""
     no_team: bool = False
     """Only drills recorded without a team (``team`` is then ignored)."""
+
+    def conditions(self) -> list[Condition]:
+        """What a drill's row must hold to match, column by column: the team in any case, the scenario id,
+        played at ``since`` or later, the policy."""
+        out: list[Condition] = []
+        if self.no_team:
+            out.append(Condition("team", "is null"))
+        elif self.team is not None:
+            out.append(Condition("team", "lower =", self.team))
+        if self.scenario is not None:
+            out.append(Condition("scenario_id", "=", self.scenario))
+        if self.since is not None:
+            out.append(Condition("played_at", ">=", self.since))
+        if self.policy is not None:
+            out.append(Condition("policy", "=", self.policy))
+        return out
+
+
+NEWEST_FIRST: tuple[tuple[str, bool], ...] = (("played_at", True), ("id", False))
+"""The order drills are read in, as (column, descending): newest first, ties by id, so a ``limit`` keeps the
+most recent and every reading of the same drills lists them in the same order."""
 
 
 # --- reading times given on the command line ------------------------------------------------------

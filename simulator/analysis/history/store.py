@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from simulator.analysis.history.database import (
     shown,
 )
 from simulator.analysis.history.rows import (
+    NEWEST_FIRST,
     PEOPLE,
     ComponentRow,
     DrillDetail,
@@ -78,6 +80,9 @@ class History:
     def record(self, entry: DrillEntry) -> Recorded:
         """Add a drill; a journal already recorded is not duplicated (its missing team or file is filled in).
 
+        A new drill costs a read (is it known?) and one write transaction; what is returned is built from
+        the entry, as :meth:`get` would read it back, not read again.
+
         Raises:
             HistoryError: the database cannot be written (locked, read-only, gone).
         """
@@ -85,6 +90,7 @@ class History:
             known = self._find(entry.id)
             if known is not None:
                 return self._refresh(known, entry)
+            body = zlib.compress(entry.journal, 6)  # before the write lock is taken
             try:
                 with self._writing() as conn:
                     conn.execute(drills.insert(), [entry.values])
@@ -92,15 +98,13 @@ class History:
                         if rows:
                             conn.execute(table.insert(), [{"drill_id": entry.id, **r} for r in rows])
                     conn.execute(journals.insert(), [{"drill_id": entry.id, "encoding": "zlib",
-                                                      "body": zlib.compress(entry.journal, 6)}])
+                                                      "body": body}])
             except IntegrityError:  # recorded by someone else in the meantime (a shared database)
                 again = self._find(entry.id)
                 if again is None:
                     raise
                 return self._refresh(again, entry)
-            row = self._find(entry.id)
-            assert row is not None
-            return Recorded(row, new=True)
+            return Recorded(_drill_row({c.name: entry.values.get(c.name) for c in ROW_COLUMNS}), new=True)
 
     def _refresh(self, known: DrillRow, entry: DrillEntry) -> Recorded:
         """Fill in what a repeated record knows and the first one did not: the team, the journal's file."""
@@ -145,8 +149,7 @@ class History:
 
     def _newest(self, columns: list[Any], filters: Filters | None, limit: int | None) -> list[Any]:
         """The rows of ``columns`` of the matching drills, oldest first (``limit``: the newest so many)."""
-        query = (select(*columns).where(*_where(filters or Filters()))
-                 .order_by(drills.c.played_at.desc(), drills.c.id))
+        query = select(*columns).where(*_where(filters or Filters())).order_by(*_newest_first())
         if limit is not None:
             query = query.limit(limit)
         with self._guard("read"), self.engine.connect() as conn:
@@ -216,7 +219,7 @@ class History:
             query = query.where(drills.c.id != exclude)
         if before is not None:
             query = query.where(drills.c.played_at <= before)
-        query = query.order_by(drills.c.played_at.desc(), drills.c.id).limit(1)
+        query = query.order_by(*_newest_first()).limit(1)
         with self._guard("read"), self.engine.connect() as conn:
             found = conn.execute(query).mappings().first()
         return _drill_row(found) if found is not None else None
@@ -269,19 +272,21 @@ class History:
             raise HistoryError(explain(exc, self.url, doing)) from None
 
 
+TESTS: dict[str, Callable[[Any, Any], Any]] = {
+    "is null": lambda column, _: column.is_(None),
+    "lower =": lambda column, value: func.lower(column) == func.lower(value),
+    "=": operator.eq,
+    ">=": operator.ge,
+}
+"""Each :class:`~simulator.analysis.history.rows.Condition` test as a SQLAlchemy expression."""
+
+
 def _where(f: Filters) -> list[Any]:
-    out: list[Any] = []
-    if f.no_team:
-        out.append(drills.c.team.is_(None))
-    elif f.team is not None:
-        out.append(func.lower(drills.c.team) == f.team.lower())
-    if f.scenario is not None:
-        out.append(drills.c.scenario_id == f.scenario)
-    if f.since is not None:
-        out.append(drills.c.played_at >= f.since)
-    if f.policy is not None:
-        out.append(drills.c.policy == f.policy)
-    return out
+    return [TESTS[c.test](drills.c[c.column], c.value) for c in f.conditions()]
+
+
+def _newest_first() -> list[Any]:
+    return [drills.c[name].desc() if descending else drills.c[name] for name, descending in NEWEST_FIRST]
 
 
 def _drill_row(m: Any) -> DrillRow:
