@@ -107,7 +107,7 @@ def install() -> None:
         return await start(self, *args, **kwargs)
     fsync = os.fsync
 
-    def timed_fsync(fd: int) -> None:
+    def timed_fsync(fd: Any) -> None:
         start = time.monotonic_ns()
         fsync(fd)
         fsyncs.append((start, time.monotonic_ns()))
