@@ -1,19 +1,25 @@
 """Live server benchmark: N scripted clients in their own processes, each acting every few seconds.
 
-Runs ``ttx host`` as a subprocess (fsync per command, as always) and the clients in ``--processes``
-worker processes (none in the server's), each a real :class:`RemoteSession` posting war-room
-messages stamped with ``CLOCK_MONOTONIC``, which every process on the machine shares. It measures,
-for every message and every client, the wall time from sending it to that client having folded
-the resulting event (command → broadcast), the sender's command → ack time, the server process's
-CPU and the machine's load average (other work on the machine shows up in the tail). Prints one
-JSON object.
+Runs ``ttx host`` as a subprocess (fsync per command, as always) under :mod:`server_probe`, which
+timestamps each message inside the server, and the clients in ``--processes`` worker processes
+(none in the server's), each a real :class:`RemoteSession` (parsing every frame and folding it into
+its view, as ``ttx join`` does) posting war-room messages stamped with ``CLOCK_MONOTONIC``, which
+every process on the machine shares. For every message and every client it measures command →
+broadcast (sending it to that client having folded the event) and its parts: inbound (the write →
+the server's frame handler), server (the handler → the broadcast written to the last socket: to
+the fsync, the fsync, back to the loop, the fan-out) and outbound (that write → the seat folded it,
+also for the first and the last seat of each process to fold it); the sender's command → ack time;
+the server's and the clients' CPU, how late their event loops wake and their full garbage
+collections; and the machine's load average (other work on the machine shows up in the tail).
+Prints one JSON object.
 
     python tests/benchmarks/bench_server.py [--clients 50] [--seconds 30] [--every 3] [--processes P]
-                                            [--nice N]
+                                            [--no-client-gc] [--nice N]
 
 ``--every`` is the mean seconds between one client's messages (default: 3 s at 50 clients, and
-the same team-wide rate, ~17 commands/s, at any other size). Targets (DESIGN.md): p99 < 20 ms with
-50 clients, < 50 ms with 200.
+the same team-wide rate, ~17 commands/s, at any other size). ``--no-client-gc``: no cyclic garbage
+collection in the workers while they play (a worker holds many seats' heaps; a real seat's process
+holds one). Targets (DESIGN.md): p99 < 20 ms with 50 clients, < 50 ms with 200.
 """
 
 from __future__ import annotations
