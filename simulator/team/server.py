@@ -1001,8 +1001,8 @@ class DrillServer:
 
     def _lobby_changed(self, player: str | None = None) -> None:
         """``player``'s lobby seat changed (``None``: whether the drill has started): the seats hear it
-        in one :class:`LobbyChange` after the batch of events now being made durable, with every
-        other change until then (see :meth:`_tell_lobby`)."""
+        in one :class:`LobbyChange` with every other change until the next group commit delivers its
+        batch (one is asked for, even an empty one; see :meth:`_tell_lobby`)."""
         if self._lobby_changes is None:
             self._lobby_changes = {}
         if player is not None:
