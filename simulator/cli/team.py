@@ -115,8 +115,7 @@ def settle_heap() -> None:
     """Leave everything loaded so far (modules, the scenario, the drill as set up) out of every later
     garbage collection, so a full collection walks only what the drill has made since. In ``ttx host``
     a full collection of that heap (~56,000 objects) cost 28–35 ms of CPU on a busy machine, a pause
-    of the event loop every broadcast in flight waited behind; a ``ttx join`` seat also holds
-    Textual, and its pauses delay a key press's redraw."""
+    of the event loop every broadcast in flight waited behind."""
     gc.collect()
     gc.freeze()
 
@@ -468,7 +467,6 @@ async def _join(args: argparse.Namespace) -> int:
             print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
             await print_events(session, sys.stdout)
         else:
-            settle_heap()
             await run_drill(session, history=args.history)
     finally:
         await session.close()
