@@ -145,28 +145,35 @@ async def main(clients: int, seconds: float, every: float, processes: int, nice:
         proc, url, token = await start_host(Path(tmp) / "bench.jsonl", marks_path, clients, nice)
         fac = await RemoteSession.open(url, name="bench-facilitator", facilitator_token=token)
         shares = [clients // processes + (i < clients % processes) for i in range(processes)]
-        workers = []
-        for i, count in enumerate(shares):
-            workers.append(await asyncio.create_subprocess_exec(
-                sys.executable, __file__, "--worker", url, str(sum(shares[:i])), str(count), str(every),
-                str(seconds), "gc" if client_gc else "no-gc", stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, cwd=REPO, limit=1 << 28))
-        for w in workers:
-            assert w.stdout is not None
-            assert (await asyncio.wait_for(w.stdout.readline(), 120)).strip() == b"ready"
-        await fac.start()
-        cpu0, wall0, load0 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
-        for w in workers:
-            assert w.stdin is not None
-            w.stdin.write(b"go\n")
-            await w.stdin.drain()
-        results = [json.loads((await w.stdout.readline()).decode()) for w in workers if w.stdout]
-        cpu1, wall1, load1 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
-        for w in workers:
-            await w.wait()
-        await fac.end()
-        await fac.close()
-        await asyncio.wait_for(proc.wait(), 30)
+        workers: list[asyncio.subprocess.Process] = []
+        try:
+            for i, count in enumerate(shares):  # one after the other: a join storm is bench_lobby's
+                workers.append(await asyncio.create_subprocess_exec(
+                    sys.executable, __file__, "--worker", url, str(sum(shares[:i])), str(count), str(every),
+                    str(seconds), "gc" if client_gc else "no-gc", stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, cwd=REPO, limit=1 << 28))
+                assert workers[-1].stdout is not None
+                ready = await asyncio.wait_for(workers[-1].stdout.readline(), 120)
+                if ready.strip() != b"ready":
+                    raise SystemExit(f"client process {i} could not join its seats")
+            await fac.start()
+            cpu0, wall0, load0 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
+            for w in workers:
+                assert w.stdin is not None
+                w.stdin.write(b"go\n")
+                await w.stdin.drain()
+            results = [json.loads((await w.stdout.readline()).decode()) for w in workers if w.stdout]
+            cpu1, wall1, load1 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
+            for w in workers:
+                await w.wait()
+            await fac.end()
+            await fac.close()
+            await asyncio.wait_for(proc.wait(), 30)
+        finally:
+            for started in [*workers, proc]:
+                if started.returncode is None:
+                    started.kill()
+                    await started.wait()
         probed = json.loads(marks_path.read_text())
     marks: dict[str, dict[str, int]] = probed["marks"]
     marks_lags: list[float] = probed["lags"]
