@@ -47,7 +47,8 @@ FACILITATOR_TOKEN = "white-cell-secret"
 CLIENT_KINDS = ["join", "join_facilitator", "join_evaluator", "reconnect", "command", "chat", "start",
                 "pause", "resume", "speed", "skip", "fire_inject", "adhoc_inject", "end", "close_question",
                 "observe"]
-SERVER_KINDS = ["clock", "welcome", "lobby", "snapshot", "events", "ack", "error", "alert", "reveal"]
+SERVER_KINDS = ["clock", "welcome", "lobby", "lobby_change", "snapshot", "events", "ack", "error", "alert",
+                "reveal"]
 NASTY = "\x00\x07\x08\t\n\r\x1b\x7f\x85\x9b\u200b\u200e\u202a\u202e\u2028\u2066\ufeff\ue000\U0001F6A8é"
 
 texts = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(NASTY), max_size=40)
@@ -58,7 +59,7 @@ json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
                            | st.dictionaries(texts | st.sampled_from(["request", "level", "to", "text"]),
                                              inner, max_size=5), max_leaves=20)
 FIELDS = ["token", "id", "role", "action", "params", "text", "to", "name", "code", "last_seq", "speed",
-          "inject", "question", "objective", "tag", "extra"]
+          "inject", "question", "objective", "tag", "extra", "seats", "gone", "started"]
 
 
 @st.composite

@@ -23,7 +23,7 @@ from simulator.team.keyfiles import KeyFileError
 from simulator.team.limits import AddressBuckets
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits
-from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key
+from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key, seat_environment
 from tests.ssh_client import Screen, connect, log_in
 
 CODE = "K7Q2MD"
@@ -278,6 +278,44 @@ async def test_new_connections_from_one_address_are_capped_per_second_before_the
     for _, writer in [*opened, other]:
         writer.close()
     assert all(g.startswith(b"SSH-2.0-ttx") for g in greetings) and b"SSH-2.0" not in third
+
+
+def test_a_seat_inherits_the_hosts_ttx_settings_but_never_its_secrets_nor_the_clients_settings() -> None:
+    """The seat records to the history the host was started with (``TTX_DB``); a facilitator token or
+    join code in the host's environment never reaches a player's seat (it would make the seat the
+    facilitator's), nor does any ``TTX_`` setting or other variable the player's SSH client sends;
+    the client's checked locale, COLORTERM and terminal type do, and the seat's own secret wins."""
+    host = {"PATH": "/usr/bin", "TTX_DB": "/srv/drills/history.db", "TTX_FACILITATOR_TOKEN": "white-cell",
+            "TTX_CODE": "HOSTCODE", "TTX_OBSERVER_TOKEN": "later-seat", "TTX_SEAT_TICKET": "host-ticket",
+            "TERM": "screen", "TMUX": "/tmp/tmux-0/default"}
+    client = {"TTX_DB": "/tmp/mine.db", "TTX_FACILITATOR_TOKEN": "guess", "LD_PRELOAD": "/tmp/evil.so",
+              "LANG": "de_DE.UTF-8", "COLORTERM": "truecolor"}
+    env = seat_environment(host, client, "xterm-256color", {"TTX_CODE": CODE, "TTX_SEAT_FD": "5"})
+    assert env == {"PATH": "/usr/bin", "TTX_DB": "/srv/drills/history.db", "LANG": "de_DE.UTF-8",
+                   "COLORTERM": "truecolor", "TERM": "xterm-256color", "TTX_CODE": CODE, "TTX_SEAT_FD": "5"}
+
+
+async def test_an_ssh_seats_process_has_the_hosts_history_setting_and_joins_as_the_player(
+        drill: Drill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: with ``TTX_DB`` and a facilitator token in the host's environment and other values
+    sent by the player's ``ssh``, the seat's ``ttx join`` runs with the host's ``TTX_DB``, no
+    facilitator token, and joins as the player who logged in."""
+    history = str(tmp_path / "host-history.db")
+    monkeypatch.setenv("TTX_DB", history)
+    monkeypatch.setenv("TTX_FACILITATOR_TOKEN", FACILITATOR_TOKEN)
+    assert drill.seats.port is not None
+    conn, _ = await connect(drill.seats.port, "dana", [CODE, "ic"], drill.seats.key.convert_to_public())
+    drill.conns.append(conn)
+    screen = Screen(100, 30)
+    await conn.create_session(lambda: screen, term_type="xterm-256color", term_size=(100, 30), encoding=None,
+                              env={"TTX_DB": str(tmp_path / "player.db"), "LANG": "C.UTF-8"})
+    await screen.wait_for(LOBBY)
+    [pid] = _seat_processes(drill.seats)
+    variables = dict(item.split("=", 1) for item in
+                     Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
+    assert variables["TTX_DB"] == history and variables["LANG"] == "C.UTF-8"
+    assert "TTX_FACILITATOR_TOKEN" not in variables
+    assert [(p.name, p.seat) for p in drill.server.players.values()] == [("dana", "ic")]
 
 
 async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:

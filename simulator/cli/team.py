@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import json
 import os
 import signal
@@ -110,6 +111,15 @@ def register(sub: Any) -> None:
 # --- host -----------------------------------------------------------------------------------
 
 
+def settle_heap() -> None:
+    """Leave everything loaded so far (modules, the scenario, the drill as set up) out of every later
+    garbage collection, so a full collection walks only what the drill has made since. In ``ttx host``
+    a full collection of that heap (~56,000 objects) cost 28–35 ms of CPU on a busy machine, a pause
+    of the event loop every broadcast in flight waited behind."""
+    gc.collect()
+    gc.freeze()
+
+
 def cmd_host(args: argparse.Namespace) -> int:
     """Run the drill server until the drill has ended and lingered, or until interrupted."""
     from simulator.team.keyfiles import KeyFileError
@@ -161,6 +171,7 @@ async def _host(args: argparse.Namespace) -> int:
             evaluator=evaluator if token is not None or server.evaluator_fresh else None)
     server.watchers.append(_log_event)
     server.host_log.append(lambda text: _log_line(server.drill.now, text))
+    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

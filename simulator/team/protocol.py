@@ -382,12 +382,35 @@ class Seat(Frame):
     connected: bool
 
 
+def lobby_order(player: str) -> tuple[int, str]:
+    """Where a player stands in the lobby: players are listed in the order they first joined (their
+    ids ``p1``, ``p2``, … ``p10`` count up), so a lobby kept up to date by :class:`LobbyChange`
+    frames lists them as the whole :class:`Lobby` does."""
+    return len(player), player
+
+
 class Lobby(Frame):
-    """Who holds which role and who is connected."""
+    """Who holds which role and who is connected: the whole lobby, which a seat gets when it joins
+    or reconnects (seats already in get :class:`LobbyChange` frames)."""
 
     kind: Literal["lobby"] = "lobby"
     roles: list[str]
     players: list[Seat]
+    """In :func:`lobby_order`."""
+    started: bool
+
+
+class LobbyChange(Frame):
+    """What changed in the lobby since this seat's last ``lobby`` or ``lobby_change`` frame, sent
+    once per batch of changes (a join storm costs each seat one small frame per batch, not the
+    whole lobby per join). Each change is the player's seat as it is now, so applying one twice,
+    or one the seat's whole lobby already showed, changes nothing."""
+
+    kind: Literal["lobby_change"] = "lobby_change"
+    seats: list[Seat]
+    """Players who joined, or whose connection came or went: their seat now."""
+    gone: list[str]
+    """Ids of players no longer listed (gone longer than the server's offline limit)."""
     started: bool
 
 
@@ -493,7 +516,7 @@ class Reveal(Frame):
     in each part that carries one."""
 
 
-ServerFrame = Annotated[ClockState | Welcome | Lobby | Snapshot | Events | Ack | Error | Alert | Reveal,
-                        Field(discriminator="kind")]
+ServerFrame = Annotated[ClockState | Welcome | Lobby | LobbyChange | Snapshot | Events | Ack | Error | Alert
+                        | Reveal, Field(discriminator="kind")]
 """Anything the server sends."""
 server_frames: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

@@ -71,17 +71,20 @@ from simulator.team.protocol import (
     JoinEvaluator,
     JoinFacilitator,
     Lobby,
+    LobbyChange,
     Observe,
     Pause,
     RealTeamFigures,
     Reconnect,
     Resume,
     Reveal,
+    Seat,
     Skip,
     Snapshot,
     Speed,
     Start,
     Welcome,
+    lobby_order,
     printable,
     server_frames,
 )
@@ -386,6 +389,8 @@ class RemoteSession:
             self._welcome(frame)
         elif isinstance(frame, Lobby):
             self.lobby = lobby_state(frame)
+        elif isinstance(frame, LobbyChange):
+            self.lobby = changed_lobby(self.lobby, frame)
         elif isinstance(frame, Reveal):
             self._reveal(frame)
         self._changed.set()
@@ -738,5 +743,25 @@ if TYPE_CHECKING:
 
 def lobby_state(frame: Lobby) -> LobbyState:
     """The lobby frame in the session's domain terms."""
-    return LobbyState(tuple(frame.roles), tuple(SeatHolder(s.player, s.name, s.role, s.connected)
-                                                for s in frame.players), frame.started)
+    return LobbyState(tuple(frame.roles), tuple(_holder(s) for s in frame.players), frame.started)
+
+
+def changed_lobby(lobby: LobbyState | None, change: LobbyChange) -> LobbyState:
+    """``lobby`` with ``change`` applied: its seats replace or join those of the same players, the
+    gone ones leave, listed in :func:`lobby_order` as the server's whole lobby is.
+
+    Raises:
+        ProtocolError: no whole lobby came first (the server sends one on every join and reconnect).
+    """
+    if lobby is None:
+        raise ProtocolError("the server sent a lobby change before the lobby")
+    holders = {h.player: h for h in lobby.players}
+    holders.update((s.player, _holder(s)) for s in change.seats)
+    for player in change.gone:
+        holders.pop(player, None)
+    listed = tuple(holders[p] for p in sorted(holders, key=lobby_order))
+    return LobbyState(lobby.roles, listed, change.started)
+
+
+def _holder(seat: Seat) -> SeatHolder:
+    return SeatHolder(seat.player, seat.name, seat.role, seat.connected)

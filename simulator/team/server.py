@@ -77,6 +77,7 @@ from simulator.team.protocol import (
     JoinEvaluator,
     JoinFacilitator,
     Lobby,
+    LobbyChange,
     Observe,
     Pause,
     Reconnect,
@@ -87,6 +88,7 @@ from simulator.team.protocol import (
     Start,
     Welcome,
     client_frames,
+    lobby_order,
     printable,
 )
 
@@ -292,6 +294,10 @@ class DrillServer:
         self._reveal: list[str] | None = None
         self._told_paused = True
         """Whether the clock was paused in the last clock frame the seats got (a held drill pauses it)."""
+        self._lobby_changes: dict[str, None] | None = None
+        """Players whose lobby seat changed since the seats last heard (``None``: nothing changed;
+        an empty dict: only whether the drill has started), sent with the next batch (see
+        :meth:`_lobby_changed`)."""
         self.watchers: list[Callable[[Event], None]] = []
         """Called with every event once it is durable and sent (``ttx host`` logs joins, starts, ends)."""
         self.host_log: list[Callable[[str], None]] = []
@@ -621,6 +627,7 @@ class DrillServer:
             for watch in self.watchers:
                 watch(event)
         self._durable += len(batch)
+        self._tell_lobby()
         while self._waiting and self._waiting[0][0] <= self._durable:
             self._waiting.popleft()[1]()
         if self._scored and self._durable == len(self.drill.events) and not self.done.is_set():
@@ -721,9 +728,12 @@ class DrillServer:
     def lobby(self) -> Lobby:
         """Who holds which role and who is connected (players gone longer than
         :attr:`Limits.offline_drop` are no longer listed)."""
-        seats = [Seat(player=p.id, name=p.name, role=p.seat, connected=p.online > 0)
-                 for p in self._in_lobby()]
+        seats = [self._seat(p) for p in sorted(self._in_lobby(), key=lambda p: lobby_order(p.id))]
         return Lobby(roles=[r.value for r in self.drill.scenario.roles], players=seats, started=self.started)
+
+    @staticmethod
+    def _seat(player: Player) -> Seat:
+        return Seat(player=player.id, name=player.name, role=player.seat, connected=player.online > 0)
 
     def _in_lobby(self) -> list[Player]:
         cutoff = time.monotonic() - self.limits.offline_drop
@@ -951,7 +961,8 @@ class DrillServer:
         self._attach(conn, player, frame.token, since=since)
 
     def _attach(self, conn: Connection, player: Player, token: str, since: int) -> None:
-        """Bind the connection to the player: welcome, snapshot after ``since``, lobby to all.
+        """Bind the connection to the player: welcome, the whole lobby, snapshot after ``since``; the
+        other seats hear of the newcomer in the next lobby change.
 
         A player keeps at most :attr:`Limits.connections_per_player` connections: a further one
         (typically a reconnect while the old connection is not yet known to be dead) replaces the oldest.
@@ -968,10 +979,11 @@ class DrillServer:
         conn.outbox.frame(Welcome(token=token, player=player.id, name=player.name, seat=player.seat,
                                   scenario=scenario, seed=self.drill.seed,
                                   code=self.code if player.seat == FACILITATOR else None))
+        conn.outbox.frame(self.lobby())
         conn.outbox.lazy(self._snapshot(player.seat, since))
         if self.done.is_set():
             conn.outbox.lazy(iter(self.reveal()))
-        self._broadcast(self.lobby())
+        self._lobby_changed(player.id)
 
     def _detach(self, conn: Connection) -> None:
         player = conn.player
@@ -983,12 +995,32 @@ class DrillServer:
             self._note(Kind.PLAYER_LEFT, player.seat, {"player": player.id, "name": player.name,
                                                         "role": player.seat})
             self._close_all_answered()
-            asyncio.get_running_loop().call_later(self.limits.offline_drop + 0.05, self._lobby_changed)
-        self._broadcast(self.lobby())
+            asyncio.get_running_loop().call_later(self.limits.offline_drop + 0.05, self._lobby_changed,
+                                                  player.id)
+        self._lobby_changed(player.id)
 
-    def _lobby_changed(self) -> None:
-        """Tell everyone the lobby (after a player has been gone long enough to leave it)."""
-        self._broadcast(self.lobby())
+    def _lobby_changed(self, player: str | None = None) -> None:
+        """``player``'s lobby seat changed (``None``: whether the drill has started): the seats hear it
+        in one :class:`LobbyChange` with every other change until the next group commit delivers its
+        batch (one is asked for, even an empty one; see :meth:`_tell_lobby`)."""
+        if self._lobby_changes is None:
+            self._lobby_changes = {}
+        if player is not None:
+            self._lobby_changes[player] = None
+        if self._committer is not None:
+            self._commit_wanted.set()  # a group commit, even an empty one, ends the batch
+        else:
+            self._tell_lobby()
+
+    def _tell_lobby(self) -> None:
+        """Send every seat the lobby changes gathered since the last batch, as one frame."""
+        changed, self._lobby_changes = self._lobby_changes, None
+        if changed is None:
+            return
+        here = {p.id for p in self._in_lobby()}
+        seats = [self._seat(self.players[p]) for p in sorted(changed, key=lobby_order) if p in here]
+        self._broadcast(LobbyChange(seats=seats, gone=[p for p in changed if p not in here],
+                                    started=self.started))
 
     # --- playing ------------------------------------------------------------------------
 
@@ -1080,7 +1112,7 @@ class DrillServer:
             return
         self.started = True
         self._change_clock(conn, player, request, "start", self.clock.resume)
-        self._broadcast(self.lobby())
+        self._lobby_changed()
 
     def _steer_clock(self, conn: Connection, player: Player, frame: Any) -> None:
         if isinstance(frame, Pause):

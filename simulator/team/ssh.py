@@ -19,7 +19,8 @@ place of the join code too.
 What an SSH login may do is narrow: keyboard-interactive only (no keys, so a client's public
 keys are never asked for), one shell session per connection with a pty (no commands, no
 subsystems such as sftp, no forwarding of ports, agents or X11), and nothing of the client's
-environment reaches the seat but the terminal type, COLORTERM and the locale, each checked.
+environment reaches the seat but the terminal type, COLORTERM and the locale, each checked. The
+seat inherits the host's ``TTX_`` settings (its history database, say), never the host's secrets.
 Wrong codes and tokens are answered ever more slowly per address; connections per address and
 seats in all are capped.
 """
@@ -73,6 +74,16 @@ FORGET_FAILURES = 600.0
 NAME_CHARS = 40
 SEAT_TICKET = "TTX_SEAT_TICKET"
 """The environment variable that hands a seat's ``ttx join`` its ticket (see :meth:`DrillServer.vouch`)."""
+SEAT_FD = "TTX_SEAT_FD"
+"""The environment variable naming the pipe a seat's ``ttx join`` reports its token on."""
+SEAT_VARIABLES = frozenset({"TTX_CODE", "TTX_TOKEN", "TTX_FACILITATOR_TOKEN", "TTX_EVALUATOR_TOKEN",
+                            SEAT_FD, SEAT_TICKET})
+"""What a seat's ``ttx join`` reads as who it is and how it reports back: only ever the seat's own
+(from its login), never the host's (a host started with ``TTX_FACILITATOR_TOKEN`` set must not make
+a player's seat the facilitator's). Any other ``TTX_`` name ending in ``_TOKEN``, ``_CODE`` or
+``_TICKET`` is kept from the seat too (see :func:`seat_environment`)."""
+HOST_TERMINAL = frozenset({"TERM", "COLORTERM", "COLUMNS", "LINES", "TMUX", "TMUX_PANE", "NO_COLOR"})
+"""The host's terminal settings, which say nothing about the player's terminal."""
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 Challenge = tuple[str, str, str, list[tuple[str, bool]]]
@@ -188,6 +199,29 @@ class Failures:
 
     def forgive(self, address: str) -> None:
         self.counts.pop(address, None)
+
+
+def seat_environment(host: Mapping[str, str], client: Mapping[str, str], term: str,
+                     seat: Mapping[str, str]) -> dict[str, str]:
+    """A seat's ``ttx join`` environment: the host's, ``TTX_`` settings included (the history it
+    records to, ``TTX_DB``, is the one the host was started with), less the host's terminal and any
+    seat secret of the host's (:data:`SEAT_VARIABLES`); from the player's SSH client only the checked
+    terminal type, ``COLORTERM`` and locale (never a ``TTX_`` setting); then ``seat``, the seat's own
+    secret, report pipe and ticket."""
+    env = {k: v for k, v in host.items() if k not in HOST_TERMINAL and not _seat_secret(k)}
+    if client.get("COLORTERM") in ("truecolor", "24bit"):
+        env["COLORTERM"] = client["COLORTERM"]
+    for name in ("LANG", "LC_ALL", "LC_CTYPE"):
+        if _LOCALE.fullmatch(client.get(name, "")):
+            env[name] = client[name]
+    env.update(TERM=term, **seat)
+    return env
+
+
+def _seat_secret(name: str) -> bool:
+    """Whether a host variable names a seat's secret (see :data:`SEAT_VARIABLES`)."""
+    secret_like = name.startswith("TTX_") and name.endswith(("_TOKEN", "_CODE", "_TICKET"))
+    return name in SEAT_VARIABLES or secret_like
 
 
 class SshSeats:
@@ -525,20 +559,12 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
             self.seats.tokens[self.request.key] = report["token"]
 
     def _environment(self, report_fd: int) -> dict[str, str]:
-        """The seat's environment: the host's (less its terminal and any TTX_ secrets), the player's
-        terminal type, checked COLORTERM and locale from the client, and this seat's secret."""
-        host_terminal = ("TERM", "COLORTERM", "COLUMNS", "LINES", "TMUX", "TMUX_PANE", "NO_COLOR")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TTX_") and k not in host_terminal}
-        client = self.chan.get_environment() if self.chan is not None else {}
-        if client.get("COLORTERM") in ("truecolor", "24bit"):
-            env["COLORTERM"] = client["COLORTERM"]
-        for name in ("LANG", "LC_ALL", "LC_CTYPE"):
-            if _LOCALE.fullmatch(client.get(name, "")):
-                env[name] = client[name]
-        env.update(TERM=self.term, TTX_SEAT_FD=str(report_fd), **self.request.secret)
+        """The seat's environment (see :func:`seat_environment`), with this seat's secret and ticket."""
+        seat = {**self.request.secret, SEAT_FD: str(report_fd)}
         if self.ticket is not None:
-            env[SEAT_TICKET] = self.ticket
-        return env
+            seat[SEAT_TICKET] = self.ticket
+        client = self.chan.get_environment() if self.chan is not None else {}
+        return seat_environment(os.environ, client, self.term, seat)
 
     # --- bytes both ways ------------------------------------------------------------------
 
