@@ -101,9 +101,12 @@ class Forker:
                 self.url = line.split("listening on ")[1].strip()
         return banner
 
-    def kill(self) -> None:
-        """``kill -9`` the current host."""
+    async def kill(self) -> None:
+        """``kill -9`` the current host and wait until it is gone (its journal lock with it), as an
+        operator's restart script would: a host started before the kernel has torn the old one down
+        finds the journal still locked ("in use by another ttx host")."""
         os.kill(self.pid, signal.SIGKILL)
+        await self.exit_code()
 
     async def exit_code(self) -> int:
         """Wait for the current host to exit by itself; its exit code."""
@@ -163,7 +166,7 @@ async def test_twenty_crashes_under_a_command_stream_lose_no_acknowledged_comman
         for cycle in range(CYCLES):
             await asyncio.sleep(rng.uniform(0.05, 0.3))
             before = {s.name: s.reconnects for s in everyone}
-            forker.kill()
+            await forker.kill()
             if cycle % 5 == 4:
                 await asyncio.sleep(0.05)
                 with open(journal, "a", encoding="utf-8") as f:
