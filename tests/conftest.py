@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -118,3 +118,30 @@ def end_drill_through_hot_wash(drill: Drill) -> None:
     drill.submit(Command(role="facilitator", action="end_drill"))
     if drill.discussion.in_hot_wash:
         drill.submit(Command(role="facilitator", action="end_drill"))
+
+
+async def end_in_tui(pilot: Any) -> None:
+    """``e`` ``y`` in the TUI as a user ends a drill: when that starts the hot wash, Esc postpones each
+    hot-wash question as its dialog opens, and ``e`` ``y`` again ends the hot wash (a team's
+    facilitator, who answers none, presses it at once); the review follows. ``pilot`` is a Textual
+    ``Pilot``; the caller waits for the review as before."""
+    from tui.screens.discussion import QuestionScreen
+
+    app = pilot.app
+
+    def in_hot_wash() -> bool:
+        view = app.live().view
+        return bool(view.hot_wash) and not view.ended
+
+    await pilot.press("e", "y")
+    for _ in range(100):
+        await pilot.pause()
+        if in_hot_wash() or app.review is not None:
+            break
+        await pilot.pause(0.05)
+    while isinstance(app.screen, QuestionScreen) and app.screen.question.hot_wash:
+        await pilot.press("escape")
+        await pilot.pause()
+    if in_hot_wash():
+        await pilot.press("e", "y")
+        await pilot.pause()

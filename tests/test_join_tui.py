@@ -26,6 +26,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_in_tui
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -228,7 +229,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         assert not any(i.subject == "Board wants a call" for i in ml.view.injects)
 
         await until(pilot, lambda: on_dashboard(app))
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
         assert plots_this_runs_harm(app), "the facilitator's review plots the harm"
         assert review_disagreements(app, server_result(drill)) == [], "the facilitator sees them too"
