@@ -11,7 +11,7 @@ from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import MINIMAL, WriteScenario, end_in_tui
+from tests.conftest import MINIMAL, WriteScenario, end_in_tui, end_through_hot_wash
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -189,7 +189,7 @@ async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenar
     await session.next_inject()
     await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
     await session.submit(Command(role="ml", action="block-list"))
-    await session.end()
+    await end_through_hot_wash(session)
     path = session.save(tmp_path / "drill.jsonl")
     report = replay(read_journal(path), flagship)
     assert report.matches, report.first_difference
