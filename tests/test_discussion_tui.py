@@ -69,6 +69,15 @@ async def to_first_question(pilot: Pilot[Any], app: DrillApp) -> QuestionScreen:
     return app.screen
 
 
+async def end_into_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
+    """Postpone the two questions on the way, then end the drill (`e` `y`): the hot wash opens."""
+    await to_first_question(pilot, app)
+    await pilot.press("escape", "escape")
+    await pilot.pause()
+    await pilot.press("e", "y")
+    await pilot.pause()
+
+
 async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with_a_confidence(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The one-choice question opens by itself; ↓ picks, → raises the confidence 5 % a step, Enter sends
@@ -146,11 +155,7 @@ async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
     goes in the answer, and the answer is journaled before the drill's end."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await to_first_question(pilot, app)
-        await pilot.press("escape", "escape")
-        await pilot.pause()
-        await pilot.press("e", "y")
-        await pilot.pause()
+        await end_into_hot_wash(pilot, app)
         assert isinstance(app.screen, QuestionScreen) and app.screen.question.hot_wash
         assert app.screen.question.kind == "text"
         await pilot.press("enter")
@@ -170,11 +175,7 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
     hot-wash answer with its author, text and confidence — what the saved report's section says."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await to_first_question(pilot, app)
-        await pilot.press("escape", "escape")
-        await pilot.pause()
-        await pilot.press("e", "y")
-        await pilot.pause()
+        await end_into_hot_wash(pilot, app)
         await pilot.press(*"Name one owner early", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
@@ -182,6 +183,21 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         assert "authority to take the model offline" in panel
         assert "no answers" in panel
         assert "Name one owner early" in panel and "% sure" in panel
+
+
+async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The drill keeps running while a question is open: the "closes at … (in …)" line follows the
+    live clock (it used to keep the time left when the dialog opened)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_first_question(pilot, app)
+        closes = screen.question.closes
+        assert closes is not None and screen.clock is not None
+        screen.clock = lambda: closes - 90.0
+        screen.tick()
+        await pilot.pause()
+        assert "(in 1m30s)" in str(screen.query_one("#question-closes", Static).render())
 
 
 async def test_the_confidence_slider_moves_in_steps_of_five_within_0_and_100(

@@ -62,7 +62,12 @@ async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_l
     finally:
         for session in sessions:
             await session.close()
-        await asyncio.wait_for(host.wait(), 30)
+        try:
+            await asyncio.wait_for(host.wait(), 30)
+        finally:
+            if host.returncode is None:  # a failed step must not leave the host running
+                host.kill()
+                await host.wait()
     assert host.returncode == 0
 
 

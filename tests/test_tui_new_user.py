@@ -274,15 +274,16 @@ def footer_text(app: DrillApp) -> list[str]:
 
 async def test_at_120_columns_action_rows_and_the_footer_keep_everything(flagship: LoadedScenario,
                                                                         tmp_path: Path) -> None:
-    """120×35 with the injects focused: the footer still ends in "d Theme q Quit" on one line; every
-    action row shows its whole detail (it was cut at "needs …")."""
+    """120×35 with the injects focused: the footer keeps every key and still ends in "d Theme q Quit"
+    (it dropped them; with the discussion's "w Questions" it wraps to a second line); every action
+    row shows its whole detail (it was cut at "needs …")."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.press("enter", "n", "n", "r", "i")
         await pilot.pause()
         lines = footer_text(app)
-        assert len(lines) == 1 and lines[0].startswith("f Filter") and lines[0].endswith("d Theme q Quit")
-        assert sum(len(line) for line in lines) <= 120
+        assert lines[0].startswith("f Filter") and lines[-1].endswith("d Theme q Quit")
+        assert "w Questions" in " ".join(lines) and all(len(line) <= 120 for line in lines)
         actions = app.screen.query_one("#action-list", OptionList)
         offline = str(actions.get_option("take-offline").prompt)
         assert offline == "Take the assistant offline\n  stage 1 · 5m · needs IC approval"

@@ -758,7 +758,7 @@ class DrillApp(App[None]):
                     self.desk.answered.add(question.question)
             self.call_later(self.prompt_questions)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now()), answered)
+        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now), answered)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""

@@ -10,7 +10,7 @@ closing event tells the addressed roles the expected answer and why.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,10 +65,16 @@ class QuestionState:
 
     def alignment(self) -> float | None:
         """Share of answers agreeing with the most common answer (``None``: no choice answers)."""
-        picks = [frozenset(a.choices) for a in self.answers if a.choices]
-        if not picks:
-            return None
-        return Counter(picks).most_common(1)[0][1] / len(picks)
+        return alignment(frozenset(a.choices) for a in self.answers if a.choices)
+
+
+def alignment(picks: Iterable[frozenset[str]]) -> float | None:
+    """Share of the picks agreeing with the most common one (``None``: no picks); the team is
+    aligned at :data:`ALIGNED` or more."""
+    counts = Counter(picks)
+    if not counts:
+        return None
+    return counts.most_common(1)[0][1] / counts.total()
 
 
 class Discussion:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simulator.engine.discussion import ALIGNED
+from simulator.engine.discussion import ALIGNED, alignment
 from simulator.engine.drill import Drill
 from simulator.engine.harm import time_to_contain
 from simulator.format.durations import clock
@@ -234,8 +233,7 @@ def judge(question: str, expected: Sequence[str], answers: Sequence[tuple[Sequen
     if not answers:
         return QuestionFigures(question, (), 0.0)
     judged = tuple(Judged(frozenset(c), int(conf), frozenset(c) == want) for c, conf in answers)
-    most = Counter(j.choices for j in judged).most_common(1)[0][1]
-    return QuestionFigures(question, judged, most / len(judged))
+    return QuestionFigures(question, judged, alignment(j.choices for j in judged) or 0.0)
 
 
 def calibration(figures: Sequence[QuestionFigures]) -> float:

@@ -8,6 +8,7 @@ an objective (or general), a strength or an area for improvement, and what they 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -122,10 +123,13 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
                 tooltip="Answer later: the question stays in the open questions (w)"),
     ]
 
-    def __init__(self, question: QuestionSeen, role: str, now: float) -> None:
-        """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time."""
+    def __init__(self, question: QuestionSeen, role: str, now: float,
+                 clock: Callable[[], float] | None = None) -> None:
+        """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time;
+        ``clock``: the live drill clock, so the countdown ticks while the dialog is open."""
         super().__init__()
         self.question, self.role, self.now = question, role, now
+        self.clock = clock
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -162,8 +166,16 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
     def on_mount(self) -> None:
         """Start in the answer, with nothing picked (no option is suggested: ↓ picks the first)."""
         self.query_one(f"#answer-{self.question.kind}").focus()
+        if self.clock is not None:
+            self.set_interval(1.0, self.tick)
         if self.question.kind == "one":
             self.query_one("#answer-one", AnswerChoice).highlighted = None
+
+    def tick(self) -> None:
+        """Count down to the closing time with the drill clock (the drill keeps running)."""
+        if self.clock is not None:
+            self.now = self.clock()
+            self.query_one("#question-closes", Static).update(closing_text(self.question, self.now))
 
     def draft(self) -> AnswerDraft:
         """The answer as it stands."""
@@ -302,8 +314,8 @@ class ObservationScreen(ModalScreen[ObservationDraft | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="observation-dialog"):
-            yield Label(f"Observation at {clock(self.at)} ({self.seat}; hidden from players until the end)",
-                        classes="dialog-title")
+            yield Label(f"Observation from {clock(self.at)} ({self.seat}; stamped with the drill time when "
+                        "saved, hidden from players until the end)", classes="dialog-title")
             yield Label("Objective")
             options = [(o, o) for o in self.objectives] + [("General (no one objective)", GENERAL)]
             yield Select(options, prompt="Choose…", id="observe-objective", compact=True)

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from simulator.analysis.aar import AfterAction
 from simulator.analysis.metrics import BY_NAME, REVIEWED, measures
 from simulator.analysis.report import (
+    answers_table,
     discussion_summary,
     observations_table,
     question_head,
@@ -133,6 +134,10 @@ def expectation_lines(review: AfterAction) -> Content:
         for x in rows)
 
 
+ANSWER_MARK = {"": ("", ""), "right": ("✔ ", "bold $text-success"), "wrong": ("✘ ", "bold $text-error")}
+"""How the report's right / wrong column is marked in the review."""
+
+
 def discussion_lines(review: AfterAction) -> Content:
     """The report's Discussion section: each question with who answered what, how sure, right or
     wrong, the team's alignment and the expected answer with why; then the observations."""
@@ -142,13 +147,9 @@ def discussion_lines(review: AfterAction) -> Content:
                   *[Content.styled(f"  {line}", "dim") for line in question_head(q)]]
         if not q.answers:
             lines.append(Content.styled("  no answers", "dim"))
-        for x in q.answers:
-            mark = ("", "") if x.correct is None else (("✔ ", "bold $text-success") if x.correct
-                                                        else ("✘ ", "bold $text-error"))
-            answer = q.shown(x.choices) if x.choices else x.text
-            note = f" — {x.note}" if x.note else ""
-            lines.append(Content.assemble("  ", mark, (clock(x.t), "dim"), f"  {x.who} ({x.role}): ",
-                                          answer, (f"  {x.confidence} % sure{note}", "dim")))
+        for at, who, role, answer, sure, right, note in answers_table(q)[1]:
+            lines.append(Content.assemble("  ", ANSWER_MARK[right], (at, "dim"), f"  {who} ({role}): ",
+                                          answer, (f"  {sure} sure" + (f" — {note}" if note else ""), "dim")))
     if review.observations:
         _, rows = observations_table(review)
         lines += [Content(""), Content.styled("Observations", "bold")]
