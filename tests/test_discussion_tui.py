@@ -185,6 +185,22 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         assert "Name one owner early" in panel and "% sure" in panel
 
 
+async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_over_the_review(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The answered hot-wash question and the two put off on the way close as the drill ends; how each
+    came out is in the review's Discussion panel, so no "Question closed" notice covers the review
+    (the flagship's three covered half of it at 80×24)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await end_into_hot_wash(pilot, app)
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        closed_by_the_end = [e for e in events_of(app, Kind.QUESTION_CLOSED) if e.payload["reason"] == "end"]
+        assert len(closed_by_the_end) == 2
+        assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
+
+
 async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The drill keeps running while a question is open: the "closes at … (in …)" line follows the

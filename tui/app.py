@@ -313,6 +313,8 @@ class DrillApp(App[None]):
 
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
         dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
+        Discussion panel says how each came out, and their notices would cover it.
         """
         if event.kind == Kind.HOT_WASH:
             self.notify_hot_wash(len(event.payload.get("questions") or []))
@@ -332,7 +334,8 @@ class DrillApp(App[None]):
         elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
         elif event.kind == Kind.QUESTION_CLOSED:
-            self.question_closed(question, quiet=busy and self.desk.observer)
+            review_follows = question.hot_wash or question.reason == "end"
+            self.question_closed(question, quiet=review_follows or (busy and self.desk.observer))
 
     def notify_hot_wash(self, questions: int) -> None:
         """The drill's time is up and its hot-wash questions are open: say what happens next."""
