@@ -83,3 +83,36 @@ def play_terminal(socket: str, cwd: Path, cols: int, rows: int, *args: str) -> T
     """``ttx play ARGS`` (default ``--seed 7``) in a ``cols``×``rows`` tmux window, cwd ``cwd``."""
     words = " ".join(shlex.quote(a) for a in (args or ("--seed", "7")))
     return sized_terminal(socket, cwd, cols, rows, f"{TTX} play {words}")
+
+
+ASKS = "esc Later"
+"""What the footer shows while a question dialog is open (Esc postpones the question)."""
+
+
+def asks_a_question(screen: str) -> bool:
+    """Whether ``screen`` shows a question dialog: its footer (the last two lines) offers "esc Later"."""
+    return ASKS in "".join(screen.rstrip().splitlines()[-2:])
+
+
+def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: float = 20.0) -> str:
+    """End a ``ttx play`` drill as a user does and return the review's screen once it shows ``review``.
+
+    ``e`` ``y`` ends the drill; when that starts its hot wash, Esc postpones each hot-wash question as
+    its dialog opens, and ``e`` ``y`` again ends the hot wash. The next dialog opens a moment after the
+    last one closes, so an ``e`` that lands on one is postponed with it and pressed again."""
+    term.keys("e")
+    term.wait_for("End the drill", timeout=timeout)
+    term.keys("y")
+    screen = term.wait_for(lambda s: review in s or asks_a_question(s), timeout=timeout)
+    if review in screen:
+        return screen  # a drill without a hot wash
+    while True:
+        while asks_a_question(screen):
+            term.keys("Escape")
+            screen = term.wait_for(lambda s, before=screen: s != before, timeout=timeout)
+        term.keys("e")
+        screen = term.wait_for(lambda s: "End the drill" in s or asks_a_question(s), timeout=timeout)
+        if not asks_a_question(screen):
+            break
+    term.keys("y")
+    return term.wait_for(review, timeout=timeout)
