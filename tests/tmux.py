@@ -94,6 +94,11 @@ def asks_a_question(screen: str) -> bool:
     return ASKS in "".join(screen.rstrip().splitlines()[-2:])
 
 
+def changed_from(before: str) -> Callable[[str], bool]:
+    """A :meth:`TmuxServer.wait_for` check: the pane no longer shows ``before``."""
+    return lambda screen: screen != before
+
+
 def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: float = 20.0) -> str:
     """End a ``ttx play`` drill as a user does and return the review's screen once it shows ``review``.
 
@@ -109,7 +114,7 @@ def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: floa
     while True:
         while asks_a_question(screen):
             term.keys("Escape")
-            screen = term.wait_for(lambda s, before=screen: s != before, timeout=timeout)
+            screen = term.wait_for(changed_from(screen), timeout=timeout)
         term.keys("e")
         screen = term.wait_for(lambda s: "End the drill" in s or asks_a_question(s), timeout=timeout)
         if not asks_a_question(screen):
