@@ -78,6 +78,14 @@ async def end_into_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
     await pilot.pause()
 
 
+async def answer_the_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
+    """End into the hot wash and answer its one question in words: the review opens."""
+    await end_into_hot_wash(pilot, app)
+    await pilot.press(*"Name one owner early", "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ReviewScreen)
+
+
 async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with_a_confidence(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The one-choice question opens by itself; ↓ picks, → raises the confidence 5 % a step, Enter sends
@@ -175,10 +183,7 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
     hot-wash answer with its author, text and confidence — what the saved report's section says."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await end_into_hot_wash(pilot, app)
-        await pilot.press(*"Name one owner early", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        await answer_the_hot_wash(pilot, app)
         panel = str(app.screen.query_one("#discussion", Static).render())
         assert "authority to take the model offline" in panel
         assert "no answers" in panel
@@ -192,10 +197,7 @@ async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_ov
     (the flagship's three covered half of it at 80×24)."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await end_into_hot_wash(pilot, app)
-        await pilot.press(*"Name one owner early", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        await answer_the_hot_wash(pilot, app)
         closed_by_the_end = [e for e in events_of(app, Kind.QUESTION_CLOSED) if e.payload["reason"] == "end"]
         assert len(closed_by_the_end) == 2
         assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
