@@ -23,6 +23,7 @@ from tests.conftest import WriteScenario
 from tests.discussion_scenario import DISCUSSION, OBJECTIVES
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
     AnswerText,
     ObservationScreen,
@@ -175,6 +176,26 @@ async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
         await pilot.pause()
         assert events_of(app, Kind.DRILL_ENDED)[0].seq > answer.seq
         assert isinstance(app.screen, ReviewScreen), "the review opens once the hot wash is answered"
+
+
+async def test_e_says_the_hot_wash_comes_first_and_during_it_that_the_review_follows(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Before the hot wash `e` asks to end the drill into its hot wash (it used to promise the review,
+    which comes only after); during the hot wash `e` asks to go to the review."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == ("End the drill now? Its hot wash comes first (the clock stops), "
+                                       "then the review.")
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("escape", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "End the drill now and go to the review?"
 
 
 async def test_the_review_shows_each_question_with_who_answered_what_and_how_sure(

@@ -875,8 +875,16 @@ class DrillApp(App[None]):
             if yes:
                 await self.live().end()
 
+        self.push_screen(ConfirmScreen(self.end_question()), confirmed)
+
+    def end_question(self) -> str:
+        """What ``e`` asks: a drill with a hot wash still to come goes there first, not to the review."""
         everyone = " for everyone" if self.team() is not None else ""
-        self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)
+        session = self.live()
+        if not session.view.hot_wash and any(q.hot_wash for q in session.scenario.questions):
+            return (f"End the drill{everyone} now? Its hot wash comes first (the clock stops), "
+                    "then the review.")
+        return f"End the drill{everyone} now and go to the review?"
 
     async def action_quit(self) -> None:
         """Quit; while a drill runs, or its review is unsaved, ask first (``q`` used to lose it at once)."""
