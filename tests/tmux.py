@@ -89,35 +89,53 @@ ASKS = "esc Later"
 """What the footer shows while a question dialog is open (Esc postpones the question)."""
 
 
+CONFIRMS = "y Yes n No"
+"""What the footer shows while a yes/no confirmation (the one ``e`` opens) is open."""
+
+
+def footer(screen: str) -> str:
+    """The key footer of ``screen``: its last two lines (it wraps to two at 80 and 100 columns)."""
+    return " ".join(screen.rstrip().splitlines()[-2:])
+
+
 def asks_a_question(screen: str) -> bool:
-    """Whether ``screen`` shows a question dialog: its footer (the last two lines) offers "esc Later"."""
-    return ASKS in "".join(screen.rstrip().splitlines()[-2:])
+    """Whether ``screen`` shows a question dialog: its footer offers "esc Later"."""
+    return ASKS in footer(screen)
 
 
-def changed_from(before: str) -> Callable[[str], bool]:
-    """A :meth:`TmuxServer.wait_for` check: the pane no longer shows ``before``."""
-    return lambda screen: screen != before
+def settled_after(term: TmuxServer, before: str, within: float = 5.0) -> str:
+    """The pane once it differs from ``before`` and two captures in a row agree (a capture can catch a
+    frame half drawn), or what it shows after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    last = term.screen()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        screen = term.screen()
+        if screen != before and screen == last:
+            return screen
+        last = screen
+    return last
 
 
 def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: float = 20.0) -> str:
     """End a ``ttx play`` drill as a user does and return the review's screen once it shows ``review``.
 
     ``e`` ``y`` ends the drill; when that starts its hot wash, Esc postpones each hot-wash question as
-    its dialog opens, and ``e`` ``y`` again ends the hot wash. The next dialog opens a moment after the
-    last one closes, so an ``e`` that lands on one is postponed with it and pressed again."""
-    term.keys("e")
-    term.wait_for("End the drill", timeout=timeout)
-    term.keys("y")
-    screen = term.wait_for(lambda s: review in s or asks_a_question(s), timeout=timeout)
-    if review in screen:
-        return screen  # a drill without a hot wash
-    while True:
-        while asks_a_question(screen):
+    its dialog opens, and ``e`` ``y`` again ends the hot wash. Each key follows from what the pane
+    shows once it has settled (a question dialog: Esc; the confirmation: ``y``, then the review or a
+    hot-wash dialog follows; else ``e``): the next dialog opens a moment after the last one closes,
+    and an ``e`` lost in between is pressed again."""
+    deadline = time.monotonic() + 3 * timeout
+    screen = term.screen()
+    while review not in screen:
+        assert time.monotonic() < deadline, f"the drill never reached {review!r}; it showed:\n{screen}"
+        if asks_a_question(screen):
             term.keys("Escape")
-            screen = term.wait_for(changed_from(screen), timeout=timeout)
-        term.keys("e")
-        screen = term.wait_for(lambda s: "End the drill" in s or asks_a_question(s), timeout=timeout)
-        if not asks_a_question(screen):
-            break
-    term.keys("y")
-    return term.wait_for(review, timeout=timeout)
+            screen = settled_after(term, screen)
+        elif CONFIRMS in footer(screen):
+            term.keys("y")
+            screen = term.wait_for(lambda s: review in s or asks_a_question(s), timeout=timeout)
+        else:
+            term.keys("e")
+            screen = settled_after(term, screen)
+    return screen
