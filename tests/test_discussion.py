@@ -152,12 +152,23 @@ def test_a_question_that_cannot_work_is_an_error_at_its_line(
     ("    ask: {at: 20m}", "    ask: {at: 20m, hot_wash: true}",
      "'ask' needs exactly one of 'at', 'trigger', 'with' or 'hot_wash: true'; found at, hot_wash"),
     ("    expected: [ic]\n", "    expected: [ic, anyone]\n",
-     "a 'one' question expects exactly one option; found 2 in 'expected'"),
+     "a 'one' question expects exactly one option; found 2 in 'expected' (ic, anyone)"),
 ])
 def test_a_question_of_the_wrong_shape_is_refused_with_the_rule(
         write_scenario: WriteScenario, old: str, new: str, message: str) -> None:
     path = write_scenario(DISCUSSED.replace(old, new, 1))
     assert any(message in p and p.startswith(f"{path}:") for p in problems_of(path))
+
+
+def test_a_misspelt_expected_answer_is_named_even_when_there_are_too_many(
+        write_scenario: WriteScenario) -> None:
+    """``expected: [ic, anyon]`` on a 'one' question said only "found 2 in 'expected'": the count hid
+    the misspelling. Both are reported, the unknown id by name, with the option it was likely meant as."""
+    text = DISCUSSED.replace("    expected: [ic]\n", "    expected: [ic, anyon]\n", 1)
+    found = problems_of(write_scenario(text))
+    assert any("expected answer 'anyon' is not an option of 'who-declares'; did you mean 'anyone'?" in p
+               for p in found), found
+    assert any("found 2 in 'expected' (ic, anyon)" in p for p in found), found
 
 
 def test_lint_warns_of_an_expected_answer_without_why_and_a_window_that_cannot_run(

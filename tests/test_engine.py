@@ -251,3 +251,23 @@ def test_the_z_score_stays_exact_for_counts_too_large_for_64_bit_sums() -> None:
     counts = rng.poisson(4e9, 50)
     _, z = monitor.scores(counts)
     assert z.tolist() == pytest.approx(z_by_hand(monitor, counts.tolist()), rel=1e-9)
+
+
+def test_a_denial_names_the_action_it_denied_wherever_it_is_shown(flagship: LoadedScenario) -> None:
+    """The denial event carries the action's title: the feed line and ``ttx join --headless`` say
+    "denied request #1: Take the assistant offline (not yet)", not "denied #1 take-offline: "."""
+    from simulator.engine.payloads import describe
+    from simulator.engine.view import DrillView
+    from simulator.team.remote import event_line
+
+    drill = Drill(flagship.scenario, seed=1)
+    view = DrillView(seat=None)
+    drill.listeners.append(view.apply)
+    drill.submit(Command(role="ml", action="take-offline"))
+    (request,) = drill.pending
+    drill.submit(Command(role="ic", action="deny", params={"request": request, "reason": "not yet"}))
+    denied = next(e for e in drill.events if e.kind == Kind.APPROVAL_DENIED)
+    said = f"denied request #{request}: Take the assistant offline (not yet)"
+    assert describe(denied) == said
+    assert event_line(denied).endswith(f"approval_denied ic: {said}")
+    assert view.timeline[-1][1] == f"ic {said}"

@@ -19,11 +19,16 @@ from simulator.format.scenario import BassFraction, ConstantFraction, HarmfulFra
 from tests.conftest import MINIMAL, WriteScenario
 
 
-def fine(curve: HarmfulFraction, t0: float, t1: float, n: int = 200_000) -> float:
-    """The integral by a fine trapezoid of the scalar curve (independent of the closed forms)."""
+def simpson(values: np.ndarray, step: float) -> float:
+    """Composite Simpson's rule over equally spaced ``values`` (an odd number of them)."""
+    return float(step / 3 * (values[0] + values[-1] + 4 * values[1:-1:2].sum() + 2 * values[2:-1:2].sum()))
+
+
+def fine(curve: HarmfulFraction, t0: float, t1: float, n: int = 20_000) -> float:
+    """The integral of the scalar curve by composite Simpson on ``n`` panels (independent of the closed
+    forms; more accurate here than the 200,000-point trapezoid it replaced, at a tenth of the cost)."""
     t = np.linspace(t0, t1, n + 1)
-    values = np.array([harmful_fraction(curve, x) for x in t])
-    return float(np.sum((values[1:] + values[:-1]) / 2) * (t1 - t0) / n)
+    return simpson(np.array([harmful_fraction(curve, x) for x in t]), (t1 - t0) / n)
 
 
 STEEP = [
@@ -68,7 +73,9 @@ def test_piecewise_linear_traffic_integrates_exactly_across_its_breakpoints(
 
 
 def test_a_fading_mitigation_on_a_logistic_integrates_to_the_product(flagship: LoadedScenario) -> None:
-    """Where no closed form exists (a fading block list on a growing stream) Gauss–Legendre is within 1e-9."""
+    """Where no closed form exists (a fading block list on a growing stream) Gauss–Legendre is within 1e-9
+    of a composite Simpson reference (20,000 panels: its own error is below 1e-12 here, smaller than the
+    400,000-point trapezoid it replaced, at a twentieth of the rate evaluations)."""
     model = HarmModel(flagship.scenario)
     action = flagship.scenario.action("block-list")
     assert action is not None
@@ -82,9 +89,8 @@ def test_a_fading_mitigation_on_a_logistic_integrates_to_the_product(flagship: L
         return (feature.traffic_rps * shape(t) * harmful_fraction(stream.harmful_fraction, t)
                 * model.stream_multiplier(sid, t))
 
-    t = np.linspace(900.0, 2700.0, 400_001)
-    values = np.array([rate(x) for x in t])
-    reference = float(np.sum((values[1:] + values[:-1]) / 2) * (t[1] - t[0]))
+    t = np.linspace(900.0, 2700.0, 20_001)
+    reference = simpson(np.array([rate(x) for x in t]), t[1] - t[0])
     got = float(model.integrate(np.array([900.0, 2700.0])).harm[sid][0])
     assert got == pytest.approx(reference, rel=1e-9)
 

@@ -291,3 +291,24 @@ async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path,
     html = render(aar, "html")
     assert "Dana (ic)" in html and "&lt;i&gt;Max&lt;/i&gt; (ml)" in html and "<i>Max</i>" not in html
     assert "ml (&lt;i&gt;Max&lt;/i&gt;)" in html
+
+
+def test_the_report_names_what_was_denied_and_that_the_player_ended_a_hot_seat_drill(tmp_path: Path) -> None:
+    """A new user's walk: the timeline read "denied #1 take-offline: " and "drill ended (facilitator)"
+    after the player pressed ``e``. It names the action denied and, in the hot seat, the player."""
+    loaded = load_scenario("jailbreak-wave")
+    drill = new_drill(loaded, 7)
+    drill.advance_to(20 * 60)
+    drill.submit(Command(role="ml", action="take-offline"))
+    (request,) = drill.pending
+    drill.submit(Command(role="ic", action="deny", params={"request": request}))
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    finish(drill, loaded, "human")
+    path = tmp_path / "play.jsonl"
+    write_journal(path, drill.header(policy="human"), drill.events)
+    md = render(build_report(path), "md")
+    assert f"denied request #{request}: Take the assistant offline" in md
+    assert "drill ended: the player ended it" in md and "(facilitator)" not in md
+    write_journal(path, drill.header(policy="team"), drill.events)
+    assert "drill ended: the facilitator ended it" in render(build_report(path), "md"), \
+        "in a team drill the facilitator's seat ends it"

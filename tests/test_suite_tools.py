@@ -26,7 +26,9 @@ def pytest_without_tools(tmp_path: Path, ci: str | None) -> subprocess.Completed
     env["PATH"] = str(empty)
     if ci is not None:
         env["CI"] = ci
-    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *NEEDS_TOOLS]
+    # Plugins the two tests do not use stay off: the child's own start-up is most of this test's cost.
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "-p", "no:hypothesispytest", *NEEDS_TOOLS]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
+from textual.binding import Binding
 from textual.widgets import Input, OptionList, Select, Static
 
 from simulator.engine.findings import FINDINGS_INJECT
@@ -21,9 +23,11 @@ from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
 from tests.conftest import end_in_tui
 from tui.app import DrillApp
+from tui.history import HistoryApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import ParamsScreen, QuitScreen, TickList
+from tui.screens.dialogs import ApprovalScreen, ParamsScreen, QuitScreen, TickList
+from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.review import ReviewScreen
 from tui.widgets.actions import ActionPanel
 from tui.widgets.footer import DrillFooter, footer_entries, footer_rows
@@ -450,3 +454,99 @@ async def test_team_chat_names_the_person_and_their_role(server: tuple[DrillServ
         for session in (ic, ml, fac):
             await session.close()
 
+
+
+# --- 6. the second walk at 80×24 -----------------------------------------------------------------
+
+
+async def test_a_denial_notice_names_what_was_denied(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """ML asks to take the assistant offline and IC presses n: the notice said "IC denied request #1"
+    and nothing more; it names the action."""
+    app = drill_app(flagship, tmp_path)
+    notes = record_notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "r")
+        await take(app, pilot, "take-offline")
+        assert isinstance(app.screen, ApprovalScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert ("Decided", "IC denied request #1: Take the assistant offline") in notes
+
+
+async def test_every_key_in_the_help_reads_as_an_action(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """`?` listed "r Role", "u Update", "a Approvals", "e End", "t Truth": bare words. Each row of the
+    help comes from its binding (the tooltip, else the footer's word) and says what the key does."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        rows = dict(binding_rows(app.screen))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.rows == list(rows.items()), "the help lists the bindings, in one place"
+    assert rows["r"] == "Act as the next role (its actions fill the list)"
+    assert rows["e"] == "End the drill (after a confirmation) and open the review"
+    bare = [f"{key} {words}" for key, words in rows.items() if len(words.split()) < 3]
+    assert bare == [], "every key says what it does"
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_the_chat_placeholder_fits_its_line_at_80_columns(flagship: LoadedScenario, tmp_path: Path,
+                                                                theme: str) -> None:
+    """At 80×24 the chat line read "message, enter " (cut); its hint fits the line, in either theme."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = theme
+        await pilot.press("enter", "c")
+        await pilot.pause()
+        line = app.screen.query_one("#chat-input", Input)
+        assert app.focused is line
+        shown = "".join(s.text for s in line.render_line(0)).rstrip()
+        assert shown == line.placeholder and len(line.placeholder) <= line.content_region.width
+
+
+async def test_enter_on_a_chosen_drop_down_moves_to_the_next_field(flagship: LoadedScenario,
+                                                                   tmp_path: Path) -> None:
+    """"Classify the harm": Enter opens the blank harm type, ↓ Enter picks one; Enter again went back
+    into the menu. Now it moves on to the hazard, as Enter in a text field does."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await take(app, pilot, "classify")
+        harm = app.screen.query_one("#field-harm_type", Select)
+        assert app.focused is harm
+        await pilot.press("enter")
+        assert harm.expanded, "a blank drop-down opens on enter: there is nothing to move on with"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.focused is harm and not harm.expanded and harm.value is not Select.NULL
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not harm.expanded
+        assert app.focused is not None and app.focused.id == "field-hazard"
+
+
+async def test_enter_on_the_last_field_a_chosen_drop_down_submits(flagship: LoadedScenario,
+                                                                  tmp_path: Path) -> None:
+    """"Declare the incident" has one field, the commander (IC chosen): Enter on it declares, as Enter
+    in a form's last text field submits."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await take(app, pilot, "declare_incident")
+        await pilot.press("shift+tab")
+        assert app.focused is not None and app.focused.id == "field-commander"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session is not None and app.session.view.declared_at is not None
+
+
+def test_the_theme_key_has_one_label_in_every_app() -> None:
+    """`ttx history --tui` said "d Light/dark" where the drill says "d Theme": both use one binding."""
+    def theme_key(app: type[App[None]]) -> Binding:
+        (binding,) = [b for b in app.BINDINGS if isinstance(b, Binding) and b.key == "d"]
+        return binding
+
+    assert theme_key(HistoryApp) is theme_key(DrillApp)
+    assert (theme_key(DrillApp).description, theme_key(DrillApp).tooltip) == (
+        "Theme", "Switch between the light and the dark theme")

@@ -24,13 +24,14 @@ from simulator.analysis.aar import AfterAction, facts
 from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session
-from simulator.engine.view import QuestionSeen
+from simulator.engine.view import PendingSeen, QuestionSeen
 from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.durations import clock, format_duration
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
+from tui.keys import QUIT, THEME, toggle_theme
 from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
@@ -118,9 +119,10 @@ class DrillApp(App[None]):
     TITLE = "ttx"
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
-        Binding("d", "toggle_theme", "Theme", id="app.theme", tooltip="Light / dark theme"),
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help", key_display="?",
+                tooltip="Show every key of this screen"),
+        THEME,
+        QUIT,
     ]
 
     def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
@@ -517,13 +519,13 @@ class DrillApp(App[None]):
 
     async def submit(self, command: Command) -> Event:
         """Send a command; say what happened (a refusal with the engine's reason)."""
-        before = set(self.live().view.in_flight)
+        before, asked_before = set(self.live().view.in_flight), dict(self.live().view.pending)
         event = await self.live().submit(command)
         if event.kind == Kind.REFUSED:
             self.notify(f"{self.who(command.role)}: {self.action_title(command.action)} refused: "
                         f"{event.payload['reason']}", title="Refused", severity="error", timeout=8)
         elif command.action != "message" and not self.closed_by_answer(command):
-            title, text = self.outcome(command, before)  # (the chat shows a message: no notice)
+            title, text = self.outcome(command, before, asked_before)  # (the chat shows a message: no notice)
             self.notify(text, title=title, timeout=5 if title == "Requested" else 3)
         self.render_view()
         return event
@@ -540,8 +542,10 @@ class DrillApp(App[None]):
         """The acting role as a notice names it (the white cell for the facilitator)."""
         return "White cell" if role == FACILITATOR else "Evaluator" if role == EVALUATOR else short_role(role)
 
-    def outcome(self, command: Command, before: set[int]) -> tuple[str, str]:
-        """(title, line) saying what an accepted command did; ``before``: requests in flight before it.
+    def outcome(self, command: Command, before: set[int], asked_before: dict[int, PendingSeen]
+                ) -> tuple[str, str]:
+        """(title, line) saying what an accepted command did; ``before``: requests in flight before it,
+        ``asked_before``: the approval requests pending before it (what a decision was about).
 
         What takes time says when it takes effect ("requested — in effect at 1:12:00"), and a
         second notice comes when it does (:meth:`notify_later`).
@@ -559,7 +563,9 @@ class DrillApp(App[None]):
         if command.action in ("approve", "deny"):
             verb = "approved" if command.action == "approve" else "denied"
             then = "".join(f" — {title} {self.in_effect_at(eta)}" for title, eta in started)
-            return ("Decided", f"{who} {verb} request #{command.params['request']}{then}")
+            decided = asked_before.get(int(command.params["request"]))
+            what = f": {decided.title}" if decided is not None and not then else ""
+            return ("Decided", f"{who} {verb} request #{command.params['request']}{what}{then}")
         asked = [p for p in view.pending.values() if p.action == command.action and p.by == command.role]
         if asked:
             return ("Asked", f"{who} asked {short_role(asked[-1].approver)} to approve: {asked[-1].title}")
@@ -924,7 +930,7 @@ class DrillApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        toggle_theme(self)
 
 
 def run_drill(session: Session, save_dir: Path | None = None, history: Target | None = None) -> None:

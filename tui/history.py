@@ -24,6 +24,7 @@ from simulator.analysis.history import (
     resolve_url,
     shown,
 )
+from tui.keys import QUIT, THEME, toggle_theme
 from tui.screens.history import HistoryScreen
 from tui.screens.review import ReviewScreen
 
@@ -61,8 +62,8 @@ class HistoryApp(App[None]):
     TITLE = "ttx history"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "list", "Back to the list", id="history.list"),
-        Binding("d", "toggle_theme", "Light/dark", id="app.theme"),
-        Binding("q", "quit", "Quit", id="app.quit"),
+        THEME,
+        QUIT,
     ]
 
     def __init__(self, url: str, rows: list[DrillRow], save_dir: Path | None = None) -> None:
@@ -116,7 +117,7 @@ class HistoryApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
-        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        toggle_theme(self)
 
 
 def run_history(url: str, rows: list[DrillRow], save_dir: Path | None = None) -> None:

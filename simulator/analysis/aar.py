@@ -19,10 +19,11 @@ from simulator.engine.events import Event, Kind
 from simulator.engine.findings import harm_found, logs_sentence
 from simulator.engine.historical import RealTeam
 from simulator.engine.journal import Journal
-from simulator.engine.payloads import describe
+from simulator.engine.payloads import describe, drill_ended_text
 from simulator.engine.replay import first_difference, rebuild
 from simulator.engine.runner import finish, play_out
 from simulator.engine.scoring import Result
+from simulator.engine.session import HOT_SEAT
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.format.scenario import Scenario
@@ -388,7 +389,8 @@ def facts(journal: Journal, scenario: Scenario | None, result: Result, idle: DoN
         duration=float(started.get("duration", 0.0)), roles=roles, result=result, rederived=rederived,
         idle_harm_volume=idle.harm_volume if idle is not None else None, ended_at=ended_at,
         participants=participants, players=players,
-        timeline=_timeline(events), expectations=expectations, strengths=strengths,
+        timeline=_timeline(events, hot_seat=journal.header.get("policy") == HOT_SEAT),
+        expectations=expectations, strengths=strengths,
         improvements=improvements, series=series,
         journal_end=ended_at if journal_end is None else journal_end, notes=list(notes or []),
         objectives=objectives, investigations=_investigations(events),
@@ -503,8 +505,9 @@ def _series(events: list[Event], idle: DoNothing | None, scenario: Scenario | No
 # --- timeline --------------------------------------------------------------------------------
 
 
-def _timeline(events: list[Event]) -> list[TimelineEntry]:
-    """Every inject, decision, approval, message and stage change, with who did it."""
+def _timeline(events: list[Event], hot_seat: bool = False) -> list[TimelineEntry]:
+    """Every inject, decision, approval, message and stage change, with who did it (``hot_seat``: a
+    ``ttx play`` drill, whose end the player chose)."""
     players: dict[str, tuple[float, str]] = {}
     out: list[TimelineEntry] = []
     for e in events:
@@ -516,7 +519,9 @@ def _timeline(events: list[Event]) -> list[TimelineEntry]:
         name = player[1] if player is not None and player[0] == e.t else None
         if e.kind in (Kind.PLAYER_JOINED, Kind.PLAYER_LEFT):
             name = _player_name(e)
-        out.append(TimelineEntry(e.t, str(e.kind), e.actor or "", name, describe(e), e.hidden))
+        text = (drill_ended_text(str(e.payload.get("reason")), hot_seat) if e.kind == Kind.DRILL_ENDED
+                else describe(e))
+        out.append(TimelineEntry(e.t, str(e.kind), e.actor or "", name, text, e.hidden))
     return out
 
 

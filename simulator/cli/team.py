@@ -327,6 +327,7 @@ def host_line(event: Any) -> str | None:
     """The host's log line for a journaled event (joins, leaves, clock changes, refusals, the end),
     or ``None`` for the drill's own events."""
     from simulator.engine.events import Kind
+    from simulator.engine.payloads import drill_ended_text
 
     p = event.payload
     who = f"{p.get('name')} ({p.get('role')})"
@@ -336,8 +337,7 @@ def host_line(event: Any) -> str | None:
         Kind.CLOCK_CHANGED: lambda: _clock_line(p),
         Kind.REFUSED: lambda: (f"refused {event.actor}'s {p.get('action')}: {p.get('reason')}"
                                + (f" ({p['player']})" if p.get("player") else "")),
-        Kind.DRILL_ENDED: lambda: ("drill ended: " + ("the facilitator ended it" if p.get("reason") ==
-                                                      "facilitator" else "time ran out")),
+        Kind.DRILL_ENDED: lambda: drill_ended_text(str(p.get("reason"))),
     }
     if event.kind == Kind.SESSION_NOTE and p.get("event") == "refused_frame":
         sender = event.actor or "a connection that has not joined"

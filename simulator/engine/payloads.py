@@ -129,9 +129,12 @@ class ApprovalDenied(NamedTuple):
     request: int
     action: str
     reason: str = ""
+    title: str = ""
+    """What was denied, as the catalogue names it (journals before it was recorded: only ``action``)."""
 
     def describe(self, event: Event) -> str:
-        return f"denied #{self.request} {self.action}: {self.reason}"
+        return f"denied request #{self.request}: {self.title or self.action}" + (
+            f" ({self.reason})" if self.reason else "")
 
 
 class ActionStarted(NamedTuple):
@@ -415,11 +418,22 @@ class HotWash(NamedTuple):
         return f"hot wash: {len(self.questions)} question(s) before the review"
 
 
+def drill_ended_text(reason: str, hot_seat: bool = False) -> str:
+    """How a drill ended, in words: ``reason`` is ``time`` or ``facilitator`` (the end command).
+
+    In the hot seat (``ttx play``) the player at the keyboard ends the drill; the engine journals it
+    as exercise control's end, so only the caller knows to say "the player".
+    """
+    if reason == "facilitator":
+        return f"drill ended: the {'player' if hot_seat else 'facilitator'} ended it"
+    return "drill ended: time ran out" if reason == "time" else f"drill ended ({reason})"
+
+
 class DrillEnded(NamedTuple):
     reason: str
 
     def describe(self, event: Event) -> str:
-        return f"drill ended ({self.reason})"
+        return drill_ended_text(self.reason)
 
 
 class Scored(NamedTuple):

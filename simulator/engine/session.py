@@ -33,6 +33,9 @@ from simulator.format.scenario import Scenario
 EventHandler = Callable[[Event], None]
 ChangeHandler = Callable[[], None]
 
+HOT_SEAT = "human"
+"""The journal header's ``policy`` for a hot-seat drill (``ttx play``): people at one keyboard."""
+
 
 class Link(StrEnum):
     """How this client reaches the drill."""
@@ -225,7 +228,7 @@ class LocalSession:
     @property
     def journal_header(self) -> dict[str, object]:
         """Header for this session's journal."""
-        return self.drill.header(policy="human")
+        return self.drill.header(policy=HOT_SEAT)
 
     def save(self, path: str | Path) -> Path:
         """Write the journal of this drill so far (all events, the hidden truth included) to ``path``."""
@@ -272,7 +275,7 @@ class LocalSession:
     def _deliver(self) -> None:
         """Fold new events into the view, score a finished drill, then tell subscribers."""
         if self.drill.finished and self.result is None:
-            self.result = finish(self.drill, self.loaded, "human")
+            self.result = finish(self.drill, self.loaded, HOT_SEAT)
         batch, self._pending[:] = list(self._pending), []
         for event in batch:
             self.view.apply(event)

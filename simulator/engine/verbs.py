@@ -174,7 +174,7 @@ def approve(drill: Stage, role: str, p: RequestParams) -> None:
 def deny(drill: Stage, role: str, p: RequestParams) -> None:
     pending = drill.pending.pop(p.request)
     drill.emit(Kind.APPROVAL_DENIED, role, {"request": pending.request, "action": pending.action.id,
-                                            "reason": p.reason})
+                                            "reason": p.reason, "title": pending.action.title})
 
 
 def resolve(drill: Stage, role: str, p: NoParams) -> None:

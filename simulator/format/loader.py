@@ -426,6 +426,9 @@ def _check_questions(s: Scenario, doc: Document, known: Known, err: Any) -> None
                     f"{q.id!r}{suggest(expected, options)} (options: {', '.join(sorted(options))})")
         if len(set(q.expected)) != len(q.expected):
             err((*base, "expected"), "an option is listed twice in 'expected'")
+        elif q.kind == "one" and len(q.expected) > 1:
+            err((*base, "expected"), f"a 'one' question expects exactly one option; found "
+                f"{len(q.expected)} in 'expected' ({', '.join(q.expected)})")
         if q.objective and q.objective not in s.objectives:
             err((*base, "objective"), f"objective {q.objective!r} is not one of the scenario's "
                 f"'objectives'{suggest(q.objective, s.objectives)}", about=(("objectives",),))

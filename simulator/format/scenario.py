@@ -412,9 +412,6 @@ class Question(Model):
         if len(self.options) < 2:
             raise ValueError(f"a {self.kind!r} question needs 2 to {MAX_OPTIONS} 'options'; "
                              f"found {len(self.options)}")
-        if self.kind == "one" and len(self.expected) > 1:
-            raise ValueError("a 'one' question expects exactly one option; "
-                             f"found {len(self.expected)} in 'expected'")
         return self
 
     @property

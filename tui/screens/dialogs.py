@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from rich.segment import Segment
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,6 +29,7 @@ from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR, HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import CHOICE_LABELS, role_name, short_role
+from tui.widgets.form_select import FormSelect
 
 Options = list[tuple[str, str]]
 
@@ -249,8 +251,8 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             # A choice the model needs and has no default for starts blank: the player picks it.
             values = [v for _, v in options]
             value = str(default) if default is not None and str(default) in values else Select.NULL
-            yield Select(options, id=f"field-{name}", allow_blank=value is Select.NULL, value=value,
-                         prompt="(none)" if optional else "Choose…", compact=True)
+            yield FormSelect(options, id=f"field-{name}", allow_blank=value is Select.NULL, value=value,
+                             prompt="(none)" if optional else "Choose…", compact=True)
         else:
             yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
 
@@ -314,11 +316,14 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         """Close without acting."""
         self.dismiss(None)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in a text field moves to the next field; in the last one it submits the form."""
+    @on(Input.Submitted)
+    @on(FormSelect.Submitted)
+    def next_field(self, event: Input.Submitted | FormSelect.Submitted) -> None:
+        """Enter in a text field, or on a chosen drop-down, moves to the next field; in the last one it
+        submits the form."""
         event.stop()
         names = list(self.model.model_fields)
-        here = (event.input.id or "").removeprefix("field-")
+        here = (event.control.id or "").removeprefix("field-")
         if here in names and names.index(here) < len(names) - 1:
             self.query_one(f"#field-{names[names.index(here) + 1]}").focus()
         else:
@@ -368,10 +373,10 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         with Vertical(classes="dialog composer"):
             yield Label("Stakeholder update", classes="dialog-title")
             with Horizontal(classes="composer-row"):
-                yield Select([(role_name(r), r) for r in self.senders], value=self.role, allow_blank=False,
-                             id="update-from", compact=True)
-                yield Select(AUDIENCES, value="internal", allow_blank=False, id="update-audience",
-                             compact=True)
+                yield FormSelect([(role_name(r), r) for r in self.senders], value=self.role,
+                                 allow_blank=False, id="update-from", compact=True)
+                yield FormSelect(AUDIENCES, value="internal", allow_blank=False, id="update-audience",
+                                 compact=True)
             yield Label("What we know")
             yield Input(placeholder="facts, with times and numbers", id="update-know", compact=True)
             yield Label("What we suspect")
@@ -405,6 +410,11 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
     def action_cancel(self) -> None:
         """Close without sending."""
         self.dismiss(None)
+
+    def on_form_select_submitted(self, event: FormSelect.Submitted) -> None:
+        """Enter on the sender or the audience moves to the next field."""
+        event.stop()
+        self.focus_next()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next field; on the last one it sends."""

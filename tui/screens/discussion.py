@@ -28,6 +28,7 @@ from simulator.format.durations import clock, format_duration
 from tui.format import short_role
 from tui.screens.dialogs import TickList
 from tui.widgets.confidence import ConfidenceSlider
+from tui.widgets.form_select import FormSelect
 
 GENERAL = "(general)"
 """The objective picker's entry for an observation about no one objective (sent as ``""``)."""
@@ -318,9 +319,9 @@ class ObservationScreen(ModalScreen[ObservationDraft | None]):
                         "saved, hidden from players until the end)", classes="dialog-title")
             yield Label("Objective")
             options = [(o, o) for o in self.objectives] + [("General (no one objective)", GENERAL)]
-            yield Select(options, prompt="Choose…", id="observe-objective", compact=True)
+            yield FormSelect(options, prompt="Choose…", id="observe-objective", compact=True)
             yield Label("Strength or area for improvement")
-            yield Select(TAGS, prompt="Choose…", id="observe-tag", compact=True)
+            yield FormSelect(TAGS, prompt="Choose…", id="observe-tag", compact=True)
             yield Label("What you saw (enter saves)")
             yield Input(placeholder="e.g. IC named a single owner for containment within 5 minutes",
                         max_length=MAX_ANSWER_TEXT, id="observe-text", compact=True)
@@ -333,6 +334,11 @@ class ObservationScreen(ModalScreen[ObservationDraft | None]):
     def on_mount(self) -> None:
         """Start with the objective."""
         self.query_one("#observe-objective", Select).focus()
+
+    def on_form_select_submitted(self, event: FormSelect.Submitted) -> None:
+        """Enter on a chosen objective or tag moves to the next field."""
+        event.stop()
+        self.focus_next()
 
     def draft(self) -> tuple[ObservationDraft | None, str, str]:
         """The observation, or ``None`` with what is missing and the field to go to."""

@@ -13,9 +13,13 @@ from textual.widgets import Input, Select, Static
 
 from tui.format import role_name
 from tui.team import message_line
+from tui.widgets.form_select import FormSelect
 
 WAR_ROOM = "*"
 """The audience choice meaning "everyone" (the shared war-room channel)."""
+
+PLACEHOLDER = "type, ⏎ sends"
+"""The empty text line's hint: short enough for the 15 cells the line gets at 80 columns."""
 
 
 class ChatPanel(Vertical):
@@ -44,8 +48,8 @@ class ChatPanel(Vertical):
             yield Static(Content.styled("No messages yet.", "dim"), id="chat-log")
         with Horizontal(id="chat-row"):
             audiences = [("War room", WAR_ROOM)] + [(role_name(r), r) for r in self.roles if r != self.seat]
-            yield Select(audiences, value=WAR_ROOM, allow_blank=False, id="chat-to", compact=True)
-            yield Input(placeholder="message, enter sends", id="chat-input", compact=True, max_length=2000)
+            yield FormSelect(audiences, value=WAR_ROOM, allow_blank=False, id="chat-to", compact=True)
+            yield Input(placeholder=PLACEHOLDER, id="chat-input", compact=True, max_length=2000)
 
     def on_mount(self) -> None:
         """Hide the sending line for a seat that cannot talk (the facilitator)."""
@@ -60,6 +64,11 @@ class ChatPanel(Vertical):
             self.query_one("#chat-log", Static).update(
                 Content("\n").join(message_line(m, self.seat) for m in messages[-200:]))
             self.query_one("#chat-log-box", VerticalScroll).scroll_end(animate=False)
+
+    def on_form_select_submitted(self, event: FormSelect.Submitted) -> None:
+        """Enter on the chosen audience goes to the text line."""
+        event.stop()
+        self.query_one("#chat-input", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter: post the message intent and clear the line."""

@@ -45,8 +45,11 @@ class PeoplePanel(Vertical):
     """Responder loads (``o`` rotates, ``z`` rests the highlighted one) and the clocks."""
 
     BORDER_TITLE = "People & clocks"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "rotate", "Rotate", id="people.rotate"),
-                Binding("z", "rest", "Rest", id="people.rest")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "rotate", "Rotate", id="people.rotate",
+                tooltip="Hand the highlighted role to a fresh responder: load to 0, away for the handoff"),
+        Binding("z", "rest", "Rest", id="people.rest",
+                tooltip="Rest the highlighted role: its load falls, it is away while resting")]
 
     class CareRequested(Message):
         """The player asked to ``rotate`` or ``rest`` ``target``."""
