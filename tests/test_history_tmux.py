@@ -58,7 +58,9 @@ def test_play_records_each_drill_and_the_review_shows_the_last_run(terminal: Ter
     assert "Your last run of this drill" not in first
     terminal.keys("q")
     play_and_end(terminal, tmp_path, 1)
-    second = terminal.wait_for("Your last run of this drill")
+    # the hot wash's notices may cover the line for a few seconds: wait until it reads in full
+    second = terminal.wait_for(lambda s: "Your last run of this drill" in s
+                               and all(part in s for part in ("team Red", "score ", "→")))
     assert "team Red" in second and "score " in second and "→" in second
     terminal.keys("q")
     with open_history(str(private_history), create=False) as history:
