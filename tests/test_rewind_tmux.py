@@ -41,7 +41,7 @@ def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_th
     terminal.wait_for("(2 unread)")
     end_drill_in_terminal(terminal)
     terminal.keys("Tab", "Tab")  # from the scroll container and the breakdown to the timeline
-    terminal.wait_for("try again from the highlighted moment")
+    terminal.wait_for("try again from the highlighted moment", timeout=60)  # once the notices have gone
     for _ in range(3):
         terminal.keys("Down")
     terminal.keys("w")
