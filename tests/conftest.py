@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
+from simulator.engine.drill import Drill
+from simulator.engine.session import LocalSession, Session
+from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.tools import pytest_runtest_setup
 
@@ -98,3 +101,47 @@ def private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("TTX_DB", str(home / "history.sqlite"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
     return home / "history.sqlite"
+
+
+async def end_through_hot_wash(session: Session) -> None:
+    """End the drill the way a facilitator does: ``end`` starts the hot wash (the clock stops and the
+    hot-wash questions are asked), a second ``end`` closes them unanswered and the review follows.
+    A hot seat without a hot wash ends on the first; a team seat ends twice, so its scenario must
+    have a hot wash (every built-in has one)."""
+    await session.end()
+    if not isinstance(session, LocalSession) or session.drill.discussion.in_hot_wash:
+        await session.end()
+
+
+def end_drill_through_hot_wash(drill: Drill) -> None:
+    """``end_drill`` on a bare drill, and again if that started the hot wash: the drill has ended."""
+    drill.submit(Command(role="facilitator", action="end_drill"))
+    if drill.discussion.in_hot_wash:
+        drill.submit(Command(role="facilitator", action="end_drill"))
+
+
+async def end_in_tui(pilot: Any) -> None:
+    """``e`` ``y`` in the TUI as a user ends a drill: when that starts the hot wash, Esc postpones each
+    hot-wash question as its dialog opens, and ``e`` ``y`` again ends the hot wash (a team's
+    facilitator, who answers none, presses it at once); the review follows. ``pilot`` is a Textual
+    ``Pilot``; the caller waits for the review as before."""
+    from tui.screens.discussion import QuestionScreen
+
+    app = pilot.app
+
+    def in_hot_wash() -> bool:
+        view = app.live().view
+        return bool(view.hot_wash) and not view.ended
+
+    await pilot.press("e", "y")
+    for _ in range(100):
+        await pilot.pause()
+        if in_hot_wash() or app.review is not None:
+            break
+        await pilot.pause(0.05)
+    while isinstance(app.screen, QuestionScreen) and app.screen.question.hot_wash:
+        await pilot.press("escape")
+        await pilot.pause()
+    if in_hot_wash():
+        await pilot.press("e", "y")
+        await pilot.pause()

@@ -133,6 +133,9 @@ def test_a_scenario_with_questions_loads_and_lints_clean(discussed: LoadedScenar
      "so it is never asked"),
     ("    ask: {at: 20m}", "    ask: {at: 3h}", "at: 3h",
      "this question is never asked: its time is after the drill's duration"),
+    ("    ask: {at: 20m}", "    ask: {at: 2h}", "at: 2h",
+     "this question is never asked: its time is the drill's end; "
+     "to ask it when the drill ends, use 'ask: {hot_wash: true}'"),
 ])
 def test_a_question_that_cannot_work_is_an_error_at_its_line(
         write_scenario: WriteScenario, old: str, new: str, needle: str, message: str) -> None:

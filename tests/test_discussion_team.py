@@ -126,6 +126,52 @@ async def test_a_question_closes_once_every_connected_holder_of_its_roles_has_an
         (FACILITATOR, {"question": "who-told", "reason": "answered"})]
 
 
+async def test_a_refused_answer_reaches_only_the_player_who_sent_it(team: Team) -> None:
+    """Sam and Max both hold ML. Sam's answer naming no option is refused: Sam, the facilitator and
+    the evaluator see the refusal (with its choices); Max, in the same role, does not, so answers
+    stay independent (the refusal used to go to every holder of the role)."""
+    facilitator = await team.open(name="Lee", facilitator_token=TOKEN)
+    evaluator = await team.open(name="Eve", evaluator_token=EVALUATOR_TOKEN)
+    sam = await team.open(name="Sam", role="ml", code=CODE)
+    max_ = await team.open(name="Max", role="ml", code=CODE)
+    await facilitator.start()
+    await facilitator.next_inject()
+    await max_.wait_until(lambda s: "who-decides" in s.view.questions)
+
+    refused = await sam.submit(answer("ml", "who-decides", ["boss"], 90))
+    assert refused.kind == Kind.REFUSED
+    for seat in (sam, facilitator, evaluator):
+        await seat.wait_until(lambda s: bool(kinds(s, Kind.REFUSED)))
+        assert kinds(seat, Kind.REFUSED)[0].payload["params"]["choices"] == ["boss"]
+    await sam.chat("after my refusal")
+    await max_.wait_until(lambda s: any(m["text"] == "after my refusal" for m in s.view.messages))
+    assert not kinds(max_, Kind.REFUSED), "events arrive in order: the refusal would have come first"
+
+
+async def test_two_players_of_one_name_in_one_role_answer_as_two_people(team: Team) -> None:
+    """Two players called Sam hold ML: the first Sam's answer leaves the question open for the
+    second, whose answer is taken too; the question closes once both have answered, and the
+    alignment counts two people (one for each option: 50 %). Answers are counted by the player's
+    id; by name the second Sam was one person who had already answered."""
+    facilitator = await team.open(name="Lee", facilitator_token=TOKEN)
+    first = await team.open(name="Sam", role="ml", code=CODE)
+    second = await team.open(name="Sam", role="ml", code=CODE)
+    assert first.player != second.player
+    await facilitator.start()
+    await facilitator.next_inject()
+    await second.wait_until(lambda s: "who-decides" in s.view.questions)
+
+    assert (await first.submit(answer("ml", "who-decides", ["ic"], 80))).kind == Kind.COMMAND
+    assert team.server.drill.discussion.questions["who-decides"].open, "the other Sam has not answered"
+    assert (await second.submit(answer("ml", "who-decides", ["exec"], 40))).kind == Kind.COMMAND
+
+    await facilitator.wait_until(lambda s: not s.view.questions["who-decides"].open)
+    closed = facilitator.view.questions["who-decides"]
+    assert (closed.reason, len(closed.answers), closed.alignment) == ("answered", 2, 0.5)
+    assert [e.payload["player_id"] for e in read_journal(team.server.journal.path).events
+            if e.kind == Kind.COMMAND and e.payload["action"] == "answer"] == [first.player, second.player]
+
+
 async def test_the_evaluator_observes_and_is_refused_anything_that_steers(team: Team) -> None:
     """The evaluator's observation is journaled (hidden from players) and reaches the facilitator;
     pausing, ending, acting, chatting and closing a question are refused with one reason; the

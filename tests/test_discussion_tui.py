@@ -23,6 +23,7 @@ from tests.conftest import WriteScenario
 from tests.discussion_scenario import DISCUSSION, OBJECTIVES
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
     AnswerText,
     ObservationScreen,
@@ -76,6 +77,14 @@ async def end_into_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
     await pilot.pause()
     await pilot.press("e", "y")
     await pilot.pause()
+
+
+async def answer_the_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
+    """End into the hot wash and answer its one question in words: the review opens."""
+    await end_into_hot_wash(pilot, app)
+    await pilot.press(*"Name one owner early", "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ReviewScreen)
 
 
 async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with_a_confidence(
@@ -169,20 +178,50 @@ async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
         assert isinstance(app.screen, ReviewScreen), "the review opens once the hot wash is answered"
 
 
+async def test_e_says_the_hot_wash_comes_first_and_during_it_that_the_review_follows(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Before the hot wash `e` asks to end the drill into its hot wash (it used to promise the review,
+    which comes only after); during the hot wash `e` asks to go to the review."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == ("End the drill now? Its hot wash comes first (the clock stops), "
+                                       "then the review.")
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("escape", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "End the drill now and go to the review?"
+
+
 async def test_the_review_shows_each_question_with_who_answered_what_and_how_sure(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The review's Discussion panel lists every question asked, the unanswered ones as such, and the
     hot-wash answer with its author, text and confidence — what the saved report's section says."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await end_into_hot_wash(pilot, app)
-        await pilot.press(*"Name one owner early", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
+        await answer_the_hot_wash(pilot, app)
         panel = str(app.screen.query_one("#discussion", Static).render())
         assert "authority to take the model offline" in panel
         assert "no answers" in panel
         assert "Name one owner early" in panel and "% sure" in panel
+
+
+async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_over_the_review(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The answered hot-wash question and the two put off on the way close as the drill ends; how each
+    came out is in the review's Discussion panel, so no "Question closed" notice covers the review
+    (the flagship's three covered half of it at 80×24)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await answer_the_hot_wash(pilot, app)
+        closed_by_the_end = [e for e in events_of(app, Kind.QUESTION_CLOSED) if e.payload["reason"] == "end"]
+        assert len(closed_by_the_end) == 2
+        assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
 
 
 async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(

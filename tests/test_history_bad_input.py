@@ -30,6 +30,7 @@ from simulator.engine.journal import read_journal
 from simulator.engine.replay import load_journal_scenario
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
+from tests.conftest import end_through_hot_wash
 from tests.drills import journal
 from tests.test_history import retired
 from tests.test_server_crash import CODE, Host
@@ -156,7 +157,7 @@ async def test_ttx_host_on_a_bad_history_warns_and_the_journal_stays(kind: str, 
         fac = await RemoteSession.open(host.url, name="Lee", facilitator_token=host.token)
         try:
             await fac.start()
-            await fac.end()
+            await end_through_hot_wash(fac)
             _, err = await asyncio.wait_for(host.proc.communicate(), 30)
         finally:
             await fac.close()

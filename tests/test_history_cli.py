@@ -22,6 +22,7 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.remote import RemoteSession
 from tests.browser import chromium_dom
+from tests.conftest import end_through_hot_wash
 from tests.drills import journal
 from tests.test_server_crash import CODE, Host
 
@@ -274,7 +275,7 @@ async def test_host_records_the_team_drill_when_it_ends(tmp_path: Path, private_
     try:
         await fac.start()
         await dana.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
-        await fac.end()
+        await end_through_hot_wash(fac)
         _, err = await asyncio.wait_for(host.proc.communicate(), 30)
     finally:
         await fac.close()

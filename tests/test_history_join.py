@@ -16,6 +16,7 @@ from simulator.analysis.history import open_history, record_journal
 from simulator.analysis.recording import Target
 from simulator.format.loader import LoadedScenario
 from tests import test_join_tui
+from tests.conftest import end_through_hot_wash
 from tests.drills import journal
 from tests.test_join_tui import CODE, SIZE, Drill, showing, until
 from tui.app import DrillApp
@@ -44,7 +45,7 @@ async def seat_review(drill: Drill, tmp_path: Path, history: Target) -> tuple[Dr
         fac = await drill.facilitator()
         await fac.start()
         await fac.wait_until(lambda s: s.view.now > 60)
-        await fac.end()
+        await end_through_hot_wash(fac)
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline")
                     and app.recorded is not None)
         line = app.screen.query_one("#last-run", Static)

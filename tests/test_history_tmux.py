@@ -13,6 +13,7 @@ import pytest
 
 from simulator.analysis.history import open_history
 from tests.tmux import TmuxServer as Terminal
+from tests.tmux import end_drill_in_terminal
 
 TTX = Path(sys.executable).parent / "ttx"
 
@@ -40,17 +41,15 @@ def run(term: Terminal, cwd: Path, command: str) -> None:
 
 
 def play_and_end(term: Terminal, cwd: Path, injects: int) -> str:
-    """Play the flagship as team Red, jump ``injects`` injects ahead, end it; the review's screen."""
+    """Play the flagship as team Red, jump ``injects`` injects ahead, end it (through its hot wash); the
+    review's screen."""
     run(term, cwd, f"{TTX} play --seed 7 --team Red")
     term.wait_for("Start the drill")
     term.keys("Enter")
     term.wait_for("Signals (what you can observe)")
     for _ in range(injects):
         term.keys("n")
-    term.keys("e")
-    term.wait_for("go to the review?")
-    term.keys("y")
-    return term.wait_for("Recorded as")
+    return end_drill_in_terminal(term, review="Recorded as")
 
 
 def test_play_records_each_drill_and_the_review_shows_the_last_run(terminal: Terminal, tmp_path: Path,
@@ -59,7 +58,9 @@ def test_play_records_each_drill_and_the_review_shows_the_last_run(terminal: Ter
     assert "Your last run of this drill" not in first
     terminal.keys("q")
     play_and_end(terminal, tmp_path, 1)
-    second = terminal.wait_for("Your last run of this drill")
+    # the hot wash's notices may cover the line for a few seconds: wait until it reads in full
+    second = terminal.wait_for(lambda s: "Your last run of this drill" in s
+                               and all(part in s for part in ("team Red", "score ", "→")))
     assert "team Red" in second and "score " in second and "→" in second
     terminal.keys("q")
     with open_history(str(private_history), create=False) as history:

@@ -14,6 +14,7 @@ from simulator.analysis.history import PEOPLE, open_history, record_journal, sha
 from simulator.analysis.recording import Target
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
+from tests.conftest import end_in_tui
 from tests.drills import journal
 from tui.app import DrillApp
 from tui.history import HistoryApp
@@ -46,7 +47,7 @@ async def play_to_review(app: DrillApp, pilot: Any, *, skip: int = 0) -> ReviewS
     await pilot.press("enter")
     for _ in range(skip):
         await pilot.press("n")
-    await pilot.press("e", "y")
+    await end_in_tui(pilot)
     await until(pilot, lambda: app.recorded is not None or (app.history is None and app.review is not None))
     assert isinstance(app.screen, ReviewScreen)
     return app.screen

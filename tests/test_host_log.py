@@ -13,6 +13,7 @@ from simulator.engine.events import Event, Kind
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_through_hot_wash
 
 CODE = "K7Q2MD"
 
@@ -54,7 +55,7 @@ async def test_the_host_logs_joins_the_start_refusals_and_the_end_then_says_it_l
         await read_until(host.stdout, "Lee (facilitator) joined", out)
         await fac.start()
         assert "clock running at 60×" in await read_until(host.stdout, "Lee started the drill", out)
-        await fac.end()
+        await end_through_hot_wash(fac)
         await read_until(host.stdout, "drill ended: the facilitator ended it", out)
         await read_until(host.stdout, "drill over", out)
         await read_until(host.stdout, "serving the review to the players for 1 s more (--linger)", out)

@@ -18,6 +18,7 @@ import pytest
 
 from simulator.format.commands import AdhocParams
 from simulator.team.remote import RemoteSession
+from tests.conftest import end_through_hot_wash
 from tests.tmux import TmuxServer
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
@@ -102,7 +103,7 @@ async def test_two_dashboards_a_private_inject_and_an_approval_across_terminals(
         assert "ETA" in under_way
         await asyncio.to_thread(t.window_wait, IC, "⧗ Take the assistant offline")
 
-        await fac.end()
+        await end_through_hot_wash(fac)
         for window in (IC, ML):
             await asyncio.to_thread(t.window_wait, window, "Score ")
     finally:

@@ -26,6 +26,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_in_tui, end_through_hot_wash
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -173,7 +174,7 @@ async def test_a_player_plays_their_role_and_an_approval_crosses_terminals(drill
         await pilot.press("escape")
         assert app.focused is not None and app.focused.id == "action-list", "escape leaves the chat line"
 
-        await fac.end()
+        await end_through_hot_wash(fac)
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
         assert plots_this_runs_harm(app), "the revealed truth reaches a player"
         assert review_disagreements(app, server_result(drill)) == [], "a player sees the server's figures"
@@ -228,7 +229,7 @@ async def test_the_facilitator_steers_fires_injects_and_ends_the_drill(drill: Dr
         assert not any(i.subject == "Board wants a call" for i in ml.view.injects)
 
         await until(pilot, lambda: on_dashboard(app))
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await until(pilot, lambda: showing(app, ReviewScreen, "#review-headline"))
         assert plots_this_runs_harm(app), "the facilitator's review plots the harm"
         assert review_disagreements(app, server_result(drill)) == [], "the facilitator sees them too"
@@ -253,7 +254,7 @@ async def test_every_seat_gets_the_reveal_at_the_end_and_a_late_joiner_too(
     await fac.set_speed(3600.0)
     await fac.wait_until(lambda s: len(s.view.harm) >= 5)
     assert not ml.view.harm
-    await fac.end()
+    await end_through_hot_wash(fac)
     await ml.wait_until(lambda s: s.reviewable)
     events = drill.server.drill.events
     assert [e.seq for e in ml.journal] == [e.seq for e in events]

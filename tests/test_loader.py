@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from simulator.cli.main import main
+from simulator.engine.drill import Drill
+from simulator.engine.events import Kind
 from simulator.format.durations import Duration, parse_duration
 from simulator.format.loader import lint_scenario, load_scenario
 from simulator.format.yamlsafe import MAX_BYTES, FileProblems
@@ -221,6 +223,20 @@ def test_inject_after_the_end_is_an_impossible_value(write_scenario: WriteScenar
     path = write_scenario(MINIMAL.replace("    at: 10m", "    at: 3h"))
     assert problems_of(path) == [
         f"{path}:23:9: this inject never fires: its time is after the drill's duration"]
+
+
+def test_lint_warns_that_an_inject_at_the_drills_end_is_never_delivered(
+        write_scenario: WriteScenario) -> None:
+    """An inject timed at exactly the duration fires as the drill ends, so nobody ever reads it: the
+    drill runs to its end without delivering it, and lint says so where its time is written."""
+    text = MINIMAL.replace("    at: 10m", "    at: 2h")
+    loaded, warnings = lint_scenario(str(path := write_scenario(text)))
+    drill = Drill(loaded.scenario, 1)
+    drill.run_to_end()
+    assert "first" not in {e.payload.get("inject") for e in drill.events if e.kind == Kind.INJECT}
+    assert [str(w) for w in warnings if "never delivered" in w.message] == [
+        f"{path}:23:9: warning: this inject is never delivered: its time is the drill's end "
+        "(the drill ends before anyone reads it)"]
 
 
 def test_unknown_template_placeholder_is_reported(write_scenario: WriteScenario) -> None:

@@ -15,6 +15,7 @@ from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.yamlsafe import FileProblems
+from tests.conftest import end_drill_through_hot_wash
 
 SEEDS = range(6)
 
@@ -47,7 +48,7 @@ def test_a_command_after_the_end_leaves_the_journal_replayable(tmp_path: Path,
     drill = new_drill(flagship, 3)
     drill.advance_to(600)
     end = Command(role="facilitator", action="end_drill")
-    drill.submit(end)
+    end_drill_through_hot_wash(drill)
     finish(drill, flagship, "human")
     journaled = list(drill.events)
     again = drill.submit(end)

@@ -16,6 +16,7 @@ from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.runner import finish, new_drill, run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, builtin_ids, load_scenario
+from tests.conftest import end_drill_through_hot_wash, end_through_hot_wash
 from tests.golden import golden_path
 from tests.tools import program
 
@@ -276,7 +277,7 @@ async def test_a_team_drill_over_the_server_reports_its_players(tmp_path: Path,
         await dana.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
         await max_.submit(Command(role="ml", action="block-list"))
         await max_.submit(Command(role="ml", action="resolve"))
-        await fac.end()
+        await end_through_hot_wash(fac)
         await fac.wait_until(lambda s: s.view.result is not None)
     finally:
         for session in (fac, dana, max_):
@@ -301,7 +302,7 @@ def test_the_report_names_what_was_denied_and_that_the_player_ended_a_hot_seat_d
     drill.submit(Command(role="ml", action="take-offline"))
     (request,) = drill.pending
     drill.submit(Command(role="ic", action="deny", params={"request": request}))
-    drill.submit(Command(role="facilitator", action="end_drill"))
+    end_drill_through_hot_wash(drill)
     finish(drill, loaded, "human")
     path = tmp_path / "play.jsonl"
     write_journal(path, drill.header(policy="human"), drill.events)

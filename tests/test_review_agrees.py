@@ -16,6 +16,7 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_through_hot_wash
 from tui.screens.review import ReviewScreen, headline
 
 CODE = "K7Q2MD"
@@ -54,7 +55,7 @@ async def test_a_team_seat_reviews_exactly_what_ttx_report_reads_from_the_server
         await fac.start()
         await fac.wait_until(lambda s: s.view.now >= 1800)
         await ic.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
-        await fac.end()
+        await end_through_hot_wash(fac)
         await ic.wait_until(lambda s: s.review() is not None)
         record = ic.review()
         assert record is not None and record.do_nothing is not None, "the reveal carries the baseline"
@@ -80,7 +81,7 @@ async def test_the_hot_seat_review_shows_the_figures_of_the_report_of_its_saved_
     await session.pause()
     session.drill.advance_to(2400)
     await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
-    await session.end()
+    await end_through_hot_wash(session)
     record = session.review()
     assert record is not None
     review = facts(record.journal, session.scenario, record.result, record.do_nothing,
@@ -120,6 +121,7 @@ async def test_at_80_columns_the_breakdown_wraps_its_why_column_instead_of_cutti
 
     session = LocalSession(flagship, seed=1)
     session.drill.run_to_end()
+    await session.end()  # the clock ran out: the facilitator ends the hot wash
     await session.pause()
     record = session.review()
     assert record is not None

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.engine.journal import read_journal
 from tests.tmux import TmuxServer as Terminal
-from tests.tmux import play_terminal
+from tests.tmux import end_drill_in_terminal, play_terminal
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -28,8 +28,8 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_the_original(
         terminal: Terminal, tmp_path: Path) -> None:
     """Jump to the second inject and end the drill; on the review pick the first inject's row and press
-    w: the briefing says what we know so far, the clock waits there; take the kill switch, end again,
-    and the new review puts this branch beside the original."""
+    w: the briefing says what we know so far, the clock waits there; end again, and the new review puts
+    this branch beside the original. Each end goes through the flagship's hot wash."""
     terminal.wait_for("Start the drill")
     terminal.keys("Enter")
     terminal.wait_for("Signals (what you can observe)")
@@ -39,12 +39,9 @@ def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_th
     terminal.wait_for("0:15:00 TCKT")
     terminal.keys("n")
     terminal.wait_for("(2 unread)")
-    terminal.keys("e")
-    terminal.wait_for("go to the review?")
-    terminal.keys("y")
-    terminal.wait_for("Score")
+    end_drill_in_terminal(terminal)
     terminal.keys("Tab", "Tab")  # from the scroll container and the breakdown to the timeline
-    terminal.wait_for("try again from the highlighted moment")
+    terminal.wait_for("try again from the highlighted moment", timeout=60)  # once the notices have gone
     for _ in range(3):
         terminal.keys("Down")
     terminal.keys("w")
@@ -57,10 +54,7 @@ def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_th
     dashboard = terminal.wait_for("PAUSED")
     at = dashboard.split("sim ", 1)[1].split(" /", 1)[0]
     assert "0:00:00" < at < "1:00:00"
-    terminal.keys("e")
-    terminal.wait_for("go to the review?")
-    terminal.keys("y")
-    review = terminal.wait_for("This branch vs the original")
+    review = end_drill_in_terminal(terminal, review="This branch vs the original")
     assert f"from {at}" in review
     parent = read_journal(saved[0])
     assert parent.header.get("fork") is None and parent.header["seed"] == 7

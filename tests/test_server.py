@@ -26,7 +26,7 @@ from simulator.team.outbox import Shared
 from simulator.team.protocol import FRAME_LIMIT
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits, Outbox, ResumeError
-from tests.conftest import MINIMAL, WriteScenario
+from tests.conftest import MINIMAL, WriteScenario, end_through_hot_wash
 
 CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
@@ -200,7 +200,7 @@ async def test_the_facilitator_pauses_injects_ad_hoc_changes_speed_and_ends_with
     await fac.set_speed(600.0)
     await ic.wait_until(lambda s: s.clock_state is not None and s.clock_state.speed == 600.0)
     await ic.submit(Command(role="ic", action="declare_incident"))
-    await fac.end()
+    await end_through_hot_wash(fac)
     for seat in (fac, ic, comms):
         await seat.wait_until(lambda s: s.view.result is not None and s.view.ended)
     assert ic.clock_state is not None and ic.clock_state.ended
@@ -313,7 +313,7 @@ async def test_a_client_that_drops_again_and_again_ends_with_the_same_view_as_on
         await asyncio.sleep(0.06)
         await flaky.wait_until(reconnected(times=round_ + 1))
     await fac.fire_inject("legal-question")
-    await fac.end()
+    await end_through_hot_wash(fac)
     for seat in (steady, flaky):
         await seat.wait_until(lambda s: s.view.result is not None)
     assert flaky.reconnects == 12
@@ -459,7 +459,8 @@ async def test_the_facilitator_can_use_the_hot_seat_commands_for_injects_and_the
     assert bad.kind == Kind.REFUSED and bad.seq == 0
     await ic.wait_until(lambda s: any(i.inject == "exec-ping" for i in s.view.injects))
     ended = await fac.submit(Command(role="facilitator", action="end_drill"))
-    assert ended.kind == Kind.COMMAND
+    hot_wash_ended = await fac.submit(Command(role="facilitator", action="end_drill"))
+    assert ended.kind == hot_wash_ended.kind == Kind.COMMAND, "hot wash, then end"
     await ic.wait_until(lambda s: s.view.result is not None)
 
 

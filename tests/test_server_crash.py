@@ -16,6 +16,7 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import ConnectionLost, RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_through_hot_wash
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = "K7Q2MD"
@@ -125,7 +126,7 @@ async def test_a_killed_server_resumes_from_its_journal_and_loses_nothing_acknow
         await crash_and_resume()
 
         await _acked(ic, Command(role="ic", action="start_watch"), acked)
-        await fac.end()
+        await end_through_hot_wash(fac)
         for seat in everyone:
             await seat.wait_until(lambda s: s.view.result is not None, timeout=20)
         assert await asyncio.wait_for(host.proc.wait(), 20) == 0
@@ -174,7 +175,7 @@ async def test_join_headless_prints_only_this_seats_events_until_the_review(tmp_
         await fac.start()
         await fac.fire_inject("press-inquiry")
         await fac.fire_inject("legal-question")
-        await fac.end()
+        await end_through_hot_wash(fac)
         out, err = await asyncio.wait_for(joiner.communicate(), 20)
     finally:
         await fac.close()

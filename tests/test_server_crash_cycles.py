@@ -25,6 +25,7 @@ from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import ConnectionLost, RemoteSession
+from tests.conftest import end_through_hot_wash
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = "K7Q2MD"
@@ -178,7 +179,7 @@ async def test_twenty_crashes_under_a_command_stream_lose_no_acknowledged_comman
         await asyncio.sleep(0.2)
         stop.set()
         await asyncio.gather(*streams)
-        await fac.end()
+        await end_through_hot_wash(fac)
         for seat in everyone:
             await seat.wait_until(lambda s: s.view.result is not None, timeout=20)
         assert await asyncio.wait_for(forker.exit_code(), 20) == 0

@@ -34,6 +34,7 @@ from simulator.team.protocol import (
 )
 from simulator.team.remote import RemoteError, RemoteSession, event_line
 from simulator.team.server import DrillServer, Limits, new_code, new_token
+from tests.conftest import end_drill_through_hot_wash, end_through_hot_wash
 from tests.test_server import CODE, FACILITATOR_TOKEN, Team
 from tests.test_server import team_factory as team_factory  # the same servers as tests/test_server.py
 
@@ -168,7 +169,7 @@ async def test_a_drill_with_an_order_dependent_refusal_resumes_and_replays(tmp_p
     assert refused.kind == Kind.REFUSED
     resumed = DrillServer.resume(path, code=CODE)
     assert resumed.drill.events[refused.seq - 1].to_json() == refused.to_json()
-    resumed.drill.submit(Command(role="facilitator", action="end_drill"))
+    end_drill_through_hot_wash(resumed.drill)
     resumed._publish()
     await resumed.stop()
     assert replay(read_journal(path), flagship).matches
@@ -283,7 +284,7 @@ async def test_frames_out_are_paged_under_the_clients_limit_however_much_was_sai
     assert sum(e["kind"] == "message" for p in parts for e in p["events"]) == 120
     late = await team.join("legal")
     assert sum(e.kind == Kind.MESSAGE for e in late.received) == 120
-    await fac.end()
+    await end_through_hot_wash(fac)
     await late.wait_until(lambda s: s.reviewable)
     await raw.next(lambda f: f["kind"] == "reveal" and f["last"], timeout=10)
     reveals = [f for f in raw.received if f["kind"] == "reveal"]

@@ -10,6 +10,7 @@ from simulator.engine.events import Kind
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
+from tests.conftest import end_through_hot_wash
 
 
 class FakeWall:
@@ -71,7 +72,7 @@ async def test_next_inject_jumps_to_the_next_inject_and_end_scores_the_drill(
     await session.next_inject()
     assert session.view.injects and session.view.injects[-1].inject == first.payload["inject"]
     assert session.clock.now() == session.drill.now == first.t + 0.001
-    await session.end()
+    await end_through_hot_wash(session)
     assert session.view.ended and session.view.result is not None
     assert session.result is not None and session.result.time_to_contain is None
     await session.close()
@@ -82,7 +83,7 @@ async def test_a_drill_ended_early_is_compared_with_doing_nothing_over_the_same_
     """Ending at 0:30 without acting averts nothing; it is not scored against a full idle run."""
     session = LocalSession(flagship, seed=4)
     session.drill.advance_to(30 * 60)
-    await session.end()
+    await end_through_hot_wash(session)
     assert session.result is not None
     assert session.result.harm_averted == 0.0
     assert session.result.baseline_weighted_harm == session.result.weighted_harm > 0

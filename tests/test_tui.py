@@ -11,7 +11,7 @@ from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import MINIMAL, WriteScenario
+from tests.conftest import MINIMAL, WriteScenario, end_in_tui, end_through_hot_wash
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -93,7 +93,7 @@ async def test_a_drill_from_briefing_to_review(flagship: LoadedScenario, tmp_pat
         await pilot.pause()
         assert "Updates 1" in incident_text(app)
 
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         assert session.result is not None
@@ -192,7 +192,7 @@ async def test_a_saved_journal_replays_to_the_same_result(flagship: LoadedScenar
     await session.next_inject()
     await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
     await session.submit(Command(role="ml", action="block-list"))
-    await session.end()
+    await end_through_hot_wash(session)
     path = session.save(tmp_path / "drill.jsonl")
     report = replay(read_journal(path), flagship)
     assert report.matches, report.first_difference
@@ -278,7 +278,7 @@ async def test_any_valid_scenario_plays_through(write_scenario: WriteScenario, t
         await pilot.press("enter")
         await pilot.pause()
         assert [line.split("  ETA")[0] for line in under_way(app)] == ["⧗ Filter it"]
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
 
@@ -381,7 +381,7 @@ async def test_the_review_sets_the_run_beside_the_real_team_and_doing_nothing(fl
         await pilot.press("enter")
         session.drill.advance_to(3600)
         await session.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         review = app.review

@@ -21,6 +21,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
+from tests.conftest import end_in_tui
 from tui.app import DrillApp
 from tui.history import HistoryApp
 from tui.screens.briefing import BriefingScreen
@@ -101,8 +102,8 @@ async def test_q_on_an_unsaved_review_warns_and_after_saving_quits_at_once(flags
     """The review's `q` warns while the drill is unsaved; once `s` has saved it, `q` just quits."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("enter", "n", "e", "y")
-        await pilot.pause()
+        await pilot.press("enter", "n")
+        await end_in_tui(pilot)
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("q")
         await pilot.pause()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.engine.journal import read_journal
-from tests.tmux import TmuxServer, play_terminal
+from tests.tmux import TmuxServer, end_drill_in_terminal, play_terminal
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -73,10 +73,7 @@ def test_the_regulator_form_sends_the_summary_that_was_typed(play: Play, tmp_pat
     term.wait_for("Serious incident, EU users affected", timeout=WAIT)
     term.keys("Enter")
     term.wait_for(lambda s: "summary (optional)" not in s, timeout=WAIT)
-    term.keys("e")
-    term.wait_for("End the drill now", timeout=WAIT)
-    term.keys("y")
-    term.wait_for("Score", timeout=WAIT)
+    end_drill_in_terminal(term, timeout=WAIT)
     term.keys("s")
     term.wait_for("Saved", timeout=WAIT)
     journal = next(tmp_path.glob("ttx-*.jsonl"))

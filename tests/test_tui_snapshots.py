@@ -6,14 +6,16 @@ look at the SVGs under ``tests/__snapshots__/`` before committing them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from textual.app import App
+from textual.pilot import Pilot
 
 from simulator.engine.session import LocalSession
 from simulator.format.loader import load_scenario
+from tests.conftest import end_in_tui
 from tui.app import DrillApp
 
 SIZE = (100, 30)
@@ -23,7 +25,8 @@ class SnapCompare(Protocol):
     """pytest-textual-snapshot's ``snap_compare`` fixture: run ``app``, press keys, diff the SVG."""
 
     def __call__(self, app: App[Any], press: Iterable[str] = ...,
-                 terminal_size: tuple[int, int] = ...) -> bool: ...
+                 terminal_size: tuple[int, int] = ...,
+                 run_before: Callable[[Pilot[Any]], Awaitable[None]] | None = ...) -> bool: ...
 
 
 def frozen_app(tmp_path: Path) -> DrillApp:
@@ -43,8 +46,15 @@ def test_dashboard_after_the_report_spike(snap_compare: SnapCompare, tmp_path: P
 
 
 def test_review_of_a_drill_ended_at_the_first_alert(snap_compare: SnapCompare, tmp_path: Path) -> None:
-    """Ending at 0:28 without acting: the review scores it and plots harm against doing nothing."""
-    assert snap_compare(frozen_app(tmp_path), press=["enter", "n", "n", "e", "y"], terminal_size=SIZE)
+    """Ending at 0:28 without acting (the hot wash postponed and ended too): the review scores it and
+    plots harm against doing nothing."""
+    async def end_at_the_first_alert(pilot: Pilot[Any]) -> None:
+        await pilot.press("enter", "n", "n")
+        await end_in_tui(pilot)
+        pilot.app.clear_notifications()  # "Hot wash" and each Esc's "Answer later" would hide the review
+        await pilot.pause()
+
+    assert snap_compare(frozen_app(tmp_path), run_before=end_at_the_first_alert, terminal_size=SIZE)
 
 
 def test_dashboard_in_the_light_theme(snap_compare: SnapCompare, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from simulator.engine.replay import load_journal_scenario
 from simulator.engine.runner import run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
+from tests.conftest import end_in_tui
 from tests.test_tui_new_user import drill_app, take, text, until
 from tui.app import DrillApp
 from tui.format import BORDER_CELLS, scroll_hint
@@ -120,7 +121,7 @@ async def test_watching_at_100_columns_the_review_keeps_every_key_in_its_footer(
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         await until(pilot, lambda: app.dashboard is not None)
-        await pilot.press("e", "y")
+        await end_in_tui(pilot)
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.pause()
         keys = list(app.screen.query(FooterKey))

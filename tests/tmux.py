@@ -83,3 +83,59 @@ def play_terminal(socket: str, cwd: Path, cols: int, rows: int, *args: str) -> T
     """``ttx play ARGS`` (default ``--seed 7``) in a ``cols``×``rows`` tmux window, cwd ``cwd``."""
     words = " ".join(shlex.quote(a) for a in (args or ("--seed", "7")))
     return sized_terminal(socket, cwd, cols, rows, f"{TTX} play {words}")
+
+
+ASKS = "esc Later"
+"""What the footer shows while a question dialog is open (Esc postpones the question)."""
+
+
+CONFIRMS = "y Yes n No"
+"""What the footer shows while a yes/no confirmation (the one ``e`` opens) is open."""
+
+
+def footer(screen: str) -> str:
+    """The key footer of ``screen``: its last two lines (it wraps to two at 80 and 100 columns)."""
+    return " ".join(screen.rstrip().splitlines()[-2:])
+
+
+def asks_a_question(screen: str) -> bool:
+    """Whether ``screen`` shows a question dialog: its footer offers "esc Later"."""
+    return ASKS in footer(screen)
+
+
+def settled_after(term: TmuxServer, before: str, within: float = 5.0) -> str:
+    """The pane once it differs from ``before`` and two captures in a row agree (a capture can catch a
+    frame half drawn), or what it shows after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    last = term.screen()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        screen = term.screen()
+        if screen != before and screen == last:
+            return screen
+        last = screen
+    return last
+
+
+def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: float = 20.0) -> str:
+    """End a ``ttx play`` drill as a user does and return the review's screen once it shows ``review``.
+
+    ``e`` ``y`` ends the drill; when that starts its hot wash, Esc postpones each hot-wash question as
+    its dialog opens, and ``e`` ``y`` again ends the hot wash. Each key follows from what the pane
+    shows once it has settled (a question dialog: Esc; the confirmation: ``y``, then the review or a
+    hot-wash dialog follows; else ``e``): the next dialog opens a moment after the last one closes,
+    and an ``e`` lost in between is pressed again."""
+    deadline = time.monotonic() + 3 * timeout
+    screen = term.screen()
+    while review not in screen:
+        assert time.monotonic() < deadline, f"the drill never reached {review!r}; it showed:\n{screen}"
+        if asks_a_question(screen):
+            term.keys("Escape")
+            screen = settled_after(term, screen)
+        elif CONFIRMS in footer(screen):
+            term.keys("y")
+            screen = term.wait_for(lambda s: review in s or asks_a_question(s), timeout=timeout)
+        else:
+            term.keys("e")
+            screen = settled_after(term, screen)
+    return screen

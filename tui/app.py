@@ -315,6 +315,8 @@ class DrillApp(App[None]):
 
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
         dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
+        Discussion panel says how each came out, and their notices would cover it.
         """
         if event.kind == Kind.HOT_WASH:
             self.notify_hot_wash(len(event.payload.get("questions") or []))
@@ -334,7 +336,8 @@ class DrillApp(App[None]):
         elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
         elif event.kind == Kind.QUESTION_CLOSED:
-            self.question_closed(question, quiet=busy and self.desk.observer)
+            review_follows = question.hot_wash or question.reason == "end"
+            self.question_closed(question, quiet=review_follows or (busy and self.desk.observer))
 
     def notify_hot_wash(self, questions: int) -> None:
         """The drill's time is up and its hot-wash questions are open: say what happens next."""
@@ -878,8 +881,16 @@ class DrillApp(App[None]):
             if yes:
                 await self.live().end()
 
+        self.push_screen(ConfirmScreen(self.end_question()), confirmed)
+
+    def end_question(self) -> str:
+        """What ``e`` asks: a drill with a hot wash still to come goes there first, not to the review."""
         everyone = " for everyone" if self.team() is not None else ""
-        self.push_screen(ConfirmScreen(f"End the drill{everyone} now and go to the review?"), confirmed)
+        session = self.live()
+        if not session.view.hot_wash and any(q.hot_wash for q in session.scenario.questions):
+            return (f"End the drill{everyone} now? Its hot wash comes first (the clock stops), "
+                    "then the review.")
+        return f"End the drill{everyone} now and go to the review?"
 
     async def action_quit(self) -> None:
         """Quit; while a drill runs, or its review is unsaved, ask first (``q`` used to lose it at once)."""

@@ -35,11 +35,18 @@ class Answer:
     text: str
     confidence: int
     note: str = ""
+    player_id: str | None = None
+    """The team server's id of the person (``None`` in the hot seat and headless runs)."""
 
     @property
     def who(self) -> str:
-        """The person (or, without a name, the role) who answered."""
+        """The person (or, without a name, the role) who answered, as the report names them."""
         return self.player or self.role
+
+    @property
+    def person(self) -> str:
+        """Who answered, as answers are counted: the player's id, else their name, else the role."""
+        return self.player_id or self.who
 
 
 @dataclass
@@ -59,9 +66,9 @@ class QuestionState:
         """Asked and not yet closed."""
         return self.asked_at is not None and self.closed_at is None
 
-    def answered_by(self, who: str) -> bool:
-        """Whether this person (player name, else role) has answered."""
-        return any(a.who == who for a in self.answers)
+    def answered_by(self, person: str) -> bool:
+        """Whether this person (see :attr:`Answer.person`) has answered."""
+        return any(a.person == person for a in self.answers)
 
     def alignment(self) -> float | None:
         """Share of answers agreeing with the most common answer (``None``: no choice answers)."""
@@ -146,9 +153,8 @@ class Discussion:
                     else f"question {p.question!r} is closed")
         if command.role not in state.roles:
             return f"question {p.question!r} is not addressed to {command.role}"
-        who = command.player or command.role
-        if state.answered_by(who):
-            return f"{who} has already answered {p.question!r}"
+        if state.answered_by(command.player_id or command.player or command.role):
+            return f"{command.player or command.role} has already answered {p.question!r}"
         return answer_problem(state.spec, p)
 
     def answer(self, command: Command, p: AnswerParams) -> None:
@@ -156,7 +162,7 @@ class Discussion:
         drill = self.drill
         state = self.questions[p.question]
         answer = Answer(drill.now, command.role, command.player, tuple(p.choices), p.text.strip(),
-                        p.confidence, p.note.strip())
+                        p.confidence, p.note.strip(), command.player_id)
         state.answers.append(answer)
         drill.emit(Kind.ANSWER_GIVEN, command.role, {
             "question": p.question, "role": answer.role, "player": answer.player,

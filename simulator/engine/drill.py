@@ -803,6 +803,8 @@ def _command_payload(command: Command) -> dict[str, Any]:
     payload: dict[str, Any] = {"action": command.action, "params": command.params}
     if command.player is not None:
         payload["player"] = command.player
+    if command.player_id is not None:
+        payload["player_id"] = command.player_id
     return payload
 
 

@@ -88,6 +88,8 @@ class CommandTaken(NamedTuple):
     action: str
     params: dict[str, Any]
     player: str | None = None
+    player_id: str | None = None
+    """The team server's id of the person who sent it (``p3``); two players may share a name."""
 
     def describe(self, event: Event) -> str:
         return f"{event.actor or 'someone'}: {self.action}"
@@ -98,6 +100,7 @@ class Refused(NamedTuple):
     params: dict[str, Any]
     reason: str
     player: str | None = None
+    player_id: str | None = None
 
     def describe(self, event: Event) -> str:
         return f"refused: {self.action} — {self.reason}"

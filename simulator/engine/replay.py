@@ -40,7 +40,8 @@ def command_of(event: Event) -> Command:
     """The command a journaled ``command`` or ``refused`` event records."""
     assert event.actor is not None
     return Command(role=event.actor, action=str(event.payload["action"]),
-                   params=dict(event.payload.get("params") or {}), player=event.payload.get("player"))
+                   params=dict(event.payload.get("params") or {}), player=event.payload.get("player"),
+                   player_id=event.payload.get("player_id"))
 
 
 def first_difference(recorded: Sequence[Event], replayed: Sequence[Event], *,

@@ -23,6 +23,9 @@ class Command(BaseModel):
     """Parameters of the verb; catalogue actions take none."""
     player: str | None = None
     """Name of the person who sent it (team drills); recorded in the journal, not used to decide."""
+    player_id: str | None = None
+    """The team server's id of the person who sent it (two players may share a name, never an id);
+    journaled, and answers are counted per person by it."""
 
 
 class Params(BaseModel):

@@ -356,6 +356,9 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         if inject.at is not None and inject.at > s.duration:
             err((*base, "at"), "this inject never fires: its time is after the drill's duration",
                 about=(("duration",),))
+        elif inject.at is not None and inject.at == s.duration:
+            err((*base, "at"), "this inject is never delivered: its time is the drill's end "
+                "(the drill ends before anyone reads it)", "warning", about=(("duration",),))
         if inject.trigger is not None:
             _check_trigger(inject.trigger, (*base, "trigger"), s, known, err)
         for field in ("subject", "body"):
@@ -453,6 +456,9 @@ def _check_ask(q: Question, base: tuple[Any, ...], s: Scenario, known: Known, er
     if q.ask.at is not None and q.ask.at > s.duration:
         err((*ask, "at"), "this question is never asked: its time is after the drill's duration",
             about=(("duration",),))
+    elif q.ask.at is not None and q.ask.at == s.duration:
+        err((*ask, "at"), "this question is never asked: its time is the drill's end; "
+            "to ask it when the drill ends, use 'ask: {hot_wash: true}'", about=(("duration",),))
     if q.ask.trigger is not None:
         _check_trigger(q.ask.trigger, (*ask, "trigger"), s, known, err)
     if q.ask.with_ is not None and q.ask.with_ not in known.injects:

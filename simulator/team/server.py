@@ -211,14 +211,18 @@ class Seating:
                 pass
 
 
-def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
+def delivered(event: Event, seat: str, seating: Seating, player: str | None = None) -> Event | None:
     """The copy of ``event`` the seat receives, or ``None`` if it may not see it.
 
     Secret hashes never leave the server; the result is shown to everyone (the review);
-    injects to unfilled roles reach the incident commander; an evaluator sees what the facilitator sees.
+    injects to unfilled roles reach the incident commander; an evaluator sees what the facilitator sees;
+    a refused answer reaches only the player (id ``player``) who sent it, not the others in the role.
     """
     if seat in OBSERVERS:
         seat = FACILITATOR
+    sender = _sender_only(event)
+    if sender is not None and seat != FACILITATOR and sender != player:
+        return None
     if event.kind == Kind.RESULT:
         return replace(event, hidden=False)
     if event.kind in SESSION_KINDS and any(k.endswith("_sha256") for k in event.payload):
@@ -228,6 +232,15 @@ def delivered(event: Event, seat: str, seating: Seating) -> Event | None:
     if event.kind == Kind.COMMAND and event.payload.get("action") == "message":
         event = replace(event, to=_message_audience(event))
     return event if event.visible_to(seat) else None
+
+
+def _sender_only(event: Event) -> str | None:
+    """The id of the only player who may see ``event``: the sender of a refused ``answer`` (its
+    choices are as private as an accepted answer's, which stays hidden until the end); else ``None``."""
+    if event.kind != Kind.REFUSED or event.payload.get("action") != "answer":
+        return None
+    sender = event.payload.get("player_id")
+    return str(sender) if sender is not None else None
 
 
 def _request_id(raw: str) -> int | None:
@@ -650,21 +663,23 @@ class DrillServer:
 
     def _fan_out(self, batch: list[Event]) -> None:
         """Send new events to every seat that may see them, encoded once per audience."""
-        per_seat: dict[str, Shared] = {}
+        per_audience: dict[tuple[str, str], Shared] = {}
         texts: dict[int, str] = {}
+        personal = any(_sender_only(e) is not None for e in batch)
         for conn in self._joined():
-            assert conn.player is not None
-            seat = conn.player.seat
-            if seat not in per_seat:
-                per_seat[seat] = Shared.events(list(self._wire(batch, seat, texts)))
-            conn.outbox.shared(per_seat[seat])
+            player = conn.player
+            assert player is not None
+            audience = (player.seat, player.id if personal else "")
+            if audience not in per_audience:
+                per_audience[audience] = Shared.events(list(self._wire(batch, player.seat, texts, player.id)))
+            conn.outbox.shared(per_audience[audience])
 
-    def _wire(self, events: Iterable[Event], seat: str,
-              texts: dict[int, str] | None = None) -> Iterator[tuple[Kind, str]]:
-        """The events ``seat`` may see, as wire JSON; ``texts`` keeps the JSON of events every seat
-        receives unchanged, so each is encoded once (keyed by the event's identity)."""
+    def _wire(self, events: Iterable[Event], seat: str, texts: dict[int, str] | None = None,
+              player: str | None = None) -> Iterator[tuple[Kind, str]]:
+        """The events ``seat`` (as ``player``, an id) may see, as wire JSON; ``texts`` keeps the JSON of
+        events every seat receives unchanged, so each is encoded once (keyed by the event's identity)."""
         for event in events:
-            copy = delivered(event, seat, self.seating)
+            copy = delivered(event, seat, self.seating, player)
             if copy is None:
                 continue
             if copy is not event or texts is None:
@@ -689,10 +704,11 @@ class DrillServer:
         return ClockState(sim=self.clock.now(), speed=self.clock.speed, paused=self.clock.paused,
                           started=self.started, ended=self.drill.finished)
 
-    def _snapshot(self, seat: str, since: int) -> Iterator[str]:
-        """The ``snapshot`` frames for a seat: every event after ``since`` it may see, paged by size."""
+    def _snapshot(self, seat: str, since: int, player: str | None = None) -> Iterator[str]:
+        """The ``snapshot`` frames for a seat (as ``player``, an id): every event after ``since`` it may
+        see, paged by size."""
         upto, clock = self._durable, self._clock_state().model_dump_json()
-        texts = (text for _, text in self._wire(self.drill.events[since:upto], seat))
+        texts = (text for _, text in self._wire(self.drill.events[since:upto], seat, player=player))
         for part, (page, last) in enumerate(pages(texts, PAGE_BYTES)):
             yield (f'{{"clock":{clock},"events":[{",".join(page)}],"kind":"snapshot","last":'
                    f'{"true" if last else "false"},"part":{part},"seq":{upto},"since":{since}}}')
@@ -980,7 +996,7 @@ class DrillServer:
                                   scenario=scenario, seed=self.drill.seed,
                                   code=self.code if player.seat == FACILITATOR else None))
         conn.outbox.frame(self.lobby())
-        conn.outbox.lazy(self._snapshot(player.seat, since))
+        conn.outbox.lazy(self._snapshot(player.seat, since, player.id))
         if self.done.is_set():
             conn.outbox.lazy(iter(self.reveal()))
         self._lobby_changed(player.id)
@@ -1035,10 +1051,11 @@ class DrillServer:
             self._refuse(conn, "not_started", "the facilitator has not started the drill", frame.id)
             return
         if isinstance(frame, Chat):
-            command = Command(role=player.seat, action="message", player=player.name,
+            command = Command(role=player.seat, action="message", player=player.name, player_id=player.id,
                               params={"text": frame.text, "to": frame.to})
         else:
-            command = Command(role=player.seat, action=frame.action, params=frame.params, player=player.name)
+            command = Command(role=player.seat, action=frame.action, params=frame.params, player=player.name,
+                              player_id=player.id)
         self._submit(conn, frame.id, command)
 
     def _submit(self, conn: Connection, request: int, command: Command) -> None:
@@ -1093,7 +1110,7 @@ class DrillServer:
         if self.drill.finished or state is None or not state.open or not state.answers:
             return
         holders = [p for p in self.players.values() if p.online > 0 and p.seat in state.roles]
-        if all(state.answered_by(p.name) for p in holders):
+        if all(state.answered_by(p.id) for p in holders):
             self.drill.submit(Command(role=FACILITATOR, action="close_question",
                                       params={"question": question, "reason": "answered"}))
             self._publish()
