@@ -80,7 +80,8 @@ async def take(app: DrillApp, pilot: Any, action: str) -> None:
 
 async def test_q_during_a_drill_asks_first_and_n_keeps_playing(flagship: LoadedScenario,
                                                                tmp_path: Path) -> None:
-    """`q` used to quit a running drill at once with nothing saved; now it asks, and `n` stays."""
+    """`q` used to quit a running drill at once with nothing saved; now it asks, says where `e` leads
+    (the flagship's hot wash, then the review), and `n` stays."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter", "n", "q")
@@ -88,7 +89,7 @@ async def test_q_during_a_drill_asks_first_and_n_keeps_playing(flagship: LoadedS
         assert isinstance(app.screen, QuitScreen)
         question = text(app, "#quit-question")
         assert question.startswith("Quit? The drill is still running and nothing is saved")
-        assert "e ends it" in question and "s saves" in question
+        assert "e ends it, asks its hot wash, then opens the review" in question and "s saves" in question
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen) and app.is_running

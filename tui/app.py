@@ -886,11 +886,15 @@ class DrillApp(App[None]):
     def end_question(self) -> str:
         """What ``e`` asks: a drill with a hot wash still to come goes there first, not to the review."""
         everyone = " for everyone" if self.team() is not None else ""
-        session = self.live()
-        if not session.view.hot_wash and any(q.hot_wash for q in session.scenario.questions):
+        if self.hot_wash_ahead():
             return (f"End the drill{everyone} now? Its hot wash comes first (the clock stops), "
                     "then the review.")
         return f"End the drill{everyone} now and go to the review?"
+
+    def hot_wash_ahead(self) -> bool:
+        """The drill has hot-wash questions and has not reached them yet: ``e`` leads there first."""
+        session = self.live()
+        return not session.view.hot_wash and any(q.hot_wash for q in session.scenario.questions)
 
     async def action_quit(self) -> None:
         """Quit; while a drill runs, or its review is unsaved, ask first (``q`` used to lose it at once)."""
@@ -920,8 +924,9 @@ class DrillApp(App[None]):
                      else "the evaluator token" if self.session.seat == EVALUATOR
                      else "the same code and role")
             return f"Leave the drill? It goes on without you; join again with {again} to come back."
-        return ("Quit? The drill is still running and nothing is saved — n, then e ends it and opens "
-                "the review, where s saves.")
+        then = "ends it, asks its hot wash, then opens" if self.hot_wash_ahead() else "ends it and opens"
+        return (f"Quit? The drill is still running and nothing is saved — n, then e {then} the review, "
+                "where s saves.")
 
     def action_help(self) -> None:
         """Show every key of the current screen."""
