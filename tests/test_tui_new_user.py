@@ -486,7 +486,7 @@ async def test_every_key_in_the_help_reads_as_an_action(flagship: LoadedScenario
         assert isinstance(app.screen, HelpScreen)
         assert app.screen.rows == list(rows.items()), "the help lists the bindings, in one place"
     assert rows["r"] == "Act as the next role (its actions fill the list)"
-    assert rows["e"] == "End the drill (after a confirmation) and open the review"
+    assert rows["e"] == "End the drill (after a confirmation): its hot wash if it has one, then the review"
     bare = [f"{key} {words}" for key, words in rows.items() if len(words.split()) < 3]
     assert bare == [], "every key says what it does"
 

@@ -51,7 +51,7 @@ class DashboardScreen(Screen[None]):
         Binding("a", "app.approvals", "Approvals", id="approval.open",
                 tooltip="Decide the oldest request waiting for your approval"),
         Binding("e", "app.end_drill", "End", id="drill.end",
-                tooltip="End the drill (after a confirmation) and open the review"),
+                tooltip="End the drill (after a confirmation): its hot wash if it has one, then the review"),
         Binding("t", "app.toggle_truth", "Truth", id="truth.toggle",
                 tooltip="Show or hide the hidden harm rate among the signals (training)"),
         Binding("w", "app.open_questions", "Questions", id="questions.open",
