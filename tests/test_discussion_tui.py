@@ -215,13 +215,15 @@ async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_ov
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The answered hot-wash question and the two put off on the way close as the drill ends; how each
     came out is in the review's Discussion panel, so no "Question closed" notice covers the review
-    (the flagship's three covered half of it at 80×24)."""
+    (the flagship's three covered half of it at 80×24), and the drill's own notices ("Hot wash", each
+    Esc's "Answer later") are cleared as the review opens."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await answer_the_hot_wash(pilot, app)
         closed_by_the_end = [e for e in events_of(app, Kind.QUESTION_CLOSED) if e.payload["reason"] == "end"]
         assert len(closed_by_the_end) == 2
         assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
+        assert not [str(n.title) for n in app._notifications], "no drill notice is left over the review"
 
 
 async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(

@@ -51,7 +51,6 @@ def test_review_of_a_drill_ended_at_the_first_alert(snap_compare: SnapCompare, t
     async def end_at_the_first_alert(pilot: Pilot[Any]) -> None:
         await pilot.press("enter", "n", "n")
         await end_in_tui(pilot)
-        pilot.app.clear_notifications()  # "Hot wash" and each Esc's "Answer later" would hide the review
         await pilot.pause()
 
     assert snap_compare(frozen_app(tmp_path), run_before=end_at_the_first_alert, terminal_size=SIZE)

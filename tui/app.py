@@ -474,6 +474,7 @@ class DrillApp(App[None]):
             self._timer.stop()
         while len(self.screen_stack) > 2 and isinstance(self.screen, ModalScreen):
             self.pop_screen()
+        self.clear_notifications()  # the drill's notices ("Hot wash", "Answer later") would cover the review
         self.switch_screen(ReviewScreen(self.review, session.scenario, can_rewind=not session.team))
         if self.history is not None:
             self.run_worker(self.remember(record, self.review, None), group="history")
