@@ -106,4 +106,5 @@ async def test_a_crashed_drills_journal_plays_to_where_it_stops_and_says_so(tmp_
                     timeout=30)
         assert playback.stops_at < 3000 and playback.review() is None
         assert not isinstance(app.screen, ReviewScreen)
-        assert any("stops at" in str(n.message) for n in app._notifications)
+        # the notice is posted as a message in the same step as the pause: let the app handle it
+        await until(pilot, lambda: any("stops at" in str(n.message) for n in app._notifications))
