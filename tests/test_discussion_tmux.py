@@ -12,6 +12,7 @@ import pytest
 
 from tests.discussion_scenario import DISCUSSION
 from tests.tmux import TmuxServer as Terminal
+from tests.tmux import start_paused
 
 TTX = Path(sys.executable).parent / "ttx"
 
@@ -35,11 +36,7 @@ def test_a_question_is_answered_with_a_confidence_and_its_expected_answer_follow
     """Jumping past 5m opens the question dialog at 80×24 with the prompt, both options, the slider
     and the keys; ↓ picks, → → raises the confidence to 60 %, Enter answers, the next question
     opens, and the closed question's expected answer and why are shown."""
-    terminal.wait_for("Start the drill")
-    terminal.keys("Enter")
-    terminal.wait_for("Signals (what you can observe)")
-    terminal.keys("Space")
-    terminal.wait_for("PAUSED")
+    start_paused(terminal)
     terminal.keys("n")
     dialog = terminal.wait_for(lambda screen: "Who has the authority to take the model offline?" in screen
                                and "esc Later" in screen)

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.engine.journal import read_journal
 from tests.tmux import TmuxServer as Terminal
-from tests.tmux import end_drill_in_terminal, play_terminal
+from tests.tmux import end_drill_in_terminal, play_terminal, start_paused
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -30,11 +30,7 @@ def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_th
     """Jump to the second inject and end the drill; on the review pick the first inject's row and press
     w: the briefing says what we know so far, the clock waits there; end again, and the new review puts
     this branch beside the original. Each end goes through the flagship's hot wash."""
-    terminal.wait_for("Start the drill")
-    terminal.keys("Enter")
-    terminal.wait_for("Signals (what you can observe)")
-    terminal.keys("Space")
-    terminal.wait_for("PAUSED")
+    start_paused(terminal)
     terminal.keys("n")
     terminal.wait_for("0:15:00 TCKT")
     terminal.keys("n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.tmux import TmuxServer as Terminal
-from tests.tmux import play_terminal
+from tests.tmux import play_terminal, start_paused
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -26,11 +26,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal) -> None:
     """Start, pause, jump to the first inject, take the kill switch as IC, then see its fallout arrive."""
-    terminal.wait_for("Start the drill")
-    terminal.keys("Enter")
-    terminal.wait_for("Signals (what you can observe)")
-    terminal.keys("Space")
-    terminal.wait_for("PAUSED")
+    start_paused(terminal)
     before = terminal.screen()
     assert "NOT DECLARED" in before and "No mitigations yet." in before
     assert "Every enterprise customer" not in before

@@ -103,6 +103,16 @@ def asks_a_question(screen: str) -> bool:
     return ASKS in footer(screen)
 
 
+def start_paused(term: TmuxServer) -> str:
+    """Start a ``ttx play`` drill from its briefing and pause its clock, as a tester does before stepping
+    through it with ``n``; the paused dashboard's screen."""
+    term.wait_for("Start the drill")
+    term.keys("Enter")
+    term.wait_for("Signals (what you can observe)")
+    term.keys("Space")
+    return term.wait_for("PAUSED")
+
+
 def settled_after(term: TmuxServer, before: str, within: float = 5.0) -> str:
     """The pane once it differs from ``before`` and two captures in a row agree (a capture can catch a
     frame half drawn), or what it shows after ``within`` seconds."""
