@@ -200,15 +200,44 @@ async def test_e_says_the_hot_wash_comes_first_and_during_it_that_the_review_fol
 
 async def test_the_review_shows_each_question_with_who_answered_what_and_how_sure(
         discussion: LoadedScenario, tmp_path: Path) -> None:
-    """The review's Discussion panel lists every question asked, the unanswered ones as such, and the
-    hot-wash answer with its author, text and confidence — what the saved report's section says."""
+    """The review's Discussion panel lists every question asked, the unanswered ones as such, a choice
+    answer with its author and confidence, and the hot-wash answer with its author and text (and no
+    confidence: words ask none) — what the saved report's section says."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await answer_the_hot_wash(pilot, app)
-        panel = str(app.screen.query_one("#discussion", Static).render())
-        assert "authority to take the model offline" in panel
-        assert "no answers" in panel
-        assert "Name one owner early" in panel and "% sure" in panel
+        await to_first_question(pilot, app)
+        await pilot.press("down", "tab", "right", "enter")
+        await pilot.pause()
+        await pilot.press("escape", "e", "y")
+        await pilot.pause()
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        panel = str(app.screen.query_one("#discussion", Static).render()).splitlines()
+        assert any("no answers" in line for line in panel), "the several-choice question, put off"
+        chose = next(line for line in panel if "(ic): The incident commander" in line)
+        wrote = next(line for line in panel if "Name one owner early" in line)
+        assert chose.endswith("on their own authority  55 % sure")
+        assert wrote.endswith("(ic): Name one owner early"), "no confidence beside words"
+
+
+async def test_a_question_answered_in_words_has_no_confidence_slider_and_sends_none(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The free-text hot-wash question ("what would you do differently?") asks no "how sure": its
+    dialog has no slider and its answer carries no confidence; a choice question keeps its slider."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        choice = await to_first_question(pilot, app)
+        assert len(choice.query(ConfidenceSlider)) == 1
+        await pilot.press("escape", "escape", "e", "y")
+        await pilot.pause()
+        words = app.screen
+        assert isinstance(words, QuestionScreen) and words.question.kind == "text"
+        assert not words.query(ConfidenceSlider) and not words.query("#confidence-label")
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        given = events_of(app, Kind.ANSWER_GIVEN)[-1].payload
+        assert (given["text"], given["confidence"]) == ("Name one owner early", None)
 
 
 async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_over_the_review(

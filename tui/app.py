@@ -553,8 +553,8 @@ class DrillApp(App[None]):
         """
         who, view = self.who(command.role), self.live().view
         sure = command.params.get("confidence")
-        discussion = {"answer": ("Answered", f"{who} answered ({sure} % sure); the expected answer "
-                                 "shows when the question closes"),
+        said = f"{who} answered" + (f" ({sure} % sure)" if sure is not None else "")
+        discussion = {"answer": ("Answered", f"{said}; the expected answer shows when the question closes"),
                       "observe": ("Noted", "Observation saved (hidden from players until the end)"),
                       "close_question": ("Closed", f"Question {command.params.get('question')} closed")}
         if command.action in discussion:

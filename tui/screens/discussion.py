@@ -1,9 +1,10 @@
 """The discussion dialogs: answering a question, the open questions, writing an observation.
 
-A question opens a :class:`QuestionScreen` (one choice, several, or free text; a confidence slider;
-an optional note): Enter submits, Esc postpones it to the open questions (the footer's key
-reopens it). The facilitator and evaluators write observations in an :class:`ObservationScreen`:
-an objective (or general), a strength or an area for improvement, and what they saw.
+A question opens a :class:`QuestionScreen` (one choice, several, or free text; a confidence slider
+for a choice, none for words; an optional note): Enter submits, Esc postpones it to the open
+questions (the footer's key reopens it). The facilitator and evaluators write observations in an
+:class:`ObservationScreen`: an objective (or general), a strength or an area for improvement, and
+what they saw.
 """
 
 from __future__ import annotations
@@ -61,13 +62,17 @@ class AnswerDraft:
     question: str
     choices: tuple[str, ...]
     text: str
-    confidence: int
+    confidence: int | None
+    """How sure, 0–100 % (``None``: a free-text answer, which asks no confidence)."""
     note: str
 
     def params(self) -> dict[str, object]:
-        """The ``answer`` parameters."""
-        return {"question": self.question, "choices": list(self.choices), "text": self.text,
-                "confidence": self.confidence, "note": self.note}
+        """The ``answer`` parameters (a free-text answer's carry no confidence)."""
+        params: dict[str, object] = {"question": self.question, "choices": list(self.choices),
+                                     "text": self.text, "note": self.note}
+        if self.confidence is not None:
+            params["confidence"] = self.confidence
+        return params
 
 
 class AnswerText(TextArea):
@@ -111,7 +116,7 @@ class AnswerTicks(TickList):
 
 
 class QuestionScreen(ModalScreen[AnswerDraft | None]):
-    """One question, answered: the choice (or text), how sure (0–100 %), an optional note.
+    """One question, answered: the choice and how sure (0–100 %), or the text; an optional note.
 
     Enter submits (from any field); a missing answer is refused in words with its field focused.
     Esc postpones: the question stays in the open questions, reopened with the footer's key.
@@ -141,8 +146,9 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             yield Static(q.prompt, id="question-prompt")
             yield Static(closing_text(q, self.now), id="question-closes", classes="dialog-hint")
             yield from self.answer_field()
-            yield Label("How sure are you? (←/→ in steps of 5 %)", id="confidence-label")
-            yield ConfidenceSlider(50, id="confidence")
+            if q.kind != "text":  # words are not right or wrong: nothing to be sure of
+                yield Label("How sure are you? (←/→ in steps of 5 %)", id="confidence-label")
+                yield ConfidenceSlider(50, id="confidence")
             yield Input(placeholder="note (optional): why, or what you would need to know",
                         max_length=MAX_ANSWER_TEXT, id="answer-note", compact=True)
             yield Static("", id="answer-error", classes="dialog-error")
@@ -192,7 +198,8 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
         else:
             text = one_line(self.query_one("#answer-text", AnswerText).text)
         note = one_line(self.query_one("#answer-note", Input).value)
-        return AnswerDraft(q.question, choices, text, self.query_one(ConfidenceSlider).value, note)
+        sure = None if q.kind == "text" else self.query_one(ConfidenceSlider).value
+        return AnswerDraft(q.question, choices, text, sure, note)
 
     def problem(self, draft: AnswerDraft) -> str | None:
         """Why the answer cannot be sent yet, in words (``None``: it can)."""
