@@ -25,6 +25,7 @@ from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
+    POSTPONED,
     AnswerText,
     ObservationScreen,
     OpenQuestionsScreen,
@@ -156,6 +157,29 @@ async def test_a_postponed_question_waits_in_the_open_questions_and_reopens(
         await pilot.press("down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+
+
+
+async def test_esc_while_another_question_waits_says_it_in_the_next_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 an "Answer later" notice covered the right half of the next dialog (its buttons and
+    the footer) for 4 s: the next dialog says it on the line under its title instead, and no notice
+    is left over it. With nothing waiting, the notice still says where the question went."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        first = await to_first_question(pilot, app)
+        assert str(first.query_one("#question-notice", Static).render()) == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        second = app.screen
+        assert isinstance(second, QuestionScreen) and second.question.question == "who-told"
+        assert str(second.query_one("#question-notice", Static).render()) == POSTPONED
+        assert not [n for n in app._notifications if n.title == "Answer later"], "nothing covers it"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert [n.message for n in app._notifications if n.title == "Answer later"] == [
+            "It stays open: w lists the open questions."]
 
 
 async def test_the_hot_wash_question_is_answered_in_words_before_the_review(

@@ -44,6 +44,7 @@ from tui.screens.dialogs import (
     UpdateDraft,
 )
 from tui.screens.discussion import (
+    POSTPONED,
     AnswerDraft,
     ObservationDraft,
     ObservationScreen,
@@ -742,33 +743,38 @@ class DrillApp(App[None]):
 
         self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
 
-    def prompt_questions(self) -> None:
-        """Open the dialog for the first question due here, unless another dialog is open (it waits)."""
-        if self.dashboard is None or self.review is not None or isinstance(self.screen, ModalScreen):
-            return
-        question = self.desk.next_due(self.live().view)
+    def prompt_questions(self, postponed: bool = False) -> None:
+        """Open the dialog for the first question due here, unless another dialog is open (it waits).
+
+        ``postponed``: Esc just put a question off; the next dialog says it stays open (a notice
+        would cover the dialog's right half at 80×24), or a notice does when no dialog follows.
+        """
+        question = None
+        if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
+            question = self.desk.next_due(self.live().view)
         if question is not None:
-            self.open_question(question)
+            self.open_question(question, POSTPONED if postponed else "")
+        elif postponed:
+            self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
 
     def on_dashboard_screen_resumed(self, message: DashboardScreen.Resumed) -> None:
         """A dialog closed: a question that waited for it opens now."""
         self.call_later(self.prompt_questions)
 
-    def open_question(self, question: QuestionSeen) -> None:
-        """The answer dialog; its answer becomes an ``answer`` command as the role asked."""
+    def open_question(self, question: QuestionSeen, notice: str = "") -> None:
+        """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
+        the dialog's line about the question before."""
         self.desk.took(question.question)
         role = self.desk.role_for(question, self.role)
 
         async def answered(draft: AnswerDraft | None) -> None:
-            if draft is None:
-                self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
-            else:
+            if draft is not None:
                 event = await self.submit(Command(role=role, action="answer", params=draft.params()))
                 if event.kind == Kind.COMMAND or "already answered" in str(event.payload.get("reason")):
                     self.desk.answered.add(question.question)
-            self.call_later(self.prompt_questions)
+            self.call_later(self.prompt_questions, draft is None)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now), answered)
+        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice), answered)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""

@@ -31,6 +31,8 @@ from tui.screens.dialogs import TickList
 from tui.widgets.confidence import ConfidenceSlider
 from tui.widgets.form_select import FormSelect
 
+POSTPONED = "The question you put off stays open: w lists it."
+"""What the next dialog says when Esc put a question off (a notice would cover the dialog)."""
 GENERAL = "(general)"
 """The objective picker's entry for an observation about no one objective (sent as ``""``)."""
 TAGS = [("Strength", "strength"), ("Area for improvement", "improvement")]
@@ -119,7 +121,9 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
     """One question, answered: the choice and how sure (0–100 %), or the text; an optional note.
 
     Enter submits (from any field); a missing answer is refused in words with its field focused.
-    Esc postpones: the question stays in the open questions, reopened with the footer's key.
+    Esc postpones: the question stays in the open questions, reopened with the footer's key. The line
+    under the title carries a notice about the question before (one put off stays open), so no
+    toast covers the dialog.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -130,12 +134,13 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
     ]
 
     def __init__(self, question: QuestionSeen, role: str, now: float,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, notice: str = "") -> None:
         """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time;
-        ``clock``: the live drill clock, so the countdown ticks while the dialog is open."""
+        ``clock``: the live drill clock, so the countdown ticks while the dialog is open; ``notice``:
+        one line about the question before (e.g. :data:`POSTPONED`), shown under the title."""
         super().__init__()
         self.question, self.role, self.now = question, role, now
-        self.clock = clock
+        self.clock, self.notice = clock, notice
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -143,6 +148,7 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             phase = "Hot wash" if q.hot_wash else "Question"
             yield Label(f"{phase} for {addressed(q)} — you answer as {short_role(self.role)}",
                         classes="dialog-title", id="question-title")
+            yield Static(self.notice, id="question-notice", classes="dialog-hint", markup=False)
             yield Static(q.prompt, id="question-prompt")
             yield Static(closing_text(q, self.now), id="question-closes", classes="dialog-hint")
             yield from self.answer_field()
