@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
@@ -29,6 +29,7 @@ from tui.screens.discussion import (
     AnswerText,
     ObservationScreen,
     OpenQuestionsScreen,
+    QuestionClosedScreen,
     QuestionScreen,
     one_line,
 )
@@ -103,12 +104,39 @@ async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with
         answers = events_of(app, Kind.ANSWER_GIVEN)
         assert [(a.payload["choices"], a.payload["confidence"], a.payload["note"]) for a in answers] == [
             (["ic"], 65, "IC owns it")]
-        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+        closed = app.screen
+        assert isinstance(closed, QuestionClosedScreen), "the hot seat's answer closes it"
+        assert "Expected: The incident commander, on their own authority." in closed.outcome
+        assert "Why: The IC owns containment" in closed.outcome
         feed = app.dashboard.query_one(InjectFeed) if app.dashboard else None
         assert feed is not None and any(i.channel == "question" for i in feed.injects), "in the feed too"
-        closed = [n for n in app._notifications if str(n.title).startswith("Question closed")]
-        assert closed and "Expected: The incident commander, on their own authority." in closed[0].message
-        assert "Why: The IC owns containment" in closed[0].message, "the hot seat's answer closes it"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+
+
+async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 the "Question closed" notice (expected answer and why, 10 s) covered the right half of
+    the next question's dialog, its options cut in half: with a question waiting, the outcome is a
+    dialog of its own, Enter opens the next, and no notice is left over either. With none waiting,
+    it is a notice over the dashboard as before."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen)
+        assert "Question closed: everyone asked has answered" in str(
+            app.screen.query_one(".dialog-title", Label).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+        assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen), "nothing waits: the outcome is a notice"
+        assert [str(n.title) for n in app._notifications] == ["Question closed: everyone asked has answered"]
 
 
 async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario, tmp_path: Path) -> None:

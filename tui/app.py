@@ -49,6 +49,7 @@ from tui.screens.discussion import (
     ObservationDraft,
     ObservationScreen,
     OpenQuestionsScreen,
+    QuestionClosedScreen,
     QuestionScreen,
     addressed,
 )
@@ -348,8 +349,9 @@ class DrillApp(App[None]):
                     title="Hot wash", timeout=10)
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
-        """Close its dialog if it is open here, and show how it came out (the expected answer, why);
-        ``quiet``: the feed says it, no notice."""
+        """Close its dialog if it is open here, and show how it came out (the expected answer, why):
+        in a dialog of its own when the next question's dialog waits (a notice would cover it), else
+        in a notice; ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
             self.pop_screen()
@@ -358,6 +360,9 @@ class DrillApp(App[None]):
             return
         outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
+        if not isinstance(self.screen, ModalScreen) and self.desk.next_due(self.live().view) is not None:
+            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome))  # the next waits for it
+            return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 
     def sim_now(self) -> float:

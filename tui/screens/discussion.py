@@ -256,6 +256,42 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             self.action_postpone()
 
 
+
+class QuestionClosedScreen(ModalScreen[None]):
+    """How a question came out (the expected answer and why) when the next question waits for its
+    dialog: read in full here, then Enter opens the next. A notice would cover half of the next
+    dialog, its options included, at 80×24 for 10 s."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,escape", "next", "Next question", id="closed.next", key_display="⏎")]
+
+    def __init__(self, reason: str, prompt: str, outcome: str) -> None:
+        """``reason``: why it closed, in words; ``outcome``: the expected answer and why."""
+        super().__init__()
+        self.reason, self.prompt, self.outcome = reason, prompt, outcome
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog question", id="closed-dialog"):
+            yield Label(f"Question closed: {self.reason}", classes="dialog-title")
+            yield Static(self.prompt, id="closed-prompt", markup=False)
+            yield Static(self.outcome, id="closed-outcome", classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Next question (enter)", variant="primary", id="next")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Enter goes on from the button."""
+        self.query_one("#next", Button).focus()
+
+    def action_next(self) -> None:
+        """On to the question that waits."""
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse: on to the next question."""
+        self.action_next()
+
+
 def question_row(question: QuestionSeen, answered: bool, now: float) -> Content:
     """A row of the open questions: answered or not, who is asked, the prompt, when it closes."""
     mark = Content.styled("✔ ", "dim") if answered else Content.styled("● ", "bold $text-accent")
