@@ -139,6 +139,26 @@ async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_no
         assert [str(n.title) for n in app._notifications] == ["Question closed: everyone asked has answered"]
 
 
+
+async def test_the_footer_offers_enter_to_submit_from_the_options(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """With the options focused the footer said only "esc Later" (the list hid the screen's Enter),
+    and at 80×24 the flagship's longer dialogs scroll the Submit button out of sight: the footer
+    offers "⏎ Submit" from the one-choice and the several-choice lists."""
+    def footer_keys(screen: QuestionScreen) -> set[tuple[str, str]]:
+        return {(app.get_key_display(b.binding), b.binding.description)
+                for b in screen.active_bindings.values() if b.binding.show}
+
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        one = await to_first_question(pilot, app)
+        assert {("⏎", "Submit"), ("esc", "Later")} <= footer_keys(one)
+        await pilot.press("escape")
+        await pilot.pause()
+        several = app.screen
+        assert isinstance(several, QuestionScreen) and several.question.kind == "several"
+        assert {("⏎", "Submit"), ("esc", "Later")} <= footer_keys(several)
+
 async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario, tmp_path: Path) -> None:
     """In a several-choice question space ticks each option that applies; Enter sends them all."""
     app = app_for(discussion, tmp_path)

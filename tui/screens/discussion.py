@@ -97,7 +97,7 @@ class AnswerChoice(OptionList):
     (nothing picked: refused). The mark shows the choice in any terminal, colours or not."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.submit", "Submit", id="answer.submit.one", show=False)]
+        Binding("enter", "screen.submit", "Submit", id="answer.submit.one", key_display="⏎")]
 
     def __init__(self, options: list[dict[str, str]], *, id: str | None = None) -> None:
         self.texts = {o["id"]: o["text"] for o in options}
@@ -114,7 +114,7 @@ class AnswerTicks(TickList):
     """The options of a several-choice question: space ticks, Enter submits."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", show=False)]
+        Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", key_display="⏎")]
 
 
 class QuestionScreen(ModalScreen[AnswerDraft | None]):
