@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
@@ -118,9 +118,9 @@ async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with
 async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_not_over_it(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """At 80×24 the "Question closed" notice (expected answer and why, 10 s) covered the right half of
-    the next question's dialog, its options cut in half: with a question waiting, the outcome is a
-    dialog of its own, Enter opens the next, and no notice is left over either. With none waiting,
-    it is a notice over the dashboard as before."""
+    the next question's dialog, its options cut in half: after the hot seat's answer the outcome is
+    a dialog of its own, Enter opens the next question (or goes back to the drill when none waits:
+    an Enter meant for a notice started an action), and no notice is left over either."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await to_first_question(pilot, app)
@@ -135,8 +135,12 @@ async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_no
         assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
         await pilot.press("space", "enter")
         await pilot.pause()
-        assert isinstance(app.screen, DashboardScreen), "nothing waits: the outcome is a notice"
-        assert [str(n.title) for n in app._notifications] == ["Question closed: everyone asked has answered"]
+        last = app.screen
+        assert isinstance(last, QuestionClosedScreen) and not last.next_waits
+        assert "Back to the drill (enter)" in str(last.query_one(Button).label)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and not app._notifications
 
 
 
@@ -279,6 +283,8 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
     async with app.run_test(size=SIZE) as pilot:
         await to_first_question(pilot, app)
         await pilot.press("down", "tab", "right", "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # past how it came out
         await pilot.pause()
         await pilot.press("escape", "e", "y")
         await pilot.pause()

@@ -350,8 +350,8 @@ class DrillApp(App[None]):
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
         """Close its dialog if it is open here, and show how it came out (the expected answer, why):
-        in a dialog of its own when the next question's dialog waits (a notice would cover it), else
-        in a notice; ``quiet``: the feed says it, no notice."""
+        in a dialog of its own when the hot seat's answer closed it or the next question's dialog
+        waits (a notice would cover it), else in a notice; ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
             self.pop_screen()
@@ -360,8 +360,10 @@ class DrillApp(App[None]):
             return
         outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
-        if not isinstance(self.screen, ModalScreen) and self.desk.next_due(self.live().view) is not None:
-            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome))  # the next waits for it
+        next_waits = self.desk.next_due(self.live().view) is not None
+        answered_here = self.live().seat is None and question.reason == "answered"
+        if not isinstance(self.screen, ModalScreen) and (next_waits or answered_here):
+            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
             return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 

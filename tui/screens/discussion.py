@@ -258,17 +258,20 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
 
 
 class QuestionClosedScreen(ModalScreen[None]):
-    """How a question came out (the expected answer and why) when the next question waits for its
-    dialog: read in full here, then Enter opens the next. A notice would cover half of the next
-    dialog, its options included, at 80×24 for 10 s."""
+    """How a question came out (the expected answer and why), read in full after answering it in the
+    hot seat or when the next question waits for its dialog; Enter goes on (to the next question, if
+    one waits). A notice would cover half of the next dialog, its options included, at 80×24 for
+    10 s, and Enter meant to dismiss a notice would start an action on the dashboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,escape", "next", "Next question", id="closed.next", key_display="⏎")]
+        Binding("enter,escape", "next", "Continue", id="closed.next", key_display="⏎")]
 
-    def __init__(self, reason: str, prompt: str, outcome: str) -> None:
-        """``reason``: why it closed, in words; ``outcome``: the expected answer and why."""
+    def __init__(self, reason: str, prompt: str, outcome: str, next_waits: bool = True) -> None:
+        """``reason``: why it closed, in words; ``outcome``: the expected answer and why;
+        ``next_waits``: another question's dialog opens after this one."""
         super().__init__()
         self.reason, self.prompt, self.outcome = reason, prompt, outcome
+        self.next_waits = next_waits
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog question", id="closed-dialog"):
@@ -276,7 +279,8 @@ class QuestionClosedScreen(ModalScreen[None]):
             yield Static(self.prompt, id="closed-prompt", markup=False)
             yield Static(self.outcome, id="closed-outcome", classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Next question (enter)", variant="primary", id="next")
+                yield Button("Next question (enter)" if self.next_waits else "Back to the drill (enter)",
+                             variant="primary", id="next")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -284,11 +288,11 @@ class QuestionClosedScreen(ModalScreen[None]):
         self.query_one("#next", Button).focus()
 
     def action_next(self) -> None:
-        """On to the question that waits."""
+        """On to the question that waits, or back to the drill."""
         self.dismiss(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Mouse: on to the next question."""
+        """Mouse: go on."""
         self.action_next()
 
 
