@@ -144,6 +144,27 @@ async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_no
 
 
 
+
+async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_not_a_dialog(
+        write_scenario: WriteScenario, tmp_path: Path) -> None:
+    """A free-text question asked during the drill has no expected answer or why: answering it with
+    no question waiting gives a short notice, not a dialog with nothing in it to read."""
+    during = DISCUSSION.replace("ask: {hot_wash: true}", "ask: {at: 7m}\n    within: 20m")
+    app = app_for(load_scenario(str(write_scenario(during))), tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        words = app.screen
+        assert isinstance(words, QuestionScreen) and words.question.kind == "text"
+        await pilot.press(*"Page legal early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        closed = [n.message for n in app._notifications if str(n.title).startswith("Question closed")]
+        assert closed == ["What would you do differently next time?\n"
+                          "It had no expected answer: the review shows every answer."]
+
+
 async def test_the_footer_offers_enter_to_submit_from_the_options(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """With the options focused the footer said only "esc Later" (the list hid the screen's Enter),
@@ -232,6 +253,22 @@ async def test_esc_while_another_question_waits_says_it_in_the_next_dialog_not_o
         assert isinstance(app.screen, DashboardScreen)
         assert [n.message for n in app._notifications if n.title == "Answer later"] == [
             "It stays open: w lists the open questions."]
+
+
+
+async def test_the_hot_wash_is_announced_in_its_first_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 the "Hot wash" notice (10 s) covered the first hot-wash dialog's buttons: the dialog
+    says it on the line under its title instead, once, and no notice covers it."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await end_into_hot_wash(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen) and screen.question.hot_wash
+        assert str(screen.query_one("#question-notice", Static).render()) == (
+            "Hot wash: 1 question(s) before the review; the clock has stopped; e ends it.")
+        assert not [n for n in app._notifications if n.title in ("Hot wash", "Answer later")]
+        assert app.desk.notice == "", "said once"
 
 
 async def test_the_hot_wash_question_is_answered_in_words_before_the_review(

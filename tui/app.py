@@ -321,7 +321,7 @@ class DrillApp(App[None]):
         Discussion panel says how each came out, and their notices would cover it.
         """
         if event.kind == Kind.HOT_WASH:
-            self.notify_hot_wash(len(event.payload.get("questions") or []))
+            self.notify_hot_wash([str(q) for q in event.payload.get("questions") or []])
             return
         view = self.live().view
         question = view.questions.get(str(event.payload.get("question")))
@@ -341,27 +341,41 @@ class DrillApp(App[None]):
             review_follows = question.hot_wash or question.reason == "end"
             self.question_closed(question, quiet=review_follows or (busy and self.desk.observer))
 
-    def notify_hot_wash(self, questions: int) -> None:
-        """The drill's time is up and its hot-wash questions are open: say what happens next."""
+    def notify_hot_wash(self, questions: list[str]) -> None:
+        """The drill's time is up and its hot-wash questions are open: say what happens next, on the
+        first hot-wash dialog's notice line when this keyboard answers one (a notice covered that
+        dialog's buttons at 80×24 for 10 s), else in a notice."""
+        if not self.desk.observer and any(self.asked_here(q) for q in questions):
+            self.desk.notice = (f"Hot wash: {len(questions)} question(s) before the review; the clock has "
+                                "stopped" + ("; e ends it." if self.steers() else "."))
+            return
         then = ("e ends the hot wash and opens the review" if self.steers()
                 else "the review opens when they are closed")
-        self.notify(f"{questions} hot-wash question(s) before the review; the clock has stopped ({then}).",
-                    title="Hot wash", timeout=10)
+        self.notify(f"{len(questions)} hot-wash question(s) before the review; the clock has stopped "
+                    f"({then}).", title="Hot wash", timeout=10)
+
+    def asked_here(self, question_id: str) -> bool:
+        """Whether this keyboard answers the scenario's question (the hot seat answers every one)."""
+        question, seat = self.live().scenario.question(question_id), self.live().seat
+        asked = [r.value for r in question.to] if question is not None else []
+        return question is not None and (seat is None or not asked or seat in asked)
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
         """Close its dialog if it is open here, and show how it came out (the expected answer, why):
-        in a dialog of its own when the hot seat's answer closed it or the next question's dialog
-        waits (a notice would cover it), else in a notice; ``quiet``: the feed says it, no notice."""
+        in a dialog of its own when the hot seat's answer closed a question with an expected answer
+        or a why, or the next question's dialog waits (a notice would cover it), else in a notice;
+        ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
             self.pop_screen()
         self.desk.took(question.question)
         if quiet:
             return
-        outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
+        taught = expected_text(question)
+        outcome = taught or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
         next_waits = self.desk.next_due(self.live().view) is not None
-        answered_here = self.live().seat is None and question.reason == "answered"
+        answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
         if not isinstance(self.screen, ModalScreen) and (next_waits or answered_here):
             self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
             return
@@ -770,8 +784,14 @@ class DrillApp(App[None]):
 
     def open_question(self, question: QuestionSeen, notice: str = "") -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
-        the dialog's line about the question before."""
+        the dialog's line about the question before.
+
+        It opens clear of notices (an action's "Done", an inject, a put-off question's "Answer
+        later"): at 80×24 they covered its options and buttons, and the feed keeps what they said.
+        """
+        self.clear_notifications()
         self.desk.took(question.question)
+        notice = notice or self.desk.take_notice()
         role = self.desk.role_for(question, self.role)
 
         async def answered(draft: AnswerDraft | None) -> None:

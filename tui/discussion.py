@@ -96,6 +96,13 @@ class QuestionDesk:
         self.answered: set[str] = set()
         """Questions answered at this keyboard (the engine keeps players' answers from them)."""
         self._entries: dict[str, InjectSeen] = {}
+        self.notice = ""
+        """A line for the next question dialog to show (the hot wash began), said once."""
+
+    def take_notice(self) -> str:
+        """The line for the dialog opening now (then it is said)."""
+        notice, self.notice = self.notice, ""
+        return notice
 
     @property
     def observer(self) -> bool:
