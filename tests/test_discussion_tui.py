@@ -266,7 +266,7 @@ async def test_the_hot_wash_is_announced_in_its_first_dialog_not_over_it(
         screen = app.screen
         assert isinstance(screen, QuestionScreen) and screen.question.hot_wash
         assert str(screen.query_one("#question-notice", Static).render()) == (
-            "Hot wash: 1 question(s) before the review; the clock has stopped; e ends it.")
+            "1 question before the review; the clock has stopped; e ends the hot wash.")
         assert not [n for n in app._notifications if n.title in ("Hot wash", "Answer later")]
         assert app.desk.notice == "", "said once"
 
@@ -315,7 +315,8 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """The review's Discussion panel lists every question asked, the unanswered ones as such, a choice
     answer with its author and confidence, and the hot-wash answer with its author and text (and no
-    confidence: words ask none) — what the saved report's section says."""
+    confidence: words ask none) — what the saved report's section says. Without a player name the
+    author is the role, named once."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await to_first_question(pilot, app)
@@ -330,10 +331,11 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         assert isinstance(app.screen, ReviewScreen)
         panel = str(app.screen.query_one("#discussion", Static).render()).splitlines()
         assert any("no answers" in line for line in panel), "the several-choice question, put off"
-        chose = next(line for line in panel if "(ic): The incident commander" in line)
+        chose = next(line for line in panel if "The incident commander" in line and "sure" in line)
         wrote = next(line for line in panel if "Name one owner early" in line)
-        assert chose.endswith("on their own authority  55 % sure")
-        assert wrote.endswith("(ic): Name one owner early"), "no confidence beside words"
+        assert chose.endswith("0:10:00  ic: The incident commander, on their own authority  55 % sure"), (
+            "the hot seat's answers are the role's: named once, not 'ic (ic)'")
+        assert wrote.endswith("  ic: Name one owner early"), "no confidence beside words"
 
 
 async def test_a_question_answered_in_words_has_no_confidence_slider_and_sends_none(

@@ -346,8 +346,9 @@ class DrillApp(App[None]):
         first hot-wash dialog's notice line when this keyboard answers one (a notice covered that
         dialog's buttons at 80×24 for 10 s), else in a notice."""
         if not self.desk.observer and any(self.asked_here(q) for q in questions):
-            self.desk.notice = (f"Hot wash: {len(questions)} question(s) before the review; the clock has "
-                                "stopped" + ("; e ends it." if self.steers() else "."))
+            count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+            self.desk.notice = (f"{count} before the review; the clock has stopped"
+                                + ("; e ends the hot wash." if self.steers() else "."))
             return
         then = ("e ends the hot wash and opens the review" if self.steers()
                 else "the review opens when they are closed")

@@ -152,9 +152,9 @@ def discussion_lines(review: AfterAction) -> Content:
             cell = dict(zip(header, row, strict=True))
             sure = f"  {cell['confidence']} sure" if cell.get("confidence") else ""
             note = f" — {cell['note']}" if cell["note"] else ""
+            who = cell["role"] if cell["who"] == cell["role"] else f"{cell['who']} ({cell['role']})"
             lines.append(Content.assemble("  ", ANSWER_MARK[cell.get("", "")], (cell["time"], "dim"),
-                                          f"  {cell['who']} ({cell['role']}): ", cell["answer"],
-                                          (sure + note, "dim")))
+                                          f"  {who}: ", cell["answer"], (sure + note, "dim")))
     if review.observations:
         _, rows = observations_table(review)
         lines += [Content(""), Content.styled("Observations", "bold")]
