@@ -406,7 +406,9 @@ def test_textbook_answers_the_expected_answer_at_85_and_the_runner_closes_it(
     given = kinds(run.drill.events, Kind.ANSWER_GIVEN)
     assert {e.payload["question"]: e.payload["choices"] for e in given} == {
         "who-hears": ["exec", "legal"], "who-declares": ["ic"], "lessons": []}
-    assert {e.payload["confidence"] for e in given} == {TEXTBOOK_CONFIDENCE}
+    assert {e.payload["question"]: e.payload["confidence"] for e in given} == {
+        "who-hears": TEXTBOOK_CONFIDENCE, "who-declares": TEXTBOOK_CONFIDENCE, "lessons": None}, (
+        "a choice at 85 %; the free-text answer asks no confidence")
     assert [e.payload["reason"] for e in kinds(run.drill.events, Kind.QUESTION_CLOSED)] == ["answered"] * 3
     assert run.drill.finished and run.result.breakdown[-1].name == "discussion"
 

@@ -29,7 +29,7 @@ STAGE2_AFTER = 45 * 60.0
 ROTATE_ABOVE = 0.6
 """The textbook team rotates a responder whose load is past this."""
 TEXTBOOK_CONFIDENCE = 85
-"""How sure the textbook team says it is of every answer."""
+"""How sure the textbook team says it is of every choice answer (an answer in words asks none)."""
 TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record the decision."
 """The textbook team's answer to a free-text question (a placeholder; bots have no opinions)."""
 
@@ -37,7 +37,7 @@ TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record t
 def textbook_answer(q: Question) -> dict[str, Any]:
     """The textbook team's answer parameters: the expected answer, else the first option."""
     if q.kind == "text":
-        return {"question": q.id, "text": TEXTBOOK_TEXT, "confidence": TEXTBOOK_CONFIDENCE}
+        return {"question": q.id, "text": TEXTBOOK_TEXT}
     choices = list(q.expected) or [q.options[0].id]
     return {"question": q.id, "choices": choices, "confidence": TEXTBOOK_CONFIDENCE}
 
