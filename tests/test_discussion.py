@@ -13,6 +13,7 @@ from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
 from simulator.engine.fork import before, fork
 from simulator.engine.journal import Journal, read_journal, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.policies import TEXTBOOK_CONFIDENCE, Idle, Textbook, load_policy
 from simulator.engine.replay import replay
 from simulator.engine.runner import finish, run_policy
@@ -83,11 +84,13 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
-def answer(role: str, question: str, choices: list[str], confidence: int, player: str | None = None,
-           text: str = "") -> Command:
-    params: dict[str, object] = {"question": question, "choices": choices, "confidence": confidence}
-    if text:
-        params = {"question": question, "text": text, "confidence": confidence}
+def answer(role: str, question: str, choices: list[str], confidence: int | None,
+           player: str | None = None, text: str = "") -> Command:
+    """An ``answer`` command: choices or text, with the confidence unless it is ``None``."""
+    params: dict[str, object] = {"question": question, "text": text} if text else {
+        "question": question, "choices": choices}
+    if confidence is not None:
+        params["confidence"] = confidence
     return Command(role=role, action="answer", params=params, player=player)
 
 
@@ -268,6 +271,48 @@ def test_answers_and_observations_are_hidden_from_players_and_the_closing_tells_
     assert list(DrillView(seat="comms").extend(drill.events).questions) == ["who-hears"]
 
 
+
+def test_a_free_text_answer_carries_no_confidence_and_a_choice_answer_needs_one(
+        discussed: LoadedScenario) -> None:
+    """Words are not right or wrong, so a free-text answer asks no confidence: it is taken without one
+    and its event says ``None`` (the timeline says no "% sure"); a choice answer without one is
+    refused in words."""
+    drill = at_twenty_minutes(discussed)
+    refused = drill.submit(answer("ic", "who-declares", ["ic"], None))
+    drill.run_to_end()
+    taken = drill.submit(answer("ic", "lessons", [], None, text="Page legal with the IC."))
+    (given,) = kinds(drill.events, Kind.ANSWER_GIVEN)
+    assert refused.payload["reason"] == (
+        "question 'who-declares' needs a confidence with its choice (0-100: how sure)")
+    assert taken.kind == Kind.COMMAND and given.payload["confidence"] is None
+    assert describe(given) == "ic answered lessons: 'Page legal with the IC.'"
+
+
+def test_an_old_journal_with_a_confidence_on_a_free_text_answer_replays_and_reports_without_it(
+        discussed: LoadedScenario, tmp_path: Path) -> None:
+    """Journals from before the rule carry a confidence on free-text answers: they still load and
+    replay bit for bit, and the report's table of a free-text question has no confidence column,
+    so no "50 %" shows beside the words (the choice answers keep theirs)."""
+    drill = Drill(discussed.scenario, 1, content_hash=discussed.content_hash, source=discussed.label)
+    drill.advance_to(700)
+    drill.submit(close("who-hears"))
+    drill.advance_to(20 * 60)
+    drill.submit(answer("ic", "who-declares", ["ic"], 90))
+    drill.run_to_end()
+    drill.submit(answer("ic", "lessons", [], 50, text="Page legal with the IC."))
+    drill.submit(close("lessons"))
+    finish(drill, discussed, "human")
+    path = tmp_path / "old.jsonl"
+    write_journal(path, drill.header("human"), drill.events)
+    assert replay(read_journal(path), discussed).matches
+    md = render_markdown(build_report(path))
+    lessons = md[md.index("### What would you change?"):md.index("## Strengths")]
+    assert "| time | who | role | answer | note |" in lessons
+    assert "| ic | Page legal with the IC. |" in lessons
+    assert "50 %" not in lessons and "sure" not in lessons
+    assert "| The incident commander | 90 % | right |" in md
+
+
 def test_an_evaluator_may_only_observe(discussed: LoadedScenario) -> None:
     drill = Drill(discussed.scenario, 1)
     refused = drill.submit(Command(role="evaluator", action="end_drill"))
@@ -361,7 +406,9 @@ def test_textbook_answers_the_expected_answer_at_85_and_the_runner_closes_it(
     given = kinds(run.drill.events, Kind.ANSWER_GIVEN)
     assert {e.payload["question"]: e.payload["choices"] for e in given} == {
         "who-hears": ["exec", "legal"], "who-declares": ["ic"], "lessons": []}
-    assert {e.payload["confidence"] for e in given} == {TEXTBOOK_CONFIDENCE}
+    assert {e.payload["question"]: e.payload["confidence"] for e in given} == {
+        "who-hears": TEXTBOOK_CONFIDENCE, "who-declares": TEXTBOOK_CONFIDENCE, "lessons": None}, (
+        "a choice at 85 %; the free-text answer asks no confidence")
     assert [e.payload["reason"] for e in kinds(run.drill.events, Kind.QUESTION_CLOSED)] == ["answered"] * 3
     assert run.drill.finished and run.result.breakdown[-1].name == "discussion"
 
@@ -401,6 +448,27 @@ def test_a_scripted_policy_answers_and_a_bad_answer_step_is_located(
     assert [str(p) for p in caught.value.problems] == [
         f"{script}:3:14: 'boss' is not an option of 'who-declares' (options: ic, anyone)",
         f"{script}:5:15: question: 'mini' has no question 'who-decides'; did you mean 'who-declares'?"]
+
+
+
+def test_a_scripted_answer_in_words_takes_no_confidence_and_a_choice_needs_one(
+        discussed: LoadedScenario, tmp_path: Path) -> None:
+    """A policy file's free-text answer with a confidence, or choice answer without one, is an error at
+    its line; the right shapes load and play."""
+    script = tmp_path / "team.yaml"
+    script.write_text("answers:\n  - question: lessons\n    text: Page legal.\n    confidence: 60\n"
+                      "  - question: who-declares\n    choices: [ic]\n")
+    with pytest.raises(FileProblems) as caught:
+        load_policy(str(script), discussed.scenario)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{script}:4:17: confidence: question 'lessons' is answered in words and takes no confidence "
+        "(remove it)",
+        f"{script}:5:5: confidence: question 'who-declares' is answered with a choice: say how sure (0-100)"]
+    script.write_text("answers:\n  - question: lessons\n    text: Page legal.\n"
+                      "  - question: who-declares\n    choices: [ic]\n    confidence: 70\n")
+    run = run_policy(discussed, load_policy(str(script), discussed.scenario), 1)
+    assert {e.payload["question"]: e.payload["confidence"] for e in kinds(run.drill.events, Kind.ANSWER_GIVEN)
+            } == {"who-declares": 70, "lessons": None}
 
 
 def test_the_same_seed_and_answers_give_the_same_journal_and_replay_rederives_it(
@@ -473,7 +541,7 @@ def _played(discussed: LoadedScenario) -> Drill:
         drill.submit(Command(role="evaluator", action="observe", player="Eve",
                              params={"objective": OBJECTIVE, "tag": tag, "text": text}))
     drill.run_to_end()
-    drill.submit(answer("ic", "lessons", [], 50, text="Page legal with the IC.", player="Ana"))
+    drill.submit(answer("ic", "lessons", [], None, text="Page legal with the IC.", player="Ana"))
     drill.submit(close("lessons"))
     return drill
 

@@ -34,8 +34,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 def test_a_question_is_answered_with_a_confidence_and_its_expected_answer_follows(terminal: Terminal) -> None:
     """Jumping past 5m opens the question dialog at 80×24 with the prompt, both options, the slider
-    and the keys; ↓ picks, → → raises the confidence to 60 %, Enter answers, the next question
-    opens, and the closed question's expected answer and why are shown."""
+    and the keys; ↓ picks, → → raises the confidence to 60 %, Enter answers, the closed question's
+    expected answer and why are shown in full (nothing covers them), and Enter opens the next
+    question with no notice over it."""
     start_paused(terminal)
     terminal.keys("n")
     dialog = terminal.wait_for(lambda screen: "Who has the authority to take the model offline?" in screen
@@ -46,9 +47,13 @@ def test_a_question_is_answered_with_a_confidence_and_its_expected_answer_follow
     terminal.keys("Down", "Tab", "Right", "Right")
     assert "60 %" in terminal.wait_for("60 %")
     terminal.keys("Enter")
+    closed = terminal.wait_for(lambda screen: "Question closed" in screen and "Next question" in screen)
+    assert "Expected: The incident commander, on their own authority." in closed
+    assert "hours." in closed, "the why, to its last word"
+    terminal.keys("Enter")
     after = terminal.wait_for(lambda screen: "Who must be told in the first hour?" in screen
-                              and "Question closed" in screen)
-    assert "Expected:" in after and "Why:" in after, "the closing notice gives the answer and why"
+                              and "esc Later" in screen)
+    assert "Question closed" not in after and "Submit (enter)" in after, "no notice covers the dialog"
     terminal.keys("Escape")
     feed = terminal.wait_for("QSTN")
     assert "Who has the authority" in feed

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
@@ -25,9 +25,11 @@ from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
+    POSTPONED,
     AnswerText,
     ObservationScreen,
     OpenQuestionsScreen,
+    QuestionClosedScreen,
     QuestionScreen,
     one_line,
 )
@@ -102,13 +104,85 @@ async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with
         answers = events_of(app, Kind.ANSWER_GIVEN)
         assert [(a.payload["choices"], a.payload["confidence"], a.payload["note"]) for a in answers] == [
             (["ic"], 65, "IC owns it")]
-        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+        closed = app.screen
+        assert isinstance(closed, QuestionClosedScreen), "the hot seat's answer closes it"
+        assert "Expected: The incident commander, on their own authority." in closed.outcome
+        assert "Why: The IC owns containment" in closed.outcome
         feed = app.dashboard.query_one(InjectFeed) if app.dashboard else None
         assert feed is not None and any(i.channel == "question" for i in feed.injects), "in the feed too"
-        closed = [n for n in app._notifications if str(n.title).startswith("Question closed")]
-        assert closed and "Expected: The incident commander, on their own authority." in closed[0].message
-        assert "Why: The IC owns containment" in closed[0].message, "the hot seat's answer closes it"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
 
+
+async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 the "Question closed" notice (expected answer and why, 10 s) covered the right half of
+    the next question's dialog, its options cut in half: after the hot seat's answer the outcome is
+    a dialog of its own, Enter opens the next question (or goes back to the drill when none waits:
+    an Enter meant for a notice started an action), and no notice is left over either."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen)
+        assert "Question closed: everyone asked has answered" in str(
+            app.screen.query_one(".dialog-title", Label).render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+        assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        last = app.screen
+        assert isinstance(last, QuestionClosedScreen) and not last.next_waits
+        assert "Back to the drill (enter)" in str(last.query_one(Button).label)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and not app._notifications
+
+
+
+
+async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_not_a_dialog(
+        write_scenario: WriteScenario, tmp_path: Path) -> None:
+    """A free-text question asked during the drill has no expected answer or why: answering it with
+    no question waiting gives a short notice, not a dialog with nothing in it to read."""
+    during = DISCUSSION.replace("ask: {hot_wash: true}", "ask: {at: 7m}\n    within: 20m")
+    app = app_for(load_scenario(str(write_scenario(during))), tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        words = app.screen
+        assert isinstance(words, QuestionScreen) and words.question.kind == "text"
+        await pilot.press(*"Page legal early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        closed = [n.message for n in app._notifications if str(n.title).startswith("Question closed")]
+        assert closed == ["What would you do differently next time?\n"
+                          "It had no expected answer: the review shows every answer."]
+
+
+async def test_the_footer_offers_enter_to_submit_from_the_options(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """With the options focused the footer said only "esc Later" (the list hid the screen's Enter),
+    and at 80×24 the flagship's longer dialogs scroll the Submit button out of sight: the footer
+    offers "⏎ Submit" from the one-choice and the several-choice lists."""
+    def footer_keys(screen: QuestionScreen) -> set[tuple[str, str]]:
+        return {(app.get_key_display(b.binding), b.binding.description)
+                for b in screen.active_bindings.values() if b.binding.show}
+
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        one = await to_first_question(pilot, app)
+        assert {("⏎", "Submit"), ("esc", "Later")} <= footer_keys(one)
+        await pilot.press("escape")
+        await pilot.pause()
+        several = app.screen
+        assert isinstance(several, QuestionScreen) and several.question.kind == "several"
+        assert {("⏎", "Submit"), ("esc", "Later")} <= footer_keys(several)
 
 async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario, tmp_path: Path) -> None:
     """In a several-choice question space ticks each option that applies; Enter sends them all."""
@@ -158,6 +232,45 @@ async def test_a_postponed_question_waits_in_the_open_questions_and_reopens(
         assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
 
 
+
+async def test_esc_while_another_question_waits_says_it_in_the_next_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 an "Answer later" notice covered the right half of the next dialog (its buttons and
+    the footer) for 4 s: the next dialog says it on the line under its title instead, and no notice
+    is left over it. With nothing waiting, the notice still says where the question went."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        first = await to_first_question(pilot, app)
+        assert str(first.query_one("#question-notice", Static).render()) == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        second = app.screen
+        assert isinstance(second, QuestionScreen) and second.question.question == "who-told"
+        assert str(second.query_one("#question-notice", Static).render()) == POSTPONED
+        assert not [n for n in app._notifications if n.title == "Answer later"], "nothing covers it"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert [n.message for n in app._notifications if n.title == "Answer later"] == [
+            "It stays open: w lists the open questions."]
+
+
+
+async def test_the_hot_wash_is_announced_in_its_first_dialog_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 80×24 the "Hot wash" notice (10 s) covered the first hot-wash dialog's buttons: the dialog
+    says it on the line under its title instead, once, and no notice covers it."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await end_into_hot_wash(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen) and screen.question.hot_wash
+        assert str(screen.query_one("#question-notice", Static).render()) == (
+            "1 question before the review; the clock has stopped; e ends the hot wash.")
+        assert not [n for n in app._notifications if n.title in ("Hot wash", "Answer later")]
+        assert app.desk.notice == "", "said once"
+
+
 async def test_the_hot_wash_question_is_answered_in_words_before_the_review(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """Ending the drill opens the free-text hot-wash question; its text (Enter sends, never a newline)
@@ -200,15 +313,48 @@ async def test_e_says_the_hot_wash_comes_first_and_during_it_that_the_review_fol
 
 async def test_the_review_shows_each_question_with_who_answered_what_and_how_sure(
         discussion: LoadedScenario, tmp_path: Path) -> None:
-    """The review's Discussion panel lists every question asked, the unanswered ones as such, and the
-    hot-wash answer with its author, text and confidence — what the saved report's section says."""
+    """The review's Discussion panel lists every question asked, the unanswered ones as such, a choice
+    answer with its author and confidence, and the hot-wash answer with its author and text (and no
+    confidence: words ask none) — what the saved report's section says. Without a player name the
+    author is the role, named once."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await answer_the_hot_wash(pilot, app)
-        panel = str(app.screen.query_one("#discussion", Static).render())
-        assert "authority to take the model offline" in panel
-        assert "no answers" in panel
-        assert "Name one owner early" in panel and "% sure" in panel
+        await to_first_question(pilot, app)
+        await pilot.press("down", "tab", "right", "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # past how it came out
+        await pilot.pause()
+        await pilot.press("escape", "e", "y")
+        await pilot.pause()
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        panel = str(app.screen.query_one("#discussion", Static).render()).splitlines()
+        assert any("no answers" in line for line in panel), "the several-choice question, put off"
+        chose = next(line for line in panel if "The incident commander" in line and "sure" in line)
+        wrote = next(line for line in panel if "Name one owner early" in line)
+        assert chose.endswith("0:10:00  ic: The incident commander, on their own authority  55 % sure"), (
+            "the hot seat's answers are the role's: named once, not 'ic (ic)'")
+        assert wrote.endswith("  ic: Name one owner early"), "no confidence beside words"
+
+
+async def test_a_question_answered_in_words_has_no_confidence_slider_and_sends_none(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The free-text hot-wash question ("what would you do differently?") asks no "how sure": its
+    dialog has no slider and its answer carries no confidence; a choice question keeps its slider."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        choice = await to_first_question(pilot, app)
+        assert len(choice.query(ConfidenceSlider)) == 1
+        await pilot.press("escape", "escape", "e", "y")
+        await pilot.pause()
+        words = app.screen
+        assert isinstance(words, QuestionScreen) and words.question.kind == "text"
+        assert not words.query(ConfidenceSlider) and not words.query("#confidence-label")
+        await pilot.press(*"Name one owner early", "enter")
+        await pilot.pause()
+        given = events_of(app, Kind.ANSWER_GIVEN)[-1].payload
+        assert (given["text"], given["confidence"]) == ("Name one owner early", None)
 
 
 async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_over_the_review(

@@ -185,6 +185,23 @@ def test_invalid_yaml_syntax_is_located(write_scenario: WriteScenario) -> None:
     assert problem.startswith(f"{path}:7:9: not valid YAML: expected ',' or ']'")
 
 
+
+@pytest.mark.parametrize(("broken", "said"), [
+    ("roles:\n  - ic\n  - ml\n  comms: yes\n",
+     "this key does not line up with the lines above: check its indentation (expected <block end>, "
+     "but found '?')"),
+    ("roles:\t[ic, ml, comms]\n", "a tab: indent with spaces (found character '\\t' that cannot"),
+])
+def test_the_yaml_problems_new_authors_meet_are_said_in_words(
+        write_scenario: WriteScenario, broken: str, said: str) -> None:
+    """A key out of line with the list above it, or a tab, used to read only "expected <block end>,
+    but found '?'" or "found character '\\t' that cannot start any token": the problem says what to
+    check, with the parser's words in brackets."""
+    path = write_scenario(MINIMAL.replace("roles: [ic, ml, comms]\n", broken))
+    (problem,) = problems_of(path)
+    assert f"not valid YAML: {said}" in problem, problem
+
+
 def test_python_tags_are_refused(write_scenario: WriteScenario) -> None:
     path = write_scenario(MINIMAL.replace("title: Minimal drill", "title: !!python/name:os.system x"))
     (problem,) = problems_of(path)

@@ -44,10 +44,12 @@ from tui.screens.dialogs import (
     UpdateDraft,
 )
 from tui.screens.discussion import (
+    POSTPONED,
     AnswerDraft,
     ObservationDraft,
     ObservationScreen,
     OpenQuestionsScreen,
+    QuestionClosedScreen,
     QuestionScreen,
     addressed,
 )
@@ -319,7 +321,7 @@ class DrillApp(App[None]):
         Discussion panel says how each came out, and their notices would cover it.
         """
         if event.kind == Kind.HOT_WASH:
-            self.notify_hot_wash(len(event.payload.get("questions") or []))
+            self.notify_hot_wash([str(q) for q in event.payload.get("questions") or []])
             return
         view = self.live().view
         question = view.questions.get(str(event.payload.get("question")))
@@ -339,15 +341,30 @@ class DrillApp(App[None]):
             review_follows = question.hot_wash or question.reason == "end"
             self.question_closed(question, quiet=review_follows or (busy and self.desk.observer))
 
-    def notify_hot_wash(self, questions: int) -> None:
-        """The drill's time is up and its hot-wash questions are open: say what happens next."""
+    def notify_hot_wash(self, questions: list[str]) -> None:
+        """The drill's time is up and its hot-wash questions are open: say what happens next, on the
+        first hot-wash dialog's notice line when this keyboard answers one (a notice covered that
+        dialog's buttons at 80×24 for 10 s), else in a notice."""
+        if not self.desk.observer and any(self.asked_here(q) for q in questions):
+            count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+            self.desk.notice = (f"{count} before the review; the clock has stopped"
+                                + ("; e ends the hot wash." if self.steers() else "."))
+            return
         then = ("e ends the hot wash and opens the review" if self.steers()
                 else "the review opens when they are closed")
-        self.notify(f"{questions} hot-wash question(s) before the review; the clock has stopped ({then}).",
-                    title="Hot wash", timeout=10)
+        self.notify(f"{len(questions)} hot-wash question(s) before the review; the clock has stopped "
+                    f"({then}).", title="Hot wash", timeout=10)
+
+    def asked_here(self, question_id: str) -> bool:
+        """Whether this keyboard answers the scenario's question (the hot seat answers every one)."""
+        question, seat = self.live().scenario.question(question_id), self.live().seat
+        asked = [r.value for r in question.to] if question is not None else []
+        return question is not None and (seat is None or not asked or seat in asked)
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
-        """Close its dialog if it is open here, and show how it came out (the expected answer, why);
+        """Close its dialog if it is open here, and show how it came out (the expected answer, why):
+        in a dialog of its own when the hot seat's answer closed a question with an expected answer
+        or a why, or the next question's dialog waits (a notice would cover it), else in a notice;
         ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
@@ -355,8 +372,14 @@ class DrillApp(App[None]):
         self.desk.took(question.question)
         if quiet:
             return
-        outcome = expected_text(question) or "It had no expected answer: the review shows every answer."
+        taught = expected_text(question)
+        outcome = taught or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
+        next_waits = self.desk.next_due(self.live().view) is not None
+        answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
+        if not isinstance(self.screen, ModalScreen) and (next_waits or answered_here):
+            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
+            return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 
     def sim_now(self) -> float:
@@ -553,8 +576,8 @@ class DrillApp(App[None]):
         """
         who, view = self.who(command.role), self.live().view
         sure = command.params.get("confidence")
-        discussion = {"answer": ("Answered", f"{who} answered ({sure} % sure); the expected answer "
-                                 "shows when the question closes"),
+        said = f"{who} answered" + (f" ({sure} % sure)" if sure is not None else "")
+        discussion = {"answer": ("Answered", f"{said}; the expected answer shows when the question closes"),
                       "observe": ("Noted", "Observation saved (hidden from players until the end)"),
                       "close_question": ("Closed", f"Question {command.params.get('question')} closed")}
         if command.action in discussion:
@@ -742,33 +765,44 @@ class DrillApp(App[None]):
 
         self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
 
-    def prompt_questions(self) -> None:
-        """Open the dialog for the first question due here, unless another dialog is open (it waits)."""
-        if self.dashboard is None or self.review is not None or isinstance(self.screen, ModalScreen):
-            return
-        question = self.desk.next_due(self.live().view)
+    def prompt_questions(self, postponed: bool = False) -> None:
+        """Open the dialog for the first question due here, unless another dialog is open (it waits).
+
+        ``postponed``: Esc just put a question off; the next dialog says it stays open (a notice
+        would cover the dialog's right half at 80×24), or a notice does when no dialog follows.
+        """
+        question = None
+        if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
+            question = self.desk.next_due(self.live().view)
         if question is not None:
-            self.open_question(question)
+            self.open_question(question, POSTPONED if postponed else "")
+        elif postponed:
+            self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
 
     def on_dashboard_screen_resumed(self, message: DashboardScreen.Resumed) -> None:
         """A dialog closed: a question that waited for it opens now."""
         self.call_later(self.prompt_questions)
 
-    def open_question(self, question: QuestionSeen) -> None:
-        """The answer dialog; its answer becomes an ``answer`` command as the role asked."""
+    def open_question(self, question: QuestionSeen, notice: str = "") -> None:
+        """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
+        the dialog's line about the question before.
+
+        It opens clear of notices (an action's "Done", an inject, a put-off question's "Answer
+        later"): at 80×24 they covered its options and buttons, and the feed keeps what they said.
+        """
+        self.clear_notifications()
         self.desk.took(question.question)
+        notice = notice or self.desk.take_notice()
         role = self.desk.role_for(question, self.role)
 
         async def answered(draft: AnswerDraft | None) -> None:
-            if draft is None:
-                self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
-            else:
+            if draft is not None:
                 event = await self.submit(Command(role=role, action="answer", params=draft.params()))
                 if event.kind == Kind.COMMAND or "already answered" in str(event.payload.get("reason")):
                     self.desk.answered.add(question.question)
-            self.call_later(self.prompt_questions)
+            self.call_later(self.prompt_questions, draft is None)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now), answered)
+        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice), answered)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""

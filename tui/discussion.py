@@ -51,8 +51,9 @@ def answer_line(question: QuestionSeen, answer: dict[str, Any]) -> str:
     role = short_role(str(answer.get("role")))
     who = f"{answer['player']} ({role})" if answer.get("player") else role
     note = f" — {answer['note']}" if answer.get("note") else ""
-    return f"{clock(float(answer.get('t', 0.0)))} {who}: {said(question, answer)} · " \
-           f"{answer.get('confidence')} % sure{note}"
+    sure = f" · {answer['confidence']} % sure" if answer.get("choices") and \
+        answer.get("confidence") is not None else ""
+    return f"{clock(float(answer.get('t', 0.0)))} {who}: {said(question, answer)}{sure}{note}"
 
 
 def feed_body(question: QuestionSeen, observer: bool) -> str:
@@ -95,6 +96,13 @@ class QuestionDesk:
         self.answered: set[str] = set()
         """Questions answered at this keyboard (the engine keeps players' answers from them)."""
         self._entries: dict[str, InjectSeen] = {}
+        self.notice = ""
+        """A line for the next question dialog to show (the hot wash began), said once."""
+
+    def take_notice(self) -> str:
+        """The line for the dialog opening now (then it is said)."""
+        notice, self.notice = self.notice, ""
+        return notice
 
     @property
     def observer(self) -> bool:

@@ -107,7 +107,9 @@ class AnswerRow:
     role: str
     choices: list[str]
     text: str
-    confidence: int
+    confidence: int | None
+    """How sure, 0–100 % (``None`` for a free-text answer: it asks no confidence, and the one older
+    journals carry there is not shown)."""
     note: str
     correct: bool | None
     """Whether it matches the expected answer (``None``: the question has none)."""
@@ -907,9 +909,9 @@ def _discussion(events: list[Event], scenario: Scenario | None) -> list[Question
             row = rows[str(p["question"])]
             choices = [str(c) for c in p["choices"]]
             correct = set(choices) == set(row.expected) if row.expected else None
+            sure = int(p["confidence"]) if choices and p.get("confidence") is not None else None
             row.answers.append(AnswerRow(e.t, str(p.get("player") or p["role"]), str(p["role"]), choices,
-                                         str(p["text"]), int(p["confidence"]), str(p.get("note", "")),
-                                         correct))
+                                         str(p["text"]), sure, str(p.get("note", "")), correct))
         elif e.kind == Kind.QUESTION_CLOSED and str(p["question"]) in rows:
             row = rows[str(p["question"])]
             row.closed_at, row.reason = e.t, str(p["reason"])
@@ -949,7 +951,7 @@ def _discussion_findings(rows: list[QuestionRow], good: list[Finding], bad: list
                      f"with the most common answer (aligned is ≥{ALIGNED:.0%}).",
                      "Agree the answer in the response plan so that everyone gives the same one.", owner)
     sure_and_wrong = [a for row in rows for a in row.answers
-                      if a.correct is False and a.confidence >= OVERCONFIDENT]
+                      if a.correct is False and a.confidence is not None and a.confidence >= OVERCONFIDENT]
     if sure_and_wrong:
         _improve(bad, "discussion", f"{len(sure_and_wrong)} answer(s) were confident (≥{OVERCONFIDENT} %) "
                  "and wrong.", "Review the plan where people were sure and mistaken; check assumptions "

@@ -218,13 +218,24 @@ def question_head(q: QuestionRow) -> list[str]:
 
 
 def answers_table(q: QuestionRow) -> Table:
-    """Every answer to one question: who, as which role, what, how sure, right or not, the note."""
+    """Every answer to one question: who, as which role, what, how sure, right or not, the note.
+
+    A free-text question's table has no confidence column (it asks none) and no right-or-wrong one
+    (it is not scored)."""
     def mark(correct: bool | None) -> str:
         return "" if correct is None else ("right" if correct else "wrong")
 
-    rows = [[clock(x.t), x.who, x.role, q.shown(x.choices) if x.choices else x.text, f"{x.confidence} %",
+    if q.kind == "text":
+        return ["time", "who", "role", "answer", "note"], [
+            [clock(x.t), x.who, x.role, x.text, x.note] for x in q.answers]
+    rows = [[clock(x.t), x.who, x.role, q.shown(x.choices), confidence_text(x.confidence),
              mark(x.correct), x.note] for x in q.answers]
     return ["time", "who", "role", "answer", "confidence", "", "note"], rows
+
+
+def confidence_text(confidence: int | None) -> str:
+    """How sure an answer was (``85 %``); empty for an answer that carries none."""
+    return "" if confidence is None else f"{confidence} %"
 
 
 def observations_table(a: AfterAction) -> Table:

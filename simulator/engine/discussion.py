@@ -33,7 +33,8 @@ class Answer:
     player: str | None
     choices: tuple[str, ...]
     text: str
-    confidence: int
+    confidence: int | None
+    """How sure, 0–100 % (``None``: a free-text answer, which asks no confidence)."""
     note: str = ""
     player_id: str | None = None
     """The team server's id of the person (``None`` in the hot seat and headless runs)."""
@@ -283,6 +284,8 @@ def answer_problem(q: Question, p: AnswerParams) -> str | None:
         return f"question {q.id!r} takes exactly one choice; found {len(p.choices)}"
     if not p.choices:
         return f"question {q.id!r} takes at least one choice"
+    if p.confidence is None:
+        return f"question {q.id!r} needs a confidence with its choice (0-100: how sure)"
     return None
 
 

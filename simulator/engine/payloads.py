@@ -364,11 +364,14 @@ class AnswerGiven(NamedTuple):
     player: str | None
     choices: list[str]
     text: str
-    confidence: int
+    confidence: int | None
+    """How sure, 0–100 % (``None`` on a free-text answer; older journals carry one there too)."""
     note: str = ""
 
     def describe(self, event: Event) -> str:
-        said = ", ".join(self.choices) if self.choices else repr(self.text)
+        if not self.choices:
+            return f"{self.player or self.role} answered {self.question}: {self.text!r}"
+        said = ", ".join(self.choices)
         return f"{self.player or self.role} answered {self.question}: {said} ({self.confidence}% sure)"
 
 

@@ -29,7 +29,7 @@ STAGE2_AFTER = 45 * 60.0
 ROTATE_ABOVE = 0.6
 """The textbook team rotates a responder whose load is past this."""
 TEXTBOOK_CONFIDENCE = 85
-"""How sure the textbook team says it is of every answer."""
+"""How sure the textbook team says it is of every choice answer (an answer in words asks none)."""
 TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record the decision."
 """The textbook team's answer to a free-text question (a placeholder; bots have no opinions)."""
 
@@ -37,7 +37,7 @@ TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record t
 def textbook_answer(q: Question) -> dict[str, Any]:
     """The textbook team's answer parameters: the expected answer, else the first option."""
     if q.kind == "text":
-        return {"question": q.id, "text": TEXTBOOK_TEXT, "confidence": TEXTBOOK_CONFIDENCE}
+        return {"question": q.id, "text": TEXTBOOK_TEXT}
     choices = list(q.expected) or [q.options[0].id]
     return {"question": q.id, "choices": choices, "confidence": TEXTBOOK_CONFIDENCE}
 
@@ -451,15 +451,17 @@ class AnswerStep(BaseModel):
     """Option ids chosen (choice questions)."""
     text: Annotated[str, Field(max_length=500)] = ""
     """The answer of a free-text question."""
-    confidence: Annotated[int, Field(ge=0, le=100)]
-    """How sure, 0–100 %."""
+    confidence: Annotated[int, Field(ge=0, le=100)] | None = None
+    """How sure, 0–100 % (a choice answer needs it; a free-text answer takes none)."""
     note: Annotated[str, Field(max_length=500)] = ""
     delay: Duration = 0.0
     """Answer this long after the question is asked."""
 
     def params(self) -> dict[str, Any]:
         """The ``answer`` command's parameters."""
-        out: dict[str, Any] = {"question": self.question, "confidence": self.confidence}
+        out: dict[str, Any] = {"question": self.question}
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
         if self.choices:
             out["choices"] = list(self.choices)
         if self.text:
@@ -647,7 +649,12 @@ def _answer_problems(a: AnswerStep, where: tuple[Any, ...], scenario: Scenario,
     asked = [r.value for r in q.to] or [r.value for r in scenario.roles]
     if a.role is not None and a.role.value not in asked:
         bad((*where, "role"), f"role: question {q.id!r} is asked of {', '.join(asked)}, not {a.role.value}")
-    problem = answer_problem(q, AnswerParams(question=q.id, choices=a.choices, text=a.text,
-                                            confidence=a.confidence))
+    if q.kind == "text" and a.confidence is not None:
+        bad((*where, "confidence"), f"confidence: question {q.id!r} is answered in words and takes no "
+            "confidence (remove it)")
+    elif q.kind != "text" and a.confidence is None:
+        bad(where, f"confidence: question {q.id!r} is answered with a choice: say how sure (0-100)")
+    sure = None if q.kind == "text" else 0  # checked above: the question's own fit is checked next
+    problem = answer_problem(q, AnswerParams(question=q.id, choices=a.choices, text=a.text, confidence=sure))
     if problem is not None:
         bad((*where, "text" if q.kind == "text" else "choices"), problem)

@@ -256,8 +256,10 @@ def discussion_points(figures: Sequence[QuestionFigures]) -> float:
 
 
 def drill_figures(drill: Drill) -> list[QuestionFigures]:
-    """The figures of every scored question the drill asked, in scenario order."""
-    return [judge(state.spec.id, state.spec.expected, [(a.choices, a.confidence) for a in state.answers])
+    """The figures of every scored question the drill asked, in scenario order (a scored question
+    is a choice question, and the engine takes a choice answer only with its confidence)."""
+    return [judge(state.spec.id, state.spec.expected,
+                  [(a.choices, a.confidence) for a in state.answers if a.confidence is not None])
             for state in drill.discussion.questions.values()
             if state.spec.scored and state.asked_at is not None]
 

@@ -110,8 +110,9 @@ class AnswerParams(Params):
     """Option ids chosen (``one``: exactly one; ``several``: one or more; ``text``: none)."""
     text: Note = ""
     """The answer of a free-text question."""
-    confidence: Annotated[int, Field(ge=0, le=100)]
-    """How sure the player is, 0–100 %."""
+    confidence: Annotated[int, Field(ge=0, le=100)] | None = None
+    """How sure the player is, 0–100 %: a choice answer needs one; a free-text answer has none
+    (journals from before this rule carry one on free-text answers too, and still replay)."""
     note: Note = ""
     """An optional remark beside the answer."""
 

@@ -142,6 +142,25 @@ def child_of(node: Node, part: Any) -> Node | None:
     return None
 
 
+YAML_WORDS = {
+    "expected <block end>, but found '?'":
+        "this key does not line up with the lines above: check its indentation",
+    "expected <block end>, but found '-'":
+        "this list item does not line up with the lines above: check its indentation",
+    "found character '\\t' that cannot start any token": "a tab: indent with spaces",
+    "mapping values are not allowed here":
+        "a ':' cannot start a value here: quote a value that contains ': ', or check the indentation",
+}
+"""The parser's problems a new author meets most, in words (the parser's own follow in brackets)."""
+
+
+def yaml_words(problem: str | None) -> str:
+    """The YAML parser's problem, said in words when it is one of :data:`YAML_WORDS`."""
+    said = problem or "unreadable"
+    words = YAML_WORDS.get(said)
+    return f"{words} ({said})" if words else said
+
+
 def read_document(text: str, file: str) -> Document:
     """Parse ``text`` safely into a :class:`Document`.
 
@@ -160,7 +179,7 @@ def read_document(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise FileProblems([Problem(file, line, col, f"not valid YAML: {exc.problem}")]) from None
+        raise FileProblems([Problem(file, line, col, f"not valid YAML: {yaml_words(exc.problem)}")]) from None
     except yaml.YAMLError as exc:
         raise FileProblems([Problem(file, 1, 1, f"not valid YAML: {exc}")]) from None
     if root is None:

@@ -1,9 +1,10 @@
 """The discussion dialogs: answering a question, the open questions, writing an observation.
 
-A question opens a :class:`QuestionScreen` (one choice, several, or free text; a confidence slider;
-an optional note): Enter submits, Esc postpones it to the open questions (the footer's key
-reopens it). The facilitator and evaluators write observations in an :class:`ObservationScreen`:
-an objective (or general), a strength or an area for improvement, and what they saw.
+A question opens a :class:`QuestionScreen` (one choice, several, or free text; a confidence slider
+for a choice, none for words; an optional note): Enter submits, Esc postpones it to the open
+questions (the footer's key reopens it). The facilitator and evaluators write observations in an
+:class:`ObservationScreen`: an objective (or general), a strength or an area for improvement, and
+what they saw.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from tui.screens.dialogs import TickList
 from tui.widgets.confidence import ConfidenceSlider
 from tui.widgets.form_select import FormSelect
 
+POSTPONED = "The question you put off stays open: w lists it."
+"""What the next dialog says when Esc put a question off (a notice would cover the dialog)."""
 GENERAL = "(general)"
 """The objective picker's entry for an observation about no one objective (sent as ``""``)."""
 TAGS = [("Strength", "strength"), ("Area for improvement", "improvement")]
@@ -61,13 +64,17 @@ class AnswerDraft:
     question: str
     choices: tuple[str, ...]
     text: str
-    confidence: int
+    confidence: int | None
+    """How sure, 0–100 % (``None``: a free-text answer, which asks no confidence)."""
     note: str
 
     def params(self) -> dict[str, object]:
-        """The ``answer`` parameters."""
-        return {"question": self.question, "choices": list(self.choices), "text": self.text,
-                "confidence": self.confidence, "note": self.note}
+        """The ``answer`` parameters (a free-text answer's carry no confidence)."""
+        params: dict[str, object] = {"question": self.question, "choices": list(self.choices),
+                                     "text": self.text, "note": self.note}
+        if self.confidence is not None:
+            params["confidence"] = self.confidence
+        return params
 
 
 class AnswerText(TextArea):
@@ -90,7 +97,7 @@ class AnswerChoice(OptionList):
     (nothing picked: refused). The mark shows the choice in any terminal, colours or not."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.submit", "Submit", id="answer.submit.one", show=False)]
+        Binding("enter", "screen.submit", "Submit", id="answer.submit.one", key_display="⏎")]
 
     def __init__(self, options: list[dict[str, str]], *, id: str | None = None) -> None:
         self.texts = {o["id"]: o["text"] for o in options}
@@ -107,14 +114,16 @@ class AnswerTicks(TickList):
     """The options of a several-choice question: space ticks, Enter submits."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", show=False)]
+        Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", key_display="⏎")]
 
 
 class QuestionScreen(ModalScreen[AnswerDraft | None]):
-    """One question, answered: the choice (or text), how sure (0–100 %), an optional note.
+    """One question, answered: the choice and how sure (0–100 %), or the text; an optional note.
 
     Enter submits (from any field); a missing answer is refused in words with its field focused.
-    Esc postpones: the question stays in the open questions, reopened with the footer's key.
+    Esc postpones: the question stays in the open questions, reopened with the footer's key. The line
+    under the title carries a notice about the question before (one put off stays open), so no
+    toast covers the dialog.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,12 +134,13 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
     ]
 
     def __init__(self, question: QuestionSeen, role: str, now: float,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, notice: str = "") -> None:
         """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time;
-        ``clock``: the live drill clock, so the countdown ticks while the dialog is open."""
+        ``clock``: the live drill clock, so the countdown ticks while the dialog is open; ``notice``:
+        one line about the question before (e.g. :data:`POSTPONED`), shown under the title."""
         super().__init__()
         self.question, self.role, self.now = question, role, now
-        self.clock = clock
+        self.clock, self.notice = clock, notice
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -138,11 +148,13 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             phase = "Hot wash" if q.hot_wash else "Question"
             yield Label(f"{phase} for {addressed(q)} — you answer as {short_role(self.role)}",
                         classes="dialog-title", id="question-title")
+            yield Static(self.notice, id="question-notice", classes="dialog-hint", markup=False)
             yield Static(q.prompt, id="question-prompt")
             yield Static(closing_text(q, self.now), id="question-closes", classes="dialog-hint")
             yield from self.answer_field()
-            yield Label("How sure are you? (←/→ in steps of 5 %)", id="confidence-label")
-            yield ConfidenceSlider(50, id="confidence")
+            if q.kind != "text":  # words are not right or wrong: nothing to be sure of
+                yield Label("How sure are you? (←/→ in steps of 5 %)", id="confidence-label")
+                yield ConfidenceSlider(50, id="confidence")
             yield Input(placeholder="note (optional): why, or what you would need to know",
                         max_length=MAX_ANSWER_TEXT, id="answer-note", compact=True)
             yield Static("", id="answer-error", classes="dialog-error")
@@ -192,7 +204,8 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
         else:
             text = one_line(self.query_one("#answer-text", AnswerText).text)
         note = one_line(self.query_one("#answer-note", Input).value)
-        return AnswerDraft(q.question, choices, text, self.query_one(ConfidenceSlider).value, note)
+        sure = None if q.kind == "text" else self.query_one(ConfidenceSlider).value
+        return AnswerDraft(q.question, choices, text, sure, note)
 
     def problem(self, draft: AnswerDraft) -> str | None:
         """Why the answer cannot be sent yet, in words (``None``: it can)."""
@@ -241,6 +254,46 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             self.action_submit()
         else:
             self.action_postpone()
+
+
+
+class QuestionClosedScreen(ModalScreen[None]):
+    """How a question came out (the expected answer and why), read in full after answering it in the
+    hot seat or when the next question waits for its dialog; Enter goes on (to the next question, if
+    one waits). A notice would cover half of the next dialog, its options included, at 80×24 for
+    10 s, and Enter meant to dismiss a notice would start an action on the dashboard."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,escape", "next", "Continue", id="closed.next", key_display="⏎")]
+
+    def __init__(self, reason: str, prompt: str, outcome: str, next_waits: bool = True) -> None:
+        """``reason``: why it closed, in words; ``outcome``: the expected answer and why;
+        ``next_waits``: another question's dialog opens after this one."""
+        super().__init__()
+        self.reason, self.prompt, self.outcome = reason, prompt, outcome
+        self.next_waits = next_waits
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog question", id="closed-dialog"):
+            yield Label(f"Question closed: {self.reason}", classes="dialog-title")
+            yield Static(self.prompt, id="closed-prompt", markup=False)
+            yield Static(self.outcome, id="closed-outcome", classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Next question (enter)" if self.next_waits else "Back to the drill (enter)",
+                             variant="primary", id="next")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Enter goes on from the button."""
+        self.query_one("#next", Button).focus()
+
+    def action_next(self) -> None:
+        """On to the question that waits, or back to the drill."""
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse: go on."""
+        self.action_next()
 
 
 def question_row(question: QuestionSeen, answered: bool, now: float) -> Content:

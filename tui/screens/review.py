@@ -147,9 +147,14 @@ def discussion_lines(review: AfterAction) -> Content:
                   *[Content.styled(f"  {line}", "dim") for line in question_head(q)]]
         if not q.answers:
             lines.append(Content.styled("  no answers", "dim"))
-        for at, who, role, answer, sure, right, note in answers_table(q)[1]:
-            lines.append(Content.assemble("  ", ANSWER_MARK[right], (at, "dim"), f"  {who} ({role}): ",
-                                          answer, (f"  {sure} sure" + (f" — {note}" if note else ""), "dim")))
+        header, rows = answers_table(q)
+        for row in rows:
+            cell = dict(zip(header, row, strict=True))
+            sure = f"  {cell['confidence']} sure" if cell.get("confidence") else ""
+            note = f" — {cell['note']}" if cell["note"] else ""
+            who = cell["role"] if cell["who"] == cell["role"] else f"{cell['who']} ({cell['role']})"
+            lines.append(Content.assemble("  ", ANSWER_MARK[cell.get("", "")], (cell["time"], "dim"),
+                                          f"  {who}: ", cell["answer"], (sure + note, "dim")))
     if review.observations:
         _, rows = observations_table(review)
         lines += [Content(""), Content.styled("Observations", "bold")]
