@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine.events import Kind
+from simulator.engine.intent import Intent
 from simulator.engine.stage import Stage
-from simulator.format.commands import AnswerParams, Command, ObserveParams
+from simulator.format.commands import AnswerParams, ObserveParams
 from simulator.format.scenario import Question, Trigger
 
 ALIGNED = 0.60
@@ -143,7 +144,7 @@ class Discussion:
 
     # --- answering ------------------------------------------------------------------------
 
-    def answer_refusal(self, command: Command, p: AnswerParams) -> str | None:
+    def answer_refusal(self, command: Intent, p: AnswerParams) -> str | None:
         """Why this answer cannot be taken (deterministic words), or ``None``."""
         state = self.questions.get(p.question)
         if state is None:
@@ -157,7 +158,7 @@ class Discussion:
             return f"{command.player or command.role} has already answered {p.question!r}"
         return answer_problem(state.spec, p)
 
-    def answer(self, command: Command, p: AnswerParams) -> None:
+    def answer(self, command: Intent, p: AnswerParams) -> None:
         """Record an answer (hidden from players until the end)."""
         drill = self.drill
         state = self.questions[p.question]
@@ -257,7 +258,7 @@ class Discussion:
             return "an observation needs some text"
         return None
 
-    def observe(self, command: Command, p: ObserveParams) -> None:
+    def observe(self, command: Intent, p: ObserveParams) -> None:
         """Record an observation (hidden from players until the end)."""
         payload = {"by": command.player or command.role, "seat": command.role,
                    "objective": p.objective, "tag": p.tag, "text": p.text.strip()}

@@ -33,6 +33,7 @@ from simulator.engine.discussion import Discussion
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
+from simulator.engine.intent import Intent
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
@@ -47,7 +48,6 @@ from simulator.format.commands import (
     AdhocParams,
     AnswerParams,
     CloseQuestionParams,
-    Command,
     ObserveParams,
     Params,
 )
@@ -345,7 +345,7 @@ class Drill:
         """Append the scored result as the journal's last event."""
         return self.emit(Kind.RESULT, "engine", result, hidden=True)
 
-    def submit(self, command: Command) -> Event:
+    def submit(self, command: Intent) -> Event:
         """Validate ``command`` and apply it at the current sim time.
 
         Returns the accepted ``command`` event, or a ``refused`` event saying why. A refused
@@ -650,7 +650,7 @@ class Drill:
 
     # --- commands -------------------------------------------------------------------------
 
-    def _refusal(self, command: Command) -> str | Params | None:
+    def _refusal(self, command: Intent) -> str | Params | None:
         """Why ``command`` cannot be taken now; else its validated parameters (``None``: it takes none)."""
         if command.role == EVALUATOR:
             return self._evaluator_refusal(command)
@@ -688,7 +688,7 @@ class Drill:
             return f"{action.id!r} is already pending, under way or in effect"
         return None
 
-    def _facilitator_refusal(self, command: Command) -> str | Params | None:
+    def _facilitator_refusal(self, command: Intent) -> str | Params | None:
         params_type = FACILITATOR_VERBS.get(command.action)
         if params_type is None:
             return f"unknown facilitator command {command.action!r}"
@@ -707,7 +707,7 @@ class Drill:
             return self.discussion.close_refusal(params.question) or params
         return params
 
-    def _evaluator_refusal(self, command: Command) -> str | Params:
+    def _evaluator_refusal(self, command: Intent) -> str | Params:
         """An evaluator's seat may only write observations."""
         params_type = EVALUATOR_VERBS.get(command.action)
         if params_type is None:
@@ -723,7 +723,7 @@ class Drill:
                 or any(a == action_id for a, _ in self.in_flight.values())
                 or self.harm.in_effect(action_id))
 
-    def _apply(self, command: Command, params: Params | None) -> None:
+    def _apply(self, command: Intent, params: Params | None) -> None:
         if isinstance(params, ObserveParams):
             self.discussion.observe(command, params)
             return
@@ -742,7 +742,7 @@ class Drill:
         assert action is not None
         self._request(command, action)
 
-    def _apply_facilitator(self, command: Command, params: Params | None) -> None:
+    def _apply_facilitator(self, command: Intent, params: Params | None) -> None:
         if command.action == "fire_inject":
             inject = self.scenario.inject(str(command.params["inject"]))
             assert inject is not None
@@ -759,7 +759,7 @@ class Drill:
         else:
             self._finish("facilitator")
 
-    def _request(self, command: Command, action: Action) -> None:
+    def _request(self, command: Intent, action: Action) -> None:
         self._requests += 1
         request = self._requests
         if action.approval is not None and action.approval.value != command.role:
@@ -798,7 +798,7 @@ class Drill:
         self.emit(Kind.DRILL_ENDED, "engine", {"reason": reason})
 
 
-def _command_payload(command: Command) -> dict[str, Any]:
+def _command_payload(command: Intent) -> dict[str, Any]:
     """How a command is journaled; replay rebuilds the command from exactly this."""
     payload: dict[str, Any] = {"action": command.action, "params": command.params}
     if command.player is not None:

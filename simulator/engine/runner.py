@@ -64,7 +64,7 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
     at that time.
     """
     drill = new_drill(loaded, seed, journal=journal) if drill is None else drill
-    view = DrillView(seat=None)
+    view = DrillView(seat=None, keep_timeline=False)
     drill.listeners.append(view.apply)
     view.extend(drill.events)
     end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
