@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine.events import Kind
+from simulator.engine.index import index_of
 from simulator.engine.intent import Intent
 from simulator.engine.stage import Stage
 from simulator.format.commands import AnswerParams, ObserveParams
@@ -91,7 +92,7 @@ class Discussion:
     def __init__(self, drill: Stage, finish: Callable[[str], None], *, ask: bool = True) -> None:
         self.drill = drill
         self._finish = finish
-        in_play = [r.value for r in drill.scenario.roles] if ask else []
+        in_play = index_of(drill.scenario).in_play if ask else ()
         self.questions: dict[str, QuestionState] = {
             q.id: QuestionState(q, tuple(r.value for r in q.to if r.value in in_play) if q.to
                                 else tuple(in_play))
@@ -102,6 +103,8 @@ class Discussion:
         """Why the drill is ending while its hot wash runs (``None``: no hot wash yet)."""
         self._pausing = 0
         """Open questions that stop the clock (kept as a count: the engine asks every step)."""
+        self._open = 0
+        """Questions asked and not yet closed (kept as a count: a headless run asks every turn)."""
 
     # --- asking ---------------------------------------------------------------------------
 
@@ -116,7 +119,12 @@ class Discussion:
             elif ask.trigger is not None:
                 self.drill.triggers.when(ask.trigger, _bind(self.ask, q.id))
             elif ask.with_ is not None:
-                self.drill.triggers.when(Trigger(inject=ask.with_), _bind(self.ask, q.id))
+                self.drill.triggers.when(self._asked_with(q), _bind(self.ask, q.id))
+
+    def _asked_with(self, q: Question) -> Trigger:
+        """The trigger of a question asked with an inject (built once per scenario)."""
+        known = index_of(self.drill.scenario).asked_with.get(q.id)
+        return known if known is not None and known.inject == q.ask.with_ else Trigger(inject=q.ask.with_)
 
     def ask(self, question_id: str) -> None:
         """Put a question to its roles (once); a timed one closes when its ``within`` runs out."""
@@ -129,6 +137,7 @@ class Discussion:
         q = state.spec
         state.asked_at = drill.now
         self._pausing += q.pauses
+        self._open += 1
         deadline = q.deadline
         drill.emit(Kind.QUESTION_ASKED, "engine", {
             "question": q.id, "prompt": q.prompt, "kind": q.kind,
@@ -193,6 +202,7 @@ class Discussion:
         alignment = state.alignment()
         q = state.spec
         self._pausing -= q.pauses
+        self._open -= 1
         drill.emit(Kind.QUESTION_CLOSED, "engine", {
             "question": q.id, "reason": reason, "answers": len(state.answers),
             "expected": list(q.expected), "why": q.why,
@@ -209,6 +219,8 @@ class Discussion:
     @property
     def open_questions(self) -> list[QuestionState]:
         """Questions asked and not yet closed, in scenario order."""
+        if not self._open:
+            return []
         return [s for s in self.questions.values() if s.open]
 
     def open_hot_wash(self) -> list[QuestionState]:
@@ -220,7 +232,9 @@ class Discussion:
     @property
     def held(self) -> bool:
         """Whether the drill clock stands still: a pausing question is open, or the hot wash runs."""
-        return (self._pausing > 0 or self.hot_wash_reason is not None) and not self.drill.finished
+        if not self._pausing and self.hot_wash_reason is None:
+            return False
+        return not self.drill.finished
 
     @property
     def in_hot_wash(self) -> bool:

@@ -33,6 +33,7 @@ from simulator.engine.discussion import Discussion
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
+from simulator.engine.index import index_of
 from simulator.engine.intent import Intent
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
@@ -132,13 +133,16 @@ class Drill:
     only needs the result; their sequence numbers are still counted, so every other event is
     the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's);
     ``discuss=False`` asks no questions (a baseline: nobody is there to answer, and the clock
-    must not stand still).
+    must not stand still); ``injects=False`` plays no MSEL — no injects, expectations or clocks
+    (a baseline reads only the truth, which they never change).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, content_hash: str = "",
                  source: str = "", record_ticks: bool = True, render_text: bool = True,
-                 discuss: bool = True) -> None:
+                 discuss: bool = True, injects: bool = True) -> None:
         self.scenario = scenario
+        self.index = index_of(scenario)
+        """The scenario's lookups (roles in play, the catalogue by id …), shared by its drills."""
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
@@ -169,7 +173,7 @@ class Drill:
         self.harm = HarmModel(scenario)
         self.truth = Ledger({sid: 0 for sid in scenario.streams},
                             {sid: s.severity.weight for sid, s in scenario.streams.items()})
-        self.people = People(scenario.people, [r.value for r in scenario.roles])
+        self.people = People(scenario.people, list(self.index.in_play))
         self.triggers = Triggers(self.after)
         self.msel = Msel(self, render_text=render_text)
         self.discussion = Discussion(self, self._finish, ask=discuss)
@@ -193,8 +197,9 @@ class Drill:
         self.emit(Kind.DRILL_STARTED, "engine", {
             "scenario": scenario.id, "title": scenario.title, "seed": self.seed,
             "duration": scenario.duration, "tick": scenario.tick,
-            "roles": [r.value for r in scenario.roles]})
-        self.msel.schedule()
+            "roles": list(self.index.in_play)})
+        if injects:
+            self.msel.schedule()
         self.discussion.schedule()
 
     # --- public API -----------------------------------------------------------------------
@@ -658,7 +663,7 @@ class Drill:
             return "the drill's time is up: the hot wash takes only answers and observations"
         if command.role == FACILITATOR:
             return self._facilitator_refusal(command)
-        in_play = [r.value for r in self.scenario.roles]
+        in_play = self.index.in_play
         if command.role not in in_play:
             return f"role {command.role!r} is not in play (in play: {', '.join(in_play)})"
         if command.action == ANSWER.id:
@@ -676,10 +681,10 @@ class Drill:
             if isinstance(params, str):
                 return params
             return rule.refuse(self, command, params) or params
-        action = self.scenario.action(command.action)
+        action = self.index.actions.get(command.action)
         if action is None:
             return f"unknown action {command.action!r}"
-        if command.role not in {r.value for r in action.roles}:
+        if command.role not in self.index.action_roles[action.id]:
             allowed = ", ".join(r.value for r in action.roles)
             return f"{command.role} may not take {action.id!r} (allowed: {allowed})"
         if command.params:
@@ -738,9 +743,7 @@ class Drill:
             assert params is not None
             rule.run(self, command.role, params)
             return
-        action = self.scenario.action(command.action)
-        assert action is not None
-        self._request(command, action)
+        self._request(command, self.index.actions[command.action])
 
     def _apply_facilitator(self, command: Intent, params: Params | None) -> None:
         if command.action == "fire_inject":

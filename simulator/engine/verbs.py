@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from simulator.engine.events import Kind
 from simulator.engine.findings import findings_inject, investigation_findings
+from simulator.engine.index import index_of
 from simulator.engine.intent import Intent
 from simulator.engine.stage import Stage
 from simulator.format.commands import (
@@ -220,7 +221,7 @@ def _no_request(drill: Stage, command: Intent, p: RequestParams) -> str | None:
 
 
 def _not_in_play(drill: Stage, command: Intent, p: TargetParams) -> str | None:
-    in_play = {r.value for r in drill.scenario.roles}
+    in_play = index_of(drill.scenario).in_play
     return None if p.target.value in in_play else f"{p.target.value} is not in play"
 
 
