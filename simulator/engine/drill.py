@@ -357,7 +357,8 @@ class Drill:
         command changes nothing but the journal. Once the drill has ended the journal is closed
         (its result is the last event): a late command is refused without being journaled.
         """
-        self._advance(self._clock)
+        if self.env.peek() <= self._clock or self._tick_end(self._next_tick) <= self._clock:
+            self._advance(self._clock)
         if self.finished:
             return Event(t=self.now, seq=self._seq, kind=Kind.REFUSED, actor=command.role,
                          payload={**_command_payload(command), "reason": "the drill has ended"},
@@ -841,6 +842,8 @@ def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] |
     """A cache key standing for the journal form of parameters that are all plain strings, numbers,
     booleans or nulls (typed, floats by ``repr``, so ``True``/``1``/``1.0`` and ``-0.0``/``0.0``
     stay apart); ``None`` for anything else (it goes through ``json.dumps``)."""
+    if not params:
+        return ()
     out = []
     for name, value in params.items():
         kind = type(value)
@@ -849,7 +852,12 @@ def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] |
         elif kind not in (str, int, bool, type(None)) or type(name) is not str:
             return None
         out.append((name, kind, value))
-    return tuple(sorted(out, key=lambda item: item[0]))
+    return tuple(sorted(out, key=_first)) if len(out) > 1 else tuple(out)
+
+
+def _first(item: tuple[str, type, object]) -> str:
+    """A plain key's parameter name (what its items sort by)."""
+    return item[0]
 
 
 PARSED_KEPT = 1024

@@ -111,9 +111,10 @@ class Textbook:
         self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
         """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
         self._final_stage = max((a.stage for a in scenario.actions), default=1)
-        self._unrequested: dict[tuple[int, bool], list[tuple[str, str]]] = {}
+        self._unrequested: dict[tuple[int, bool], tuple[int, list[tuple[str, str]]]] = {}
         """Each stage's catalogue (with or without kill switches), fastest first, as (action, role):
-        the actions someone in play may take and nobody has requested yet (it only shrinks)."""
+        the actions someone in play may take and nobody had requested when this many requests
+        were made (it only shrinks)."""
         self._load_gain = scenario.people.load_per_hour * scenario.tick / 3600.0
         """How much a responder's load rises in one tick."""
         self._seen: tuple[int, int, int] = (0, -1, -1)
@@ -142,33 +143,28 @@ class Textbook:
         return soonest
 
     def _dues(self, view: DrillView) -> list[float]:
-        """Every deadline of its own, past or not."""
+        """Every deadline of its own, past or not; loads change only at ticks, so a responder may
+        next cross the rotation line at a tick (or, past it, at the next hour's rotation)."""
         declared = view.declared_at
         assert declared is not None
         dues = [declared + STAGE1_AFTER, declared + STAGE2_AFTER]
         if self.last_update is not None:
             dues.append(self.last_update + self.s.scoring.update_cadence - 1)
-        if self._fading:
+        effective = view.last_effective
+        if self._fading and effective:
             for action, half in self._fading.items():
-                if action in view.last_effective:
-                    dues.append(view.last_effective[action] + half)
-        dues.extend(self._tiring(view))
-        return dues
-
-    def _tiring(self, view: DrillView) -> list[float]:
-        """When a responder's load may next cross the rotation line (loads change only at ticks)."""
-        tick = self.s.tick
+                if action in effective:
+                    dues.append(effective[action] + half)
+        tick, gain = self.s.tick, self._load_gain
         last = view.tick_t if view.tick_t is not None else view.now
-        gain = self._load_gain
-        out = []
-        if view.last_effective and max(view.last_effective.values()) > last:
-            out.append(last + tick)
+        if effective and max(effective.values()) > last:
+            dues.append(last + tick)
         for load in view.loads.values():
             if load > ROTATE_ABOVE:
-                out.append((int(view.now // 3600) + 1) * 3600.0)
+                dues.append((int(view.now // 3600) + 1) * 3600.0)
             elif gain > 0:
-                out.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
-        return out
+                dues.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+        return dues
 
     def decide(self, view: DrillView) -> list[Intent]:
         if view.ended:
@@ -303,14 +299,20 @@ class Textbook:
         """The stage's actions, fastest first, that someone in play may take and nobody has
         requested, as (action, role)."""
         key = (stage, drastic)
-        todo = self._unrequested.get(key)
-        if todo is None:
+        known = self._unrequested.get(key)
+        requested = len(self.requested)
+        if known is not None and known[0] == requested:
+            return known[1]
+        todo: list[tuple[str, str]]
+        if known is None:
             ordered = sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
                              key=lambda a: a.latency)
             todo = [(a.id, role) for a in ordered if (role := self._acting[a.id]) is not None]
+        else:
+            todo = known[1]
         if todo:
             todo = [item for item in todo if item[0] not in self.requested]
-        self._unrequested[key] = todo
+        self._unrequested[key] = (requested, todo)
         return todo
 
     def _facts(self, view: DrillView) -> None:
@@ -322,7 +324,9 @@ class Textbook:
 
     def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
         """Whether every action of the stage that was requested has taken effect (and one was)."""
-        self._facts(view)
+        seen = (id(view), len(self.requested), len(view.effective))
+        if seen != self._seen:
+            self._seen, self._in_effect, self._gentle_since = seen, {}, None
         known = self._in_effect.get(stage)
         if known is None:
             known = self._in_effect[stage] = self._work_out_in_effect(view, stage)
@@ -354,8 +358,11 @@ class Textbook:
         if out or view.watch_until is not None:
             return out
         role = self._verb_role("start_watch", prefer=("ic", "ml", "ts"))
-        if role and any(self._stage_in_effect(view, st) and st not in view.stages_done for st in (1, 2, 3)):
-            out.append(_command(role, "start_watch"))
+        if role:
+            for stage in (1, 2, 3):
+                if stage not in view.stages_done and self._stage_in_effect(view, stage):
+                    out.append(_command(role, "start_watch"))
+                    break
         return out
 
     def _gentle_in_effect_since(self, view: DrillView) -> float | None:
