@@ -111,12 +111,16 @@ class Textbook:
         self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
         """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
         self._final_stage = max((a.stage for a in scenario.actions), default=1)
-        self._unrequested: dict[tuple[int, bool], tuple[int, list[tuple[str, str]]]] = {}
+        self._unrequested = {(stage, drastic): self._catalogue(stage, drastic)
+                             for stage, drastic in ((1, False), (1, True), (2, False), (3, False))}
         """Each stage's catalogue (with or without kill switches), fastest first, as (action, role):
-        the actions someone in play may take and nobody had requested when this many requests
-        were made (it only shrinks)."""
+        the actions someone in play may take and nobody had requested as of :attr:`_pruned_at`."""
+        self._pruned_at = 0
+        """How many requests had been made when :attr:`_unrequested` was last pruned."""
         self._load_gain = scenario.people.load_per_hour * scenario.tick / 3600.0
         """How much a responder's load rises in one tick."""
+        self._tired: tuple[tuple[float, int, tuple[float, ...]] | None, list[float]] = (None, [])
+        """(tick, hour, loads) → when each responder may next cross the rotation line."""
         self._seen: tuple[int, int, int] = (0, -1, -1)
         """(view, requests made, actions that took effect) when the facts below were worked out."""
         self._in_effect: dict[int, bool] = {}
@@ -155,16 +159,27 @@ class Textbook:
             for action, half in self._fading.items():
                 if action in effective:
                     dues.append(effective[action] + half)
-        tick, gain = self.s.tick, self._load_gain
         last = view.tick_t if view.tick_t is not None else view.now
         if effective and max(effective.values()) > last:
-            dues.append(last + tick)
-        for load in view.loads.values():
-            if load > ROTATE_ABOVE:
-                dues.append((int(view.now // 3600) + 1) * 3600.0)
-            elif gain > 0:
-                dues.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+            dues.append(last + self.s.tick)
+        dues.extend(self._tiring(last, int(view.now // 3600), tuple(view.loads.values())))
         return dues
+
+    def _tiring(self, last: float, hour: int, loads: tuple[float, ...]) -> list[float]:
+        """When each responder may next cross the rotation line, from the loads at the tick
+        closing at ``last`` (kept: the loads change only at ticks and rotations)."""
+        key = (last, hour, loads)
+        if self._tired[0] == key:
+            return self._tired[1]
+        tick, gain = self.s.tick, self._load_gain
+        out = []
+        for load in loads:
+            if load > ROTATE_ABOVE:
+                out.append((hour + 1) * 3600.0)
+            elif gain > 0:
+                out.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+        self._tired = (key, out)
+        return out
 
     def decide(self, view: DrillView) -> list[Intent]:
         if view.ended:
@@ -250,9 +265,10 @@ class Textbook:
 
     def _containment(self, view: DrillView) -> list[Intent]:
         out: list[Intent] = []
+        unrequested = self._not_requested()
         since: float | None = None
         for stage in (1, 2, 3):
-            todo = self._not_requested(stage, drastic=self._drastic_allowed(stage))
+            todo = unrequested[(stage, self._drastic_allowed(stage))]
             if not todo:
                 continue
             if since is None:
@@ -295,25 +311,22 @@ class Textbook:
             return False
         return not self._gentle_stage1 or self.failed_watches > 0
 
-    def _not_requested(self, stage: int, drastic: bool) -> list[tuple[str, str]]:
-        """The stage's actions, fastest first, that someone in play may take and nobody has
-        requested, as (action, role)."""
-        key = (stage, drastic)
-        known = self._unrequested.get(key)
-        requested = len(self.requested)
-        if known is not None and known[0] == requested:
-            return known[1]
-        todo: list[tuple[str, str]]
-        if known is None:
-            ordered = sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
-                             key=lambda a: a.latency)
-            todo = [(a.id, role) for a in ordered if (role := self._acting[a.id]) is not None]
-        else:
-            todo = known[1]
-        if todo:
-            todo = [item for item in todo if item[0] not in self.requested]
-        self._unrequested[key] = (requested, todo)
-        return todo
+    def _not_requested(self) -> dict[tuple[int, bool], list[tuple[str, str]]]:
+        """(stage, kill switches allowed) → the stage's actions, fastest first, that someone in play
+        may take and nobody has requested, as (action, role)."""
+        requested = self.requested
+        if self._pruned_at != len(requested):
+            self._unrequested = {key: [item for item in todo if item[0] not in requested]
+                                 for key, todo in self._unrequested.items()}
+            self._pruned_at = len(requested)
+        return self._unrequested
+
+    def _catalogue(self, stage: int, drastic: bool) -> list[tuple[str, str]]:
+        """The stage's actions (kill switches only if ``drastic``) fastest first, as (action, the
+        role in play that takes it); actions nobody in play may take are left out."""
+        ordered = sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
+                         key=lambda a: a.latency)
+        return [(a.id, role) for a in ordered if (role := self._acting[a.id]) is not None]
 
     def _facts(self, view: DrillView) -> None:
         """Forget what was worked out from the requests made and the actions in effect once either
