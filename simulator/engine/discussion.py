@@ -92,11 +92,10 @@ class Discussion:
     def __init__(self, drill: Stage, finish: Callable[[str], None], *, ask: bool = True) -> None:
         self.drill = drill
         self._finish = finish
-        in_play = index_of(drill.scenario).in_play if ask else ()
+        addressed = index_of(drill.scenario).question_roles
         self.questions: dict[str, QuestionState] = {
-            q.id: QuestionState(q, tuple(r.value for r in q.to if r.value in in_play) if q.to
-                                else tuple(in_play))
-            for q in drill.scenario.questions}
+            q.id: QuestionState(q, roles if ask else ())
+            for q, roles in zip(drill.scenario.questions, addressed, strict=True)}
         self.observations: list[dict[str, Any]] = []
         """``observation`` payloads with their time ``t``."""
         self.hot_wash_reason: str | None = None

@@ -702,7 +702,7 @@ class Drill:
         if isinstance(params, str):
             return params
         if command.action == "fire_inject":
-            inject = self.scenario.inject(str(command.params["inject"]))
+            inject = self.index.injects.get(str(command.params["inject"]))
             if inject is None:
                 return f"unknown inject {command.params['inject']!r}"
             if inject.id in self.fired:
@@ -748,7 +748,7 @@ class Drill:
 
     def _apply_facilitator(self, command: Intent, params: Params | None) -> None:
         if command.action == "fire_inject":
-            inject = self.scenario.inject(str(command.params["inject"]))
+            inject = self.index.injects.get(str(command.params["inject"]))
             assert inject is not None
             self.msel.fire(inject, by=FACILITATOR)
         elif command.action == "adhoc_inject":

@@ -30,6 +30,9 @@ class ScenarioIndex:
     """Inject by id."""
     asked_with: dict[str, Trigger]
     """Question id → the trigger of a question asked with an inject."""
+    question_roles: tuple[tuple[str, ...], ...]
+    """The roles in play each question is addressed to (every role in play when it names none),
+    in the scenario's order of questions."""
 
 
 _kept: dict[int, tuple[weakref.ref[Scenario], ScenarioIndex]] = {}
@@ -48,10 +51,13 @@ def index_of(scenario: Scenario) -> ScenarioIndex:
 
 
 def _build(scenario: Scenario) -> ScenarioIndex:
+    in_play = tuple(r.value for r in scenario.roles)
     return ScenarioIndex(
-        in_play=tuple(r.value for r in scenario.roles),
+        in_play=in_play,
         actions={a.id: a for a in reversed(scenario.actions)},
         action_roles={a.id: frozenset(r.value for r in a.roles) for a in reversed(scenario.actions)},
         injects={i.id: i for i in reversed(scenario.injects)},
         asked_with={q.id: Trigger(inject=q.ask.with_) for q in scenario.questions
-                    if q.ask.at is None and q.ask.trigger is None and q.ask.with_ is not None})
+                    if q.ask.at is None and q.ask.trigger is None and q.ask.with_ is not None},
+        question_roles=tuple(tuple(r.value for r in q.to if r.value in in_play) if q.to else in_play
+                             for q in scenario.questions))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine.events import Kind
+from simulator.engine.index import index_of
 from simulator.engine.stage import Stage
 from simulator.format.durations import clock
 from simulator.format.scenario import Clock, Inject, Scenario
@@ -147,7 +148,7 @@ class Msel:
             "inject": state.inject, "action": state.action, "role": state.role,
             "objective": state.objective}, hidden=True)
         if state.contingency is not None:
-            contingency = self.scenario.inject(state.contingency)
+            contingency = index_of(self.scenario).injects.get(state.contingency)
             if contingency is not None:
                 self.fire(contingency)
 

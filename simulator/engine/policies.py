@@ -119,8 +119,6 @@ class Textbook:
         """How many requests had been made when :attr:`_unrequested` was last pruned."""
         self._load_gain = scenario.people.load_per_hour * scenario.tick / 3600.0
         """How much a responder's load rises in one tick."""
-        self._tired: tuple[tuple[float, int, tuple[float, ...]] | None, list[float]] = (None, [])
-        """(tick, hour, loads) → when each responder may next cross the rotation line."""
         self._seen: tuple[int, int, int] = (0, -1, -1)
         """(view, requests made, actions that took effect) when the facts below were worked out."""
         self._in_effect: dict[int, bool] = {}
@@ -162,24 +160,13 @@ class Textbook:
         last = view.tick_t if view.tick_t is not None else view.now
         if effective and max(effective.values()) > last:
             dues.append(last + self.s.tick)
-        dues.extend(self._tiring(last, int(view.now // 3600), tuple(view.loads.values())))
-        return dues
-
-    def _tiring(self, last: float, hour: int, loads: tuple[float, ...]) -> list[float]:
-        """When each responder may next cross the rotation line, from the loads at the tick
-        closing at ``last`` (kept: the loads change only at ticks and rotations)."""
-        key = (last, hour, loads)
-        if self._tired[0] == key:
-            return self._tired[1]
         tick, gain = self.s.tick, self._load_gain
-        out = []
-        for load in loads:
+        for load in view.loads.values():
             if load > ROTATE_ABOVE:
-                out.append((hour + 1) * 3600.0)
+                dues.append((int(view.now // 3600) + 1) * 3600.0)
             elif gain > 0:
-                out.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
-        self._tired = (key, out)
-        return out
+                dues.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+        return dues
 
     def decide(self, view: DrillView) -> list[Intent]:
         if view.ended:
