@@ -382,8 +382,7 @@ class Drill:
              to: tuple[str, ...] | None = None, hidden: bool = False, t: float | None = None) -> Event:
         """Append an event to the journal and tell the listeners."""
         self._seq += 1
-        event = Event(t=self.now if t is None else t, seq=self._seq, kind=kind, actor=actor,
-                      payload=payload, to=to, hidden=hidden)
+        event = Event(self._clock / 1000 if t is None else t, self._seq, kind, actor, payload, to, hidden)
         self.events.append(event)
         if self._news_at is None and not hidden and kind not in TICK_KINDS:
             self._news_at = self._clock

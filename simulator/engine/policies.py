@@ -177,9 +177,14 @@ class Textbook:
         if view.declared_at is None:
             return answers + self._maybe_declare(view)
         out = answers
-        for step in (self._approvals, self._triage, self._containment, self._verify,
-                     self._communicate, self._people, self._regulator, self._resolve):
-            out.extend(step(view))
+        out += self._approvals(view)
+        out += self._triage(view)
+        out += self._containment(view)
+        out += self._verify(view)
+        out += self._communicate(view)
+        out += self._people(view)
+        out += self._regulator(view)
+        out += self._resolve(view)
         return out
 
     # --- steps ---------------------------------------------------------------------------

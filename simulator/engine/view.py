@@ -200,7 +200,8 @@ class DrillView:
             return
         if event.hidden and self.seat is None:
             return
-        self.now = max(self.now, event.t)
+        if event.t > self.now:
+            self.now = event.t
         self.seq = event.seq
         payload = payload_of(event)
         self._fold(event, payload)
