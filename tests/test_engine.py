@@ -271,3 +271,38 @@ def test_a_denial_names_the_action_it_denied_wherever_it_is_shown(flagship: Load
     assert describe(denied) == said
     assert event_line(denied).endswith(f"approval_denied ic: {said}")
     assert view.timeline[-1][1] == f"ic {said}"
+
+
+def test_a_bot_command_is_journaled_and_refused_exactly_like_a_players_command(
+        flagship: LoadedScenario) -> None:
+    """A bot's plain ``BotCommand`` record goes through the same validation, refusals and journal
+    form as a player's pydantic ``Command``: two drills fed one kind each end up byte for byte equal."""
+    from simulator.engine.intent import BotCommand
+
+    steps: list[tuple[str, str, dict[str, object]]] = [
+        ("ic", "set_severity", {"level": "sev2"}), ("ic", "declare_incident", {"commander": "ic"}),
+        ("ic", "set_severity", {"level": "sev9"}), ("comms", "block-list", {}),
+        ("ic", "escalate", {"to": "exec", "extra": 1}), ("ml", "investigate", {})]
+    drills = [Drill(flagship.scenario, 5), Drill(flagship.scenario, 5)]
+    for role, action, params in steps:
+        drills[0].advance_to(drills[0].now + 600)
+        drills[1].advance_to(drills[1].now + 600)
+        drills[0].submit(Command(role=role, action=action, params=params))
+        drills[1].submit(BotCommand(role, action, dict(params)))
+    journals = [[e.to_json() for e in d.events] for d in drills]
+    assert any(e.kind == Kind.REFUSED for e in drills[1].events)
+    assert journals[0] == journals[1]
+
+
+def test_a_baseline_without_the_msel_has_the_same_truth_as_the_full_idle_drill(
+        flagship: LoadedScenario) -> None:
+    """A baseline plays no injects, expectations or clocks (nobody reads them), and its harm curve,
+    volumes and weighted harm are exactly those of the idle drill that plays them all."""
+    from simulator.engine import baseline
+    from simulator.engine.runner import idle_run
+
+    for seed in (3, 11):
+        baseline._cache.clear()
+        lean = baseline.do_nothing(flagship.scenario, seed, key="lean")
+        full = baseline.of_drill(idle_run(flagship, seed, journal=False).drill, flagship.scenario.duration)
+        assert lean == full

@@ -9,9 +9,9 @@ import pytest
 from simulator.cli.main import main
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
-from simulator.engine.policies import load_policy
+from simulator.engine.policies import Textbook, load_policy
 from simulator.engine.replay import load_journal_scenario, replay
-from simulator.engine.runner import finish, new_drill, run_named
+from simulator.engine.runner import finish, new_drill, run_named, run_policy
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.yamlsafe import FileProblems
@@ -141,3 +141,22 @@ def test_a_scripted_policy_gets_schema_and_reference_errors_in_one_pass(
     located = [line for line in capsys.readouterr().err.splitlines() if line.startswith(str(path))]
     assert [line.removeprefix(f"{path}:").split(": ")[0] for line in located] == ["3:9", "8:13"]
     assert "write 10m5s" in located[0] and "did you mean 'take-offline'?" in located[1]
+
+
+def test_a_bots_view_without_a_timeline_folds_the_same_state(flagship: LoadedScenario) -> None:
+    """The headless runner's view writes no timeline text (no bot reads it); everything else it
+    folds, including the open questions the bot answers, is what a seat with a timeline sees."""
+    from dataclasses import fields
+
+    from simulator.engine.view import DrillView
+
+    run = run_policy(flagship, Textbook(flagship.scenario), 9)
+    bare = DrillView(seat=None, keep_timeline=False)
+    full = DrillView(seat=None)
+    for event in run.drill.events:
+        bare.apply(event)
+        full.apply(event)
+        assert [q.question for q in bare.open_questions] == [q.question for q in full.open_questions]
+    assert bare.timeline == [] and full.timeline
+    same = [f.name for f in fields(DrillView) if f.name not in ("timeline", "keep_timeline")]
+    assert {n: getattr(bare, n) for n in same} == {n: getattr(full, n) for n in same}

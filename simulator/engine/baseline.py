@@ -72,7 +72,7 @@ def do_nothing(scenario: Scenario, seed: int, until: float | None = None, *, key
     if cache_key in _cache:
         _cache.move_to_end(cache_key)
         return _cache[cache_key]
-    drill = Drill(scenario, seed, record_ticks=False, render_text=False, discuss=False)
+    drill = Drill(scenario, seed, record_ticks=False, render_text=False, discuss=False, injects=False)
     drill.advance_to(end)
     if end < scenario.duration:
         drill.submit(Command(role="facilitator", action="end_drill"))

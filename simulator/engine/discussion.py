@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine.events import Kind
+from simulator.engine.index import index_of
+from simulator.engine.intent import Intent
 from simulator.engine.stage import Stage
-from simulator.format.commands import AnswerParams, Command, ObserveParams
+from simulator.format.commands import AnswerParams, ObserveParams
 from simulator.format.scenario import Question, Trigger
 
 ALIGNED = 0.60
@@ -91,17 +93,18 @@ class Discussion:
     def __init__(self, drill: Stage, finish: Callable[[str], None], *, ask: bool = True) -> None:
         self.drill = drill
         self._finish = finish
-        in_play = [r.value for r in drill.scenario.roles] if ask else []
+        addressed = index_of(drill.scenario).question_roles
         self.questions: dict[str, QuestionState] = {
-            q.id: QuestionState(q, tuple(r.value for r in q.to if r.value in in_play) if q.to
-                                else tuple(in_play))
-            for q in drill.scenario.questions}
+            q.id: QuestionState(q, roles if ask else ())
+            for q, roles in zip(drill.scenario.questions, addressed, strict=True)}
         self.observations: list[dict[str, Any]] = []
         """``observation`` payloads with their time ``t``."""
         self.hot_wash_reason: str | None = None
         """Why the drill is ending while its hot wash runs (``None``: no hot wash yet)."""
         self._pausing = 0
         """Open questions that stop the clock (kept as a count: the engine asks every step)."""
+        self._open = 0
+        """Questions asked and not yet closed (kept as a count: a headless run asks every turn)."""
 
     # --- asking ---------------------------------------------------------------------------
 
@@ -116,7 +119,12 @@ class Discussion:
             elif ask.trigger is not None:
                 self.drill.triggers.when(ask.trigger, _bind(self.ask, q.id))
             elif ask.with_ is not None:
-                self.drill.triggers.when(Trigger(inject=ask.with_), _bind(self.ask, q.id))
+                self.drill.triggers.when(self._asked_with(q), _bind(self.ask, q.id))
+
+    def _asked_with(self, q: Question) -> Trigger:
+        """The trigger of a question asked with an inject (built once per scenario)."""
+        known = index_of(self.drill.scenario).asked_with.get(q.id)
+        return known if known is not None and known.inject == q.ask.with_ else Trigger(inject=q.ask.with_)
 
     def ask(self, question_id: str) -> None:
         """Put a question to its roles (once); a timed one closes when its ``within`` runs out."""
@@ -129,6 +137,7 @@ class Discussion:
         q = state.spec
         state.asked_at = drill.now
         self._pausing += q.pauses
+        self._open += 1
         deadline = q.deadline
         drill.emit(Kind.QUESTION_ASKED, "engine", {
             "question": q.id, "prompt": q.prompt, "kind": q.kind,
@@ -144,7 +153,7 @@ class Discussion:
 
     # --- answering ------------------------------------------------------------------------
 
-    def answer_refusal(self, command: Command, p: AnswerParams) -> str | None:
+    def answer_refusal(self, command: Intent, p: AnswerParams) -> str | None:
         """Why this answer cannot be taken (deterministic words), or ``None``."""
         state = self.questions.get(p.question)
         if state is None:
@@ -158,7 +167,7 @@ class Discussion:
             return f"{command.player or command.role} has already answered {p.question!r}"
         return answer_problem(state.spec, p)
 
-    def answer(self, command: Command, p: AnswerParams) -> None:
+    def answer(self, command: Intent, p: AnswerParams) -> None:
         """Record an answer (hidden from players until the end)."""
         drill = self.drill
         state = self.questions[p.question]
@@ -193,6 +202,7 @@ class Discussion:
         alignment = state.alignment()
         q = state.spec
         self._pausing -= q.pauses
+        self._open -= 1
         drill.emit(Kind.QUESTION_CLOSED, "engine", {
             "question": q.id, "reason": reason, "answers": len(state.answers),
             "expected": list(q.expected), "why": q.why,
@@ -209,6 +219,8 @@ class Discussion:
     @property
     def open_questions(self) -> list[QuestionState]:
         """Questions asked and not yet closed, in scenario order."""
+        if not self._open:
+            return []
         return [s for s in self.questions.values() if s.open]
 
     def open_hot_wash(self) -> list[QuestionState]:
@@ -220,7 +232,9 @@ class Discussion:
     @property
     def held(self) -> bool:
         """Whether the drill clock stands still: a pausing question is open, or the hot wash runs."""
-        return (self._pausing > 0 or self.hot_wash_reason is not None) and not self.drill.finished
+        if not self._pausing and self.hot_wash_reason is None:
+            return False
+        return not self.drill.finished
 
     @property
     def in_hot_wash(self) -> bool:
@@ -258,7 +272,7 @@ class Discussion:
             return "an observation needs some text"
         return None
 
-    def observe(self, command: Command, p: ObserveParams) -> None:
+    def observe(self, command: Intent, p: ObserveParams) -> None:
         """Record an observation (hidden from players until the end)."""
         payload = {"by": command.player or command.role, "seat": command.role,
                    "objective": p.objective, "tag": p.tag, "text": p.text.strip()}

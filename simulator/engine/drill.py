@@ -33,6 +33,8 @@ from simulator.engine.discussion import Discussion
 from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
+from simulator.engine.index import index_of
+from simulator.engine.intent import Intent
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
@@ -47,7 +49,6 @@ from simulator.format.commands import (
     AdhocParams,
     AnswerParams,
     CloseQuestionParams,
-    Command,
     ObserveParams,
     Params,
 )
@@ -132,13 +133,16 @@ class Drill:
     only needs the result; their sequence numbers are still counted, so every other event is
     the same); ``render_text=False`` leaves inject text empty (nobody reads a baseline's);
     ``discuss=False`` asks no questions (a baseline: nobody is there to answer, and the clock
-    must not stand still).
+    must not stand still); ``injects=False`` plays no MSEL — no injects, expectations or clocks
+    (a baseline reads only the truth, which they never change).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, content_hash: str = "",
                  source: str = "", record_ticks: bool = True, render_text: bool = True,
-                 discuss: bool = True) -> None:
+                 discuss: bool = True, injects: bool = True) -> None:
         self.scenario = scenario
+        self.index = index_of(scenario)
+        """The scenario's lookups (roles in play, the catalogue by id …), shared by its drills."""
         self.seed = scenario.seed if seed is None else seed
         self.content_hash = content_hash
         self.source = source
@@ -169,7 +173,7 @@ class Drill:
         self.harm = HarmModel(scenario)
         self.truth = Ledger({sid: 0 for sid in scenario.streams},
                             {sid: s.severity.weight for sid, s in scenario.streams.items()})
-        self.people = People(scenario.people, [r.value for r in scenario.roles])
+        self.people = People(scenario.people, list(self.index.in_play))
         self.triggers = Triggers(self.after)
         self.msel = Msel(self, render_text=render_text)
         self.discussion = Discussion(self, self._finish, ask=discuss)
@@ -193,8 +197,9 @@ class Drill:
         self.emit(Kind.DRILL_STARTED, "engine", {
             "scenario": scenario.id, "title": scenario.title, "seed": self.seed,
             "duration": scenario.duration, "tick": scenario.tick,
-            "roles": [r.value for r in scenario.roles]})
-        self.msel.schedule()
+            "roles": list(self.index.in_play)})
+        if injects:
+            self.msel.schedule()
         self.discussion.schedule()
 
     # --- public API -----------------------------------------------------------------------
@@ -345,14 +350,15 @@ class Drill:
         """Append the scored result as the journal's last event."""
         return self.emit(Kind.RESULT, "engine", result, hidden=True)
 
-    def submit(self, command: Command) -> Event:
+    def submit(self, command: Intent) -> Event:
         """Validate ``command`` and apply it at the current sim time.
 
         Returns the accepted ``command`` event, or a ``refused`` event saying why. A refused
         command changes nothing but the journal. Once the drill has ended the journal is closed
         (its result is the last event): a late command is refused without being journaled.
         """
-        self._advance(self._clock)
+        if self.env.peek() <= self._clock or self._tick_end(self._next_tick) <= self._clock:
+            self._advance(self._clock)
         if self.finished:
             return Event(t=self.now, seq=self._seq, kind=Kind.REFUSED, actor=command.role,
                          payload={**_command_payload(command), "reason": "the drill has ended"},
@@ -376,8 +382,7 @@ class Drill:
              to: tuple[str, ...] | None = None, hidden: bool = False, t: float | None = None) -> Event:
         """Append an event to the journal and tell the listeners."""
         self._seq += 1
-        event = Event(t=self.now if t is None else t, seq=self._seq, kind=kind, actor=actor,
-                      payload=payload, to=to, hidden=hidden)
+        event = Event(self._clock / 1000 if t is None else t, self._seq, kind, actor, payload, to, hidden)
         self.events.append(event)
         if self._news_at is None and not hidden and kind not in TICK_KINDS:
             self._news_at = self._clock
@@ -650,7 +655,7 @@ class Drill:
 
     # --- commands -------------------------------------------------------------------------
 
-    def _refusal(self, command: Command) -> str | Params | None:
+    def _refusal(self, command: Intent) -> str | Params | None:
         """Why ``command`` cannot be taken now; else its validated parameters (``None``: it takes none)."""
         if command.role == EVALUATOR:
             return self._evaluator_refusal(command)
@@ -658,7 +663,7 @@ class Drill:
             return "the drill's time is up: the hot wash takes only answers and observations"
         if command.role == FACILITATOR:
             return self._facilitator_refusal(command)
-        in_play = [r.value for r in self.scenario.roles]
+        in_play = self.index.in_play
         if command.role not in in_play:
             return f"role {command.role!r} is not in play (in play: {', '.join(in_play)})"
         if command.action == ANSWER.id:
@@ -676,10 +681,10 @@ class Drill:
             if isinstance(params, str):
                 return params
             return rule.refuse(self, command, params) or params
-        action = self.scenario.action(command.action)
+        action = self.index.actions.get(command.action)
         if action is None:
             return f"unknown action {command.action!r}"
-        if command.role not in {r.value for r in action.roles}:
+        if command.role not in self.index.action_roles[action.id]:
             allowed = ", ".join(r.value for r in action.roles)
             return f"{command.role} may not take {action.id!r} (allowed: {allowed})"
         if command.params:
@@ -688,7 +693,7 @@ class Drill:
             return f"{action.id!r} is already pending, under way or in effect"
         return None
 
-    def _facilitator_refusal(self, command: Command) -> str | Params | None:
+    def _facilitator_refusal(self, command: Intent) -> str | Params | None:
         params_type = FACILITATOR_VERBS.get(command.action)
         if params_type is None:
             return f"unknown facilitator command {command.action!r}"
@@ -696,7 +701,7 @@ class Drill:
         if isinstance(params, str):
             return params
         if command.action == "fire_inject":
-            inject = self.scenario.inject(str(command.params["inject"]))
+            inject = self.index.injects.get(str(command.params["inject"]))
             if inject is None:
                 return f"unknown inject {command.params['inject']!r}"
             if inject.id in self.fired:
@@ -707,7 +712,7 @@ class Drill:
             return self.discussion.close_refusal(params.question) or params
         return params
 
-    def _evaluator_refusal(self, command: Command) -> str | Params:
+    def _evaluator_refusal(self, command: Intent) -> str | Params:
         """An evaluator's seat may only write observations."""
         params_type = EVALUATOR_VERBS.get(command.action)
         if params_type is None:
@@ -723,7 +728,7 @@ class Drill:
                 or any(a == action_id for a, _ in self.in_flight.values())
                 or self.harm.in_effect(action_id))
 
-    def _apply(self, command: Command, params: Params | None) -> None:
+    def _apply(self, command: Intent, params: Params | None) -> None:
         if isinstance(params, ObserveParams):
             self.discussion.observe(command, params)
             return
@@ -738,13 +743,11 @@ class Drill:
             assert params is not None
             rule.run(self, command.role, params)
             return
-        action = self.scenario.action(command.action)
-        assert action is not None
-        self._request(command, action)
+        self._request(command, self.index.actions[command.action])
 
-    def _apply_facilitator(self, command: Command, params: Params | None) -> None:
+    def _apply_facilitator(self, command: Intent, params: Params | None) -> None:
         if command.action == "fire_inject":
-            inject = self.scenario.inject(str(command.params["inject"]))
+            inject = self.index.injects.get(str(command.params["inject"]))
             assert inject is not None
             self.msel.fire(inject, by=FACILITATOR)
         elif command.action == "adhoc_inject":
@@ -759,7 +762,7 @@ class Drill:
         else:
             self._finish("facilitator")
 
-    def _request(self, command: Command, action: Action) -> None:
+    def _request(self, command: Intent, action: Action) -> None:
         self._requests += 1
         request = self._requests
         if action.approval is not None and action.approval.value != command.role:
@@ -798,7 +801,7 @@ class Drill:
         self.emit(Kind.DRILL_ENDED, "engine", {"reason": reason})
 
 
-def _command_payload(command: Command) -> dict[str, Any]:
+def _command_payload(command: Intent) -> dict[str, Any]:
     """How a command is journaled; replay rebuilds the command from exactly this."""
     payload: dict[str, Any] = {"action": command.action, "params": command.params}
     if command.player is not None:
@@ -838,6 +841,8 @@ def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] |
     """A cache key standing for the journal form of parameters that are all plain strings, numbers,
     booleans or nulls (typed, floats by ``repr``, so ``True``/``1``/``1.0`` and ``-0.0``/``0.0``
     stay apart); ``None`` for anything else (it goes through ``json.dumps``)."""
+    if not params:
+        return ()
     out = []
     for name, value in params.items():
         kind = type(value)
@@ -846,7 +851,12 @@ def _plain_key(params: dict[str, Any]) -> tuple[tuple[str, type, object], ...] |
         elif kind not in (str, int, bool, type(None)) or type(name) is not str:
             return None
         out.append((name, kind, value))
-    return tuple(sorted(out, key=lambda item: item[0]))
+    return tuple(sorted(out, key=_first)) if len(out) > 1 else tuple(out)
+
+
+def _first(item: tuple[str, type, object]) -> str:
+    """A plain key's parameter name (what its items sort by)."""
+    return item[0]
 
 
 PARSED_KEPT = 1024

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.format.commands import Command
+from simulator.engine.intent import Intent
 from simulator.format.scenario import Action
 
 
@@ -14,7 +14,7 @@ class PendingApproval:
     """A catalogue action waiting for its approver."""
 
     request: int
-    command: Command
+    command: Intent
     action: Action
     requested_at: float
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine.events import Kind
+from simulator.engine.index import index_of
 from simulator.engine.stage import Stage
 from simulator.format.durations import clock
 from simulator.format.scenario import Clock, Inject, Scenario
@@ -56,6 +57,8 @@ class Msel:
     _personas: dict[str, dict[str, str]] = field(default_factory=dict)
     _pending_by_action: dict[str, list[ExpectationState]] = field(default_factory=dict)
     _running_by_action: dict[str, list[str]] = field(default_factory=dict)
+    _taken_by: dict[str, set[str]] = field(default_factory=dict)
+    """Action → the roles that took it (the drill's ``taken``, indexed as :meth:`taken` hears of it)."""
 
     @property
     def scenario(self) -> Scenario:
@@ -90,7 +93,7 @@ class Msel:
                                                       else float("inf")),
                                      contingency=spec.contingency, objective=spec.objective)
             self.expectations.append(state)
-            if any(state.fulfilled_by(action, role) for _, action, role in drill.taken):
+            if self._already_taken(state):
                 self._meet(state)
             else:
                 self._pending_by_action.setdefault(state.action, []).append(state)
@@ -145,7 +148,7 @@ class Msel:
             "inject": state.inject, "action": state.action, "role": state.role,
             "objective": state.objective}, hidden=True)
         if state.contingency is not None:
-            contingency = self.scenario.inject(state.contingency)
+            contingency = index_of(self.scenario).injects.get(state.contingency)
             if contingency is not None:
                 self.fire(contingency)
 
@@ -155,15 +158,24 @@ class Msel:
             "inject": state.inject, "action": state.action, "role": state.role,
             "objective": state.objective}, hidden=True)
 
+    def _already_taken(self, state: ExpectationState) -> bool:
+        """Whether a command already taken fulfils this expectation."""
+        roles = self._taken_by.get(state.action)
+        return roles is not None and (state.role is None or state.role in roles)
+
     def taken(self, action: str, role: str) -> None:
         """An accepted command: meet what it fulfils, stop the clocks it meets."""
-        waiting = self._pending_by_action.get(action, [])
-        for state in [s for s in waiting if s.status == "pending" and s.fulfilled_by(action, role)]:
-            self._meet(state)
-        self._pending_by_action[action] = [s for s in waiting if s.status == "pending"]
-        for cid in self._running_by_action.pop(action, []):
-            if self.clocks[cid].status == "running":
-                self._meet_clock(cid, self.clocks[cid])
+        self._taken_by.setdefault(action, set()).add(role)
+        waiting = self._pending_by_action.get(action)
+        if waiting:
+            for state in [s for s in waiting if s.status == "pending" and s.fulfilled_by(action, role)]:
+                self._meet(state)
+            self._pending_by_action[action] = [s for s in waiting if s.status == "pending"]
+        running = self._running_by_action.pop(action, None)
+        if running:
+            for cid in running:
+                if self.clocks[cid].status == "running":
+                    self._meet_clock(cid, self.clocks[cid])
 
     def close(self) -> None:
         """The drill ended: expectations still pending stay open."""
@@ -179,7 +191,7 @@ class Msel:
         self.clocks[spec.id] = state
         drill.emit(Kind.CLOCK_STARTED, "engine",
                    {"clock": spec.id, "title": spec.title, "due": state.due, "met_by": spec.met_by})
-        if any(action == spec.met_by for _, action, _ in drill.taken):
+        if spec.met_by in self._taken_by:
             self._meet_clock(spec.id, state)
         else:
             self._running_by_action.setdefault(spec.met_by, []).append(spec.id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.engine.discussion import answer_problem
 from simulator.engine.findings import FINDINGS_INJECT
+from simulator.engine.intent import BotCommand, Intent
 from simulator.engine.view import DrillView
 from simulator.format.commands import ANSWER, VERBS, AnswerParams, Command
 from simulator.format.durations import Duration
@@ -52,7 +53,7 @@ class Policy(Protocol):
 
     name: str
 
-    def decide(self, view: DrillView) -> list[Command]:
+    def decide(self, view: DrillView) -> list[Intent]:
         """Commands to submit now."""
         ...
 
@@ -66,7 +67,7 @@ class Idle:
 
     name = "idle"
 
-    def decide(self, view: DrillView) -> list[Command]:
+    def decide(self, view: DrillView) -> list[Intent]:
         return []
 
     def wake_at(self, view: DrillView) -> float | None:
@@ -81,6 +82,10 @@ class Textbook:
     containment at once without waiting for root cause, sends structured updates on
     cadence, verifies with watch periods, moves through stages 2 and 3, rotates tired
     people and resolves once the durable fix has held.
+
+    It is asked after every change and again after its own commands, so most turns find nothing
+    to do: what it works out from the fixed catalogue is kept from the start, and each step
+    returns early once its work is done.
     """
 
     name = "textbook"
@@ -94,17 +99,32 @@ class Textbook:
         self.last_update: float | None = None
         self.updates_sent = 0
         self.failed_watches = 0
-        self._catalogues: dict[tuple[int, bool], list[Action]] = {}
         self._allowed: dict[tuple[str, str], bool] = {}
         self._roles: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
+        """Who the team names incident commander when it declares."""
+        self._acting = {a.id: next((r.value for r in a.roles if r.value in self.in_play), None)
+                        for a in scenario.actions}
+        """Catalogue action → the first role in play that may take it (``None``: nobody)."""
         self._gentle_stage1 = [a for a in scenario.actions if a.stage == 1 and not _drastic(a)]
         self._gentle_1_2 = [a.id for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
         self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
         """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
+        self._final_stage = max((a.stage for a in scenario.actions), default=1)
+        self._unrequested = {(stage, drastic): self._catalogue(stage, drastic)
+                             for stage, drastic in ((1, False), (1, True), (2, False), (3, False))}
+        """Each stage's catalogue (with or without kill switches), fastest first, as (action, role):
+        the actions someone in play may take and nobody had requested as of :attr:`_pruned_at`."""
+        self._pruned_at = 0
+        """How many requests had been made when :attr:`_unrequested` was last pruned."""
+        self._load_gain = scenario.people.load_per_hour * scenario.tick / 3600.0
+        """How much a responder's load rises in one tick."""
         self._seen: tuple[int, int, int] = (0, -1, -1)
         """(view, requests made, actions that took effect) when the facts below were worked out."""
         self._in_effect: dict[int, bool] = {}
         self._gentle_since: tuple[float | None] | None = None
+        self._escalating: tuple[object, list[tuple[str, str]]] = (None, [])
+        """(the findings they were worked out from, [(target, request key)]) of the escalations."""
         self._fading: dict[str, float] = {}
         """Repeatable actions that fade → how long after taking effect they are re-applied."""
         for action in scenario.actions:
@@ -117,77 +137,89 @@ class Textbook:
         refresh, a responder tiring past the rotation line."""
         if view.ended or view.declared_at is None:
             return None
-        dues = [view.declared_at + STAGE1_AFTER, view.declared_at + STAGE2_AFTER]
+        now = view.now
+        soonest: float | None = None
+        for due in self._dues(view):
+            if due > now and (soonest is None or due < soonest):
+                soonest = due
+        return soonest
+
+    def _dues(self, view: DrillView) -> list[float]:
+        """Every deadline of its own, past or not; loads change only at ticks, so a responder may
+        next cross the rotation line at a tick (or, past it, at the next hour's rotation)."""
+        declared = view.declared_at
+        assert declared is not None
+        dues = [declared + STAGE1_AFTER, declared + STAGE2_AFTER]
         if self.last_update is not None:
             dues.append(self.last_update + self.s.scoring.update_cadence - 1)
-        for action, half in self._fading.items():
-            if action in view.last_effective:
-                dues.append(view.last_effective[action] + half)
-        dues.extend(self._tiring(view))
-        upcoming = [t for t in dues if t > view.now]
-        return min(upcoming) if upcoming else None
-
-    def _tiring(self, view: DrillView) -> list[float]:
-        """When a responder's load may next cross the rotation line (loads change only at ticks)."""
-        tick = self.s.tick
+        effective = view.last_effective
+        if self._fading and effective:
+            for action, half in self._fading.items():
+                if action in effective:
+                    dues.append(effective[action] + half)
         last = view.tick_t if view.tick_t is not None else view.now
-        next_tick = last + tick
-        gain = self.s.people.load_per_hour * tick / 3600.0
-        out = []
-        exposed = max(view.last_effective.values(), default=-1.0) > last
-        if exposed:
-            out.append(next_tick)
+        if effective and max(effective.values()) > last:
+            dues.append(last + self.s.tick)
+        tick, gain = self.s.tick, self._load_gain
         for load in view.loads.values():
             if load > ROTATE_ABOVE:
-                out.append((int(view.now // 3600) + 1) * 3600.0)
+                dues.append((int(view.now // 3600) + 1) * 3600.0)
             elif gain > 0:
-                out.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
-        return out
+                dues.append(last + (int((ROTATE_ABOVE - load) / gain) + 1) * tick)
+        return dues
 
-    def decide(self, view: DrillView) -> list[Command]:
+    def decide(self, view: DrillView) -> list[Intent]:
         if view.ended:
             return []
-        answers = self._answers(view)
+        answers = self._answers(view) if view.open_questions else []
         if view.hot_wash:
             return answers
         if view.declared_at is None:
             return answers + self._maybe_declare(view)
-        out: list[Command] = answers
-        for step in (self._approvals, self._triage, self._containment, self._verify,
-                     self._communicate, self._people, self._regulator, self._resolve):
-            out.extend(step(view))
+        out = answers
+        out += self._approvals(view)
+        out += self._triage(view)
+        out += self._containment(view)
+        out += self._verify(view)
+        out += self._communicate(view)
+        out += self._people(view)
+        out += self._regulator(view)
+        out += self._resolve(view)
         return out
 
     # --- steps ---------------------------------------------------------------------------
 
-    def _answers(self, view: DrillView) -> list[Command]:
+    def _answers(self, view: DrillView) -> list[Intent]:
         """Answer each question once, as the first role asked: the expected answer (else the first
         option, or a short placeholder) at :data:`TEXTBOOK_CONFIDENCE`."""
-        out: list[Command] = []
+        out: list[Intent] = []
         for seen in view.open_questions:
+            if seen.question in self.answered or not seen.to:
+                continue
             spec = self.s.question(seen.question)
-            if spec is None or seen.question in self.answered or not seen.to:
+            if spec is None:
                 continue
             self.answered.add(seen.question)
-            out.append(Command(role=seen.to[0], action=ANSWER.id, params=textbook_answer(spec)))
+            out.append(BotCommand(seen.to[0], ANSWER.id, textbook_answer(spec)))
         return out
 
-    def _maybe_declare(self, view: DrillView) -> list[Command]:
-        urgent = view.alerts or view.channels & URGENT_CHANNELS
-        if not urgent:
+    def _maybe_declare(self, view: DrillView) -> list[Intent]:
+        if not view.alerts and not view.channels & URGENT_CHANNELS:
             return []
-        commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
-        return [_command(commander, "declare_incident", {"commander": commander})]
+        return [_command(self._commander, "declare_incident", {"commander": self._commander})]
 
-    def _approvals(self, view: DrillView) -> list[Command]:
+    def _approvals(self, view: DrillView) -> list[Intent]:
+        if not view.pending:
+            return []
         return [_command(p.approver, "approve", {"request": p.request})
                 for p in view.pending.values() if p.approver in self.in_play]
 
-    def _triage(self, view: DrillView) -> list[Command]:
-        out: list[Command] = []
-        ic = view.commander or self.in_play[0]
-        if view.severity is None and self._may(ic, "set_severity"):
-            out.append(_command(ic, "set_severity", {"level": "sev2"}))
+    def _triage(self, view: DrillView) -> list[Intent]:
+        out: list[Intent] = []
+        if view.severity is None:
+            ic = view.commander or self.in_play[0]
+            if self._may(ic, "set_severity"):
+                out.append(_command(ic, "set_severity", {"level": "sev2"}))
         if "investigate" not in view.taken:
             role = self._verb_role("investigate", prefer=("ts", "ml"))
             if role:
@@ -200,11 +232,21 @@ class Textbook:
                     "harm_type": streams[0]["harm_type"], **({"hazard": streams[0]["hazard"]}
                                                             if streams[0]["hazard"] else {})}))
         role = self._verb_role("escalate", prefer=("ic", "legal", "ts"))
-        for target in self._escalation_targets(view):
-            if role and target not in view.escalations and f"escalate:{target}" not in self.requested:
-                self.requested.add(f"escalate:{target}")
-                out.append(_command(role, "escalate", {"to": target}))
+        if role:
+            for target, key in self._escalations(view):
+                if target not in view.escalations and key not in self.requested:
+                    self.requested.add(key)
+                    out.append(_command(role, "escalate", {"to": target}))
         return out
+
+    def _escalations(self, view: DrillView) -> list[tuple[str, str]]:
+        """(target, request key) of everyone the team escalates to, given what the findings say."""
+        findings, known = self._escalating
+        if findings is not view.findings or not known:
+            targets = self._escalation_targets(view)
+            known = [(target, f"escalate:{target}") for target in targets]
+            self._escalating = (view.findings, known)
+        return known
 
     def _escalation_targets(self, view: DrillView) -> list[str]:
         targets = ["exec", "comms", "legal"]
@@ -213,29 +255,36 @@ class Textbook:
             targets.append("privacy")
         return targets
 
-    def _containment(self, view: DrillView) -> list[Command]:
-        since = view.now - (view.declared_at or view.now)
-        out: list[Command] = []
+    def _containment(self, view: DrillView) -> list[Intent]:
+        out: list[Intent] = []
+        unrequested = self._not_requested()
+        since: float | None = None
         for stage in (1, 2, 3):
+            todo = unrequested[(stage, self._drastic_allowed(stage))]
+            if not todo:
+                continue
+            if since is None:
+                since = view.now - (view.declared_at or view.now)
             if not self._stage_open(view, stage, since):
                 continue
-            for action in self._catalogue(stage, drastic=self._drastic_allowed(stage)):
-                if action.id not in self.requested:
-                    out.extend(self._take(action))
-        return out + self._refresh(view)
+            for action_id, role in todo:
+                if action_id not in self.requested:
+                    self.requested.add(action_id)
+                    out.append(_command(role, action_id))
+        if self._fading:
+            out.extend(self._refresh(view))
+        return out
 
-    def _refresh(self, view: DrillView) -> list[Command]:
+    def _refresh(self, view: DrillView) -> list[Intent]:
         """Re-apply repeatable mitigations that fade (block lists) every half of a half-life."""
-        out = []
+        out: list[Intent] = []
         for action_id, half in self._fading.items():
             last = view.last_effective.get(action_id)
             if last is None or view.now - last < half:
                 continue
             pending = any(a == action_id for a, _, _ in view.in_flight.values()) or any(
                 p.action == action_id for p in view.pending.values())
-            action = self.s.action(action_id)
-            assert action is not None
-            role = next((r.value for r in action.roles if r.value in self.in_play), None)
+            role = self._acting[action_id]
             if role is not None and not pending:
                 out.append(_command(role, action_id))
         return out
@@ -254,23 +303,22 @@ class Textbook:
             return False
         return not self._gentle_stage1 or self.failed_watches > 0
 
-    def _catalogue(self, stage: int, drastic: bool) -> list[Action]:
-        """The stage's actions, fastest first (computed once per policy: the catalogue is fixed)."""
-        key = (stage, drastic)
-        if key not in self._catalogues:
-            self._catalogues[key] = sorted(
-                (a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
-                key=lambda a: a.latency)
-        return self._catalogues[key]
+    def _not_requested(self) -> dict[tuple[int, bool], list[tuple[str, str]]]:
+        """(stage, kill switches allowed) → the stage's actions, fastest first, that someone in play
+        may take and nobody has requested, as (action, role)."""
+        requested = self.requested
+        if self._pruned_at != len(requested):
+            self._unrequested = {key: [item for item in todo if item[0] not in requested]
+                                 for key, todo in self._unrequested.items()}
+            self._pruned_at = len(requested)
+        return self._unrequested
 
-    def _take(self, action: Action) -> list[Command]:
-        if action.id in self.requested:
-            return []
-        role = next((r.value for r in action.roles if r.value in self.in_play), None)
-        if role is None:
-            return []
-        self.requested.add(action.id)
-        return [_command(role, action.id)]
+    def _catalogue(self, stage: int, drastic: bool) -> list[tuple[str, str]]:
+        """The stage's actions (kill switches only if ``drastic``) fastest first, as (action, the
+        role in play that takes it); actions nobody in play may take are left out."""
+        ordered = sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
+                         key=lambda a: a.latency)
+        return [(a.id, role) for a in ordered if (role := self._acting[a.id]) is not None]
 
     def _facts(self, view: DrillView) -> None:
         """Forget what was worked out from the requests made and the actions in effect once either
@@ -281,7 +329,9 @@ class Textbook:
 
     def _stage_in_effect(self, view: DrillView, stage: int) -> bool:
         """Whether every action of the stage that was requested has taken effect (and one was)."""
-        self._facts(view)
+        seen = (id(view), len(self.requested), len(view.effective))
+        if seen != self._seen:
+            self._seen, self._in_effect, self._gentle_since = seen, {}, None
         known = self._in_effect.get(stage)
         if known is None:
             known = self._in_effect[stage] = self._work_out_in_effect(view, stage)
@@ -295,24 +345,29 @@ class Textbook:
         effective = view.effective_by_stage.get(stage)
         return effective is not None and all(a in effective for a in wanted)
 
-    def _verify(self, view: DrillView) -> list[Command]:
-        gentle_done = self._gentle_in_effect_since(view)
-        self.failed_watches = sum(1 for start, ok in view.watch_results
-                                  if not ok and gentle_done is not None and start >= gentle_done)
-        out: list[Command] = []
-        ic = view.commander or self.in_play[0]
-        if view.watch_results and view.watch_results[-1][1]:
+    def _verify(self, view: DrillView) -> list[Intent]:
+        results = view.watch_results
+        gentle_done = self._gentle_in_effect_since(view) if results else None
+        self.failed_watches = 0 if gentle_done is None else sum(
+            1 for start, ok in results if not ok and start >= gentle_done)
+        out: list[Intent] = []
+        if results and results[-1][1]:
+            ic = view.commander or self.in_play[0]
             for stage in (1, 2, 3):
-                if stage not in view.stages_done and self._stage_in_effect(view, stage) and \
-                        f"stage:{stage}:{len(view.watch_results)}" not in self.requested:
-                    self.requested.add(f"stage:{stage}:{len(view.watch_results)}")
-                    out.append(_command(ic, "declare_stage_done", {"stage": stage}))
-                    break
-        in_effect = any(self._stage_in_effect(view, st) and st not in view.stages_done
-                        for st in (1, 2, 3))
+                if stage not in view.stages_done and self._stage_in_effect(view, stage):
+                    key = f"stage:{stage}:{len(results)}"
+                    if key not in self.requested:
+                        self.requested.add(key)
+                        out.append(_command(ic, "declare_stage_done", {"stage": stage}))
+                        break
+        if out or view.watch_until is not None:
+            return out
         role = self._verb_role("start_watch", prefer=("ic", "ml", "ts"))
-        if in_effect and view.watch_until is None and role and not out:
-            out.append(_command(role, "start_watch"))
+        if role:
+            for stage in (1, 2, 3):
+                if stage not in view.stages_done and self._stage_in_effect(view, stage):
+                    out.append(_command(role, "start_watch"))
+                    break
         return out
 
     def _gentle_in_effect_since(self, view: DrillView) -> float | None:
@@ -329,7 +384,7 @@ class Textbook:
             return None
         return max(times.values())
 
-    def _communicate(self, view: DrillView) -> list[Command]:
+    def _communicate(self, view: DrillView) -> list[Intent]:
         cadence = self.s.scoring.update_cadence
         if self.last_update is not None and view.now - self.last_update < cadence - 1:
             return []
@@ -349,11 +404,11 @@ class Textbook:
             "suspect": (view.classification or "a gap in our safety controls") + " is the main harm",
             "doing": doing})]
 
-    def _people(self, view: DrillView) -> list[Command]:
+    def _people(self, view: DrillView) -> list[Intent]:
         if not view.loads or max(view.loads.values()) <= ROTATE_ABOVE:
             return []
         ic = view.commander or self.in_play[0]
-        out = []
+        out: list[Intent] = []
         for role, load in sorted(view.loads.items()):
             key = f"rotate:{role}:{int(view.now // 3600)}"
             if load > ROTATE_ABOVE and key not in self.requested and self._may(ic, "rotate"):
@@ -361,23 +416,26 @@ class Textbook:
                 out.append(_command(ic, "rotate", {"target": role}))
         return out
 
-    def _regulator(self, view: DrillView) -> list[Command]:
-        started = [c for c in view.clocks.values() if c["status"] == "running"]
-        regulator = "regulator" in view.channels
+    def _regulator(self, view: DrillView) -> list[Intent]:
+        if "notify_regulator" in self.requested:
+            return []
         role = self._verb_role("notify_regulator", prefer=("legal", "ic"))
-        if (started or regulator) and "notify_regulator" not in self.requested and role:
+        if not role:
+            return []
+        started = any(c["status"] == "running" for c in view.clocks.values())
+        if started or "regulator" in view.channels:
             self.requested.add("notify_regulator")
             return [_command(role, "notify_regulator", {
                 "authority": "the competent authority",
                 "summary": "Serious incident under active containment; full report to follow."})]
         return []
 
-    def _resolve(self, view: DrillView) -> list[Command]:
-        final = max((a.stage for a in self.s.actions), default=1)
-        if final in view.stages_done and view.resolved_at is None and "resolve" not in self.requested:
-            self.requested.add("resolve")
-            return [_command(view.commander or self.in_play[0], "resolve")]
-        return []
+    def _resolve(self, view: DrillView) -> list[Intent]:
+        if "resolve" in self.requested or view.resolved_at is not None or \
+                self._final_stage not in view.stages_done:
+            return []
+        self.requested.add("resolve")
+        return [_command(view.commander or self.in_play[0], "resolve")]
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -394,10 +452,10 @@ class Textbook:
         return self._roles[key]
 
 
-def _command(role: str, action: str, params: dict[str, Any] | None = None) -> Command:
-    """A command the textbook bot builds from known roles, verbs and fresh parameters: trusted, so
-    not validated here (the drill validates its parameters as it validates every command's)."""
-    return Command.model_construct(role=role, action=action, params={} if params is None else params)
+def _command(role: str, action: str, params: dict[str, Any] | None = None) -> BotCommand:
+    """A command the textbook bot builds from known roles, verbs and fresh parameters: a plain
+    record (the drill validates its parameters as it validates every command's)."""
+    return BotCommand(role, action, {} if params is None else params)
 
 
 def _drastic(action: Action) -> bool:
@@ -507,8 +565,8 @@ class Scripted:
                  and (due := _answer_due(a, view)) is not None and due > view.now]
         return min(dues) if dues else None
 
-    def decide(self, view: DrillView) -> list[Command]:
-        out: list[Command] = []
+    def decide(self, view: DrillView) -> list[Intent]:
+        out: list[Intent] = []
         for index, d in enumerate(self.spec.decisions if not view.hot_wash else ()):
             due = self._due(d, view)
             if index not in self.done and due is not None and due <= view.now:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from simulator.engine import baseline
 from simulator.engine.drill import Drill
+from simulator.engine.intent import BotCommand
 from simulator.engine.journal import write_journal
 from simulator.engine.policies import Policy, load_policy
 from simulator.engine.scoring import Result, score
 from simulator.engine.view import DrillView
-from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.taxonomy import FACILITATOR
 
@@ -64,13 +64,13 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
     at that time.
     """
     drill = new_drill(loaded, seed, journal=journal) if drill is None else drill
-    view = DrillView(seat=None)
+    view = DrillView(seat=None, keep_timeline=False)
     drill.listeners.append(view.apply)
     view.extend(drill.events)
     end = loaded.scenario.duration if until is None else min(until, loaded.scenario.duration)
     while not drill.finished:
         if drill.now >= end and not drill.discussion.in_hot_wash:
-            drill.submit(Command(role="facilitator", action="end_drill"))
+            drill.submit(BotCommand(FACILITATOR, "end_drill", {}))
             if drill.finished:
                 break
         _ask(policy, drill, view)
@@ -101,10 +101,9 @@ def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
             return
 
 
-def close_answered(question: str) -> Command:
+def close_answered(question: str) -> BotCommand:
     """The white cell closing a question everyone asked has answered (journaled like any command)."""
-    return Command(role=FACILITATOR, action="close_question",
-                   params={"question": question, "reason": "answered"})
+    return BotCommand(FACILITATOR, "close_question", {"question": question, "reason": "answered"})
 
 
 def close_answered_questions(drill: Drill) -> None:
@@ -119,8 +118,7 @@ def release(drill: Drill) -> None:
     hot wash), so a headless run goes on."""
     for state in drill.discussion.open_questions:
         if drill.held and (state.spec.pauses or state.spec.hot_wash):
-            drill.submit(Command(role=FACILITATOR, action="close_question",
-                                 params={"question": state.spec.id}))
+            drill.submit(BotCommand(FACILITATOR, "close_question", {"question": state.spec.id}))
 
 
 def play_out(drill: Drill) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from simulator.engine.discussion import ALIGNED, alignment
@@ -47,11 +47,13 @@ class Result:
     resurgences: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, with the breakdown keyed by component name."""
-        out = asdict(self)
+        """JSON-ready form, with the breakdown keyed by component name (every field in order, as
+        ``dataclasses.asdict`` gives them: the fields are plain values, so no deep copy is needed)."""
+        out = {name: getattr(self, name) for name in _RESULT_FIELDS}
         out["breakdown"] = {c.name: {"value": c.value, "weight": c.weight,
                                      "points": round(c.points, 1), "why": c.why}
                             for c in self.breakdown}
+        out["expectations"] = dict(self.expectations)
         return out
 
     @classmethod
@@ -59,8 +61,8 @@ class Result:
         """Rebuild a result from :meth:`to_dict` output (a journal's ``result`` event)."""
         parts = [Component(name, c["value"], c["weight"], c["points"], c["why"])
                  for name, c in data["breakdown"].items()]
-        fields = {k: v for k, v in data.items() if k != "breakdown"}
-        return cls(**fields, breakdown=parts)
+        plain = {k: v for k, v in data.items() if k != "breakdown"}
+        return cls(**plain, breakdown=parts)
 
     def ordered(self) -> list[Component]:
         """The components heaviest first, ties by name: the one order every view shows.
@@ -69,6 +71,10 @@ class Result:
         components themselves is the same before and after a result has been through a file.)
         """
         return sorted(self.breakdown, key=lambda c: (-c.weight, c.name))
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(Result))
+"""The result's fields in declaration order (the order of its JSON form)."""
 
 
 def _clamp(x: float) -> float:

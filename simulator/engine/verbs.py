@@ -12,11 +12,12 @@ from typing import Any, Generic, TypeVar
 
 from simulator.engine.events import Kind
 from simulator.engine.findings import findings_inject, investigation_findings
+from simulator.engine.index import index_of
+from simulator.engine.intent import Intent
 from simulator.engine.stage import Stage
 from simulator.format.commands import (
     VERBS,
     ClassifyParams,
-    Command,
     DeclareParams,
     EscalateParams,
     MessageParams,
@@ -44,12 +45,12 @@ class VerbRule(Generic[P]):
     """Id, title, roles allowed and parameters model (from the scenario format)."""
     apply: Callable[[Stage, str, P], None]
     """Carry it out: the drill, the acting role, the validated parameters."""
-    refusal: Callable[[Stage, Command, P], str | None] = lambda drill, command, params: None
+    refusal: Callable[[Stage, Intent, P], str | None] = lambda drill, command, params: None
     """Why it cannot be done now (``None``: it can)."""
     needs_declared: bool = False
     """Refused until the incident is declared."""
 
-    def refuse(self, drill: Stage, command: Command, params: Params) -> str | None:
+    def refuse(self, drill: Stage, command: Intent, params: Params) -> str | None:
         """The refusal reason for this command now, if any."""
         if self.needs_declared and drill.incident.declared_at is None:
             return "declare the incident first"
@@ -187,29 +188,29 @@ def resolve(drill: Stage, role: str, p: NoParams) -> None:
 # --- when each verb is refused -------------------------------------------------------------
 
 
-def _already_declared(drill: Stage, command: Command, p: DeclareParams) -> str | None:
+def _already_declared(drill: Stage, command: Intent, p: DeclareParams) -> str | None:
     at = drill.incident.declared_at
     return f"already declared at {clock(at)}" if at is not None else None
 
 
-def _investigating(drill: Stage, command: Command, p: NoParams) -> str | None:
+def _investigating(drill: Stage, command: Intent, p: NoParams) -> str | None:
     return "an investigation is already running" if drill.incident.investigating else None
 
 
-def _watching(drill: Stage, command: Command, p: NoParams) -> str | None:
+def _watching(drill: Stage, command: Intent, p: NoParams) -> str | None:
     return "a watch period is already running" if drill.incident.watch_until is not None else None
 
 
-def _stage_done(drill: Stage, command: Command, p: StageParams) -> str | None:
+def _stage_done(drill: Stage, command: Intent, p: StageParams) -> str | None:
     return (f"stage {p.stage} is already declared done" if p.stage in drill.incident.stages_done
             else None)
 
 
-def _resolved(drill: Stage, command: Command, p: NoParams) -> str | None:
+def _resolved(drill: Stage, command: Intent, p: NoParams) -> str | None:
     return "already resolved" if drill.incident.resolved_at is not None else None
 
 
-def _no_request(drill: Stage, command: Command, p: RequestParams) -> str | None:
+def _no_request(drill: Stage, command: Intent, p: RequestParams) -> str | None:
     pending = drill.pending.get(p.request)
     if pending is None:
         return f"no pending request #{p.request}"
@@ -219,12 +220,12 @@ def _no_request(drill: Stage, command: Command, p: RequestParams) -> str | None:
     return None
 
 
-def _not_in_play(drill: Stage, command: Command, p: TargetParams) -> str | None:
-    in_play = {r.value for r in drill.scenario.roles}
+def _not_in_play(drill: Stage, command: Intent, p: TargetParams) -> str | None:
+    in_play = index_of(drill.scenario).in_play
     return None if p.target.value in in_play else f"{p.target.value} is not in play"
 
 
-def _rest_refusal(drill: Stage, command: Command, p: TargetParams) -> str | None:
+def _rest_refusal(drill: Stage, command: Intent, p: TargetParams) -> str | None:
     if (reason := _not_in_play(drill, command, p)) is not None:
         return reason
     if command.role in (p.target.value, Role.IC.value):
@@ -233,7 +234,7 @@ def _rest_refusal(drill: Stage, command: Command, p: TargetParams) -> str | None
 
 
 def _rule(verb_id: str, apply: Callable[[Stage, str, Any], None],
-          refusal: Callable[[Stage, Command, Any], str | None] | None = None,
+          refusal: Callable[[Stage, Intent, Any], str | None] | None = None,
           needs_declared: bool = False) -> VerbRule[Any]:
     if refusal is None:
         return VerbRule(VERBS[verb_id], apply, needs_declared=needs_declared)

@@ -189,6 +189,10 @@ class DrillView:
     """``observation`` payloads with their time ``t`` (the facilitator's and evaluators' seats)."""
     hot_wash: bool = False
     """Whether the drill is in (or went through) its hot wash."""
+    keep_timeline: bool = True
+    """Whether :attr:`timeline` is written (a bot's view reads state, never the timeline's text)."""
+    _open_count: int = field(default=0, repr=False)
+    """Questions asked of this seat and not yet closed (so the open ones are not rescanned to find none)."""
 
     def apply(self, event: Event) -> None:
         """Fold one event into the view (events this seat may not see are ignored)."""
@@ -196,90 +200,93 @@ class DrillView:
             return
         if event.hidden and self.seat is None:
             return
-        self.now = max(self.now, event.t)
+        if event.t > self.now:
+            self.now = event.t
         self.seq = event.seq
-        self._fold(event, payload_of(event))
+        payload = payload_of(event)
+        self._fold(event, payload)
+        if self.keep_timeline:
+            line = timeline_line(event, payload)
+            if line is not None:
+                self.mark(line)
 
     def _fold(self, e: Event, p: Payload) -> None:
-        """What one event changes in the view; mypy checks every kind has its case."""
+        """What one event changes in the view; mypy checks every kind has its case.
+
+        The commonest kinds come first (a ``match`` tries its cases in order).
+        """
         match p:
-            case DrillStarted():
-                self.scenario, self.title = p.scenario, p.title
-                self.duration, self.roles = float(p.duration), list(p.roles)
+            case CommandTaken():
+                self.taken.add(p.action)
+                self._sender = (e.t, e.actor, p.player)
             case Tick():
                 self.observe_tick(e.t, {"signals": p.signals, "loads": p.loads})
             case Harm():
                 self.harm.append((e.t, float(p.rate), int(p.total)))
-            case Alert():
-                self.alerting.add(p.signal)
-                self.alerts.append((e.t, p.signal))
-                self.first_alert.setdefault(p.signal, e.t)
-                self.mark(p.describe(e))
-            case AlertCleared():
-                self.alerting.discard(p.signal)
+            case QuestionAsked():
+                before = self.questions.get(p.question)
+                self._open_count += before is None or not before.open
+                self.questions[p.question] = QuestionSeen(
+                    e.t, e.seq, p.question, p.prompt, p.kind, [dict(o) for o in p.options], tuple(p.to),
+                    None if p.closes is None else float(p.closes), bool(p.pauses), bool(p.hot_wash))
+            case AnswerGiven():
+                if p.question in self.questions:
+                    self.questions[p.question].answers.append({"t": e.t, **e.payload})
+            case QuestionClosed():
+                asked = self.questions.get(p.question)
+                if asked is not None:
+                    if asked.closed_at is None:
+                        self._open_count -= 1
+                    asked.closed_at, asked.reason = e.t, p.reason
+                    asked.expected, asked.why, asked.alignment = list(p.expected), p.why, p.alignment
+            case UpdateSent():
+                self.updates.append({"t": e.t, "by": e.actor, **e.payload})
             case Inject():
                 self.injects.append(InjectSeen(e.t, e.seq, p.inject, p.channel, p.sender,
                                                p.sender_title, p.subject, p.body, e.to or ()))
                 self.channels.add(p.channel)
                 self.first_inject.setdefault(p.inject, e.t)
-                self.mark(f"[{p.channel}] {p.subject}")
-            case CommandTaken():
-                self.taken.add(p.action)
-                self._sender = (e.t, e.actor, p.player)
-            case Refused():
-                self.refusals.append((e.t, p.action, p.reason))
-            case ApprovalRequested():
-                self.pending[p.request] = PendingSeen(p.request, p.action, p.title, p.by, p.approver, e.t)
-                self.mark(f"{p.by} {p.describe(e)}")
-            case ApprovalGranted() | ApprovalDenied():
-                self.pending.pop(p.request, None)
-                self.mark(f"{e.actor} {p.describe(e)}")
             case ActionStarted():
                 self.in_flight[p.request] = (p.action, p.title, float(p.eta))
-                self.mark(f"{e.actor}: {p.describe(e)}")
             case ActionEffective():
                 self.in_flight.pop(p.request, None)
                 self.effective.append((e.t, p.action, p.title, int(p.stage)))
                 self.last_effective[p.action] = e.t
                 self.effective_by_stage.setdefault(int(p.stage), set()).add(p.action)
-                self.mark(p.describe(e))
-            case IncidentDeclared():
-                self.declared_at, self.commander = e.t, p.commander
-                self.mark(f"{e.actor}: {p.describe(e)}")
-            case SeveritySet():
-                self.severity = p.level
-                self.mark(p.describe(e))
-            case Classified():
-                self.classification = p.harm_type
-                self.mark(p.describe(e))
-            case Escalated():
-                self.escalations.setdefault(p.to, e.t)
-                self.mark(f"{e.actor} {p.describe(e)}")
-            case UpdateSent():
-                self.updates.append({"t": e.t, "by": e.actor, **e.payload})
-                self.mark(f"{e.actor} sent an update to {p.audience}")
-            case InvestigationStarted():
-                self.investigating_until = float(p.eta)
-                self.mark(f"{e.actor}: {p.describe(e)}")
-            case Findings():
-                self.investigating_until = None
-                self.findings = {**e.payload, "t": e.t, "by": e.actor}
-                self.mark(p.describe(e))
+            case Refused():
+                self.refusals.append((e.t, p.action, p.reason))
+            case ApprovalRequested():
+                self.pending[p.request] = PendingSeen(p.request, p.action, p.title, p.by, p.approver, e.t)
+            case ApprovalGranted() | ApprovalDenied():
+                self.pending.pop(p.request, None)
             case WatchStarted():
                 self.watch_until = float(p.ends)
-                self.mark(p.describe(e))
             case WatchEnded():
                 self.watch_until = None
                 self.watch_results.append((float(p.started), bool(p.passed)))
-                self.mark(p.describe(e))
             case StageDeclared():
                 self.stages_done[int(p.stage)] = e.t
-                self.mark(p.describe(e))
+            case Escalated():
+                self.escalations.setdefault(p.to, e.t)
+            case Alert():
+                self.alerting.add(p.signal)
+                self.alerts.append((e.t, p.signal))
+                self.first_alert.setdefault(p.signal, e.t)
+            case AlertCleared():
+                self.alerting.discard(p.signal)
+            case IncidentDeclared():
+                self.declared_at, self.commander = e.t, p.commander
+            case SeveritySet():
+                self.severity = p.level
+            case Classified():
+                self.classification = p.harm_type
+            case InvestigationStarted():
+                self.investigating_until = float(p.eta)
+            case Findings():
+                self.investigating_until = None
+                self.findings = {**e.payload, "t": e.t, "by": e.actor}
             case Rotated():
                 self.loads[p.target] = 0.0
-                self.mark(p.describe(e))
-            case Rested() | RegulatorNotified():
-                self.mark(f"{e.actor}: {p.describe(e)}")
             case Message():
                 t, role, player = self._sender
                 name = player if (t, role) == (e.t, e.actor) else None
@@ -287,40 +294,24 @@ class DrillView:
                                       "name": name})
             case Resolved():
                 self.resolved_at = e.t
-                self.mark(p.describe(e))
             case ClockStarted():
                 self.clocks[p.clock] = {"title": p.title, "due": float(p.due), "status": "running"}
             case ClockMet() | ClockMissed():
                 if p.clock in self.clocks:
                     self.clocks[p.clock]["status"] = "met" if isinstance(p, ClockMet) else "missed"
-            case QuestionAsked():
-                self.questions[p.question] = QuestionSeen(
-                    e.t, e.seq, p.question, p.prompt, p.kind, [dict(o) for o in p.options], tuple(p.to),
-                    None if p.closes is None else float(p.closes), bool(p.pauses), bool(p.hot_wash))
-                self.mark(p.describe(e))
-            case AnswerGiven():
-                if p.question in self.questions:
-                    self.questions[p.question].answers.append({"t": e.t, **e.payload})
-                self.mark(p.describe(e))
-            case QuestionClosed():
-                asked = self.questions.get(p.question)
-                if asked is not None:
-                    asked.closed_at, asked.reason = e.t, p.reason
-                    asked.expected, asked.why, asked.alignment = list(p.expected), p.why, p.alignment
-                self.mark(p.describe(e))
             case Observation():
                 self.observations.append({"t": e.t, **e.payload})
-                self.mark(p.describe(e))
             case HotWash():
                 self.hot_wash = True
-                self.mark(p.describe(e))
+            case DrillStarted():
+                self.scenario, self.title = p.scenario, p.title
+                self.duration, self.roles = float(p.duration), list(p.roles)
             case DrillEnded():
                 self.ended = True
-                self.mark("drill ended")
             case Scored():
                 self.result = dict(p.result)
-            case (Resurgence() | ExpectationMet() | ExpectationMissed() | PlayerJoined() | PlayerLeft()
-                  | ClockChanged() | SessionNote()):
+            case (Rested() | RegulatorNotified() | Resurgence() | ExpectationMet() | ExpectationMissed()
+                  | PlayerJoined() | PlayerLeft() | ClockChanged() | SessionNote()):
                 pass
             case _:
                 assert_never(p)
@@ -342,6 +333,8 @@ class DrillView:
     @property
     def open_questions(self) -> list[QuestionSeen]:
         """Questions asked of this seat and not yet closed, in the order asked."""
+        if not self._open_count:
+            return []
         return [q for q in self.questions.values() if q.open]
 
     @property
@@ -362,3 +355,31 @@ class DrillView:
         for sid, reading in p["signals"].items():
             self.signals.setdefault(sid, []).append((t, float(reading["value"])))
         self.loads = dict(p["loads"])
+
+
+def timeline_line(e: Event, p: Payload) -> str | None:
+    """The line an event adds to a seat's timeline (``None``: it adds none); mypy checks every kind
+    has its case. A pure function of the event, so a bot's view, which reads no timeline, skips it."""
+    match p:
+        case Inject():
+            return f"[{p.channel}] {p.subject}"
+        case ApprovalRequested():
+            return f"{p.by} {p.describe(e)}"
+        case ApprovalGranted() | ApprovalDenied() | Escalated():
+            return f"{e.actor} {p.describe(e)}"
+        case ActionStarted() | IncidentDeclared() | InvestigationStarted() | Rested() | RegulatorNotified():
+            return f"{e.actor}: {p.describe(e)}"
+        case UpdateSent():
+            return f"{e.actor} sent an update to {p.audience}"
+        case DrillEnded():
+            return "drill ended"
+        case (Alert() | ActionEffective() | SeveritySet() | Classified() | Findings() | WatchStarted()
+              | WatchEnded() | StageDeclared() | Rotated() | Resolved() | QuestionAsked() | AnswerGiven()
+              | QuestionClosed() | Observation() | HotWash()):
+            return p.describe(e)
+        case (DrillStarted() | Tick() | Harm() | AlertCleared() | CommandTaken() | Refused() | Message()
+              | ClockStarted() | ClockMet() | ClockMissed() | Scored() | Resurgence() | ExpectationMet()
+              | ExpectationMissed() | PlayerJoined() | PlayerLeft() | ClockChanged() | SessionNote()):
+            return None
+        case _:
+            assert_never(p)
