@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -347,28 +348,54 @@ class _Quadrature:
         return self.half * total
 
 
-@dataclass
+Closed = tuple[Any, Any, Any, Any, int, int]
+"""Intervals closed together: boundaries, expected harmful rates, legitimate and blocked requests
+(arrays or lists), and the range ``start..stop-1`` of them that was closed (boundaries
+``start..stop``)."""
+
+Ticked = tuple[npt.NDArray[np.int64], Floats, npt.NDArray[np.int64], int, int]
+"""Ticks closed together: end times (ms), harmful rates, harmful outputs so far, and the range."""
+
+
 class Ledger:
     """What the drill has drawn so far: harmful outputs per stream, collateral, and the rate history.
 
-    The rate history is kept as arrays, one entry per closed interval (a tick, or the part of a
-    tick before a change point): what containment is scored on.
+    The rate history is one entry per closed interval (a tick, or the part of a tick before a change
+    point): what containment is scored on. Closing intervals only keeps references to the arrays
+    they were read ahead in (a commit makes no copies); the history is joined when it is read.
     """
 
-    harm_by_stream: dict[str, int]
-    weights: dict[str, float]
-    _legit: list[Floats] = field(default_factory=list)
-    _blocked: list[Floats] = field(default_factory=list)
-    _t0: list[Floats] = field(default_factory=list)
-    _t1: list[Floats] = field(default_factory=list)
-    _rates: list[Floats] = field(default_factory=list)
-    ticks: list[tuple[npt.NDArray[np.int64], Floats, npt.NDArray[np.int64]]] = field(default_factory=list)
-    """Per commit: tick end times (ms), harmful rates, harmful outputs so far."""
+    def __init__(self, harm_by_stream: dict[str, int], weights: dict[str, float]) -> None:
+        self.weights = weights
+        self._streams = list(harm_by_stream)
+        self._by_stream = dict(harm_by_stream)
+        self._row: tuple[npt.NDArray[np.int64], int] | None = None
+        self._volume = sum(harm_by_stream.values())
+        self._closed: list[Closed] = []
+        self._joined: tuple[Floats, Floats, Floats] | None = None
+        self.ticks: list[Ticked] = []
+        """Per commit: the plan's tick end times (ms), harmful rates, harmful outputs so far, and
+        which of them were committed."""
+
+    @property
+    def harm_by_stream(self) -> dict[str, int]:
+        """Harmful outputs emitted so far, per stream."""
+        if self._row is not None:
+            rows, i = self._row
+            self._by_stream = dict(zip(self._streams, rows[i].tolist(), strict=True))
+            self._row = None
+        return self._by_stream
+
+    def emitted(self, by_stream: npt.NDArray[np.int64], row: int, total: int) -> None:
+        """The harmful outputs so far are now row ``row`` of ``by_stream`` (one column per stream),
+        ``total`` of them."""
+        self._row = (by_stream, row)
+        self._volume = total
 
     @property
     def harm_volume(self) -> int:
         """Harmful outputs emitted so far, all streams."""
-        return sum(self.harm_by_stream.values())
+        return self._volume
 
     @property
     def weighted_harm(self) -> float:
@@ -378,37 +405,36 @@ class Ledger:
     @property
     def legit_total(self) -> float:
         """Legitimate requests so far (an exact sum: the same however the intervals were closed)."""
-        return math.fsum(np.concatenate(self._legit).tolist()) if self._legit else 0.0
+        return math.fsum(v for c in self._closed for v in _values(c[2], c[4], c[5]))
 
     @property
     def legit_blocked(self) -> float:
         """Legitimate requests mitigations blocked or refused so far (an exact sum)."""
-        return math.fsum(np.concatenate(self._blocked).tolist()) if self._blocked else 0.0
+        return math.fsum(v for c in self._closed for v in _values(c[3], c[4], c[5]))
 
-    def add_collateral(self, legit: Floats, blocked: Floats) -> None:
-        """Keep closed intervals' legitimate traffic and what mitigations blocked of it."""
-        self._legit.append(legit)
-        self._blocked.append(blocked)
-
-    def record(self, t0: Floats, t1: Floats, rates: Floats) -> None:
-        """Keep the expected harmful rate of closed intervals."""
-        self._t0.append(t0)
-        self._t1.append(t1)
-        self._rates.append(rates)
+    def close(self, bounds: Any, rates: Any, legit: Any, blocked: Any, start: int, stop: int) -> None:
+        """Keep closed intervals ``start..stop-1``: their boundaries (``bounds[start..stop]``),
+        expected harmful rates, legitimate traffic and what mitigations blocked of it."""
+        self._closed.append((bounds, rates, legit, blocked, start, stop))
+        self._joined = None
 
     def intervals(self) -> tuple[Floats, Floats, Floats]:
         """Start, end and expected harmful rate of every closed interval, in time order."""
-        if not self._rates:
-            return np.zeros(0), np.zeros(0), np.zeros(0)
-        if len(self._rates) > 1:
-            self._t0 = [np.concatenate(self._t0)]
-            self._t1 = [np.concatenate(self._t1)]
-            self._rates = [np.concatenate(self._rates)]
-        return self._t0[0], self._t1[0], self._rates[0]
+        if self._joined is None:
+            if not self._closed:
+                return np.zeros(0), np.zeros(0), np.zeros(0)
+            t0 = np.concatenate([c[0][c[4]:c[5]] for c in self._closed]).astype(np.float64)
+            t1 = np.concatenate([c[0][c[4] + 1:c[5] + 1] for c in self._closed]).astype(np.float64)
+            rates = np.concatenate([c[1][c[4]:c[5]] for c in self._closed]).astype(np.float64)
+            self._joined = (t0, t1, rates)
+        return self._joined
 
     def current_rate(self) -> float:
         """The latest closed interval's expected harmful outputs per second."""
-        return float(self._rates[-1][-1]) if self._rates else 0.0
+        if not self._closed:
+            return 0.0
+        latest = self._closed[-1]
+        return float(latest[1][latest[5] - 1])
 
     def worst_rate_since(self, t: float) -> float:
         """The highest expected harmful rate of the intervals ending after ``t``."""
@@ -420,8 +446,16 @@ class Ledger:
         """Every tick's end time, harmful rate and harmful outputs so far."""
         if not self.ticks:
             return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-        ends, rates, totals = (np.concatenate(parts) for parts in zip(*self.ticks, strict=True))
+        ends = np.concatenate([e[a:b] for e, _, _, a, b in self.ticks])
+        rates = np.concatenate([r[a:b] for _, r, _, a, b in self.ticks])
+        totals = np.concatenate([n[a:b] for _, _, n, a, b in self.ticks])
         return ends / 1000, rates, totals
+
+
+def _values(values: Any, start: int, stop: int) -> list[float]:
+    """``values[start:stop]`` as Python floats (an array's or a list's)."""
+    part = values[start:stop]
+    return part.tolist() if isinstance(part, np.ndarray) else list(part)
 
 
 def time_to_contain(t0: Floats, t1: Floats, rates: Floats, threshold: float,
