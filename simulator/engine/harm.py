@@ -75,11 +75,21 @@ class Factor:
         return out
 
     def over(self, t: Floats) -> Floats:
-        """The product at every time in ``t``."""
-        out = np.full_like(t, self.constant)
+        """The product at every time in ``t`` (the constant times each fading multiplier in turn)."""
+        if not self.fading:
+            return np.full_like(t, self.constant)
+        out: Floats | None = None
         for multiplier, half_life, since in self.fading:
-            out = out * fading_at(multiplier, half_life, since, t)
+            fade = fading_at(multiplier, half_life, since, t)
+            out = fade * self.constant if out is None else out * fade
+        assert out is not None
         return out
+
+    def times_over(self, values: Floats, t: Floats) -> Floats:
+        """``values * self.over(t)``, the same bits, without building a constant array."""
+        if not self.fading:
+            return values * self.constant
+        return values * self.over(t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +107,11 @@ class Integrals:
 
     @property
     def expected(self) -> Floats:
-        """Expected harmful outputs, all streams (summed stream by stream, in scenario order)."""
-        total = np.zeros_like(self.legit)
+        """Expected harmful outputs, all streams (summed stream by stream, in scenario order, from 0)."""
+        total: Floats | float = 0.0
         for lam in self.harm.values():
             total = total + lam
-        return total
+        return total if isinstance(total, np.ndarray) else np.zeros_like(self.legit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,8 @@ class HarmModel:
         self._shapes = {fid: (np.array([p.at for p in f.shape], dtype=np.float64),
                               np.array([p.factor for p in f.shape], dtype=np.float64))
                         for fid, f in scenario.features.items()}
+        self._shape_lists = {fid: shape_lists(times.tolist(), factors.tolist())
+                             for fid, (times, factors) in self._shapes.items()}
         points = [t for times, _ in self._shapes.values() for t in times.tolist()]
         self._breakpoints_list: list[float] = sorted(set(points))
         self._breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
@@ -205,24 +217,27 @@ class HarmModel:
         on which other intervals are integrated with it.
         """
         inside = self._breakpoints_list
+        pieces, starts = bounds, None
         if inside and bisect_right(inside, float(bounds[0])) < bisect_left(inside, float(bounds[-1])):
-            pieces, starts = refine(bounds, self._breakpoints)
-        else:
-            pieces, starts = bounds, np.arange(bounds.size - 1)
+            pieces, first_pieces = refine(bounds, self._breakpoints)
+            if first_pieces.size < pieces.size - 1:
+                starts = first_pieces
         t0, t1 = pieces[:-1], pieces[1:]
-        quadrature = _Quadrature(t0, t1)
+        width = t1 - t0
+        quadrature = _Quadrature(t0, t1, width)
 
         def per_interval(values: Floats) -> Floats:
-            return values if starts.size == values.size else np.add.reduceat(values, starts)
+            return values if starts is None else np.add.reduceat(values, starts)
 
-        n = bounds.size - 1
-        legit, served, blocked = np.zeros(n), np.zeros(n), np.zeros(n)
+        legit: Floats | float = 0.0
+        served: Floats | float = 0.0
+        blocked: Floats | float = 0.0
         flat: dict[str, npt.NDArray[np.bool_]] = {}
         for fid, feature in self.scenario.features.items():
             shaped = self.shape(fid, pieces)
             s0, s1 = shaped[:-1], shaped[1:]
             flat[fid] = s0 == s1
-            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
+            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * width
             factor = self._traffic[fid]
             piece_served = (factor.constant * piece_legit if not factor.fading
                             else quadrature.of(self._traffic_at(fid, quadrature.nodes)))
@@ -234,6 +249,8 @@ class HarmModel:
         harm = {sid: per_interval(self._stream_integral(sid, stream, t0, t1, quadrature,
                                                         flat[stream.feature]))
                 for sid, stream in self.scenario.streams.items()}
+        assert isinstance(legit, np.ndarray) and isinstance(served, np.ndarray)
+        assert isinstance(blocked, np.ndarray)
         return Integrals(harm, legit, served, blocked)
 
     def integrate_one(self, t0: float, t1: float) -> Integral:
@@ -275,12 +292,11 @@ class HarmModel:
         return Integral(harm, legit, served, blocked)
 
     def _shape_list(self, fid: str, t: list[float]) -> list[float]:
-        """:meth:`shape` at each time in ``t`` (one NumPy call), as Python floats."""
-        times, factors = self._shapes[fid]
-        if times.size == 0:
+        """:meth:`shape` at each time in ``t``, as Python floats (:func:`interp_one` at each)."""
+        times, factors, slopes = self._shape_lists[fid]
+        if not times:
             return [1.0] * len(t)
-        out: list[float] = np.interp(t, times, factors).tolist()
-        return out
+        return [interp_one(x, times, factors, slopes) for x in t]
 
     def _traffic_one(self, fid: str, shape: list[float], t: list[float]) -> list[float]:
         """:meth:`_traffic_at` at each time in ``t``, given the shape there (Python floats)."""
@@ -289,7 +305,7 @@ class HarmModel:
 
     def _traffic_at(self, fid: str, t: Floats) -> Floats:
         """Requests per second the feature serves at every time in ``t``, after traffic mitigations."""
-        return self.scenario.features[fid].traffic_rps * self.shape(fid, t) * self._traffic[fid].over(t)
+        return self._traffic[fid].times_over(self.scenario.features[fid].traffic_rps * self.shape(fid, t), t)
 
     def _stream_integral(self, sid: str, stream: HarmStream, t0: Floats, t1: Floats,
                          quadrature: _Quadrature, flat: npt.NDArray[np.bool_]) -> Floats:
@@ -305,9 +321,41 @@ class HarmModel:
             if flat.all():
                 return exact
         nodes = quadrature.nodes
-        numeric = quadrature.of(self._traffic_at(fid, nodes) * fraction_at(curve, nodes)
-                                * factor.over(nodes))
+        numeric = quadrature.of(factor.times_over(self._traffic_at(fid, nodes) * fraction_at(curve, nodes),
+                                                  nodes))
         return numeric if exact is None else np.where(flat, exact, numeric)
+
+
+def shape_lists(times: list[float], factors: list[float]) -> tuple[list[float], list[float], list[float]]:
+    """A traffic shape's points and the slope of each segment, as :func:`interp_one` takes them."""
+    slopes = [_divide(factors[i + 1] - factors[i], times[i + 1] - times[i]) for i in range(len(times) - 1)]
+    return times, factors, slopes
+
+
+def _divide(a: float, b: float) -> float:
+    """``a / b`` as IEEE floats divide (two points at one time: an infinite or NaN slope, as in NumPy)."""
+    if b == 0.0:
+        return math.nan if a == 0.0 else math.copysign(math.inf, a)
+    return a / b
+
+
+def interp_one(x: float, times: list[float], factors: list[float], slopes: list[float]) -> float:
+    """``np.interp(x, times, factors)`` at one time, in Python floats: NumPy's algorithm step by step
+    (the segment's slope times the distance from its start, plus its start's value; the ends held
+    flat; a time on a point gives that point's value), so the same bits."""
+    j = bisect_right(times, x) - 1
+    if j < 0:
+        return factors[0]
+    if j >= len(times) - 1:
+        return factors[-1]
+    if times[j] == x:
+        return factors[j]
+    value = slopes[j] * (x - times[j]) + factors[j]
+    if value != value:  # NaN from an infinite slope: NumPy tries from the segment's other end
+        value = slopes[j] * (x - times[j + 1]) + factors[j + 1]
+        if value != value and factors[j] == factors[j + 1]:
+            value = factors[j]
+    return value
 
 
 GAUSS_NODES_LIST: list[float] = GAUSS_NODES.tolist()
@@ -323,18 +371,22 @@ def _gauss(half: float, values: list[float]) -> float:
 
 
 class _Quadrature:
-    """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]``."""
+    """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]`` (``width`` is ``t1 - t0``); nothing is
+    computed until a piece is integrated numerically."""
 
-    def __init__(self, t0: Floats, t1: Floats) -> None:
-        self.half = (t1 - t0) / 2
-        self._mid = (t1 + t0) / 2
+    def __init__(self, t0: Floats, t1: Floats, width: Floats) -> None:
+        self._t0, self._t1, self._width = t0, t1, width
         self._nodes: Floats | None = None
+        self.half: Floats
+        """Half of each piece's width (set with the nodes)."""
 
     @property
     def nodes(self) -> Floats:
         """The nodes, one row per piece (computed on first use)."""
         if self._nodes is None:
-            self._nodes = self._mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
+            self.half = self._width / 2
+            mid = (self._t1 + self._t0) / 2
+            self._nodes = mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
         return self._nodes
 
     def of(self, values: Floats) -> Floats:

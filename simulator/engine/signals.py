@@ -284,6 +284,10 @@ class OutputAnomaly(ZScoreMonitor):
         return ZScoreReadings(self, counts * 60.0 / batch.dt, z, counts)
 
 
+COUNTING: Ints = np.arange(1, 4097)
+"""1, 2, 3, …: a tick's position in a batch (sliced, not built, for every batch)."""
+
+
 class Sustained(Monitor):
     """A noisy level that alerts when it stays past a threshold for ``need`` ticks in a row."""
 
@@ -295,7 +299,7 @@ class Sustained(Monitor):
 
     def sustained(self, values: Floats, past: Bools) -> Readings:
         """Readings whose alert is ``need`` ticks in a row past the threshold."""
-        k = np.arange(1, past.size + 1)
+        k = COUNTING[:past.size] if past.size <= COUNTING.size else np.arange(1, past.size + 1)
         last_short = np.maximum.accumulate(np.where(past, 0, k))
         runs = np.where(last_short == 0, self.run + k, k - last_short)
         return SustainedReadings(self, values, runs)
@@ -403,8 +407,9 @@ class SocialReadings(FixedReadings):
 
 def _flips(alerting: Bools, before: bool) -> list[int]:
     """Ticks whose alert state differs from the tick before (the first compared with ``before``)."""
-    flips: list[int] = (alerting != np.concatenate(([before], alerting[:-1]))).nonzero()[0].tolist()
-    return flips
+    later: list[int] = (alerting[1:] != alerting[:-1]).nonzero()[0].tolist()
+    flips = [i + 1 for i in later]
+    return [0, *flips] if alerting.size and bool(alerting[0]) != before else flips
 
 
 def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
