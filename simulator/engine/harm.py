@@ -149,6 +149,9 @@ class HarmModel:
         self._traffic: dict[str, Factor] = {}
         self._stream: dict[str, Factor] = {}
         self._refused: dict[str, float] = {}
+        self._latest_one: tuple[float, float, Integral] | None = None
+        """The latest one-interval integral (a command's rate and the flush after it ask for the
+        same interval); dropped when the mitigations change."""
         self._replan()
 
     # --- mitigations ------------------------------------------------------------------------
@@ -175,6 +178,7 @@ class HarmModel:
 
     def _replan(self) -> None:
         """Fold the mitigations into one factor per feature's traffic and per stream's harmful fraction."""
+        self._latest_one = None
         self._traffic = {fid: Factor() for fid in self.scenario.features}
         self._stream = {sid: Factor() for sid in self.scenario.streams}
         self._refused = {fid: 1.0 for fid in self.scenario.features}
@@ -257,6 +261,14 @@ class HarmModel:
         """:meth:`integrate` over the one interval ``t0..t1``, in Python floats: the same operations
         in the same order, so the same bits, without NumPy's per-call cost on one-element arrays
         (the part of a tick before a change point, the rate at a command)."""
+        latest = self._latest_one
+        if latest is not None and latest[0] == t0 and latest[1] == t1:
+            return latest[2]
+        one = self._integrate_one(t0, t1)
+        self._latest_one = (t0, t1, one)
+        return one
+
+    def _integrate_one(self, t0: float, t1: float) -> Integral:
         inside = self._breakpoints_list
         if inside and t0 < inside[-1] and inside[bisect_right(inside, t0)] < t1:
             whole = self.integrate(np.array([t0, t1]))
