@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.engine.harm import HarmModel
+from simulator.engine.harm import HarmModel, Ledger, interp_one, shape_lists
 from simulator.engine.rates import Shape, fraction_integral, harmful_fraction, refine
 from simulator.engine.signals import poisson
 from simulator.format.loader import LoadedScenario, load_scenario
@@ -122,6 +122,27 @@ def test_one_interval_in_python_floats_gives_the_same_bits_as_the_arrays(sid: st
     assert checked > 1000
 
 
+def test_one_traffic_shape_value_in_python_floats_is_numpys_interpolation_to_the_bit() -> None:
+    """``interp_one`` (a traffic shape at one time, for ``integrate_one``) gives ``np.interp``'s bits
+    on random shapes: between points, on them, before the first and after the last, and on shapes of
+    one point or with two points at one time."""
+    rng = np.random.default_rng(11)
+    checked = 0
+    for k in [1, 2, 3, 5, 8] * 40:
+        times = np.sort(rng.uniform(0, 20_000, k))
+        if k > 2:
+            times[1] = times[2]
+        factors = rng.uniform(0, 3, k)
+        xs = np.concatenate((rng.uniform(-500, 21_000, 200), times)).tolist()
+        lists = shape_lists(times.tolist(), factors.tolist())
+        expected = np.interp(xs, times, factors).tolist()
+        got = [interp_one(x, *lists) for x in xs]
+        assert [math.isnan(v) for v in got] == [math.isnan(v) for v in expected]
+        assert [v for v in got if not math.isnan(v)] == [v for v in expected if not math.isnan(v)]
+        checked += len(xs)
+    assert checked > 40_000
+
+
 def test_a_breakpoint_on_a_tick_boundary_splits_nothing_and_one_inside_splits_its_tick() -> None:
     """Ticks 0–60–120–180 s, breakpoints at 60 s (a boundary) and 150 s (inside the last tick):
     the pieces are the ticks with the last one cut at 150 s, and each tick starts at its first piece."""
@@ -149,3 +170,24 @@ def test_a_logistic_falling_to_zero_never_integrates_to_a_negative_count() -> No
     curve = LogisticFraction(model="logistic", floor=1e-6, ceiling=0.0, growth_per_hour=3.0, midpoint="1h")
     t = np.arange(0.0, 12 * 3600.0, 7.0)
     assert fraction_integral(curve, t[:-1], t[1:]).min() >= 0.0
+
+
+def test_a_ledger_closed_a_prefix_at_a_time_holds_the_same_history_as_one_closed_at_once() -> None:
+    """The truth's ledger keeps references into the arrays intervals were read ahead in; closing
+    them in several commits (and a part-tick in Python floats between) gives the same rate history,
+    collateral and harm counts as closing the same intervals in one go."""
+    bounds = np.linspace(0.0, 600.0, 11)
+    rates, legit = np.arange(10.0), np.linspace(1.0, 2.0, 10)
+    blocked = legit / 4
+    by_stream = np.array([[1, 2], [3, 4], [5, 6]])
+    weights = {"a": 1.0, "b": 2.0}
+    whole, pieces = Ledger({"a": 0, "b": 0}, weights), Ledger({"a": 0, "b": 0}, weights)
+    whole.close(bounds.tolist(), rates.tolist(), legit.tolist(), blocked.tolist(), 0, 10)
+    whole.emitted(by_stream, 2, 11)
+    for start, stop in [(0, 3), (3, 4), (4, 10)]:
+        pieces.close(bounds, rates, legit, blocked, start, stop)
+        pieces.emitted(by_stream, {3: 0, 4: 1, 10: 2}[stop], 11)
+    assert [a.tolist() for a in pieces.intervals()] == [a.tolist() for a in whole.intervals()]
+    assert (pieces.legit_total, pieces.legit_blocked) == (whole.legit_total, whole.legit_blocked)
+    assert pieces.harm_by_stream == whole.harm_by_stream == {"a": 5, "b": 6}
+    assert (pieces.harm_volume, pieces.weighted_harm, pieces.current_rate()) == (11, 17.0, 9.0)

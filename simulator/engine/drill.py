@@ -93,6 +93,8 @@ class _Plan:
 
     ends: np.ndarray[Any, np.dtype[np.int64]]
     """When each tick closes, ms."""
+    ends_list: list[int]
+    """The same, as Python integers (for bisecting)."""
     bounds: np.ndarray[Any, Any]
     """Where each tick's integrated part starts (the first may be a change point), then the last end; s."""
     dt: np.ndarray[Any, Any]
@@ -103,6 +105,8 @@ class _Plan:
     per_stream: np.ndarray[Any, Any]
     harmful: np.ndarray[Any, Any]
     """Harmful outputs from the plan's start to the end of each tick."""
+    harmful_list: list[int]
+    """The same, as Python integers (for bisecting)."""
     totals: np.ndarray[Any, Any]
     """Harmful outputs since harm start at the end of each tick (``harmful`` + ``base``)."""
     by_stream: np.ndarray[Any, Any]
@@ -187,6 +191,8 @@ class Drill:
         self._reading_at: tuple[_Plan, int] | None = None
         self._latest: tuple[float, Any] | None = None
         self._no_harm = dict.fromkeys(scenario.streams, 0.0)
+        self._recall = [(sid, s.classifier_recall, 1.0 - s.classifier_recall)
+                        for sid, s in scenario.streams.items()]
         self._tick_ms = ms(scenario.tick)
         self._end_ms = ms(scenario.duration)
         self._ticks = -(-self._end_ms // self._tick_ms)
@@ -409,12 +415,12 @@ class Drill:
             return
         t0, t1 = start / 1000, end / 1000
         part = self.harm.integrate_one(t0, t1)
-        self._open.harm = {sid: self._open.harm[sid] + lam for sid, lam in part.harm.items()}
+        opened = self._open
+        opened.harm = {sid: opened.harm[sid] + lam for sid, lam in part.harm.items()}
         expected = part.expected
-        self._open.expected += expected
-        self._open.outputs += part.served
-        self.truth.add_collateral(np.array([part.legit]), np.array([part.blocked]))
-        self.truth.record(np.array([t0]), np.array([t1]), np.array([expected / (t1 - t0)]))
+        opened.expected += expected
+        opened.outputs += part.served
+        self.truth.close([t0, t1], [expected / (t1 - t0)], [part.legit], [part.blocked], 0, 1)
         self._open.piece_start = end
 
     def start_action(self, request: int, action: Action, role: str) -> None:
@@ -462,7 +468,7 @@ class Drill:
         while not self.finished and not self.held and self._tick_end(self._next_tick) <= limit:
             plan = self._plan if self._plan is not None and self._plan.left else self._make_plan()
             start = plan.cursor
-            stop = start + int(plan.ends[start:].searchsorted(limit, side="right"))
+            stop = bisect.bisect_right(plan.ends_list, limit, start)
             news = self._first_news(plan, start, stop)
             self._commit(plan, start, stop - 1 if news is None else news, news is not None)
             if news is not None:
@@ -477,39 +483,60 @@ class Drill:
         as the drill reaches them, and the rest is dropped if the rates change first.
         """
         self.steps += 1
+        tick_ms = self._tick_ms
         if ends is None:
             first = self._next_tick
-            horizon = min([self._end_ms, *(ms(eta) for _, eta in self.in_flight.values())])
-            last = min(self._ticks, max(first, horizon // self._tick_ms), first + MAX_BATCH - 1)
-            ends = np.minimum(np.arange(first, last + 1, dtype=np.int64) * self._tick_ms, self._end_ms)
+            horizon = self._end_ms
+            for _, eta in self.in_flight.values():
+                horizon = min(horizon, ms(eta))
+            last = min(self._ticks, max(first, horizon // tick_ms), first + MAX_BATCH - 1)
+            ends = np.arange(first, last + 1, dtype=np.int64) * tick_ms
+            if last * tick_ms > self._end_ms:
+                ends[-1] = self._end_ms
         opened = self._open
-        bounds = np.concatenate(([opened.piece_start], ends)).astype(np.float64) / 1000
+        n = ends.size
+        bounds = np.empty(n + 1)
+        bounds[0] = opened.piece_start
+        bounds[1:] = ends
+        bounds /= 1000
         part = self.harm.integrate(bounds)
-        starts = np.concatenate(([opened.start], ends[:-1])).astype(np.float64) / 1000
-        dt = ends / 1000 - starts
+        if opened.start == opened.piece_start:
+            starts = bounds[:-1]
+        else:
+            starts = bounds[:-1].copy()
+            starts[0] = opened.start / 1000
+        dt = bounds[1:] - starts
         expected = part.expected
         tick_expected = expected.copy()
         tick_expected[0] += opened.expected
         outputs = part.served.copy()
         outputs[0] += opened.outputs
-        lam = []
-        for sid, stream in self.scenario.streams.items():
-            stream_lam = part.harm[sid].copy()
-            stream_lam[0] += opened.harm[sid]
-            lam += [stream_lam * stream.classifier_recall, stream_lam * (1.0 - stream.classifier_recall)]
-        drawn = poisson(self._rng, np.column_stack(lam))
-        flagged = drawn[:, 0::2]
-        per_stream = flagged + drawn[:, 1::2]
-        harmful = np.add.reduce(per_stream, axis=1)
-        batch = TickBatch(dt, harmful.astype(np.float64), np.add.reduce(flagged, axis=1).astype(np.float64),
-                          outputs)
+        lam = np.empty((n, 2 * len(self._recall)))
+        for j, (sid, recall, missed) in enumerate(self._recall):
+            stream_lam = part.harm[sid]
+            np.multiply(stream_lam, recall, out=lam[:, 2 * j])
+            np.multiply(stream_lam, missed, out=lam[:, 2 * j + 1])
+            first_lam = stream_lam[0] + opened.harm[sid]
+            lam[0, 2 * j], lam[0, 2 * j + 1] = first_lam * recall, first_lam * missed
+        drawn = poisson(self._rng, lam)
+        if drawn.shape[1] == 2:
+            flagged = drawn[:, 0]
+            harmful = flagged + drawn[:, 1]
+            per_stream = harmful[:, None]
+        else:
+            per_stream = drawn[:, 0::2] + drawn[:, 1::2]
+            harmful = np.add.reduce(per_stream, axis=1)
+            flagged = np.add.reduce(drawn[:, 0::2], axis=1)
+        batch = TickBatch(dt, harmful.astype(np.float64), flagged.astype(np.float64), outputs)
         cumulative = harmful.cumsum()
         base = self.truth.harm_volume
-        by_stream = per_stream.cumsum(axis=0) + np.array(list(self.truth.harm_by_stream.values()),
-                                                             dtype=np.int64)
-        self._plan = _Plan(ends=ends, bounds=bounds, dt=dt, piece_rates=expected / (bounds[1:] - bounds[:-1]),
+        by_stream = per_stream.cumsum(axis=0)
+        by_stream += list(self.truth.harm_by_stream.values())
+        self._plan = _Plan(ends=ends, ends_list=ends.tolist(), bounds=bounds, dt=dt,
+                           piece_rates=expected / (bounds[1:] - bounds[:-1]),
                            rates=tick_expected / dt, per_stream=per_stream,
-                           harmful=cumulative, totals=cumulative + base, by_stream=by_stream,
+                           harmful=cumulative, harmful_list=cumulative.tolist(), totals=cumulative + base,
+                           by_stream=by_stream,
                            legit=part.legit, blocked=part.blocked,
                            readings=self.monitoring.read(batch), base=base)
         return self._plan
@@ -518,15 +545,21 @@ class Drill:
         """The first of the plan's ticks ``start..stop-1`` after which something other than a tick happens."""
         if stop <= start:
             return None
-        found = [r.first_change(start, stop) for r in plan.readings.values()]
+        first = stop
+        for reading in plan.readings.values():
+            change = reading.first_change(start, first)
+            if change is not None:
+                first = change
         threshold = self.triggers.next_harm_threshold
         if threshold is not None:
-            reached = int(plan.harmful.searchsorted(threshold - plan.base))
-            found.append(reached if start <= reached < stop else None)
+            reached = bisect.bisect_left(plan.harmful_list, threshold - plan.base)
+            if start <= reached < first:
+                first = reached
         if self._watching_for_resurgence:
-            found.append(self._first_rise(plan, start, stop))
-        news = [i for i in found if i is not None]
-        return min(news) if news else None
+            rise = self._first_rise(plan, start, first)
+            if rise is not None:
+                first = rise
+        return first if first < stop else None
 
     def _first_rise(self, plan: _Plan, start: int, stop: int) -> int | None:
         """The first of ticks ``start..stop-1`` whose harmful rate rises past the containment threshold
@@ -546,21 +579,20 @@ class Drill:
         ``news``: something other than a tick happens after the last one (the drill stands at it).
         """
         stop = last + 1
-        end_ms = int(plan.ends[last])
+        end_ms = plan.ends_list[last]
         at_end = end_ms >= self._end_ms
         if (news or at_end) and end_ms > self._clock:
             self._clock = end_ms
-        counts = plan.per_stream[start:stop]
+        truth = self.truth
         if self.record_ticks:
-            before = np.array(list(self.truth.harm_by_stream.values()), dtype=np.int64)
-        self.truth.harm_by_stream = dict(zip(self.scenario.streams, plan.by_stream[last].tolist(),
-                                             strict=True))
-        self.truth.record(plan.bounds[start:stop], plan.bounds[start + 1:stop + 1],
-                          plan.piece_rates[start:stop])
-        self.truth.add_collateral(plan.legit[start:stop], plan.blocked[start:stop])
-        self.truth.ticks.append((plan.ends[start:stop], plan.rates[start:stop], plan.totals[start:stop]))
-        was = {sid: m.alerting for sid, m in self.monitoring.monitors.items()}
+            before = np.array(list(truth.harm_by_stream.values()), dtype=np.int64)
+        total, rate = int(plan.totals[last]), float(plan.rates[last])
+        truth.emitted(plan.by_stream, last, total)
+        truth.close(plan.bounds, plan.piece_rates, plan.legit, plan.blocked, start, stop)
+        truth.ticks.append((plan.ends, plan.rates, plan.totals, start, stop))
         t = end_ms / 1000
+        if self.record_ticks or news:
+            was = {sid: m.alerting for sid, m in self.monitoring.monitors.items()}
         if self.record_ticks:
             times = plan.ends[start:stop] / 1000
             ticks = self._tick_payloads(plan, start, last, self.people.over(times[:-1]))
@@ -569,14 +601,18 @@ class Drill:
         else:
             self.people.at_tick(t)
             self._latest = (t, (plan, last, dict(self.people.loads)))
-        for reading in plan.readings.values():
-            reading.commit(last)
+        if news:
+            for reading in plan.readings.values():
+                reading.commit(last)
+        else:  # no alert changes state up to the last tick: only the rolling state moves
+            for reading in plan.readings.values():
+                reading.monitor.committed = (reading, last)
         self._reading_at = (plan, last)
         self._next_tick += stop - start
         plan.cursor = stop
         self._open = _OpenTick(end_ms, end_ms, self._no_harm)
-        total, rate = int(plan.totals[last]), float(plan.rates[last])
         if self.record_ticks:
+            counts = plan.per_stream[start:stop]
             self._emit_ticks(times[:-1].tolist(), ticks[:-1], before + np.cumsum(counts[:-1], axis=0),
                              counts[:-1], plan.totals[start:last].tolist(),
                              plan.rates[start:last].tolist())

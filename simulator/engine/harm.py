@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -74,11 +75,21 @@ class Factor:
         return out
 
     def over(self, t: Floats) -> Floats:
-        """The product at every time in ``t``."""
-        out = np.full_like(t, self.constant)
+        """The product at every time in ``t`` (the constant times each fading multiplier in turn)."""
+        if not self.fading:
+            return np.full_like(t, self.constant)
+        out: Floats | None = None
         for multiplier, half_life, since in self.fading:
-            out = out * fading_at(multiplier, half_life, since, t)
+            fade = fading_at(multiplier, half_life, since, t)
+            out = fade * self.constant if out is None else out * fade
+        assert out is not None
         return out
+
+    def times_over(self, values: Floats, t: Floats) -> Floats:
+        """``values * self.over(t)``, the same bits, without building a constant array."""
+        if not self.fading:
+            return values * self.constant
+        return values * self.over(t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +107,11 @@ class Integrals:
 
     @property
     def expected(self) -> Floats:
-        """Expected harmful outputs, all streams (summed stream by stream, in scenario order)."""
-        total = np.zeros_like(self.legit)
+        """Expected harmful outputs, all streams (summed stream by stream, in scenario order, from 0)."""
+        total: Floats | float = 0.0
         for lam in self.harm.values():
             total = total + lam
-        return total
+        return total if isinstance(total, np.ndarray) else np.zeros_like(self.legit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +141,17 @@ class HarmModel:
         self._shapes = {fid: (np.array([p.at for p in f.shape], dtype=np.float64),
                               np.array([p.factor for p in f.shape], dtype=np.float64))
                         for fid, f in scenario.features.items()}
+        self._shape_lists = {fid: shape_lists(times.tolist(), factors.tolist())
+                             for fid, (times, factors) in self._shapes.items()}
         points = [t for times, _ in self._shapes.values() for t in times.tolist()]
         self._breakpoints_list: list[float] = sorted(set(points))
         self._breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
         self._traffic: dict[str, Factor] = {}
         self._stream: dict[str, Factor] = {}
         self._refused: dict[str, float] = {}
+        self._latest_one: tuple[float, float, Integral] | None = None
+        """The latest one-interval integral (a command's rate and the flush after it ask for the
+        same interval); dropped when the mitigations change."""
         self._replan()
 
     # --- mitigations ------------------------------------------------------------------------
@@ -162,6 +178,7 @@ class HarmModel:
 
     def _replan(self) -> None:
         """Fold the mitigations into one factor per feature's traffic and per stream's harmful fraction."""
+        self._latest_one = None
         self._traffic = {fid: Factor() for fid in self.scenario.features}
         self._stream = {sid: Factor() for sid in self.scenario.streams}
         self._refused = {fid: 1.0 for fid in self.scenario.features}
@@ -204,24 +221,27 @@ class HarmModel:
         on which other intervals are integrated with it.
         """
         inside = self._breakpoints_list
+        pieces, starts = bounds, None
         if inside and bisect_right(inside, float(bounds[0])) < bisect_left(inside, float(bounds[-1])):
-            pieces, starts = refine(bounds, self._breakpoints)
-        else:
-            pieces, starts = bounds, np.arange(bounds.size - 1)
+            pieces, first_pieces = refine(bounds, self._breakpoints)
+            if first_pieces.size < pieces.size - 1:
+                starts = first_pieces
         t0, t1 = pieces[:-1], pieces[1:]
-        quadrature = _Quadrature(t0, t1)
+        width = t1 - t0
+        quadrature = _Quadrature(t0, t1, width)
 
         def per_interval(values: Floats) -> Floats:
-            return values if starts.size == values.size else np.add.reduceat(values, starts)
+            return values if starts is None else np.add.reduceat(values, starts)
 
-        n = bounds.size - 1
-        legit, served, blocked = np.zeros(n), np.zeros(n), np.zeros(n)
+        legit: Floats | float = 0.0
+        served: Floats | float = 0.0
+        blocked: Floats | float = 0.0
         flat: dict[str, npt.NDArray[np.bool_]] = {}
         for fid, feature in self.scenario.features.items():
             shaped = self.shape(fid, pieces)
             s0, s1 = shaped[:-1], shaped[1:]
             flat[fid] = s0 == s1
-            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * (t1 - t0)
+            piece_legit = feature.traffic_rps * (s0 + s1) / 2 * width
             factor = self._traffic[fid]
             piece_served = (factor.constant * piece_legit if not factor.fading
                             else quadrature.of(self._traffic_at(fid, quadrature.nodes)))
@@ -233,12 +253,22 @@ class HarmModel:
         harm = {sid: per_interval(self._stream_integral(sid, stream, t0, t1, quadrature,
                                                         flat[stream.feature]))
                 for sid, stream in self.scenario.streams.items()}
+        assert isinstance(legit, np.ndarray) and isinstance(served, np.ndarray)
+        assert isinstance(blocked, np.ndarray)
         return Integrals(harm, legit, served, blocked)
 
     def integrate_one(self, t0: float, t1: float) -> Integral:
         """:meth:`integrate` over the one interval ``t0..t1``, in Python floats: the same operations
         in the same order, so the same bits, without NumPy's per-call cost on one-element arrays
         (the part of a tick before a change point, the rate at a command)."""
+        latest = self._latest_one
+        if latest is not None and latest[0] == t0 and latest[1] == t1:
+            return latest[2]
+        one = self._integrate_one(t0, t1)
+        self._latest_one = (t0, t1, one)
+        return one
+
+    def _integrate_one(self, t0: float, t1: float) -> Integral:
         inside = self._breakpoints_list
         if inside and t0 < inside[-1] and inside[bisect_right(inside, t0)] < t1:
             whole = self.integrate(np.array([t0, t1]))
@@ -274,12 +304,11 @@ class HarmModel:
         return Integral(harm, legit, served, blocked)
 
     def _shape_list(self, fid: str, t: list[float]) -> list[float]:
-        """:meth:`shape` at each time in ``t`` (one NumPy call), as Python floats."""
-        times, factors = self._shapes[fid]
-        if times.size == 0:
+        """:meth:`shape` at each time in ``t``, as Python floats (:func:`interp_one` at each)."""
+        times, factors, slopes = self._shape_lists[fid]
+        if not times:
             return [1.0] * len(t)
-        out: list[float] = np.interp(t, times, factors).tolist()
-        return out
+        return [interp_one(x, times, factors, slopes) for x in t]
 
     def _traffic_one(self, fid: str, shape: list[float], t: list[float]) -> list[float]:
         """:meth:`_traffic_at` at each time in ``t``, given the shape there (Python floats)."""
@@ -288,7 +317,7 @@ class HarmModel:
 
     def _traffic_at(self, fid: str, t: Floats) -> Floats:
         """Requests per second the feature serves at every time in ``t``, after traffic mitigations."""
-        return self.scenario.features[fid].traffic_rps * self.shape(fid, t) * self._traffic[fid].over(t)
+        return self._traffic[fid].times_over(self.scenario.features[fid].traffic_rps * self.shape(fid, t), t)
 
     def _stream_integral(self, sid: str, stream: HarmStream, t0: Floats, t1: Floats,
                          quadrature: _Quadrature, flat: npt.NDArray[np.bool_]) -> Floats:
@@ -304,9 +333,41 @@ class HarmModel:
             if flat.all():
                 return exact
         nodes = quadrature.nodes
-        numeric = quadrature.of(self._traffic_at(fid, nodes) * fraction_at(curve, nodes)
-                                * factor.over(nodes))
+        numeric = quadrature.of(factor.times_over(self._traffic_at(fid, nodes) * fraction_at(curve, nodes),
+                                                  nodes))
         return numeric if exact is None else np.where(flat, exact, numeric)
+
+
+def shape_lists(times: list[float], factors: list[float]) -> tuple[list[float], list[float], list[float]]:
+    """A traffic shape's points and the slope of each segment, as :func:`interp_one` takes them."""
+    slopes = [_divide(factors[i + 1] - factors[i], times[i + 1] - times[i]) for i in range(len(times) - 1)]
+    return times, factors, slopes
+
+
+def _divide(a: float, b: float) -> float:
+    """``a / b`` as IEEE floats divide (two points at one time: an infinite or NaN slope, as in NumPy)."""
+    if b == 0.0:
+        return math.nan if a == 0.0 else math.copysign(math.inf, a)
+    return a / b
+
+
+def interp_one(x: float, times: list[float], factors: list[float], slopes: list[float]) -> float:
+    """``np.interp(x, times, factors)`` at one time, in Python floats: NumPy's algorithm step by step
+    (the segment's slope times the distance from its start, plus its start's value; the ends held
+    flat; a time on a point gives that point's value), so the same bits."""
+    j = bisect_right(times, x) - 1
+    if j < 0:
+        return factors[0]
+    if j >= len(times) - 1:
+        return factors[-1]
+    if times[j] == x:
+        return factors[j]
+    value = slopes[j] * (x - times[j]) + factors[j]
+    if value != value:  # NaN from an infinite slope: NumPy tries from the segment's other end
+        value = slopes[j] * (x - times[j + 1]) + factors[j + 1]
+        if value != value and factors[j] == factors[j + 1]:
+            value = factors[j]
+    return value
 
 
 GAUSS_NODES_LIST: list[float] = GAUSS_NODES.tolist()
@@ -322,18 +383,22 @@ def _gauss(half: float, values: list[float]) -> float:
 
 
 class _Quadrature:
-    """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]``."""
+    """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]`` (``width`` is ``t1 - t0``); nothing is
+    computed until a piece is integrated numerically."""
 
-    def __init__(self, t0: Floats, t1: Floats) -> None:
-        self.half = (t1 - t0) / 2
-        self._mid = (t1 + t0) / 2
+    def __init__(self, t0: Floats, t1: Floats, width: Floats) -> None:
+        self._t0, self._t1, self._width = t0, t1, width
         self._nodes: Floats | None = None
+        self.half: Floats
+        """Half of each piece's width (set with the nodes)."""
 
     @property
     def nodes(self) -> Floats:
         """The nodes, one row per piece (computed on first use)."""
         if self._nodes is None:
-            self._nodes = self._mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
+            self.half = self._width / 2
+            mid = (self._t1 + self._t0) / 2
+            self._nodes = mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
         return self._nodes
 
     def of(self, values: Floats) -> Floats:
@@ -347,28 +412,54 @@ class _Quadrature:
         return self.half * total
 
 
-@dataclass
+Closed = tuple[Any, Any, Any, Any, int, int]
+"""Intervals closed together: boundaries, expected harmful rates, legitimate and blocked requests
+(arrays or lists), and the range ``start..stop-1`` of them that was closed (boundaries
+``start..stop``)."""
+
+Ticked = tuple[npt.NDArray[np.int64], Floats, npt.NDArray[np.int64], int, int]
+"""Ticks closed together: end times (ms), harmful rates, harmful outputs so far, and the range."""
+
+
 class Ledger:
     """What the drill has drawn so far: harmful outputs per stream, collateral, and the rate history.
 
-    The rate history is kept as arrays, one entry per closed interval (a tick, or the part of a
-    tick before a change point): what containment is scored on.
+    The rate history is one entry per closed interval (a tick, or the part of a tick before a change
+    point): what containment is scored on. Closing intervals only keeps references to the arrays
+    they were read ahead in (a commit makes no copies); the history is joined when it is read.
     """
 
-    harm_by_stream: dict[str, int]
-    weights: dict[str, float]
-    _legit: list[Floats] = field(default_factory=list)
-    _blocked: list[Floats] = field(default_factory=list)
-    _t0: list[Floats] = field(default_factory=list)
-    _t1: list[Floats] = field(default_factory=list)
-    _rates: list[Floats] = field(default_factory=list)
-    ticks: list[tuple[npt.NDArray[np.int64], Floats, npt.NDArray[np.int64]]] = field(default_factory=list)
-    """Per commit: tick end times (ms), harmful rates, harmful outputs so far."""
+    def __init__(self, harm_by_stream: dict[str, int], weights: dict[str, float]) -> None:
+        self.weights = weights
+        self._streams = list(harm_by_stream)
+        self._by_stream = dict(harm_by_stream)
+        self._row: tuple[npt.NDArray[np.int64], int] | None = None
+        self._volume = sum(harm_by_stream.values())
+        self._closed: list[Closed] = []
+        self._joined: tuple[Floats, Floats, Floats] | None = None
+        self.ticks: list[Ticked] = []
+        """Per commit: the plan's tick end times (ms), harmful rates, harmful outputs so far, and
+        which of them were committed."""
+
+    @property
+    def harm_by_stream(self) -> dict[str, int]:
+        """Harmful outputs emitted so far, per stream."""
+        if self._row is not None:
+            rows, i = self._row
+            self._by_stream = dict(zip(self._streams, rows[i].tolist(), strict=True))
+            self._row = None
+        return self._by_stream
+
+    def emitted(self, by_stream: npt.NDArray[np.int64], row: int, total: int) -> None:
+        """The harmful outputs so far are now row ``row`` of ``by_stream`` (one column per stream),
+        ``total`` of them."""
+        self._row = (by_stream, row)
+        self._volume = total
 
     @property
     def harm_volume(self) -> int:
         """Harmful outputs emitted so far, all streams."""
-        return sum(self.harm_by_stream.values())
+        return self._volume
 
     @property
     def weighted_harm(self) -> float:
@@ -378,37 +469,36 @@ class Ledger:
     @property
     def legit_total(self) -> float:
         """Legitimate requests so far (an exact sum: the same however the intervals were closed)."""
-        return math.fsum(np.concatenate(self._legit).tolist()) if self._legit else 0.0
+        return math.fsum(v for c in self._closed for v in _values(c[2], c[4], c[5]))
 
     @property
     def legit_blocked(self) -> float:
         """Legitimate requests mitigations blocked or refused so far (an exact sum)."""
-        return math.fsum(np.concatenate(self._blocked).tolist()) if self._blocked else 0.0
+        return math.fsum(v for c in self._closed for v in _values(c[3], c[4], c[5]))
 
-    def add_collateral(self, legit: Floats, blocked: Floats) -> None:
-        """Keep closed intervals' legitimate traffic and what mitigations blocked of it."""
-        self._legit.append(legit)
-        self._blocked.append(blocked)
-
-    def record(self, t0: Floats, t1: Floats, rates: Floats) -> None:
-        """Keep the expected harmful rate of closed intervals."""
-        self._t0.append(t0)
-        self._t1.append(t1)
-        self._rates.append(rates)
+    def close(self, bounds: Any, rates: Any, legit: Any, blocked: Any, start: int, stop: int) -> None:
+        """Keep closed intervals ``start..stop-1``: their boundaries (``bounds[start..stop]``),
+        expected harmful rates, legitimate traffic and what mitigations blocked of it."""
+        self._closed.append((bounds, rates, legit, blocked, start, stop))
+        self._joined = None
 
     def intervals(self) -> tuple[Floats, Floats, Floats]:
         """Start, end and expected harmful rate of every closed interval, in time order."""
-        if not self._rates:
-            return np.zeros(0), np.zeros(0), np.zeros(0)
-        if len(self._rates) > 1:
-            self._t0 = [np.concatenate(self._t0)]
-            self._t1 = [np.concatenate(self._t1)]
-            self._rates = [np.concatenate(self._rates)]
-        return self._t0[0], self._t1[0], self._rates[0]
+        if self._joined is None:
+            if not self._closed:
+                return np.zeros(0), np.zeros(0), np.zeros(0)
+            t0 = np.concatenate([c[0][c[4]:c[5]] for c in self._closed]).astype(np.float64)
+            t1 = np.concatenate([c[0][c[4] + 1:c[5] + 1] for c in self._closed]).astype(np.float64)
+            rates = np.concatenate([c[1][c[4]:c[5]] for c in self._closed]).astype(np.float64)
+            self._joined = (t0, t1, rates)
+        return self._joined
 
     def current_rate(self) -> float:
         """The latest closed interval's expected harmful outputs per second."""
-        return float(self._rates[-1][-1]) if self._rates else 0.0
+        if not self._closed:
+            return 0.0
+        latest = self._closed[-1]
+        return float(latest[1][latest[5] - 1])
 
     def worst_rate_since(self, t: float) -> float:
         """The highest expected harmful rate of the intervals ending after ``t``."""
@@ -420,8 +510,16 @@ class Ledger:
         """Every tick's end time, harmful rate and harmful outputs so far."""
         if not self.ticks:
             return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-        ends, rates, totals = (np.concatenate(parts) for parts in zip(*self.ticks, strict=True))
+        ends = np.concatenate([e[a:b] for e, _, _, a, b in self.ticks])
+        rates = np.concatenate([r[a:b] for _, r, _, a, b in self.ticks])
+        totals = np.concatenate([n[a:b] for _, _, n, a, b in self.ticks])
         return ends / 1000, rates, totals
+
+
+def _values(values: Any, start: int, stop: int) -> list[float]:
+    """``values[start:stop]`` as Python floats (an array's or a list's)."""
+    part = values[start:stop]
+    return part.tolist() if isinstance(part, np.ndarray) else list(part)
 
 
 def time_to_contain(t0: Floats, t1: Floats, rates: Floats, threshold: float,

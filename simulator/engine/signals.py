@@ -177,22 +177,34 @@ class ZScoreMonitor(Monitor):
         """The last baseline + window counts, oldest first."""
 
     def scores(self, counts: Ints) -> tuple[Floats, Floats]:
-        """Window sums and z-scores after pushing each count in turn."""
+        """Window sums and z-scores after pushing each count in turn.
+
+        The sums run over one array holding a leading zero, the history and the counts, so every
+        window and baseline sum is one subtraction of running sums.
+        """
         w, b, n = self.window_ticks, self.baseline_ticks, counts.size
-        full: npt.NDArray[Any] = np.concatenate((self.history, counts))
-        if (int(full.max()) * max(b, w)) ** 2 >= EXACT_INT64:
+        history = self.history
+        kept = history.size
+        full: npt.NDArray[Any] = np.empty(1 + kept + n, dtype=np.int64)
+        full[0] = 0
+        full[1:1 + kept] = history
+        full[1 + kept:] = counts
+        exact = (int(np.maximum.reduce(full)) * max(b, w)) ** 2 < EXACT_INT64
+        if not exact:
             full = full.astype(object)
-        sums = np.add.accumulate(np.concatenate(([0], full)))
-        squares = np.add.accumulate(np.concatenate(([0], full * full)))
+        sums = np.add.accumulate(full)
+        squares = np.add.accumulate(full * full)
         window = sums[1 + b + w: 1 + b + w + n] - sums[1 + b: 1 + b + n]
         base = sums[1 + b: 1 + b + n] - sums[1: 1 + n]
         base_squares = squares[1 + b: 1 + b + n] - squares[1: 1 + n]
         spread_num = b * base_squares - base * base
-        mean = np.asarray(base, dtype=np.float64) / b
-        spread = np.asarray(spread_num, dtype=np.float64) / float(b * b)
+        if not exact:  # Python integers: convert before dividing (int / int would round differently)
+            base, spread_num = base.astype(np.float64), spread_num.astype(np.float64)
+            window = window.astype(np.float64)
+        mean = base / b
+        spread = spread_num / float(b * b)
         var = np.maximum(np.maximum(spread, mean), 1.0 / w)
-        window_f = np.asarray(window, dtype=np.float64)
-        return window_f, (window_f - w * mean) / np.sqrt(w * var)
+        return window, (window - w * mean) / np.sqrt(w * var)
 
 
 class ZScoreReadings(Readings):
@@ -203,11 +215,20 @@ class ZScoreReadings(Readings):
     def __init__(self, monitor: ZScoreMonitor, values: Floats, z: Floats, counts: Ints) -> None:
         super().__init__(monitor, values)
         self.z, self.counts, self.history = z, counts, monitor.history
-        self._rises = (z > monitor.z_threshold).nonzero()[0].tolist()
-        self._falls = (z <= monitor.z_threshold / 2).nonzero()[0].tolist()
+        self._rises: list[int] | None = None
+        self._falls: list[int] | None = None
 
     def _changes(self) -> list[int]:
-        return self._falls if self.monitor.alerting else self._rises
+        """Where the z-score would fall under half the threshold (alerting) or rise past it (not);
+        each list is worked out the first time it is asked for."""
+        threshold = self.monitor.z_threshold
+        if self.monitor.alerting:
+            if self._falls is None:
+                self._falls = (self.z <= threshold / 2).nonzero()[0].tolist()
+            return self._falls
+        if self._rises is None:
+            self._rises = (self.z > threshold).nonzero()[0].tolist()
+        return self._rises
 
     def alerting_at(self, i: int) -> bool:
         z = float(self.z[i])
@@ -263,6 +284,10 @@ class OutputAnomaly(ZScoreMonitor):
         return ZScoreReadings(self, counts * 60.0 / batch.dt, z, counts)
 
 
+COUNTING: Ints = np.arange(1, 4097)
+"""1, 2, 3, …: a tick's position in a batch (sliced, not built, for every batch)."""
+
+
 class Sustained(Monitor):
     """A noisy level that alerts when it stays past a threshold for ``need`` ticks in a row."""
 
@@ -274,7 +299,7 @@ class Sustained(Monitor):
 
     def sustained(self, values: Floats, past: Bools) -> Readings:
         """Readings whose alert is ``need`` ticks in a row past the threshold."""
-        k = np.arange(1, past.size + 1)
+        k = COUNTING[:past.size] if past.size <= COUNTING.size else np.arange(1, past.size + 1)
         last_short = np.maximum.accumulate(np.where(past, 0, k))
         runs = np.where(last_short == 0, self.run + k, k - last_short)
         return SustainedReadings(self, values, runs)
@@ -352,11 +377,9 @@ class Social(Monitor):
         decay = (0.5 ** (batch.dt / self.attention_half_life)).tolist()
         visible = stream[: counts.size].tolist()
         attention = self.active_posts
-        active = [attention]
-        for fade, posts in zip(decay, visible, strict=True):
-            attention = attention * fade + posts
-            active.append(attention)
-        rates = self.spec.baseline_per_hour + self.spec.virality * np.array(active[1:])
+        ahead = [attention := attention * fade + posts for fade, posts in zip(decay, visible, strict=True)]
+        active = [self.active_posts, *ahead]
+        rates = self.spec.baseline_per_hour + self.spec.virality * np.array(ahead)
         self._ahead = (rates, stream, active)
         return rates * batch.dt / HOUR
 
@@ -384,8 +407,9 @@ class SocialReadings(FixedReadings):
 
 def _flips(alerting: Bools, before: bool) -> list[int]:
     """Ticks whose alert state differs from the tick before (the first compared with ``before``)."""
-    flips: list[int] = (alerting != np.concatenate(([before], alerting[:-1]))).nonzero()[0].tolist()
-    return flips
+    later: list[int] = (alerting[1:] != alerting[:-1]).nonzero()[0].tolist()
+    flips = [i + 1 for i in later]
+    return [0, *flips] if alerting.size and bool(alerting[0]) != before else flips
 
 
 def make_monitor(spec: Signal, tick: float, outputs_per_tick: float,
@@ -428,11 +452,13 @@ class Monitoring:
                          strict=True)) if self._noisy else {}
         second = _poisson_columns(self.rng, self._second, n,
                                   lambda sid: self.monitors[sid].second_rate(batch, counts[sid]))
-        none_i, none_f = np.zeros(n, dtype=np.int64), np.zeros(n)
-        return {sid: monitor.read(batch, counts.get(sid, none_i), noise.get(sid, none_f),
-                                  second.get(sid, none_i))
+        return {sid: monitor.read(batch, counts.get(sid, NO_COUNTS),
+                                  noise[sid] if sid in noise else np.zeros(n), second.get(sid, NO_COUNTS))
                 for sid, monitor in self.monitors.items()}
 
+
+NO_COUNTS: Ints = np.zeros(0, dtype=np.int64)
+"""What a monitor that draws no (second) counts is handed for them: it never reads them."""
 
 SMALL_DRAW = 16
 """Up to this many Poisson counts are drawn one by one (the same draws in the same order: NumPy's
@@ -454,5 +480,7 @@ def _poisson_columns(rng: np.random.Generator, sids: list[str], n: int,
         return {}
     if len(sids) == 1:
         return {sids[0]: poisson(rng, rate(sids[0]))}
-    lam = np.column_stack([rate(sid) for sid in sids])
+    lam = np.empty((n, len(sids)))
+    for j, sid in enumerate(sids):
+        lam[:, j] = rate(sid)
     return dict(zip(sids, poisson(rng, lam).T, strict=True))

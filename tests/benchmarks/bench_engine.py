@@ -13,6 +13,13 @@ Each figure is the median of many runs, taken in rounds that alternate the workl
 textbook ≤ 5 ms, baseline ≤ 2 ms, sycophancy-drift ≤ 10 ms, ≥ 200,000× per output vs the oracle.
 With ``--compare PATH`` (a checkout of an earlier version, e.g. ``git archive`` of ``layout``) the
 same figures of that version are measured in a subprocess right after, for the ratio.
+
+CPU time on a loaded machine is noisy; instruction counts are not. ``--instructions WORKLOAD N``
+(``textbook``, ``journal``, ``baseline`` or ``drift``) runs N runs of one workload on fixed seeds
+under callgrind, counting only the runs themselves (``callgrind_control`` switches the count on after
+the imports and warm-up runs and off after the last run), and prints instructions per run::
+
+    PYTHONHASHSEED=0 python tests/benchmarks/bench_engine.py --instructions textbook 10
 """
 
 from __future__ import annotations
@@ -148,5 +155,39 @@ def earlier(path: Path) -> dict[str, float | bool]:
             "sycophancy_drift": float(out[3]), "sweep_mode": out[4] == "True"}
 
 
+def instructions(workload: str, runs: int) -> None:
+    """Instructions per run of one workload, counted by callgrind around the runs only."""
+    if os.environ.get("BENCH_UNDER_CALLGRIND") != "1":
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
+             sys.executable, __file__, "--instructions", workload, str(runs)],
+            env={**os.environ, "BENCH_UNDER_CALLGRIND": "1"}, capture_output=True, text=True, check=True)
+        collected = int(out.stderr.split("Collected :")[1].split()[0])
+        print(json.dumps({"workload": workload, "runs": runs, "instructions_per_run": collected // runs,
+                          "pythonhashseed": os.environ.get("PYTHONHASHSEED")}))
+        return
+    loaded = load_scenario("sycophancy-drift" if workload == "drift" else "jailbreak-wave")
+    journal = workload == "journal"
+    for seed in range(2):
+        baseline_of(loaded, seed)
+        run_policy(loaded, Textbook(loaded.scenario), seed, journal=journal)
+    seeds = range(100, 100 + runs)
+    if workload != "baseline":
+        for seed in seeds:
+            baseline_of(loaded, seed)
+    subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], capture_output=True, check=False)
+    for seed in seeds:
+        if workload == "baseline":
+            baseline._cache.clear()
+            baseline_of(loaded, seed)
+        else:
+            run_policy(loaded, Textbook(loaded.scenario), seed, journal=journal)
+    subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], capture_output=True, check=False)
+
+
 if __name__ == "__main__":
-    main()
+    if "--instructions" in sys.argv:
+        at = sys.argv.index("--instructions")
+        instructions(sys.argv[at + 1], int(sys.argv[at + 2]))
+    else:
+        main()
