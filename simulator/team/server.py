@@ -230,7 +230,9 @@ def delivered(event: Event, seat: str, seating: Seating, player: str | None = No
     if seat == Role.IC.value and event.seq in seating.forwarded and event.to is not None:
         event = replace(event, to=(*event.to, Role.IC.value))
     if event.kind == Kind.COMMAND and event.payload.get("action") == "message":
-        event = replace(event, to=_message_audience(event))
+        audience = _message_audience(event)
+        if audience != event.to:  # a war-room line's command stays the event itself (encoded once)
+            event = replace(event, to=audience)
     return event if event.visible_to(seat) else None
 
 
