@@ -15,6 +15,7 @@ from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from tui.app import DrillApp
+from tui.widgets.picklist import PickList
 
 SIZE = (100, 30)
 
@@ -52,3 +53,29 @@ async def test_only_the_chat_redraws_for_a_war_room_line_and_nothing_for_an_unch
             await session.submit(Command(role="ml", action="message", params={"text": "on it", "to": []}))
             await pilot.pause()
         assert set(asked) == {("chat-log", True)}, asked
+
+
+async def test_moving_in_the_action_list_repaints_the_two_options_and_nothing_else(
+        flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """↓ in the action list asks for the option left and the option reached to be repainted (one
+    line each here), not the whole list, the panels around it or the layout."""
+    session = LocalSession(flagship, seed=7)
+    app = DrillApp(session, wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down")
+        await pilot.pause()
+        actions = app.screen.query_one("#action-list", PickList)
+        repainted: list[tuple[int, int]] = []
+        refresh_lines = PickList.refresh_lines
+
+        def recorded(self: PickList, y_start: int, line_count: int = 1) -> None:
+            repainted.append((y_start, line_count))
+            refresh_lines(self, y_start, line_count)
+
+        with redraws(monkeypatch) as asked:
+            monkeypatch.setattr(PickList, "refresh_lines", recorded)
+            await pilot.press("down")
+            await pilot.pause()
+        assert actions.highlighted == 2
+        assert repainted == [(2, 1), (3, 1)], "the first option takes two lines, the next ones one each"
+        assert asked == Counter({("action-list", False): 2}), asked
