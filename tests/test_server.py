@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.protocol import State
 
-from simulator.engine.events import Kind
+from simulator.engine.events import Event, Kind
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.format.commands import AdhocParams, Command
@@ -25,7 +25,7 @@ from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.outbox import Shared
 from simulator.team.protocol import FRAME_LIMIT
 from simulator.team.remote import RemoteError, RemoteSession
-from simulator.team.server import DrillServer, Limits, Outbox, ResumeError
+from simulator.team.server import DrillServer, Limits, Outbox, ResumeError, Seating, delivered
 from tests.conftest import MINIMAL, WriteScenario, end_through_hot_wash
 
 CODE = "K7Q2MD"
@@ -528,3 +528,44 @@ def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path) 
     assert out.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: in use" in out.stderr and "--port 0" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "drill.jsonl").exists()
+
+
+async def test_a_refused_command_reaches_only_the_player_who_sent_it_and_the_facilitator(team: Team) -> None:
+    """Sam and Max both hold ML, Dana IC. Sam's refused commands — a verb ML may not use, a denial of
+    a request that does not exist (with Sam's reason in it) — reach Sam and the facilitator,
+    live and in a snapshot from the start; Max, in the same role, and Dana do not see them, live or
+    when they join after. The journal keeps each refusal as the engine wrote it (to the role)."""
+    fac = await team.facilitator()
+    sam, max_ = await team.join("ml", "Sam"), await team.join("ml", "Max")
+    dana = await team.join("ic", "Dana")
+    await fac.start()
+    severity = await sam.submit(Command(role="ml", action="set_severity", params={"level": "sev1"}))
+    denial = await sam.submit(Command(role="ml", action="deny", params={"request": 999, "reason": "psst"}))
+    assert severity.kind == denial.kind == Kind.REFUSED and severity.seq > 0 and denial.seq > 0
+    await sam.chat("after my refusals")
+    later = await team.join("ml", "Kim")
+    sam_again = await RemoteSession.open(team.url, name="Sam", token=sam.token, timeout=5.0)
+    team.sessions.append(sam_again)
+
+    def refused(session: RemoteSession) -> list[int]:
+        return [e.seq for e in session.received if e.kind == Kind.REFUSED]
+
+    for seat in (max_, dana, fac, sam, later, sam_again):
+        await seat.wait_until(lambda s: any(m["text"] == "after my refusals" for m in s.view.messages))
+    assert refused(sam) == refused(fac) == refused(sam_again) == [severity.seq, denial.seq]
+    assert refused(max_) == refused(dana) == refused(later) == [], "events arrive in order: none came first"
+    assert [line.get("to") for line in team.journal() if line["kind"] == "refused"] == [["ml"], ["ml"]]
+
+
+def test_a_war_room_lines_command_is_the_same_event_for_every_seat_and_a_direct_ones_is_narrowed() -> None:
+    """The fan-out encodes an event once for all the seats that receive it unchanged: a war-room
+    line's command is delivered as the event itself; a direct message's command (its text is in it)
+    is narrowed to the sender and the roles it went to."""
+    war_room = Event(t=1.0, seq=3, kind=Kind.COMMAND, actor="ml",
+                     payload={"action": "message", "params": {"text": "on it", "to": []}})
+    direct = replace(war_room, payload={"action": "message", "params": {"text": "psst", "to": ["ic"]}})
+    seating = Seating()
+    assert all(delivered(war_room, seat, seating) is war_room for seat in ("ic", "ml", "facilitator"))
+    assert delivered(direct, "legal", seating) is None
+    narrowed = delivered(direct, "ic", seating)
+    assert narrowed is not None and narrowed.to == ("ic", "ml")

@@ -59,7 +59,6 @@ from tui.screens.review import ReviewScreen
 from tui.team import sender_label
 from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
-from tui.widgets.header import DrillHeader
 from tui.widgets.people import PeoplePanel
 
 if TYPE_CHECKING:  # the history (SQLAlchemy) is imported when a drill ends, not at start-up
@@ -477,11 +476,11 @@ class DrillApp(App[None]):
         # Without the server the clock is unknown: show the last time heard, not a guess.
         sim = view.now if view.ended or link else min(clock.now(), session.scenario.duration)
         elapsed = self.wall() - self._started_at if self._started_at is not None else 0.0
-        header = self.dashboard.query(DrillHeader)
-        if not header:  # the dashboard is being taken down (quit, or the end of a test)
+        header = self.dashboard.header
+        if not header.is_attached:  # the dashboard is being taken down (quit, or the end of a test)
             return
-        header.first().show(session.scenario.title, sim, session.scenario.duration, clock.speed, clock.paused,
-                            elapsed, self.role if session.seat != FACILITATOR else None, link=link)
+        header.show(session.scenario.title, sim, session.scenario.duration, clock.speed, clock.paused,
+                    elapsed, self.role if session.seat != FACILITATOR else None, link=link)
         self.dashboard.tick(view, sim)
 
     def open_review(self) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.uri import parse_uri
@@ -122,6 +123,35 @@ def _parse(raw: str | bytes) -> Frame:
     return frame
 
 
+_EVENTS_HEAD = '{"events":['
+"""How the server begins every ``events`` frame (:func:`~simulator.team.outbox.events_frame`): the
+frames :func:`_live_events` reads without building the frame model. Only a hint of which reader to
+use; either reader checks the whole frame."""
+_KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}
+
+
+def _live_events(raw: str | bytes) -> list[Event] | None:
+    """The events of an ``events`` frame (the frame every batch comes in), read in one JSON pass
+    without building the frame model; ``None`` for any other frame (read it with :func:`_parse`).
+
+    Checks what the ``Events`` model does: strict JSON (no ``NaN``), one object with exactly ``kind``
+    ``"events"`` and ``events``, a list of objects, each an event in journal form (:func:`_event`).
+
+    Raises:
+        ProtocolError: it starts as an ``events`` frame but is not JSON, or an event is unreadable.
+    """
+    if raw[:11] not in (_EVENTS_HEAD, b'{"events":['):
+        return None
+    try:
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError:
+        raise ProtocolError("unreadable frame from the server (not strict JSON)") from None
+    if type(data) is not dict or data.keys() != {"events", "kind"} or data["kind"] != "events":
+        return None
+    items = data["events"]
+    return _events(items) if type(items) is list else None
+
+
 def _events(items: list[dict[str, Any]]) -> list[Event]:
     """Events of a frame in their domain form.
 
@@ -129,9 +159,30 @@ def _events(items: list[dict[str, Any]]) -> list[Event]:
         ProtocolError: one is not an event in journal form.
     """
     try:
-        return [Event.from_dict(item) for item in items]
+        return [_event(item) for item in items]
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"unreadable event from the server ({type(exc).__name__})") from None
+
+
+def _event(item: Any) -> Event:
+    """One event from its journal form as the server sends it (decoded JSON), checked strictly: what
+    :meth:`Event.from_dict` reads, of the types the journal writes (no ``"7"`` for a seq).
+
+    Raises:
+        KeyError, TypeError, ValueError: it is not.
+    """
+    if type(item) is not dict:
+        raise TypeError("an event is an object")
+    t, seq, kind, actor = item["t"], item["seq"], _KINDS[item["kind"]], item.get("actor")
+    payload, to, hidden = item.get("payload", {}), item.get("to"), item.get("hidden", False)
+    if (type(t) not in (int, float) or type(seq) is not int or (actor is not None and type(actor) is not str)
+            or type(payload) is not dict or type(hidden) is not bool):
+        raise TypeError("an event's field has the wrong type")
+    if to is not None:
+        if type(to) is not list or any(type(role) is not str for role in to):
+            raise TypeError("an event's audience is a list of roles")
+        to = tuple(to)
+    return Event(t=float(t), seq=seq, kind=kind, actor=actor, payload=payload, to=to, hidden=hidden)
 
 
 @dataclass
@@ -328,7 +379,7 @@ class RemoteSession:
             with contextlib.suppress(ConnectionClosed):
                 try:
                     async for raw in ws:
-                        self._handle(_parse(raw))
+                        self._receive(raw)
                 except ProtocolError as exc:
                     self._notices.append(Notice(f"{exc}; reconnecting", title="Connection", severity="error"))
                     await ws.close(1002, "unreadable frame")
@@ -369,6 +420,20 @@ class RemoteSession:
         self._acks.clear()
 
     # --- frames in ----------------------------------------------------------------------
+
+    def _receive(self, raw: str | bytes) -> None:
+        """Take one frame from the server: live events straight into the view, anything else
+        through the frame models.
+
+        Raises:
+            ProtocolError: the server sent a frame this client cannot read.
+        """
+        events = _live_events(raw)
+        if events is None:
+            self._handle(_parse(raw))
+            return
+        self._fold(events)
+        self._changed.set()
 
     def _handle(self, frame: Frame) -> None:
         if isinstance(frame, Events):

@@ -216,7 +216,7 @@ def delivered(event: Event, seat: str, seating: Seating, player: str | None = No
 
     Secret hashes never leave the server; the result is shown to everyone (the review);
     injects to unfilled roles reach the incident commander; an evaluator sees what the facilitator sees;
-    a refused answer reaches only the player (id ``player``) who sent it, not the others in the role.
+    a refused command reaches only the player (id ``player``) who sent it, not the others in the role.
     """
     if seat in OBSERVERS:
         seat = FACILITATOR
@@ -230,14 +230,22 @@ def delivered(event: Event, seat: str, seating: Seating, player: str | None = No
     if seat == Role.IC.value and event.seq in seating.forwarded and event.to is not None:
         event = replace(event, to=(*event.to, Role.IC.value))
     if event.kind == Kind.COMMAND and event.payload.get("action") == "message":
-        event = replace(event, to=_message_audience(event))
+        audience = _message_audience(event)
+        if audience != event.to:  # a war-room line's command stays the event itself (encoded once)
+            event = replace(event, to=audience)
     return event if event.visible_to(seat) else None
 
 
 def _sender_only(event: Event) -> str | None:
-    """The id of the only player who may see ``event``: the sender of a refused ``answer`` (its
-    choices are as private as an accepted answer's, which stays hidden until the end); else ``None``."""
-    if event.kind != Kind.REFUSED or event.payload.get("action") != "answer":
+    """The id of the only player who may see ``event`` (besides the facilitator and evaluators): the
+    sender of a refused command; else ``None``.
+
+    A refusal carries the sender's parameters — a refused answer's choices (as private as an accepted
+    answer's, hidden until the end), a refused direct message's text, a mistyped update — and changes
+    nothing in the drill, so nobody else in the role needs it. A refusal journaled without a player id
+    (a hot-seat journal, a team journal from before ids) reaches its role, as it always did.
+    """
+    if event.kind != Kind.REFUSED:
         return None
     sender = event.payload.get("player_id")
     return str(sender) if sender is not None else None
@@ -662,14 +670,15 @@ class DrillServer:
         return [c for c in self.connections if c.player is not None and not c.closing]
 
     def _fan_out(self, batch: list[Event]) -> None:
-        """Send new events to every seat that may see them, encoded once per audience."""
+        """Send new events to every seat that may see them, encoded once per audience: a seat, and
+        within it each player whose refusal is in the batch (see :func:`delivered`)."""
         per_audience: dict[tuple[str, str], Shared] = {}
         texts: dict[int, str] = {}
-        personal = any(_sender_only(e) is not None for e in batch)
+        senders = {sender for sender in map(_sender_only, batch) if sender is not None}
         for conn in self._joined():
             player = conn.player
             assert player is not None
-            audience = (player.seat, player.id if personal else "")
+            audience = (player.seat, player.id if player.id in senders else "")
             if audience not in per_audience:
                 per_audience[audience] = Shared.events(list(self._wire(batch, player.seat, texts, player.id)))
             conn.outbox.shared(per_audience[audience])

@@ -56,12 +56,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def start_host(journal: Path, marks: Path, clients: int,
-                     nice: int) -> tuple[asyncio.subprocess.Process, str, str]:
+async def start_host(journal: Path, marks: Path, clients: int, nice: int,
+                     port: int = 0) -> tuple[asyncio.subprocess.Process, str, str]:
     """``ttx host`` under :mod:`server_probe` (which writes its timestamps to ``marks`` at exit)."""
     proc = await asyncio.create_subprocess_exec(
         *(["nice", "-n", str(nice)] if nice else []), sys.executable, str(PROBE), str(marks), "host",
-        "jailbreak-wave", "--port", "0", "--code", CODE,
+        "jailbreak-wave", "--port", str(port), "--code", CODE,
         "--journal", str(journal), "--speed", "60", "--linger", "0", "--max-players", str(2 * clients + 10),
         cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     url = token = ""
@@ -139,10 +139,10 @@ async def worker(url: str, first: int, count: int, every: float, seconds: float,
 
 
 async def main(clients: int, seconds: float, every: float, processes: int, nice: int,
-               client_gc: bool) -> dict[str, object]:
+               client_gc: bool, port: int = 0) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         marks_path = Path(tmp) / "marks.json"
-        proc, url, token = await start_host(Path(tmp) / "bench.jsonl", marks_path, clients, nice)
+        proc, url, token = await start_host(Path(tmp) / "bench.jsonl", marks_path, clients, nice, port)
         fac = await RemoteSession.open(url, name="bench-facilitator", facilitator_token=token)
         shares = [clients // processes + (i < clients % processes) for i in range(processes)]
         workers: list[asyncio.subprocess.Process] = []
@@ -166,9 +166,10 @@ async def main(clients: int, seconds: float, every: float, processes: int, nice:
             cpu1, wall1, load1 = cpu_seconds(proc.pid or 0), time.monotonic(), os.getloadavg()[0]
             for w in workers:
                 await w.wait()
+            await fac.end()  # the flagship's hot wash opens: a second end closes it and the drill
             await fac.end()
             await fac.close()
-            await asyncio.wait_for(proc.wait(), 30)
+            await asyncio.wait_for(proc.wait(), 120)  # it scores the drill and writes the reveal first
         finally:
             for started in [*workers, proc]:
                 if started.returncode is None:
@@ -264,8 +265,9 @@ if __name__ == "__main__":
     parser.add_argument("--no-client-gc", action="store_true",
                         help="no garbage collection in the client processes while they play (each holds "
                              "many seats' heaps; a real seat's process holds one)")
+    parser.add_argument("--port", type=int, default=0, help="the host's port (0: a free one)")
     args = parser.parse_args()
     every = args.every if args.every is not None else 3.0 * args.clients / 50
     processes = args.processes or max(2, args.clients // 25)
-    run = main(args.clients, args.seconds, every, processes, args.nice, not args.no_client_gc)
+    run = main(args.clients, args.seconds, every, processes, args.nice, not args.no_client_gc, args.port)
     print(json.dumps(asyncio.run(asyncio.wait_for(run, args.seconds + 300)), indent=2))

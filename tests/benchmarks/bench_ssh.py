@@ -11,9 +11,13 @@ it): Down and Up in turn (the briefing scrolls a line: the common small update),
 moves; this screen restyles a lot for it) and ``d`` (light/dark: the whole screen is restyled).
 The same presses on the same ``ttx join`` in a local pseudo-terminal (no SSH), interleaved with
 the SSH ones so both see the same machine load, give the baseline: the difference is what the SSH
-seat adds. Prints one JSON object.
+seat adds. ``--screen dashboard`` presses them on the dashboard instead: the facilitator (this
+process) starts the drill and pauses it, and Down/Up move in the action list. Before the presses,
+each seat's CPU with nobody typing (``--idle`` seconds). CPU per press is the seat's CPU over the
+presses, idle moments between them included. Prints one JSON object.
 
     python tests/benchmarks/bench_ssh.py [--presses 200] [--quiet 40] [--keys arrows,tab,d]
+                                         [--screen briefing|dashboard] [--idle 10] [--port P --ssh-port Q]
 
 Target (issue 11): key press → screen update p99 < 50 ms on loopback.
 """
@@ -38,6 +42,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from simulator.team.remote import RemoteSession  # noqa: E402
 from tests.ssh_client import log_in  # noqa: E402
 
 CODE = "BENCH3"
@@ -45,22 +50,37 @@ KEYS = (("arrows", (b"\x1b[B", b"\x1b[A")), ("tab", (b"\t",)), ("d", (b"d",)))
 """What is pressed: Down and Up in turn, Tab, light/dark."""
 
 
-async def start_host(folder: Path) -> tuple[asyncio.subprocess.Process, str, int]:
-    """``ttx host --ssh 0`` in its own process; returns it, its websocket URL and its SSH port."""
+async def start_host(folder: Path, port: int = 0,
+                     ssh_port: int = 0) -> tuple[asyncio.subprocess.Process, str, int, str]:
+    """``ttx host --ssh`` in its own process (on free ports unless given); returns it, its websocket
+    URL, its SSH port and the facilitator token."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", "0", "--ssh", "0",
-        "--code", CODE, "--journal", str(folder / "drill.jsonl"), "--linger", "0", cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", str(port),
+        "--ssh", str(ssh_port), "--code", CODE, "--journal", str(folder / "drill.jsonl"), "--linger", "0",
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     assert proc.stdout is not None
-    url = ""
-    while True:
+    url = token = ""
+    ssh = 0
+    while not (url and ssh and token):
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
         if not line:
             raise SystemExit("ttx host exited early")
         if "listening on " in line:
             url = line.split("listening on ")[1].strip()
         if line.startswith("SSH seats: port "):
-            return proc, url, int(line.split("port ")[1].split(",")[0])
+            ssh = int(line.split("port ")[1].split(",")[0])
+        if line.startswith("facilitator token:"):
+            token = line.split(": ", 1)[1].strip()
+    return proc, url, ssh, token
+
+
+async def start_paused(url: str, token: str) -> RemoteSession:
+    """Start the drill as the facilitator and pause it at once: every seat moves to its dashboard,
+    whose clock then stands still (only the header's real-time clock moves, once a second)."""
+    facilitator = await RemoteSession.open(url, name="bench-facilitator", facilitator_token=token)
+    await facilitator.start()
+    await facilitator.pause()
+    return facilitator
 
 
 class LocalPty:
@@ -90,7 +110,14 @@ class LocalPty:
         os.close(slave)
         os.set_blocking(self.master, False)
         asyncio.get_running_loop().add_reader(self.master, self._read)
-        while b"Waiting for the facilitator" not in self.text:
+        await self.wait_for(b"Waiting for the facilitator")
+
+    async def wait_for(self, text: bytes, timeout: float = 60.0) -> None:
+        """Wait until ``text`` has been written to the terminal (in one piece, between escapes)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.text:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} did not show on the local pty")
             await asyncio.sleep(0.05)
 
     def _read(self) -> None:
@@ -169,34 +196,51 @@ async def main() -> None:
     parser.add_argument("--presses", type=int, default=200, help="presses of each key")
     parser.add_argument("--quiet", type=float, default=40.0, help="ms without bytes that ends an update")
     parser.add_argument("--keys", default="arrows,tab,d", help="which of arrows, tab, d (default all)")
+    parser.add_argument("--screen", choices=("briefing", "dashboard"), default="briefing",
+                        help="press keys on the briefing, or on the dashboard of a started, paused drill "
+                             "(arrows move in the action list there)")
+    parser.add_argument("--idle", type=float, default=10.0,
+                        help="seconds to measure each seat's CPU with nobody typing, before the presses")
+    parser.add_argument("--port", type=int, default=0, help="the host's websocket port (0: a free one)")
+    parser.add_argument("--ssh-port", type=int, default=0, help="the host's SSH port (0: a free one)")
     args = parser.parse_args()
     chosen = [(name, keys) for name, keys in KEYS if name in args.keys.split(",")]
     results: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        proc, url, port = await start_host(Path(folder))
+        proc, url, port, token = await start_host(Path(folder), args.port, args.ssh_port)
         local = LocalPty()
+        facilitator: RemoteSession | None = None
         try:
             conn, screen, _ = await log_in(port, "bench", [CODE, "ic"])
             started = time.perf_counter()
             await screen.wait_for("Waiting for the facilitator", timeout=60)
             first_screen = time.perf_counter() - started
-            screen.drawing = False  # from here on only timestamps: drawing would slow the reader
             await local.start(url)
+            if args.screen == "dashboard":
+                facilitator = await start_paused(url, token)
+                await screen.wait_for("No mitigations yet", timeout=60)
+                await local.wait_for(b"No mitigations yet")
+            screen.drawing = False  # from here on only timestamps: drawing would slow the reader
             terminals = {"ssh": (screen, {"seat": children(proc.pid)[0], "host": proc.pid}),
                          "local_pty": (local, {"seat": local.pid})}
+            idle = {where: await idle_cpu(pids["seat"], args.idle) for where, (_, pids) in terminals.items()}
             for _ in range(2):  # interleaved, so both see the same load
                 for name, keys in chosen:
                     for where, (terminal, pids) in terminals.items():
                         await measure(f"{where}_{name}", terminal, pids, keys, args, results, cpu)
             conn.close()
         finally:
+            if facilitator is not None:
+                await facilitator.close()
             await local.stop()
             proc.terminate()
             await proc.wait()
-    print(json.dumps({"presses_per_key": args.presses, "login_to_lobby_s": round(first_screen, 2),
+    print(json.dumps({"screen": args.screen, "presses_per_key": args.presses,
+                      "login_to_lobby_s": round(first_screen, 2),
                       **{name: summary(values) for name, values in results.items()},
                       **{name: round(ms, 1) for name, ms in sorted(cpu.items())},
+                      **{f"{where}_seat_idle_cpu_percent": percent for where, percent in idle.items()},
                       "load_average": os.getloadavg()}, indent=2))
 
 
@@ -210,6 +254,13 @@ async def measure(label: str, terminal: Any, pids: dict[str, int], keys: tuple[b
         cpu[f"{label}_{what}_cpu_ms_per_press"] = cpu.get(f"{label}_{what}_cpu_ms_per_press", 0.0) + spent
     for what, values in got.items():
         results.setdefault(f"{label}_{what}", []).extend(values)
+
+
+async def idle_cpu(pid: int, seconds: float) -> float:
+    """Percent of one core a seat's process uses over ``seconds`` with nobody typing."""
+    before = cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    return round(100 * (cpu_seconds(pid) - before) / seconds, 2)
 
 
 async def settle(terminal: Any, quiet: float) -> None:

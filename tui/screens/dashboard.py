@@ -74,23 +74,33 @@ class DashboardScreen(Screen[None]):
         """``roles``: who this keyboard may act as; ``seat``: the team-drill seat (``None``: hot seat)."""
         super().__init__()
         self.scenario, self.roles, self.role, self.seat = scenario, roles, role, seat
+        in_play = [r.value for r in scenario.roles]
+        self.header = DrillHeader(id="drill-header")
+        """The clock line (the app redraws it twice a second)."""
+        self.signals = SignalPlots(scenario, id="signals")
+        self.injects = InjectFeed(id="injects")
+        self.incident = IncidentPanel(id="incident")
+        self.actions = ActionPanel(scenario, roles, role, id="actions")
+        self.people = PeoplePanel(in_play, id="people")
+        self.chat = ChatPanel(in_play, seat, can_send=seat not in OBSERVERS, id="chat")
+        """The panels, kept so a redraw reaches each without searching the screen's widgets (a
+        query walks and matches every widget: most of a twice-a-second redraw's cost)."""
 
     def compose(self) -> ComposeResult:
-        in_play = [r.value for r in self.scenario.roles]
-        yield DrillHeader(id="drill-header")
+        yield self.header
         with Horizontal(id="dashboard"):
             with Vertical(id="left"):
-                yield SignalPlots(self.scenario, id="signals")
-                yield InjectFeed(id="injects")
+                yield self.signals
+                yield self.injects
             with Vertical(id="right"):
-                yield IncidentPanel(id="incident")
+                yield self.incident
                 with TabbedContent(id="tabs"):
                     with TabPane("Actions", id="tab-actions"):
-                        yield ActionPanel(self.scenario, self.roles, self.role, id="actions")
+                        yield self.actions
                     with TabPane("People & clocks", id="tab-people"):
-                        yield PeoplePanel(in_play, id="people")
+                        yield self.people
                     with TabPane("Chat", id="tab-chat"):
-                        yield ChatPanel(in_play, self.seat, can_send=self.seat not in OBSERVERS, id="chat")
+                        yield self.chat
         yield DrillFooter()
 
     class Resumed(Message):
@@ -109,17 +119,19 @@ class DashboardScreen(Screen[None]):
         """Redraw every panel from the view at sim time ``now`` (cheap panels skip work when nothing
         changed); ``questions``: the discussion questions' entries in the inject feed."""
         self.role = role
-        self.query_one(SignalPlots).show(view.signals, view.alerting, truth)
-        self.query_one(InjectFeed).show([*view.injects, *questions], role)
-        self.query_one(IncidentPanel).show(view, now)
-        self.query_one(ActionPanel).show(view, role)
-        self.query_one(PeoplePanel).show(view)
-        self.query_one(ChatPanel).show(view.messages)
+        self.signals.show(view.signals, view.alerting, truth)
+        self.injects.show([*view.injects, *questions], role)
+        self.incident.show(view, now)
+        self.actions.show(view, role)
+        self.people.show(view)
+        self.chat.show(view.messages)
 
     def tick(self, view: DrillView, now: float) -> None:
-        """The clock moved without an event: bring the countdowns up to ``now``."""
-        for panel in (*self.query(IncidentPanel), *self.query(PeoplePanel)):
-            panel.show(view, now)
+        """The clock moved without an event: bring the countdowns up to ``now`` (not in panels
+        already taken down, as when the app quits)."""
+        for panel in (self.incident, self.people):
+            if panel.is_attached:
+                panel.show(view, now)
 
     def action_focus_injects(self) -> None:
         """Move to the inject feed."""
@@ -127,7 +139,7 @@ class DashboardScreen(Screen[None]):
 
     def action_focus_incident(self) -> None:
         """Move to the incident panel (↑/↓ scroll it)."""
-        self.query_one(IncidentPanel).focus()
+        self.incident.focus()
 
     def action_focus_actions(self) -> None:
         """Show and move to the action list."""

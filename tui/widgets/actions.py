@@ -17,6 +17,7 @@ from simulator.format.durations import format_duration
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 from tui.format import short_role
+from tui.widgets.picklist import PickList
 
 DIALOG_VERBS = frozenset({"approve", "deny"})
 """Verbs taken through the approval dialog rather than the list."""
@@ -126,7 +127,7 @@ class ActionPanel(Vertical):
                     id="role-tabs")
         tabs.display = len(self.roles) > 1
         yield tabs
-        yield OptionList(id="action-list")
+        yield PickList(id="action-list")
 
     def show(self, view: DrillView, role: str) -> None:
         """List what ``role`` may do now."""

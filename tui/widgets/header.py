@@ -13,12 +13,16 @@ Part = str | tuple[str, str]
 
 
 class DrillHeader(Static):
-    """One line: title · sim clock · speed · real time · acting role.
+    """One line: title · sim clock · speed · real time · acting role. Redrawn only when the line
+    changes, and without a layout pass (it is one line high and as wide as the screen, whatever it says).
 
     When the line is wider than the terminal (80 columns and a long title), the parts that matter
     least go first: the real time, then the role's long name (``acting as IC``), then the
     title is cut. Who is at the keyboard and the clock are always shown.
     """
+
+    _shown = ""
+    """The line last drawn (its markup)."""
 
     def show(self, title: str, sim: float, duration: float, speed: float, paused: bool,
              elapsed: float, role: str | None, link: str | None = None) -> None:
@@ -44,4 +48,6 @@ class DrillHeader(Static):
             room = max(0, width - rest.cell_length - 2)
             cut = title if len(title) <= room else title[:max(0, room - 1)] + "…"
             line = Content.assemble((f" {cut} ", "bold"), rest)
-        self.update(line)
+        if line.markup != self._shown:
+            self._shown = line.markup
+            self.update(line, layout=False)

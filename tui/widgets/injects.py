@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from simulator.engine.view import InjectSeen
 from simulator.format.durations import clock
 from tui.format import BORDER_CELLS, highlight_redacted, reflow, scroll_hint, short_role
+from tui.widgets.picklist import PickList
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
                  "press": "PRES", "regulator": "REGU", "dashboard": "DASH", "question": "QSTN"}
@@ -79,7 +80,7 @@ class InjectFeed(Vertical):
         self._shown: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="inject-list")
+        yield PickList(id="inject-list")
         with InjectDetail(id="inject-detail-box"):
             yield Static("No injects yet. They arrive here as the drill runs.", id="inject-detail")
 

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from simulator.engine.view import DrillView
 from simulator.format.durations import clock
 from tui.format import countdown, load_bar, role_name, short_role
+from tui.widgets.picklist import PickList
 
 WIDE = 36
 """Cells from which a load line names the role in full ("Incident commander", else "IC")."""
@@ -67,7 +68,7 @@ class PeoplePanel(Vertical):
         self._clocks = ""
 
     def compose(self) -> ComposeResult:
-        yield OptionList(*[Option(load_line(r, 0.0), id=r) for r in self.roles], id="people-list")
+        yield PickList(*[Option(load_line(r, 0.0), id=r) for r in self.roles], id="people-list")
         yield Static(id="clocks")
 
     def show(self, view: DrillView, now: float | None = None) -> None:

@@ -48,14 +48,22 @@ class SignalRow(Vertical):
         self.signal, self.title, self.kind = signal, title, kind
         self.latest: float | None = None
         self.alerting = False
+        self._plotted: tuple[int, int, float | None, bool] | None = None
+        """What :meth:`show` last drew: the readings' identity and count, the latest, the alert."""
+        self._label = ""
+        """The title line last drawn (its markup)."""
 
     def show_label(self) -> None:
-        """The title line, fitted to the row's width."""
+        """The title line, fitted to the row's width (redrawn only when it changes; one line whatever
+        it says, so the screen's layout is left alone)."""
         state = (Content.styled(" ALERT ", "bold reverse $error") if self.alerting
                  else Content.styled(" ok ", "dim"))
         label = self.query_one(Label)
-        label.update(signal_label(self.title, reading_text(self.latest, self.kind), UNITS.get(self.kind, ""),
-                                  state, label.size.width or self.size.width))
+        line = signal_label(self.title, reading_text(self.latest, self.kind), UNITS.get(self.kind, ""),
+                            state, label.size.width or self.size.width)
+        if line.markup != self._label:
+            self._label = line.markup
+            label.update(line, layout=False)
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the title line to the new width."""
@@ -66,7 +74,12 @@ class SignalRow(Vertical):
         yield Sparkline([], classes="signal-plot")
 
     def show(self, readings: Sequence[tuple[float, float]], alerting: bool) -> None:
-        """Plot the latest readings (one cell each until the row is full) and mark an alert."""
+        """Plot the latest readings (one cell each until the row is full) and mark an alert; nothing
+        is redrawn when neither has changed (a view's readings only grow, so their count says)."""
+        plotted = (id(readings), len(readings), readings[-1][1] if readings else None, alerting)
+        if plotted == self._plotted:
+            return
+        self._plotted = plotted
         values = [v for _, v in readings[-PLOT_POINTS:]]
         self.latest, self.alerting = (values[-1] if values else None), alerting
         self.show_label()
@@ -103,4 +116,6 @@ class SignalPlots(Vertical):
                     row.show(truth, False)
             else:
                 row.show(signals.get(row.signal, []), row.signal in alerting)
-        self.border_title = "Signals + TRUTH (training)" if truth is not None else self.BORDER_TITLE
+        title = "Signals + TRUTH (training)" if truth is not None else self.BORDER_TITLE
+        if self.border_title != title:
+            self.border_title = title
