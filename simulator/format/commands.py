@@ -13,7 +13,7 @@ from simulator.format.taxonomy import EscalationTarget, HarmType, Hazard, Role, 
 class Command(BaseModel):
     """A player's intent: ``role`` asks to take ``action`` with ``params``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     role: str
     """Role acting (``ic``, ``ml``, ``ts``, ``comms``, ``legal``)."""
@@ -31,7 +31,7 @@ class Command(BaseModel):
 class Params(BaseModel):
     """Base of verb parameters: unknown keys are refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NoParams(Params):

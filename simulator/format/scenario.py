@@ -1,8 +1,11 @@
-"""The scenario format: pydantic models that are the single definition of a drill file and its JSON Schema."""
+"""The scenario format: pydantic models that are the single definition of a drill file and its JSON Schema.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: Python evaluates each annotation as the class is
+defined, where pydantic would evaluate every annotation string again (~12 % of defining the models,
+which every command that reads a scenario pays).
+"""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -245,7 +248,7 @@ class Trigger(Model):
     """Wait this long after the condition holds."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Trigger:
+    def _exactly_one(self) -> Self:
         set_ = [n for n in ("signal", "inject", "action", "action_effective", "harm_at_least", "declared")
                 if getattr(self, n) is not None]
         if len(set_) != 1:
@@ -312,7 +315,7 @@ class Inject(Model):
     """Facilitator / controller notes."""
 
     @model_validator(mode="after")
-    def _one_timing(self) -> Inject:
+    def _one_timing(self) -> Self:
         kinds = [k for k, v in (("at", self.at), ("trigger", self.trigger)) if v is not None]
         if self.contingency:
             kinds.append("contingency")
@@ -360,7 +363,7 @@ class Ask(Model):
     """Ask at the drill's end, in the hot wash before the review."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Ask:
+    def _exactly_one(self) -> Self:
         set_ = [name for name, value in (("at", self.at), ("trigger", self.trigger), ("with", self.with_))
                 if value is not None]
         if self.hot_wash:
@@ -402,7 +405,7 @@ class Question(Model):
     """The exercise objective this question evidences; one of the scenario's ``objectives``."""
 
     @model_validator(mode="after")
-    def _fits_kind(self) -> Question:
+    def _fits_kind(self) -> Self:
         if self.kind == "text":
             if self.options:
                 raise ValueError("a 'text' question takes no 'options'")
@@ -455,7 +458,7 @@ class Effect(Model):
     """Multiply the feature's traffic by this (throttling); 0 disables it."""
 
     @model_validator(mode="after")
-    def _target(self) -> Effect:
+    def _target(self) -> Self:
         if (self.stream is None) == (self.feature is None):
             raise ValueError("an effect names exactly one of 'stream' or 'feature'")
         if self.stream is not None and self.harmful_multiplier is None:
@@ -601,7 +604,7 @@ class PublishedTime(Model):
     """The figure in the source's own words, shown beside the run's."""
 
     @model_validator(mode="after")
-    def _figure_or_range(self) -> PublishedTime:
+    def _figure_or_range(self) -> Self:
         if (self.about is None) == (self.at_least is None and self.at_most is None):
             raise ValueError("a published time needs either 'about' or a range ('at_least' and/or "
                              "'at_most'), not both and not neither")
@@ -633,7 +636,7 @@ class PublishedSignal(Model):
     """When it came, counted from harm start, if the record says (it rarely does)."""
 
     @model_validator(mode="after")
-    def _from_harm_start(self) -> PublishedSignal:
+    def _from_harm_start(self) -> Self:
         if self.time is not None and self.time.counted_from != "harm_start":
             raise ValueError("the first signal's time is counted from harm start")
         return self

@@ -22,6 +22,11 @@ MAX_NODES = 100_000
 MAX_DEPTH = 100
 """Deepest nesting of mappings and sequences accepted (a drill file needs under ten)."""
 
+_C_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+"""libyaml's parser when PyYAML was built with it (:func:`compose` falls back to the pure-Python one)."""
+_READ_DIFFERENTLY = "\t\x85\u2028\u2029\ufeff"
+"""Characters libyaml and PyYAML's pure-Python parser read differently: tab, NEL, LS, PS, BOM."""
+
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
@@ -172,7 +177,7 @@ def read_document(text: str, file: str) -> Document:
         raise FileProblems([Problem(file, 1, 1,
                                     f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
     except RecursionError:
         raise FileProblems([Problem(file, 1, 1, "values are nested too deeply to read; "
                                                 "refusing the file")]) from None
@@ -185,6 +190,67 @@ def read_document(text: str, file: str) -> Document:
     if root is None:
         raise FileProblems([Problem(file, 1, 1, "the file is empty; expected a mapping")])
     return document_of(root, file)
+
+
+def compose(text: str) -> Node | None:
+    """The node tree of a YAML document, exactly as PyYAML's pure-Python ``SafeLoader`` composes it.
+
+    libyaml composes it ~20× faster, so it reads first; the pure-Python parser reads the text
+    again whenever the two could disagree: the text has a character they treat differently, libyaml
+    fails (the error then is PyYAML's, word for word), or the tree has a construct where they
+    differ (:func:`_same_as_pure_python`). Either way the caller gets the same nodes, start marks
+    and errors (end marks may differ: nothing reads them).
+
+    Raises:
+        yaml.YAMLError: not valid YAML (PyYAML's message and marks).
+        RecursionError: nested too deeply for the pure-Python composer.
+    """
+    if _C_LOADER is not None and not _python_reads_differently(text):
+        try:
+            root: Node | None = yaml.compose(text, Loader=_C_LOADER)
+        except (yaml.YAMLError, RecursionError):
+            pass
+        else:
+            if root is None or _same_as_pure_python(root):
+                return root
+    found: Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+    return found
+
+
+def _python_reads_differently(text: str) -> bool:
+    """Whether ``text`` has a character the two parsers read differently, or PyYAML refuses (controls)."""
+    return (any(char in text for char in _READ_DIFFERENTLY)
+            or yaml.reader.Reader.NON_PRINTABLE.search(text) is not None)
+
+
+def _same_as_pure_python(root: Node) -> bool:
+    """Whether a libyaml tree is the one PyYAML's pure-Python composer makes of the same text.
+
+    It is, except where the two parsers differ (found by comparing both over mutated scenario
+    files): an empty value in a flow collection (``{key: }``: libyaml marks the next token, PyYAML
+    the colon's end), a plain scalar with ``?`` in a flow collection (PyYAML ends the scalar there)
+    and nesting past :data:`MAX_DEPTH` (PyYAML may run out of stack). On the way, plain scalars get
+    PyYAML's style (``None``; libyaml says ``''``).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, in_flow = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if not node.style:
+                node.style = None
+                if in_flow and (not node.value or "?" in node.value):
+                    return False
+            continue
+        if depth >= MAX_DEPTH or not isinstance(node, MappingNode | SequenceNode):
+            return False
+        flow = in_flow or bool(node.flow_style)
+        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+        stack.extend((child, depth + 1, flow) for child in children)
+    return True
 
 
 def document_of(root: Node, file: str) -> Document:

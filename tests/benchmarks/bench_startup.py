@@ -3,10 +3,16 @@
 Whole-process wall and CPU time (user + system of the child) of ``ttx validate
 scenarios/jailbreak-wave.yaml`` and ``ttx run jailbreak-wave``, best and median of several
 launches, and which heavy libraries each imports. Targets: validate ≤ 0.3 s, run ≤ 0.5 s.
+
+The checkout's bytecode is written first (``compileall``): a shell with ``PYTHONDONTWRITEBYTECODE``
+(this machine's) would otherwise make every launch compile the sources, which no installed
+``ttx`` does. ``--instructions`` also counts each command's instructions under valgrind
+(``PYTHONHASHSEED=0``; one launch each, ~30 s), which the machine's load does not change.
 """
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import resource
@@ -43,15 +49,30 @@ def imported(args: list[str]) -> str:
                           check=True).stderr.strip().splitlines()[-1]
 
 
+def instructions(args: list[str]) -> int:
+    """Instructions one ``ttx`` process executes (valgrind's callgrind, no output file)."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    err = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", str(TTX), *args],
+                         capture_output=True, text=True, check=True, env=env).stderr
+    return int(err.rsplit("Collected : ", 1)[1].split()[0])
+
+
 def main() -> None:
+    for folder in ("simulator", "tui"):
+        compileall.compile_dir(REPO / folder, quiet=1)
     out: dict[str, object] = {"load_average": os.getloadavg()[0]}
     for name, args in COMMANDS.items():
         launch(args)
         times = [launch(args) for _ in range(LAUNCHES)]
         walls, cpus = [w for w, _ in times], [c for _, c in times]
-        out[name] = {"wall_best_s": round(min(walls), 3),
-                     "wall_median_s": round(statistics.median(walls), 3),
-                     "cpu_median_s": round(statistics.median(cpus), 3), "imports": imported(args)}
+        figures: dict[str, object] = {"wall_best_s": round(min(walls), 3),
+                                      "wall_median_s": round(statistics.median(walls), 3),
+                                      "cpu_min_s": round(min(cpus), 3),
+                                      "cpu_median_s": round(statistics.median(cpus), 3),
+                                      "imports": imported(args)}
+        if "--instructions" in sys.argv:
+            figures["instructions"] = instructions(args)
+        out[name] = figures
     out["targets_s"] = {"validate": 0.3, "run": 0.5}
     print(json.dumps(out, indent=2))
 
