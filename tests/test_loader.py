@@ -202,6 +202,16 @@ def test_the_yaml_problems_new_authors_meet_are_said_in_words(
     assert f"not valid YAML: {said}" in problem, problem
 
 
+@pytest.mark.parametrize(("tagged", "tag"), [("!!int sev3", "!!int"), ("!!float 1e9x", "!!float"),
+                                             ("!!timestamp soon", "!!timestamp")])
+def test_a_value_its_own_tag_cannot_read_is_a_problem_at_its_place(
+        write_scenario: WriteScenario, tagged: str, tag: str) -> None:
+    """``title: !!int sev3`` used to end ``ttx validate`` in a ValueError traceback."""
+    path = write_scenario(MINIMAL.replace("title: Minimal drill", f"title: {tagged}"))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:2:8: '{tagged.split()[1]}' is not a valid {tag} value"), problem
+
+
 def test_python_tags_are_refused(write_scenario: WriteScenario) -> None:
     path = write_scenario(MINIMAL.replace("title: Minimal drill", "title: !!python/name:os.system x"))
     (problem,) = problems_of(path)

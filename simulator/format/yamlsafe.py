@@ -335,10 +335,19 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             return self._bad_tag(node)
+        except Exception:  # PyYAML's constructors fail in many ways on a bad tagged value
+            return self._bad_tagged_value(node)
 
     def _bad_tag(self, node: Node) -> None:
         self.problems.append(self._at(node, f"unsupported tag {node.tag!r}; "
                                             "only plain YAML values are allowed"))
+        return None
+
+    def _bad_tagged_value(self, node: Node) -> None:
+        """A value its explicit tag cannot read (``!!int sev3``): a problem at its place, not a crash."""
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        self.problems.append(self._at(node, f"{node.value!r} is not a valid {tag} value; "
+                                            "drop the tag or fix the value"))
         return None
 
     def _at(self, node: Node, message: str) -> Problem:
