@@ -4,6 +4,7 @@ and that it keeps serving the review for ``--linger`` seconds."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
 
@@ -91,3 +92,23 @@ async def test_the_server_tells_its_watchers_each_event_once_it_is_durable(tmp_p
     finally:
         await player.close()
         await server.stop()
+
+
+def test_the_host_builds_every_command_model_before_it_serves() -> None:
+    """Command models are built lazily (``ttx validate`` never needs them); a host built each one at
+    its first command, a stall of milliseconds for the player who sent it. In a fresh interpreter,
+    after the host's ``settle_heap`` every model is complete and frozen out of the collector."""
+    probe = ("import gc\n"
+             "from simulator.cli.team import settle_heap\n"
+             "from simulator.format import commands\n"
+             "models, pending = [], [commands.Command, commands.Params]\n"
+             "while pending:\n"
+             "    m = pending.pop(); models.append(m); pending.extend(m.__subclasses__())\n"
+             "before = sum(m.__pydantic_complete__ for m in models)\n"
+             "settle_heap()\n"
+             "after = sum(m.__pydantic_complete__ for m in models)\n"
+             "print(len(models), before, after, gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    count, before, after, frozen = out.split()
+    assert int(count) > 10 and int(before) < int(count)
+    assert int(after) == int(count) and frozen == "True"

@@ -204,3 +204,18 @@ EVALUATOR_VERBS: dict[str, type[Params]] = {"observe": ObserveParams}
 
 EVALUATOR_REFUSAL = "an evaluator observes and cannot steer the drill"
 """Why the engine refuses any other command from an evaluator."""
+
+
+def build_models() -> None:
+    """Build every command model now rather than at its first use.
+
+    The models are built lazily (``defer_build``) so ``ttx validate`` never pays for them; a
+    long-running process (``ttx host``) calls this before it serves, so no player's first command
+    of a kind waits several milliseconds for pydantic to build its validator.
+    """
+    pending: list[type[BaseModel]] = [Command, Params]
+    while pending:
+        model = pending.pop()
+        model.model_rebuild(force=True)
+        pending.extend(model.__subclasses__())
+
