@@ -346,7 +346,7 @@ class DrillApp(App[None]):
         dialog's buttons at 80×24 for 10 s), else in a notice."""
         if not self.desk.observer and any(self.asked_here(q) for q in questions):
             count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
-            self.desk.notice = (f"{count} before the review; the clock has stopped"
+            self.desk.notice = (f"{count} before the review; clock stopped"
                                 + ("; e ends the hot wash." if self.steers() else "."))
             return
         then = ("e ends the hot wash and opens the review" if self.steers()
