@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import gc
 import json
+import math
 import os
 import random
 import statistics
@@ -198,6 +199,8 @@ async def main(clients: int, seconds: float, every: float, processes: int, nice:
     marks: dict[str, dict[str, int]] = probed["marks"]
     marks_lags: list[float] = probed["lags"]
     server_collections: list[float] = probed["collections"]
+    in_play = [ms for ms, at in zip(server_collections, probed["collections_at"], strict=True)
+               if wall0 * 1e9 <= at <= wall1 * 1e9]
     commands = sum(r["commands"] for r in results)
     wall = wall1 - wall0
     return {
@@ -209,6 +212,7 @@ async def main(clients: int, seconds: float, every: float, processes: int, nice:
         "server_cpu_percent": round(100 * (cpu1 - cpu0) / wall, 1),
         "server_loop_lag_ms": _summary(marks_lags),
         "server_full_collections_ms": _summary(server_collections),
+        "server_full_collections_in_play_ms": _summary(in_play),
         "server_tracked_objects": probed["tracked"],
         "server_stalls": dict(sorted(probed["stalls"].items(), key=lambda kv: -kv[1])[:8]),
         "clients_cpu_percent": round(100 * sum(r["cpu"] for r in results) / wall, 1),
@@ -263,7 +267,8 @@ def _summary(values: Iterable[float]) -> dict[str, float]:
 
 
 def _pct(sorted_ms: list[float], q: float) -> float:
-    return sorted_ms[int(q * (len(sorted_ms) - 1))]
+    """The nearest-rank ``q`` quantile (of two values the p99 is the larger, never below the median)."""
+    return sorted_ms[max(0, math.ceil(q * len(sorted_ms)) - 1)]
 
 
 if __name__ == "__main__":
