@@ -6,9 +6,15 @@ that take every write (no kernel, no fsync: ``os.fsync`` is a no-op here), one s
 war-room lines; CPU per command from the frame arriving to the broadcast written to every seat and
 the ack queued, and what of it is per seat. *Client*: the frames a seat of ``--role`` receives
 over a textbook run of the flagship (one per batch: a tick, or a command and what it caused), read
-and folded by a ``RemoteSession`` as ``ttx join`` does; CPU per frame. Prints one JSON object.
+and folded by a ``RemoteSession`` as ``ttx join`` does; CPU per frame. *Loopback* (``--only
+loopback``, wall clock, real sockets): the kernel's part of a fan-out on this machine — one frame of a
+war-room line's size written to ``--seats`` loopback sockets held by ``--processes`` reader processes,
+the time until the last socket has it, with readers that only read and with readers that also spend
+``--work`` µs of CPU per frame (what a benchmark seat spends on one, parsing and folding included),
+as the clients of ``bench_server.py`` do on the same cores. Prints one JSON object.
 
     python tests/benchmarks/bench_delivery.py [--seats 50] [--commands 400] [--role ic] [--rounds 5]
+                                              [--only server|client|loopback] [--processes 8] [--work 130]
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import asyncio
 import itertools
 import json
 import os
+import selectors
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from websockets.frames import Frame, Opcode  # noqa: E402
 from websockets.protocol import State  # noqa: E402
 
 from simulator.engine.events import Kind  # noqa: E402
@@ -188,22 +198,85 @@ def client_cpu(role: str, rounds: int) -> dict[str, Any]:
             "client_cpu_us_per_frame": round(spent * 1e6, 2)}
 
 
+def loopback_fan_out(sockets: int, processes: int, work_us: float, rounds: int = 200) -> dict[str, Any]:
+    """Milliseconds to write one ~400-byte frame to ``sockets`` loopback sockets (``send`` as the
+    server's direct write path does), read by ``processes`` processes that spend ``work_us`` of CPU on
+    each frame; p50 / p99 over ``rounds`` rounds 50 ms apart, and this process's CPU per round."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=sockets)
+    port = listener.getsockname()[1]
+    shares = [sockets // processes + (i < sockets % processes) for i in range(processes)]
+    readers = [subprocess.Popen([sys.executable, __file__, "--reader", str(port), str(n), str(work_us)])
+               for n in shares]
+    conns = [listener.accept()[0] for _ in range(sockets)]
+    for conn in conns:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports do
+        conn.setblocking(False)
+    frame = Frame(Opcode.TEXT, b"x" * 400).serialize(mask=False)
+    walls: list[float] = []
+    cpu = time.process_time()
+    for _ in range(rounds):
+        time.sleep(0.05)
+        began = time.perf_counter()
+        for conn in conns:
+            conn.send(frame)
+        walls.append((time.perf_counter() - began) * 1e3)
+    cpu = (time.process_time() - cpu) / rounds
+    for conn in conns:
+        conn.close()
+    for reader in readers:
+        reader.wait(30)
+    listener.close()
+    walls.sort()
+    return {"p50": round(walls[len(walls) // 2], 2), "p99": round(walls[int(0.99 * (len(walls) - 1))], 2),
+            "cpu_ms_per_round": round(cpu * 1e3, 2)}
+
+
+def reader(port: int, count: int, work_us: float) -> None:
+    """A reader process of :func:`loopback_fan_out`: ``count`` connections, read until closed, with
+    ``work_us`` of CPU spent on every read."""
+    conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    with selectors.DefaultSelector() as selector:
+        for conn in conns:
+            selector.register(conn, selectors.EVENT_READ)
+        open_ = count
+        while open_:
+            for key, _ in selector.select():
+                conn = key.fileobj  # type: ignore[assignment]
+                if not conn.recv(65536):
+                    selector.unregister(conn)
+                    open_ -= 1
+                    continue
+                until = time.thread_time() + work_us / 1e6
+                while time.thread_time() < until:
+                    pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seats", type=int, default=50)
     parser.add_argument("--commands", type=int, default=400)
     parser.add_argument("--role", default="ic", help="the seat whose frames the client part reads")
     parser.add_argument("--rounds", type=int, default=5, help="times the client part reads the run")
-    parser.add_argument("--only", choices=("server", "client"), help="measure one part only")
+    parser.add_argument("--only", choices=("server", "client", "loopback"), help="measure one part only")
+    parser.add_argument("--processes", type=int, default=8, help="reader processes of the loopback part")
+    parser.add_argument("--work", type=float, default=130.0,
+                        help="µs of CPU a loopback reader spends per frame (the busy readers)")
     args = parser.parse_args()
     out: dict[str, Any] = {}
-    if args.only != "client":
+    if args.only in (None, "server"):
         out.update(asyncio.run(server_cpu(args.seats, args.commands)))
-    if args.only != "server":
+    if args.only in (None, "client"):
         out.update(client_cpu(args.role, args.rounds))
+    if args.only == "loopback":
+        out["loopback"] = {"sockets": args.seats, "processes": args.processes, "work_us": args.work}
+        for name, work in (("idle_readers_ms", 0.0), ("busy_readers_ms", args.work)):
+            out["loopback"][name] = loopback_fan_out(args.seats, args.processes, work)
     out["load_average"] = os.getloadavg()
     print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--reader"]:
+        reader(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    else:
+        main()

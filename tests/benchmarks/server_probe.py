@@ -12,7 +12,8 @@ on ``CLOCK_MONOTONIC`` (shared by every process on the machine):
 - ``sent``: the fan-out has written its broadcast to the last socket (or queued it for a client
   that is behind: ``queued`` counts those);
 
-and writes them to OUT.json when ``ttx host`` exits, keyed by ``NAME-N SENT_NS``, with how late
+and writes them to OUT.json when ``ttx host`` exits (with the host's full garbage collections: how
+long, and when each began), keyed by ``NAME-N SENT_NS``, with how late
 the server's event loop woke from 5 ms sleeps meanwhile (:func:`loop_lag`).
 """
 
@@ -44,6 +45,8 @@ marks: dict[str, dict[str, int]] = {}
 lags: list[float] = []
 pauses: list[float] = []
 """Full garbage collections (the oldest generation), in ms."""
+paused_at: list[int] = []
+"""When each of them began, monotonic ns."""
 tracked: list[int] = []
 """Objects the collector tracks when the drill starts and when the host exits."""
 fsyncs: list[tuple[int, int]] = []
@@ -84,9 +87,9 @@ def watch_stalls(loop_thread: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def watch_collections(pauses: list[float]) -> None:
+def watch_collections(pauses: list[float], at: list[int] | None = None) -> None:
     """Keep the length of every full garbage collection (the oldest generation) of this process, in
-    ms: its event loop stops meanwhile."""
+    ms: its event loop stops meanwhile; ``at`` keeps when each began (monotonic ns)."""
     began = [0]
 
     def timed(phase: str, info: dict[str, int]) -> None:
@@ -94,6 +97,8 @@ def watch_collections(pauses: list[float]) -> None:
             began[0] = time.monotonic_ns()
         elif info.get("generation") == 2:
             pauses.append((time.monotonic_ns() - began[0]) / 1e6)
+            if at is not None:
+                at.append(began[0])
 
     gc.callbacks.append(timed)
 
@@ -149,14 +154,15 @@ def install() -> None:
 def _dump(path: str) -> None:
     complete: dict[str, Any] = {k: v for k, v in marks.items() if {"received", "durable", "sent"} <= v.keys()}
     tracked.append(len(gc.get_objects()))
-    probed = {"marks": complete, "lags": lags, "collections": pauses, "stalls": stalls, "tracked": tracked}
+    probed = {"marks": complete, "lags": lags, "collections": pauses,
+              "collections_at": paused_at, "stalls": stalls, "tracked": tracked}
     Path(path).write_text(json.dumps(probed))
 
 
 if __name__ == "__main__":
     out = sys.argv[1]
     install()
-    watch_collections(pauses)
+    watch_collections(pauses, paused_at)
     try:
         code = main(sys.argv[2:])
     finally:
