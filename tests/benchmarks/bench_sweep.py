@@ -1,4 +1,6 @@
-"""Sweep benchmark (by hand: ``python tests/benchmarks/bench_sweep.py [RUNS] [--command [TREE]]``); prints JSON.
+"""Sweep benchmark (by hand: ``python tests/benchmarks/bench_sweep.py [RUNS] [--command [TREE]]``).
+
+Prints JSON.
 
 Runs of the flagship per second and per minute with 1 and 2 local workers, textbook and idle
 policies on the same seeds (each seed's do-nothing baseline is simulated once and shared), best of
