@@ -23,7 +23,7 @@ class Model(BaseModel):
     (:mod:`simulator.format.schema` reads them when it writes the schema, not at every import).
 
     Validators are built when first used (``defer_build``): reading a scenario builds the one for
-    the whole file, not one per model at import (the larger part of ``ttx validate``'s start-up)."""
+    the whole file, and no model builds its own at import unless something validates it alone."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
