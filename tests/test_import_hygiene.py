@@ -50,3 +50,16 @@ def test_no_module_of_simulator_or_tui_is_part_of_an_import_cycle() -> None:
     cycles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
               if graph.chain_exists(importer=b, imported=a)]
     assert cycles == []
+
+
+def test_the_scenario_models_are_built_when_a_scenario_is_first_read_not_when_imported() -> None:
+    """Importing the scenario format builds no validator (``defer_build``): ``ttx validate`` and
+    ``ttx run`` build the one for a whole scenario as they read the file, not one per model at start-up."""
+    code = ("from simulator.format import scenario\n"
+            "print(scenario.Inject.__pydantic_complete__, scenario.Scenario.__pydantic_complete__)\n"
+            "from simulator.format.loader import load_scenario\n"
+            "load_scenario('jailbreak-wave')\n"
+            "print(scenario.Scenario.__pydantic_complete__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False", "True"]

@@ -48,6 +48,41 @@ def test_results_do_not_depend_on_the_worker_count(spec: sweep.SweepSpec,
     assert [s.policy for s in two.summaries] == ["textbook", "idle"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork from the sweep on Linux")
+def test_workers_fork_with_the_scenario_and_policies_the_sweep_prepared(spec: sweep.SweepSpec) -> None:
+    """A worker loads nothing: it is forked after the parent built the scenario and the policies.
+
+    Shown by preparing a textbook that is really the idle bot: the workers run what the parent built.
+    """
+    from simulator.engine.policies import Idle
+
+    loaded, factories = sweep._prepare(spec)
+    sweep._prepared[spec.key] = (loaded, {**factories, "textbook": Idle})
+    try:
+        two = run_sweep(spec, SEEDS[:4], workers=2)
+    finally:
+        del sweep._prepared[spec.key]
+    textbook, idle = ([(r.seed, r.harm_volume) for r in two.runs if r.policy == name]
+                      for name in ("textbook", "idle"))
+    assert textbook == idle
+
+
+def test_a_worker_freezes_what_it_loaded_and_collects_less_often(spec: sweep.SweepSpec) -> None:
+    """What a worker loads lives as long as it does: it is frozen, and generation 0 waits longer."""
+    import gc
+
+    threshold, handler = gc.get_threshold(), signal.getsignal(signal.SIGINT)
+    try:
+        sweep._init_worker(spec)
+        assert gc.get_threshold()[0] == sweep.WORKER_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        signal.signal(signal.SIGINT, handler)
+        sweep._spec = None
+
+
 def test_sweep_runs_match_single_headless_runs(one_worker: sweep.SweepResult) -> None:
     """Each sweep run is exactly ``ttx run`` on that seed (the idle shortcut included)."""
     for run in one_worker.runs[::5]:

@@ -20,9 +20,12 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class Model(BaseModel):
     """Base for every scenario model: unknown keys are errors, field docstrings become schema text
-    (:mod:`simulator.format.schema` reads them when it writes the schema, not at every import)."""
+    (:mod:`simulator.format.schema` reads them when it writes the schema, not at every import).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validators are built when first used (``defer_build``): reading a scenario builds the one for
+    the whole file, and no model builds its own at import unless something validates it alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- the system under incident -------------------------------------------------------------
