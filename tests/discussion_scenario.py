@@ -26,7 +26,7 @@ questions:
   - id: who-told
     prompt: "Who must be told in the first hour?"
     to: [ic, comms]
-    ask: {at: 6m}
+    ask: {at: 5m}
     kind: several
     options:
       - {id: legal, text: "Legal"}
@@ -40,5 +40,5 @@ questions:
     ask: {hot_wash: true}
     kind: text
 """
-"""MINIMAL plus two objectives and three questions: one choice (IC, ML at 5m), several (IC, comms at
-6m), and a free-text hot-wash question for everyone."""
+"""MINIMAL plus two objectives and three questions: one choice (IC, ML at 5m), several (IC, comms, asked at
+the same moment, so it waits behind the first's dialog), and a free-text hot-wash question for everyone."""

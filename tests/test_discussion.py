@@ -599,3 +599,25 @@ def test_a_team_seat_may_send_an_answer_and_its_parameters_are_checked_strictly(
     assert params_problem("answer", {"question": "who-declares", "choices": ["ic"], "confidence": 80}) is None
     assert params_problem("answer", {"question": "who-declares", "confidence": 101}) == (
         "bad parameter confidence: Input should be less than or equal to 100")
+
+
+def test_next_stops_when_a_question_is_asked_so_the_team_gets_its_whole_window(
+        flagship: LoadedScenario) -> None:
+    """The flagship asks ``who-is-on-point`` 2 minutes after the declaration, for 10 minutes. The
+    facilitator's "next" stops when it is asked (it used to run on to the next inject, leaving 2 of
+    its 10 minutes); a second "next" goes on to the inject, and the open question keeps its closing
+    time, closing on the way if that came first."""
+    drill = Drill(flagship.scenario, seed=7)
+    drill.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+    drill.skip_to_next_inject()
+    asked = drill.events[-1]
+    assert (asked.kind, asked.payload["question"]) == (Kind.QUESTION_ASKED, "who-is-on-point")
+    assert drill.now == asked.t + 0.001 == 2 * 60 + 0.001
+    assert asked.payload["closes"] - drill.now == pytest.approx(10 * 60, abs=0.01), "the whole window"
+
+    drill.skip_to_next_inject()
+    arrived = [e for e in drill.events if e.t > asked.t and e.kind in (Kind.INJECT, Kind.QUESTION_ASKED)]
+    assert arrived and arrived[0].kind == Kind.INJECT, "an open question does not stop it"
+    question = drill.discussion.questions["who-is-on-point"]
+    closed = question.closed_at is not None
+    assert closed == (drill.now > asked.payload["closes"]), "it closes at its own time, not at the skip"

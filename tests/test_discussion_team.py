@@ -111,6 +111,27 @@ async def test_each_seat_answers_on_its_own_and_the_facilitator_and_evaluator_se
     assert again.kind == Kind.REFUSED and "is closed" in again.payload["reason"]
 
 
+async def test_the_facilitators_next_stops_when_questions_are_asked_and_goes_on_past_open_ones(
+        team: Team) -> None:
+    """Over real websockets: the facilitator's "next" stops at 0:05, when both questions are asked
+    (the first inject comes at 0:10), so the team gets their whole 20 minutes; a second "next" goes
+    on to the inject while they stay open, closing at 0:25 as asked."""
+    facilitator = await team.open(name="Lee", facilitator_token=TOKEN)
+    dana = await team.open(name="Dana", role="ic", code=CODE)
+    await facilitator.start()
+    await facilitator.next_inject()
+    await dana.wait_until(lambda s: {"who-decides", "who-told"} <= set(s.view.questions))
+    assert not dana.view.injects, "it stopped at the questions, before the inject"
+    assert team.server.drill.now == pytest.approx(5 * 60, abs=0.01)
+    asked = kinds(dana, Kind.QUESTION_ASKED, "who-decides")[0]
+    assert asked.payload["closes"] == 25 * 60, "the whole window"
+
+    await facilitator.next_inject()
+    await dana.wait_until(lambda s: bool(s.view.injects))
+    assert team.server.drill.now == pytest.approx(10 * 60, abs=0.01)
+    assert dana.view.questions["who-decides"].open and dana.view.questions["who-told"].open
+
+
 async def test_a_question_closes_once_every_connected_holder_of_its_roles_has_answered(team: Team) -> None:
     """``who-told`` goes to IC and comms; nobody holds comms, so IC's answer closes it."""
     facilitator = await team.open(name="Lee", facilitator_token=TOKEN)

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
+from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR
 from tests.conftest import WriteScenario
@@ -65,7 +66,8 @@ def error_text(app: DrillApp) -> str:
 
 
 async def to_first_question(pilot: Pilot[Any], app: DrillApp) -> QuestionScreen:
-    """Start the drill and jump to the first inject: the questions asked on the way are waiting."""
+    """Start the drill and press ``n``: it stops at 0:05, when both questions are asked; the first
+    one's dialog opens and the second waits behind it."""
     await pilot.press("enter", "n")
     await pilot.pause()
     assert isinstance(app.screen, QuestionScreen)
@@ -87,6 +89,25 @@ async def answer_the_hot_wash(pilot: Pilot[Any], app: DrillApp) -> None:
     await pilot.press(*"Name one owner early", "enter")
     await pilot.pause()
     assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_n_stops_when_a_question_is_asked_with_its_whole_window_ahead(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """In the flagship, ``who-is-on-point`` is asked 2 minutes after the declaration: after declaring
+    at 0:00, ``n`` stops at 0:02 and the question's dialog says it closes in 10 minutes (``n`` used
+    to run on to the first inject, at 0:15, leaving it no time at all)."""
+    app = app_for(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.live().submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.screen.question.question == "who-is-on-point"
+        assert "closes at 0:12:00 (in 10m)" in str(app.screen.query_one("#question-closes", Static).render())
+        assert not events_of(app, Kind.INJECT), "it stopped before the first inject"
 
 
 async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with_a_confidence(
@@ -147,9 +168,10 @@ async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_no
 
 async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_not_a_dialog(
         write_scenario: WriteScenario, tmp_path: Path) -> None:
-    """A free-text question asked during the drill has no expected answer or why: answering it with
-    no question waiting gives a short notice, not a dialog with nothing in it to read."""
-    during = DISCUSSION.replace("ask: {hot_wash: true}", "ask: {at: 7m}\n    within: 20m")
+    """A free-text question asked during the drill (with the other two, at 0:05) has no expected
+    answer or why: answering it with no question waiting gives a short notice, not a dialog with
+    nothing in it to read."""
+    during = DISCUSSION.replace("ask: {hot_wash: true}", "ask: {at: 5m}\n    within: 20m")
     app = app_for(load_scenario(str(write_scenario(during))), tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await to_first_question(pilot, app)
@@ -333,7 +355,7 @@ async def test_the_review_shows_each_question_with_who_answered_what_and_how_sur
         assert any("no answers" in line for line in panel), "the several-choice question, put off"
         chose = next(line for line in panel if "The incident commander" in line and "sure" in line)
         wrote = next(line for line in panel if "Name one owner early" in line)
-        assert chose.endswith("0:10:00  ic: The incident commander, on their own authority  55 % sure"), (
+        assert chose.endswith("0:05:00  ic: The incident commander, on their own authority  55 % sure"), (
             "the hot seat's answers are the role's: named once, not 'ic (ic)'")
         assert wrote.endswith("  ic: Name one owner early"), "no confidence beside words"
 

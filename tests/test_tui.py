@@ -156,7 +156,8 @@ async def test_help_lists_the_footer_keys_and_the_theme_toggles(flagship: Loaded
         await pilot.press("enter", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.rows)
-        for key, description in (("space", "Run or pause the drill clock"), ("n", "Jump to the next inject"),
+        for key, description in (("space", "Run or pause the drill clock"),
+                                 ("n", "Jump to the next inject or question"),
                                  ("r", "Act as the next role"), ("u", "Write a stakeholder update"),
                                  ("a", "Decide the oldest request"), ("e", "End the drill"),
                                  ("?", "Show every key"), ("q", "Quit")):

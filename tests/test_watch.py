@@ -108,3 +108,18 @@ async def test_a_crashed_drills_journal_plays_to_where_it_stops_and_says_so(tmp_
         assert not isinstance(app.screen, ReviewScreen)
         # the notice is posted as a message in the same step as the pause: let the app handle it
         await until(pilot, lambda: any("stops at" in str(n.message) for n in app._notifications))
+
+
+async def test_n_in_a_recording_stops_where_a_question_was_asked(tmp_path: Path) -> None:
+    """As in the drill, ``n`` (next point) does not pass over a question: the moment
+    ``who-is-on-point`` was asked is a point of its own on the timeline."""
+    path = recorded(tmp_path)
+    journal, loaded = load_journal_scenario(path)
+    asked = next(e for e in journal.events
+                 if e.kind == Kind.QUESTION_ASKED and e.payload["question"] == "who-is-on-point")
+    playback = Playback(journal, loaded, path, speed=10.0)
+    playback.seek(asked.t - 1)
+    await playback.next_inject()
+    assert playback.clock.now() == asked.t
+    there = [(p.kind, p.text) for p in playback.points if p.t == asked.t]
+    assert ("question", f"question: {asked.payload['prompt']}") in there

@@ -873,7 +873,7 @@ class DrillApp(App[None]):
         self.show_header()
 
     async def action_next_inject(self) -> None:
-        """Jump the clock to the next inject."""
+        """Jump the clock to the next inject or question asked (an open question keeps its own time)."""
         await self.live().next_inject()
         self.render_view()
 

@@ -22,7 +22,8 @@ from simulator.format.durations import clock, parse_duration
 from tui.app import DrillApp
 
 POINT_STYLE = {"decision": "bold $text-accent", "inject": "bold", "alert": "bold $text-warning",
-               "in effect": "$text-success", "stage": "$text-success", "end": "dim"}
+               "in effect": "$text-success", "stage": "$text-success",
+               "question": "bold $text-primary", "end": "dim"}
 """How each kind of point is drawn in the timeline."""
 
 

@@ -381,8 +381,8 @@ def _log_line(t: float, text: str) -> None:
 
 def _clock_line(p: dict[str, Any]) -> str:
     what = {"start": "started the drill", "pause": "paused the clock", "resume": "resumed the clock",
-            "speed": "set the speed", "skip": "skipped to the next inject"}.get(str(p.get("reason")),
-                                                                                 str(p.get("reason")))
+            "speed": "set the speed", "skip": "skipped to the next inject or question"}.get(
+                str(p.get("reason")), str(p.get("reason")))
     state = f"{'running' if p.get('running') else 'paused'} at {float(p.get('speed', 1)):g}×"
     return f"{p.get('by') or 'the facilitator'} {what} (clock {state})"
 

@@ -63,6 +63,9 @@ HIDDEN_COMMANDS = frozenset({"answer", "observe"})
 HOT_WASH_COMMANDS = frozenset({"answer", "observe", "close_question", "end_drill"})
 """What the drill still takes once its time is up and the hot wash runs."""
 
+SKIP_STOPS = frozenset({Kind.INJECT, Kind.QUESTION_ASKED})
+"""What the facilitator's "next" stops at: an inject arriving or a question being asked."""
+
 MAX_BATCH = 4096
 """Most monitoring ticks closed in one batch (bounds the arrays of a long quiet stretch)."""
 
@@ -330,15 +333,18 @@ class Drill:
         return "unknown"
 
     def skip_to_next_inject(self) -> None:
-        """Advance event by event until a new inject has arrived or the drill has ended.
+        """Advance event by event until a new inject arrives, a question is asked, or the drill ends
+        (or is held: a question that pauses the clock, the hot wash).
 
-        The facilitator's "next inject" (hot seat and team server alike): nothing is skipped over,
-        every tick, alert and trigger on the way happens at its own sim time.
+        The facilitator's "next" (hot seat and team server alike): nothing is skipped over, every
+        tick, alert and trigger on the way happens at its own sim time. It stops at a question
+        being asked so the team gets the question's whole window; a question already open does not
+        stop it — it keeps its own closing time and closes on the way if that comes first.
         """
         seen = len(self.events)
         while not self.finished and not self.held:
             self.advance_to(min(self.next_event_time() + 0.001, self.scenario.duration))
-            if any(e.kind == Kind.INJECT for e in self.events[seen:]):
+            if any(e.kind in SKIP_STOPS for e in self.events[seen:]):
                 return
             seen = len(self.events)
 

@@ -38,7 +38,7 @@ from simulator.format.taxonomy import FACILITATOR
 
 POINT_KINDS = {Kind.COMMAND: "decision", Kind.INJECT: "inject", Kind.ALERT: "alert",
                Kind.ACTION_EFFECTIVE: "in effect", Kind.STAGE_DECLARED: "stage",
-               Kind.DRILL_ENDED: "end"}
+               Kind.QUESTION_ASKED: "question", Kind.DRILL_ENDED: "end"}
 """Event kinds a watcher can jump between, and what to call them."""
 
 FRAME = 0.25
@@ -47,7 +47,8 @@ FRAME = 0.25
 
 @dataclass(frozen=True)
 class Point:
-    """A moment worth jumping to: a decision, an inject, an alert, an action taking effect, the end."""
+    """A moment worth jumping to: a decision, an inject, an alert, an action taking effect, a
+    question asked, the end."""
 
     t: float
     seq: int
@@ -158,7 +159,7 @@ class Playback:
         self.clock.set_speed(speed)
 
     async def next_inject(self) -> None:
-        """Jump to the next moment worth discussing (decision, inject, alert …)."""
+        """Jump to the next moment worth discussing (decision, inject, alert, question asked …)."""
         self.jump(+1)
 
     async def end(self) -> None:
@@ -243,6 +244,7 @@ def points_of(events: list[Event]) -> list[Point]:
         p = e.payload
         text = {"decision": f"{e.actor}: {p.get('action')}", "inject": str(p.get("subject", p.get("inject"))),
                 "alert": f"alert: {p.get('title', p.get('signal'))}", "in effect": str(p.get("title", "")),
-                "stage": f"stage {p.get('stage')} declared done", "end": "drill ended"}[kind]
+                "stage": f"stage {p.get('stage')} declared done",
+                "question": f"question: {p.get('prompt', p.get('question'))}", "end": "drill ended"}[kind]
         out.append(Point(e.t, e.seq, kind, text))
     return out

@@ -173,7 +173,8 @@ class Session(Protocol):
         ...
 
     async def next_inject(self) -> None:
-        """Jump forward to the next inject (or the end)."""
+        """Jump forward to the next inject or question asked (or the end); an open question keeps its
+        own closing time."""
         ...
 
     async def end(self) -> None:
@@ -319,7 +320,8 @@ class LocalSession:
         self.pacer.wake()
 
     async def next_inject(self) -> None:
-        """Advance event by event until a new inject arrives or the drill ends."""
+        """Advance event by event until a new inject arrives, a question is asked or the drill ends
+        (:meth:`Drill.skip_to_next_inject`)."""
         self.pacer.sync()
         self.drill.skip_to_next_inject()
         self.clock.jump(self.drill.now)

@@ -279,7 +279,7 @@ class Speed(Authed):
 
 
 class Skip(Authed):
-    """Facilitator: jump forward to the next inject."""
+    """Facilitator: jump forward to the next inject or question asked."""
 
     kind: Literal["skip"] = "skip"
 

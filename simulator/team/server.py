@@ -1163,6 +1163,7 @@ class DrillServer:
         self.pacer.wake()
 
     def _skip_to_next_inject(self) -> None:
+        """The facilitator's "next": on to the next inject or question asked, as in the hot seat."""
         self.drill.skip_to_next_inject()
         self.clock.jump(self.drill.now)
         self._publish()

@@ -24,7 +24,7 @@ from tui.widgets.footer import DrillFooter
 CONTROLS = """\
 | key | does |
 |---|---|
-| `space` | run / pause the clock; `1` `2` `3` set 1×, 10×, 60×; `n` jumps to the next inject |
+| `space` | run / pause the clock; `1` `2` `3` set 1×, 10×, 60×; `n` jumps to the next inject or question |
 | `r` | switch the acting role (hot seat); `enter` on an action takes it |
 | `u` | write a stakeholder update (know / suspect / doing) |
 | `a` | decide pending approvals; `e` ends the drill early; `?` shows every key |
@@ -45,7 +45,7 @@ FACILITATOR_CONTROLS = """\
 | key | does |
 |---|---|
 | `enter` | (here) start the drill for everyone |
-| `space` `1` `2` `3` `n` | pause / resume, 1×, 10×, 60×, jump to the next inject |
+| `space` `1` `2` `3` `n` | pause / resume, 1×, 10×, 60×, jump to the next inject or question |
 | white cell list | fire a scripted inject early, send an ad-hoc inject to chosen roles |
 | `e` | end the drill for everyone; `t` hides or shows the hidden truth; `c` reads the chat |
 | `o` `w` | write an observation (objective, strength or area for improvement); the open questions |

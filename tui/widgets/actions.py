@@ -48,7 +48,7 @@ FACILITATOR_CHOICES = (
     Choice("fire_inject", "Fire a scripted inject now", "pick from the MSEL"),
     Choice("adhoc_inject", "Send an ad-hoc inject", "channel, roles, subject, body"),
     Choice("toggle_clock", "Pause / resume the clock (space)", ""),
-    Choice("next_inject", "Jump to the next inject (n)", ""),
+    Choice("next_inject", "Jump to the next inject or question (n)", ""),
     Choice("end_drill", "End the drill for everyone (e)", ""),
     Choice("observe", "Write an observation (o)", "objective · strength or area for improvement"),
     Choice("open_questions", "Open questions (w)", "close one now: the team sees the expected answer"),
