@@ -166,6 +166,34 @@ async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_no
 
 
 
+async def test_questions_that_close_on_time_behind_another_dialog_show_when_it_closes_not_over_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """Both questions are put off, then their 20 minutes run out while the quit dialog is open: their
+    "Question closed" notices (10 s each, at 80×24 over half the screen) used to cover that dialog.
+    They wait for it, and show when it closes."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        session = app.live()
+        while len(events_of(app, Kind.QUESTION_CLOSED)) < 2:
+            await session.next_inject()
+            await pilot.pause()
+        assert {e.payload["reason"] for e in events_of(app, Kind.QUESTION_CLOSED)} == {"time"}
+        assert isinstance(app.screen, ConfirmScreen)
+        assert not [n for n in app._notifications if str(n.title).startswith("Question closed")]
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        closed = [n.message for n in app._notifications if str(n.title).startswith("Question closed")]
+        assert [m.splitlines()[0] for m in closed] == ["Who has the authority to take the model offline?",
+                                                       "Who must be told in the first hour?"]
+
+
 async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_not_a_dialog(
         write_scenario: WriteScenario, tmp_path: Path) -> None:
     """A free-text question asked during the drill (with the other two, at 0:05) has no expected

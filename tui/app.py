@@ -160,6 +160,8 @@ class DrillApp(App[None]):
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
+        self._closed_behind: list[QuestionSeen] = []
+        """Questions that closed while a dialog was open: how they came out shows when it closes."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
         self._timer: Timer | None = None
@@ -361,9 +363,8 @@ class DrillApp(App[None]):
         return question is not None and (seat is None or not asked or seat in asked)
 
     def question_closed(self, question: QuestionSeen, quiet: bool = False) -> None:
-        """Close its dialog if it is open here, and show how it came out (the expected answer, why):
-        in a dialog of its own when the hot seat's answer closed a question with an expected answer
-        or a why, or the next question's dialog waits (a notice would cover it), else in a notice;
+        """Close its dialog if it is open here, and show how it came out (:meth:`show_closed`); while
+        another dialog is open, once that dialog closes (a notice would cover it at 80×24);
         ``quiet``: the feed says it, no notice."""
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
@@ -371,12 +372,21 @@ class DrillApp(App[None]):
         self.desk.took(question.question)
         if quiet:
             return
+        if isinstance(self.screen, ModalScreen):
+            self._closed_behind.append(question)
+            return
+        self.show_closed(question)
+
+    def show_closed(self, question: QuestionSeen) -> None:
+        """How a closed question came out (the expected answer, why): in a dialog of its own when the
+        hot seat's answer closed a question with an expected answer or a why, or the next question's
+        dialog waits (a notice would cover it), else in a notice."""
         taught = expected_text(question)
         outcome = taught or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
         next_waits = self.desk.next_due(self.live().view) is not None
         answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
-        if not isinstance(self.screen, ModalScreen) and (next_waits or answered_here):
+        if next_waits or answered_here:
             self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
             return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
@@ -731,6 +741,7 @@ class DrillApp(App[None]):
         self.revealed, self.dashboard, self.review = [], None, None
         self._started_at, self._timer, self._render_pending = None, None, False
         self._prompted, self._told_lost, self.saved = set(), False, False
+        self._closed_behind = []
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -779,8 +790,16 @@ class DrillApp(App[None]):
             self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
 
     def on_dashboard_screen_resumed(self, message: DashboardScreen.Resumed) -> None:
-        """A dialog closed: a question that waited for it opens now."""
-        self.call_later(self.prompt_questions)
+        """A dialog closed: how the questions that closed behind it came out shows now, then a
+        question that waited for it opens."""
+        self.call_later(self.after_dialog)
+
+    def after_dialog(self) -> None:
+        """Show each question that closed behind the dialog just closed (a dialog of its own stops
+        here: closing it comes back), then open the next question due."""
+        while self._closed_behind and self.review is None and not isinstance(self.screen, ModalScreen):
+            self.show_closed(self._closed_behind.pop(0))
+        self.prompt_questions()
 
     def open_question(self, question: QuestionSeen, notice: str = "") -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
