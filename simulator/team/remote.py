@@ -784,20 +784,29 @@ def event_line(event: Event) -> str:
     return printable(f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}")
 
 
-async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:
-    """Print this seat's events as lines until the drill's result arrives or the server is gone."""
+async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> bool:
+    """Print this seat's events as lines until the drill's result arrives or the server is gone
+    (``True``), or until ``out`` cannot be written any more (``False``: its terminal or reader went
+    away; the lines stop there, and so does the wait)."""
+    broken: list[OSError] = []
+
     def show(event: Event) -> None:
-        if coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM):
+        if broken or (coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM)):
             return
         if event.kind in TRUTH and session.seat not in OBSERVERS:
             return  # the end-of-drill reveal: for the review and the saved journal, not these lines
-        out.write(event_line(event) + "\n")
-        out.flush()
+        try:
+            out.write(event_line(event) + "\n")
+            out.flush()
+        except OSError as exc:
+            broken.append(exc)  # the wait below looks again within half a second
 
     for event in list(session.received):
         show(event)
     session.subscribe(show)
-    await session.wait_until(lambda s: s.view.result is not None or s.lost, timeout=float("inf"))
+    await session.wait_until(lambda s: s.view.result is not None or s.lost or bool(broken),
+                             timeout=float("inf"))
+    return not broken
 
 
 if TYPE_CHECKING:
