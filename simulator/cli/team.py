@@ -456,7 +456,7 @@ def _reach_hint(exc: BaseException, args: argparse.Namespace) -> str:
 
 
 async def _join(args: argparse.Namespace) -> int:
-    from simulator.team.remote import RemoteError, RemoteSession, print_events
+    from simulator.team.remote import RemoteError, RemoteSession, UnreadableEvent, print_events
 
     run_drill = None if args.headless else _tui_entry()
     try:
@@ -467,6 +467,8 @@ async def _join(args: argparse.Namespace) -> int:
                                            ticket=os.environ.pop(SEAT_TICKET, None))
     except RemoteError as exc:
         raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
+    except UnreadableEvent as exc:
+        raise UsageError(str(exc)) from None
     _report_seat(session)
     try:
         with terminal_watch(_terminal_fds(args.headless)) as hung_up:
@@ -478,6 +480,8 @@ async def _join(args: argparse.Namespace) -> int:
             ended = await _until_hang_up(seat, hung_up)
     finally:
         await session.close()
+    if session.unreadable is not None:
+        raise UsageError(str(session.unreadable))
     return 0 if ended else HANGUP_STATUS
 
 
