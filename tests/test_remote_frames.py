@@ -8,17 +8,29 @@ the frame models take too, with the same events; whatever it refuses is a :class
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from simulator.engine.events import Event, Kind
+from simulator.format.loader import LoadedScenario
 from simulator.team.outbox import events_frame, wire_json
-from simulator.team.protocol import Events
-from simulator.team.remote import ProtocolError, RemoteSession, _events, _live_events, _parse
+from simulator.team.protocol import ClockState, Events, Snapshot, Welcome
+from simulator.team.remote import (
+    ProtocolError,
+    RemoteSession,
+    UnreadableEvent,
+    _events,
+    _live_events,
+    _parse,
+)
 
 TICK = Event(t=60.0, seq=5, kind=Kind.TICK, actor="engine",
              payload={"signals": {"user_reports": {"value": 3.0}}, "loads": {"ic": 0.1}})
@@ -102,3 +114,65 @@ def test_what_the_quick_reader_takes_the_frame_models_take_with_the_same_events(
     frame = _parse(raw)
     assert isinstance(frame, Events)
     assert _events(frame.events) == quick
+
+
+class BrokenServer:
+    """A websocket server that welcomes a seat like ``ttx host`` does, then sends it a tick whose
+    payload this version cannot fold (no ``loads``): live as event #7, or with ``in_snapshot``
+    inside the first snapshot. It counts the connections it gets."""
+
+    def __init__(self, scenario: dict[str, Any], in_snapshot: bool = False) -> None:
+        self.scenario, self.in_snapshot = scenario, in_snapshot
+        self.connections = 0
+
+    async def serve(self, ws: ServerConnection) -> None:
+        self.connections += 1
+        await ws.recv()
+        await ws.send(Welcome(token="t" * 32, player="p1", name="Sam", seat="ml", scenario=self.scenario,
+                              seed=7).model_dump_json())
+        broken = {**TICK.to_dict(), "seq": 7, "payload": {"signals": {}}}
+        clock = ClockState(sim=61.5, speed=1.0, paused=False, started=True)
+        first = [TICK.to_dict(), MESSAGE.to_dict(), *([broken] if self.in_snapshot else [])]
+        await ws.send(Snapshot(since=0, seq=len(first) + 4, events=first, clock=clock).model_dump_json())
+        if not self.in_snapshot:
+            await ws.send(json.dumps({"events": [broken], "kind": "events"}))
+        with contextlib.suppress(ConnectionClosed):
+            await ws.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def _broken_server(flagship: LoadedScenario, in_snapshot: bool = False) -> AsyncIterator[
+        tuple[BrokenServer, str]]:
+    broken = BrokenServer(flagship.scenario.model_dump(mode="json"), in_snapshot)
+    async with serve(broken.serve, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield broken, f"ws://127.0.0.1:{port}"
+
+
+async def test_an_event_this_version_cannot_fold_stops_the_seat_saying_which_and_to_update(
+        flagship: LoadedScenario) -> None:
+    """A live event whose payload the view cannot read (a newer or broken server) is not dropped
+    silently and not reconnected over (the server would send it again): the seat is lost at once,
+    once, with a notice naming the event and what to do; the events before it stay folded."""
+    async with _broken_server(flagship) as (broken, url):
+        seat = await RemoteSession.open(url, name="Sam", role="ml", code="K7Q2MD", timeout=5.0)
+        try:
+            await seat.wait_until(lambda s: s.lost, timeout=10)
+            assert seat.unreadable is not None and seat.unreadable.seq == 7
+            (notice,) = seat.take_notices()
+            assert notice.text.startswith("the server sent an event this version cannot read: #7 tick "
+                                          "(TypeError")
+            assert notice.text.endswith("; update ttx to the host's version")
+            assert (seat.last_seq, seat.view.messages[0]["text"], broken.connections) == (6, "on it", 1)
+        finally:
+            await seat.close()
+
+
+async def test_an_event_in_the_first_snapshot_that_cannot_be_folded_fails_the_join_precisely(
+        flagship: LoadedScenario) -> None:
+    """The same event in the snapshot a join waits for: the join fails with that message (``ttx join``
+    prints it and exits 2), and tries no more."""
+    async with _broken_server(flagship, in_snapshot=True) as (broken, url):
+        with pytest.raises(UnreadableEvent, match=r"cannot read: #7 tick .*update ttx"):
+            await RemoteSession.open(url, name="Sam", role="ml", code="K7Q2MD", timeout=5.0)
+        assert broken.connections == 1

@@ -158,16 +158,20 @@ async def test_two_ssh_seats_are_two_processes_and_see_only_what_their_roles_may
 
 
 async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Drill) -> None:
-    """The network drops Dana's SSH connection: her seat's process ends and she shows offline; she logs
-    in again the same way and is the same player (rejoined with her seat's token), not a new one."""
+    """The network drops Dana's SSH connection: her seat's ``ttx join`` ends by itself on the SIGHUP
+    (status 129, not killed), its terminal and connection slot are freed, and she shows offline; she
+    logs in again the same way and is the same player (rejoined with her seat's token), not a new one."""
     screen = await drill.ssh("dana", CODE, "ic")
     await screen.wait_for(LOBBY)
     first = next(iter(drill.server.players.values()))
+    (seat,) = drill.seats.live.values()
+    assert seat.process is not None
     drill.conns[0].abort()
     fac = await drill.facilitator()
     await fac.wait_until(lambda s: s.lobby is not None and any(
         h.name == "dana" and not h.connected for h in s.lobby.players), timeout=30)
     await _until(lambda: drill.seats.live == {})  # the seat's ttx join ended with the connection
+    assert (seat.process.returncode, seat.master, drill.seats.connections) == (129, None, {})
     again = await drill.ssh("dana", CODE, "ic")
     await again.wait_for("dana ● ← you")
     assert [p.id for p in drill.server.players.values() if p.seat == "ic"] == [first.id]

@@ -13,9 +13,11 @@ import errno
 import gc
 import json
 import os
+import select
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -454,7 +456,7 @@ def _reach_hint(exc: BaseException, args: argparse.Namespace) -> str:
 
 
 async def _join(args: argparse.Namespace) -> int:
-    from simulator.team.remote import RemoteError, RemoteSession, print_events
+    from simulator.team.remote import RemoteError, RemoteSession, UnreadableEvent, print_events
 
     run_drill = None if args.headless else _tui_entry()
     try:
@@ -465,16 +467,84 @@ async def _join(args: argparse.Namespace) -> int:
                                            ticket=os.environ.pop(SEAT_TICKET, None))
     except RemoteError as exc:
         raise UsageError(f"refused: {exc}{_join_hint(exc.code, args)}") from None
+    except UnreadableEvent as exc:
+        raise UsageError(str(exc)) from None
     _report_seat(session)
     try:
-        if run_drill is None:
-            print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
-            await print_events(session, sys.stdout)
-        else:
-            await run_drill(session, history=args.history)
+        with terminal_watch(_terminal_fds(args.headless)) as hung_up:
+            if run_drill is None:
+                print(f"joined as {session.seat} ({session.name}); token {session.token}", flush=True)
+                seat = asyncio.ensure_future(print_events(session, sys.stdout))
+            else:
+                seat = asyncio.ensure_future(run_drill(session, history=args.history))
+            ended = await _until_hang_up(seat, hung_up)
     finally:
         await session.close()
-    return 0
+    if session.unreadable is not None:
+        raise UsageError(str(session.unreadable))
+    return 0 if ended else HANGUP_STATUS
+
+
+HANGUP_STATUS = 128 + signal.SIGHUP
+"""``ttx join``'s exit status when its terminal went away (129, as for a shell killed by SIGHUP)."""
+CANCEL_SECONDS = 5.0
+"""How long a seat whose terminal went away waits for its app to wind down before leaving anyway."""
+
+
+def _terminal_fds(headless: bool) -> list[int]:
+    """The file descriptors that are the seat's terminal: where it draws (stdout) and, for the TUI
+    or a headless seat on a terminal, where its keys come from (stdin). A headless seat's stdin
+    that is no terminal (``< /dev/null`` in a script) says nothing about where its lines go."""
+    fds = [sys.__stdout__.fileno()] if sys.__stdout__ is not None else []
+    if sys.__stdin__ is not None and (not headless or sys.__stdin__.isatty()):
+        fds.append(sys.__stdin__.fileno())
+    return fds
+
+
+@contextlib.contextmanager
+def terminal_watch(fds: list[int]) -> Iterator[asyncio.Event]:
+    """An event set when the seat's terminal goes away: SIGHUP, or one of ``fds`` hung up or in
+    error (a pseudo-terminal whose other end closed, a pipe whose reader left). Nothing is read
+    from ``fds``: an epoll registered for no events at all still reports those two, and its own
+    descriptor turns readable when it does, so the running loop wakes the moment it happens. A
+    descriptor epoll cannot watch (a regular file, ``/dev/null``) never hangs up and is left out.
+
+    Without it a seat whose terminal had closed without a SIGHUP (no controlling terminal: a
+    benchmark's pty) kept running, its TUI's input thread spinning on end-of-file.
+    """
+    loop = asyncio.get_running_loop()
+    gone = asyncio.Event()
+    poll = select.epoll()
+    for fd in set(fds):
+        with contextlib.suppress(OSError):  # EPERM: a regular file; EBADF: closed already
+            poll.register(fd, 0)
+
+    def hung_up() -> None:
+        loop.remove_reader(poll.fileno())
+        gone.set()
+
+    loop.add_reader(poll.fileno(), hung_up)
+    loop.add_signal_handler(signal.SIGHUP, gone.set)
+    try:
+        yield gone
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+        loop.remove_reader(poll.fileno())
+        poll.close()
+
+
+async def _until_hang_up(seat: asyncio.Future[Any], hung_up: asyncio.Event) -> bool:
+    """Run the seat until it ends (``True``; its result ``False``: its output went away) or its
+    terminal goes away (``False``: the seat is cancelled, given :data:`CANCEL_SECONDS` to wind down)."""
+    watch = asyncio.ensure_future(hung_up.wait())
+    await asyncio.wait({seat, watch}, return_when=asyncio.FIRST_COMPLETED)
+    watch.cancel()
+    if seat.done():
+        return seat.result() is not False
+    seat.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError, OSError):
+        await asyncio.wait_for(seat, CANCEL_SECONDS)
+    return False
 
 
 def _report_seat(session: Any) -> None:

@@ -108,6 +108,18 @@ class ProtocolError(ConnectionError):
     """The server sent a frame this client cannot read: the connection is dropped and re-made."""
 
 
+class UnreadableEvent(Exception):
+    """The server sent an event whose payload this version of ttx cannot fold into its view (a newer
+    or broken server). Not a :class:`ProtocolError`: a reconnect would be sent the same event
+    again, so the seat stops, saying which event and to update ttx."""
+
+    def __init__(self, event: Event, exc: Exception) -> None:
+        why = printable(f"{type(exc).__name__}: {exc}")[:160]
+        super().__init__(f"the server sent an event this version cannot read: #{event.seq} "
+                         f"{printable(event.kind.value)} ({why}); update ttx to the host's version")
+        self.seq = event.seq
+
+
 def _parse(raw: str | bytes) -> Frame:
     """One server frame, strictly.
 
@@ -288,6 +300,8 @@ class RemoteSession:
         """True while the websocket is open; ``False`` from a drop until a reconnect succeeds."""
         self.lost = False
         """True once reconnecting has been given up."""
+        self.unreadable: UnreadableEvent | None = None
+        """The event this version could not read, if that is why the seat stopped."""
         self.auto_reconnect, self.reconnect_for, self.timeout = auto_reconnect, reconnect_for, timeout
         self._handlers: list[EventHandler] = []
         self._change_handlers: list[ChangeHandler] = []
@@ -383,6 +397,9 @@ class RemoteSession:
                 except ProtocolError as exc:
                     self._notices.append(Notice(f"{exc}; reconnecting", title="Connection", severity="error"))
                     await ws.close(1002, "unreadable frame")
+                except UnreadableEvent as exc:
+                    await ws.close(1003, "unreadable event")
+                    self._give_up(exc)
             self.connected = False
             self._fail_pending()
             if self._closing or not self.auto_reconnect or not await self._reconnect():
@@ -406,12 +423,25 @@ class RemoteSession:
             except PinMismatch as exc:
                 self._error(Error(code="pin_mismatch", message=str(exc)))
                 break
+            except UnreadableEvent as exc:
+                self._give_up(exc)
+                return False
             self.reconnects += 1
             return True
         self.lost = True
         self._changed.set()
         self._tell_change()
         return False
+
+    def _give_up(self, exc: UnreadableEvent) -> None:
+        """Stop for good over an event this version cannot read (reconnecting would meet it again):
+        the seat is lost, with a notice and an error saying which event and what to do."""
+        self.unreadable = exc
+        self.errors.append(Error(code="unreadable_event", message=str(exc)))
+        self._notices.append(Notice(str(exc), title="Update ttx", severity="error"))
+        self._closing = self.lost = True
+        self._changed.set()
+        self._tell_change()
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():
@@ -512,7 +542,7 @@ class RemoteSession:
                  if e.kind in TRUTH and e.seq not in seen]
         last = self.view.seq
         for event in truth:
-            self.view.apply(event)
+            self._apply(event)
         self.view.seq = last
         self._truth_folded.update(e.seq for e in truth)
         for event in self.journal:
@@ -568,12 +598,27 @@ class RemoteSession:
 
     def _fold(self, events: list[Event], told_up_to: int = 0) -> None:
         """Fold the events after :attr:`last_seq`; subscribers hear those after ``told_up_to``."""
-        fresh = [e for e in events if e.seq > self.last_seq]
-        for event in fresh:
+        folded: list[Event] = []
+        try:
+            for event in events:
+                if event.seq > self.last_seq:
+                    self._apply(event)
+                    self.received.append(event)
+                    self.last_seq = event.seq
+                    folded.append(event)
+        finally:  # the events before one this version cannot read are folded and told
+            self._notify([e for e in folded if e.seq > told_up_to])
+
+    def _apply(self, event: Event) -> None:
+        """Fold one event into the view.
+
+        Raises:
+            UnreadableEvent: its payload is not what this version's view reads for its kind.
+        """
+        try:
             self.view.apply(event)
-            self.received.append(event)
-            self.last_seq = event.seq
-        self._notify([e for e in fresh if e.seq > told_up_to])
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+            raise UnreadableEvent(event, exc) from exc
 
     def _notify(self, events: list[Event]) -> None:
         for event in events:
@@ -784,20 +829,29 @@ def event_line(event: Event) -> str:
     return printable(f"{clock_text(event.t)} #{event.seq} {event.kind.value} {who}: {describe(event)}")
 
 
-async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> None:
-    """Print this seat's events as lines until the drill's result arrives or the server is gone."""
+async def print_events(session: RemoteSession, out: IO[str], coalesce_ticks: bool = True) -> bool:
+    """Print this seat's events as lines until the drill's result arrives or the server is gone
+    (``True``), or until ``out`` cannot be written any more (``False``: its terminal or reader went
+    away; the lines stop there, and so does the wait)."""
+    broken: list[OSError] = []
+
     def show(event: Event) -> None:
-        if coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM):
+        if broken or (coalesce_ticks and event.kind in (Kind.TICK, Kind.HARM)):
             return
         if event.kind in TRUTH and session.seat not in OBSERVERS:
             return  # the end-of-drill reveal: for the review and the saved journal, not these lines
-        out.write(event_line(event) + "\n")
-        out.flush()
+        try:
+            out.write(event_line(event) + "\n")
+            out.flush()
+        except OSError as exc:
+            broken.append(exc)  # the wait below looks again within half a second
 
     for event in list(session.received):
         show(event)
     session.subscribe(show)
-    await session.wait_until(lambda s: s.view.result is not None or s.lost, timeout=float("inf"))
+    await session.wait_until(lambda s: s.view.result is not None or s.lost or bool(broken),
+                             timeout=float("inf"))
+    return not broken
 
 
 if TYPE_CHECKING:

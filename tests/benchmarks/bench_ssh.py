@@ -18,6 +18,10 @@ presses, idle moments between them included. Prints one JSON object.
 
     python tests/benchmarks/bench_ssh.py [--presses 200] [--quiet 40] [--keys arrows,tab,d]
                                          [--screen briefing|dashboard] [--idle 10] [--port P --ssh-port Q]
+                                         [--timeout 1800]
+
+The host and the local seat run in sessions of their own and are ended with their process groups
+when the run ends, on SIGTERM or SIGINT, and after ``--timeout`` seconds.
 
 Target (issue 11): key press → screen update p99 < 50 ms on loopback.
 """
@@ -26,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
+import signal
 import statistics
 import struct
 import sys
@@ -57,7 +63,7 @@ async def start_host(folder: Path, port: int = 0,
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "simulator.cli", "host", "jailbreak-wave", "--port", str(port),
         "--ssh", str(ssh_port), "--code", CODE, "--journal", str(folder / "drill.jsonl"), "--linger", "0",
-        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
     assert proc.stdout is not None
     url = token = ""
     ssh = 0
@@ -142,9 +148,23 @@ class LocalPty:
 
     async def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            await self.proc.wait()
-        os.close(self.master)
+            await end_group(self.proc)
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+
+async def end_group(proc: asyncio.subprocess.Process) -> None:
+    """End ``proc`` and its process group (it was started in a session of its own): SIGTERM, then
+    SIGKILL after 5 s. Nothing this benchmark started outlives it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), 5.0)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -191,7 +211,7 @@ async def presses(terminal: Any, keys: tuple[bytes, ...], count: int, quiet: flo
     return {"first_bytes": firsts, "update_done": settled}
 
 
-async def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=200, help="presses of each key")
     parser.add_argument("--quiet", type=float, default=40.0, help="ms without bytes that ends an update")
@@ -203,7 +223,12 @@ async def main() -> None:
                         help="seconds to measure each seat's CPU with nobody typing, before the presses")
     parser.add_argument("--port", type=int, default=0, help="the host's websocket port (0: a free one)")
     parser.add_argument("--ssh-port", type=int, default=0, help="the host's SSH port (0: a free one)")
-    args = parser.parse_args()
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="seconds after which the run stops, ending what it started (default 1800)")
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
     chosen = [(name, keys) for name, keys in KEYS if name in args.keys.split(",")]
     results: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
@@ -234,8 +259,7 @@ async def main() -> None:
             if facilitator is not None:
                 await facilitator.close()
             await local.stop()
-            proc.terminate()
-            await proc.wait()
+            await end_group(proc)
     print(json.dumps({"screen": args.screen, "presses_per_key": args.presses,
                       "login_to_lobby_s": round(first_screen, 2),
                       **{name: summary(values) for name, values in results.items()},
@@ -269,5 +293,19 @@ async def settle(terminal: Any, quiet: float) -> None:
         await asyncio.sleep(quiet / 4)
 
 
+async def bounded() -> None:
+    """:func:`main` until it ends, SIGTERM or SIGINT arrives, or ``--timeout`` passes: each ends it
+    the same way, through its cleanup (the host, its SSH seats and the local seat are ended)."""
+    args = arguments()
+    task = asyncio.ensure_future(main(args))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await asyncio.wait_for(task, args.timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        raise SystemExit("bench_ssh: stopped (timeout or signal); what it started has been ended") from None
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(bounded())
