@@ -97,15 +97,28 @@ GAUSS_NODES, GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(8)
 """Gauss–Legendre nodes on [-1, 1] and their weights: exact for polynomials up to degree 15."""
 
 
+def libm(fn: Callable[[float], float], x: Array) -> Array:
+    """``fn`` (a ``math`` function) at every element of ``x``.
+
+    NumPy's own ``exp``, ``exp2`` and ``log1p`` take SIMD paths on CPUs that have them (AVX-512)
+    whose last bit differs from the C library's in ~5 % of values, so the same drill would draw from
+    different means on different machines. Every transcendental of the harm model goes through the
+    C library instead (the arrays here are tens of elements, where NumPy's per-call cost dominates
+    anyway), so journals are the same on every machine and the one-interval path agrees to the bit.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return np.fromiter(map(fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+
+
 def fraction_at(curve: HarmfulFraction, t: Array) -> Array:
     """:func:`harmful_fraction` at every time in ``t``."""
     if isinstance(curve, ConstantFraction):
         return np.full_like(t, curve.value)
     if isinstance(curve, LogisticFraction):
         x = np.minimum(-curve.growth_per_hour * (t - curve.midpoint) / HOUR, 700.0)
-        return curve.floor + (curve.ceiling - curve.floor) / (1.0 + np.exp(x))
+        return curve.floor + (curve.ceiling - curve.floor) / (1.0 + libm(math.exp, x))
     p, q = curve.p_per_hour, curve.q_per_hour
-    decay = np.exp(-(p + q) * np.maximum(t, 0.0) / HOUR)
+    decay = libm(math.exp, -(p + q) * np.maximum(t, 0.0) / HOUR)
     return curve.ceiling * (1.0 - decay) / (1.0 + (q / p) * decay)
 
 
@@ -115,7 +128,7 @@ def fraction_integral(curve: HarmfulFraction, t0: Array, t1: Array) -> Array:
         return curve.value * (t1 - t0)
     if isinstance(curve, LogisticFraction):
         k = curve.growth_per_hour / HOUR
-        rise = np.logaddexp(0.0, k * (t1 - curve.midpoint)) - np.logaddexp(0.0, k * (t0 - curve.midpoint))
+        rise = libm(_logaddexp0, k * (t1 - curve.midpoint)) - libm(_logaddexp0, k * (t0 - curve.midpoint))
         # a falling curve (ceiling under floor) near zero can round below it: never a negative count
         return np.maximum(curve.floor * (t1 - t0) + (curve.ceiling - curve.floor) * rise / k, 0.0)
     return _bass_antiderivative(curve, t1) - _bass_antiderivative(curve, t0)
@@ -187,10 +200,10 @@ def _bass_antiderivative(curve: BassFraction, t: Array) -> Array:
     s = (curve.p_per_hour + curve.q_per_hour) / HOUR
     r = curve.q_per_hour / curve.p_per_hour
     t = np.maximum(t, 0.0)
-    u = np.exp(-s * t)
+    u = libm(math.exp, -s * t)
     if r == 0.0:
         return curve.ceiling * (t - (1.0 - u) / s)
-    return curve.ceiling * (t + (1.0 + r) / (s * r) * (np.log1p(r * u) - math.log1p(r)))
+    return curve.ceiling * (t + (1.0 + r) / (s * r) * (libm(math.log1p, r * u) - math.log1p(r)))
 
 
 def fading_at(multiplier: float, half_life: float | None, since: float, t: Array) -> Array:
@@ -198,7 +211,7 @@ def fading_at(multiplier: float, half_life: float | None, since: float, t: Array
     if half_life is None:
         return np.full_like(t, multiplier)
     # since - t is -(t - since) to the bit (rounding to nearest is symmetric), one operation fewer
-    return 1.0 - (1.0 - multiplier) * np.exp2((since - t) / half_life)
+    return 1.0 - (1.0 - multiplier) * libm(math.exp2, (since - t) / half_life)
 
 
 def refine(bounds: Array, breakpoints: Array) -> tuple[Array, npt.NDArray[np.intp]]:
