@@ -62,14 +62,14 @@ def harmful_fraction(curve: HarmfulFraction, t: float) -> float:
         return curve.value
     if isinstance(curve, LogisticFraction):
         x = -curve.growth_per_hour * (t - curve.midpoint) / HOUR
-        return curve.floor + (curve.ceiling - curve.floor) / (1.0 + _exp(min(x, 700.0)))
+        return curve.floor + (curve.ceiling - curve.floor) / (1.0 + math.exp(min(x, 700.0)))
     return _bass(curve, t)
 
 
 def _bass(curve: BassFraction, t: float) -> float:
     """Bass diffusion: share of adopters F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})."""
     p, q = curve.p_per_hour, curve.q_per_hour
-    decay = _exp(-(p + q) * max(t, 0.0) / HOUR)
+    decay = math.exp(-(p + q) * max(t, 0.0) / HOUR)
     return curve.ceiling * (1.0 - decay) / (1.0 + (q / p) * decay)
 
 
@@ -136,11 +136,7 @@ def fraction_integral(curve: HarmfulFraction, t0: Array, t1: Array) -> Array:
 
 def fraction_integral_one(curve: HarmfulFraction, t0: float, t1: float) -> float:
     """:func:`fraction_integral` over one interval in Python floats: the same operations in the same
-    order, so the same bits (a single interval is too small to be worth NumPy's per-call cost).
-
-    Exponentials and logarithms go through NumPy's own ufuncs (:func:`_exp`, :func:`_log1p`,
-    :func:`_exp2`), not :mod:`math`: on a CPU with AVX-512 NumPy's array loops round about one
-    result in twenty differently from the C library, and a scalar call takes the same loop."""
+    order, so the same bits (a single interval is too small to be worth NumPy's per-call cost)."""
     if isinstance(curve, ConstantFraction):
         return curve.value * (t1 - t0)
     if isinstance(curve, LogisticFraction):
@@ -167,32 +163,17 @@ def _bass_antiderivative_one(curve: BassFraction, t: float) -> float:
     s = (curve.p_per_hour + curve.q_per_hour) / HOUR
     r = curve.q_per_hour / curve.p_per_hour
     t = max(t, 0.0)
-    u = _exp(-s * t)
+    u = math.exp(-s * t)
     if r == 0.0:
         return curve.ceiling * (t - (1.0 - u) / s)
-    return curve.ceiling * (t + (1.0 + r) / (s * r) * (_log1p(r * u) - math.log1p(r)))
+    return curve.ceiling * (t + (1.0 + r) / (s * r) * (math.log1p(r * u) - math.log1p(r)))
 
 
 def fading_one(multiplier: float, half_life: float | None, since: float, t: float) -> float:
     """:func:`fading_at` at one time, in Python floats."""
     if half_life is None:
         return multiplier
-    return 1.0 - (1.0 - multiplier) * _exp2(-(t - since) / half_life)
-
-
-def _exp(x: float) -> float:
-    """``np.exp`` of one float, to the bit what the array loop gives (see :func:`fraction_integral_one`)."""
-    return float(np.exp(x))
-
-
-def _log1p(x: float) -> float:
-    """``np.log1p`` of one float, to the bit what the array loop gives."""
-    return float(np.log1p(x))
-
-
-def _exp2(x: float) -> float:
-    """``np.exp2`` of one float, to the bit what the array loop gives."""
-    return float(np.exp2(x))
+    return 1.0 - (1.0 - multiplier) * math.exp2(-(t - since) / half_life)
 
 
 def _bass_antiderivative(curve: BassFraction, t: Array) -> Array:
