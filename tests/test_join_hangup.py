@@ -142,3 +142,18 @@ async def test_a_seat_sent_sighup_ends_and_leaves_the_drill(
         assert await _online(drill) == 0
     finally:
         await seat.end()
+
+
+def test_a_seat_stuck_after_its_terminal_went_away_still_ends() -> None:
+    """A seat was seen blocked for good in its TUI's shutdown after its terminal went away (the
+    main thread waiting on a lock of Textual's output thread), its connection open, its player
+    shown online. Once the terminal is gone a watchdog ends the process whatever it is doing: here
+    a process whose main thread waits on a lock nobody releases still exits, with status 129."""
+    import subprocess
+
+    stuck = ("import threading\n"
+             "from simulator.cli.team import leave_anyway\n"
+             "leave_anyway(0.2)\n"
+             "lock = threading.Lock(); lock.acquire(); lock.acquire()\n")
+    done = subprocess.run([sys.executable, "-c", stuck], cwd=REPO, timeout=60, check=False)
+    assert done.returncode == 129

@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -489,6 +490,20 @@ HANGUP_STATUS = 128 + signal.SIGHUP
 """``ttx join``'s exit status when its terminal went away (129, as for a shell killed by SIGHUP)."""
 CANCEL_SECONDS = 5.0
 """How long a seat whose terminal went away waits for its app to wind down before leaving anyway."""
+EXIT_WATCHDOG_SECONDS = CANCEL_SECONDS + 10.0
+"""How long after its terminal went away a seat's process ends, whatever it is doing by then."""
+
+
+def leave_anyway(after: float) -> threading.Timer:
+    """End the process with :data:`HANGUP_STATUS` ``after`` seconds from now, whatever its threads are
+    doing then: a seat whose terminal went away was seen blocked for good in its TUI's shutdown
+    (the main thread waiting to hand Textual's output thread one more write), where no asyncio
+    timeout reaches, its connection open and its player shown online. A seat that winds down in
+    time exits first, and the timer dies with it (a daemon thread)."""
+    timer = threading.Timer(after, os._exit, args=(HANGUP_STATUS,))
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _terminal_fds(headless: bool) -> list[int]:
@@ -519,12 +534,17 @@ def terminal_watch(fds: list[int]) -> Iterator[asyncio.Event]:
         with contextlib.suppress(OSError):  # EPERM: a regular file; EBADF: closed already
             poll.register(fd, 0)
 
+    def went_away() -> None:
+        if not gone.is_set():
+            gone.set()
+            leave_anyway(EXIT_WATCHDOG_SECONDS)
+
     def hung_up() -> None:
         loop.remove_reader(poll.fileno())
-        gone.set()
+        went_away()
 
     loop.add_reader(poll.fileno(), hung_up)
-    loop.add_signal_handler(signal.SIGHUP, gone.set)
+    loop.add_signal_handler(signal.SIGHUP, went_away)
     try:
         yield gone
     finally:
