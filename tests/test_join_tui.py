@@ -307,3 +307,44 @@ async def test_while_the_server_is_gone_the_header_says_reconnecting_and_the_clo
         app.show_header()
         header = str(app.screen.query_one(DrillHeader).render())
         assert "PAUSED" in header and "RECONNECTING" not in header
+
+
+def lobby_text(app: DrillApp) -> str:
+    """The lobby panel of the briefing, as the player reads it."""
+    return str(app.screen.query_one("#lobby", Static).render())
+
+
+async def test_a_player_waiting_in_the_lobby_sees_the_host_go_and_come_back(
+        drill: Drill, tmp_path: Path) -> None:
+    """A player on the briefing used to see "Dana ● ← you" and "Waiting for the facilitator" while the
+    host was down: nothing said the server was gone. Now the lobby says it is as last heard and that
+    the seat is reconnecting, and once the host is resumed it is the live lobby again."""
+    ic = await drill.player("ic", "Dana")
+    app = DrillApp(ic, save_dir=tmp_path, wall=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: showing(app, BriefingScreen, "#lobby") and "Dana" in lobby_text(app))
+        assert "Waiting for the facilitator" in lobby_text(app)
+        port = int(drill.url.rsplit(":", 1)[1])
+        await drill.server.stop()
+        await until(pilot, lambda: "reconnecting…" in lobby_text(app))
+        shown = lobby_text(app)
+        assert "Lobby (as last heard)" in shown and "Waiting for the facilitator" not in shown
+
+        drill.server = DrillServer.resume(tmp_path / "drill.jsonl")  # the fixture stops this one
+        await drill.server.start("127.0.0.1", port)
+        await until(pilot, lambda: "Waiting for the facilitator" in lobby_text(app))
+        assert "as last heard" not in lobby_text(app) and "Dana ●" in lobby_text(app)
+
+
+async def test_a_player_whose_host_never_comes_back_is_told_to_join_again(
+        drill: Drill, tmp_path: Path) -> None:
+    """Once reconnecting gives up, the lobby says the seat is disconnected and what to do."""
+    ic = await RemoteSession.open(drill.url, name="Dana", role="ic", code=CODE, timeout=2.0,
+                                  reconnect_for=0.3)
+    drill.sessions.append(ic)
+    app = DrillApp(ic, save_dir=tmp_path, wall=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: showing(app, BriefingScreen, "#lobby") and "Dana" in lobby_text(app))
+        await drill.server.stop()
+        await until(pilot, lambda: "Disconnected" in lobby_text(app))
+        assert "join again with the same code and role" in lobby_text(app).replace("\n", " ")

@@ -459,7 +459,7 @@ class DrillApp(App[None]):
         """Redraw the lobby on the briefing (when it is showing)."""
         team = self.team()
         if team is not None and isinstance(self.screen, BriefingScreen):
-            self.screen.show_lobby(team.lobby)
+            self.screen.show_lobby(team.lobby, team.link)
 
     def truth_curve(self) -> list[tuple[float, float]]:
         """The hidden harmful rate (outputs/s) so far (the facilitator's view folds it itself)."""

@@ -6,18 +6,26 @@ from typing import Any
 
 from textual.content import Content
 
-from simulator.engine.session import LobbyState
+from simulator.engine.session import Link, LobbyState
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, Role
 from tui.format import role_name, short_role
 
 
 def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None,
-                  code: str | None) -> Content:
-    """Who holds which role and who is connected; unfilled roles; whether the drill has started."""
+                  code: str | None, link: Link = Link.CONNECTED) -> Content:
+    """Who holds which role and who is connected; unfilled roles; whether the drill has started.
+
+    While this seat has no link to the server (``link`` is reconnecting or lost) the lobby is what
+    was last heard: it says so, greys who was connected, and its last line says what is happening
+    instead of "waiting for the facilitator" (a player in the lobby would otherwise wait for a host
+    that is gone).
+    """
     if lobby is None:
         return Content.styled("Connecting to the lobby…", "dim")
-    lines: list[Content] = [Content.styled("Lobby", "bold $text-accent")]
+    heard = link in (Link.CONNECTED, Link.LOCAL)
+    lines: list[Content] = [Content.assemble(("Lobby", "bold $text-accent"),
+                                             ("" if heard else " (as last heard)", "dim"))]
     in_play = [r.value for r in scenario.roles]
     for role in [*in_play, FACILITATOR, EVALUATOR]:
         holders = [p for p in lobby.players if p.role == role]
@@ -25,7 +33,8 @@ def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None
             continue
         if holders:
             people = Content(", ").join(
-                Content.assemble(p.name, (" ●", "bold $text-success") if p.connected else (" ○ away", "dim"))
+                Content.assemble(p.name, (" ●", "bold $text-success" if heard else "dim") if p.connected
+                                 else (" ○ away", "dim"))
                 for p in holders)
         elif role == FACILITATOR:
             people = Content.styled("not joined yet", "dim")
@@ -39,9 +48,20 @@ def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None
                                       (mine, "bold $text-accent")))
     if code:
         lines.append(Content.assemble(("Join code ", "dim"), (code, "bold")))
-    style = "bold $text-success" if lobby.started else "bold $text-warning"
-    lines.append(Content.styled(status_text(lobby, seat), style))
+    if not heard:
+        lines.append(Content.styled(link_text(link), "bold $text-error"))
+    else:
+        style = "bold $text-success" if lobby.started else "bold $text-warning"
+        lines.append(Content.styled(status_text(lobby, seat), style))
     return Content("\n").join(lines)
+
+
+def link_text(link: Link) -> str:
+    """One line on a seat that has lost its server: trying again, or given up (and what to do)."""
+    if link == Link.LOST:
+        return ("Disconnected: could not reach the drill server again. Quit (q) and join again "
+                "with the same code and role.")
+    return "Lost the connection to the drill server: reconnecting…"
 
 
 def status_text(lobby: LobbyState, seat: str | None) -> str:

@@ -92,6 +92,11 @@ class JournalWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (nothing more can be appended)."""
+        return self._file.closed
+
     def close(self) -> None:
         """Sync and close."""
         if not self._file.closed:

@@ -402,6 +402,8 @@ class RemoteSession:
                     self._give_up(exc)
             self.connected = False
             self._fail_pending()
+            if not self._closing:
+                self._tell_change()  # the link is down: a lobby on screen says so, not "connected"
             if self._closing or not self.auto_reconnect or not await self._reconnect():
                 break
         self._fail_pending()
@@ -427,6 +429,7 @@ class RemoteSession:
                 self._give_up(exc)
                 return False
             self.reconnects += 1
+            self._tell_change()  # the frames of the handshake were told while still unconnected
             return True
         self.lost = True
         self._changed.set()

@@ -515,7 +515,9 @@ class DrillServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
-        """Stop listening, close every connection and the journal."""
+        """Stop listening, close every connection and the journal; a second call does nothing."""
+        if self.journal.closed:
+            return
         await self.pacer.stop()
         if self._server is not None:
             self._server.close()

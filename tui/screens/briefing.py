@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Markdown, Static
 
 from simulator.engine.journal import ForkPoint
-from simulator.engine.session import LobbyState
+from simulator.engine.session import Link, LobbyState
 from simulator.engine.view import DrillView
 from simulator.format.durations import clock
 from simulator.format.scenario import Scenario
@@ -171,11 +171,11 @@ class BriefingScreen(Screen[None]):
                 yield Button(label, variant="primary", id="start", compact=True)
         yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
-    def show_lobby(self, lobby: LobbyState | None) -> None:
-        """Redraw who holds which role and whether the drill has started."""
+    def show_lobby(self, lobby: LobbyState | None, link: Link = Link.CONNECTED) -> None:
+        """Redraw who holds which role and whether the drill has started (or that the link is down)."""
         self.lobby = lobby
         if self.team:
-            shown = lobby_content(lobby, self.scenario, self.seat, self.join_code)
+            shown = lobby_content(lobby, self.scenario, self.seat, self.join_code, link)
             self.query_one("#lobby", Static).update(shown)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
