@@ -496,10 +496,12 @@ EXIT_WATCHDOG_SECONDS = CANCEL_SECONDS + 10.0
 
 def leave_anyway(after: float) -> threading.Timer:
     """End the process with :data:`HANGUP_STATUS` ``after`` seconds from now, whatever its threads are
-    doing then: a seat whose terminal went away was seen blocked for good in its TUI's shutdown
-    (the main thread waiting to hand Textual's output thread one more write), where no asyncio
-    timeout reaches, its connection open and its player shown online. A seat that winds down in
-    time exits first, and the timer dies with it (a daemon thread)."""
+    doing then: a seat whose terminal went away was seen blocked for good in its TUI's shutdown,
+    where no asyncio timeout reaches, its connection open and its player shown online. The cause
+    is Textual's (8.x) output thread: its first write to a hung-up terminal raises ``EIO`` and ends
+    the thread, so nothing empties its bounded queue (30 writes) and the main thread's next
+    ``put`` waits for ever. A seat that winds down in time exits first, and the timer dies with it
+    (a daemon thread)."""
     timer = threading.Timer(after, os._exit, args=(HANGUP_STATUS,))
     timer.daemon = True
     timer.start()
