@@ -8,12 +8,14 @@ import pytest
 
 from simulator.cli.main import main
 from simulator.engine.events import Kind
+from simulator.engine.intent import Intent
 from simulator.engine.journal import read_journal, write_journal
 from simulator.engine.policies import Textbook, load_policy
 from simulator.engine.replay import load_journal_scenario, replay
 from simulator.engine.runner import finish, new_drill, run_named, run_policy
+from simulator.engine.view import DrillView
 from simulator.format.commands import Command
-from simulator.format.loader import LoadedScenario
+from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.yamlsafe import FileProblems
 from tests.conftest import end_drill_through_hot_wash
 
@@ -160,3 +162,32 @@ def test_a_bots_view_without_a_timeline_folds_the_same_state(flagship: LoadedSce
     assert bare.timeline == [] and full.timeline
     same = [f.name for f in fields(DrillView) if f.name not in ("timeline", "keep_timeline")]
     assert {n: getattr(bare, n) for n in same} == {n: getattr(full, n) for n in same}
+
+
+class _AskedEveryRound(Textbook):
+    """The textbook team with the given quiet kinds (none: asked again after every command it
+    takes), counting its turns."""
+
+    def __init__(self, loaded: LoadedScenario, quiet: frozenset[Kind]) -> None:
+        super().__init__(loaded.scenario)
+        self.quiet_after = quiet
+        self.turns = 0
+
+    def decide(self, view: DrillView) -> list[Intent]:
+        self.turns += 1
+        return super().decide(view)
+
+
+@pytest.mark.parametrize("scenario", ["jailbreak-wave", "cross-user-data-exposure", "sycophancy-drift"])
+@pytest.mark.parametrize("journal", [True, False])
+def test_not_asking_the_textbook_team_again_after_quiet_news_changes_no_journal(
+        scenario: str, journal: bool) -> None:
+    """Its quiet kinds only take away reasons to act: the turns skipped would have found nothing."""
+    loaded = load_scenario(scenario)
+    for seed in range(2):
+        always = _AskedEveryRound(loaded, frozenset())
+        quiet = _AskedEveryRound(loaded, Textbook.quiet_after)
+        asked = run_policy(loaded, always, seed, journal=journal)
+        skipped = run_policy(loaded, quiet, seed, journal=journal)
+        assert [e.to_json() for e in skipped.drill.events] == [e.to_json() for e in asked.drill.events]
+        assert quiet.turns < always.turns

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from simulator import __version__
 from simulator.engine.discussion import Discussion
-from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind
+from simulator.engine.events import SESSION_KINDS, TICK_KINDS, Event, Kind, new_event
 from simulator.engine.harm import HarmModel, Ledger, Mitigation
 from simulator.engine.incident import Incident, PendingApproval
 from simulator.engine.index import index_of
@@ -394,7 +394,7 @@ class Drill:
              to: tuple[str, ...] | None = None, hidden: bool = False, t: float | None = None) -> Event:
         """Append an event to the journal and tell the listeners."""
         self._seq += 1
-        event = Event(self._clock / 1000 if t is None else t, self._seq, kind, actor, payload, to, hidden)
+        event = new_event(self._clock / 1000 if t is None else t, self._seq, kind, actor, payload, to, hidden)
         self.events.append(event)
         if self._news_at is None and not hidden and kind not in TICK_KINDS:
             self._news_at = self._clock

@@ -135,3 +135,24 @@ class Event:
         if self.hidden:
             return False
         return self.to is None or role in self.to
+
+
+_NEW = object.__new__
+_SET_T, _SET_SEQ, _SET_KIND, _SET_ACTOR, _SET_PAYLOAD, _SET_TO, _SET_HIDDEN = (
+    getattr(Event, name).__set__ for name in ("t", "seq", "kind", "actor", "payload", "to", "hidden"))
+
+
+def new_event(t: float, seq: int, kind: Kind, actor: str | None, payload: dict[str, Any],
+              to: tuple[str, ...] | None, hidden: bool) -> Event:
+    """``Event(t, seq, kind, actor, payload, to, hidden)``, built for the engine's hot path: every
+    field is given, so each slot is set through its descriptor directly, not through the frozen
+    dataclass's ``object.__setattr__`` per field (a fifth of an event's cost, ~140 events a run)."""
+    event: Event = _NEW(Event)
+    _SET_T(event, t)
+    _SET_SEQ(event, seq)
+    _SET_KIND(event, kind)
+    _SET_ACTOR(event, actor)
+    _SET_PAYLOAD(event, payload)
+    _SET_TO(event, to)
+    _SET_HIDDEN(event, hidden)
+    return event

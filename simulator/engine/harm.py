@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -437,6 +438,8 @@ class Ledger:
         self._volume = sum(harm_by_stream.values())
         self._closed: list[Closed] = []
         self._joined: tuple[Floats, Floats, Floats] | None = None
+        self._sums: dict[tuple[int, int], float] = {}
+        """(column, intervals closed) → the exact sum of that column of the closed intervals."""
         self.ticks: list[Ticked] = []
         """Per commit: the plan's tick end times (ms), harmful rates, harmful outputs so far, and
         which of them were committed."""
@@ -469,12 +472,22 @@ class Ledger:
     @property
     def legit_total(self) -> float:
         """Legitimate requests so far (an exact sum: the same however the intervals were closed)."""
-        return math.fsum(v for c in self._closed for v in _values(c[2], c[4], c[5]))
+        return self._exact_sum(LEGIT)
 
     @property
     def legit_blocked(self) -> float:
         """Legitimate requests mitigations blocked or refused so far (an exact sum)."""
-        return math.fsum(v for c in self._closed for v in _values(c[3], c[4], c[5]))
+        return self._exact_sum(BLOCKED)
+
+    def _exact_sum(self, column: int) -> float:
+        """The exact sum (``math.fsum``: correctly rounded, whatever the order) of one column of
+        the closed intervals, kept until another interval closes."""
+        key = (column, len(self._closed))
+        known = self._sums.get(key)
+        if known is None:
+            parts = (_values(c[column], c[4], c[5]) for c in self._closed)
+            known = self._sums[key] = math.fsum(chain.from_iterable(parts))
+        return known
 
     def close(self, bounds: Any, rates: Any, legit: Any, blocked: Any, start: int, stop: int) -> None:
         """Keep closed intervals ``start..stop-1``: their boundaries (``bounds[start..stop]``),
@@ -514,6 +527,10 @@ class Ledger:
         rates = np.concatenate([r[a:b] for _, r, _, a, b in self.ticks])
         totals = np.concatenate([n[a:b] for _, _, n, a, b in self.ticks])
         return ends / 1000, rates, totals
+
+
+LEGIT, BLOCKED = 2, 3
+"""Where a closed interval keeps its legitimate traffic and what mitigations blocked of it."""
 
 
 def _values(values: Any, start: int, stop: int) -> list[float]:

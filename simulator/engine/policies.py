@@ -9,6 +9,7 @@ from typing import Annotated, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.engine.discussion import answer_problem
+from simulator.engine.events import Kind
 from simulator.engine.findings import FINDINGS_INJECT
 from simulator.engine.intent import BotCommand, Intent
 from simulator.engine.view import DrillView
@@ -35,6 +36,21 @@ TEXTBOOK_TEXT = "Textbook answer: follow the incident response plan and record t
 """The textbook team's answer to a free-text question (a placeholder; bots have no opinions)."""
 
 
+TEXTBOOK_QUIET_AFTER = frozenset({
+    Kind.COMMAND, Kind.UPDATE_SENT, Kind.ACTION_STARTED, Kind.APPROVAL_GRANTED, Kind.ESCALATED,
+    Kind.SEVERITY_SET, Kind.INVESTIGATION_STARTED, Kind.WATCH_STARTED, Kind.ROTATED, Kind.RESTED,
+    Kind.REGULATOR_NOTIFIED, Kind.RESOLVED, Kind.CLOCK_MET, Kind.ANSWER_GIVEN})
+"""What the textbook team's own commands bring that only withdraws its reasons to act, as its steps
+read the view: each either marks done what the step asked for (severity set, investigate taken,
+escalated, watch started, update sent, resolved, a regulator notified, a clock met) or moves a
+request along (approved and started: still in flight) or lowers a load; what the step decides
+from again is guarded by its own memory (``requested``, ``answered``, ``last_update``). An empty
+turn leaves nothing behind (``failed_watches`` comes out the same: the watches and actions in
+effect did not change). Not quiet: a declaration, an approval requested or denied, a stage
+declared, findings, an alert, an action taking effect, a refusal (a refused command would be sent
+again), anything else."""
+
+
 def textbook_answer(q: Question) -> dict[str, Any]:
     """The textbook team's answer parameters: the expected answer, else the first option."""
     if q.kind == "text":
@@ -52,6 +68,10 @@ class Policy(Protocol):
     """
 
     name: str
+    quiet_after: frozenset[Kind]
+    """Event kinds that, following its own commands, can only take away reasons to act (a request
+    it made now in flight, an update it sent): when its commands bring only these into its view,
+    it is not asked again at that instant (the turn would find nothing to do)."""
 
     def decide(self, view: DrillView) -> list[Intent]:
         """Commands to submit now."""
@@ -66,6 +86,7 @@ class Idle:
     """Does nothing: the do-nothing baseline."""
 
     name = "idle"
+    quiet_after: frozenset[Kind] = frozenset()
 
     def decide(self, view: DrillView) -> list[Intent]:
         return []
@@ -89,6 +110,7 @@ class Textbook:
     """
 
     name = "textbook"
+    quiet_after = TEXTBOOK_QUIET_AFTER
 
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
@@ -551,6 +573,8 @@ class ScriptSpec(BaseModel):
 
 class Scripted:
     """Plays a list of decisions keyed by sim time or by inject/alert (+ delay)."""
+
+    quiet_after: frozenset[Kind] = frozenset()
 
     def __init__(self, spec: ScriptSpec) -> None:
         self.spec = spec

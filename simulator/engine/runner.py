@@ -13,6 +13,7 @@ from pathlib import Path
 
 from simulator.engine import baseline
 from simulator.engine.drill import Drill
+from simulator.engine.events import Event, Kind
 from simulator.engine.intent import BotCommand
 from simulator.engine.journal import write_journal
 from simulator.engine.policies import Policy, load_policy
@@ -84,7 +85,8 @@ def run_policy(loaded: LoadedScenario, policy: Policy, seed: int | None = None,
 
 
 def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
-    """Ask the policy what to do now, again while its commands are taken (bounded)."""
+    """Ask the policy what to do now, again while its commands are taken and change what it sees
+    (bounded; see :attr:`~simulator.engine.policies.Policy.quiet_after`)."""
     for _ in range(ROUNDS_PER_INSTANT):
         view.now = drill.now
         if not drill.record_ticks:
@@ -96,9 +98,22 @@ def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
         commands = policy.decide(view)
         if not commands or drill.finished:
             return
+        seen, tick_at = len(drill.events), drill.latest_tick_at
         taken = [drill.submit(command) for command in commands]
         if all(event.kind == "refused" for event in taken):
             return
+        if drill.latest_tick_at == tick_at and _only_quiet(drill.events, seen, policy.quiet_after):
+            return
+
+
+def _only_quiet(events: list[Event], start: int, quiet: frozenset[Kind]) -> bool:
+    """Whether every event from ``start`` that a bot's view folds (hidden ones it never sees) is
+    of a ``quiet`` kind."""
+    for i in range(start, len(events)):
+        event = events[i]
+        if not event.hidden and event.kind not in quiet:
+            return False
+    return True
 
 
 def close_answered(question: str) -> BotCommand:
