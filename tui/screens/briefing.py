@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical, VerticalScroll
@@ -113,8 +114,30 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+MORE_BELOW = "↓ more below (↓ / PgDn / mouse wheel)"
+"""The line above Start while the briefing has more below the fold."""
+
+
 class BriefingText(VerticalScroll):
-    """The briefing's text; when it is taller than the terminal the line above Start says so."""
+    """The briefing's text; when it is taller than the terminal the line above Start says so.
+
+    ↓ and ↑ move it a whole line at once, without the smooth-scroll animation a scrolling
+    container has by default: a terminal can only show whole lines, so the animation's in-between
+    positions (one every frame for ~40 ms) showed nothing new but each was a repaint of the whole
+    text, which an SSH seat sends to the player in full (issue 11, key press → update).
+    """
+
+    def action_scroll_down(self) -> None:
+        """One line down, in one step."""
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_down(animate=False)
+
+    def action_scroll_up(self) -> None:
+        """One line up, in one step."""
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        self.scroll_up(animate=False)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Scrolling changes whether more is below."""
@@ -134,7 +157,10 @@ class BriefingText(VerticalScroll):
         more = self.screen.query("#briefing-more")
         if more:
             below = self.max_scroll_y - self.scroll_y > 0
-            more.first(Static).update("↓ more below (↓ / PgDn / mouse wheel)" if below else "")
+            line = more.first(Static)
+            text = MORE_BELOW if below else ""
+            if line.content != text:  # a scroll that does not reach the end changes nothing here
+                line.update(text, layout=False)  # one line of fixed size: no layout pass needed
 
 
 class BriefingScreen(Screen[None]):
