@@ -63,6 +63,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ttx join", ["join", FREE_PORT_URL, "--code", "X", "--role", "ic", "--name", "A", "--headless"],
      f"cannot reach {FREE_PORT_URL}"),
     ("ttx join", ["join", "http://x", "--code", "X", "--role", "ic", "--name", "A"], "bad URL 'http://x'"),
+    ("ttx join", ["join", FREE_PORT_URL, "--code", "X", "--role", "ops", "--name", "A"],
+     "argument --role: expected a role: ic, ml, ts, comms, legal"),
     ("ttx report", ["report", "missing.jsonl"], "missing.jsonl: no such file"),
     ("ttx report", ["report", "bad.yaml"], "not a ttx journal"),
     ("ttx report", ["report", "missing.jsonl", "-o", "."], "cannot write .: it is a folder"),
@@ -126,3 +128,13 @@ def test_the_issue_command_says_no_such_file_as_ttx_run(tmp_path: Path) -> None:
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == ("ttx run: error: missing.yaml: no such policy file (a policy is idle, "
                           "textbook, historical, or the path of a scripted policy YAML file)\n")
+
+
+def test_a_role_is_named_by_its_id_its_short_label_or_its_name_in_the_lobby() -> None:
+    """What ``ttx join --role`` and the SSH seat's role prompt accept; anything else is no role."""
+    from simulator.format.taxonomy import Role, role_named
+
+    assert [role_named(text) for text in ("ml", "ML", "ML engineer", " ml   ENGINEER ", "T&S",
+                                          "trust & safety", "Incident commander")] == \
+        [Role.ML, Role.ML, Role.ML, Role.ML, Role.TS, Role.TS, Role.IC]
+    assert [role_named(text) for text in ("ops", "", "facilitator", "m l")] == [None] * 4

@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -511,6 +512,23 @@ async def test_ttx_join_says_what_was_wrong_and_what_to_use_instead(team: Team) 
     assert "wrong join code" in wrong_code and "use the join code ttx host printed" in wrong_code
     wrong_token = await join(team.url, "--facilitator-token", "nope")
     assert "wrong facilitator token" in wrong_token and "use the facilitator token" in wrong_token
+
+
+async def test_ttx_join_takes_a_role_as_the_lobby_names_it(team: Team) -> None:
+    """``--role "ML engineer"`` (what the lobby shows) used to end in a pydantic traceback; it joins
+    as ``ml``, the same as ``--role ml``."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulator.cli", "join", team.url, "--code", CODE, "--role", "ML engineer",
+        "--name", "Max", "--headless", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(p.name == "Max" for p in team.server.players.values()):
+            assert time.monotonic() < deadline and proc.returncode is None, "the seat did not join"
+            await asyncio.sleep(0.05)
+        assert [p.seat for p in team.server.players.values() if p.name == "Max"] == ["ml"]
+    finally:
+        proc.kill()
+        await proc.wait()
 
 
 def test_hosting_on_a_port_in_use_says_so_and_leaves_no_journal(tmp_path: Path) -> None:

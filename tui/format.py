@@ -8,12 +8,12 @@ from textual.content import Content
 from textual.markup import escape
 
 from simulator.format.durations import clock
-from simulator.format.taxonomy import ROLE_LABELS, Role
+from simulator.format.taxonomy import ROLE_LABELS, ROLE_SHORT, Role
 
 REDACTED = re.compile(r"\[REDACTED[^\]]*\]")
 """A harmful model output as the engine writes it: a labelled placeholder, never real content."""
 
-SHORT_ROLES = {"ic": "IC", "ml": "ML", "ts": "T&S", "comms": "Comms", "legal": "Legal"}
+SHORT_ROLES = {role.value: label for role, label in ROLE_SHORT.items()}
 """Role ids as they fit in tabs and feed lines."""
 
 

@@ -31,6 +31,7 @@ from simulator.cli.recording import (
 )
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
+from simulator.format.taxonomy import Role, role_named
 
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain ws://). Any other "
              "address, e.g. 0.0.0.0 for a drill on a LAN, is served over TLS only (wss://, with a "
@@ -410,6 +411,19 @@ def _print_result(server: Any) -> None:
 # --- join -----------------------------------------------------------------------------------
 
 
+def _role_id(text: str) -> str:
+    """The role id for ``--role``: an id, or a role as the lobby shows it (``ML``, ``ML engineer``).
+
+    Raises:
+        UsageError: ``text`` names no role (which roles a drill puts in play, the server says).
+    """
+    role = role_named(text)
+    if role is None:
+        raise UsageError(f"argument --role: expected a role: {', '.join(r.value for r in Role)} "
+                         f"(or its name as the lobby shows it, e.g. 'ML engineer'), found {text!r}")
+    return role.value
+
+
 def cmd_join(args: argparse.Namespace) -> int:
     """Connect a seat; run the TUI with it, or print its events with ``--headless``."""
     for option, variable in SECRETS.items():
@@ -417,6 +431,8 @@ def cmd_join(args: argparse.Namespace) -> int:
             setattr(args, option, os.environ[variable])
     if not (args.facilitator_token or args.evaluator_token or args.token or (args.code and args.role)):
         raise UsageError("give --code and --role, or --facilitator-token, or --evaluator-token")
+    if args.role is not None:
+        args.role = _role_id(args.role)
     args.history = seat_target(args)
     from websockets.exceptions import InvalidHandshake
 

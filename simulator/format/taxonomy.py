@@ -96,6 +96,22 @@ ROLE_LABELS: dict[Role, str] = {
     Role.LEGAL: "Legal",
 }
 
+ROLE_SHORT: dict[Role, str] = {Role.IC: "IC", Role.ML: "ML", Role.TS: "T&S", Role.COMMS: "Comms",
+                               Role.LEGAL: "Legal"}
+"""Role labels as they fit in tabs and feed lines."""
+
+
+def role_named(text: str) -> Role | None:
+    """The role a person means by ``text``: its id (``ml``), its short label (``ML``, ``T&S``) or its
+    full name as the lobby shows it (``ML engineer``), in any case and spacing; ``None`` for anything
+    else. The join command and the SSH seat's role prompt take what a player reads on screen."""
+    wanted = " ".join(text.split()).casefold()
+    for role in Role:
+        if wanted in (role.value, ROLE_SHORT[role].casefold(), ROLE_LABELS[role].casefold()):
+            return role
+    return None
+
+
 FACILITATOR = "facilitator"
 """The white cell: steers the drill and sees the hidden truth. Not a player role."""
 

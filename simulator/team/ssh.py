@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import asyncssh
 
-from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, role_named
 from simulator.team.keyfiles import beside, check_private, create_private
 from simulator.team.limits import AddressBuckets
 from simulator.team.server import DrillServer
@@ -409,6 +409,8 @@ class Login(asyncssh.SSHServer):
         return self._done(self.seat, username)
 
     def _role(self, answer: str) -> Any:
+        named = role_named(answer)
+        answer = named.value if named is not None else answer
         if answer not in self.seats.gate.roles:
             return self._retry(lambda: self._ask_role(f"{_printable(answer)!r} is not a role in play."))
         self.seat = answer
