@@ -41,6 +41,8 @@ class Screen(asyncssh.SSHClientSession[bytes]):
         self.stream = pyte.ByteStream(self.screen)
         self.received = 0
         """Bytes received so far."""
+        self.tail = b""
+        """The last 4 KiB received, as sent (the terminal modes a pyte screen does not keep)."""
         self.last_data = 0.0
         """``time.perf_counter()`` when the last bytes arrived."""
         self.arrivals: deque[float] = deque(maxlen=256)
@@ -59,6 +61,7 @@ class Screen(asyncssh.SSHClientSession[bytes]):
         self.last_data = time.perf_counter()
         self.arrivals.append(self.last_data)
         self.received += len(data)
+        self.tail = (self.tail + data)[-4096:]
         if self.drawing:
             self.stream.feed(data)
         self.changed.set()

@@ -23,7 +23,15 @@ from simulator.team.keyfiles import KeyFileError
 from simulator.team.limits import AddressBuckets
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits
-from simulator.team.ssh import HOST_KEY_FILE, Failures, SshSeats, drill_gate, host_key, seat_environment
+from simulator.team.ssh import (
+    HOST_KEY_FILE,
+    TERMINAL_RESTORE,
+    Failures,
+    SshSeats,
+    drill_gate,
+    host_key,
+    seat_environment,
+)
 from tests.ssh_client import Screen, connect, log_in
 
 CODE = "K7Q2MD"
@@ -323,12 +331,16 @@ async def test_an_ssh_seats_process_has_the_hosts_history_setting_and_joins_as_t
 
 
 async def test_stopping_the_host_ends_every_seat(drill: Drill) -> None:
-    """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill."""
+    """When ``ttx host`` stops, each SSH seat is told and its process ends: nothing outlives the drill.
+    The player's terminal is given back as it was (main screen, cursor shown, no mouse reports)
+    before the reason: the seat is killed before its TUI could undo its modes itself."""
     screen = await drill.ssh("dana", CODE, "ic")
     await screen.wait_for(LOBBY)
     pids = _seat_processes(drill.seats)
     await drill.seats.stop()
     await asyncio.wait_for(screen.closed.wait(), 10)
+    assert screen.tail.endswith(TERMINAL_RESTORE + b"\r\nttx: the drill host is shutting down.\r\n")
+    assert all(mode in TERMINAL_RESTORE for mode in (b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1003l"))
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

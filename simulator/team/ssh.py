@@ -94,6 +94,15 @@ _CONTROLLING_TTY = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOC
 the kernel sends it SIGWINCH on a resize and SIGHUP when the player hangs up."""
 
 
+TERMINAL_RESTORE = (b"\x1b[<u"  # the kitty keyboard protocol off
+                    b"\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"  # mouse reports off
+                    b"\x1b[?2004l\x1b[?2048l\x1b[?1004l"  # bracketed paste, resize and focus reports off
+                    b"\x1b[?7h\x1b[0m\x1b[?1049l\x1b[?25h")  # wrap, colours, main screen, cursor
+"""What a seat's TUI turns on, turned off: a seat the host hangs up (a Ctrl-C of ``ttx host`` after
+the review) is killed before its TUI can undo its terminal modes, and the player's terminal was left
+on the alternate screen with the cursor hidden and every mouse move typed as escape codes."""
+
+
 @dataclass(frozen=True)
 class Credential:
     """What a secret typed at the login is: the join code, the facilitator or evaluator token, or a
@@ -666,7 +675,7 @@ class Terminal(asyncssh.SSHServerSession[bytes]):
     async def hang_up(self, why: str | None) -> None:
         """End this seat: tell the player why (if still there), close the channel, end ``ttx join``."""
         if why and self.chan is not None and not self.chan.is_closing():
-            self.chan.write(f"\r\nttx: {why}.\r\n".encode())
+            self.chan.write(TERMINAL_RESTORE + f"\r\nttx: {why}.\r\n".encode())
             self.chan.exit(0)
         self.chan = None
         process = self.process
