@@ -131,6 +131,20 @@ async def test_a_wrong_join_code_fails_the_login_and_starts_no_seat(drill: Drill
     assert drill.seats.failures.delay("127.0.0.1") > 0
 
 
+async def test_after_a_wrong_join_code_the_login_says_what_was_wrong_and_how_many_tries_are_left(
+        drill: Drill) -> None:
+    """The player's ``ssh`` used to repeat the prompt with no reason, then say "Permission denied";
+    the second challenge now says the code was wrong, where the right one is, and the tries left."""
+    assert drill.seats.port is not None
+    conn, answers = await connect(drill.seats.port, "dana", ["WRONG1", CODE, "ic"],
+                                  drill.seats.key.convert_to_public())
+    drill.conns.append(conn)
+    wrong = [text for text in answers.asked if text.startswith("Wrong join code")]
+    assert wrong == ["Wrong join code (ask the facilitator for the code ttx host printed). 2 tries left. "
+                     "Give the join code from the facilitator (or your seat token to rejoin)."]
+    assert not answers.asked[0].startswith("Wrong"), "the first challenge has nothing to apologise for"
+
+
 async def test_the_facilitator_logs_in_with_the_facilitator_token_and_no_join_code_will_do(
         drill: Drill) -> None:
     """``ssh facilitator@host`` asks for the facilitator token; the join code does not open that seat."""

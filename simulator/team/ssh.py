@@ -382,13 +382,27 @@ class Login(asyncssh.SSHServer):
         self.stage, self.credential, self.seat, self.retries = "secret", None, None, 0
         locked = self.seats.gate.locked_for(self.address)
         wait = (f"Too many wrong join codes from your address: locked out for {locked:.0f} s more. "
-                if locked > 0 else "")
+                if locked > 0 else "") + self._wrong_text(username)
         if username == FACILITATOR:
             return _ask(f"{wait}Log in as the facilitator.", ("Facilitator token: ", False))
         if username == EVALUATOR:
             return _ask(f"{wait}Log in as an evaluator.", ("Evaluator token: ", False))
         return _ask(f"{wait}Give the join code from the facilitator (or your seat token to rejoin).",
                     ("Join code: ", False))
+
+    def _wrong_text(self, username: str) -> str:
+        """Why the login asks again, after a wrong secret: what was wrong, where the right one is,
+        and how many tries this connection has left (the player's ``ssh`` otherwise only repeats
+        the prompt, then says "Permission denied")."""
+        if self.wrong == 0:
+            return ""
+        left = TRIES_PER_CONNECTION - self.wrong
+        tries = f"{left} {'try' if left == 1 else 'tries'} left. "
+        if username == FACILITATOR:
+            return f"Wrong facilitator token (use the one ttx host printed). {tries}"
+        if username == EVALUATOR:
+            return f"Wrong evaluator token (use the one ttx host printed). {tries}"
+        return f"Wrong join code (ask the facilitator for the code ttx host printed). {tries}"
 
     async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> Any:
         answer = responses[0] if responses else ""
