@@ -65,12 +65,13 @@ def link_text(link: Link) -> str:
 
 
 def status_text(lobby: LobbyState, seat: str | None) -> str:
-    """One line on where the drill stands for this seat."""
+    """One line on where the drill stands for this seat ("started", not "running": a resumed drill
+    waits paused until the facilitator resumes the clock)."""
     if lobby.started:
-        return "The drill is running: enter opens the dashboard."
+        return "The drill has started: enter opens the dashboard."
     if seat == FACILITATOR:
         return "Enter starts the drill for everyone."
-    return "Waiting for the facilitator to start the drill (the dashboard opens by itself)."
+    return "Waiting for the facilitator to start the drill; the dashboard then opens by itself."
 
 
 def sender_label(message: dict[str, Any]) -> str:
