@@ -189,7 +189,8 @@ async def _host(args: argparse.Namespace) -> int:
         await _wait_first(server.done.wait(), stop.wait())
         if server.done.is_set() and not stop.is_set():
             _print_result(server)
-            print(f"serving the review to the players for {args.linger:g} s more (--linger); "
+            recorded = " and then records the drill in the history" if args.history is not None else ""
+            print(f"serving the review to the players for {args.linger:g} s more (--linger){recorded}; "
                   "Ctrl+C stops now", flush=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), args.linger)
