@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -63,3 +64,23 @@ def test_the_scenario_models_are_built_when_a_scenario_is_first_read_not_when_im
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+def imported_after(code: str, modules: tuple[str, ...] = ("numpy", "simpy", "faker")) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return list(ast.literal_eval(out.stdout.strip()))
+
+
+def test_the_tui_and_the_session_protocol_load_no_engine_so_the_briefing_shows_first() -> None:
+    """``ttx play`` draws the briefing from the scenario alone: the app, its screens and the session
+    protocol import neither NumPy nor SimPy (~0.2 s); the engine is imported when the drill is built,
+    after the briefing's first frame (``tui.app.Opening``)."""
+    assert imported_after("import tui.app, simulator.engine.session, simulator.engine.clock\n"
+                          "from simulator.format.loader import load_scenario\n"
+                          "load_scenario('jailbreak-wave')") == []
+    assert imported_after("from simulator.engine.session import LocalSession\n"
+                          "from simulator.format.loader import load_scenario\n"
+                          "LocalSession(load_scenario('jailbreak-wave'), seed=7)") == ["numpy", "simpy"]
