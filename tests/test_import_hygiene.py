@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import pkgutil
 import subprocess
 import sys
@@ -84,3 +85,18 @@ def test_the_tui_and_the_session_protocol_load_no_engine_so_the_briefing_shows_f
     assert imported_after("from simulator.engine.session import LocalSession\n"
                           "from simulator.format.loader import load_scenario\n"
                           "LocalSession(load_scenario('jailbreak-wave'), seed=7)") == ["numpy", "simpy"]
+
+
+def test_ttx_runs_numpy_with_one_blas_thread_unless_told_otherwise() -> None:
+    """``ttx run`` imports NumPy, whose OpenBLAS would start a thread per core (~0.1 s of CPU, nothing
+    to do: the engine does no linear algebra); the command line asks for one, and keeps a caller's choice."""
+    code = ("import os, sys\nfrom simulator.cli.main import main\n"
+            "main(['run', 'jailbreak-wave', '--json'])\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')), file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.split() == ["1", "1"], "one BLAS thread: the process has no other"
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert chosen.stderr.split()[0] == "2"
