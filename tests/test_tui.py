@@ -427,11 +427,17 @@ async def test_ttx_play_builds_its_drill_once_the_briefing_is_on_screen(flagship
 async def test_enter_pressed_before_the_opening_is_built_builds_it_then_starts(flagship: LoadedScenario,
                                                                                tmp_path: Path) -> None:
     """A start request that arrives before the briefing was shown builds the drill first (never a crash)."""
-    app = DrillApp(opening=Opening(flagship.scenario, lambda: LocalSession(flagship, seed=7)),
-                   wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+    class NeverShown(DrillApp):
+        def on_briefing_screen_shown(self, message: BriefingScreen.Shown) -> None:
+            """As if Enter came before the briefing's first frame: the app's own handler does not run."""
+            message.prevent_default()
+
+    app = NeverShown(opening=Opening(flagship.scenario, lambda: LocalSession(flagship, seed=7)),
+                     wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.session = None  # as if the briefing had not been shown yet
-        await app.on_briefing_screen_start_requested(BriefingScreen.StartRequested())
         await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen) and app.session is None
+        await pilot.press("enter")
         assert isinstance(app.screen, DashboardScreen)
         assert app.session is not None and app.session.started
