@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import pkgutil
 import subprocess
 import sys
@@ -63,3 +65,38 @@ def test_the_scenario_models_are_built_when_a_scenario_is_first_read_not_when_im
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+def imported_after(code: str, modules: tuple[str, ...] = ("numpy", "simpy", "faker")) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return list(ast.literal_eval(out.stdout.strip()))
+
+
+def test_the_tui_and_the_session_protocol_load_no_engine_so_the_briefing_shows_first() -> None:
+    """``ttx play`` draws the briefing from the scenario alone: the app, its screens and the session
+    protocol import neither NumPy nor SimPy (~0.2 s); the engine is imported when the drill is built,
+    after the briefing's first frame (``tui.app.Opening``)."""
+    assert imported_after("import tui.app, simulator.engine.session, simulator.engine.clock\n"
+                          "from simulator.format.loader import load_scenario\n"
+                          "load_scenario('jailbreak-wave')") == []
+    assert imported_after("from simulator.engine.session import LocalSession\n"
+                          "from simulator.format.loader import load_scenario\n"
+                          "LocalSession(load_scenario('jailbreak-wave'), seed=7)") == ["numpy", "simpy"]
+
+
+def test_ttx_runs_numpy_with_one_blas_thread_unless_told_otherwise() -> None:
+    """``ttx run`` imports NumPy, whose OpenBLAS would start a thread per core (~0.1 s of CPU, nothing
+    to do: the engine does no linear algebra); the command line asks for one, and keeps a caller's choice."""
+    code = ("import os, sys\nfrom simulator.cli.main import main\n"
+            "main(['run', 'jailbreak-wave', '--json'])\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')), file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.split() == ["1", "1"], "one BLAS thread: the process has no other"
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert chosen.stderr.split()[0] == "2"

@@ -12,7 +12,7 @@ from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.conftest import MINIMAL, WriteScenario, end_in_tui, end_through_hot_wash
-from tui.app import DrillApp
+from tui.app import DrillApp, Opening
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, ComposerScreen, ParamsScreen, field_options, field_required
@@ -400,3 +400,44 @@ async def test_the_review_sets_the_run_beside_the_real_team_and_doing_nothing(fl
         chart = app.screen.query_one("#harm-chart", LineChart)
         assert [s.label for s in chart.series] == ["doing nothing (same seed)", "the real team (historical)",
                                                    "this run"]
+
+
+async def test_ttx_play_builds_its_drill_once_the_briefing_is_on_screen(flagship: LoadedScenario,
+                                                                       tmp_path: Path) -> None:
+    """``ttx play`` hands the app an :class:`Opening`: the briefing is drawn from the scenario alone,
+    the engine is built after that first frame (while the players read), and Enter starts that drill."""
+    built: list[LocalSession] = []
+
+    def build() -> LocalSession:
+        built.append(LocalSession(flagship, seed=7))
+        return built[-1]
+
+    app = DrillApp(opening=Opening(flagship.scenario, build), wall=lambda: 0.0, start_paused=True,
+                   save_dir=tmp_path)
+    assert app.session is None and built == []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)
+        assert len(built) == 1 and app.session is built[0], "built once, after the briefing showed"
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen)
+        assert built[0].started and len(built) == 1
+
+
+async def test_enter_pressed_before_the_opening_is_built_builds_it_then_starts(flagship: LoadedScenario,
+                                                                               tmp_path: Path) -> None:
+    """A start request that arrives before the briefing was shown builds the drill first (never a crash)."""
+
+    class NeverShown(DrillApp):
+        def on_briefing_screen_shown(self, message: BriefingScreen.Shown) -> None:
+            """As if Enter came before the briefing's first frame: the app's own handler does not run."""
+            message.prevent_default()
+
+    app = NeverShown(opening=Opening(flagship.scenario, lambda: LocalSession(flagship, seed=7)),
+                     wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen) and app.session is None
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.session is not None and app.session.started

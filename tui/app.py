@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -20,8 +21,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
-from simulator.analysis.aar import AfterAction, facts
-from simulator.analysis.branch import branch_of
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session
 from simulator.engine.view import PendingSeen, QuestionSeen
@@ -55,19 +54,34 @@ from tui.screens.discussion import (
 )
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
-from tui.screens.review import ReviewScreen
 from tui.team import sender_label
 from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.people import PeoplePanel
 
-if TYPE_CHECKING:  # the history (SQLAlchemy) is imported when a drill ends, not at start-up
+if TYPE_CHECKING:  # the history (SQLAlchemy) and the review (the engine: NumPy, SimPy) are imported when a
+    # drill ends, not at start-up
+    from simulator.analysis.aar import AfterAction
     from simulator.analysis.history import Remembered
     from simulator.analysis.recording import Target
     from simulator.engine.session import DrillRecord
+    from tui.screens.review import ReviewScreen
 
 SessionFactory = Callable[[str], Session]
 """Builds a session for a scenario id (the picker's choice)."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A hot-seat drill whose engine is built once its briefing is on screen (``ttx play``).
+
+    The briefing needs only the scenario; the engine (NumPy, SimPy: ~0.2 s to import) is built right
+    after the briefing's first frame, while the players read it, so the terminal shows the briefing sooner.
+    """
+
+    scenario: Scenario
+    build: Callable[[], Session]
+    """Builds the session (called once, after the first frame)."""
 
 HEADER_INTERVAL = 0.5
 """Wall seconds between header clock redraws (the pacer wakes no more often either)."""
@@ -129,19 +143,22 @@ class DrillApp(App[None]):
     def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
                  scenarios: list[Scenario] | None = None, save_dir: Path | None = None,
                  wall: Callable[[], float] = time.monotonic, start_paused: bool = False,
-                 history: Target | None = None) -> None:
+                 history: Target | None = None, opening: Opening | None = None) -> None:
         """Create the app.
 
         Args:
-            session: The drill to play; ``None`` opens the picker (``choose`` and ``scenarios`` needed).
+            session: The drill to play; ``None`` opens the picker (``choose`` and ``scenarios`` needed)
+                or, with ``opening``, the briefing of a session built once that briefing shows.
             choose: Makes a session for the picked scenario id.
             scenarios: What the picker offers.
             save_dir: Where the review writes the journal and report.
             wall: Wall clock for the elapsed-time display (tests pass a frozen one).
             start_paused: Start the drill with the clock paused (tests and snapshots).
             history: Record the drill there when it ends (``ttx play``); ``None``: not recorded.
+            opening: A hot-seat drill to brief first and build after the briefing's first frame.
         """
         super().__init__()
+        self.opening = opening
         self.history = history
         self.recorded: Remembered | None = None
         """What the history said when the drill was last recorded (``None``: not yet, or not recorded)."""
@@ -220,8 +237,22 @@ class DrillApp(App[None]):
         """Open the briefing, or the picker when no scenario was given."""
         if self.session is not None:
             self.push_screen(self.briefing())
+        elif self.opening is not None:
+            self.push_screen(BriefingScreen(self.opening.scenario, None, team=False, join_code=None,
+                                            lobby=None, so_far=""))
         else:
             self.push_screen(PickerScreen(self.scenarios), self.picked)
+
+    def on_briefing_screen_shown(self, message: BriefingScreen.Shown) -> None:
+        """The briefing is on the terminal: build the drill it briefs, if it is still to be built."""
+        if self.session is None and self.opening is not None:
+            self.build_opening()
+
+    def build_opening(self) -> None:
+        """Build the briefed hot-seat drill (nothing has started: the players are reading the briefing)."""
+        assert self.opening is not None and self.session is None
+        self.attach(self.opening.build())
+        self.refresh_bindings()
 
     def picked(self, scenario_id: str | None) -> None:
         """The picker's choice: build its session and show the briefing."""
@@ -242,6 +273,8 @@ class DrillApp(App[None]):
 
     async def on_briefing_screen_start_requested(self, message: BriefingScreen.StartRequested) -> None:
         """Leave the briefing for the dashboard; start the clock (hot seat, facilitator)."""
+        if self.session is None and self.opening is not None:  # started before the first frame was done
+            self.build_opening()
         await self.enter_dashboard()
 
     async def enter_dashboard(self) -> None:
@@ -495,6 +528,10 @@ class DrillApp(App[None]):
 
     def open_review(self) -> None:
         """Reveal the truth: the after-action facts ``ttx report`` shows, in place of the dashboard."""
+        from simulator.analysis.aar import facts
+        from simulator.analysis.branch import branch_of
+        from tui.screens.review import ReviewScreen
+
         session = self.live()
         record = session.review()
         assert record is not None
@@ -545,6 +582,8 @@ class DrillApp(App[None]):
             row = outcome.recorded.row
             team = f" (team {row.team})" if row.team else ""
             self.notify(f"Recorded as {row.short}{team}: ttx history lists it.", title="History", timeout=4)
+        from tui.screens.review import ReviewScreen  # loaded with the review this outcome belongs to
+
         if outcome.previous is not None and isinstance(self.screen, ReviewScreen):
             self.screen.show_previous(outcome.previous)
 
@@ -699,6 +738,7 @@ class DrillApp(App[None]):
     async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
         """Write the journal and its after-action report (the same as ``ttx report``) beside each other;
         the history (same journal, same sha256) learns where the file is."""
+        from simulator.analysis.aar import facts
         from simulator.analysis.report import render
 
         session = self.live()
@@ -991,9 +1031,14 @@ class DrillApp(App[None]):
         toggle_theme(self)
 
 
-def run_drill(session: Session, save_dir: Path | None = None, history: Target | None = None) -> None:
-    """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own)."""
-    DrillApp(session, save_dir=save_dir, history=history).run()
+def run_drill(session: Session | Opening, save_dir: Path | None = None,
+              history: Target | None = None) -> None:
+    """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own); an
+    :class:`Opening` is built once its briefing is on screen."""
+    if isinstance(session, Opening):
+        DrillApp(opening=session, save_dir=save_dir, history=history).run()
+    else:
+        DrillApp(session, save_dir=save_dir, history=history).run()
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None,

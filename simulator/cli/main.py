@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,8 +75,24 @@ def _chosen(parser: Parser, name: str | None) -> Parser | None:
     return chosen if isinstance(chosen, Parser) else None
 
 
+NUMERIC_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+"""Thread pools NumPy's BLAS starts as it is imported, one thread per core."""
+
+
+def one_numeric_thread() -> None:
+    """Ask NumPy's BLAS for one thread, unless the caller chose a number.
+
+    The engine does element-wise array work and no linear algebra, so the pool OpenBLAS starts when
+    NumPy is imported does nothing but cost ~0.1 s of CPU per ``ttx run`` and compete with the
+    workers of a sweep; set before any command imports NumPy (and inherited by those workers).
+    """
+    for name in NUMERIC_THREADS:
+        os.environ.setdefault(name, "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ttx`` command: parse, run the subcommand, print any failure as one line."""
+    one_numeric_thread()
     parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args, extras = parser.parse_known_args(argv)
     if extras:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.cli.recording import add_recording_options, recording_target
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, seed_value, speed_value
+
+if TYPE_CHECKING:
+    from simulator.engine.session import Session
 
 FLAGSHIP = "jailbreak-wave"
 """The scenario ``ttx play`` opens without an argument."""
@@ -47,10 +50,15 @@ def cmd_play(args: argparse.Namespace) -> int:
         run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir, history=history)
         return 0
     loaded = load_scenario(args.scenario or FLAGSHIP)
-    from simulator.engine.session import LocalSession
-    from tui.app import run_drill
+    from tui.app import Opening, run_drill
 
-    run_drill(LocalSession(loaded, seed=args.seed, speed=args.speed), save_dir=args.save_dir, history=history)
+    def build() -> Session:
+        """The hot-seat drill, built once its briefing shows (the engine's imports come after that frame)."""
+        from simulator.engine.session import LocalSession
+
+        return LocalSession(loaded, seed=args.seed, speed=args.speed)
+
+    run_drill(Opening(loaded.scenario, build), save_dir=args.save_dir, history=history)
     return 0
 
 

@@ -12,8 +12,10 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from simulator.engine.drill import Drill
+if TYPE_CHECKING:  # a clock needs no engine imported: the drill is handed in
+    from simulator.engine.drill import Drill
 
 SPEEDS = (1.0, 10.0, 60.0)
 """Speeds a drill can run at (sim seconds per wall second)."""

@@ -14,21 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from simulator.engine import historical
-from simulator.engine.baseline import DoNothing, for_drill
-from simulator.engine.clock import DrillClock, Pacer
-from simulator.engine.drill import Drill
 from simulator.engine.events import Event, Kind
-from simulator.engine.historical import RealTeam
 from simulator.engine.journal import ForkPoint, Journal, write_journal
-from simulator.engine.runner import close_answered, finish, new_drill
-from simulator.engine.scoring import Result
 from simulator.engine.view import DrillView
 from simulator.format.commands import ANSWER, Command
 from simulator.format.loader import LoadedScenario
 from simulator.format.scenario import Scenario
+
+if TYPE_CHECKING:  # the engine (NumPy, SimPy) is imported when a LocalSession is built, not with the protocol
+    from simulator.engine.baseline import DoNothing
+    from simulator.engine.clock import DrillClock
+    from simulator.engine.drill import Drill
+    from simulator.engine.historical import RealTeam
+    from simulator.engine.scoring import Result
 
 EventHandler = Callable[[Event], None]
 ChangeHandler = Callable[[], None]
@@ -196,6 +196,9 @@ class LocalSession:
     def __init__(self, loaded: LoadedScenario, seed: int | None = None, speed: float = 1.0,
                  seat: str | None = None, drill: Drill | None = None) -> None:
         """A hot-seat drill of ``loaded`` on ``seed``, or going on from ``drill`` (a fork)."""
+        from simulator.engine.clock import DrillClock, Pacer
+        from simulator.engine.runner import new_drill
+
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.seat = seat
@@ -254,6 +257,10 @@ class LocalSession:
     def review(self) -> DrillRecord | None:
         """The whole drill, its do-nothing baseline and the real team's run, once it has ended and been
         scored."""
+        from simulator.engine import historical
+        from simulator.engine.baseline import for_drill
+        from simulator.engine.scoring import Result
+
         if self.result is None:
             return None
         events = list(self.drill.events)
@@ -276,6 +283,8 @@ class LocalSession:
     def _deliver(self) -> None:
         """Fold new events into the view, score a finished drill, then tell subscribers."""
         if self.drill.finished and self.result is None:
+            from simulator.engine.runner import finish
+
             self.result = finish(self.drill, self.loaded, HOT_SEAT)
         batch, self._pending[:] = list(self._pending), []
         for event in batch:
@@ -299,6 +308,8 @@ class LocalSession:
         self.pacer.sync()
         event = self.drill.submit(command)
         if command.action == ANSWER.id and event.kind == Kind.COMMAND:
+            from simulator.engine.runner import close_answered
+
             self.drill.submit(close_answered(str(command.params["question"])))
         self.pacer.hold()
         self._deliver()

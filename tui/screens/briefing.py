@@ -148,9 +148,15 @@ class BriefingText(VerticalScroll):
         """A new size changes whether everything fits."""
         self.call_after_refresh(self.show_more)
 
+    shown = False
+    """Whether the text has been laid out on the terminal once (then ``BriefingScreen.Shown`` is posted)."""
+
     def watch_virtual_size(self) -> None:
         """The text finished rendering (the Markdown arrives after the first layout)."""
         self.call_after_refresh(self.show_more)
+        if not self.shown:
+            self.shown = True
+            self.call_after_refresh(self.screen.post_message, BriefingScreen.Shown())
 
     def show_more(self) -> None:
         """Say that more is below (roles, objectives, controls) until the reader reaches the end."""
@@ -172,6 +178,9 @@ class BriefingScreen(Screen[None]):
 
     class StartRequested(Message):
         """The players are ready; start the clock."""
+
+    class Shown(Message):
+        """The briefing has been drawn on the terminal for the first time (its text laid out at its size)."""
 
     def __init__(self, scenario: Scenario, seat: str | None, *, team: bool = False,
                  join_code: str | None = None, lobby: LobbyState | None = None,
