@@ -27,7 +27,7 @@ from simulator.team.outbox import Shared
 from simulator.team.protocol import FRAME_LIMIT
 from simulator.team.remote import RemoteError, RemoteSession
 from simulator.team.server import DrillServer, Limits, Outbox, ResumeError, Seating, delivered
-from tests.conftest import MINIMAL, WriteScenario, end_through_hot_wash
+from tests.conftest import MINIMAL, WriteScenario, end_drill_through_hot_wash, end_through_hot_wash
 
 CODE = "K7Q2MD"
 FACILITATOR_TOKEN = "white-cell-secret"
@@ -587,3 +587,22 @@ def test_a_war_room_lines_command_is_the_same_event_for_every_seat_and_a_direct_
     assert delivered(direct, "legal", seating) is None
     narrowed = delivered(direct, "ic", seating)
     assert narrowed is not None and narrowed.to == ("ic", "ml")
+
+
+async def test_the_banner_of_a_resumed_drill_that_has_ended_says_it_serves_the_review(
+        tmp_path: Path, flagship: LoadedScenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """Resuming an ended drill used to say "clock paused; the facilitator resumes the clock", then
+    "drill over" straight after: there is no clock left to resume, only the review to serve."""
+    import argparse
+
+    from simulator.cli.team import _banner
+
+    server = DrillServer.host(flagship, tmp_path / "drill.jsonl", code=CODE,
+                              facilitator_token=FACILITATOR_TOKEN)
+    end_drill_through_hot_wash(server.drill)
+    assert server.drill.finished
+    _banner(server, argparse.Namespace(bind="127.0.0.1"), 8765, None)
+    await server.stop()
+    out = capsys.readouterr().out
+    assert "resumed a drill that has ended (at sim time 0:00:00): serving its review" in out
+    assert "resumes the clock" not in out

@@ -303,8 +303,11 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
                      "join as usual and see the drill so far; the clock starts there")
     if token is None:
         fresh = "" if server.code_unchanged else " (new; earlier codes of this drill still work)"
-        lines += [f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
-                  "themselves; the facilitator resumes the clock",
+        where = (f"resumed a drill that has ended (at sim time {clock(server.drill.now)}): serving its "
+                 "review; players reconnect by themselves" if server.drill.finished else
+                 f"resumed at sim time {clock(server.drill.now)}, clock paused; players reconnect by "
+                 "themselves; the facilitator resumes the clock")
+        lines += [where,
                   f"join code: {server.code}{fresh}",
                   "facilitator token: unchanged (the journal keeps only its hash)",
                   "evaluator token: " + (f"{evaluator} (new: the journal had none)" if evaluator
