@@ -551,3 +551,28 @@ def test_the_theme_key_has_one_label_in_every_app() -> None:
     assert theme_key(HistoryApp) is theme_key(DrillApp)
     assert (theme_key(DrillApp).description, theme_key(DrillApp).tooltip) == (
         "Theme", "Switch between the light and the dark theme")
+
+
+async def test_the_help_holds_the_hot_seats_clock_while_it_is_open(flagship: LoadedScenario,
+                                                                   tmp_path: Path) -> None:
+    """A new user reading `?` at 60× watched 8 sim seconds of harm go by behind it; the hot seat's
+    clock now waits while the help is open and runs again when it closes (a paused clock stays paused)."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter", "space")  # this app starts paused: space runs the clock
+        await pilot.pause()
+        session = app.live()
+        assert not session.clock.paused
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and session.clock.paused
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen) and not session.clock.paused
+
+        await pilot.press("space")
+        await pilot.pause()
+        assert session.clock.paused
+        await pilot.press("question_mark", "escape")
+        await pilot.pause()
+        assert session.clock.paused, "a clock the player paused is not started by closing the help"

@@ -1021,10 +1021,26 @@ class DrillApp(App[None]):
         return (f"Quit? The drill is still running and nothing is saved — n, then e {then} the review, "
                 "where s saves.")
 
-    def action_help(self) -> None:
-        """Show every key of the current screen."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(binding_rows(self.screen)))
+    async def action_help(self) -> None:
+        """Show every key of the current screen. In the hot seat a running clock waits while the
+        help is open (harm at 60× would pile up behind it) and runs again when it closes; in a team
+        drill the clock is the facilitator's and goes on."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        session = self.session
+        hold = (session is not None and self.team() is None and self.dashboard is not None
+                and not session.view.ended and not session.clock.paused)
+        if hold:
+            assert session is not None
+            await session.pause()
+        self.push_screen(HelpScreen(binding_rows(self.screen)),
+                         callback=(lambda _: self.call_later(self._after_help)) if hold else None)
+
+    async def _after_help(self) -> None:
+        """Run the clock the help paused, unless the drill ended meanwhile or it was resumed already."""
+        session = self.session
+        if session is not None and not session.view.ended and session.clock.paused:
+            await session.resume()
 
     def action_toggle_theme(self) -> None:
         """Switch between the light and the dark theme."""
