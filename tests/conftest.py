@@ -17,7 +17,8 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.tools import pytest_runtest_setup
 
-__all__ = ["MINIMAL", "TtxInProcess", "pytest_collection_finish", "pytest_runtest_setup"]
+__all__ = ["MINIMAL", "TtxInProcess", "pytest_collection_finish", "pytest_runtest_setup",
+           "pytest_runtest_teardown"]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -28,6 +29,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     made is never freed), and no test asserts on them."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Freeze again after a test that thawed everything (``gc.unfreeze``: a sweep that forks workers
+    does, and its tests do), so the files after it keep the cheaper collections."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 MINIMAL = """\
