@@ -14,8 +14,8 @@ from simulator.format.loader import builtin_dir, builtin_ids, lint_scenario, loa
 from simulator.format.msel import COLUMNS, MselError, export_csv, merge
 from simulator.format.scenario import Inject, Scenario
 from simulator.format.starter import RANGES_SECTION
-from tests.conftest import MINIMAL, WriteScenario
-from tests.test_cli import ttx
+from tests.conftest import MINIMAL, TtxInProcess, WriteScenario
+from tests.test_cli import ttx  # a real process: one test per command family; the others use cli
 
 FLAGSHIP = "jailbreak-wave"
 
@@ -23,8 +23,9 @@ FLAGSHIP = "jailbreak-wave"
 # --- ttx new ------------------------------------------------------------------------------------
 
 
-def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path) -> None:
-    out = ttx("new", "my-drill", cwd=tmp_path)
+def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_path: Path,
+                                                                           cli: TtxInProcess) -> None:
+    out = cli("new", "my-drill", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     path = tmp_path / "my-drill.yaml"
     text = path.read_text()
@@ -44,12 +45,12 @@ def test_new_writes_a_commented_starter_that_validates_lint_clean_and_runs(tmp_p
     assert textbook.score > idle.score + 30
 
 
-def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_new_takes_an_output_path_and_refuses_to_overwrite(tmp_path: Path, cli: TtxInProcess) -> None:
     target = tmp_path / "drills" / "night-shift.yaml"
     target.parent.mkdir()
-    assert ttx("new", "night-shift", "-o", str(target)).returncode == 0
+    assert cli("new", "night-shift", "-o", str(target)).returncode == 0
     assert load_scenario(str(target)).scenario.id == "night-shift"
-    again = ttx("new", "night-shift", "-o", str(target))
+    again = cli("new", "night-shift", "-o", str(target))
     assert again.returncode == 2 and "exists" in again.stderr
 
 
@@ -65,42 +66,45 @@ def schema_comment_target(drill: Path) -> Path:
     return drill.parent / first.split("$schema=", 1)[1]
 
 
-def test_the_starter_points_editors_at_the_schema_written_beside_it(tmp_path: Path) -> None:
+def test_the_starter_points_editors_at_the_schema_written_beside_it(tmp_path: Path,
+                                                                    cli: TtxInProcess) -> None:
     """`ttx new drills/night.yaml` from elsewhere: the $schema path resolves from the drill's own folder
     to what `ttx schema` prints, and still does once the folder is moved."""
     (tmp_path / "drills").mkdir()
-    out = ttx("new", "drills/night.yaml", cwd=tmp_path)
+    out = cli("new", "drills/night.yaml", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "drills/scenario.schema.json (for editor completion)" in out.stdout
     drill = tmp_path / "drills" / "night.yaml"
     assert not Path(drill.read_text().splitlines()[0].split("$schema=", 1)[1]).is_absolute()
-    assert schema_comment_target(drill).read_text() == ttx("schema").stdout
+    assert schema_comment_target(drill).read_text() == cli("schema").stdout
     moved = tmp_path / "elsewhere"
     (tmp_path / "drills").rename(moved)
     assert schema_comment_target(moved / "night.yaml").is_file()
 
 
-def test_new_refreshes_an_old_schema_and_leaves_a_foreign_file_alone(tmp_path: Path) -> None:
+def test_new_refreshes_an_old_schema_and_leaves_a_foreign_file_alone(tmp_path: Path,
+                                                                     cli: TtxInProcess) -> None:
     schema = tmp_path / "scenario.schema.json"
     schema.write_text('{"$id": "https://ttx.invalid/scenario.schema.json", "old": true}')
-    assert "refreshed" in ttx("new", "one", cwd=tmp_path).stdout
-    assert schema.read_text() == ttx("schema").stdout
+    assert "refreshed" in cli("new", "one", cwd=tmp_path).stdout
+    assert schema.read_text() == cli("schema").stdout
     schema.write_text("{}")
-    assert "is not ttx's schema, so it was left alone" in ttx("new", "two", cwd=tmp_path).stdout
+    assert "is not ttx's schema, so it was left alone" in cli("new", "two", cwd=tmp_path).stdout
     assert schema.read_text() == "{}"
 
 
-def test_the_starter_cites_a_guide_that_ships_with_the_section_it_names(tmp_path: Path) -> None:
+def test_the_starter_cites_a_guide_that_ships_with_the_section_it_names(tmp_path: Path,
+                                                                        cli: TtxInProcess) -> None:
     """No comment sends the author to DOMAIN.md (not in the repository); the section the comments
     cite is a heading of the guide `ttx new` prints the path of, and it names its sources."""
-    out = ttx("new", "my-drill", cwd=tmp_path)
+    out = cli("new", "my-drill", cwd=tmp_path)
     text = (tmp_path / "my-drill.yaml").read_text()
     guide = Path(out.stdout.split("parameter ranges and their sources: ", 1)[1].strip())
     cited = re.findall(r'section "([^"]+)"', text)
     headings = [line.lstrip("#").strip() for line in guide.read_text().splitlines() if line.startswith("#")]
     assert cited == [RANGES_SECTION] and any(h.endswith(RANGES_SECTION) for h in headings)
     assert guide == Path(str(builtin_dir())) / "README.md"
-    for shipped in (text, guide.read_text(), ttx("schema").stdout):
+    for shipped in (text, guide.read_text(), cli("schema").stdout):
         assert "DOMAIN.md" not in shipped
     section = re.split(rf"^#+ .*{RANGES_SECTION}$", guide.read_text(), flags=re.M)[1].split("\n## ", 1)[0]
     for source in ("2.5 billion prompts", "Klarna", "Llama Guard 3 (Meta's model card)", "Shen et al.",
@@ -268,14 +272,14 @@ def test_a_missing_column_is_reported_on_the_header_row() -> None:
     assert caught.value.problems == ["msel.csv:1: column Method / Channel: missing from the header row"]
 
 
-def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path) -> None:
+def test_msel_commands_round_trip_and_report_bad_rows(tmp_path: Path, cli: TtxInProcess) -> None:
     sheet, merged = tmp_path / "msel.csv", tmp_path / "new.yaml"
-    assert ttx("msel", "export", FLAGSHIP, "-o", str(sheet)).returncode == 0
-    out = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(merged))
+    assert cli("msel", "export", FLAGSHIP, "-o", str(sheet)).returncode == 0
+    out = cli("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(merged))
     assert out.returncode == 0, out.stderr
-    assert ttx("validate", "--lint", str(merged)).stdout.strip() == f"{merged}: ok"
+    assert cli("validate", "--lint", str(merged)).stdout.strip() == f"{merged}: ok"
     sheet.write_text(_broken(2, "Method / Channel", "fax"))
-    bad = ttx("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(tmp_path / "x.yaml"))
+    bad = cli("msel", "import", str(sheet), "--into", FLAGSHIP, "-o", str(tmp_path / "x.yaml"))
     assert bad.returncode == 2
     assert f"{sheet}:2: column Method / Channel: expected one of" in bad.stderr
     assert not (tmp_path / "x.yaml").exists()

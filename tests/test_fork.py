@@ -14,10 +14,12 @@ from simulator.engine.policies import Textbook
 from simulator.engine.replay import replay
 from simulator.engine.runner import run_named, run_policy
 from simulator.format.loader import LoadedScenario
+from tests.conftest import TtxInProcess
 
 
 def ttx(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the ``ttx`` command line as a user would."""
+    """Run the ``ttx`` command line as a user would: a real process (forks' other tests use
+    ``cli``, the same command without starting Python again)."""
     return subprocess.run([sys.executable, "-m", "simulator.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=120)
 
@@ -84,10 +86,10 @@ def test_a_fork_replays_and_its_parent_is_checked_when_it_is_beside_it(idle_jour
     assert ttx("replay", str(fork_path), cwd=idle_journal.parent).returncode == 1
 
 
-def test_a_fork_of_a_fork_records_the_whole_chain(idle_journal: Path) -> None:
+def test_a_fork_of_a_fork_records_the_whole_chain(idle_journal: Path, cli: TtxInProcess) -> None:
     """The grandchild's header names its parent and, under ``chain``, the grandparent and its T."""
     child = idle_journal.with_name("child.jsonl")
-    assert ttx("run", "--from", str(idle_journal), "--at", "30m", "--journal", str(child),
+    assert cli("run", "--from", str(idle_journal), "--at", "30m", "--journal", str(child),
                cwd=idle_journal.parent).returncode == 0
     drill, _ = load_fork(child, "1h")
     assert drill.fork == ForkPoint("child.jsonl", drill.fork.parent_sha256 if drill.fork else "", 3600.0,
@@ -95,19 +97,19 @@ def test_a_fork_of_a_fork_records_the_whole_chain(idle_journal: Path) -> None:
                                      "parent_sha256": read_journal(child).header["fork"]["parent_sha256"]},))
 
 
-def test_bad_fork_points_say_what_the_journal_offers(idle_journal: Path) -> None:
+def test_bad_fork_points_say_what_the_journal_offers(idle_journal: Path, cli: TtxInProcess) -> None:
     """Past the end, an unknown inject, an unknown seq, no --at: one line each, exit 2, nothing written."""
     cases = {("--at", "9h"): "past the journal's end (4:00:00)",
              ("--at", "nonsense"): "an inject id of the journal",
              ("--at", "#99999"): "no event #99999",
              (): "--from needs --at"}
     for extra, expected in cases.items():
-        out = ttx("run", "--from", str(idle_journal), *extra, "--journal", "x.jsonl", cwd=idle_journal.parent)
+        out = cli("run", "--from", str(idle_journal), *extra, "--journal", "x.jsonl", cwd=idle_journal.parent)
         assert out.returncode == 2 and out.stderr.startswith("ttx run: error: ") and expected in out.stderr
         assert not (idle_journal.parent / "x.jsonl").exists()
     not_a_journal = idle_journal.with_name("notes.txt")
     not_a_journal.write_text("hello\n")
-    out = ttx("run", "--from", str(not_a_journal), "--at", "1h", cwd=idle_journal.parent)
+    out = cli("run", "--from", str(not_a_journal), "--at", "1h", cwd=idle_journal.parent)
     assert out.returncode == 2 and "not a ttx journal" in out.stderr
 
 
@@ -159,29 +161,30 @@ async def test_a_hosted_fork_gives_joining_players_the_past_and_runs_on_from_t(
     await resumed.stop()
 
 
-def test_the_report_of_a_fork_puts_the_branch_beside_its_parent(idle_journal: Path) -> None:
+def test_the_report_of_a_fork_puts_the_branch_beside_its_parent(idle_journal: Path,
+                                                                cli: TtxInProcess) -> None:
     """``ttx report`` of a fork: both scores and times, both harm curves from T on (HTML), and what was
     decided differently; without the parent beside it the report says so instead."""
     fork_path = idle_journal.with_name("fork.jsonl")
-    assert ttx("run", "--from", str(idle_journal), "--at", "45m", "--journal", str(fork_path),
+    assert cli("run", "--from", str(idle_journal), "--at", "45m", "--journal", str(fork_path),
                cwd=idle_journal.parent).returncode == 0
-    md = ttx("report", str(fork_path), cwd=idle_journal.parent)
+    md = cli("report", str(fork_path), cwd=idle_journal.parent)
     assert md.returncode == 0, md.stderr
     section = md.stdout.split("## This branch vs the original from 0:45:00", 1)[1].split("\n## ", 1)[0]
     assert "| score / 100 | " in section and "| the original (idle.jsonl) |" in section
     assert "- 0:45:00 ic: declare_incident" in section, "the branch declared; the original never did"
-    html = ttx("report", str(fork_path), "-o", "fork.html", cwd=idle_journal.parent)
+    html = cli("report", str(fork_path), "-o", "fork.html", cwd=idle_journal.parent)
     assert html.returncode == 0
     page = (idle_journal.parent / "fork.html").read_text()
     assert 'id="chart-branch"' in page and "<svg" in page.split('id="chart-branch"', 1)[1][:200]
 
     idle_journal.unlink()
-    alone = ttx("report", str(fork_path), cwd=idle_journal.parent)
+    alone = cli("report", str(fork_path), cwd=idle_journal.parent)
     assert alone.returncode == 0 and "could not be read beside it" in alone.stdout
     assert "This branch vs the original" not in alone.stdout
 
 
-def test_at_without_from_is_a_usage_error_not_ignored(tmp_path: Path) -> None:
+def test_at_without_from_is_a_usage_error_not_ignored(tmp_path: Path, cli: TtxInProcess) -> None:
     """``ttx run SCENARIO --at 10m`` would silently run the whole drill; it says --at needs --from."""
-    out = ttx("run", "jailbreak-wave", "--at", "10m", cwd=tmp_path)
+    out = cli("run", "jailbreak-wave", "--at", "10m", cwd=tmp_path)
     assert out.returncode == 2 and "--at and --scenario go with --from JOURNAL" in out.stderr

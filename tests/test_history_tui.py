@@ -3,13 +3,17 @@ a broken history costs nothing, and ``ttx history --tui`` opens any recorded dri
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Static
 
+from simulator.analysis.aar import AfterAction
 from simulator.analysis.history import PEOPLE, open_history, record_journal, sha256
 from simulator.analysis.recording import Target
 from simulator.engine.session import LocalSession
@@ -68,29 +72,58 @@ def drill_app(flagship: LoadedScenario, save_dir: Path, history: Target | None) 
                     history=history)
 
 
-async def test_a_hot_seat_drill_is_recorded_when_it_ends(flagship: LoadedScenario, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The drill's figures in the history are the review's; the review says nothing of a last run yet."""
-    target = Target(str(tmp_path / "h.sqlite"), "Red")
-    app = drill_app(flagship, tmp_path, target)
-    notes = Notes(app, monkeypatch)
-    async with app.run_test(size=SIZE) as pilot:
-        review = await play_to_review(app, pilot)
-        assert not review.query_one("#last-run", Static).display
+@dataclass(frozen=True)
+class FirstRun:
+    """Team Red's first hot-seat drill of the flagship, played in the TUI to its review (three injects
+    skipped, so the second run scores differently) and recorded as it ended."""
+
+    history: Path
+    """The history file it was recorded in, and nothing else; copy it before recording more."""
+    review: AfterAction
+    notices: list[str]
+    """What the app said under the "History" title."""
+    last_run_shown: bool
+    """Whether its review showed a last run (the history was empty)."""
+
+
+async def play_first_run(flagship: LoadedScenario, home: Path) -> FirstRun:
+    """Play team Red's first drill in ``home``, recording into ``home / "h.sqlite"``."""
+    target = Target(str(home / "h.sqlite"), "Red")
+    app = drill_app(flagship, home, target)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        notes = Notes(app, monkeypatch)
+        async with app.run_test(size=SIZE) as pilot:
+            review = await play_to_review(app, pilot, skip=3)
+            shown = review.query_one("#last-run", Static).display
     assert app.review is not None
-    with open_history(target.url) as history:
+    return FirstRun(Path(target.url or ""), app.review, notes.titled("History"), shown)
+
+
+@pytest.fixture(scope="module")
+def first_run(flagship: LoadedScenario, tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """Team Red's first drill, played once for this module: a whole drill in the TUI is seconds of work,
+    and the tests that need one only read it."""
+    return asyncio.run(play_first_run(flagship, tmp_path_factory.mktemp("first-run")))
+
+
+def test_a_hot_seat_drill_is_recorded_when_it_ends(first_run: FirstRun) -> None:
+    """The drill's figures in the history are the review's; the review says nothing of a last run yet."""
+    assert not first_run.last_run_shown
+    with open_history(str(first_run.history)) as history:
         [row] = history.drills()
     assert (row.team, row.policy, row.mode, row.source) == ("Red", PEOPLE, "hot seat", "play")
-    assert row.score == app.review.result.score and row.time_to_detect == app.review.result.time_to_detect
-    assert notes.titled("History") == [f"Recorded as {row.short} (team Red): ttx history lists it."]
+    assert row.score == first_run.review.result.score
+    assert row.time_to_detect == first_run.review.result.time_to_detect
+    assert first_run.notices == [f"Recorded as {row.short} (team Red): ttx history lists it."]
 
 
-async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(flagship: LoadedScenario,
+async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(first_run: FirstRun,
+                                                                             flagship: LoadedScenario,
                                                                              tmp_path: Path) -> None:
+    """Team Red's second drill, recorded beside the first, shows the first's figures and which way
+    the score went."""
     target = Target(str(tmp_path / "h.sqlite"), "Red")
-    first = drill_app(flagship, tmp_path, target)
-    async with first.run_test(size=SIZE) as pilot:
-        await play_to_review(first, pilot, skip=3)
+    shutil.copyfile(first_run.history, tmp_path / "h.sqlite")
     second = drill_app(flagship, tmp_path, target)
     async with second.run_test(size=SIZE) as pilot:
         review = await play_to_review(second, pilot)
@@ -99,8 +132,8 @@ async def test_the_review_shows_the_teams_last_run_of_this_drill_with_arrows(fla
     assert displayed and review.previous is not None
     assert shown.startswith("Your last run of this drill (")
     assert "team Red" in shown and "score " in shown and "detect " in shown and "contain " in shown
-    assert first.review is not None and second.review is not None
-    before, after = first.review.result.score, second.review.result.score
+    assert second.review is not None
+    before, after = first_run.review.result.score, second.review.result.score
     assert f"{before:.1f} → {after:.1f}" in shown
     assert ("▲" if after > before else "▼" if after < before else "= same") in shown
 
