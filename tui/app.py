@@ -1033,10 +1033,9 @@ class DrillApp(App[None]):
         if hold:
             assert session is not None
             await session.pause()
-        self.push_screen(HelpScreen(binding_rows(self.screen)),
-                         callback=(lambda _: self.call_later(self._after_help)) if hold else None)
+        self.push_screen(HelpScreen(binding_rows(self.screen)), callback=self._after_help if hold else None)
 
-    async def _after_help(self) -> None:
+    async def _after_help(self, _: None) -> None:
         """Run the clock the help paused, unless the drill ended meanwhile or it was resumed already."""
         session = self.session
         if session is not None and not session.view.ended and session.clock.paused:
