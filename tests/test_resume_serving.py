@@ -19,7 +19,7 @@ from simulator.engine.journal import read_journal
 from simulator.team.remote import RemoteSession
 from simulator.team.serving import Serving, read_serving, serving_path
 from simulator.team.ssh import HOST_KEY_FILE, host_key
-from simulator.team.tls import CERT_FILE, KEY_FILE
+from simulator.team.tls import CERT_FILE, KEY_FILE, generated_identity
 from tests.ssh_client import log_in
 from tests.test_server_crash import Host
 
@@ -120,6 +120,24 @@ async def test_a_record_ttx_did_not_write_is_refused_in_one_line_naming_it(tmp_p
     code, err = await _ttx_host("--resume", str(journal))
     assert code == 2 and "drill.jsonl.serving.json: not a serving record ttx wrote (port:" in err
     assert "Traceback" not in err
+
+
+async def test_an_organisations_certificate_is_served_again_and_one_gone_is_named_as_the_records(
+        tmp_path: Path) -> None:
+    """Hosted with ``--cert/--key``, a resume serves the same certificate without them; if it has
+    gone since, the resume stops in one line naming it and where it was recorded."""
+    org = generated_identity(tmp_path / "org" / "issued.jsonl")
+    journal = tmp_path / "drill.jsonl"
+    host = await Host.start("jailbreak-wave", "--port", "0", "--cert", str(org.cert), "--key", str(org.key),
+                            "--journal", str(journal), until=BANNER_END)
+    await host.kill()
+    host = await Host.start("--resume", str(journal), until=BANNER_END)
+    await host.kill()
+    assert _banner_value(host, "TLS certificate: ").startswith(f"{org.pin} ({org.cert}, given with --cert)")
+    org.cert.unlink()
+    code, err = await _ttx_host("--resume", str(journal))
+    assert code == 2 and f"cannot use --cert {org.cert}" in err
+    assert "served with, as drill.jsonl.serving.json says; give --cert and --key" in err
 
 
 async def test_a_host_whose_ssh_port_is_in_use_leaves_no_key_journal_or_record_behind(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ async def _host(args: argparse.Namespace) -> int:
     recorded = read_serving(journal) if args.resume else None
     settle_serving(args, recorded)
     with _removed_unless_served(_unmade_key_files(args, journal)):
-        tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
+        tls, ssh_key = _served_identity(args, journal, recorded), _ssh_key(args, journal)
         server, token = _drill_server(args, journal, drill, loaded, limits, evaluator)
         seats, port = await _listen(server, args, tls, ssh_key, fresh=token is not None)
     serving = _record_serving(server, args, port, tls, seats)
@@ -388,6 +388,22 @@ def _tls_identity(args: argparse.Namespace, journal: str) -> Any:
     if args.tls or not loopback(args.bind):
         return generated_identity(journal)
     return None
+
+
+def _served_identity(args: argparse.Namespace, journal: str, recorded: Any) -> Any:
+    """:func:`_tls_identity`, saying so when a certificate the serving record names cannot be used
+    (the facilitator gave no ``--cert`` this time)."""
+    from simulator.team.keyfiles import KeyFileError
+    from simulator.team.serving import serving_path
+
+    try:
+        return _tls_identity(args, journal)
+    except KeyFileError as exc:
+        if recorded is None or recorded.tls != "given" or args.cert != recorded.cert:
+            raise
+        raise KeyFileError(f"{exc} (the certificate this drill was served with, as "
+                           f"{serving_path(journal).name} says; give --cert and --key, or --no-tls "
+                           "on loopback)") from None
 
 
 def _ssh_key(args: argparse.Namespace, journal: str) -> Any:
