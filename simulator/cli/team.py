@@ -170,14 +170,14 @@ async def _host(args: argparse.Namespace) -> int:
     else:
         drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    recorded = read_serving(journal) if args.resume else None
-    settle_serving(args, recorded)
+    served_before = read_serving(journal) if args.resume else None
+    settle_serving(args, served_before)
     with _removed_unless_served(_unmade_key_files(args, journal)):
-        tls, ssh_key = _served_identity(args, journal, recorded), _ssh_key(args, journal)
+        tls, ssh_key = _served_identity(args, journal, served_before), _ssh_key(args, journal)
         server, token = _drill_server(args, journal, drill, loaded, limits, evaluator)
         seats, port = await _listen(server, args, tls, ssh_key, fresh=token is not None)
     serving = _record_serving(server, args, port, tls, seats)
-    notes = _serving_lines(recorded, serving, server.journal.path) if args.resume else []
+    notes = _serving_lines(served_before, serving, server.journal.path) if args.resume else []
     _banner(server, args, port, token, tls, seats,
             evaluator=evaluator if token is not None or server.evaluator_fresh else None, notes=notes)
     server.watchers.append(_log_event)
