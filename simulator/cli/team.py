@@ -33,6 +33,10 @@ from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
 from simulator.format.taxonomy import Role, role_named
 
+DEFAULT_PORT = 8765
+"""The websocket's port when neither ``--port`` nor (on ``--resume``) the serving record gives one."""
+DEFAULT_BIND = "127.0.0.1"
+"""The address listened on when neither ``--bind`` nor the serving record gives one: this machine only."""
 BIND_HELP = ("address to listen on (default 127.0.0.1: this machine only, plain ws://). Any other "
              "address, e.g. 0.0.0.0 for a drill on a LAN, is served over TLS only (wss://, with a "
              "certificate made once beside the journal, or --cert/--key); players join with the pin "
@@ -56,8 +60,9 @@ def register(sub: Any) -> None:
                        description="Host a live team drill. Prints the join code, the facilitator "
                                    "and evaluator tokens and the exact join commands.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help=BIND_HELP)
+    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free one; with "
+                                            "--resume, the port the drill was served on)")
+    p.add_argument("--bind", metavar="ADDR", help=BIND_HELP)
     p.add_argument("--journal", metavar="PATH", type=output_path,
                    help="journal file (default drill-SCENARIO-YYYYmmdd-HHMMSS.jsonl here)")
     p.add_argument("--seed", type=seed_value, default=None, help="seed (default: the scenario's)")
@@ -66,7 +71,9 @@ def register(sub: Any) -> None:
     p.add_argument("--speed", type=float, default=1.0,
                    help="sim seconds per wall second when the drill starts (default 1)")
     p.add_argument("--resume", metavar="JOURNAL",
-                   help="after a crash: rebuild the drill from its journal; the clock waits paused")
+                   help="after a crash: rebuild the drill from its journal; the clock waits paused. It is "
+                        "served as it was (--bind, --port, TLS and its certificate, --ssh, --advertise, "
+                        "kept in JOURNAL.serving.json) unless an option here says otherwise")
     p.add_argument("--linger", type=float, default=600.0, metavar="SECONDS",
                    help="keep serving the review this long after the drill ends (default 600)")
     p.add_argument("--max-players", type=int, default=40, metavar="N",
@@ -74,8 +81,11 @@ def register(sub: Any) -> None:
     p.add_argument("--ssh", type=int, metavar="PORT",
                    help="also serve seats over SSH on PORT: players run ssh -p PORT NAME@HOST, nothing "
                         "to install (host key made once beside the journal)")
-    p.add_argument("--tls", action="store_true",
-                   help="serve wss:// on loopback too (it always is on any other --bind)")
+    p.add_argument("--no-ssh", action="store_true",
+                   help="with --resume: no SSH seats, though the drill was hosted with them")
+    p.add_argument("--tls", action=argparse.BooleanOptionalAction,
+                   help="serve wss:// on loopback too (it always is on any other --bind); --no-tls: "
+                        "with --resume on loopback, plain ws:// though the drill was hosted with TLS")
     p.add_argument("--cert", metavar="PEM", help="your organisation's certificate (chain) for wss://, "
                    "instead of the self-signed one ttx makes; needs --key")
     p.add_argument("--key", metavar="PEM", help="the private key of --cert")
@@ -132,6 +142,7 @@ def cmd_host(args: argparse.Namespace) -> int:
     """Run the drill server until the drill has ended and lingered, or until interrupted."""
     from simulator.team.keyfiles import KeyFileError
     from simulator.team.server import ResumeError
+    from simulator.team.serving import ServingError
 
     if not args.resume and not args.scenario and args.origin is None:
         raise UsageError("give a SCENARIO, or --resume JOURNAL, or --from JOURNAL --at T")
@@ -140,43 +151,35 @@ def cmd_host(args: argparse.Namespace) -> int:
         raise UsageError("--cert and --key go together: the certificate (chain) and its private key")
     try:
         return asyncio.run(_host(args))
-    except (ResumeError, OSError, KeyFileError) as exc:
+    except (ResumeError, ServingError, OSError, KeyFileError) as exc:
         raise UsageError(str(exc)) from None
 
 
 async def _host(args: argparse.Namespace) -> int:
     from simulator.format.loader import load_scenario
-    from simulator.team.server import DrillServer, Limits, new_token
-    from simulator.team.tls import server_context
+    from simulator.team.server import Limits, new_token
+    from simulator.team.serving import read_serving
 
-    token: str | None = None
     if args.max_players < 1:
         raise UsageError(f"--max-players {args.max_players}: give at least 1")
     limits = Limits(max_players=args.max_players)
     evaluator = new_token()
+    drill, loaded = None, None
     if args.resume:
-        tls, ssh_key = _tls_identity(args, args.resume), _ssh_key(args, args.resume)
-        server = DrillServer.resume(args.resume, limits=limits, code=args.code, evaluator_token=evaluator)
+        journal = args.resume
     else:
         drill, loaded = host_fork(args) if forking(args) else (None, load_scenario(args.scenario))
         journal = args.journal or f"drill-{loaded.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-        tls, ssh_key = _tls_identity(args, journal), _ssh_key(args, journal)
-        token = new_token()
-        server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code,
-                                  facilitator_token=token, speed=args.speed, limits=limits, drill=drill,
-                                  evaluator_token=evaluator)
-    seats, port = None, None
-    try:
-        port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
-        if ssh_key is not None:
-            seats = await _ssh_seats(server, args, port, tls, ssh_key)
-    except OSError as exc:
-        await server.stop()
-        if token is not None:  # a fresh journal of a drill that never ran: leave no file behind
-            Path(server.journal.path).unlink(missing_ok=True)
-        raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
+    served_before = read_serving(journal) if args.resume else None
+    settle_serving(args, served_before)
+    with _removed_unless_served(_unmade_key_files(args, journal)):
+        tls, ssh_key = _served_identity(args, journal, served_before), _ssh_key(args, journal)
+        server, token = _drill_server(args, journal, drill, loaded, limits, evaluator)
+        seats, port = await _listen(server, args, tls, ssh_key, fresh=token is not None)
+    serving = _record_serving(server, args, port, tls, seats)
+    notes = _serving_lines(served_before, serving, server.journal.path) if args.resume else []
     _banner(server, args, port, token, tls, seats,
-            evaluator=evaluator if token is not None or server.evaluator_fresh else None)
+            evaluator=evaluator if token is not None or server.evaluator_fresh else None, notes=notes)
     server.watchers.append(_log_event)
     server.host_log.append(lambda text: _log_line(server.drill.now, text))
     settle_heap()
@@ -202,6 +205,169 @@ async def _host(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drill_server(args: argparse.Namespace, journal: str, drill: Any, loaded: Any, limits: Any,
+                  evaluator: str) -> tuple[Any, str | None]:
+    """The drill to serve and its new facilitator token: resumed from ``journal`` (no new token: the
+    journal keeps the first one's hash), or a new drill of ``loaded`` (or the fork ``drill``)."""
+    from simulator.team.server import DrillServer, new_token
+
+    if args.resume:
+        return DrillServer.resume(journal, limits=limits, code=args.code, evaluator_token=evaluator), None
+    token = new_token()
+    server = DrillServer.host(loaded, journal, seed=args.seed, code=args.code, facilitator_token=token,
+                              speed=args.speed, limits=limits, drill=drill, evaluator_token=evaluator)
+    return server, token
+
+
+async def _listen(server: Any, args: argparse.Namespace, tls: Any, ssh_key: Any,
+                  fresh: bool) -> tuple[Any, int]:
+    """Listen for websockets (and with ``ssh_key`` SSH seats): the seats and the websocket's port.
+
+    Raises:
+        UsageError: a port cannot be had; the server is stopped, and a ``fresh`` journal (a drill
+            that never ran) removed.
+    """
+    from simulator.team.tls import server_context
+
+    seats, port = None, None
+    try:
+        port = await server.start(args.bind, args.port, tls=server_context(tls) if tls else None)
+        if ssh_key is not None:
+            seats = await _ssh_seats(server, args, port, tls, ssh_key)
+    except OSError as exc:
+        await server.stop()
+        if fresh:
+            Path(server.journal.path).unlink(missing_ok=True)
+        raise UsageError(_cannot_listen(args, exc, ssh=port is not None)) from None
+    return seats, port
+
+
+def settle_serving(args: argparse.Namespace, recorded: Any) -> None:
+    """Settle how this host serves, in ``args``: each setting the command line gives; else, resuming,
+    what the drill's serving record kept (``recorded``, see :mod:`simulator.team.serving`); else the
+    default. A journal without a record resumes on the options given, as before there were records.
+
+    Raises:
+        UsageError: options that contradict each other (``--no-tls`` with ``--cert`` or off loopback,
+            ``--no-ssh`` with ``--ssh``).
+    """
+    from simulator.team.tls import loopback
+
+    if args.no_ssh and args.ssh is not None:
+        raise UsageError("--ssh and --no-ssh contradict each other: give one")
+    if recorded is not None:
+        args.bind = recorded.bind if args.bind is None else args.bind
+        args.port = recorded.port if args.port is None else args.port
+        args.advertise = recorded.advertise if args.advertise is None else args.advertise
+        args.ssh = recorded.ssh if args.ssh is None and not args.no_ssh else args.ssh
+        if args.tls is None and not args.cert and recorded.tls == "given":
+            args.cert, args.key = recorded.cert, recorded.key
+        elif args.tls is None and not args.cert:
+            args.tls = recorded.tls == "made"
+    args.bind = DEFAULT_BIND if args.bind is None else args.bind
+    args.port = DEFAULT_PORT if args.port is None else args.port
+    if args.tls is False and args.cert:
+        raise UsageError("--no-tls and --cert contradict each other: give one")
+    if args.tls is False and not loopback(args.bind):
+        raise UsageError(f"--no-tls: plain ws:// is served on loopback only, not on --bind {args.bind}; "
+                         "players elsewhere join over wss:// with the pin, or over SSH seats")
+
+
+def _unmade_key_files(args: argparse.Namespace, journal: str) -> list[Path]:
+    """The key files this host is about to make beside ``journal`` (the ones it needs that are not
+    there yet): the TLS certificate and key ttx makes, the SSH host key."""
+    from simulator.team.keyfiles import beside
+    from simulator.team.tls import CERT_FILE, KEY_FILE, loopback
+
+    made: list[Path] = []
+    key = beside(journal, KEY_FILE)
+    if not args.cert and (args.tls or not loopback(args.bind)) and not key.exists():
+        made += [key, beside(journal, CERT_FILE)]
+    if args.ssh is not None:
+        from simulator.team.ssh import HOST_KEY_FILE
+
+        made += [path for path in [beside(journal, HOST_KEY_FILE)] if not path.exists()]
+    return made
+
+
+@contextlib.contextmanager
+def _removed_unless_served(made: list[Path]) -> Iterator[None]:
+    """Remove the key files this host made (``made``) if it fails before serving, e.g. on a port in
+    use: nobody has seen their fingerprints, and a later host in the folder should make its own
+    rather than show ones no drill was ever served with. (Another host starting in the same folder
+    at the same instant could have made one of them first; keys are made so rarely that this is
+    left to the next start, which makes the key again.)"""
+    try:
+        yield
+    except BaseException:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _record_serving(server: Any, args: argparse.Namespace, port: int, tls: Any, seats: Any) -> Any:
+    """Write how this host serves beside its journal, for a later ``--resume`` (see
+    :mod:`simulator.team.serving`), and return it."""
+    from simulator.team.serving import Serving, write_serving
+
+    given = tls is not None and not tls.generated
+    serving = Serving(bind=args.bind, port=port,
+                      tls=None if tls is None else "given" if given else "made",
+                      cert=str(tls.cert.resolve()) if given else None,
+                      key=str(tls.key.resolve()) if given else None,
+                      pin=tls.pin if tls else None, ssh=seats.port if seats else None,
+                      ssh_fingerprint=seats.fingerprint if seats else None, advertise=args.advertise)
+    write_serving(server.journal.path, serving)
+    return serving
+
+
+def _serving_lines(recorded: Any, now: Any, journal: Path) -> list[str]:
+    """What a resumed host's banner says about how it serves: what is as the drill was served before
+    (from its serving record) and what changed, or that the journal has no record of it."""
+    from simulator.team.serving import serving_path
+
+    record = serving_path(journal).name
+    if recorded is None:
+        return [f"no record of how this drill was served ({record} is missing: hosted by an older ttx?), "
+                "so it is served as the options given say: if it was hosted with --tls, --ssh, --bind "
+                "or --port, give them again"]
+    same, changed = [], []
+    for label, was, is_ in _serving_settings(recorded, now):
+        if was == is_ == "none":
+            continue
+        if was == is_:
+            same.append(label)
+        else:
+            changed.append(f"{label} {was} → {is_}")
+    lines = [f"served as before (kept in {record}): same {', '.join(same)}" if same
+             else f"served otherwise than before (kept in {record})"]
+    if changed:
+        lines.append("changed: " + "; ".join(changed))
+    if recorded.pin and now.pin and recorded.pin != now.pin:
+        lines.append("the TLS certificate is not the one players pinned: hand them the join commands below")
+    if recorded.ssh_fingerprint and now.ssh_fingerprint and recorded.ssh_fingerprint != now.ssh_fingerprint:
+        lines.append("the SSH host key is new: players' ssh warns that it changed (check the fingerprint)")
+    return lines
+
+
+def _serving_settings(recorded: Any, now: Any) -> list[tuple[str, str, str]]:
+    """Each setting a serving record keeps, by the name the banner gives it: (name, before, now)."""
+    def scheme(s: Any) -> str:
+        return {"made": "wss://", "given": "wss:// (--cert)", None: "ws://"}[s.tls]
+
+    def text(value: object) -> str:
+        return "none" if value is None else str(value)
+
+    settings = [("address", recorded.bind, now.bind), ("port", str(recorded.port), str(now.port)),
+                ("scheme", scheme(recorded), scheme(now))]
+    if recorded.tls and now.tls:
+        settings.append(("certificate", text(recorded.pin), text(now.pin)))
+    settings.append(("SSH port", text(recorded.ssh), text(now.ssh)))
+    if recorded.ssh and now.ssh:
+        settings.append(("SSH host key", text(recorded.ssh_fingerprint), text(now.ssh_fingerprint)))
+    return [*settings, ("advertised name", text(recorded.advertise), text(now.advertise))]
+
+
 def _cannot_listen(args: argparse.Namespace, exc: OSError, ssh: bool) -> str:
     """One line for a port that cannot be had (the websocket's, or with ``ssh`` the SSH seats'): which
     one, why, what to do."""
@@ -222,6 +388,22 @@ def _tls_identity(args: argparse.Namespace, journal: str) -> Any:
     if args.tls or not loopback(args.bind):
         return generated_identity(journal)
     return None
+
+
+def _served_identity(args: argparse.Namespace, journal: str, recorded: Any) -> Any:
+    """:func:`_tls_identity`, saying so when a certificate the serving record names cannot be used
+    (the facilitator gave no ``--cert`` this time)."""
+    from simulator.team.keyfiles import KeyFileError
+    from simulator.team.serving import serving_path
+
+    try:
+        return _tls_identity(args, journal)
+    except KeyFileError as exc:
+        if recorded is None or recorded.tls != "given" or args.cert != recorded.cert:
+            raise
+        raise KeyFileError(f"{exc} (the certificate this drill was served with, as "
+                           f"{serving_path(journal).name} says; give --cert and --key, or --no-tls "
+                           "on loopback)") from None
 
 
 def _ssh_key(args: argparse.Namespace, journal: str) -> Any:
@@ -274,11 +456,12 @@ async def _wait_first(*waits: Any) -> None:
 
 
 def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None, tls: Any = None,
-            seats: Any = None, evaluator: str | None = None) -> None:
+            seats: Any = None, evaluator: str | None = None, notes: list[str] | None = None) -> None:
     """What the facilitator needs: where, the journal, the fingerprints to check, the secrets, the
     exact commands to hand out (secrets as ``--opt=value``, so none is ever read as an option).
 
     ``evaluator``: the evaluator token to print (``None`` after a resume that keeps the earlier one).
+    ``notes``: lines after the journal's (a resumed host's: how it serves, against how it did).
     """
     from simulator.format.durations import clock
 
@@ -289,7 +472,7 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
     scenario = server.drill.scenario
     roles = ", ".join(r.value for r in scenario.roles)
     lines = [f"ttx host: {scenario.id} (seed {server.drill.seed}) listening on {url}",
-             f"journal: {server.journal.path}"]
+             f"journal: {server.journal.path}", *(notes or [])]
     if tls:
         made = "made by ttx, kept beside the journal" if tls.generated else "given with --cert"
         lines.append(f"TLS certificate: {tls.pin} ({tls.cert}, {made})")
