@@ -8,6 +8,9 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical, VerticalScroll
+from textual.css.model import Selector, SelectorType
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Markdown, Static
@@ -114,6 +117,35 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+FOCUS_STATES = frozenset({"focus", "blur", "focus-within"})
+"""The pseudo-classes that change when a widget gains or loses focus."""
+
+
+def fits(selector: Selector, node: DOMNode) -> bool:
+    """Whether ``selector``'s name (a type, ``#id``, ``.class`` or ``*``) fits ``node``, leaving its
+    pseudo-classes aside."""
+    match selector.type:
+        case SelectorType.TYPE:
+            return selector.name in {cls.__name__ for cls in type(node).__mro__}
+        case SelectorType.ID:
+            return selector.name == node.id
+        case SelectorType.CLASS:
+            return node.has_class(selector.name)
+    return True  # ``*``, or a kind of selector this does not know: it may fit
+
+
+def styles_descendants_by_focus(stylesheet: Stylesheet, node: DOMNode) -> bool:
+    """Whether a rule could style something inside ``node`` by whether ``node`` has focus.
+
+    That is a rule with ``:focus``, ``:blur`` or ``:focus-within`` on a selector other than its last
+    (``#briefing:focus Markdown``) whose name fits ``node``. It errs towards yes: the other parts of
+    a compound selector (``VerticalScroll.tall:focus``) are not checked.
+    """
+    return any(not selector.pseudo_classes.isdisjoint(FOCUS_STATES) and fits(selector, node)
+               for rule in stylesheet.rules for selector_set in rule.selector_set
+               for selector in selector_set.selectors[:-1])
+
+
 MORE_BELOW = "↓ more below (↓ / PgDn / mouse wheel)"
 """The line above Start while the briefing has more below the fold."""
 
@@ -125,7 +157,18 @@ class BriefingText(VerticalScroll):
     container has by default: a terminal can only show whole lines, so the animation's in-between
     positions (one every frame for ~40 ms) showed nothing new but each was a repaint of the whole
     text, which an SSH seat sends to the player in full (issue 11, key press → update).
+
+    Tab to Start and back restyles the container alone, not the text inside it: no rule styles the
+    text by whether its container has focus, yet Textual restyles a widget's whole subtree when its
+    focus changes, here some seventy Markdown blocks on every Tab (two thirds of its CPU).
     """
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """Restyle the container for its new focus state, and what is inside only if a rule asks."""
+        if styles_descendants_by_focus(self.app.stylesheet, self):
+            super().watch_has_focus(_has_focus)
+        else:
+            self.app.stylesheet.update_nodes([self], animate=True)
 
     def action_scroll_down(self) -> None:
         """One line down, in one step."""
