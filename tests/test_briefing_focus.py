@@ -18,7 +18,7 @@ from textual.widgets._footer import FooterKey
 
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
-from tests.test_dashboard_redraw import SIZE
+from tests.test_dashboard_redraw import SIZE, redraws
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingText, styles_descendants_by_focus
 from tui.widgets.footer import DrillFooter
@@ -58,6 +58,22 @@ def footer_rebuilds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def footer_keys(app: DrillApp) -> list[str]:
     """The keys the footer shows, in order."""
     return [key.key for key in app.screen.query(FooterKey)]
+
+
+async def test_tab_repaints_what_changed_focus_and_the_footer_not_the_whole_screen(
+        flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab to Start and back: the screen is not asked to repaint as a whole (every cell of it, sent to
+    an SSH seat), only the widgets whose focus changed and the footer, which lost Enter's label."""
+    app = DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            with redraws(monkeypatch) as asked:
+                await pilot.press("tab")
+                await pilot.pause()
+            repainted = {name for name, _ in asked}
+            assert "BriefingScreen" not in repainted, asked
+            assert {"briefing", "start", "DrillFooter"} <= repainted, asked
 
 
 async def test_tab_restyles_the_container_the_button_and_the_footer_but_none_of_the_text(

@@ -12,7 +12,9 @@ from textual.css.model import Selector, SelectorType
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
 from simulator.engine.journal import ForkPoint
@@ -212,6 +214,11 @@ class BriefingScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start", "Start the drill", id="briefing.start"),
         Binding("enter", "open_dashboard", "Open the dashboard", id="briefing.open")]
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """The focused widget, as on any screen, except that a change does not repaint the whole screen:
+    the widgets losing and gaining focus repaint themselves, and a whole screen is every cell of it
+    sent to an SSH seat on every Tab."""
 
     class StartRequested(Message):
         """The players are ready; start the clock."""
