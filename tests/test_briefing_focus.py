@@ -1,6 +1,7 @@
-"""Tab on the briefing moves the focus between the text and Start without restyling the text: the
-container's focus styles nothing inside it, so its Markdown blocks are left alone, and the key footer
-is rebuilt only when its keys change. Over SSH every restyle and rebuild is CPU and bytes per Tab."""
+"""Tab on the briefing moves the focus between the text and Start and repaints only those two: no
+rule styles the text by its container's focus, so its Markdown blocks are not restyled, Enter does the
+same on either, so the key footer is not rebuilt, and the screen is not repainted as a whole. Over SSH
+every restyle, rebuild and repaint is CPU and bytes per Tab (issue 11, key press → update)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ import pytest
 from textual.app import ComposeResult
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
-from textual.widgets import Button
 from textual.widgets._footer import FooterKey
 
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
 from tests.test_dashboard_redraw import SIZE, redraws
 from tui.app import DrillApp
-from tui.screens.briefing import BriefingText, styles_descendants_by_focus
+from tui.screens.briefing import BriefingScreen, BriefingText, StartButton, focus_styles
 from tui.widgets.footer import DrillFooter
 
 
@@ -63,7 +63,7 @@ def footer_keys(app: DrillApp) -> list[str]:
 async def test_tab_repaints_what_changed_focus_and_the_footer_not_the_whole_screen(
         flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tab to Start and back: the screen is not asked to repaint as a whole (every cell of it, sent to
-    an SSH seat), only the widgets whose focus changed and the footer, which lost Enter's label."""
+    an SSH seat), only the two widgets whose focus changed."""
     app = DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -71,38 +71,68 @@ async def test_tab_repaints_what_changed_focus_and_the_footer_not_the_whole_scre
             with redraws(monkeypatch) as asked:
                 await pilot.press("tab")
                 await pilot.pause()
-            repainted = {name for name, _ in asked}
-            assert "BriefingScreen" not in repainted, asked
-            assert {"briefing", "start", "DrillFooter"} <= repainted, asked
+            assert {name for name, _ in asked} == {"briefing", "start"}, asked
 
 
-async def test_tab_restyles_the_container_the_button_and_the_footer_but_none_of_the_text(
+async def test_tab_restyles_only_the_button_and_leaves_the_footer_as_it_was(
         flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tab to Start and Tab back: each restyles the briefing's container and the button (their focus
-    changed) and the footer's keys, never the Markdown inside the container, and rebuilds the
-    footer once: Enter's label goes while Start has focus (the button takes Enter) and comes back."""
+    """Tab to Start and Tab back: each restyles the button (its focus style changes) and nothing else,
+    neither the briefing's container nor the Markdown inside it, which no rule styles by focus; the
+    footer keeps Enter, which on Start does what it does on the text, so it is not rebuilt."""
     app = DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.focused, BriefingText)
         markdown_blocks = len(app.screen.query_one(BriefingText).query("*"))
         assert markdown_blocks > 50, "the flagship's briefing is a long Markdown document"
-        assert "enter" in footer_keys(app)
-        for focused, enter_shown in ((Button, False), (BriefingText, True)):
+        for focused in (StartButton, BriefingText):
             with restyles(monkeypatch) as restyled, footer_rebuilds(monkeypatch) as rebuilt:
                 await pilot.press("tab")
                 await pilot.pause()
             assert isinstance(app.focused, focused)
-            assert set(restyled) == {"BriefingText", "Button", "FooterKey"}, restyled
-            assert restyled["BriefingText"] == restyled["Button"] == 1, restyled
-            assert len(rebuilt) == 1, "asked twice, the footer is rebuilt only when its keys change"
-            assert ("enter" in footer_keys(app)) == enter_shown
+            assert restyled == {"StartButton": 1}, restyled
+            assert not rebuilt, "the footer's keys did not change"
+            assert footer_keys(app)[0] == "enter"
 
 
-def test_a_rule_styling_the_text_by_the_focus_of_its_container_still_restyles_the_text() -> None:
-    """The shortcut holds only while no rule reads the container's focus to style what is inside it:
-    such a rule (by id, type or class, ``:focus``, ``:blur`` or ``:focus-within``) restores the full
-    restyle; focus rules on the container itself, or on other widgets, do not."""
+async def test_enter_on_start_starts_the_drill(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Start with focus leaves Enter to the screen: it starts the drill, as on the text."""
+    app = DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("tab")
+        assert isinstance(app.focused, StartButton)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, BriefingScreen)
+
+
+async def test_the_footer_is_rebuilt_when_its_keys_change_and_only_then(
+        flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focus change asks the footer twice for its keys: asked with nothing changed, it keeps them;
+    on the dashboard, moving to the chat adds "Leave chat" and the footer is rebuilt once for it."""
+    app = DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with footer_rebuilds(monkeypatch) as rebuilt:
+            app.screen.refresh_bindings()
+            app.screen.refresh_bindings()
+            await pilot.pause()
+        assert not rebuilt
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "escape" not in footer_keys(app)
+        with footer_rebuilds(monkeypatch) as rebuilt:
+            await pilot.press("c")
+            await pilot.pause()
+        assert "escape" in footer_keys(app), "the chat's Leave chat"
+        assert len(rebuilt) == 1, rebuilt
+
+
+def test_a_rule_styling_by_the_focus_of_the_container_still_restyles_what_it_styles() -> None:
+    """The shortcut holds only while no rule reads the container's focus: one on the container itself
+    (by id, type or class, with ``:focus``, ``:blur`` or ``:focus-within``) restyles it, one reading it
+    to style what is inside restores the full restyle; rules on other widgets change nothing."""
     briefing = BriefingText(id="briefing", classes="tall")
 
     def parsed(css: str) -> Stylesheet:
@@ -111,9 +141,13 @@ def test_a_rule_styling_the_text_by_the_focus_of_its_container_still_restyles_th
         stylesheet.parse()
         return stylesheet
 
-    for css in ("#briefing:focus Markdown { color: red; }", "VerticalScroll:blur * { color: red; }",
-                ".tall:focus-within > Markdown { color: red; }", "*:focus MarkdownTable { color: red; }"):
-        assert styles_descendants_by_focus(parsed(css), briefing), css
-    for css in ("#briefing:focus { background: red; }", "#signals:focus-within Label { color: red; }",
-                "Button { &:focus { color: red; } }", "#briefing Markdown { color: red; }"):
-        assert not styles_descendants_by_focus(parsed(css), briefing), css
+    for css, reach in (("#briefing:focus Markdown { color: red; }", (False, True)),
+                       ("VerticalScroll:blur * { color: red; }", (False, True)),
+                       (".tall:focus-within > Markdown { color: red; }", (False, True)),
+                       ("*:focus MarkdownTable { color: red; }", (False, True)),
+                       ("#briefing:focus { background: red; }", (True, False)),
+                       ("BriefingText { &:blur { background: red; } }", (True, False)),
+                       ("#signals:focus-within Label { color: red; }", (False, False)),
+                       ("Button { &:focus { color: red; } }", (False, False)),
+                       ("#briefing Markdown { color: red; }", (False, False))):
+        assert focus_styles(parsed(css), briefing) == reach, css

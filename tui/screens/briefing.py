@@ -136,16 +136,27 @@ def fits(selector: Selector, node: DOMNode) -> bool:
     return True  # ``*``, or a kind of selector this does not know: it may fit
 
 
-def styles_descendants_by_focus(stylesheet: Stylesheet, node: DOMNode) -> bool:
-    """Whether a rule could style something inside ``node`` by whether ``node`` has focus.
+def focus_styles(stylesheet: Stylesheet, node: DOMNode) -> tuple[bool, bool]:
+    """Whether a rule could style ``node`` itself, and whether one could style something inside it,
+    by whether ``node`` has focus.
 
-    That is a rule with ``:focus``, ``:blur`` or ``:focus-within`` on a selector other than its last
-    (``#briefing:focus Markdown``) whose name fits ``node``. It errs towards yes: the other parts of
-    a compound selector (``VerticalScroll.tall:focus``) are not checked.
+    That is a rule with ``:focus``, ``:blur`` or ``:focus-within`` on a selector whose name fits
+    ``node``: its last selector (``#briefing:focus``) for the node itself, another one
+    (``#briefing:focus Markdown``) for what is inside. It errs towards yes: the other parts of a
+    compound selector (``VerticalScroll.tall:focus``) are not checked.
     """
-    return any(not selector.pseudo_classes.isdisjoint(FOCUS_STATES) and fits(selector, node)
-               for rule in stylesheet.rules for selector_set in rule.selector_set
-               for selector in selector_set.selectors[:-1])
+    itself = inside = False
+    for rule in stylesheet.rules:
+        for selector_set in rule.selector_set:
+            *ancestors, last = selector_set.selectors
+            itself = itself or reads_focus(last, node)
+            inside = inside or any(reads_focus(selector, node) for selector in ancestors)
+    return itself, inside
+
+
+def reads_focus(selector: Selector, node: DOMNode) -> bool:
+    """Whether ``selector`` asks for a focus state and its name fits ``node``."""
+    return not selector.pseudo_classes.isdisjoint(FOCUS_STATES) and fits(selector, node)
 
 
 MORE_BELOW = "↓ more below (↓ / PgDn / mouse wheel)"
@@ -160,16 +171,18 @@ class BriefingText(VerticalScroll):
     positions (one every frame for ~40 ms) showed nothing new but each was a repaint of the whole
     text, which an SSH seat sends to the player in full (issue 11, key press → update).
 
-    Tab to Start and back restyles the container alone, not the text inside it: no rule styles the
-    text by whether its container has focus, yet Textual restyles a widget's whole subtree when its
-    focus changes, here some seventy Markdown blocks on every Tab (two thirds of its CPU).
+    Tab to Start and back restyles neither the container nor the text inside it unless a rule asks:
+    none styles either by whether the container has focus, yet Textual restyles a widget's whole
+    subtree when its focus changes, here some seventy Markdown blocks on every Tab (two thirds of
+    its CPU), and a restyle of the container repaints its scrollbar, a second update to send.
     """
 
     def watch_has_focus(self, _has_focus: bool) -> None:
-        """Restyle the container for its new focus state, and what is inside only if a rule asks."""
-        if styles_descendants_by_focus(self.app.stylesheet, self):
+        """Restyle for the new focus state what a rule styles by it: the container, or all inside."""
+        itself, inside = focus_styles(self.app.stylesheet, self)
+        if inside:
             super().watch_has_focus(_has_focus)
-        else:
+        elif itself:
             self.app.stylesheet.update_nodes([self], animate=True)
 
     def action_scroll_down(self) -> None:
@@ -208,6 +221,12 @@ class BriefingText(VerticalScroll):
                 line.update(text, layout=False)  # one line of fixed size: no layout pass needed
 
 
+class StartButton(Button, inherit_bindings=False):
+    """Start, for the mouse; with focus it leaves Enter to the screen, which does the same (starts the
+    drill, or opens a player's dashboard) and keeps its label in the footer, so Tab onto the button
+    changes no key and the footer is not rebuilt (a layout pass of the screen, sent to an SSH seat)."""
+
+
 class BriefingScreen(Screen[None]):
     """Read the briefing, then start the drill with Enter."""
 
@@ -244,7 +263,7 @@ class BriefingScreen(Screen[None]):
         with Vertical(id="briefing-start"):
             yield Static("", id="briefing-more")
             with Center():
-                yield Button(label, variant="primary", id="start", compact=True)
+                yield StartButton(label, variant="primary", id="start", compact=True)
         yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def show_lobby(self, lobby: LobbyState | None, link: Link = Link.CONNECTED) -> None:
