@@ -8,8 +8,13 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical, VerticalScroll
+from textual.css.model import Selector, SelectorType
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
 from simulator.engine.journal import ForkPoint
@@ -114,6 +119,46 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+FOCUS_STATES = frozenset({"focus", "blur", "focus-within"})
+"""The pseudo-classes that change when a widget gains or loses focus."""
+
+
+def fits(selector: Selector, node: DOMNode) -> bool:
+    """Whether ``selector``'s name (a type, ``#id``, ``.class`` or ``*``) fits ``node``, leaving its
+    pseudo-classes aside."""
+    match selector.type:
+        case SelectorType.TYPE:
+            return selector.name in {cls.__name__ for cls in type(node).__mro__}
+        case SelectorType.ID:
+            return selector.name == node.id
+        case SelectorType.CLASS:
+            return node.has_class(selector.name)
+    return True  # ``*``, or a kind of selector this does not know: it may fit
+
+
+def focus_styles(stylesheet: Stylesheet, node: DOMNode) -> tuple[bool, bool]:
+    """Whether a rule could style ``node`` itself, and whether one could style something inside it,
+    by whether ``node`` has focus.
+
+    That is a rule with ``:focus``, ``:blur`` or ``:focus-within`` on a selector whose name fits
+    ``node``: its last selector (``#briefing:focus``) for the node itself, another one
+    (``#briefing:focus Markdown``) for what is inside. It errs towards yes: the other parts of a
+    compound selector (``VerticalScroll.tall:focus``) are not checked.
+    """
+    itself = inside = False
+    for rule in stylesheet.rules:
+        for selector_set in rule.selector_set:
+            *ancestors, last = selector_set.selectors
+            itself = itself or reads_focus(last, node)
+            inside = inside or any(reads_focus(selector, node) for selector in ancestors)
+    return itself, inside
+
+
+def reads_focus(selector: Selector, node: DOMNode) -> bool:
+    """Whether ``selector`` asks for a focus state and its name fits ``node``."""
+    return not selector.pseudo_classes.isdisjoint(FOCUS_STATES) and fits(selector, node)
+
+
 MORE_BELOW = "↓ more below (↓ / PgDn / mouse wheel)"
 """The line above Start while the briefing has more below the fold."""
 
@@ -125,7 +170,20 @@ class BriefingText(VerticalScroll):
     container has by default: a terminal can only show whole lines, so the animation's in-between
     positions (one every frame for ~40 ms) showed nothing new but each was a repaint of the whole
     text, which an SSH seat sends to the player in full (issue 11, key press → update).
+
+    Tab to Start and back restyles neither the container nor the text inside it unless a rule asks:
+    none styles either by whether the container has focus, yet Textual restyles a widget's whole
+    subtree when its focus changes, here some seventy Markdown blocks on every Tab (two thirds of
+    its CPU), and a restyle of the container repaints its scrollbar, a second update to send.
     """
+
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """Restyle for the new focus state what a rule styles by it: the container, or all inside."""
+        itself, inside = focus_styles(self.app.stylesheet, self)
+        if inside:
+            super().watch_has_focus(_has_focus)
+        elif itself:
+            self.app.stylesheet.update_nodes([self], animate=True)
 
     def action_scroll_down(self) -> None:
         """One line down, in one step."""
@@ -169,12 +227,23 @@ class BriefingText(VerticalScroll):
                 line.update(text, layout=False)  # one line of fixed size: no layout pass needed
 
 
+class StartButton(Button, inherit_bindings=False):
+    """Start, for the mouse; with focus it leaves Enter to the screen, which does the same (starts the
+    drill, or opens a player's dashboard) and keeps its label in the footer, so Tab onto the button
+    changes no key and the footer is not rebuilt (a layout pass of the screen, sent to an SSH seat)."""
+
+
 class BriefingScreen(Screen[None]):
     """Read the briefing, then start the drill with Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start", "Start the drill", id="briefing.start"),
         Binding("enter", "open_dashboard", "Open the dashboard", id="briefing.open")]
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """The focused widget, as on any screen, except that a change does not repaint the whole screen:
+    the widgets losing and gaining focus repaint themselves, and a whole screen is every cell of it
+    sent to an SSH seat on every Tab."""
 
     class StartRequested(Message):
         """The players are ready; start the clock."""
@@ -203,7 +272,7 @@ class BriefingScreen(Screen[None]):
         with Vertical(id="briefing-start"):
             yield Static("", id="briefing-more")
             with Center():
-                yield Button(label, variant="primary", id="start", compact=True)
+                yield StartButton(label, variant="primary", id="start", compact=True)
         yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def show_lobby(self, lobby: LobbyState | None, link: Link = Link.CONNECTED) -> None:

@@ -78,18 +78,33 @@ class DrillFooter(Footer):
         super().__init__(compact=True, show_command_palette=False, id=id)
         self._rows_for = 0
         """The width the rows were last laid out for."""
+        self._shown: list[list[FooterEntry]] | None = None
+        """The rows of keys last composed (None: none yet)."""
+
+    def rows(self) -> list[list[FooterEntry]]:
+        """The rows of keys for the screen's bindings now, at the footer's width."""
+        width = self.size.width or self.app.size.width
+        return footer_rows(footer_entries(self.screen.active_bindings, self.app), width)
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        width = self.size.width or self.app.size.width
-        self._rows_for = width
-        for row in footer_rows(footer_entries(self.screen.active_bindings, self.app), width):
+        self._rows_for = self.size.width or self.app.size.width
+        self._shown = self.rows()
+        for row in self._shown:
             with HorizontalGroup(classes="footer-row"):
                 for entry in row:
                     yield FooterKey(entry.key, entry.display, entry.description, entry.action,
                                     disabled=not entry.enabled, tooltip=entry.tooltip).data_bind(
                                         compact=Footer.compact)
+
+    async def recompose(self) -> None:
+        """Rebuild the keys only if they changed: a focus change asks twice (Tab on the briefing
+        changes what Enter does the first time, nothing the second), and every rebuild is a layout
+        pass and a repaint of the footer, which an SSH seat sends to the player."""
+        if self._shown is not None and self.is_attached and self.rows() == self._shown:
+            return
+        await super().recompose()
 
     def on_resize(self, event: events.Resize) -> None:
         """Lay the keys out again for the new width."""
