@@ -19,6 +19,7 @@ from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer, same_name
 from tests.conftest import end_through_hot_wash
+from tests.ssh_client import log_in
 from tests.test_server import CODE, Team
 from tests.test_server import team as team  # the same servers as tests/test_server.py
 from tests.test_server import team_factory as team_factory
@@ -151,3 +152,32 @@ async def test_after_kill_and_resume_a_join_by_name_takes_the_seat_back_and_repl
         assert list(resumed.players) == ["p1", "p2"]
     finally:
         await resumed.stop()
+
+
+async def test_an_ssh_seat_comes_back_after_the_host_is_killed_and_resumed(tmp_path: Path) -> None:
+    """``ttx host --ssh`` is killed (its SSH server forgets every seat's token) and resumed; Dana logs
+    in the same way and is back in her seat: one "dana ●" in her lobby, the same player."""
+    journal = tmp_path / "drill.jsonl"
+    host = await Host.start("jailbreak-wave", "--port", "0", "--ssh", "0", "--journal", str(journal),
+                            "--code", CODE, "--linger", "0.2", until="facilitator token:")
+    ssh_line = next(b for b in host.banner if b.startswith("SSH seats:"))
+    ssh_port = int(ssh_line.split("port ")[1].split(",")[0])
+    conns = []
+    try:
+        conn, screen, _ = await log_in(ssh_port, "dana", [CODE, "ic"])
+        conns.append(conn)
+        await screen.wait_for("dana ● ← you")
+        await host.kill()
+        host = await Host.start("--resume", str(journal), "--port", str(host.port), "--ssh", str(ssh_port),
+                                "--code", CODE, "--linger", "0.2", until="facilitator token:")
+        conn, screen, _ = await log_in(ssh_port, "dana", [CODE, "ic"])
+        conns.append(conn)
+        shown = await screen.wait_for("dana ● ← you")
+        assert "○ away" not in shown and shown.count("dana") == 1
+    finally:
+        for conn in conns:
+            conn.close()
+        if host.proc.returncode is None:
+            await host.kill()
+    joins = [e.payload for e in read_journal(journal).events if e.kind == Kind.PLAYER_JOINED]
+    assert [(j["player"], j.get("rejoined", False)) for j in joins] == [("p1", False), ("p1", True)]
