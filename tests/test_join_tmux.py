@@ -108,3 +108,25 @@ async def test_two_dashboards_a_private_inject_and_an_approval_across_terminals(
             await asyncio.to_thread(t.window_wait, window, "Score ")
     finally:
         await fac.close()
+
+
+async def test_a_player_who_closes_the_terminal_and_runs_the_join_command_again_is_back_in_the_seat(
+        terminals: Terminals) -> None:
+    """Max closes his terminal (the window goes, ``ttx join`` gets its SIGHUP) and runs the banner's
+    join command again in a new one: the lobby shows one "Max ●", not "Max ○ away, Max ●"."""
+    t = terminals
+    t.launch(HOST, "host", "jailbreak-wave", "--port", "0", "--code", CODE, "--journal", "drill.jsonl",
+             "--linger", "1")
+    banner = await asyncio.to_thread(t.window_wait, HOST, "facilitator token:")
+    url = banner.split("listening on ")[1].split()[0]
+    join_max = ("join", url, f"--code={CODE}", "--role=ml", "--name=Max")
+    t.launch(IC, "join", url, "--code", CODE, "--role", "ic", "--name", "Dana")
+    t.launch(ML, *join_max)
+    await asyncio.to_thread(t.window_wait, IC, "Max ●")
+    t.tmux("kill-window", "-t", f"drill:{ML}", check=True)
+    await asyncio.to_thread(t.window_wait, IC, "Max ○ away")
+    t.launch(ML, *join_max)
+    await asyncio.to_thread(t.window_wait, ML, "Max ● ← you")
+    lobby = await asyncio.to_thread(t.window_wait, IC, "Max ●")
+    assert "○ away" not in lobby and lobby.count("Max") == 1
+    await asyncio.to_thread(t.window_wait, HOST, "Max (ml) rejoined")

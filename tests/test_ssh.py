@@ -200,6 +200,22 @@ async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Dr
     assert any(p.get("rejoined") for p in drill.journal(Kind.PLAYER_JOINED))
 
 
+async def test_when_the_ssh_server_forgot_her_token_dana_logs_in_again_to_her_seat(drill: Drill) -> None:
+    """A host killed and resumed starts an SSH server that remembers no seat's token: Dana, dropped,
+    logs in the same way with the join code and is still the same player (the drill server gives
+    an offline player of that role and name the seat back), not a ghost beside a new one."""
+    screen = await drill.ssh("dana", CODE, "ic")
+    await screen.wait_for(LOBBY)
+    (first,) = drill.server.players.values()
+    drill.conns[0].abort()
+    await _until(lambda: drill.seats.live == {} and first.online == 0)
+    drill.seats.tokens.clear()  # what a restarted host's SSH server knows
+    again = await drill.ssh("dana", CODE, "ic")
+    await again.wait_for("dana ● ← you")
+    assert list(drill.server.players) == [first.id]
+    assert [p.get("rejoined", False) for p in drill.journal(Kind.PLAYER_JOINED)] == [False, True]
+
+
 async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Drill) -> None:
     """A player who joined with ``ttx join`` (and has its token) can move to SSH: the token, given at
     the join-code prompt, opens the same seat without asking for a role."""

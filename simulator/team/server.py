@@ -27,6 +27,7 @@ import re
 import secrets
 import ssl
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -93,7 +94,7 @@ from simulator.team.protocol import (
 )
 
 __all__ = ["CODE_ALPHABET", "DrillServer", "Limits", "Outbox", "Player", "ResumeError", "delivered",
-           "digest", "new_code", "new_token"]
+           "digest", "new_code", "new_token", "same_name"]
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 """Join-code letters: no 0/O or 1/I/L to misread over a call (and never a leading ``-``)."""
@@ -143,6 +144,23 @@ def _normal_code(code: str) -> str:
     return "".join(code.split()).upper()
 
 
+def same_name(shown: str, given: str) -> bool:
+    """Whether a join's ``given`` name is the player ``shown`` in the lobby, for taking a seat back.
+
+    Names are compared as a person reads them, not byte for byte: Unicode compatibility forms are
+    folded (NFKC: a full-width "Ｍａｘ" is "Max"), runs of spaces count as one and the ends are
+    trimmed, and case is folded ("max" is "Max"). Case-folding because an SSH login name is
+    usually lower case (``ssh max@drill-host``) while the same person typed "Max" in ``ttx join``,
+    and the SSH server already keys seats by the case-folded name; two different people of one
+    role whose names differ only in case are far rarer, and a live seat is never taken anyway.
+    """
+    return _name_key(shown) == _name_key(given)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
 def _reason(text: str) -> str:
     """A refusal reason safe to send and journal: client text escaped, length bounded."""
     shown = printable(text)
@@ -178,6 +196,9 @@ class Connection:
     bucket: Bucket
     address: str
     player: Player | None = None
+    token_hash: str | None = None
+    """The hash of the token this connection's player was welcomed with (a player rejoined by
+    name has one token per rejoin; each works, on the connection it was given to)."""
     opened: float = field(default_factory=time.monotonic)
     flooding: int = 0
     """Frames dropped in the current flood (0: not flooding)."""
@@ -487,10 +508,15 @@ class DrillServer:
         now = time.monotonic()
         for event in recorded:
             p = event.payload
-            if event.kind == Kind.PLAYER_JOINED and "token_sha256" in p:
-                player = self._new_player(str(p["player"]), str(p["name"]), str(p["role"]),
-                                          str(p["token_sha256"]))
-                player.offline_since = now
+            if event.kind != Kind.PLAYER_JOINED or "token_sha256" not in p:
+                continue
+            known = self.players.get(str(p["player"]))
+            if known is not None:  # rejoined by name: one more token for the same player
+                self._by_token[str(p["token_sha256"])] = known
+                continue
+            player = self._new_player(str(p["player"]), str(p["name"]), str(p["role"]),
+                                      str(p["token_sha256"]))
+            player.offline_since = now
 
     def _new_player(self, pid: str, name: str, seat: str, token_hash: str) -> Player:
         player = Player(pid, name, seat, token_hash,
@@ -871,7 +897,7 @@ class DrillServer:
         if conn.player is None:
             self._refuse(conn, "not_joined", "join first", frame.id)
             return None
-        if not _same(frame.token, conn.player.token_hash):
+        if conn.token_hash is None or not _same(frame.token, conn.token_hash):
             self._refuse(conn, "bad_token", "this token does not belong to this connection", frame.id)
             return None
         return conn.player
@@ -893,9 +919,7 @@ class DrillServer:
             self._refuse(conn, "unknown_role", f"role {frame.role!r} is not in play "
                          f"(in play: {', '.join(in_play)})", None)
             return
-        if self._full(conn, frame.role):
-            return
-        self._admit(conn, frame.name, frame.role)
+        self._seat_by_name(conn, frame.name, frame.role)
 
     def _join_facilitator(self, conn: Connection, frame: JoinFacilitator) -> None:
         if conn.player is not None:
@@ -905,9 +929,7 @@ class DrillServer:
             if not self._locked_out(conn):
                 self._auth_failed(conn, "bad_token", "wrong facilitator token")
             return
-        if self._full(conn, FACILITATOR):
-            return
-        self._admit(conn, frame.name, FACILITATOR)
+        self._seat_by_name(conn, frame.name, FACILITATOR)
 
     def _join_evaluator(self, conn: Connection, frame: JoinEvaluator) -> None:
         if conn.player is not None:
@@ -917,9 +939,7 @@ class DrillServer:
             if not self._locked_out(conn):
                 self._auth_failed(conn, "bad_token", "wrong evaluator token")
             return
-        if self._full(conn, EVALUATOR):
-            return
-        self._admit(conn, frame.name, EVALUATOR)
+        self._seat_by_name(conn, frame.name, EVALUATOR)
 
     def _locked_out(self, conn: Connection) -> bool:
         wait = self.lockouts.locked_for(conn.address)
@@ -966,11 +986,43 @@ class DrillServer:
             return True
         return False
 
+    def _seat_by_name(self, conn: Connection, name: str, seat: str) -> None:
+        """A join that passed its code or token: the seat of an offline player of that role and name
+        back (never refused as full: they are counted already), else a new player if there is room."""
+        namesake = self._offline_namesake(name, seat)
+        if namesake is not None:
+            self._rejoin(conn, namesake)
+        elif not self._full(conn, seat):
+            self._admit(conn, name, seat)
+
     def _admit(self, conn: Connection, name: str, seat: str) -> None:
         token = new_token()
         player = self._new_player(f"p{len(self.players) + 1}", name, seat, digest(token))
         self._note(Kind.PLAYER_JOINED, seat, {"player": player.id, "name": name, "role": seat,
                                                "token_sha256": player.token_hash})
+        self._attach(conn, player, token, since=0)
+
+    def _offline_namesake(self, name: str, seat: str) -> Player | None:
+        """The earliest-joined player of ``seat`` whose name is ``name`` (see :func:`same_name`) and
+        who has no open connection: whose seat a join by name takes back (``None``: a new player).
+
+        A live seat is never taken: a second Max of the same role, online meanwhile, is someone else.
+        Whether a player is online follows the journal (each ``player_joined`` opens, a
+        ``player_left`` ends their presence; a resumed drill starts with everyone offline), and the
+        seat taken back is journaled by its player id, so a resume or replay derives the same.
+        """
+        return next((p for p in sorted(self.players.values(), key=lambda p: lobby_order(p.id))
+                     if p.seat == seat and p.online == 0 and same_name(p.name, name)), None)
+
+    def _rejoin(self, conn: Connection, player: Player) -> None:
+        """Give ``player`` their seat back on a join by name: a fresh token (the journal keeps only
+        hashes, so the old one cannot be handed out again; it keeps working too), their whole
+        history in the snapshot, and "Max (ic) rejoined" for the host and facilitator."""
+        token = new_token()
+        self._by_token[digest(token)] = player
+        self._note(Kind.PLAYER_JOINED, player.seat, {"player": player.id, "name": player.name,
+                                                      "role": player.seat, "rejoined": True,
+                                                      "token_sha256": digest(token)})
         self._attach(conn, player, token, since=0)
 
     def _reconnect(self, conn: Connection, frame: Reconnect) -> None:
@@ -1000,6 +1052,7 @@ class DrillServer:
         if len(mine) >= self.limits.connections_per_player:
             self._drop(mine[0], 1008, "replaced by a newer connection of this player")
         conn.player = player
+        conn.token_hash = digest(token)
         player.online += 1
         player.offline_since = None
         scenario = self._scenario_json[FACILITATOR if player.seat in OBSERVERS else "player"]
