@@ -100,3 +100,7 @@ def test_ttx_runs_numpy_with_one_blas_thread_unless_told_otherwise() -> None:
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             env={**env, "OPENBLAS_NUM_THREADS": "2"})
     assert chosen.stderr.split()[0] == "2"
+    omp = subprocess.run([sys.executable, "-c", code.replace("os.environ['OPENBLAS_NUM_THREADS']",
+                                                             "os.environ.get('OPENBLAS_NUM_THREADS')")],
+                         capture_output=True, text=True, timeout=60, env={**env, "OMP_NUM_THREADS": "2"})
+    assert omp.stderr.split()[0] == "None", "a caller's OMP_NUM_THREADS is not overridden"

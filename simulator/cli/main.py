@@ -80,14 +80,15 @@ NUMERIC_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def one_numeric_thread() -> None:
-    """Ask NumPy's BLAS for one thread, unless the caller chose a number.
+    """Ask NumPy's BLAS for one thread, unless the caller chose a number with either variable.
 
     The engine does element-wise array work and no linear algebra, so the pool OpenBLAS starts when
     NumPy is imported does nothing but cost ~0.1 s of CPU per ``ttx run`` and compete with the
-    workers of a sweep; set before any command imports NumPy (and inherited by those workers).
+    workers of a sweep; set before any command imports NumPy (and inherited by those workers). A
+    caller's ``OMP_NUM_THREADS`` is left to decide (OpenBLAS's own variable would override it).
     """
-    for name in NUMERIC_THREADS:
-        os.environ.setdefault(name, "1")
+    if not any(name in os.environ for name in NUMERIC_THREADS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
