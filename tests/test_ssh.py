@@ -203,7 +203,11 @@ async def test_a_dropped_ssh_connection_logs_in_again_to_the_same_seat(drill: Dr
 async def test_when_the_ssh_server_forgot_her_token_dana_logs_in_again_to_her_seat(drill: Drill) -> None:
     """A host killed and resumed starts an SSH server that remembers no seat's token: Dana, dropped,
     logs in the same way with the join code and is still the same player (the drill server gives
-    an offline player of that role and name the seat back), not a ghost beside a new one."""
+    an offline player of that role and name the seat back), not a ghost beside a new one. The SSH
+    server's log line says only that she logged in: whether that joined or rejoined is the drill
+    server's to say, and it says "rejoined"."""
+    logged: list[str] = []
+    drill.seats.log = logged.append
     screen = await drill.ssh("dana", CODE, "ic")
     await screen.wait_for(LOBBY)
     (first,) = drill.server.players.values()
@@ -214,6 +218,7 @@ async def test_when_the_ssh_server_forgot_her_token_dana_logs_in_again_to_her_se
     await again.wait_for("dana ● ← you")
     assert list(drill.server.players) == [first.id]
     assert [p.get("rejoined", False) for p in drill.journal(Kind.PLAYER_JOINED)] == [False, True]
+    assert logged == ["dana (ic) logged in from 127.0.0.1"] * 2
 
 
 async def test_the_seat_token_opens_the_seat_in_place_of_the_join_code(drill: Drill) -> None:

@@ -465,8 +465,8 @@ class Login(asyncssh.SSHServer):
             return False
         assert self.credential is not None
         self.request = self.seats.seat_for(self.credential, self.secret, seat, name)
-        how = "rejoined" if "TTX_TOKEN" in self.request.secret else "joined"
-        self.seats.log(f"{_printable(name)} ({seat}) {how} from {self.address}")
+        token = " with its seat's token" if "TTX_TOKEN" in self.request.secret else ""
+        self.seats.log(f"{_printable(name)} ({seat}) logged in from {self.address}{token}")
         return True
 
     def session_requested(self) -> Terminal | bool:
