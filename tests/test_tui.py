@@ -441,3 +441,34 @@ async def test_enter_pressed_before_the_opening_is_built_builds_it_then_starts(f
         await pilot.press("enter")
         assert isinstance(app.screen, DashboardScreen)
         assert app.session is not None and app.session.started
+
+
+async def test_saving_a_rewound_branch_keeps_the_originals_journal_and_report(flagship: LoadedScenario,
+                                                                             tmp_path: Path) -> None:
+    """End, save (s), rewind (w) and play the branch, end, save again: the branch gets a journal and a
+    report of its own beside the original's, which are left as they were. (The branch used to be
+    "saved" under the original's names: its report overwrote the original's, its journal never written.)"""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "n")
+        await end_in_tui(pilot)
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        (original,) = tmp_path.glob("*.jsonl")
+        journal, report = original.read_bytes(), original.with_suffix(".md").read_text()
+
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)
+        await pilot.press("enter")
+        await end_in_tui(pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("s")
+        await pilot.pause()
+
+        (branch,) = set(tmp_path.glob("*.jsonl")) - {original}
+        assert original.read_bytes() == journal and original.with_suffix(".md").read_text() == report
+        assert read_journal(branch).header["fork"]["parent"] == original.name
+        assert branch.with_suffix(".md").is_file()

@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 
 from simulator.engine.events import TRUTH, Event, Kind
-from simulator.engine.session import Link, Session
+from simulator.engine.session import Link, Session, journal_name
 from simulator.engine.view import PendingSeen, QuestionSeen
 from simulator.format.commands import VERBS, AdhocParams, Command
 from simulator.format.durations import clock, format_duration
@@ -758,8 +757,7 @@ class DrillApp(App[None]):
         """Write the drill's journal into the save folder under a dated name; returns its path."""
         session = self.live()
         seed = self.review.seed if self.review is not None else "x"
-        stem = f"ttx-{session.scenario.id}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
-        self._saved_journal = session.save(self.save_dir / f"{stem}.jsonl")
+        self._saved_journal = session.save(journal_name(self.save_dir, session.scenario.id, seed))
         return self._saved_journal
 
     async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
@@ -781,6 +779,7 @@ class DrillApp(App[None]):
         self.revealed, self.dashboard, self.review = [], None, None
         self._started_at, self._timer, self._render_pending = None, None, False
         self._prompted, self._told_lost, self.saved = set(), False, False
+        self._saved_journal, self.recorded = None, None  # the branch is saved and recorded on its own
         self._closed_behind = []
 
     def roles_in_play(self) -> list[str]:

@@ -99,6 +99,18 @@ class DrillRecord:
         return Journal(self.header, self.events)
 
 
+def journal_name(folder: Path, scenario_id: str, seed: object) -> Path:
+    """Where a hot-seat drill's journal is saved in ``folder``: a dated name
+    (``ttx-<scenario>-seed<seed>-<YYYYmmdd-HHMMSS>.jsonl``) that no file there has yet, so saving a
+    branch never writes over its parent or another drill saved in the same second."""
+    stem = f"ttx-{scenario_id}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = folder / f"{stem}.jsonl", 1
+    while path.exists() or path.with_suffix(".md").exists():
+        n += 1
+        path = folder / f"{stem}-{n}.jsonl"
+    return path
+
+
 class Session(Protocol):
     """What a drill client needs, wherever the engine runs."""
 
@@ -246,8 +258,7 @@ class LocalSession:
         from simulator.engine.journal import read_journal
 
         if self.saved is None or not self.saved.is_file():
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            self.save(folder / f"ttx-{self.scenario.id}-seed{self.drill.seed}-{stamp}.jsonl")
+            self.save(journal_name(folder, self.scenario.id, self.drill.seed))
         assert self.saved is not None
         branch = fork(read_journal(self.saved), self.loaded, at, self.saved)
         forked = LocalSession(self.loaded, speed=self.clock.speed, seat=self.seat, drill=branch)
