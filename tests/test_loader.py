@@ -52,7 +52,22 @@ def test_wrong_enum_value_lists_what_is_allowed(write_scenario: WriteScenario) -
     path = write_scenario(MINIMAL.replace("harm_type: confabulation", "harm_type: confabulatoin"))
     (problem,) = problems_of(path)
     assert problem.startswith(f"{path}:14:16: harm_type: expected 'cbrn', 'confabulation'")
-    assert problem.endswith("found 'confabulatoin'")
+    assert problem.endswith("found 'confabulatoin'; did you mean 'confabulation'?")
+
+
+def test_an_enum_value_that_is_one_word_of_an_allowed_one_points_to_it(write_scenario: WriteScenario) -> None:
+    """``harm_type: privacy`` is spelt nothing like ``data_privacy``, but it is one of its words."""
+    path = write_scenario(MINIMAL.replace("harm_type: confabulation", "harm_type: privacy"))
+    (problem,) = problems_of(path)
+    assert problem.endswith("found 'privacy'; did you mean 'data_privacy'?")
+
+
+def test_an_unknown_action_like_none_lists_the_catalogues(write_scenario: WriteScenario) -> None:
+    """An action written from memory that resembles nothing: the error lists the scenario's actions
+    (a misspelt one gets "did you mean" instead, as every unknown id does)."""
+    path = write_scenario(MINIMAL.replace("      - action: declare_incident", "      - action: page-oncall"))
+    assert problems_of(path) == [f"{path}:30:17: unknown action 'page-oncall'; the catalogue's actions "
+                                 "(besides the built-in verbs): filter"]
 
 
 def test_duration_without_a_unit_is_refused(write_scenario: WriteScenario) -> None:
@@ -88,7 +103,8 @@ def suggested_forms(message: str) -> list[str]:
     return re.findall(r"(?<![\w'])(?:\d+(?:\.\d+)?[smhd])+(?![\w'])", advice)
 
 
-@pytest.mark.parametrize("written", ["10:05", "'10:05'", "'15 min'", "'4H'", "'1h30'", "'PT1H30M'", "'90'"])
+@pytest.mark.parametrize("written", ["10:05", "'10:05'", "'15 min'", "'15 minuts'", "'4H'", "'1h30'",
+                                     "'PT1H30M'", "'90'"])
 def test_a_duration_hint_names_a_form_that_validates(
         write_scenario: WriteScenario, capsys: Capture, written: str) -> None:
     """`at: 10:05` (quoted or not, and other near misses) gets a hint whose every suggestion validates."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from decimal import Decimal
@@ -92,6 +93,14 @@ def _suggestion(text: str) -> str:
     return f"; write {candidate}" if candidate is not None else ""
 
 
+def _unit_of(word: str) -> str:
+    """The unit a word names (``minutes``, and a near miss of one: ``minuts``, ``secnds``), or ``""``."""
+    if word in _UNIT_OF_WORD:
+        return _UNIT_OF_WORD[word]
+    close = difflib.get_close_matches(word, [w for w in _UNIT_OF_WORD if len(w) > 3], n=1, cutoff=0.8)
+    return _UNIT_OF_WORD[close[0]] if close else ""
+
+
 def _repaired(text: str) -> str | None:
     """``15 min`` → ``15m``, ``4H`` → ``4h``, ``PT1H30M`` → ``1h30m``, ``1h30`` → ``1h30m``; or None."""
     lowered = text.lower().replace(",", " ")
@@ -103,8 +112,8 @@ def _repaired(text: str) -> str | None:
         if trailing is None:
             return None
         candidate = trailing[1] + trailing[2] + _NEXT_UNIT[trailing[1][-1]]
-    elif all(word in _UNIT_OF_WORD for _, word in parts):
-        candidate = "".join(f"{number}{_UNIT_OF_WORD[word]}" for number, word in parts)
+    elif all(_unit_of(word) for _, word in parts):
+        candidate = "".join(f"{number}{_unit_of(word)}" for number, word in parts)
     else:
         return None
     return candidate if re.fullmatch(DURATION_PATTERN, candidate) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -221,8 +222,20 @@ def _locate(model: type[BaseModel], document: Document, err: ErrorDetails) -> Pr
         message = message[0].lower() + message[1:] if message else message
     if not isinstance(found, dict | list) and kind not in {"value_error", "assertion_error", "duration"}:
         message += f", found {_shown(found)}"
+    if kind in {"enum", "literal_error"} and isinstance(found, str):
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        message += _closest_value(found, re.findall(r"'([^']*)'", expected))
     wants = {"string_type": "text", "duration": "duration"}.get(kind, "other")
     return document.problem(node, f"{_field(loc)}: {message}{document.yaml11_hint(node, wants)}")
+
+
+def _closest_value(found: str, values: list[str]) -> str:
+    """``; did you mean 'data_privacy'?`` for a value close to one of ``values`` (spelt alike, or a
+    word of it: ``privacy``), or ``""``."""
+    close = difflib.get_close_matches(found.lower(), values, n=1)
+    if not close:
+        close = [v for v in values if found.lower() in v.split("_")] if found else []
+    return f"; did you mean {close[0]!r}?" if len(close) == 1 else ""
 
 
 def _kind_of(found: Any) -> str:
@@ -326,7 +339,7 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
     for sid, stream in s.streams.items():
         if stream.feature not in known.features:
             err(("streams", sid, "feature"), f"unknown feature {stream.feature!r}"
-                f"{suggest(stream.feature, known.features)}")
+                f"{suggest(stream.feature, known.features, known_ids('features', known.features))}")
     for fid, feature in s.features.items():
         times = [p.at for p in feature.shape]
         if times != sorted(times):
@@ -337,10 +350,12 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         for j, effect in enumerate(action.effects):
             if effect.stream is not None and effect.stream not in known.streams:
                 err(("actions", i, "effects", j, "stream"),
-                    f"unknown stream {effect.stream!r}{suggest(effect.stream, known.streams)}")
+                    f"unknown stream {effect.stream!r}"
+                    f"{suggest(effect.stream, known.streams, known_ids('streams', known.streams))}")
             if effect.feature is not None and effect.feature not in known.features:
                 err(("actions", i, "effects", j, "feature"),
-                    f"unknown feature {effect.feature!r}{suggest(effect.feature, known.features)}")
+                    f"unknown feature {effect.feature!r}"
+                    f"{suggest(effect.feature, known.features, known_ids('features', known.features))}")
         for j, role in enumerate(action.roles):
             if role.value not in in_play:
                 err(("actions", i, "roles", j), f"role {role.value!r} is not in play", "warning",
@@ -373,7 +388,8 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
         for j, exp in enumerate(inject.expects):
             epath = (*base, "expects", j)
             if exp.action not in takeable:
-                err((*epath, "action"), f"unknown action {exp.action!r}{suggest(exp.action, takeable)}")
+                err((*epath, "action"), f"unknown action {exp.action!r}"
+                                        f"{suggest(exp.action, takeable, catalogue_actions(known.actions))}")
             if exp.within is None:
                 err(epath, "expectation has no deadline ('within'); it can never be missed", "warning")
                 if exp.contingency is not None:
@@ -382,7 +398,7 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
                 referenced.add(exp.contingency)
                 if exp.contingency not in known.injects:
                     err((*epath, "contingency"), f"unknown inject {exp.contingency!r}"
-                        f"{suggest(exp.contingency, known.injects)}")
+                        f"{suggest(exp.contingency, known.injects, known_ids('injects', known.injects))}")
                 elif exp.contingency not in contingencies:
                     err((*epath, "contingency"), f"inject {exp.contingency!r} is not marked "
                         "'contingency: true'", about=(("injects", exp.contingency),))
@@ -393,12 +409,13 @@ def semantic_problems(s: Scenario, doc: Document, damage: Damage | None = None) 
     if s.published is not None and s.published.first_signal.inject not in known.injects:
         signal = s.published.first_signal.inject
         err(("published", "first_signal", "inject"),
-            f"unknown inject {signal!r}{suggest(signal, known.injects)}")
+            f"unknown inject {signal!r}{suggest(signal, known.injects, known_ids('injects', known.injects))}")
     _check_cycles(s, doc, err)
     for i, c in enumerate(s.clocks):
         _check_trigger(c.starts, ("clocks", i, "starts"), s, known, err)
         if c.met_by not in takeable:
-            err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}{suggest(c.met_by, takeable)}")
+            err(("clocks", i, "met_by"), f"unknown action {c.met_by!r}"
+                                         f"{suggest(c.met_by, takeable, catalogue_actions(known.actions))}")
     _check_questions(s, doc, known, err)
     _check_time_grid(s, err)
     _check_traffic(s, err)
@@ -462,7 +479,8 @@ def _check_ask(q: Question, base: tuple[Any, ...], s: Scenario, known: Known, er
     if q.ask.trigger is not None:
         _check_trigger(q.ask.trigger, (*ask, "trigger"), s, known, err)
     if q.ask.with_ is not None and q.ask.with_ not in known.injects:
-        err((*ask, "with"), f"unknown inject {q.ask.with_!r}{suggest(q.ask.with_, known.injects)}")
+        err((*ask, "with"), f"unknown inject {q.ask.with_!r}"
+                            f"{suggest(q.ask.with_, known.injects, known_ids('injects', known.injects))}")
     if q.ask.hot_wash and q.pauses:
         err((*base, "pauses"), "a hot-wash question always stops the clock; 'pauses' is redundant",
             "warning")
@@ -543,17 +561,20 @@ def _unique(doc: Document, ids: list[str], path: tuple[Any, ...], err: Any) -> l
 def _check_trigger(t: Trigger, path: tuple[Any, ...], s: Scenario, known: Known, err: Any) -> None:
     takeable = known.actions | set(VERBS)
     if t.signal is not None and t.signal not in known.signals:
-        err((*path, "signal"), f"unknown signal {t.signal!r}{suggest(t.signal, known.signals)}")
+        err((*path, "signal"), f"unknown signal {t.signal!r}"
+                               f"{suggest(t.signal, known.signals, known_ids('signals', known.signals))}")
     elif t.signal in s.signals and not s.signals[t.signal].instrumented:
         err((*path, "signal"), f"signal {t.signal!r} is not instrumented, so this never fires",
             "warning", about=(("signals", t.signal),))
     if t.inject is not None and t.inject not in known.injects:
-        err((*path, "inject"), f"unknown inject {t.inject!r}{suggest(t.inject, known.injects)}")
+        err((*path, "inject"), f"unknown inject {t.inject!r}"
+                               f"{suggest(t.inject, known.injects, known_ids('injects', known.injects))}")
     if t.action is not None and t.action not in takeable:
-        err((*path, "action"), f"unknown action {t.action!r}{suggest(t.action, takeable)}")
+        err((*path, "action"), f"unknown action {t.action!r}"
+                               f"{suggest(t.action, takeable, catalogue_actions(known.actions))}")
     if t.action_effective is not None and t.action_effective not in known.actions:
         err((*path, "action_effective"), f"unknown catalogue action {t.action_effective!r}"
-            f"{suggest(t.action_effective, known.actions)}")
+            f"{suggest(t.action_effective, known.actions, known_ids('actions', known.actions))}")
 
 
 @dataclass(frozen=True)
@@ -618,10 +639,31 @@ def _check_cycles(s: Scenario, doc: Document, err: Any) -> None:
                 f"trigger cycle: {' → '.join([*path, start])}; none of these can ever fire")
 
 
-def suggest(name: str, options: Iterable[str]) -> str:
-    """``; did you mean 'x'?`` for the closest of ``options`` to a misspelt ``name``, or ``""``."""
+LISTED_OPTIONS = 12
+"""Up to how many ids an "unknown …" error lists when none is close to what was written."""
+
+
+def suggest(name: str, options: Iterable[str], listed: tuple[str, Iterable[str]] | None = None) -> str:
+    """``; did you mean 'x'?`` for the closest of ``options`` to a misspelt ``name``. Else, with
+    ``listed`` = (what they are, ids), ``; what they are: a, b, c`` when there are at most
+    :data:`LISTED_OPTIONS` (an author who wrote a name from memory sees what there is); else ``""``."""
     close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    ids = sorted(listed[1]) if listed is not None else []
+    if listed is not None and 0 < len(ids) <= LISTED_OPTIONS:
+        return f"; {listed[0]}: {', '.join(ids)}"
+    return ""
+
+
+def catalogue_actions(actions: Iterable[str]) -> tuple[str, Iterable[str]]:
+    """What an unknown action lists: the catalogue's (the built-in verbs are in ``ttx schema``)."""
+    return "the catalogue's actions (besides the built-in verbs)", actions
+
+
+def known_ids(what: str, ids: Iterable[str]) -> tuple[str, Iterable[str]]:
+    """What :func:`suggest` lists: ``known_ids('injects', ...)`` reads "; the injects here: a, b"."""
+    return f"the {what} here", ids
 
 
 def lint_scenario(name: str | Path) -> tuple[LoadedScenario, list[Problem]]:
