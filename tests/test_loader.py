@@ -92,9 +92,16 @@ def test_yaml11_norway_trap_is_explained_where_a_string_was_meant(write_scenario
 
 
 def validate_output(path: Path, capsys: Capture) -> tuple[int, str]:
-    """``ttx validate PATH`` as a person runs it: the exit status and what it printed on stderr."""
+    """``ttx validate PATH`` as a person runs it: the exit status and the problems it printed on
+    stderr, which (when there are any) it closes with ``ttx validate: error: N problems in PATH
+    (above)``, checked here and left out of what is returned."""
     status = main(["validate", str(path)])
-    return status, capsys.readouterr().err
+    lines = capsys.readouterr().err.splitlines()
+    if lines:
+        count = len(lines) - 1
+        closing = f"ttx validate: error: {count} problem{'' if count == 1 else 's'} in {path} (above)"
+        assert lines.pop() == closing
+    return status, "".join(f"{line}\n" for line in lines)
 
 
 def suggested_forms(message: str) -> list[str]:
@@ -207,12 +214,16 @@ def test_invalid_yaml_syntax_is_located(write_scenario: WriteScenario) -> None:
      "this key does not line up with the lines above: check its indentation (expected <block end>, "
      "but found '?')"),
     ("roles:\t[ic, ml, comms]\n", "a tab: indent with spaces (found character '\\t' that cannot"),
+    ("roles: [ic, ml, comms]\nfeatures:\n  chat:\n    title: Chat\n  traffic_rps: 50  # requests/s\n    shape: []\n",
+     "this line is indented deeper than the line above, which has its value already: check the "
+     "indentation of both (expected <block end>, but found '<block mapping start>')"),
 ])
 def test_the_yaml_problems_new_authors_meet_are_said_in_words(
         write_scenario: WriteScenario, broken: str, said: str) -> None:
-    """A key out of line with the list above it, or a tab, used to read only "expected <block end>,
-    but found '?'" or "found character '\\t' that cannot start any token": the problem says what to
-    check, with the parser's words in brackets."""
+    """A key out of line with the list above it, a tab, or a key indented under one that has its value
+    (the line above it dedented by mistake) used to read only "expected <block end>, but found '?'",
+    "found character '\\t' that cannot start any token" or "… '<block mapping start>'": the problem
+    says what to check, with the parser's words in brackets."""
     path = write_scenario(MINIMAL.replace("roles: [ic, ml, comms]\n", broken))
     (problem,) = problems_of(path)
     assert f"not valid YAML: {said}" in problem, problem

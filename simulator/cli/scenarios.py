@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from simulator.cli.usage import print_error
+from simulator.cli.usage import print_error, problems_summary
 from simulator.format.yamlsafe import FileProblems
 
 
@@ -43,7 +43,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """
     from simulator.format.loader import scenario_problems
 
-    failed = False
+    failed, errors = False, []
     for name in args.files:
         try:
             problems = scenario_problems(name)
@@ -59,10 +59,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             elif args.lint:
                 print(problem)
         if any(p.level == "error" for p in problems):
-            failed = True
+            errors += [p for p in problems if p.level == "error"]
         else:
             print(f"{name}: ok")
-    return 2 if failed else 0
+    if errors:
+        print_error(args.prog, problems_summary(errors))
+    return 2 if failed or errors else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

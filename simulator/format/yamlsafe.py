@@ -152,6 +152,9 @@ YAML_WORDS = {
         "this key does not line up with the lines above: check its indentation",
     "expected <block end>, but found '-'":
         "this list item does not line up with the lines above: check its indentation",
+    "expected <block end>, but found '<block mapping start>'":
+        "this line is indented deeper than the line above, which has its value already: check the "
+        "indentation of both",
     "found character '\\t' that cannot start any token": "a tab: indent with spaces",
     "mapping values are not allowed here":
         "a ':' cannot start a value here: quote a value that contains ': ', or check the indentation",
