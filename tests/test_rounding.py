@@ -25,8 +25,8 @@ def awkward_values() -> list[float]:
     values += [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(5_000)]
     for k in range(-5_000, 5_000):
         values += [k / 1e6 + 5e-7, k / 1e4 + 5e-5, k * 0.5e-6, k * 0.5e-4, k / 1e6, k * 0.0015]
-    return values + [0.0, -0.0, 1e-7, -1e-7, 5e-7, -5e-7, 2.5e-5, 1.00005, 1e300, 5e-324, -5e-324,
-                     math.inf, -math.inf, 4e9 + 0.5e-6]
+    return [*values, 0.0, -0.0, 1e-7, -1e-7, 5e-7, -5e-7, 2.5e-5, 1.00005, 1e300, 5e-324, -5e-324,
+            math.inf, -math.inf, 4e9 + 0.5e-6]
 
 
 @pytest.mark.parametrize("digits", [3, 4, 6])
