@@ -178,7 +178,7 @@ class Drill:
         self.text_seed = int(text_seq.generate_state(1)[0])
         self._rng = np.random.default_rng(draws_seq)
         """Every random draw of the truth and the signals, made plan by plan in a fixed order."""
-        self.harm = HarmModel(scenario)
+        self.harm = HarmModel(scenario, (ms(scenario.tick), ms(scenario.duration)))
         self.truth = Ledger({sid: 0 for sid in scenario.streams},
                             {sid: s.severity.weight for sid, s in scenario.streams.items()})
         self.people = People(scenario.people, list(self.index.in_play))
