@@ -25,11 +25,10 @@ from simulator.engine.rates import (
     GAUSS_WEIGHTS,
     fading,
     fading_at,
-    fading_one,
     fraction_at,
     fraction_integral,
     fraction_integral_one,
-    harmful_fraction,
+    fractions_at,
     refine,
 )
 from simulator.format.scenario import Action, Effect, HarmStream, Scenario
@@ -73,8 +72,10 @@ class Factor:
     def at_nodes(self, t: list[float]) -> list[float]:
         """The product at each time in ``t``, as :meth:`over` computes it (Python floats)."""
         out = [self.constant] * len(t)
-        for multiplier, half_life, since in self.fading:
-            out = [o * fading_one(multiplier, half_life, since, x) for o, x in zip(out, t, strict=True)]
+        exp2 = math.exp2
+        for multiplier, half_life, since in self.fading:  # fading_one, inlined
+            gap = 1.0 - multiplier
+            out = [o * (1.0 - gap * exp2(-(x - since) / half_life)) for o, x in zip(out, t, strict=True)]
         return out
 
     def over(self, t: Floats) -> Floats:
@@ -305,8 +306,9 @@ class HarmModel:
                 level = self.scenario.features[fid].traffic_rps * s0 * traffic.constant * factor.constant
                 harm[sid] = level * fraction_integral_one(curve, t0, t1)
             else:
-                values = [a * harmful_fraction(curve, x) * f for a, x, f in zip(
-                    self._traffic_one(fid, at_nodes, nodes), nodes, factor.at_nodes(nodes), strict=True)]
+                values = [a * x * f for a, x, f in zip(self._traffic_one(fid, at_nodes, nodes),
+                                                       fractions_at(curve, nodes), factor.at_nodes(nodes),
+                                                       strict=True)]
                 harm[sid] = _gauss(half, values)
         return Integral(harm, legit, served, blocked)
 
