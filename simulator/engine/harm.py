@@ -417,11 +417,10 @@ class NodeGrid:
     per node (:func:`~simulator.engine.rates.libm`) plan after plan over the same ticks.
     """
 
-    def __init__(self, model: HarmModel, pieces: Floats) -> None:
+    def __init__(self, pieces: Floats) -> None:
         self.pieces = pieces
         """Piece boundaries, s."""
         self.nodes, self.half = _nodes(pieces[:-1], pieces[1:], pieces[1:] - pieces[:-1])
-        self._model = model
         self._levels: dict[str, Floats] = {}
         self._fractions: dict[str, Floats] = {}
 
@@ -438,18 +437,19 @@ class NodeGrid:
             return self, at - 1, 0
         return self, at, 1
 
-    def level(self, fid: str) -> Floats:
-        """The feature's unmitigated traffic at every node (:meth:`HarmModel.level`)."""
+    def level(self, fid: str, model: HarmModel) -> Floats:
+        """The feature's unmitigated traffic at every node (:meth:`HarmModel.level` of a model of
+        this grid's scenario: it reads only the scenario's curves)."""
         known = self._levels.get(fid)
         if known is None:
-            known = self._levels[fid] = self._model.level(fid, self.nodes)
+            known = self._levels[fid] = model.level(fid, self.nodes)
         return known
 
-    def fraction(self, sid: str) -> Floats:
+    def fraction(self, sid: str, model: HarmModel) -> Floats:
         """The stream's unmitigated harmful fraction at every node (:meth:`HarmModel.fraction`)."""
         known = self._fractions.get(sid)
         if known is None:
-            known = self._fractions[sid] = self._model.fraction(sid, self.nodes)
+            known = self._fractions[sid] = model.fraction(sid, self.nodes)
         return known
 
 
@@ -478,7 +478,7 @@ def node_grid(model: HarmModel, tick_ms: int, end_ms: int) -> NodeGrid | None:
         if model.breakpoints.size and pieces.size > 1:
             pieces, _ = refine(pieces, model.breakpoints)
         if pieces.size <= GRID_PIECES:
-            grid = NodeGrid(model, pieces)
+            grid = NodeGrid(pieces)
     if len(_grids) >= GRIDS_KEPT:
         _grids.clear()
     _grids[id(scenario)] = (weakref.ref(scenario), key, grid)
@@ -527,13 +527,13 @@ class _Quadrature:
         """The feature's unmitigated traffic at the nodes."""
         if self._on_grid is None:
             return self._model.level(fid, self.nodes)
-        return self._rows(self._on_grid[0].level(fid), lambda t: self._model.level(fid, t))
+        return self._rows(self._on_grid[0].level(fid, self._model), lambda t: self._model.level(fid, t))
 
     def fraction(self, sid: str) -> Floats:
         """The stream's unmitigated harmful fraction at the nodes."""
         if self._on_grid is None:
             return self._model.fraction(sid, self.nodes)
-        return self._rows(self._on_grid[0].fraction(sid), lambda t: self._model.fraction(sid, t))
+        return self._rows(self._on_grid[0].fraction(sid, self._model), lambda t: self._model.fraction(sid, t))
 
     def of(self, values: Floats) -> Floats:
         """The integral on each piece of a function given at :attr:`nodes`.
