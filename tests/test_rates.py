@@ -191,3 +191,38 @@ def test_a_ledger_closed_a_prefix_at_a_time_holds_the_same_history_as_one_closed
     assert (pieces.legit_total, pieces.legit_blocked) == (whole.legit_total, whole.legit_blocked)
     assert pieces.harm_by_stream == whole.harm_by_stream == {"a": 5, "b": 6}
     assert (pieces.harm_volume, pieces.weighted_harm, pieces.current_rate()) == (11, 17.0, 9.0)
+
+
+@pytest.mark.parametrize("sid", ["jailbreak-wave", "sycophancy-drift", "cross-user-data-exposure",
+                                 "update-regression-abuse", "biased-image-generation"])
+def test_plans_on_the_node_grid_integrate_to_the_same_bits_as_plans_worked_out_afresh(sid: str) -> None:
+    """A model with the scenario's node grid (the drill's: traffic and harmful fractions at every
+    tick's nodes worked out once) integrates a plan — whole ticks, the first possibly starting at a
+    change point inside a tick, the last possibly cut at the end — exactly as one without it, with
+    every catalogue action in effect in turn (fading ones too): journals depend on it."""
+    scenario = load_scenario(sid).scenario
+    tick_ms, end_ms = round(scenario.tick * 1000), round(scenario.duration * 1000)
+    gridded, fresh = HarmModel(scenario, (tick_ms, end_ms)), HarmModel(scenario)
+    ticks = -(-end_ms // tick_ms)
+    rng = np.random.default_rng(5)
+    checked = 0
+    for action in [None, *scenario.actions]:
+        if action is not None:
+            since = float(rng.uniform(0, scenario.duration / 2))
+            gridded.take_effect(action, since)
+            fresh.take_effect(action, since)
+        for _ in range(12):
+            first = int(rng.integers(1, ticks + 1))
+            last = int(rng.integers(first, min(ticks, first + 300) + 1))
+            ends = np.arange(first, last + 1, dtype=np.int64) * tick_ms
+            ends[-1] = min(int(ends[-1]), end_ms)
+            start = (first - 1) * tick_ms + (int(rng.integers(0, tick_ms)) if rng.random() < 0.5 else 0)
+            bounds = np.empty(ends.size + 1)
+            bounds[0], bounds[1:] = start, ends
+            bounds /= 1000
+            a, b = gridded.integrate(bounds), fresh.integrate(bounds)
+            for x, y in [(a.legit, b.legit), (a.served, b.served), (a.blocked, b.blocked),
+                         *((a.harm[s], b.harm[s]) for s in scenario.streams)]:
+                assert x.tobytes() == y.tobytes()
+            checked += 1
+    assert checked >= 12

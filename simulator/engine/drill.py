@@ -38,6 +38,7 @@ from simulator.engine.intent import Intent
 from simulator.engine.journal import ForkPoint
 from simulator.engine.msel import ClockState, ExpectationState, Msel
 from simulator.engine.people import People
+from simulator.engine.rounding import round_all, round_to
 from simulator.engine.signals import Monitoring, Readings, TickBatch, make_monitor, poisson
 from simulator.engine.triggers import Triggers
 from simulator.engine.verbs import RULES
@@ -177,7 +178,7 @@ class Drill:
         self.text_seed = int(text_seq.generate_state(1)[0])
         self._rng = np.random.default_rng(draws_seq)
         """Every random draw of the truth and the signals, made plan by plan in a fixed order."""
-        self.harm = HarmModel(scenario)
+        self.harm = HarmModel(scenario, (ms(scenario.tick), ms(scenario.duration)))
         self.truth = Ledger({sid: 0 for sid in scenario.streams},
                             {sid: s.severity.weight for sid, s in scenario.streams.items()})
         self.people = People(scenario.people, list(self.index.in_play))
@@ -270,7 +271,7 @@ class Drill:
 
         Everything scheduled at or before ``t`` happens; a command submitted next is applied after it.
         """
-        self._advance(min(ms(round(t, 3)), self._end_ms))
+        self._advance(min(ms(round_to(t, 3)), self._end_ms))
 
     def advance_until_news(self, t: float) -> None:
         """Run on until a team could see something other than a tick happen (then finish that
@@ -278,7 +279,7 @@ class Drill:
 
         Headless policies are asked after each call: on change, not on every tick.
         """
-        self._advance(min(ms(round(t, 3)), self._end_ms), until_news=True)
+        self._advance(min(ms(round_to(t, 3)), self._end_ms), until_news=True)
 
     def run_to_end(self) -> None:
         """Play the rest of the drill with no further commands."""
@@ -299,9 +300,9 @@ class Drill:
         if self._latest is None or isinstance(self._latest[1], dict):
             return self._latest
         t, (plan, last, loads) = self._latest
-        signals = {sid: {"value": round(float(r.values[last]), 6), "alerting": r.monitor.alerting}
+        signals = {sid: {"value": round_to(float(r.values[last]), 6), "alerting": r.monitor.alerting}
                    for sid, r in plan.readings.items()}
-        self._latest = (t, {"signals": signals, "loads": {r: round(v, 4) for r, v in loads.items()}})
+        self._latest = (t, {"signals": signals, "loads": {r: round_to(v, 4) for r, v in loads.items()}})
         return self._latest
 
     @property
@@ -435,7 +436,7 @@ class Drill:
         eta_ms = ms(eta)
         self.in_flight[request] = (action.id, eta_ms / 1000)
         self.emit(Kind.ACTION_STARTED, role, {"request": request, "action": action.id,
-                                              "title": action.title, "eta": round(eta_ms / 1000, 6)})
+                                              "title": action.title, "eta": round_to(eta_ms / 1000, 6)})
         self.after((eta_ms - self._clock) / 1000, lambda: self._take_effect(request, action, role))
 
     # --- time -----------------------------------------------------------------------------
@@ -621,7 +622,7 @@ class Drill:
             counts = plan.per_stream[start:stop]
             self._emit_ticks(times[:-1].tolist(), ticks[:-1], before + np.cumsum(counts[:-1], axis=0),
                              counts[:-1], plan.totals[start:last].tolist(),
-                             plan.rates[start:last].tolist())
+                             plan.rates[start:last])
             self._emit_last_tick(was, t, ticks[-1], counts[-1].tolist(), total, rate)
         else:
             self._seq += 2 * (stop - start)
@@ -636,13 +637,14 @@ class Drill:
                        earlier: dict[str, np.ndarray[Any, Any]]) -> list[dict[str, Any]]:
         """``tick`` payloads (readings, loads) of ticks ``first..last``; ``earlier``: loads before last."""
         final = self.people.over(np.array([plan.ends[last] / 1000]))
-        loads = {role: [*earlier[role].tolist(), *final[role].tolist()] if earlier else final[role].tolist()
+        loads = {role: round_all([*earlier[role].tolist(), *final[role].tolist()] if earlier
+                                 else final[role], 4)
                  for role in final}
-        signals = {sid: (r.values[first:last + 1].tolist(), r.alerting(first, last + 1).tolist())
+        signals = {sid: (round_all(r.values[first:last + 1], 6), r.alerting(first, last + 1).tolist())
                    for sid, r in plan.readings.items()}
-        return [{"signals": {sid: {"value": round(values[i], 6), "alerting": alerting[i]}
+        return [{"signals": {sid: {"value": values[i], "alerting": alerting[i]}
                              for sid, (values, alerting) in signals.items()},
-                 "loads": {role: round(v[i], 4) for role, v in loads.items()}}
+                 "loads": {role: v[i] for role, v in loads.items()}}
                 for i in range(last - first + 1)]
 
     def _emit_ticks(self, times: list[float], ticks: list[dict[str, Any]], cumulative: Any,
@@ -650,14 +652,15 @@ class Drill:
         """The ``tick`` and ``harm`` events of the ticks before a batch's last."""
         counts = per_stream.tolist()
         weights = [self.truth.weights[sid] for sid in self.scenario.streams]
-        weighted = [sum(w * c for w, c in zip(weights, row, strict=True)) for row in cumulative.tolist()]
-        for t, tick, row, total, rate, wsum in zip(times, ticks, counts, totals, rates,
+        weighted = round_all([sum(w * c for w, c in zip(weights, row, strict=True))
+                              for row in cumulative.tolist()], 6)
+        for t, tick, row, total, rate, wsum in zip(times, ticks, counts, totals, round_all(rates, 6),
                                                    weighted, strict=True):
             self.emit(Kind.TICK, "engine", tick, t=t)
             self.emit(Kind.HARM, "engine", {
-                "rate": round(rate, 6), "count": sum(row),
+                "rate": rate, "count": sum(row),
                 "by_stream": dict(zip(self.scenario.streams, row, strict=True)),
-                "total": total, "weighted_total": round(wsum, 6)}, hidden=True, t=t)
+                "total": total, "weighted_total": wsum}, hidden=True, t=t)
 
     def _emit_last_tick(self, was: dict[str, bool], t: float, tick: dict[str, Any], counts: list[int],
                         total: int, rate: float) -> None:
@@ -667,9 +670,9 @@ class Drill:
                 self.emit(Kind.ALERT_CLEARED, "engine", {"signal": sid}, t=t)
         self.emit(Kind.TICK, "engine", tick, t=t)
         self.emit(Kind.HARM, "engine", {
-            "rate": round(rate, 6), "count": sum(counts),
+            "rate": round_to(rate, 6), "count": sum(counts),
             "by_stream": dict(zip(self.scenario.streams, counts, strict=True)),
-            "total": total, "weighted_total": round(self.truth.weighted_harm, 6)}, hidden=True, t=t)
+            "total": total, "weighted_total": round_to(self.truth.weighted_harm, 6)}, hidden=True, t=t)
 
     def _tick_news(self, was: dict[str, bool], plan: _Plan, last: int, total: int, rate: float) -> None:
         """What follows a tick that makes news: alerts raised (and cleared), resurgence, harm triggers."""

@@ -10,7 +10,9 @@ live here too; the drill decides when.
 from __future__ import annotations
 
 import math
+import weakref
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -23,11 +25,10 @@ from simulator.engine.rates import (
     GAUSS_WEIGHTS,
     fading,
     fading_at,
-    fading_one,
     fraction_at,
     fraction_integral,
     fraction_integral_one,
-    harmful_fraction,
+    fractions_at,
     refine,
 )
 from simulator.format.scenario import Action, Effect, HarmStream, Scenario
@@ -71,8 +72,10 @@ class Factor:
     def at_nodes(self, t: list[float]) -> list[float]:
         """The product at each time in ``t``, as :meth:`over` computes it (Python floats)."""
         out = [self.constant] * len(t)
-        for multiplier, half_life, since in self.fading:
-            out = [o * fading_one(multiplier, half_life, since, x) for o, x in zip(out, t, strict=True)]
+        exp2 = math.exp2
+        for multiplier, half_life, since in self.fading:  # fading_one, inlined
+            gap = 1.0 - multiplier
+            out = [o * (1.0 - gap * exp2(-(x - since) / half_life)) for o, x in zip(out, t, strict=True)]
         return out
 
     def over(self, t: Floats) -> Floats:
@@ -136,7 +139,9 @@ class Integral:
 class HarmModel:
     """Rates of every stream and feature under the mitigations in effect, and their exact integrals."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, ticks: tuple[int, int] | None = None) -> None:
+        """``ticks``: the monitoring tick and the drill's end (ms), whose ticks' quadrature nodes and
+        the rates at them are worked out once per scenario (:class:`NodeGrid`)."""
         self.scenario = scenario
         self.mitigations: list[Mitigation] = []
         self._shapes = {fid: (np.array([p.at for p in f.shape], dtype=np.float64),
@@ -146,13 +151,15 @@ class HarmModel:
                              for fid, (times, factors) in self._shapes.items()}
         points = [t for times, _ in self._shapes.values() for t in times.tolist()]
         self._breakpoints_list: list[float] = sorted(set(points))
-        self._breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
+        self.breakpoints = np.array(self._breakpoints_list, dtype=np.float64)
+        """Every feature's traffic-shape points, s (where a piece's traffic may bend)."""
         self._traffic: dict[str, Factor] = {}
         self._stream: dict[str, Factor] = {}
         self._refused: dict[str, float] = {}
         self._latest_one: tuple[float, float, Integral] | None = None
         """The latest one-interval integral (a command's rate and the flush after it ask for the
         same interval); dropped when the mitigations change."""
+        self._grid = None if ticks is None else node_grid(self, *ticks)
         self._replan()
 
     # --- mitigations ------------------------------------------------------------------------
@@ -224,12 +231,12 @@ class HarmModel:
         inside = self._breakpoints_list
         pieces, starts = bounds, None
         if inside and bisect_right(inside, float(bounds[0])) < bisect_left(inside, float(bounds[-1])):
-            pieces, first_pieces = refine(bounds, self._breakpoints)
+            pieces, first_pieces = refine(bounds, self.breakpoints)
             if first_pieces.size < pieces.size - 1:
                 starts = first_pieces
         t0, t1 = pieces[:-1], pieces[1:]
         width = t1 - t0
-        quadrature = _Quadrature(t0, t1, width)
+        quadrature = _Quadrature(self, t0, t1, width, None if self._grid is None else self._grid.rows(pieces))
 
         def per_interval(values: Floats) -> Floats:
             return values if starts is None else np.add.reduceat(values, starts)
@@ -245,7 +252,7 @@ class HarmModel:
             piece_legit = feature.traffic_rps * (s0 + s1) / 2 * width
             factor = self._traffic[fid]
             piece_served = (factor.constant * piece_legit if not factor.fading
-                            else quadrature.of(self._traffic_at(fid, quadrature.nodes)))
+                            else quadrature.of(factor.times_over(quadrature.level(fid), quadrature.nodes)))
             feature_legit, feature_served = per_interval(piece_legit), per_interval(piece_served)
             legit = legit + feature_legit
             served = served + feature_served
@@ -299,8 +306,9 @@ class HarmModel:
                 level = self.scenario.features[fid].traffic_rps * s0 * traffic.constant * factor.constant
                 harm[sid] = level * fraction_integral_one(curve, t0, t1)
             else:
-                values = [a * harmful_fraction(curve, x) * f for a, x, f in zip(
-                    self._traffic_one(fid, at_nodes, nodes), nodes, factor.at_nodes(nodes), strict=True)]
+                values = [a * x * f for a, x, f in zip(self._traffic_one(fid, at_nodes, nodes),
+                                                       fractions_at(curve, nodes), factor.at_nodes(nodes),
+                                                       strict=True)]
                 harm[sid] = _gauss(half, values)
         return Integral(harm, legit, served, blocked)
 
@@ -312,13 +320,18 @@ class HarmModel:
         return [interp_one(x, times, factors, slopes) for x in t]
 
     def _traffic_one(self, fid: str, shape: list[float], t: list[float]) -> list[float]:
-        """:meth:`_traffic_at` at each time in ``t``, given the shape there (Python floats)."""
+        """Requests per second the feature serves at each time in ``t`` after traffic mitigations, given
+        the shape there (Python floats, as the array path computes them)."""
         rps = self.scenario.features[fid].traffic_rps
         return [rps * s * f for s, f in zip(shape, self._traffic[fid].at_nodes(t), strict=True)]
 
-    def _traffic_at(self, fid: str, t: Floats) -> Floats:
-        """Requests per second the feature serves at every time in ``t``, after traffic mitigations."""
-        return self._traffic[fid].times_over(self.scenario.features[fid].traffic_rps * self.shape(fid, t), t)
+    def level(self, fid: str, t: Floats) -> Floats:
+        """Requests per second the feature would serve at every time in ``t`` with no mitigation."""
+        return self.scenario.features[fid].traffic_rps * self.shape(fid, t)
+
+    def fraction(self, sid: str, t: Floats) -> Floats:
+        """The stream's harmful fraction at every time in ``t`` with no mitigation."""
+        return fraction_at(self.scenario.streams[sid].harmful_fraction, t)
 
     def _stream_integral(self, sid: str, stream: HarmStream, t0: Floats, t1: Floats,
                          quadrature: _Quadrature, flat: npt.NDArray[np.bool_]) -> Floats:
@@ -334,8 +347,8 @@ class HarmModel:
             if flat.all():
                 return exact
         nodes = quadrature.nodes
-        numeric = quadrature.of(factor.times_over(self._traffic_at(fid, nodes) * fraction_at(curve, nodes),
-                                                  nodes))
+        served = traffic.times_over(quadrature.level(fid), nodes)
+        numeric = quadrature.of(factor.times_over(served * quadrature.fraction(sid), nodes))
         return numeric if exact is None else np.where(flat, exact, numeric)
 
 
@@ -383,12 +396,105 @@ def _gauss(half: float, values: list[float]) -> float:
     return half * total
 
 
+def _nodes(t0: Floats, t1: Floats, width: Floats) -> tuple[Floats, Floats]:
+    """Gauss–Legendre nodes of each piece ``t0[i]..t1[i]`` (one row per piece) and half each width."""
+    half = width / 2
+    mid = (t1 + t0) / 2
+    return mid[:, None] + half[:, None] * GAUSS_NODES[None, :], half
+
+
+GRID_PIECES = 50_000
+"""Most pieces a scenario's node grid holds (a longer drill integrates every plan afresh)."""
+
+
+class NodeGrid:
+    """The quadrature nodes of every monitoring tick of a scenario (split at traffic breakpoints),
+    with each feature's traffic and each stream's harmful fraction at them, worked out once.
+
+    Neither depends on the seed or the mitigations, and a plan integrates whole ticks, so every
+    plan (and every run of the scenario) takes its rows from here: the same operations on the
+    same numbers as working them out, so the same bits, without the C library's transcendental
+    per node (:func:`~simulator.engine.rates.libm`) plan after plan over the same ticks.
+    """
+
+    def __init__(self, pieces: Floats) -> None:
+        self.pieces = pieces
+        """Piece boundaries, s."""
+        self.nodes, self.half = _nodes(pieces[:-1], pieces[1:], pieces[1:] - pieces[:-1])
+        self._levels: dict[str, Floats] = {}
+        self._fractions: dict[str, Floats] = {}
+
+    def rows(self, pieces: Floats) -> tuple[NodeGrid, int, int] | None:
+        """Where a plan's pieces are on the grid: ``(grid, first row, leading pieces not on it)``
+        (the first piece may start at a change point inside a tick); ``None`` if they are not."""
+        if pieces.size < 2:
+            return None
+        at = int(self.pieces.searchsorted(pieces[1]))
+        stop = at + pieces.size - 1
+        if stop > self.pieces.size or not np.array_equal(self.pieces[at:stop], pieces[1:]):
+            return None
+        if at > 0 and self.pieces[at - 1] == pieces[0]:
+            return self, at - 1, 0
+        return self, at, 1
+
+    def level(self, fid: str, model: HarmModel) -> Floats:
+        """The feature's unmitigated traffic at every node (:meth:`HarmModel.level` of a model of
+        this grid's scenario: it reads only the scenario's curves)."""
+        known = self._levels.get(fid)
+        if known is None:
+            known = self._levels[fid] = model.level(fid, self.nodes)
+        return known
+
+    def fraction(self, sid: str, model: HarmModel) -> Floats:
+        """The stream's unmitigated harmful fraction at every node (:meth:`HarmModel.fraction`)."""
+        known = self._fractions.get(sid)
+        if known is None:
+            known = self._fractions[sid] = model.fraction(sid, self.nodes)
+        return known
+
+
+GRIDS_KEPT = 16
+"""Scenarios whose node grid is kept per process."""
+_grids: dict[int, tuple[weakref.ref[Scenario], tuple[int, int], NodeGrid | None]] = {}
+
+
+def node_grid(model: HarmModel, tick_ms: int, end_ms: int) -> NodeGrid | None:
+    """The node grid of ``model``'s scenario, ticks of ``tick_ms`` up to ``end_ms`` (shared while
+    the scenario lives; ``None`` when it would hold more than :data:`GRID_PIECES` pieces).
+
+    The boundaries are built as a plan builds them (whole milliseconds, the last one the end, then
+    seconds), so a plan's are the same floats.
+    """
+    scenario, key = model.scenario, (tick_ms, end_ms)
+    kept = _grids.get(id(scenario))
+    if kept is not None and kept[0]() is scenario and kept[1] == key:
+        return kept[2]
+    ticks = -(-end_ms // tick_ms)
+    grid: NodeGrid | None = None
+    if ticks < GRID_PIECES:
+        ends = np.arange(0, ticks + 1, dtype=np.int64) * tick_ms
+        ends[-1] = min(int(ends[-1]), end_ms)
+        pieces = ends / 1000
+        if model.breakpoints.size and pieces.size > 1:
+            pieces, _ = refine(pieces, model.breakpoints)
+        if pieces.size <= GRID_PIECES:
+            grid = NodeGrid(pieces)
+    if len(_grids) >= GRIDS_KEPT:
+        _grids.clear()
+    _grids[id(scenario)] = (weakref.ref(scenario), key, grid)
+    return grid
+
+
 class _Quadrature:
     """8-point Gauss–Legendre on each piece ``t0[i]..t1[i]`` (``width`` is ``t1 - t0``); nothing is
-    computed until a piece is integrated numerically."""
+    computed until a piece is integrated numerically. ``on_grid`` (see :meth:`NodeGrid.rows`):
+    the rows of the pieces that are whole ticks are taken from the scenario's node grid."""
 
-    def __init__(self, t0: Floats, t1: Floats, width: Floats) -> None:
+    def __init__(self, model: HarmModel, t0: Floats, t1: Floats, width: Floats,
+                 on_grid: tuple[NodeGrid, int, int] | None) -> None:
+        self._model = model
         self._t0, self._t1, self._width = t0, t1, width
+        self._on_grid = on_grid
         self._nodes: Floats | None = None
         self.half: Floats
         """Half of each piece's width (set with the nodes)."""
@@ -397,10 +503,37 @@ class _Quadrature:
     def nodes(self) -> Floats:
         """The nodes, one row per piece (computed on first use)."""
         if self._nodes is None:
-            self.half = self._width / 2
-            mid = (self._t1 + self._t0) / 2
-            self._nodes = mid[:, None] + self.half[:, None] * GAUSS_NODES[None, :]
+            if self._on_grid is None:
+                self._nodes, self.half = _nodes(self._t0, self._t1, self._width)
+            else:
+                grid, first, own = self._on_grid
+                stop = first + self._t0.size - own
+                if own:
+                    nodes, half = _nodes(self._t0[:own], self._t1[:own], self._width[:own])
+                    self._nodes = np.concatenate((nodes, grid.nodes[first:stop]))
+                    self.half = np.concatenate((half, grid.half[first:stop]))
+                else:
+                    self._nodes, self.half = grid.nodes[first:stop], grid.half[first:stop]
         return self._nodes
+
+    def _rows(self, on_grid: Floats, work_out: Callable[[Floats], Floats]) -> Floats:
+        """Values at the nodes: the grid's rows, after working out those of pieces not on it."""
+        assert self._on_grid is not None
+        _, first, own = self._on_grid
+        rows = on_grid[first:first + self._t0.size - own]
+        return np.concatenate((work_out(self.nodes[:own]), rows)) if own else rows
+
+    def level(self, fid: str) -> Floats:
+        """The feature's unmitigated traffic at the nodes."""
+        if self._on_grid is None:
+            return self._model.level(fid, self.nodes)
+        return self._rows(self._on_grid[0].level(fid, self._model), lambda t: self._model.level(fid, t))
+
+    def fraction(self, sid: str) -> Floats:
+        """The stream's unmitigated harmful fraction at the nodes."""
+        if self._on_grid is None:
+            return self._model.fraction(sid, self.nodes)
+        return self._rows(self._on_grid[0].fraction(sid, self._model), lambda t: self._model.fraction(sid, t))
 
     def of(self, values: Floats) -> Floats:
         """The integral on each piece of a function given at :attr:`nodes`.

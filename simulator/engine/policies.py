@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -114,7 +116,8 @@ class Textbook:
 
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
-        self.in_play = [r.value for r in scenario.roles]
+        plan = _textbook_plan(scenario)
+        self.in_play = list(plan.in_play)
         self.requested: set[str] = set()
         self.answered: set[str] = set()
         """Questions already answered."""
@@ -123,23 +126,24 @@ class Textbook:
         self.failed_watches = 0
         self._allowed: dict[tuple[str, str], bool] = {}
         self._roles: dict[tuple[str, tuple[str, ...]], str | None] = {}
-        self._commander = Role.IC.value if Role.IC.value in self.in_play else self.in_play[0]
+        self._commander = plan.commander
         """Who the team names incident commander when it declares."""
-        self._acting = {a.id: next((r.value for r in a.roles if r.value in self.in_play), None)
-                        for a in scenario.actions}
+        self._acting = plan.acting
         """Catalogue action → the first role in play that may take it (``None``: nobody)."""
-        self._gentle_stage1 = [a for a in scenario.actions if a.stage == 1 and not _drastic(a)]
-        self._gentle_1_2 = [a.id for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)]
-        self._stage_ids = {stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)}
+        self._gentle_stage1 = plan.gentle_stage1
+        self._gentle_1_2 = plan.gentle_1_2
+        self._stage_ids = plan.stage_ids
         """Each remediation stage's catalogue action ids (the catalogue is fixed)."""
-        self._final_stage = max((a.stage for a in scenario.actions), default=1)
-        self._unrequested = {(stage, drastic): self._catalogue(stage, drastic)
-                             for stage, drastic in ((1, False), (1, True), (2, False), (3, False))}
+        self._final_stage = plan.final_stage
+        self._unrequested = plan.catalogues
         """Each stage's catalogue (with or without kill switches), fastest first, as (action, role):
-        the actions someone in play may take and nobody had requested as of :attr:`_pruned_at`."""
+        the actions someone in play may take and nobody had requested when last pruned (pruning
+        builds new lists; the scenario's own are shared by every run of it)."""
+        self._catalogue_requests = 0
+        """Catalogue actions requested so far (only :meth:`_containment` requests them)."""
         self._pruned_at = 0
-        """How many requests had been made when :attr:`_unrequested` was last pruned."""
-        self._load_gain = scenario.people.load_per_hour * scenario.tick / 3600.0
+        """How many catalogue actions had been requested when :attr:`_unrequested` was last pruned."""
+        self._load_gain = plan.load_gain
         """How much a responder's load rises in one tick."""
         self._seen: tuple[int, int, int] = (0, -1, -1)
         """(view, requests made, actions that took effect) when the facts below were worked out."""
@@ -147,12 +151,8 @@ class Textbook:
         self._gentle_since: tuple[float | None] | None = None
         self._escalating: tuple[object, list[tuple[str, str]]] = (None, [])
         """(the findings they were worked out from, [(target, request key)]) of the escalations."""
-        self._fading: dict[str, float] = {}
+        self._fading = plan.fading
         """Repeatable actions that fade → how long after taking effect they are re-applied."""
-        for action in scenario.actions:
-            lives = [e.half_life for e in action.effects if e.half_life is not None]
-            if action.repeatable and lives:
-                self._fading[action.id] = min(lives) / 2
 
     def wake_at(self, view: DrillView) -> float | None:
         """The next of its own deadlines: a stage gate, an update due, a fading block list to
@@ -292,6 +292,7 @@ class Textbook:
             for action_id, role in todo:
                 if action_id not in self.requested:
                     self.requested.add(action_id)
+                    self._catalogue_requests += 1
                     out.append(_command(role, action_id))
         if self._fading:
             out.extend(self._refresh(view))
@@ -328,19 +329,12 @@ class Textbook:
     def _not_requested(self) -> dict[tuple[int, bool], list[tuple[str, str]]]:
         """(stage, kill switches allowed) → the stage's actions, fastest first, that someone in play
         may take and nobody has requested, as (action, role)."""
-        requested = self.requested
-        if self._pruned_at != len(requested):
+        if self._pruned_at != self._catalogue_requests:
+            requested = self.requested
             self._unrequested = {key: [item for item in todo if item[0] not in requested]
                                  for key, todo in self._unrequested.items()}
-            self._pruned_at = len(requested)
+            self._pruned_at = self._catalogue_requests
         return self._unrequested
-
-    def _catalogue(self, stage: int, drastic: bool) -> list[tuple[str, str]]:
-        """The stage's actions (kill switches only if ``drastic``) fastest first, as (action, the
-        role in play that takes it); actions nobody in play may take are left out."""
-        ordered = sorted((a for a in self.s.actions if a.stage == stage and (drastic or not _drastic(a))),
-                         key=lambda a: a.latency)
-        return [(a.id, role) for a in ordered if (role := self._acting[a.id]) is not None]
 
     def _facts(self, view: DrillView) -> None:
         """Forget what was worked out from the requests made and the actions in effect once either
@@ -472,6 +466,68 @@ class Textbook:
         if key not in self._roles:
             self._roles[key] = next((r for r in prefer if self._may(r, verb)), None)
         return self._roles[key]
+
+
+@dataclass(frozen=True)
+class _TextbookPlan:
+    """What the textbook team works out from a scenario's fixed catalogue before any run: the same
+    for every run of the scenario, so a sweep works it out once (:func:`_textbook_plan`). Shared by
+    every run: never mutated."""
+
+    in_play: tuple[str, ...]
+    commander: str
+    acting: dict[str, str | None]
+    gentle_stage1: list[Action]
+    gentle_1_2: list[str]
+    stage_ids: dict[int, list[str]]
+    final_stage: int
+    catalogues: dict[tuple[int, bool], list[tuple[str, str]]]
+    """(stage, kill switches allowed) → the stage's actions fastest first, as (action, the role in
+    play that takes it); actions nobody in play may take are left out."""
+    load_gain: float
+    fading: dict[str, float]
+
+
+PLANS_KEPT = 64
+"""Scenarios whose textbook plan is kept per process (a sweep or a test module plays a handful)."""
+_plans: dict[int, tuple[weakref.ref[Scenario], _TextbookPlan]] = {}
+
+
+def _textbook_plan(scenario: Scenario) -> _TextbookPlan:
+    """The textbook plan of ``scenario`` (worked out on first use, then shared while it lives)."""
+    kept = _plans.get(id(scenario))
+    if kept is not None and kept[0]() is scenario:
+        return kept[1]
+    in_play = tuple(r.value for r in scenario.roles)
+    acting: dict[str, str | None] = {
+        a.id: next((r.value for r in a.roles if r.value in in_play), None) for a in scenario.actions}
+
+    def catalogue(stage: int, drastic: bool) -> list[tuple[str, str]]:
+        ordered = sorted((a for a in scenario.actions if a.stage == stage and (drastic or not _drastic(a))),
+                         key=lambda a: a.latency)
+        return [(a.id, role) for a in ordered if (role := acting[a.id]) is not None]
+
+    fading: dict[str, float] = {}
+    for action in scenario.actions:
+        lives = [e.half_life for e in action.effects if e.half_life is not None]
+        if action.repeatable and lives:
+            fading[action.id] = min(lives) / 2
+    plan = _TextbookPlan(
+        in_play=in_play,
+        commander=Role.IC.value if Role.IC.value in in_play else in_play[0],
+        acting=acting,
+        gentle_stage1=[a for a in scenario.actions if a.stage == 1 and not _drastic(a)],
+        gentle_1_2=[a.id for a in scenario.actions if a.stage in (1, 2) and not _drastic(a)],
+        stage_ids={stage: [a.id for a in scenario.actions if a.stage == stage] for stage in (1, 2, 3)},
+        final_stage=max((a.stage for a in scenario.actions), default=1),
+        catalogues={(stage, drastic): catalogue(stage, drastic)
+                    for stage, drastic in ((1, False), (1, True), (2, False), (3, False))},
+        load_gain=scenario.people.load_per_hour * scenario.tick / 3600.0,
+        fading=fading)
+    if len(_plans) >= PLANS_KEPT:
+        _plans.clear()
+    _plans[id(scenario)] = (weakref.ref(scenario), plan)
+    return plan
 
 
 def _command(role: str, action: str, params: dict[str, Any] | None = None) -> BotCommand:

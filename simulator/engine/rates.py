@@ -66,6 +66,18 @@ def harmful_fraction(curve: HarmfulFraction, t: float) -> float:
     return _bass(curve, t)
 
 
+def fractions_at(curve: HarmfulFraction, t: list[float]) -> list[float]:
+    """:func:`harmful_fraction` at each time in ``t`` (the same operations, so the same bits), the
+    model told apart once rather than per time."""
+    if isinstance(curve, ConstantFraction):
+        return [curve.value] * len(t)
+    if isinstance(curve, LogisticFraction):
+        rate, midpoint, floor = -curve.growth_per_hour, curve.midpoint, curve.floor
+        span, exp = curve.ceiling - curve.floor, math.exp
+        return [floor + span / (1.0 + exp(min(rate * (x - midpoint) / HOUR, 700.0))) for x in t]
+    return [_bass(curve, x) for x in t]
+
+
 def _bass(curve: BassFraction, t: float) -> float:
     """Bass diffusion: share of adopters F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})."""
     p, q = curve.p_per_hour, curve.q_per_hour
