@@ -37,6 +37,7 @@ from tui.screens.dialogs import (
     ApprovalScreen,
     ComposerScreen,
     ConfirmScreen,
+    CutServiceScreen,
     InjectPickerScreen,
     ParamsScreen,
     QuitScreen,
@@ -55,7 +56,7 @@ from tui.screens.discussion import (
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.team import sender_label
-from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
+from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for, cut_consequence, service_cuts
 from tui.widgets.chat import ChatPanel
 from tui.widgets.people import PeoplePanel
 
@@ -695,7 +696,29 @@ class DrillApp(App[None]):
 
             self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
         else:
-            await self.submit(Command(role=role, action=action))
+            await self.take_or_confirm(Command(role=role, action=action))
+
+    async def take_or_confirm(self, command: Command) -> None:
+        """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
+        it turns off or throttles a feature and nobody else approves it."""
+        action = self.live().scenario.action(command.action)
+        consequence = self.cut_consequence(command.action)
+        if action is None or not consequence or (action.approval and action.approval.value != command.role):
+            await self.submit(command)
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await self.submit(command)
+
+        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {action.title}?", consequence),
+                         confirmed)
+
+    def cut_consequence(self, action_id: str) -> str:
+        """What taking (or approving) ``action_id`` cuts, in words; empty when it cuts no service."""
+        action = self.live().scenario.action(action_id)
+        cuts = service_cuts(action, self.live().scenario) if action is not None else []
+        return cut_consequence(action, cuts) if action is not None and cuts else ""
 
     async def facilitate(self, action: str) -> None:
         """The white cell's list: fire a scripted inject, send an ad-hoc one, steer the clock, end."""
@@ -813,7 +836,8 @@ class DrillApp(App[None]):
                 await self.submit(Command(role=pending.approver, action="approve" if approved else "deny",
                                           params={"request": request}))
 
-        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
+        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver,
+                                        self.cut_consequence(pending.action)), decided)
 
     def prompt_questions(self, postponed: bool = False) -> None:
         """Open the dialog for the first question due here, unless another dialog is open (it waits).

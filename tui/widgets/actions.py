@@ -62,6 +62,26 @@ EVALUATOR_CHOICES = (
 """What an evaluator can do: observe (they see everything, and never steer)."""
 
 
+def service_cuts(action: Action, scenario: Scenario) -> list[str]:
+    """What ``action`` cuts for every user of a feature, in words ("turns off Atlas chat assistant
+    (10,000 requests/s)"); empty when it turns off and throttles nothing."""
+    cuts: list[str] = []
+    for effect in action.effects:
+        if effect.feature is None or effect.traffic_multiplier is None or effect.traffic_multiplier >= 1.0:
+            continue
+        feature = scenario.features[effect.feature]
+        served = f"{feature.title} ({feature.traffic_rps:,.0f} requests/s)"
+        cuts.append(f"turns off {served}" if effect.traffic_multiplier == 0.0
+                    else f"throttles {served} to {effect.traffic_multiplier:.0%}")
+    return cuts
+
+
+def cut_consequence(action: Action, cuts: list[str]) -> str:
+    """The confirmation's body: the action's own description, then the service it cuts."""
+    said = f"{action.description}\n" if action.description else ""
+    return f"{said}It {' and '.join(cuts)}."
+
+
 def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     """Catalogue actions then built-in verbs that ``role`` may take (the white cell's controls
     for the facilitator, the observation for an evaluator; the open questions when there are any)."""

@@ -1,0 +1,97 @@
+"""What a third first-time walk found at 80×24 (the hot seat, the host and a joined seat): a stray
+Enter cuts no service, notices leave the footer's keys in view, the header keeps its labels at 80
+columns, the white cell's long choices wrap under their first word, and a TLS seat that cannot
+connect says why. Keys in through Pilot, screens out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import OptionList, Static
+
+from simulator.engine.session import LocalSession
+from simulator.format.loader import LoadedScenario
+from tui.app import DrillApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import ApprovalScreen, CutServiceScreen
+
+SMALL = (80, 24)
+
+
+def drill_app(flagship: LoadedScenario, tmp_path: Path) -> DrillApp:
+    """The flagship at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
+    return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+def taken(app: DrillApp) -> set[str]:
+    """Actions requested, under way or in effect in the drill."""
+    view = app.live().view
+    return ({a for a, _, _ in view.in_flight.values()} | {a for _, a, _, _ in view.effective}
+            | {p.action for p in view.pending.values()})
+
+
+# --- 1. a stray Enter cuts no service -------------------------------------------------------------
+
+
+async def test_two_enters_after_the_briefing_ask_before_the_kill_switch(flagship: LoadedScenario,
+                                                                        tmp_path: Path) -> None:
+    """Enter starts the drill and a second Enter landed on IC's first action, the kill switch, which
+    took the assistant offline at once. Now it asks, saying what it cuts; a third Enter goes back."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CutServiceScreen)
+        question = str(app.screen.query_one("#cut-question", Static).render())
+        assert question == "IC: Take the assistant offline?"
+        consequence = str(app.screen.query_one("#cut-consequence", Static).render())
+        assert "turns off Atlas chat assistant (10,000 requests/s)" in consequence
+        assert taken(app) == set(), "nothing is cut while the question is open"
+
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert taken(app) == set(), "a third Enter answers no"
+
+
+async def test_enter_then_y_takes_the_kill_switch(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """An experienced player takes it in two keys: Enter on the action, then y."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "enter", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert taken(app) == {"take-offline"}
+
+
+async def test_an_action_that_cuts_nothing_is_taken_at_once(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Blocking known prompts refuses almost nobody: Enter takes it with no question."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "r")
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("block-list")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert taken(app) == {"block-list"}
+
+
+async def test_the_approver_of_a_kill_switch_sees_what_it_cuts_and_enter_does_not_approve(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """ML asks to take the assistant offline (the request cuts nothing); IC's approval dialog says
+    what approving cuts, and a stray Enter there leaves the request waiting."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "r")
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("take-offline")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen)
+        body = str(app.screen.query_one("#approval-consequence", Static).render())
+        assert "turns off Atlas chat assistant (10,000 requests/s)" in body
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [p.action for p in app.live().view.pending.values()] == ["take-offline"]
+        assert not app.live().view.in_flight, "Enter did not approve"
