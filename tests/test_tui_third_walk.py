@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.notifications import Notification
 from textual.widgets import OptionList, Static
+from textual.widgets._toast import Toast
 
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
 from tui.app import DrillApp
+from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, CutServiceScreen
+from tui.widgets.footer import DrillFooter
 
 SMALL = (80, 24)
 
@@ -95,3 +99,40 @@ async def test_the_approver_of_a_kill_switch_sees_what_it_cuts_and_enter_does_no
         await pilot.pause()
         assert [p.action for p in app.live().view.pending.values()] == ["take-offline"]
         assert not app.live().view.in_flight, "Enter did not approve"
+
+
+# --- 2. notices leave the footer in view ------------------------------------------------------------
+
+
+async def test_notices_stack_two_high_and_leave_the_footer_s_keys_in_view(flagship: LoadedScenario,
+                                                                          tmp_path: Path) -> None:
+    """Four actions as ML (two asking IC's approval) raised six notices that stacked up the right
+    half of an 80×24 screen and over the footer; now two show at once, the newest, above the footer."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await pilot.press("enter", "r")
+        for action in ("block-list", "tighten-filter", "classifier-update", "system-prompt-patch"):
+            actions = app.screen.query_one("#action-list", OptionList)
+            actions.highlighted = actions.get_option_index(action)
+            await pilot.press("enter")
+            await pilot.pause()
+            if isinstance(app.screen, ApprovalScreen):
+                await pilot.press("y")
+                await pilot.pause()
+        await pilot.pause()
+        toasts = [t.region for t in app.screen.query(Toast)]
+        footer = app.screen.query_one(DrillFooter).region
+        newest = [str(t.render()) for t in app.screen.query(Toast)][-1]
+    assert len(toasts) == 2, toasts
+    assert all(t.bottom <= footer.y for t in toasts), "no notice covers the footer's keys"
+    assert "Patch the system prompt" in newest
+
+
+def test_an_error_notice_outlasts_newer_information() -> None:
+    """A refusal or a lost connection stays up while routine notices come and go."""
+    error = Notification("refused: needs a declared incident", "Refused", "error", 8, raised_at=1.0e12)
+    routine = [Notification(f"notice {i}", "Requested", "information", 5, raised_at=1.0e12 + i)
+               for i in range(1, 3)]
+    assert notices_to_drop([error, *routine]) == routine
+    assert notices_to_drop([error, routine[1]]) == [routine[1]]
+    assert notices_to_drop([routine[1]]) == []

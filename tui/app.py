@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.notifications import Notify
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
@@ -31,6 +32,7 @@ from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
 from tui.keys import QUIT, THEME, toggle_theme
+from tui.notices import notices_to_drop
 from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
@@ -314,6 +316,12 @@ class DrillApp(App[None]):
         return [session.seat] if session.seat else [r.value for r in session.scenario.roles]
 
     # --- events in, renders out ---------------------------------------------------------
+
+    def on_notify(self, event: Notify) -> None:
+        """Make room for a new notice before the app shows it (at most two at once, see
+        :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
+        for old in notices_to_drop(self._notifications):
+            self._unnotify(old, refresh=False)
 
     def on_drill_event(self, event: Event) -> None:
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
