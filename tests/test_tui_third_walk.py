@@ -12,12 +12,13 @@ from textual.widgets import OptionList, Static
 from textual.widgets._toast import Toast
 
 from simulator.engine.session import LocalSession
-from simulator.format.loader import LoadedScenario
+from simulator.format.loader import LoadedScenario, load_scenario
 from tui.app import DrillApp
 from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, CutServiceScreen
 from tui.widgets.footer import DrillFooter
+from tui.widgets.header import DrillHeader
 
 SMALL = (80, 24)
 
@@ -136,3 +137,36 @@ def test_an_error_notice_outlasts_newer_information() -> None:
     assert notices_to_drop([error, *routine]) == routine
     assert notices_to_drop([error, routine[1]]) == [routine[1]]
     assert notices_to_drop([routine[1]]) == []
+# --- 3. the header at 80 columns ------------------------------------------------------------------
+
+
+async def test_at_80_columns_the_flagship_header_keeps_its_real_time(flagship: LoadedScenario,
+                                                                     tmp_path: Path) -> None:
+    """At 80 columns the header dropped "real 0:00:00" (the facilitator's time box) to keep
+    "acting as Incident commander"; the role tabs name the role too, so the role is shortened."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        app.show_header()
+        line = str(app.screen.query_one(DrillHeader).render()).rstrip()
+    assert line == " Jailbreak wave │ sim 0:00:00 / 4:00:00 │ PAUSED │ real 0:00:00 │ acting as IC"
+
+
+async def test_at_80_columns_a_lost_server_and_a_long_title_keep_the_real_time(tmp_path: Path) -> None:
+    """A five-day drill's clock (120:00:00), the reconnecting state and the longest title: the title
+    is cut, then left out (it is the tooltip); the clock, the real time and the role stay."""
+    loaded = load_scenario("sycophancy-drift")
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        header = app.screen.query_one(DrillHeader)
+        for role, link in (("ic", None), ("comms", "RECONNECTING…")):
+            header.show(loaded.scenario.title, 0.0, loaded.scenario.duration, 60.0, False, 0.0, role, link)
+            line = str(header.render()).rstrip()
+            assert len(line) <= 80 and "real 0:00:00" in line and " / 120:00:00" in line, line
+            assert header.tooltip == "The assistant that agrees with everything"
+            if link is None:
+                assert line.startswith(" The assistant…")
+                assert line.endswith("▶ 60× │ real 0:00:00 │ acting as IC")
+            else:
+                assert line == " sim 0:00:00 / 120:00:00 │ RECONNECTING… │ real 0:00:00 │ acting as Comms"
