@@ -7,16 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
 from textual.notifications import Notification
 from textual.widgets import OptionList, Static
 from textual.widgets._toast import Toast
 
+import tui
 from simulator.engine.session import LocalSession
+from simulator.engine.view import DrillView
 from simulator.format.loader import LoadedScenario, load_scenario
+from simulator.format.scenario import Scenario
+from simulator.format.taxonomy import FACILITATOR
 from tui.app import DrillApp
 from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ApprovalScreen, CutServiceScreen
+from tui.widgets.actions import ActionPanel
 from tui.widgets.footer import DrillFooter
 from tui.widgets.header import DrillHeader
 
@@ -170,3 +177,61 @@ async def test_at_80_columns_a_lost_server_and_a_long_title_keep_the_real_time(t
                 assert line.endswith("▶ 60× │ real 0:00:00 │ acting as IC")
             else:
                 assert line == " sim 0:00:00 / 120:00:00 │ RECONNECTING… │ real 0:00:00 │ acting as Comms"
+
+
+# --- 4. wrapped action rows hang under their first word ----------------------------------------------
+
+
+class WhiteCellList(App[None]):
+    """The facilitator's action panel alone, as big as the dashboard gives its list at 80×24."""
+
+    CSS_PATH = Path(tui.__file__).with_name("ttx.tcss")
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__()
+        self.panel = ActionPanel(scenario, [FACILITATOR], FACILITATOR, id="actions")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="right"):
+            yield self.panel
+
+    def on_mount(self) -> None:
+        right = self.query_one("#right").styles
+        right.width, right.height = 33, 9  # the dashboard's list at 80×24: it scrolls
+        self.panel.show(DrillView(seat=FACILITATOR), FACILITATOR)
+
+
+def rows_of(options: OptionList) -> list[list[str]]:
+    """Each option's lines, as plain text."""
+    return [str(options.get_option_at_index(i).prompt).split("\n") for i in range(options.option_count)]
+
+
+async def test_the_white_cell_s_wrapped_choices_hang_under_their_first_word(
+        flagship: LoadedScenario) -> None:
+    """At 80×24 "Jump to the next inject or" wrapped to "question (n)" flush left, read as a choice
+    of its own; every line after a row's first is now indented, and none is wider than the list."""
+    app = WhiteCellList(flagship.scenario)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        options = app.panel.query_one("#action-list", OptionList)
+        width = options.scrollable_content_region.width
+        rows = rows_of(options)
+    assert 20 < width < 40
+    assert ["Jump to the next inject or", "  question (n)"] in rows
+    assert all(line.startswith("  ") for row in rows for line in row[1:])
+    assert all(len(line) <= width for row in rows for line in row)
+
+
+async def test_a_player_s_wrapped_action_hangs_too_and_rewraps_when_wider(flagship: LoadedScenario,
+                                                                          tmp_path: Path) -> None:
+    """IC's "Declare the incident and name a commander" hangs at 80 columns and is one line at 120."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "enter", "n")  # the kill switch's question: no
+        await pilot.pause()
+        declare = app.screen.query_one("#action-list", OptionList).get_option("declare_incident")
+        assert str(declare.prompt) == "Declare the incident and name a\n  commander"
+        await pilot.resize_terminal(120, 35)
+        await pilot.pause()
+        declare = app.screen.query_one("#action-list", OptionList).get_option("declare_incident")
+        assert str(declare.prompt) == "Declare the incident and name a commander"
