@@ -5,20 +5,28 @@ connect says why. Keys in through Pilot, screens out."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.notifications import Notification
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from textual.widgets._toast import Toast
+from websockets.asyncio.server import serve
 
 import tui
-from simulator.engine.session import LocalSession
+from simulator.engine.session import Link, LocalSession
 from simulator.engine.view import DrillView
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR
+from simulator.team.remote import RemoteSession
+from simulator.team.server import DrillServer
+from simulator.team.tls import generated_identity, server_context
 from tui.app import DrillApp
 from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
@@ -33,6 +41,14 @@ SMALL = (80, 24)
 def drill_app(flagship: LoadedScenario, tmp_path: Path) -> DrillApp:
     """The flagship at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
     return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (fails after ``timeout`` seconds: a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
 
 
 def taken(app: DrillApp) -> set[str]:
@@ -235,3 +251,40 @@ async def test_a_player_s_wrapped_action_hangs_too_and_rewraps_when_wider(flagsh
         await pilot.pause()
         declare = app.screen.query_one("#action-list", OptionList).get_option("declare_incident")
         assert str(declare.prompt) == "Declare the incident and name a commander"
+
+
+# --- 5. a TLS seat that cannot reconnect says why -----------------------------------------------------
+
+
+async def test_a_pinned_seat_whose_host_comes_back_on_plain_ws_says_the_tls_handshake_failed(
+        tmp_path: Path, flagship: LoadedScenario) -> None:
+    """The host of a wss:// drill came back serving plain ws:// on the same port: the pinned seat's
+    header said RECONNECTING… and nothing else until it gave up. Now a notice says the TLS handshake
+    failed and what that likely means, and stays up while the seat keeps trying."""
+    journal = tmp_path / "drill.jsonl"
+    identity = generated_identity(journal)
+    server = DrillServer.host(flagship, journal, seed=7, code="K7Q2MD", facilitator_token="white-cell")
+    port = await server.start("127.0.0.1", 0, tls=server_context(identity))
+    seat = await RemoteSession.open(f"wss://127.0.0.1:{port}", name="Max", role="ml", code="K7Q2MD",
+                                    pin=identity.pin, reconnect_for=30.0)
+    app = DrillApp(seat, save_dir=tmp_path, wall=lambda: 0.0)
+    notes: list[tuple[str, str, float | None]] = []
+
+    def notify(message: str, *, title: str = "", timeout: float | None = None, **_: Any) -> None:
+        notes.append((title, message, timeout))
+
+    app.notify = notify  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SMALL) as pilot:
+            await server.stop()
+            async with serve(lambda ws: ws.close(), "127.0.0.1", port):  # plain ws:// there now
+                await until(pilot, lambda: any(title == "Reconnecting" for title, _, _ in notes))
+                assert seat.link == Link.RECONNECTING
+    finally:
+        await seat.close()
+    told = [(message, timeout) for title, message, timeout in notes if title == "Reconnecting"]
+    assert len(told) == 1, "said once, not on every attempt"
+    message, timeout = told[0]
+    assert message.startswith(f"the TLS handshake with 127.0.0.1:{port} failed")
+    assert "may serve plain ws://" in message and "still trying" in message
+    assert timeout == 30.0, "shown while the seat keeps trying"

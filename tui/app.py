@@ -484,7 +484,7 @@ class DrillApp(App[None]):
         if session.started is not None:
             self.follow_start(session.started)
         for notice in session.take_notices():
-            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=6)
+            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.seconds)
         self.call_later(self.show_lobby)
         self.call_later(self.show_header)
         self.schedule_render()
