@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from websockets.asyncio.server import serve
 
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession, tls_for
@@ -235,3 +236,16 @@ async def test_any_bind_off_loopback_is_served_over_tls_and_the_banner_pins_it(
     shown = capsys.readouterr().out
     assert "listening on wss://drill-host.example:8765" in shown
     assert f"ttx join wss://drill-host.example:8765 --pin={lan.pin} --code={CODE}" in shown
+
+
+async def test_joining_a_plain_ws_host_with_wss_says_the_tls_handshake_failed(tmp_path: Path) -> None:
+    """``ttx join wss://… --pin`` against a host serving plain ws:// said "cannot reach …
+    (ConnectionResetError); is ttx host running there?" — it is; it does not speak TLS."""
+    pin = generated_identity(tmp_path / "x.jsonl").pin
+    async with serve(lambda ws: ws.close(), "127.0.0.1", 0) as plain:
+        port = plain.sockets[0].getsockname()[1]
+        code, _, err = await ttx("join", f"wss://127.0.0.1:{port}", f"--pin={pin}", f"--code={CODE}",
+                                 "--role=ic", "--name=Dana", "--headless")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"the TLS handshake with 127.0.0.1:{port} failed" in err and "plain ws://" in err
+    assert "is ttx host running there" not in err

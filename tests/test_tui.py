@@ -284,26 +284,30 @@ async def test_any_valid_scenario_plays_through(write_scenario: WriteScenario, t
         assert isinstance(app.screen, ReviewScreen)
 
 
-async def test_at_80_columns_the_header_keeps_the_acting_role_and_drops_the_real_time(tmp_path: Path) -> None:
-    """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"):
-    the header now drops the real time and shortens the role (``acting as IC``); at 100 columns it
+async def test_at_80_columns_the_header_keeps_the_acting_role_and_the_real_time(tmp_path: Path) -> None:
+    """A long title at 80×24 used to push "acting as Incident commander" off the edge ("…"), and
+    then the real time was dropped to make room: the header now shortens the role (``acting as IC``)
+    and cuts the title, keeping the real time (the full title is the tooltip); at 100 columns it
     shows everything."""
     loaded = load_scenario("biased-image-generation")
     app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         app.show_header()
-        line = text_of(app.screen.query_one(DrillHeader))
-        assert line.rstrip().endswith("│ acting as IC") and "Skewed images, public storm" in line
-        assert "real" not in line and len(line.rstrip()) <= 80
+        header = app.screen.query_one(DrillHeader)
+        line = text_of(header)
+        assert line.rstrip().endswith("│ real 0:00:00 │ acting as IC") and line.startswith(" Skewed images")
+        assert "…" in line and len(line.rstrip()) <= 80
+        assert header.tooltip == "Skewed images, public storm", "the cut title is whole in the tooltip"
         await pilot.press("r")
         app.show_header()
-        assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("acting as ML")
+        assert text_of(app.screen.query_one(DrillHeader)).rstrip().endswith("real 0:00:00 │ acting as ML")
         await pilot.press("r", "r", "r", "r")
         await pilot.resize_terminal(120, 30)
         await pilot.pause()
         app.show_header()
         line = text_of(app.screen.query_one(DrillHeader))
+        assert "Skewed images, public storm" in line and header.tooltip is None
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
 
 

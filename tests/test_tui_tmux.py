@@ -25,7 +25,8 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal) -> None:
-    """Start, pause, jump to the first inject, take the kill switch as IC, then see its fallout arrive."""
+    """Start, pause, jump to the first inject, take the kill switch as IC (Enter, then y to what it
+    cuts), then see its fallout arrive."""
     start_paused(terminal)
     before = terminal.screen()
     assert "NOT DECLARED" in before and "No mitigations yet." in before
@@ -34,6 +35,9 @@ def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Term
     terminal.keys("n")
     terminal.wait_for("0:15:00 TCKT")
     terminal.keys("Enter")
+    asked = terminal.wait_for("IC: Take the assistant offline?")
+    assert "turns off Atlas chat assistant" in asked, "the kill switch says what it cuts first"
+    terminal.keys("y")
     after = terminal.wait_for("⧗ Take the assistant offline")
     assert "ETA" in after and "0:20:00" in after
     assert "No mitigations yet." not in after

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.notifications import Notify
 from textual.screen import ModalScreen
 from textual.timer import Timer
 
@@ -30,12 +31,14 @@ from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
 from tui.keys import QUIT, THEME, toggle_theme
+from tui.notices import notices_to_drop
 from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import (
     ApprovalScreen,
     ComposerScreen,
     ConfirmScreen,
+    CutServiceScreen,
     InjectPickerScreen,
     ParamsScreen,
     QuitScreen,
@@ -54,7 +57,7 @@ from tui.screens.discussion import (
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.team import sender_label
-from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
+from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for, cut_consequence, service_cuts
 from tui.widgets.chat import ChatPanel
 from tui.widgets.people import PeoplePanel
 
@@ -313,6 +316,12 @@ class DrillApp(App[None]):
 
     # --- events in, renders out ---------------------------------------------------------
 
+    def on_notify(self, event: Notify) -> None:
+        """Make room for a new notice before the app shows it (at most two at once, see
+        :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
+        for old in notices_to_drop(self._notifications):
+            self._unnotify(old, refresh=False)
+
     def on_drill_event(self, event: Event) -> None:
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
         if event.kind in REVEALED:
@@ -474,7 +483,7 @@ class DrillApp(App[None]):
         if session.started is not None:
             self.follow_start(session.started)
         for notice in session.take_notices():
-            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=6)
+            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.seconds)
         self.call_later(self.show_lobby)
         self.call_later(self.show_header)
         self.schedule_render()
@@ -694,7 +703,29 @@ class DrillApp(App[None]):
 
             self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
         else:
-            await self.submit(Command(role=role, action=action))
+            await self.take_or_confirm(Command(role=role, action=action))
+
+    async def take_or_confirm(self, command: Command) -> None:
+        """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
+        it turns off or throttles a feature and nobody else approves it."""
+        action = self.live().scenario.action(command.action)
+        consequence = self.cut_consequence(command.action)
+        if action is None or not consequence or (action.approval and action.approval.value != command.role):
+            await self.submit(command)
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await self.submit(command)
+
+        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {action.title}?", consequence),
+                         confirmed)
+
+    def cut_consequence(self, action_id: str) -> str:
+        """What taking (or approving) ``action_id`` cuts, in words; empty when it cuts no service."""
+        action = self.live().scenario.action(action_id)
+        cuts = service_cuts(action, self.live().scenario) if action is not None else []
+        return cut_consequence(action, cuts) if action is not None and cuts else ""
 
     async def facilitate(self, action: str) -> None:
         """The white cell's list: fire a scripted inject, send an ad-hoc one, steer the clock, end."""
@@ -812,7 +843,8 @@ class DrillApp(App[None]):
                 await self.submit(Command(role=pending.approver, action="approve" if approved else "deny",
                                           params={"request": request}))
 
-        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver), decided)
+        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver,
+                                        self.cut_consequence(pending.action)), decided)
 
     def prompt_questions(self, postponed: bool = False) -> None:
         """Open the dialog for the first question due here, unless another dialog is open (it waits).

@@ -624,7 +624,7 @@ def cmd_join(args: argparse.Namespace) -> int:
     from websockets.exceptions import InvalidHandshake
 
     from simulator.team.remote import tls_for
-    from simulator.team.tls import PinMismatch, parse_pin
+    from simulator.team.tls import PinMismatch, TlsHandshakeFailed, parse_pin
 
     try:
         args.pin = parse_pin(args.pin) if args.pin is not None else None
@@ -637,6 +637,8 @@ def cmd_join(args: argparse.Namespace) -> int:
         return asyncio.run(_join(args))
     except PinMismatch as exc:
         raise UsageError(f"certificate mismatch: {exc}") from None
+    except TlsHandshakeFailed as exc:
+        raise UsageError(f"cannot join {args.url}: {exc}") from None
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise UsageError(f"cannot reach {args.url} ({reason}); {_reach_hint(exc, args)}") from None

@@ -76,6 +76,8 @@ class Notice:
     title: str = "Server"
     severity: Literal["information", "warning", "error"] = "warning"
     """How a terminal notification shows it."""
+    seconds: float = 6.0
+    """How long a terminal shows it (longer for a problem that lasts, such as why reconnecting fails)."""
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from simulator.engine.session import (
 from simulator.engine.view import DrillView
 from simulator.format.commands import AdhocParams, Command
 from simulator.format.durations import clock as clock_text
+from simulator.format.durations import format_duration
 from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from simulator.team.protocol import (
@@ -89,7 +90,15 @@ from simulator.team.protocol import (
     printable,
     server_frames,
 )
-from simulator.team.tls import PinMismatch, client_context, loopback, parse_pin, presented_pin
+from simulator.team.tls import (
+    PinMismatch,
+    TlsHandshakeFailed,
+    client_context,
+    handshake_failure,
+    loopback,
+    parse_pin,
+    presented_pin,
+)
 
 
 class RemoteError(Exception):
@@ -296,6 +305,8 @@ class RemoteSession:
         self._truth_told: set[int] = set()
         """Seqs of revealed truth passed to the subscribers (each exactly once)."""
         self.reconnects = 0
+        self.problem: str | None = None
+        """Why reconnecting keeps failing, when it says more than "no answer" (``None``: nothing to say)."""
         self.connected = False
         """True while the websocket is open; ``False`` from a drop until a reconnect succeeds."""
         self.lost = False
@@ -354,6 +365,7 @@ class RemoteSession:
 
         Raises:
             PinMismatch: the server presented another certificate; nothing was sent to it.
+            TlsHandshakeFailed: something answered, but not with TLS (a plain ``ws://`` host).
         """
         headers = {SEAT_TICKET_HEADER: self.ticket} if self.ticket is not None else None
         if self._tls is None:
@@ -365,10 +377,12 @@ class RemoteSession:
             return await connect(self.url, proxy=None, compression=None, max_size=HARD_FRAME_LIMIT,
                                  open_timeout=self.timeout, ssl=self._tls, create_connection=pinned,
                                  additional_headers=headers)
-        except BaseException:
+        except BaseException as exc:
+            uri = parse_uri(self.url)
             if presented and self.pin is not None:
-                uri = parse_uri(self.url)
                 raise PinMismatch(f"{uri.host}:{uri.port}", presented[0], self.pin) from None
+            if handshake_failure(exc):
+                raise TlsHandshakeFailed(f"{uri.host}:{uri.port}", exc) from exc
             raise
 
     async def _handshake(self, ws: ClientConnection) -> None:
@@ -415,6 +429,11 @@ class RemoteSession:
         while not self._closing and time.monotonic() < deadline:
             try:
                 await self.connect()
+            except TlsHandshakeFailed as exc:
+                self._tell_problem(f"{exc}; still trying, for {format_duration(self.reconnect_for)} at most")
+                await asyncio.sleep(delay)
+                delay = min(1.0, delay * 2)
+                continue
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake):
                 await asyncio.sleep(delay)
                 delay = min(1.0, delay * 2)
@@ -429,12 +448,23 @@ class RemoteSession:
                 self._give_up(exc)
                 return False
             self.reconnects += 1
+            if self.problem is not None:
+                self.problem = None
+                self._notices.append(Notice("Reconnected.", title="Reconnecting", severity="information"))
             self._tell_change()  # the frames of the handshake were told while still unconnected
             return True
         self.lost = True
         self._changed.set()
         self._tell_change()
         return False
+
+    def _tell_problem(self, problem: str) -> None:
+        """Say once why reconnecting keeps failing (the header only says RECONNECTING…)."""
+        if problem != self.problem:
+            self.problem = problem
+            self._notices.append(Notice(problem, title="Reconnecting", severity="error",
+                                        seconds=self.reconnect_for))
+            self._tell_change()
 
     def _give_up(self, exc: UnreadableEvent) -> None:
         """Stop for good over an event this version cannot read (reconnecting would meet it again):

@@ -47,6 +47,26 @@ class PinMismatch(Exception):
         self.presented, self.pinned = presented, pinned
 
 
+class TlsHandshakeFailed(ConnectionError):
+    """Something answered at ``where`` but no TLS handshake came of it: most often a host serving
+    plain ``ws://`` (``ttx host`` on loopback without ``--tls``), or not a ttx host at all."""
+
+    def __init__(self, where: str, cause: BaseException) -> None:
+        why = str(cause) or type(cause).__name__
+        super().__init__(f"the TLS handshake with {where} failed ({why}): the host there may serve "
+                         "plain ws:// (its banner prints the URL to join), or it is not a ttx host")
+        self.where = where
+
+
+def handshake_failure(exc: BaseException) -> bool:
+    """Whether ``exc``, raised opening a ``wss://`` connection, means the TLS handshake itself failed
+    (a reset, an end of stream or a protocol error in it) rather than no server listening, a name
+    that does not resolve, or a certificate this machine does not trust (each said in its own words)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False
+    return isinstance(exc, (ssl.SSLError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
+
+
 @dataclass(frozen=True)
 class TlsIdentity:
     """The certificate the server presents and its pin."""

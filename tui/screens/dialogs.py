@@ -46,14 +46,19 @@ class ApprovalScreen(ModalScreen[bool]):
                 Binding("n", "decide(False)", "Deny", id="approval.no"),
                 Binding("escape", "later", "Decide later", id="approval.later")]
 
-    def __init__(self, request: int, title: str, by: str, approver: str) -> None:
+    def __init__(self, request: int, title: str, by: str, approver: str, consequence: str = "") -> None:
+        """``consequence``: what approving cuts (a kill switch), shown under the question; Enter then
+        presses Later rather than Approve."""
         super().__init__()
         self.request, self.title_text, self.by, self.approver = request, title, by, approver
+        self.consequence = consequence
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(approval_question(self.approver, self.title_text, self.by), id="approval-question",
                         classes="dialog-title")
+            if self.consequence:
+                yield Static(self.consequence, id="approval-consequence", classes="dialog-body")
             yield Static(f"Request #{self.request} from {role_name(self.by)}. You decide as "
                          f"{role_name(self.approver)}.", classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
@@ -61,6 +66,11 @@ class ApprovalScreen(ModalScreen[bool]):
                 yield Button("Deny (n)", variant="error", id="deny")
                 yield Button("Later (esc)", id="later")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """A request that cuts service starts on Later: only ``y`` (or a click) approves it."""
+        if self.consequence:
+            self.query_one("#later", Button).focus()
 
     def action_decide(self, approved: bool) -> None:
         """Close with the decision."""
@@ -118,6 +128,36 @@ class QuitScreen(ConfirmScreen):
                 yield Button("Quit (y)", variant="error", id="yes")
                 yield Button("Stay (n)", id="no")
         yield Footer(compact=True)
+
+
+class CutServiceScreen(ModalScreen[bool]):
+    """An action that cuts service (a kill switch): its consequence, then ``y`` takes it and ``n`` or
+    ``escape`` goes back. Enter goes back too, so a stray second Enter after the briefing cuts nothing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "answer(True)", "Take it", id="cut.yes"),
+                Binding("n,escape", "answer(False)", "Back", id="cut.no")]
+    AUTO_FOCUS = "#no"
+
+    def __init__(self, question: str, consequence: str) -> None:
+        super().__init__()
+        self.question, self.consequence = question, consequence
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="cut-dialog"):
+            yield Label(self.question, id="cut-question", classes="dialog-title")
+            yield Static(self.consequence, id="cut-consequence", classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Take it (y)", variant="error", id="yes")
+                yield Button("Back (n)", id="no")
+        yield Footer(compact=True)
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Mouse answer (Enter on the focused Back button lands here too)."""
+        self.dismiss(event.button.id == "yes")
 
 
 def _enum_options(kind: type[enum.Enum], roles: list[str]) -> Options:

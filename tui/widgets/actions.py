@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -62,6 +63,26 @@ EVALUATOR_CHOICES = (
 """What an evaluator can do: observe (they see everything, and never steer)."""
 
 
+def service_cuts(action: Action, scenario: Scenario) -> list[str]:
+    """What ``action`` cuts for every user of a feature, in words ("turns off Atlas chat assistant
+    (10,000 requests/s)"); empty when it turns off and throttles nothing."""
+    cuts: list[str] = []
+    for effect in action.effects:
+        if effect.feature is None or effect.traffic_multiplier is None or effect.traffic_multiplier >= 1.0:
+            continue
+        feature = scenario.features[effect.feature]
+        served = f"{feature.title} ({feature.traffic_rps:,.0f} requests/s)"
+        cuts.append(f"turns off {served}" if effect.traffic_multiplier == 0.0
+                    else f"throttles {served} to {effect.traffic_multiplier:.0%}")
+    return cuts
+
+
+def cut_consequence(action: Action, cuts: list[str]) -> str:
+    """The confirmation's body: the action's own description, then the service it cuts."""
+    said = f"{action.description}\n" if action.description else ""
+    return f"{said}It {' and '.join(cuts)}."
+
+
 def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     """Catalogue actions then built-in verbs that ``role`` may take (the white cell's controls
     for the facilitator, the observation for an evaluator; the open questions when there are any)."""
@@ -82,17 +103,38 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     return out
 
 
-def choice_line(choice: Choice) -> Content:
+HANG = "  "
+"""Indent of a row's every line after its first: a wrapped title's rest, and the detail below it."""
+
+
+def hang(text: str, width: int, first: str = "") -> str:
+    """``text`` after ``first``, wrapped to ``width`` cells with :data:`HANG` before each later line
+    (no wrapping while the width is unknown or too small to wrap into)."""
+    if width <= len(HANG) + 8:
+        return first + text
+    return "\n".join(textwrap.wrap(text, width, initial_indent=first, subsequent_indent=HANG,
+                                   break_on_hyphens=False, break_long_words=True)) or first
+
+
+def choice_line(choice: Choice, width: int = 0) -> Content:
     """An action list row: the title, then (indented) its status and its stage, latency and approval.
 
-    Rows wrap rather than being cut: the list is narrow at 80 columns and the detail is what a
-    player decides by.
+    Rows wrap rather than being cut (the list is narrow at 80 columns and the detail is what a
+    player decides by), each line after the first under a hanging indent, so a wrapped title's
+    last word ("question (n)") is not read as a row of its own. ``width``: the list's text width.
     """
+    title = hang(choice.title, width)
     if not (choice.status or choice.detail):
-        return Content(choice.title)
-    status = Content.styled(f"[{choice.status}]", "bold $text-success") if choice.status else Content("")
-    gap = " " if choice.status and choice.detail else ""
-    return Content.assemble(choice.title, "\n  ", status, gap, (choice.detail, "dim"))
+        return Content(title)
+    status = f"[{choice.status}]" if choice.status else ""
+    below = hang(" ".join(part for part in (status, choice.detail) if part), width, HANG)
+    row = Content(f"{title}\n{below}")
+    start = len(title) + 1 + len(HANG)  # the status (or the detail) on the line below the title
+    if status:
+        status_end = start + below.index("]") + 1 - len(HANG)
+        row = row.stylize("bold $text-success", start, status_end)
+        start = status_end + 1  # the space between them stays plain
+    return row.stylize("dim", start) if choice.detail else row
 
 
 class ActionPanel(Vertical):
@@ -119,6 +161,8 @@ class ActionPanel(Vertical):
         super().__init__(id=id)
         self.scenario, self.roles, self.role = scenario, roles, role
         self._shown: tuple[object, ...] = ()
+        self._last: DrillView | None = None
+        """The view last shown (a resize wraps its rows again)."""
         self._followed: list[str] = []
         """Tabs activated to follow the acting role (their activation events are not choices)."""
 
@@ -130,16 +174,18 @@ class ActionPanel(Vertical):
         yield PickList(id="action-list")
 
     def show(self, view: DrillView, role: str) -> None:
-        """List what ``role`` may do now."""
+        """List what ``role`` may do now, its rows wrapped to the list's width."""
+        self._last = view
         choices = choices_for(role, self.scenario, view)
-        key = (role, tuple(choices))
+        options = self.query_one("#action-list", OptionList)
+        key = (role, options.size, tuple(choices))
         if key == self._shown:
             return
         same_role = role == self.role
         self._shown, self.role = key, role
-        options = self.query_one("#action-list", OptionList)
         highlighted = options.highlighted if same_role else 0
-        options.set_options([Option(choice_line(c), id=c.action) for c in choices])
+        rows = self.rows(choices, options)
+        options.set_options([Option(row, id=c.action) for c, row in zip(choices, rows, strict=True)])
         if choices:
             options.highlighted = min(highlighted or 0, len(choices) - 1)
         tabs = self.query_one(Tabs)
@@ -148,6 +194,21 @@ class ActionPanel(Vertical):
             tabs.active = f"role-{role}"
         self.border_title = ("White cell" if role == FACILITATOR else "Evaluator" if role == EVALUATOR
                              else f"Actions as {short_role(role)}")
+
+    @staticmethod
+    def rows(choices: list[Choice], options: OptionList) -> list[Content]:
+        """The rows wrapped to the list's width, less its scrollbar when they overflow the list (a
+        scrollbar appearing would otherwise re-wrap each row without the indent)."""
+        width, height = options.size
+        rows = [choice_line(c, width) for c in choices]
+        if width and sum(row.plain.count("\n") + 1 for row in rows) > height:
+            rows = [choice_line(c, width - options.styles.scrollbar_size_vertical) for c in choices]
+        return rows
+
+    def on_resize(self) -> None:
+        """Wrap the rows again for the new width."""
+        if self._last is not None:
+            self.show(self._last, self.role)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         """A role tab was chosen (by the player: the tabs following ``r`` are not a choice, or a

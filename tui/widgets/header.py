@@ -12,13 +12,27 @@ from tui.format import role_name, short_role, speed_label
 Part = str | tuple[str, str]
 
 
+TITLE_ROOM = 6
+"""Fewest characters of a cut title worth showing ("Jailb…"); with less room the title goes (the
+briefing and the review name the scenario, the tooltip holds it) and the clock starts the line."""
+
+
+def cut(title: str, room: int) -> str:
+    """``title`` in at most ``room`` characters, an ellipsis marking a cut; empty below
+    :data:`TITLE_ROOM`."""
+    if len(title) <= room:
+        return title
+    return title[:room - 1].rstrip() + "…" if room >= TITLE_ROOM else ""
+
+
 class DrillHeader(Static):
     """One line: title · sim clock · speed · real time · acting role. Redrawn only when the line
     changes, and without a layout pass (it is one line high and as wide as the screen, whatever it says).
 
-    When the line is wider than the terminal (80 columns and a long title), the parts that matter
-    least go first: the real time, then the role's long name (``acting as IC``), then the
-    title is cut. Who is at the keyboard and the clock are always shown.
+    When the line is wider than the terminal (80 columns and a long title), the role's long name is
+    shortened first (``acting as IC``: the role tabs name it too), then the title is cut, or left
+    out (the tooltip holds it whole). The real time, the clock and who is at the keyboard stay; only
+    a line too wide even without its title loses the real time.
     """
 
     _shown = ""
@@ -36,18 +50,16 @@ class DrillHeader(Static):
         long_role = (f"acting as {role_name(role)}" if role and role != EVALUATOR
                      else "evaluator (observing)" if role else "facilitator")
         short = f"acting as {short_role(role)}" if role and role != EVALUATOR else role or "facilitator"
-        variants: list[tuple[str, list[Part], str]] = [(title, real, long_role), (title, [], long_role),
-                                                       (title, [], short)]
-        for name, real_part, acting in variants:
-            line = Content.assemble((f" {name} ", "bold"), "│ ", *clock_part, *real_part, " │ ",
-                                    (acting, "bold $text-accent"))
-            if not width or line.cell_length <= width:
+        for acting, real_part in ((long_role, real), (short, real), (short, [])):
+            rest = Content.assemble(*clock_part, *real_part, " │ ", (acting, "bold $text-accent"))
+            room = width - rest.cell_length - 4  # " title │ " around the title
+            if not width or len(title) <= room or (real_part and acting == short and room >= 0):
                 break
-        else:
-            rest = Content.assemble("│ ", *clock_part, " │ ", (short, "bold $text-accent"))
-            room = max(0, width - rest.cell_length - 2)
-            cut = title if len(title) <= room else title[:max(0, room - 1)] + "…"
-            line = Content.assemble((f" {cut} ", "bold"), rest)
+        shown = title if not width else cut(title, room)
+        tooltip = title if shown != title else None
+        if self.tooltip != tooltip:
+            self.tooltip = tooltip
+        line = Content.assemble((f" {shown} ", "bold"), "│ ", rest) if shown else Content.assemble(" ", rest)
         if line.markup != self._shown:
             self._shown = line.markup
             self.update(line, layout=False)
