@@ -87,6 +87,32 @@ def test_the_tui_and_the_session_protocol_load_no_engine_so_the_briefing_shows_f
                           "LocalSession(load_scenario('jailbreak-wave'), seed=7)") == ["numpy", "simpy"]
 
 
+BRIEFING_KEEPS_OUT = ("pydantic", "pydantic_core", "numpy", "simpy", "faker", "sqlalchemy",
+                      "simulator.format.scenario", "simulator.format.commands", "simulator.format.loader",
+                      "tui.screens.dashboard", "tui.screens.dialogs", "tui.screens.discussion",
+                      "tui.screens.help", "tui.screens.picker", "tui.screens.review")
+"""What ``ttx play`` on a built-in does not import before the briefing's first frame: pydantic and the
+scenario models (~0.1 s; the scenario is checked after the frame, with the engine), and the screens
+and dialogs that only later show (~25 ms)."""
+
+
+def test_a_built_in_briefing_is_drawn_without_pydantic_or_the_later_screens() -> None:
+    """The app, the briefing and the built-in's brief load none of :data:`BRIEFING_KEEPS_OUT`; the
+    drill the briefing opens onto loads them (the check, then the engine)."""
+    briefing = ("import tui.app\nfrom simulator.format.brief import builtin_brief\n"
+                "assert builtin_brief('jailbreak-wave') is not None")
+    assert imported_after(briefing, BRIEFING_KEEPS_OUT) == []
+    play = ("import simulator.cli.play\nfrom simulator.cli.main import build_parser\n"
+            "from unittest import mock\n"
+            "args = build_parser('play').parse_args(['play', '--seed', '7'])\n"
+            "with mock.patch('tui.app.run_drill') as run:\n"
+            "    simulator.cli.play.cmd_play(args)\n"
+            "assert run.call_count == 1")
+    assert imported_after(play, BRIEFING_KEEPS_OUT) == [], "ttx play itself, up to the app"
+    built = briefing + "\nfrom tui.app import DrillApp\nimport tui.screens.dashboard, tui.screens.dialogs"
+    assert "pydantic" in imported_after(built, BRIEFING_KEEPS_OUT), "the later screens do load it"
+
+
 def test_ttx_runs_numpy_with_one_blas_thread_unless_told_otherwise() -> None:
     """``ttx run`` imports NumPy, whose OpenBLAS would start a thread per core (~0.1 s of CPU, nothing
     to do: the engine does no linear algebra); the command line asks for one, and keeps a caller's choice."""

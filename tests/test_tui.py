@@ -428,6 +428,25 @@ async def test_ttx_play_builds_its_drill_once_the_briefing_is_on_screen(flagship
         assert built[0].started and len(built) == 1
 
 
+async def test_a_built_ins_brief_opens_the_same_briefing_and_its_drill(flagship: LoadedScenario,
+                                                                        tmp_path: Path) -> None:
+    """For a built-in, ``ttx play`` briefs from the file's :class:`Brief` (no pydantic before the first
+    frame): the same page as the validated scenario's, and the drill built after it is that scenario's."""
+    from simulator.format.brief import builtin_brief
+    from tui.screens.briefing import briefing_markdown
+
+    briefed = builtin_brief("jailbreak-wave")
+    assert briefed is not None
+    app = DrillApp(opening=Opening(briefed[1], lambda: LocalSession(flagship, seed=7)), wall=lambda: 0.0,
+                   start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen) and app.session is not None
+        assert briefing_markdown(app.screen.scenario, None) == briefing_markdown(flagship.scenario, None)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DashboardScreen) and app.session.scenario is flagship.scenario
+
+
 async def test_enter_pressed_before_the_opening_is_built_builds_it_then_starts(flagship: LoadedScenario,
                                                                                tmp_path: Path) -> None:
     """A start request that arrives before the briefing was shown builds the drill first (never a crash)."""

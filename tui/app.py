@@ -23,51 +23,32 @@ from textual.timer import Timer
 
 from simulator.engine.events import TRUTH, Event, Kind
 from simulator.engine.session import Link, Session, journal_name
-from simulator.engine.view import PendingSeen, QuestionSeen
-from simulator.format.commands import VERBS, AdhocParams, Command
-from simulator.format.durations import clock, format_duration
-from simulator.format.scenario import Scenario
+from simulator.format.hms import clock
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
 from tui.keys import QUIT, THEME, toggle_theme
 from tui.notices import notices_to_drop
-from tui.screens.briefing import BriefingScreen, so_far_markdown
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import (
-    ApprovalScreen,
-    ComposerScreen,
-    ConfirmScreen,
-    CutServiceScreen,
-    InjectPickerScreen,
-    ParamsScreen,
-    QuitScreen,
-    UpdateDraft,
-)
-from tui.screens.discussion import (
-    POSTPONED,
-    AnswerDraft,
-    ObservationDraft,
-    ObservationScreen,
-    OpenQuestionsScreen,
-    QuestionClosedScreen,
-    QuestionScreen,
-    addressed,
-)
-from tui.screens.help import HelpScreen, binding_rows
-from tui.screens.picker import PickerScreen
+from tui.screens.briefing import Briefed, BriefingScreen, so_far_markdown
 from tui.team import sender_label
-from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for, cut_consequence, service_cuts
-from tui.widgets.chat import ChatPanel
-from tui.widgets.people import PeoplePanel
 
 if TYPE_CHECKING:  # the history (SQLAlchemy) and the review (the engine: NumPy, SimPy) are imported when a
-    # drill ends, not at start-up
+    # drill ends, not at start-up; the dashboard, the dialogs and the commands (pydantic) once the
+    # briefing is on the terminal (the first frame needs only the briefing)
     from simulator.analysis.aar import AfterAction
     from simulator.analysis.history import Remembered
     from simulator.analysis.recording import Target
     from simulator.engine.session import DrillRecord
+    from simulator.engine.view import PendingSeen, QuestionSeen
+    from simulator.format.commands import Command
+    from simulator.format.scenario import Scenario
+    from tui.screens.dashboard import DashboardScreen
+    from tui.screens.dialogs import UpdateDraft
+    from tui.screens.discussion import AnswerDraft, ObservationDraft
     from tui.screens.review import ReviewScreen
+    from tui.widgets.actions import ActionPanel
+    from tui.widgets.chat import ChatPanel
+    from tui.widgets.people import PeoplePanel
 
 SessionFactory = Callable[[str], Session]
 """Builds a session for a scenario id (the picker's choice)."""
@@ -77,11 +58,14 @@ SessionFactory = Callable[[str], Session]
 class Opening:
     """A hot-seat drill whose engine is built once its briefing is on screen (``ttx play``).
 
-    The briefing needs only the scenario; the engine (NumPy, SimPy: ~0.2 s to import) is built right
-    after the briefing's first frame, while the players read it, so the terminal shows the briefing sooner.
+    The briefing needs only what it shows of the scenario; the engine (NumPy, SimPy: ~0.2 s to
+    import) is built right after the briefing's first frame, while the players read it, so the
+    terminal shows the briefing sooner. For a built-in scenario that is its :class:`Brief`, read
+    without validating, and ``build`` validates it too (pydantic: another ~0.1 s after the frame).
     """
 
-    scenario: Scenario
+    scenario: Briefed
+    """The validated scenario, or a built-in's :class:`~simulator.format.brief.Brief`."""
     build: Callable[[], Session]
     """Builds the session (called once, after the first frame)."""
 
@@ -101,6 +85,8 @@ class ActionCommands(Provider):
 
     def entries(self) -> list[tuple[str, str, str]]:
         """(role, action id, "ROLE: title") for every action a role at this keyboard may take now."""
+        from tui.widgets.actions import choices_for
+
         app = self.app
         if not isinstance(app, DrillApp) or app.dashboard is None or app.review is not None:
             return []
@@ -110,6 +96,8 @@ class ActionCommands(Provider):
 
     def request(self, role: str, action: str) -> Callable[[], None]:
         """The palette command: post the same intent the action list posts."""
+        from tui.widgets.actions import ActionPanel
+
         def requested() -> None:
             self.app.post_message(ActionPanel.ActionRequested(role, action))
 
@@ -230,6 +218,8 @@ class DrillApp(App[None]):
             return False
         if action == "open_questions" and not self.session.scenario.questions:
             return False
+        from simulator.format.commands import VERBS  # loaded with the session: not before the first frame
+
         senders = {r.value for r in VERBS["send_update"].roles}
         if action == "compose_update" and not senders & set(self.roles()):
             return False
@@ -243,6 +233,8 @@ class DrillApp(App[None]):
             self.push_screen(BriefingScreen(self.opening.scenario, None, team=False, join_code=None,
                                             lobby=None, so_far=""))
         else:
+            from tui.screens.picker import PickerScreen
+
             self.push_screen(PickerScreen(self.scenarios), self.picked)
 
     def on_briefing_screen_shown(self, message: BriefingScreen.Shown) -> None:
@@ -282,6 +274,8 @@ class DrillApp(App[None]):
     async def enter_dashboard(self) -> None:
         """Show the dashboard. The hot seat starts its clock; the facilitator starts the drill for
         everyone (unless it is running); a team player just watches the drill the facilitator runs."""
+        from tui.screens.dashboard import DashboardScreen
+
         if self.dashboard is not None:
             return
         session = self.live()
@@ -362,6 +356,8 @@ class DrillApp(App[None]):
         Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
         Discussion panel says how each came out, and their notices would cover it.
         """
+        from tui.screens.discussion import addressed
+
         if event.kind == Kind.HOT_WASH:
             self.notify_hot_wash([str(q) for q in event.payload.get("questions") or []])
             return
@@ -407,6 +403,8 @@ class DrillApp(App[None]):
         """Close its dialog if it is open here, and show how it came out (:meth:`show_closed`); while
         another dialog is open, once that dialog closes (a notice would cover it at 80×24);
         ``quiet``: the feed says it, no notice."""
+        from tui.screens.discussion import QuestionScreen
+
         screen = self.screen
         if isinstance(screen, QuestionScreen) and screen.question.question == question.question:
             self.pop_screen()
@@ -422,6 +420,8 @@ class DrillApp(App[None]):
         """How a closed question came out (the expected answer, why): in a dialog of its own when the
         hot seat's answer closed a question with an expected answer or a why, or the next question's
         dialog waits (a notice would cover it), else in a notice."""
+        from tui.screens.discussion import QuestionClosedScreen
+
         taught = expected_text(question)
         outcome = taught or "It had no expected answer: the review shows every answer."
         reason = CLOSE_REASONS.get(question.reason, question.reason)
@@ -467,6 +467,8 @@ class DrillApp(App[None]):
 
     def close_stale_approval(self) -> None:
         """Close an open approval dialog whose request was decided elsewhere (another holder of the role)."""
+        from tui.screens.dialogs import ApprovalScreen
+
         screen = self.screen
         if isinstance(screen, ApprovalScreen) and screen.request not in self.live().view.pending:
             self.pop_screen()
@@ -630,6 +632,8 @@ class DrillApp(App[None]):
         What takes time says when it takes effect ("requested — in effect at 1:12:00"), and a
         second notice comes when it does (:meth:`notify_later`).
         """
+        from simulator.format.durations import format_duration
+
         who, view = self.who(command.role), self.live().view
         sure = command.params.get("confidence")
         said = f"{who} answered" + (f" ({sure} % sure)" if sure is not None else "")
@@ -662,10 +666,14 @@ class DrillApp(App[None]):
 
     def in_effect_at(self, eta: float) -> str:
         """When an action under way takes effect, and how long that is from now."""
+        from simulator.format.durations import format_duration
+
         return f"in effect at {clock(eta)} (in {format_duration(eta - self.live().view.now)})"
 
     def inject_sent(self, command: Command) -> str:
         """The white cell's notice for an inject: its subject and who it goes to."""
+        from simulator.format.commands import AdhocParams
+
         if command.action == "adhoc_inject":
             adhoc = AdhocParams.model_validate(command.params)
             kind, subject, to = "Ad-hoc inject", adhoc.subject, [r.value for r in adhoc.to]
@@ -678,6 +686,9 @@ class DrillApp(App[None]):
 
     def action_title(self, action: str) -> str:
         """A catalogue action's, a verb's or a white-cell control's human title."""
+        from simulator.format.commands import VERBS
+        from tui.widgets.actions import FACILITATOR_CHOICES
+
         catalogue = self.live().scenario.action(action)
         if catalogue is not None:
             return catalogue.title
@@ -686,6 +697,9 @@ class DrillApp(App[None]):
 
     async def on_action_panel_action_requested(self, message: ActionPanel.ActionRequested) -> None:
         """An action from the list: ask for parameters when it has any, then submit."""
+        from simulator.format.commands import VERBS, Command
+        from tui.screens.dialogs import ParamsScreen
+
         role, action = message.role, message.action
         verb = VERBS.get(action)
         if action == "observe":
@@ -708,6 +722,8 @@ class DrillApp(App[None]):
     async def take_or_confirm(self, command: Command) -> None:
         """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
         it turns off or throttles a feature and nobody else approves it."""
+        from tui.screens.dialogs import CutServiceScreen
+
         action = self.live().scenario.action(command.action)
         consequence = self.cut_consequence(command.action)
         if action is None or not consequence or (action.approval and action.approval.value != command.role):
@@ -723,12 +739,17 @@ class DrillApp(App[None]):
 
     def cut_consequence(self, action_id: str) -> str:
         """What taking (or approving) ``action_id`` cuts, in words; empty when it cuts no service."""
+        from tui.widgets.actions import cut_consequence, service_cuts
+
         action = self.live().scenario.action(action_id)
         cuts = service_cuts(action, self.live().scenario) if action is not None else []
         return cut_consequence(action, cuts) if action is not None and cuts else ""
 
     async def facilitate(self, action: str) -> None:
         """The white cell's list: fire a scripted inject, send an ad-hoc one, steer the clock, end."""
+        from simulator.format.commands import AdhocParams, Command
+        from tui.screens.dialogs import InjectPickerScreen, ParamsScreen
+
         if action == "fire_inject":
             async def fire(inject: str | None) -> None:
                 if inject is not None:
@@ -753,6 +774,8 @@ class DrillApp(App[None]):
 
     async def on_chat_panel_send_requested(self, message: ChatPanel.SendRequested) -> None:
         """A war-room or direct message, sent as the acting role (the ``message`` verb, journaled)."""
+        from simulator.format.commands import Command
+
         await self.submit(Command(role=self.role, action="message",
                                   params={"text": message.text, "to": message.to}))
 
@@ -763,6 +786,8 @@ class DrillApp(App[None]):
 
     async def on_people_panel_care_requested(self, message: PeoplePanel.CareRequested) -> None:
         """Rotate or rest a responder, as the acting role."""
+        from simulator.format.commands import Command
+
         await self.submit(Command(role=self.role, action=message.verb, params={"target": message.target}))
 
     async def on_review_screen_save_requested(self, message: ReviewScreen.SaveRequested) -> None:
@@ -834,6 +859,9 @@ class DrillApp(App[None]):
 
     def ask_approval(self, request: int) -> None:
         """Show the typed approval dialog; its answer becomes an approve or deny command."""
+        from simulator.format.commands import Command
+        from tui.screens.dialogs import ApprovalScreen
+
         pending = self.live().view.pending.get(request)
         if pending is None:
             return
@@ -852,6 +880,8 @@ class DrillApp(App[None]):
         ``postponed``: Esc just put a question off; the next dialog says it stays open (a notice
         would cover the dialog's right half at 80×24), or a notice does when no dialog follows.
         """
+        from tui.screens.discussion import POSTPONED
+
         question = None
         if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
             question = self.desk.next_due(self.live().view)
@@ -879,6 +909,9 @@ class DrillApp(App[None]):
         It opens clear of notices (an action's "Done", an inject, a put-off question's "Answer
         later"): at 80×24 they covered its options and buttons, and the feed keeps what they said.
         """
+        from simulator.format.commands import Command
+        from tui.screens.discussion import QuestionScreen
+
         self.clear_notifications()
         self.desk.took(question.question)
         notice = notice or self.desk.take_notice()
@@ -895,6 +928,8 @@ class DrillApp(App[None]):
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
+        from tui.screens.discussion import OpenQuestionsScreen
+
         view = self.live().view
         listed = self.desk.open_list(view)
         if not listed:
@@ -922,6 +957,9 @@ class DrillApp(App[None]):
 
     def confirm_close(self, question: QuestionSeen) -> None:
         """Facilitator: close a question now, after a confirmation."""
+        from simulator.format.commands import Command
+        from tui.screens.dialogs import ConfirmScreen
+
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.submit(Command(role=FACILITATOR, action="close_question",
@@ -933,6 +971,9 @@ class DrillApp(App[None]):
 
     def action_observe(self) -> None:
         """Facilitator or evaluator: write a time-stamped observation against an objective."""
+        from simulator.format.commands import Command
+        from tui.screens.discussion import ObservationScreen
+
         session = self.live()
         seat = session.seat
         if seat not in OBSERVERS:
@@ -975,6 +1016,9 @@ class DrillApp(App[None]):
 
     def action_compose_update(self) -> None:
         """Open the update composer (senders: the roles that may send updates)."""
+        from simulator.format.commands import VERBS, Command
+        from tui.screens.dialogs import ComposerScreen
+
         allowed = {r.value for r in VERBS["send_update"].roles}
         senders = [r for r in self.roles() if r in allowed] or self.roles()
 
@@ -1001,6 +1045,8 @@ class DrillApp(App[None]):
 
     def action_end_drill(self) -> None:
         """End the drill early, after a confirmation."""
+        from tui.screens.dialogs import ConfirmScreen
+
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.live().end()
@@ -1022,6 +1068,8 @@ class DrillApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; while a drill runs, or its review is unsaved, ask first (``q`` used to lose it at once)."""
+        from tui.screens.dialogs import QuitScreen
+
         if isinstance(self.screen, QuitScreen):
             return
         question = self.quit_question()
@@ -1056,6 +1104,8 @@ class DrillApp(App[None]):
         """Show every key of the current screen. In the hot seat a running clock waits while the
         help is open (harm at 60× would pile up behind it) and runs again when it closes; in a team
         drill the clock is the facilitator's and goes on."""
+        from tui.screens.help import HelpScreen, binding_rows
+
         if isinstance(self.screen, HelpScreen):
             return
         session = self.session

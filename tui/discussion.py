@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.engine.view import DrillView, InjectSeen, QuestionSeen
-from simulator.format.durations import clock
+from simulator.format.hms import clock
 from simulator.format.taxonomy import OBSERVERS
 from tui.format import short_role
-from tui.screens.discussion import addressed
 
 QUESTION_CHANNEL = "question"
 """The feed's channel for discussion questions (shown as ``QSTN``)."""
@@ -64,6 +63,8 @@ def feed_body(question: QuestionSeen, observer: bool) -> str:
         lines.append("  (tick each that applies)")
     elif question.kind == "text":
         lines.append("  (answered in words)")
+    from tui.screens.discussion import addressed  # its dialogs (pydantic) load with the first question
+
     lines += ["", f"Asked of {addressed(question)} at {clock(question.t)}."]
     if question.open:
         closes = (f"Closes at {clock(question.closes)}" if question.closes is not None

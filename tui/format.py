@@ -7,7 +7,7 @@ import re
 from textual.content import Content
 from textual.markup import escape
 
-from simulator.format.durations import clock
+from simulator.format.hms import clock
 from simulator.format.taxonomy import ROLE_LABELS, ROLE_SHORT, Role
 
 REDACTED = re.compile(r"\[REDACTED[^\]]*\]")

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from textual.content import Content
 
 from simulator.engine.session import Link, LobbyState
-from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, Role
 from tui.format import role_name, short_role
 
 
-def lobby_content(lobby: LobbyState | None, scenario: Scenario, seat: str | None,
+class HasRoles(Protocol):
+    """A scenario, or what its briefing shows: the roles in play."""
+
+    @property
+    def roles(self) -> Sequence[Role]: ...
+
+
+def lobby_content(lobby: LobbyState | None, scenario: HasRoles, seat: str | None,
                   code: str | None, link: Link = Link.CONNECTED) -> Content:
     """Who holds which role and who is connected; unfilled roles; whether the drill has started.
 
@@ -82,7 +89,7 @@ def sender_label(message: dict[str, Any]) -> str:
 
 def message_line(message: dict[str, Any], seat: str | None) -> Content:
     """One chat line: time, sender, audience (war room or direct), text."""
-    from simulator.format.durations import clock
+    from simulator.format.hms import clock
 
     to = list(message.get("to") or [])
     audience = "war room" if not to else "→ " + ",".join(short_role(r) for r in to)

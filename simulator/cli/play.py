@@ -12,6 +12,8 @@ from simulator.cli.usage import UsageError, seed_value, speed_value
 
 if TYPE_CHECKING:
     from simulator.engine.session import Session
+    from simulator.format.loader import LoadedScenario
+    from tui.screens.briefing import Briefed
 
 FLAGSHIP = "jailbreak-wave"
 """The scenario ``ttx play`` opens without an argument."""
@@ -35,7 +37,7 @@ def register(sub: Any) -> None:
 
 def cmd_play(args: argparse.Namespace) -> int:
     """Open the drill TUI on one scenario, or on the picker with ``--pick``."""
-    from simulator.format.loader import load_scenario
+    from simulator.format.brief import builtin_brief
 
     if args.pick and args.scenario:
         raise UsageError("give a SCENARIO or --pick, not both")
@@ -49,16 +51,28 @@ def cmd_play(args: argparse.Namespace) -> int:
 
         run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir, history=history)
         return 0
-    loaded = load_scenario(args.scenario or FLAGSHIP)
+    name = args.scenario or FLAGSHIP
+    briefed = builtin_brief(name)
+    loaded: LoadedScenario | None = None
+    brief: Briefed
+    if briefed is None:  # a scenario file: its problems are printed before any screen opens
+        from simulator.format.loader import load_scenario
+
+        loaded = load_scenario(name)
+        path, brief = Path(name), loaded.scenario
+    else:  # a built-in (the tests validate each): its briefing shows first, its check follows
+        path, brief = briefed
     from tui.app import Opening, run_drill
 
     def build() -> Session:
-        """The hot-seat drill, built once its briefing shows (the engine's imports come after that frame)."""
+        """The hot-seat drill, built once its briefing shows (for a built-in, pydantic and the
+        scenario check come after that frame too, with the engine's imports)."""
         from simulator.engine.session import LocalSession
+        from simulator.format.loader import load_scenario
 
-        return LocalSession(loaded, seed=args.seed, speed=args.speed)
+        return LocalSession(loaded or load_scenario(path), seed=args.seed, speed=args.speed)
 
-    run_drill(Opening(loaded.scenario, build), save_dir=args.save_dir, history=history)
+    run_drill(Opening(brief, build), save_dir=args.save_dir, history=history)
     return 0
 
 

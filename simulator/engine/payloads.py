@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from simulator.engine.events import Event, Kind
-from simulator.format.durations import clock
+from simulator.format.hms import clock
 
 
 class DrillStarted(NamedTuple):

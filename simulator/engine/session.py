@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from simulator.engine.events import Event, Kind
 from simulator.engine.journal import ForkPoint, Journal, write_journal
-from simulator.engine.view import DrillView
-from simulator.format.commands import ANSWER, Command
-from simulator.format.loader import LoadedScenario
-from simulator.format.scenario import Scenario
 
-if TYPE_CHECKING:  # the engine (NumPy, SimPy) is imported when a LocalSession is built, not with the protocol
+if TYPE_CHECKING:  # the engine (NumPy, SimPy) is imported when a LocalSession is built, not with the
+    # protocol; the scenario format and the commands (pydantic) too, so the briefing draws first
     from simulator.engine.baseline import DoNothing
     from simulator.engine.clock import DrillClock
     from simulator.engine.drill import Drill
     from simulator.engine.historical import RealTeam
     from simulator.engine.scoring import Result
+    from simulator.engine.view import DrillView
+    from simulator.format.commands import Command
+    from simulator.format.loader import LoadedScenario
+    from simulator.format.scenario import Scenario
 
 EventHandler = Callable[[Event], None]
 ChangeHandler = Callable[[], None]
@@ -212,6 +213,7 @@ class LocalSession:
         """A hot-seat drill of ``loaded`` on ``seed``, or going on from ``drill`` (a fork)."""
         from simulator.engine.clock import DrillClock, Pacer
         from simulator.engine.runner import new_drill
+        from simulator.engine.view import DrillView
 
         self.loaded = loaded
         self.scenario = loaded.scenario
@@ -318,6 +320,8 @@ class LocalSession:
     async def submit(self, command: Command) -> Event:
         """Take a command now; an accepted answer closes its question at once (one player answers
         for every role at the hot seat)."""
+        from simulator.format.commands import ANSWER
+
         self.pacer.sync()
         event = self.drill.submit(command)
         if command.action == ANSWER.id and event.kind == Kind.COMMAND:
@@ -353,6 +357,8 @@ class LocalSession:
         self.pacer.wake()
 
     async def end(self) -> None:
+        from simulator.format.commands import Command
+
         await self.submit(Command(role="facilitator", action="end_drill"))
 
     async def close(self) -> None:

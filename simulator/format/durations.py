@@ -13,9 +13,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from simulator.format.hms import clock as clock  # re-exported: where the other modules find it
+from simulator.format.hms import seconds_in
 
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 DURATION_PATTERN = r"^(\d+(\.\d+)?[smhd])+$"
 EXAMPLES = "'90s', '15m', '4h' or '1h30m'"
 """The forms every duration message shows."""
@@ -40,10 +39,10 @@ def parse_duration(text: str) -> float:
             unit ``s``, ``m``, ``h`` or ``d``; the message names a form that works when
             the text is a near miss (``10:05``, ``15 min``, ``4H``, ``1h30``).
     """
-    cleaned = text.strip().replace(" ", "")
-    if not cleaned or _PART.sub("", cleaned):
+    seconds = seconds_in(text)
+    if seconds is None:
         raise ValueError(f"expected a duration like {EXAMPLES}, found {text!r}{_suggestion(text)}")
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(cleaned))
+    return seconds
 
 
 def colon_durations(text: str) -> list[str]:

@@ -1,10 +1,25 @@
-"""Sim seconds written as ``H:MM:SS``: the one clock format every view uses.
+"""Sim seconds written as ``H:MM:SS``: the one clock format every view uses; and ``1h30m`` read.
 
 Apart from :mod:`simulator.format.durations` (which parses durations with pydantic types) so a
-command that only prints times, such as ``ttx history``, does not load pydantic.
+command that only prints times, such as ``ttx history``, and the ``ttx play`` briefing, drawn
+before the scenario is validated, do not load pydantic.
 """
 
 from __future__ import annotations
+
+import re
+
+UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+"""One ``<number><unit>`` part of a duration."""
+
+
+def seconds_in(text: str) -> float | None:
+    """The seconds in a duration such as ``"1h30m"``, or ``None`` when it is not one (spaces allowed)."""
+    cleaned = text.strip().replace(" ", "")
+    if not cleaned or PART.sub("", cleaned):
+        return None
+    return sum(float(n) * UNIT_SECONDS[u] for n, u in PART.findall(cleaned))
 
 
 def clock(seconds: float) -> str:

@@ -10,13 +10,13 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from simulator.format.brief import builtin_dir as builtin_dir  # re-exported: where the others find it
 from simulator.format.commands import VERBS
 from simulator.format.durations import format_duration
 from simulator.format.salvage import Damage, Ref, salvage
@@ -55,11 +55,6 @@ class LoadedScenario:
     document: Document
     label: str = ""
     """``builtin:<id>`` for built-ins, else the path: what journal headers record as the source."""
-
-
-def builtin_dir() -> Path:
-    """Folder of the built-in scenario library."""
-    return Path(str(resources.files("scenarios")))
 
 
 def builtin_ids() -> list[str]:

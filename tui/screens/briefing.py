@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence, Sized
+from typing import ClassVar, Protocol
 
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -20,9 +21,8 @@ from textual.widgets import Button, Markdown, Static
 from simulator.engine.journal import ForkPoint
 from simulator.engine.session import Link, LobbyState
 from simulator.engine.view import DrillView
-from simulator.format.durations import clock
-from simulator.format.scenario import Scenario
-from simulator.format.taxonomy import EVALUATOR, FACILITATOR
+from simulator.format.hms import clock
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, Role
 from tui.format import role_name
 from tui.team import lobby_content
 from tui.widgets.footer import DrillFooter
@@ -74,7 +74,27 @@ the open questions). The expected answer and why show when the question closes.
 """
 
 
-def briefing_markdown(scenario: Scenario, seat: str | None, team: bool = False) -> str:
+class Briefed(Protocol):
+    """What the briefing shows of a scenario: a validated :class:`~simulator.format.scenario.Scenario`,
+    or the :class:`~simulator.format.brief.Brief` read from a built-in before it is validated."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def briefing(self) -> str: ...
+    @property
+    def roles(self) -> Sequence[Role]: ...
+    @property
+    def objectives(self) -> Sequence[str]: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def questions(self) -> Sized: ...
+
+
+def briefing_markdown(scenario: Briefed, seat: str | None, team: bool = False) -> str:
     """The briefing page as Markdown (``team``: a seat of a team drill rather than the hot seat)."""
     roles = "\n".join(f"- **{role_name(r.value)}** (`{r.value}`)" for r in scenario.roles)
     objectives = "\n".join(f"- {o}" for o in scenario.objectives) or "- Contain the harm; keep people told."
@@ -251,7 +271,7 @@ class BriefingScreen(Screen[None]):
     class Shown(Message):
         """The briefing has been drawn on the terminal for the first time (its text laid out at its size)."""
 
-    def __init__(self, scenario: Scenario, seat: str | None, *, team: bool = False,
+    def __init__(self, scenario: Briefed, seat: str | None, *, team: bool = False,
                  join_code: str | None = None, lobby: LobbyState | None = None,
                  so_far: str = "") -> None:
         """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator;
