@@ -10,12 +10,14 @@ the expected answer and why once it closes).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.engine.view import DrillView, InjectSeen, QuestionSeen
 from simulator.format.hms import clock
 from simulator.format.taxonomy import OBSERVERS
 from tui.format import short_role
+
+if TYPE_CHECKING:  # the view's payload types (~15 ms of named tuples) load with the drill, after the briefing
+    from simulator.engine.view import DrillView, InjectSeen, QuestionSeen
 
 QUESTION_CHANNEL = "question"
 """The feed's channel for discussion questions (shown as ``QSTN``)."""
@@ -150,6 +152,8 @@ class QuestionDesk:
 
     def feed(self, view: DrillView) -> list[InjectSeen]:
         """The feed entries of the questions asked of this seat (kept, so read marks stay)."""
+        from simulator.engine.view import InjectSeen
+
         entries = []
         for question in view.questions.values():
             entry = self._entries.get(question.question)

@@ -11,12 +11,12 @@ every built-in's :class:`Brief` is the validated scenario's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+import scenarios
 from simulator.format.hms import seconds_in
 from simulator.format.taxonomy import Role
 
@@ -42,8 +42,10 @@ class Brief:
 
 
 def builtin_dir() -> Path:
-    """Folder of the built-in scenario library."""
-    return Path(str(resources.files("scenarios")))
+    """Folder of the built-in scenario library (the ``scenarios`` package; read as a path, not through
+    ``importlib.resources``, whose import the briefing would wait for)."""
+    assert scenarios.__file__ is not None, "the scenarios package is installed as files"
+    return Path(scenarios.__file__).parent
 
 
 def brief_of(scenario: Scenario) -> Brief:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence, Sized
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -18,14 +18,16 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Markdown, Static
 
-from simulator.engine.journal import ForkPoint
 from simulator.engine.session import Link, LobbyState
-from simulator.engine.view import DrillView
 from simulator.format.hms import clock
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, Role
 from tui.format import role_name
 from tui.team import lobby_content
 from tui.widgets.footer import DrillFooter
+
+if TYPE_CHECKING:  # a fork's view (its payload types: ~15 ms) loads with the drill, not the briefing
+    from simulator.engine.journal import ForkPoint
+    from simulator.engine.view import DrillView
 
 CONTROLS = """\
 | key | does |
