@@ -45,3 +45,29 @@ def test_a_broken_scenario_file_is_reported_at_file_line_col(tmp_path: Path) -> 
     out = play(str(broken))
     assert out.returncode == 2
     assert f"{broken}:5:11: duration: expected a duration like '90s'" in out.stderr
+
+
+def test_the_garbage_collector_waits_until_the_drill_is_built(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    """Up to the briefing's first frame the collector is paused (it cost ~5 % of the launch and freed
+    next to nothing); building the drill, after that frame, turns it back on, and so does any way out."""
+    import gc
+
+    from simulator.cli.main import build_parser
+    from simulator.cli.play import cmd_play
+    from tui.app import Opening
+
+    seen: list[bool] = []
+
+    def run_drill(opening: Opening, **_: object) -> None:
+        seen.append(gc.isenabled())
+        opening.build()
+        seen.append(gc.isenabled())
+
+    monkeypatch.setattr("tui.app.run_drill", run_drill)
+    parse = build_parser("play").parse_args
+    assert cmd_play(parse(["play", "--seed", "7", "--no-history", "--save-dir", str(tmp_path)])) == 0
+    assert seen == [False, True] and gc.isenabled()
+    with pytest.raises(FileNotFoundError):
+        cmd_play(parse(["play", "no-such-drill", "--no-history", "--save-dir", str(tmp_path)]))
+    assert gc.isenabled()

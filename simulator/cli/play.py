@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, seed_value, speed_value
 
 if TYPE_CHECKING:
+    from simulator.analysis.recording import Target
     from simulator.engine.session import Session
     from simulator.format.loader import LoadedScenario
     from tui.screens.briefing import Briefed
@@ -37,8 +39,6 @@ def register(sub: Any) -> None:
 
 def cmd_play(args: argparse.Namespace) -> int:
     """Open the drill TUI on one scenario, or on the picker with ``--pick``."""
-    from simulator.format.brief import builtin_brief
-
     if args.pick and args.scenario:
         raise UsageError("give a SCENARIO or --pick, not both")
     if not args.save_dir.is_dir():
@@ -51,6 +51,23 @@ def cmd_play(args: argparse.Namespace) -> int:
 
         run_picker(seed=args.seed, speed=args.speed, save_dir=args.save_dir, history=history)
         return 0
+    gc.disable()  # until the drill is built: see build()
+    try:
+        return play_briefed(args, history)
+    finally:
+        gc.enable()
+
+
+def play_briefed(args: argparse.Namespace, history: Target | None) -> int:
+    """The drill's briefing first, then the drill, built after the briefing's first frame.
+
+    The cyclic garbage collector is paused from here until the drill is built: up to the first
+    frame it ran ~185 times (169 young, 15 middle, 1 full) over the imports' and Textual's first
+    layouts' objects, ~5 % of the launch's instructions, and freed ~3,000 of them (~79,000 live);
+    it runs again once the drill is built, after the frame (or when the app ends unbuilt).
+    """
+    from simulator.format.brief import builtin_brief
+
     name = args.scenario or FLAGSHIP
     briefed = builtin_brief(name)
     loaded: LoadedScenario | None = None
@@ -70,6 +87,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         from simulator.engine.session import LocalSession
         from simulator.format.loader import load_scenario
 
+        gc.enable()
         return LocalSession(loaded or load_scenario(path), seed=args.seed, speed=args.speed)
 
     run_drill(Opening(brief, build), save_dir=args.save_dir, history=history)
