@@ -7,6 +7,12 @@ and measures:
 - launch → dashboard: Enter is sent as soon as the briefing shows, until the dashboard is written
   (what a player waits before they can act);
 - idle CPU of the ``ttx`` process over 10 s with the clock running at 1×, and with it paused.
+
+``--compare DIR [RUNS]`` launches this tree and another checkout (``git archive REV | tar -x -C DIR``)
+in turn instead, RUNS pairs (default 9), each with its own ``PYTHONPATH``, so both see the same load,
+and prints both trees' launch → first frame and → dashboard medians. Write both trees' bytecode first
+(``python -m compileall -q simulator tui scenarios`` in each): this machine's shell sets
+``PYTHONDONTWRITEBYTECODE``, and compiling on every launch would be measured too.
 """
 
 from __future__ import annotations
@@ -29,13 +35,23 @@ RUNS = 5
 IDLE_SECONDS = 10.0
 
 
+HERE = Path(__file__).resolve().parents[2]
+PLAY = ("import sys; from simulator.cli import main; sys.argv = ['ttx', 'play', '--seed', '7']; "
+        "sys.exit(main())")
+"""``ttx play --seed 7`` from whichever tree ``PYTHONPATH`` names (``--compare``)."""
+
+
 class Drill:
     """``ttx play`` on its own pseudo-terminal; everything it writes is kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, tree: Path | None = None) -> None:
+        """``tree``: run that checkout's ``ttx play`` (first on ``PYTHONPATH``), else the installed one."""
         self.started = time.monotonic()
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            if tree is not None:
+                os.environ["PYTHONPATH"] = str(tree)
+                os.execv(sys.executable, [sys.executable, "-c", PLAY])
             os.execv(str(TTX), [str(TTX), "play", "--seed", "7"])
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         self.output = b""
@@ -80,7 +96,28 @@ class Drill:
         os.close(self.fd)
 
 
+def compare(other: Path, runs: int) -> None:
+    """Launch → first frame and → dashboard of this tree and ``other``, launched in turn."""
+    trees = {"this": HERE, "other": other.resolve()}
+    first_frame: dict[str, list[float]] = {name: [] for name in trees}
+    dashboard: dict[str, list[float]] = {name: [] for name in trees}
+    for i in range(runs):
+        for name, tree in (list(trees.items()) if i % 2 == 0 else list(trees.items())[::-1]):
+            drill = Drill(tree)
+            first_frame[name].append(drill.wait_for(b"Start the drill"))
+            drill.type(b"\r")
+            dashboard[name].append(drill.wait_for(b"Signals (what you can observe)"))
+            drill.kill()
+    print(json.dumps({name: {"tree": str(tree), "pairs": runs,
+                             "launch_to_first_frame_s": round(statistics.median(first_frame[name]), 3),
+                             "launch_to_dashboard_s": round(statistics.median(dashboard[name]), 3)}
+                      for name, tree in trees.items()}, indent=2))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--compare"]:
+        compare(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 9)
+        return
     first_frame, dashboard = [], []
     for _ in range(RUNS):
         drill = Drill()
