@@ -55,6 +55,7 @@ from tui.screens.discussion import (
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.picker import PickerScreen
 from tui.team import sender_label
+from tui.theme import ThemedApp
 from tui.widgets.actions import FACILITATOR_CHOICES, ActionPanel, choices_for
 from tui.widgets.chat import ChatPanel
 from tui.widgets.people import PeoplePanel
@@ -127,7 +128,7 @@ class ActionCommands(Provider):
                 yield Hit(score, matcher.highlight(text), self.request(role, action), text=text)
 
 
-class DrillApp(App[None]):
+class DrillApp(ThemedApp):
     """One drill from briefing to review. ``session`` may be local (hot seat) or remote (one seat)."""
 
     CSS_PATH = Path(__file__).with_name("ttx.tcss")
