@@ -5,6 +5,7 @@ reused, and a restyle asks each widget to redraw once, not once per colour of ev
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import textwrap
@@ -155,3 +156,17 @@ def test_the_textual_code_tui_theme_stands_in_for_is_the_code_it_was_written_aga
     fingerprint = hashlib.sha256(source.encode()).hexdigest()[:16]
     assert fingerprint == TEXTUAL_FINGERPRINTS[textual_code.__qualname__], (  # type: ignore[attr-defined]
         f"Textual's {textual_code.__qualname__} changed; review {ours}")  # type: ignore[attr-defined]
+
+
+async def test_what_is_alive_once_the_screen_is_up_is_frozen_until_the_app_ends(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Up, the briefing's and then the dashboard's objects are out of the garbage collector's sight
+    (a full collection walking them paused a key press ~100 ms); ended, the app thaws them."""
+    app = drill(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        on_the_briefing = gc.get_freeze_count()
+        assert on_the_briefing > 10_000
+        await press(pilot, ["enter"])
+        assert gc.get_freeze_count() > on_the_briefing
+    assert gc.get_freeze_count() == 0

@@ -30,6 +30,7 @@ from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
+from tui.heap import freeze_what_is_alive
 from tui.keys import QUIT, THEME, toggle_theme
 from tui.screens.briefing import BriefingScreen, so_far_markdown
 from tui.screens.dashboard import DashboardScreen
@@ -287,6 +288,7 @@ class DrillApp(ThemedApp):
         team = self.team()
         self.dashboard = DashboardScreen(session.scenario, self.roles(), self.role, seat=session.seat)
         await self.switch_screen(self.dashboard)
+        freeze_what_is_alive()  # the dashboard lives to the review: no full collection walks it again
         if team is None:
             await session.start()
             if self.start_paused or session.fork is not None:

@@ -22,6 +22,8 @@ from textual.css.styles import Styles
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 
+from tui.heap import freeze_what_is_alive, thaw
+
 PARSED_SOURCES = 512
 """How many parsed sources (a stylesheet file or one widget's default CSS, one set of variables)
 each set of variables keeps; Textual keeps 64, fewer than our screens' sources in two themes."""
@@ -42,8 +44,10 @@ class ThemedApp(App[None]):
         self.stylesheet = ThemeStylesheet(variables=self.get_css_variables())
 
     def refresh_css(self, animate: bool = True) -> None:
-        """Restyle every screen for the current theme and CSS; the current screen is laid out and
-        drawn on its next update. Textual's own does the same, drawing it at once too."""
+        """Restyle every screen for the current theme and CSS; the current screen is drawn on its
+        next update, laid out again only if a changed rule sizes or places a widget (a theme changes
+        colours only). Textual's own also lays it out and draws it at once, then again for the
+        widgets' own redraws."""
         stylesheet = self.stylesheet
         stylesheet.set_variables(self.get_css_variables())
         stylesheet.reparse()
@@ -53,7 +57,16 @@ class ThemedApp(App[None]):
                 stylesheet.update(screen, animate=animate)
             screen._css_update_count = self._css_update_count  # what Textual's refresh_css notes
         if self.screen_stack:
-            self.screen.refresh(layout=True)
+            self.screen.refresh()
+
+    def on_ready(self) -> None:
+        """The first screen is up: what is alive now lives on (see :mod:`tui.heap`)."""
+        freeze_what_is_alive()
+
+    async def on_unmount(self) -> None:
+        """The app has ended: what it froze can be collected again. (Textual calls each class's
+        handler, so a subclass's own ``on_unmount`` does not replace this one.)"""
+        thaw()
 
 
 class ThemeStylesheet(Stylesheet):
