@@ -9,9 +9,6 @@ import gc
 import hashlib
 import inspect
 import textwrap
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,10 +17,10 @@ from textual.css.parse import parse
 from textual.css.styles import Styles
 from textual.css.stylesheet import Stylesheet
 from textual.pilot import Pilot
-from textual.widget import Widget
 
 from simulator.engine.session import LocalSession
 from simulator.format.loader import LoadedScenario
+from tests.test_dashboard_redraw import redraws
 from tui.app import DrillApp
 from tui.theme import ThemeStylesheet
 
@@ -112,22 +109,6 @@ async def test_a_theme_seen_before_is_not_parsed_again(
         assert parses[1:] == [0, 0, 0]
 
 
-@contextmanager
-def redraw_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """Count the redraw requests widgets receive, by widget id or class name."""
-    asked: Counter[str] = Counter()
-    refresh = Widget.refresh
-
-    def counted(self: Widget, *regions: object, repaint: bool = True, layout: bool = False,
-                recompose: bool = False) -> Widget:
-        asked[self.id or type(self).__name__] += 1
-        return refresh(self, *regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[arg-type]
-
-    with monkeypatch.context() as patched:
-        patched.setattr(Widget, "refresh", counted)
-        yield asked
-
-
 async def test_a_theme_switch_asks_each_widget_to_redraw_once(
         flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the dashboard, ``d`` asks each widget for one redraw (Textual's restyle asked each again for
@@ -136,7 +117,7 @@ async def test_a_theme_switch_asks_each_widget_to_redraw_once(
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, ["enter"])
         widgets = len(list(app.screen.walk_children(with_self=True)))
-        with redraw_requests(monkeypatch) as asked:
+        with redraws(monkeypatch) as asked:
             await press(pilot, ["d"])
         assert sum(asked.values()) < 3 * widgets, asked.most_common(5)
 
