@@ -37,7 +37,8 @@ Redraws = dict[DOMNode, tuple[bool, bool]]
 
 class ThemedApp(App[None]):
     """An app whose theme switch parses nothing it has parsed before, asks each widget to redraw
-    once, and draws the screen once (Textual draws it at once, then again for the widgets)."""
+    once, and leaves drawing to the screen's next update (Textual lays it out and draws it at once
+    too), and whose objects alive once a screen is up are frozen (:mod:`tui.heap`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,18 +47,20 @@ class ThemedApp(App[None]):
     def refresh_css(self, animate: bool = True) -> None:
         """Restyle every screen for the current theme and CSS; the current screen is drawn on its
         next update, laid out again only if a changed rule sizes or places a widget (a theme changes
-        colours only). Textual's own also lays it out and draws it at once, then again for the
-        widgets' own redraws."""
+        colours only). Textual's own also lays it out and draws it at once."""
         stylesheet = self.stylesheet
         stylesheet.set_variables(self.get_css_variables())
         stylesheet.reparse()
         stylesheet.update(self, animate=animate)
+        if not self.screen_stack:
+            return
+        if self.screen.is_mounted:
+            self.screen.refresh()
+            self.screen._css_update_count = self._css_update_count  # as Textual's refresh_css notes
         for screen in self.screen_stack:
             if screen is not self.screen:
                 stylesheet.update(screen, animate=animate)
-            screen._css_update_count = self._css_update_count  # what Textual's refresh_css notes
-        if self.screen_stack:
-            self.screen.refresh()
+                screen._css_update_count = self._css_update_count
 
     def on_ready(self) -> None:
         """The first screen is up: what is alive now lives on (see :mod:`tui.heap`)."""
