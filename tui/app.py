@@ -27,10 +27,12 @@ from simulator.format.hms import clock
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS
 from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_text
 from tui.format import short_role
+from tui.heap import freeze_what_is_alive
 from tui.keys import QUIT, THEME, toggle_theme
 from tui.notices import notices_to_drop
 from tui.screens.briefing import Briefed, BriefingScreen, so_far_markdown
 from tui.team import sender_label
+from tui.theme import ThemedApp
 
 if TYPE_CHECKING:  # the history (SQLAlchemy) and the review (the engine: NumPy, SimPy) are imported when a
     # drill ends, not at start-up; the dashboard, the dialogs and the commands (pydantic) once the
@@ -117,7 +119,7 @@ class ActionCommands(Provider):
                 yield Hit(score, matcher.highlight(text), self.request(role, action), text=text)
 
 
-class DrillApp(App[None]):
+class DrillApp(ThemedApp):
     """One drill from briefing to review. ``session`` may be local (hot seat) or remote (one seat)."""
 
     CSS_PATH = Path(__file__).with_name("ttx.tcss")
@@ -282,6 +284,7 @@ class DrillApp(App[None]):
         team = self.team()
         self.dashboard = DashboardScreen(session.scenario, self.roles(), self.role, seat=session.seat)
         await self.switch_screen(self.dashboard)
+        freeze_what_is_alive()  # the dashboard lives to the review: no full collection walks it again
         if team is None:
             await session.start()
             if self.start_paused or session.fork is not None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 
 from simulator.analysis.history import (
@@ -27,6 +26,7 @@ from simulator.analysis.history import (
 from tui.keys import QUIT, THEME, toggle_theme
 from tui.screens.history import HistoryScreen
 from tui.screens.review import ReviewScreen
+from tui.theme import ThemedApp
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def open_drill(url: str, drill_id: str) -> Opened:
     return Opened(drill, previous, data)
 
 
-class HistoryApp(App[None]):
+class HistoryApp(ThemedApp):
     """The history browser, then a drill's review; Escape goes back to the list."""
 
     CSS_PATH = Path(__file__).with_name("ttx.tcss")
