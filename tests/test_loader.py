@@ -214,7 +214,8 @@ def test_invalid_yaml_syntax_is_located(write_scenario: WriteScenario) -> None:
      "this key does not line up with the lines above: check its indentation (expected <block end>, "
      "but found '?')"),
     ("roles:\t[ic, ml, comms]\n", "a tab: indent with spaces (found character '\\t' that cannot"),
-    ("roles: [ic, ml, comms]\nfeatures:\n  chat:\n    title: Chat\n  traffic_rps: 50  # requests/s\n    shape: []\n",
+    ("roles: [ic, ml, comms]\nfeatures:\n  chat:\n    title: Chat\n  traffic_rps: 50  # requests/s\n"
+     "    shape: []\n",
      "this line is indented deeper than the line above, which has its value already: check the "
      "indentation of both (expected <block end>, but found '<block mapping start>')"),
 ])
