@@ -9,6 +9,10 @@ CPU time (``process_time``, so other jobs on the machine weigh less than on a wa
 - beside them, in the same process, the per-output SimPy oracle over the flagship's horizon at a
   reduced rate, normalised per simulated output.
 
+The same medians are then taken again with the garbage collector set up as a ``ttx sweep`` worker
+sets it (``cpu_ms_median_in_a_sweep_worker``); the headline figures and the speedup keep Python's
+defaults.
+
 Each figure is the median of many runs, taken in rounds that alternate the workloads. Targets:
 textbook ≤ 5 ms, baseline ≤ 2 ms, sycophancy-drift ≤ 10 ms, ≥ 200,000× per output vs the oracle.
 With ``--compare PATH`` (a checkout of an earlier version, e.g. ``git archive`` of ``layout``) the
@@ -91,6 +95,25 @@ def measure(loaded: LoadedScenario, drift: LoadedScenario) -> dict[str, float]:
     return {k: round(statistics.median(v), 2) for k, v in samples.items()}
 
 
+def in_a_sweep_worker(loaded: LoadedScenario, drift: LoadedScenario) -> dict[str, float]:
+    """The same medians with the collector set up as a sweep worker sets it (``_init_worker``: what is
+    loaded frozen, generation 0 collected every ``WORKER_GC_THRESHOLD`` allocations), restored after.
+    The headline figures keep Python's defaults; this is what a run costs inside ``ttx sweep``."""
+    import gc
+
+    from simulator.analysis.sweep import WORKER_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(WORKER_GC_THRESHOLD, *before[1:])
+    try:
+        return measure(loaded, drift)
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def main() -> None:
     loaded, drift = load_scenario("jailbreak-wave"), load_scenario("sycophancy-drift")
     scenario = loaded.scenario
@@ -98,6 +121,7 @@ def main() -> None:
         baseline_of(loaded, seed)
         run_policy(loaded, Textbook(scenario), seed)
     figures = measure(loaded, drift)
+    worker = in_a_sweep_worker(loaded, drift)
     slow = scenario.model_copy(update={"features": {
         "chat": scenario.features["chat"].model_copy(update={"traffic_rps": ORACLE_RPS})}})
     start = time.process_time()
@@ -107,6 +131,7 @@ def main() -> None:
     report: dict[str, object] = {
         "scenario": scenario.id, "simulated_hours": scenario.duration / 3600,
         "load_average": os.getloadavg()[0], "cpu_ms_median": figures,
+        "cpu_ms_median_in_a_sweep_worker": worker,
         "engine_outputs_simulated": round(outputs(scenario)),
         "oracle_rps": ORACLE_RPS, "oracle_outputs_simulated": round(outputs(slow)),
         "oracle_cpu_ms": round(oracle_ms, 1), "speedup_per_output": round(speedup),
