@@ -30,6 +30,7 @@ from simulator.format.scenario import Scenario
 from simulator.format.taxonomy import FACILITATOR, HARM_TYPE_LABELS, HAZARD_LABELS, HarmType, Hazard, Role
 from tui.format import CHOICE_LABELS, role_name, short_role
 from tui.widgets.form_select import FormSelect
+from tui.widgets.typeahead import TypeaheadInput
 
 Options = list[tuple[str, str]]
 
@@ -418,11 +419,14 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
                 yield FormSelect(AUDIENCES, value="internal", allow_blank=False, id="update-audience",
                                  compact=True)
             yield Label("What we know")
-            yield Input(placeholder="facts, with times and numbers", id="update-know", compact=True)
+            yield TypeaheadInput(placeholder="facts, with times and numbers", id="update-know", compact=True,
+                                 after_enter="next")
             yield Label("What we suspect")
-            yield Input(placeholder="hypotheses, labelled as such", id="update-suspect", compact=True)
+            yield TypeaheadInput(placeholder="hypotheses, labelled as such", id="update-suspect",
+                                 compact=True, after_enter="next")
             yield Label("What we are doing")
-            yield Input(placeholder="actions under way, next update time", id="update-doing", compact=True)
+            yield TypeaheadInput(placeholder="actions under way, next update time", id="update-doing",
+                                 compact=True)
             yield Static("A structured update has all three parts.", id="composer-hint",
                          classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
@@ -457,11 +461,9 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         self.focus_next()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter moves to the next field; on the last one it sends."""
+        """Enter on the last field sends (on the others the field has moved the focus on itself)."""
         if event.input.id == "update-doing":
             self.action_send()
-        else:
-            self.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Mouse send or cancel."""

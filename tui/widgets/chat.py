@@ -14,6 +14,7 @@ from textual.widgets import Input, Select, Static
 from tui.format import role_name
 from tui.team import message_line
 from tui.widgets.form_select import FormSelect
+from tui.widgets.typeahead import TypeaheadInput
 
 WAR_ROOM = "*"
 """The audience choice meaning "everyone" (the shared war-room channel)."""
@@ -49,7 +50,8 @@ class ChatPanel(Vertical):
         with Horizontal(id="chat-row"):
             audiences = [("War room", WAR_ROOM)] + [(role_name(r), r) for r in self.roles if r != self.seat]
             yield FormSelect(audiences, value=WAR_ROOM, allow_blank=False, id="chat-to", compact=True)
-            yield Input(placeholder=PLACEHOLDER, id="chat-input", compact=True, max_length=2000)
+            yield TypeaheadInput(placeholder=PLACEHOLDER, id="chat-input", compact=True, max_length=2000,
+                                 after_enter="clear")
 
     def on_mount(self) -> None:
         """Hide the sending line for a seat that cannot talk (the facilitator)."""
@@ -71,12 +73,12 @@ class ChatPanel(Vertical):
         self.query_one("#chat-input", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter: post the message intent and clear the line."""
+        """Enter: post the message intent (the line has cleared itself, so what is typed next is
+        the next message)."""
         event.stop()
         text = event.value.strip()
         if not text:
             return
         chosen = self.query_one("#chat-to", Select).value
         to = [] if chosen == WAR_ROOM or chosen is Select.NULL else [str(chosen)]
-        event.input.value = ""
         self.post_message(self.SendRequested(text, to))
