@@ -306,3 +306,20 @@ def test_a_baseline_without_the_msel_has_the_same_truth_as_the_full_idle_drill(
         lean = baseline.do_nothing(flagship.scenario, seed, key="lean")
         full = baseline.of_drill(idle_run(flagship, seed, journal=False).drill, flagship.scenario.duration)
         assert lean == full
+
+
+def test_ending_as_an_action_takes_effect_keeps_every_rate_finite(flagship: LoadedScenario) -> None:
+    """The kill switch takes effect and the facilitator ends the drill in that same instant: the last
+    piece of harm has no length. Its rate was 0/0, a NaN that is never under the containment
+    threshold (and printed a RuntimeWarning in ``ttx replay``); it is 0, as nothing is expected of it."""
+    drill = Drill(flagship.scenario, seed=1)
+    drill.advance_to(306.144)  # between two ticks, as a player's moment is
+    drill.submit(Command(role="ml", action="take-offline"))
+    (request,) = drill.pending
+    drill.submit(Command(role="ic", action="approve", params={"request": request}))
+    drill.advance_to(eta_of(drill, "take-offline"))
+    assert [m.action.id for m in drill.mitigations] == ["take-offline"]
+    with np.errstate(all="raise"):
+        drill.submit(Command(role="facilitator", action="end_drill"))
+    _, _, rates = drill.truth.intervals()
+    assert np.isfinite(rates).all()

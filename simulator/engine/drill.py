@@ -540,7 +540,7 @@ class Drill:
         by_stream = per_stream.cumsum(axis=0)
         by_stream += list(self.truth.harm_by_stream.values())
         self._plan = _Plan(ends=ends, ends_list=ends.tolist(), bounds=bounds, dt=dt,
-                           piece_rates=expected / (bounds[1:] - bounds[:-1]),
+                           piece_rates=_rates(expected, bounds),
                            rates=tick_expected / dt, per_stream=per_stream,
                            harmful=cumulative, harmful_list=cumulative.tolist(), totals=cumulative + base,
                            by_stream=by_stream,
@@ -918,3 +918,12 @@ def _validate(model: type[Params], journal_form: str) -> Params | str:
         first = min(exc.errors(), key=lambda e: [str(p) for p in e["loc"]])
         where = ".".join(str(p) for p in first["loc"]) or "params"
         return f"bad parameter {where}: {first['msg']}"
+
+
+def _rates(expected: np.ndarray[Any, Any], bounds: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Expected harmful outputs per second of each piece between ``bounds``; 0 for a piece of no
+    length (the drill ending in the instant a rate changed), which expects nothing: 0/0 was NaN,
+    and a NaN rate is never at or under the containment threshold."""
+    widths = bounds[1:] - bounds[:-1]
+    rates: np.ndarray[Any, Any] = np.divide(expected, widths, out=np.zeros_like(expected), where=widths > 0)
+    return rates
