@@ -65,6 +65,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("ttx join", ["join", "http://x", "--code", "X", "--role", "ic", "--name", "A"], "bad URL 'http://x'"),
     ("ttx join", ["join", FREE_PORT_URL, "--code", "X", "--role", "ops", "--name", "A"],
      "argument --role: expected a role: ic, ml, ts, comms, legal"),
+    ("ttx join", ["join", FREE_PORT_URL, "--code", "X", "--role", "legl", "--name", "A"],
+     "found 'legl'; did you mean 'legal'?"),
     ("ttx report", ["report", "missing.jsonl"], "missing.jsonl: no such file"),
     ("ttx report", ["report", "bad.yaml"], "not a ttx journal"),
     ("ttx report", ["report", "missing.jsonl", "-o", "."], "cannot write .: it is a folder"),

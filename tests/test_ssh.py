@@ -483,3 +483,13 @@ async def test_wrong_codes_over_ssh_lock_the_address_out_of_the_websocket_too_an
     assert [n["address"] for n in notes] == ["127.0.0.5"]
     await fac.wait_until(lambda s: any(e.payload.get("event") == "join_lockout" for e in s.received))
     assert any("wrong join codes from 127.0.0.5" in n.text for n in fac.take_notices())
+
+
+async def test_a_misspelt_role_at_the_prompt_is_pointed_to_the_one_meant(drill: Drill) -> None:
+    """``coms`` at the role prompt: not a role in play, and the prompt says which one was meant."""
+    assert drill.seats.port is not None
+    conn, screen, answers = await log_in(drill.seats.port, "dana", [CODE, "coms", "comms"],
+                                         drill.seats.key.convert_to_public())
+    drill.conns.append(conn)
+    await screen.wait_for("dana ● ← you")
+    assert any("'coms' is not a role in play. Did you mean comms?" in said for said in answers.asked)

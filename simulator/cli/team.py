@@ -31,7 +31,7 @@ from simulator.cli.recording import (
 )
 from simulator.cli.runs import add_fork_options, fork_args, forking
 from simulator.cli.usage import UsageError, output_path, seed_value
-from simulator.format.taxonomy import Role, role_named
+from simulator.format.taxonomy import Role, role_named, role_near
 
 DEFAULT_PORT = 8765
 """The websocket's port when neither ``--port`` nor (on ``--resume``) the serving record gives one."""
@@ -606,8 +606,10 @@ def _role_id(text: str) -> str:
     """
     role = role_named(text)
     if role is None:
+        near = role_near(text)
+        hint = f"; did you mean {near.value!r}?" if near is not None else ""
         raise UsageError(f"argument --role: expected a role: {', '.join(r.value for r in Role)} "
-                         f"(or its name as the lobby shows it, e.g. 'ML engineer'), found {text!r}")
+                         f"(or its name as the lobby shows it, e.g. 'ML engineer'), found {text!r}{hint}")
     return role.value
 
 

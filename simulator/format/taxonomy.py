@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -110,6 +112,18 @@ def role_named(text: str) -> Role | None:
         if wanted in (role.value, ROLE_SHORT[role].casefold(), ROLE_LABELS[role].casefold()):
             return role
     return None
+
+
+def role_near(text: str, among: Iterable[str] | None = None) -> Role | None:
+    """The role a misspelt ``text`` most likely meant (``legl`` → legal, ``coms`` → comms), by its
+    id, short label or name, among the role ids ``among`` (default: every role); ``None`` if none
+    is close."""
+    wanted = " ".join(text.split()).casefold()
+    allowed = set(among) if among is not None else {role.value for role in Role}
+    names = {name: role for role in Role if role.value in allowed
+             for name in (role.value, ROLE_SHORT[role].casefold(), ROLE_LABELS[role].casefold())}
+    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+    return names[close[0]] if close else None
 
 
 FACILITATOR = "facilitator"

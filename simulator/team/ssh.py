@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import asyncssh
 
-from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, role_named
+from simulator.format.taxonomy import EVALUATOR, FACILITATOR, OBSERVERS, role_named, role_near
 from simulator.team.keyfiles import beside, check_private, create_private
 from simulator.team.limits import AddressBuckets
 from simulator.team.server import DrillServer
@@ -435,7 +435,9 @@ class Login(asyncssh.SSHServer):
         named = role_named(answer)
         answer = named.value if named is not None else answer
         if answer not in self.seats.gate.roles:
-            return self._retry(lambda: self._ask_role(f"{_printable(answer)!r} is not a role in play."))
+            near = role_near(answer, self.seats.gate.roles)
+            hint = f" Did you mean {near.value}?" if near is not None else ""
+            return self._retry(lambda: self._ask_role(f"{_printable(answer)!r} is not a role in play.{hint}"))
         self.seat = answer
         return self._done(answer, self.username) if _good_name(self.username) else self._ask_name("")
 
