@@ -707,19 +707,35 @@ class DrillApp(App[None]):
 
     async def take_or_confirm(self, command: Command) -> None:
         """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
-        it turns off or throttles a feature and nobody else approves it."""
+        it turns off or throttles a feature and nobody else approves it; resolving the incident asks
+        the same way (it ends the response), unless the engine would refuse it (not declared, or
+        resolved already): then the refusal says why at once."""
         action = self.live().scenario.action(command.action)
         consequence = self.cut_consequence(command.action)
-        if action is None or not consequence or (action.approval and action.approval.value != command.role):
+        view = self.live().view
+        if command.action == "resolve" and view.declared_at is not None and view.resolved_at is None:
+            title, consequence = VERBS["resolve"].title, self.resolve_consequence()
+        elif action is None or not consequence or (action.approval and action.approval.value != command.role):
             await self.submit(command)
             return
+        else:
+            title = action.title
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.submit(command)
 
-        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {action.title}?", consequence),
-                         confirmed)
+        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {title}?", consequence), confirmed)
+
+    def resolve_consequence(self) -> str:
+        """What resolving means, said before it is done (one Enter used to resolve, straight after
+        declaring): the response is over from now on, and harm still flowing costs points."""
+        view = self.live().view
+        stages = f"{len(view.stages_done)} containment stage(s) done" if view.stages_done else \
+            "no containment stage done yet"
+        return (f"Resolving declares the response over at {clock(self.sim_now())} ({stages}): the score "
+                "counts the incident resolved from then, resolving while harm continues costs points, "
+                "and harm rising again counts as a resurgence.")
 
     def cut_consequence(self, action_id: str) -> str:
         """What taking (or approving) ``action_id`` cuts, in words; empty when it cuts no service."""

@@ -1,0 +1,81 @@
+"""What a fourth new-user walk through the drill TUI found, each fixed and kept fixed.
+
+1. Resolving the incident ran on one Enter (Up from the top of the action list wrapped to it): it asks
+   now, as cutting service does, and says what resolving means; the list no longer wraps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import OptionList, Static
+
+from simulator.engine.session import LocalSession
+from simulator.format.commands import Command
+from simulator.format.loader import LoadedScenario
+from tui.app import DrillApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.dialogs import CutServiceScreen
+
+SMALL = (80, 24)
+
+
+def drill_app(flagship: LoadedScenario, tmp_path: Path, *, paused: bool = True) -> DrillApp:
+    """The flagship at seed 7, frozen wall clock, saving into ``tmp_path``."""
+    return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=paused, save_dir=tmp_path)
+
+
+def resolved(app: DrillApp) -> bool:
+    """Whether the incident was resolved."""
+    return app.live().view.resolved_at is not None
+
+
+# --- 1. resolving asks first ---------------------------------------------------------------------
+
+
+async def test_up_from_the_first_action_stays_there(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Up at the top of IC's list used to wrap to its last row, "Resolve the incident"."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        actions = app.screen.query_one("#action-list", OptionList)
+        assert actions.highlighted == 0
+        await pilot.press("up")
+        assert actions.highlighted == 0
+        actions.highlighted = actions.option_count - 1
+        await pilot.press("down")
+        assert actions.highlighted == actions.option_count - 1, "nor from the bottom to the top"
+
+
+async def test_resolving_asks_and_says_what_it_means_and_enter_goes_back(flagship: LoadedScenario,
+                                                                         tmp_path: Path) -> None:
+    """Once declared, Enter on "Resolve the incident" asks (the cut-service question: Enter is Back);
+    y resolves. Before the declaration it is refused at once, with the engine's reason: no question."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("resolve")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert [str(n.message) for n in app._notifications][-1] == (
+            "IC: Resolve the incident refused: declare the incident first")
+        await app.submit(Command(role="ic", action="declare_incident", params={}))
+        await pilot.pause()
+        actions = app.screen.query_one("#action-list", OptionList)
+        actions.highlighted = actions.get_option_index("resolve")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CutServiceScreen)
+        assert str(app.screen.query_one("#cut-question", Static).render()) == "IC: Resolve the incident?"
+        said = str(app.screen.query_one("#cut-consequence", Static).render())
+        assert said.startswith("Resolving declares the response over at 0:00:00 (no containment stage "
+                               "done yet)")
+        assert "resolving while harm continues costs points" in said
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and not resolved(app), "Enter goes back"
+        await pilot.press("enter", "y")
+        await pilot.pause()
+        assert resolved(app)
