@@ -2,6 +2,7 @@
 
 1. Resolving the incident ran on one Enter (Up from the top of the action list wrapped to it): it asks
    now, as cutting service does, and says what resolving means; the list no longer wraps.
+2. The clock ran on behind "End the drill now?" (at 60× two minutes passed): the question holds it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import CutServiceScreen
+from tui.screens.dialogs import ConfirmScreen, CutServiceScreen
 
 SMALL = (80, 24)
 
@@ -79,3 +80,34 @@ async def test_resolving_asks_and_says_what_it_means_and_enter_goes_back(flagshi
         await pilot.press("enter", "y")
         await pilot.pause()
         assert resolved(app)
+
+
+# --- 2. "End the drill now?" holds the clock -----------------------------------------------------
+
+
+async def test_the_end_question_holds_the_clock_and_no_runs_it_again(flagship: LoadedScenario,
+                                                                     tmp_path: Path) -> None:
+    """While "End the drill now?" is open the hot seat's clock waits (as it does behind the help)."""
+    app = drill_app(flagship, tmp_path, paused=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        clock = app.live().clock
+        assert not clock.paused
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert clock.paused, "the clock waits for the answer"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and not clock.paused
+
+
+async def test_the_end_question_leaves_a_paused_clock_paused(flagship: LoadedScenario,
+                                                             tmp_path: Path) -> None:
+    """A clock the player paused stays paused after "no"."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "e", "n")
+        await pilot.pause()
+        assert app.live().clock.paused

@@ -765,7 +765,7 @@ class DrillApp(App[None]):
         elif action == "next_inject":
             await self.action_next_inject()
         elif action == "end_drill":
-            self.action_end_drill()
+            await self.action_end_drill()
 
     async def on_chat_panel_send_requested(self, message: ChatPanel.SendRequested) -> None:
         """A war-room or direct message, sent as the acting role (the ``message`` verb, journaled)."""
@@ -1015,11 +1015,16 @@ class DrillApp(App[None]):
                     timeout=3)
         self.render_view()
 
-    def action_end_drill(self) -> None:
-        """End the drill early, after a confirmation."""
+    async def action_end_drill(self) -> None:
+        """End the drill early, after a confirmation. In the hot seat the clock waits while it asks
+        (at 60× the question cost two minutes of harm) and runs again on "no"."""
+        held = await self.hold_clock()
+
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.live().end()
+            elif held:
+                await self.release_clock()
 
         self.push_screen(ConfirmScreen(self.end_question()), confirmed)
 
@@ -1074,16 +1079,26 @@ class DrillApp(App[None]):
         drill the clock is the facilitator's and goes on."""
         if isinstance(self.screen, HelpScreen):
             return
+        held = await self.hold_clock()
+        self.push_screen(HelpScreen(binding_rows(self.screen)), callback=self._after_help if held else None)
+
+    async def _after_help(self, _: None) -> None:
+        """Run the clock the help paused."""
+        await self.release_clock()
+
+    async def hold_clock(self) -> bool:
+        """Pause a running hot-seat clock while a dialog asks or explains (a team drill's clock is the
+        facilitator's and goes on); returns whether it was paused here."""
         session = self.session
         hold = (session is not None and self.team() is None and self.dashboard is not None
                 and not session.view.ended and not session.clock.paused)
         if hold:
             assert session is not None
             await session.pause()
-        self.push_screen(HelpScreen(binding_rows(self.screen)), callback=self._after_help if hold else None)
+        return hold
 
-    async def _after_help(self, _: None) -> None:
-        """Run the clock the help paused, unless the drill ended meanwhile or it was resumed already."""
+    async def release_clock(self) -> None:
+        """Run the clock :meth:`hold_clock` paused, unless the drill ended meanwhile or it runs already."""
         session = self.session
         if session is not None and not session.view.ended and session.clock.paused:
             await session.resume()
