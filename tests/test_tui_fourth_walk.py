@@ -3,20 +3,25 @@
 1. Resolving the incident ran on one Enter (Up from the top of the action list wrapped to it): it asks
    now, as cutting service does, and says what resolving means; the list no longer wraps.
 2. The clock ran on behind "End the drill now?" (at 60× two minutes passed): the question holds it.
+3. Typing on a closed drop-down of the observation form was lost: it chooses the matching option.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from textual.widgets import OptionList, Static
+from textual.app import App
+from textual.widgets import OptionList, Select, Static
 
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
+from tests.discussion_scenario import OBJECTIVES
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ConfirmScreen, CutServiceScreen
+from tui.screens.discussion import GENERAL, ObservationScreen
 
 SMALL = (80, 24)
 
@@ -111,3 +116,37 @@ async def test_the_end_question_leaves_a_paused_clock_paused(flagship: LoadedSce
         await pilot.press("enter", "e", "n")
         await pilot.pause()
         assert app.live().clock.paused
+
+
+# --- 3. typing on a drop-down chooses ---------------------------------------------------------------
+
+
+class ObservationHost(App[None]):
+    """The observation form alone, as the evaluator opens it."""
+
+    def on_mount(self) -> None:
+        self.push_screen(ObservationScreen(OBJECTIVES, 65.0, "evaluator"))
+
+
+async def test_typing_on_the_observation_s_drop_downs_chooses_the_matching_option() -> None:
+    """"g" on the objective picks General, "st" on the tag picks Strength; keys that match nothing
+    change nothing, and none of them is lost silently into a closed menu any more."""
+    app = ObservationHost()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        objective = screen.query_one("#observe-objective", Select)
+        assert objective.has_focus
+        await pilot.press("g")
+        assert objective.value == GENERAL
+        await pilot.press("t", "e", "l", "l")
+        assert objective.value == OBJECTIVES[1], "what was typed since the focus came: 'tell'"
+        await pilot.press("z")
+        assert objective.value == OBJECTIVES[1], "nothing starts with or holds 'z'"
+        await pilot.press("enter")
+        tag = screen.query_one("#observe-tag", Select)
+        assert tag.has_focus
+        await pilot.press("s", "t")
+        assert tag.value == "strength"
+        await pilot.press("a")
+        assert tag.value == "improvement", "'sta' matches nothing; 'a' starts afresh: Area for improvement"
