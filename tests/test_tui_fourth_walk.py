@@ -4,6 +4,8 @@
    now, as cutting service does, and says what resolving means; the list no longer wraps.
 2. The clock ran on behind "End the drill now?" (at 60× two minutes passed): the question holds it.
 3. Typing on a closed drop-down of the observation form was lost: it chooses the matching option.
+4. The hot wash said "e ends the hot wash", but `e` typed into the answer: `ctrl+e` ends it from
+   anywhere in its dialog, and the dialog says so.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from textual.widgets import OptionList, Select, Static
 
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
-from simulator.format.loader import LoadedScenario
-from tests.discussion_scenario import OBJECTIVES
+from simulator.format.loader import LoadedScenario, load_scenario
+from tests.conftest import WriteScenario
+from tests.discussion_scenario import DISCUSSION, OBJECTIVES
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ConfirmScreen, CutServiceScreen
-from tui.screens.discussion import GENERAL, ObservationScreen
+from tui.screens.discussion import GENERAL, AnswerText, ObservationScreen, QuestionScreen
+from tui.screens.review import ReviewScreen
 
 SMALL = (80, 24)
 
@@ -150,3 +154,51 @@ async def test_typing_on_the_observation_s_drop_downs_chooses_the_matching_optio
         assert tag.value == "strength"
         await pilot.press("a")
         assert tag.value == "improvement", "'sta' matches nothing; 'a' starts afresh: Area for improvement"
+
+
+# --- 4. ctrl+e ends the hot wash from the answer's text ------------------------------------------
+
+
+async def test_ctrl_e_ends_the_hot_wash_from_the_answer_and_no_comes_back_to_it(
+        write_scenario: WriteScenario, tmp_path: Path) -> None:
+    """In the free-text hot-wash question `e` is a letter of the answer; `ctrl+e` asks to end the hot
+    wash over the dialog, "no" comes back to the answer as it was, "yes" opens the review."""
+    app = DrillApp(LocalSession(load_scenario(str(write_scenario(DISCUSSION))), seed=7), wall=lambda: 0.0,
+                   start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        await pilot.press("escape", "escape", "e", "y")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen) and screen.question.hot_wash
+        notice = str(screen.query_one("#question-notice", Static).render())
+        assert notice == "1 question before the review; clock stopped; ctrl+e ends the hot wash."
+        await pilot.press(*"be early")
+        answer = screen.query_one("#answer-text", AnswerText)
+        assert answer.text == "be early", "e is typed into the answer"
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "End the drill now and go to the review?"
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.is_current and answer.text == "be early"
+        await pilot.press("ctrl+e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_ctrl_e_does_nothing_in_a_question_before_the_hot_wash(
+        write_scenario: WriteScenario, tmp_path: Path) -> None:
+    """Before the hot wash a question's dialog has no ctrl+e (ending is the dashboard's `e`)."""
+    app = DrillApp(LocalSession(load_scenario(str(write_scenario(DISCUSSION))), seed=7), wall=lambda: 0.0,
+                   start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen) and not screen.question.hot_wash
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.screen is screen

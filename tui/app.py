@@ -390,7 +390,7 @@ class DrillApp(App[None]):
         if not self.desk.observer and any(self.asked_here(q) for q in questions):
             count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
             self.desk.notice = (f"{count} before the review; clock stopped"
-                                + ("; e ends the hot wash." if self.steers() else "."))
+                                + ("; ctrl+e ends the hot wash." if self.steers() else "."))
             return
         then = ("e ends the hot wash and opens the review" if self.steers()
                 else "the review opens when they are closed")
@@ -907,7 +907,8 @@ class DrillApp(App[None]):
                     self.desk.answered.add(question.question)
             self.call_later(self.prompt_questions, draft is None)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice), answered)
+        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice,
+                                        can_end=self.steers()), answered)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
