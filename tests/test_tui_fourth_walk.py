@@ -6,6 +6,8 @@
 3. Typing on a closed drop-down of the observation form was lost: it chooses the matching option.
 4. The hot wash said "e ends the hot wash", but `e` typed into the answer: `ctrl+e` ends it from
    anywhere in its dialog, and the dialog says so.
+5. A question dialog that opened by itself (``n`` reached it) took the keys typed for the dashboard
+   (``x`` ``↓`` ``enter`` answered it): for :data:`~tui.app.KEY_GRACE` of wall time it takes none.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from typing import Any
 from textual.app import App
 from textual.widgets import OptionList, Select, Static
 
+from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.conftest import WriteScenario
 from tests.discussion_scenario import DISCUSSION, OBJECTIVES
-from tui.app import DrillApp
+from tui.app import KEY_GRACE, DrillApp
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.dialogs import ConfirmScreen, CutServiceScreen
+from tui.screens.dialogs import ApprovalScreen, ConfirmScreen, CutServiceScreen
 from tui.screens.discussion import GENERAL, AnswerText, ObservationScreen, QuestionScreen
 from tui.screens.review import ReviewScreen
 
@@ -202,3 +205,90 @@ async def test_ctrl_e_does_nothing_in_a_question_before_the_hot_wash(
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert app.screen is screen
+
+
+# --- 5. a dialog that opens by itself takes no keys for a moment --------------------------------
+
+
+def answers(app: DrillApp) -> list[Event]:
+    """The answers given in the drill (the hot seat's engine runs in the test)."""
+    session = app.session
+    assert isinstance(session, LocalSession)
+    return [e for e in session.drill.events if e.kind == Kind.ANSWER_GIVEN]
+
+
+class Wall:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_keys_typed_as_a_question_opens_by_itself_do_not_answer_it(write_scenario: WriteScenario,
+                                                                         tmp_path: Path) -> None:
+    """`n` jumps to 0:05, where a question opens by itself; the `x` `↓` `enter` the player typed for
+    the dashboard before seeing it are dropped, and once the grace has passed the same keys answer."""
+    wall = Wall()
+    app = DrillApp(LocalSession(load_scenario(str(write_scenario(DISCUSSION))), seed=7), wall=wall,
+                   key_grace=KEY_GRACE, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen)
+        choice = screen.query_one("#answer-one", OptionList)
+        wall.now += KEY_GRACE / 2
+        await pilot.press("x", "down", "enter")
+        await pilot.pause()
+        assert screen.is_current and choice.highlighted is None, "nothing picked, nothing answered"
+        assert not answers(app)
+        wall.now += KEY_GRACE / 2
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert [(e.actor, e.payload["question"]) for e in answers(app)] == [("ic", screen.question.question)]
+
+
+async def test_a_question_chosen_from_the_open_questions_takes_keys_at_once(write_scenario: WriteScenario,
+                                                                            tmp_path: Path) -> None:
+    """The player asked for this dialog (`w`, enter): no grace."""
+    wall = Wall()
+    app = DrillApp(LocalSession(load_scenario(str(write_scenario(DISCUSSION))), seed=7), wall=wall,
+                   key_grace=KEY_GRACE, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        wall.now += KEY_GRACE
+        await pilot.press("escape")  # put off: the second question opens by itself
+        await pilot.pause()
+        wall.now += KEY_GRACE
+        await pilot.press("escape", "w", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuestionScreen)
+        await pilot.press("down")
+        assert screen.query_one("#answer-one", OptionList).highlighted == 0
+
+
+async def test_an_approval_that_opens_by_itself_takes_no_keys_for_a_moment(flagship: LoadedScenario,
+                                                                           tmp_path: Path) -> None:
+    """ML asks to take the assistant offline; IC's approval opens by itself and a `y` typed at once
+    approves nothing; a `y` after the grace does."""
+    wall = Wall()
+    app = DrillApp(LocalSession(flagship, seed=7), wall=wall, key_grace=KEY_GRACE, start_paused=True,
+                   save_dir=tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.submit(Command(role="ml", action="take-offline"))
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ApprovalScreen) and not app.live().view.in_flight
+        wall.now += KEY_GRACE
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and app.live().view.in_flight

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -85,6 +86,11 @@ class Opening:
     build: Callable[[], Session]
     """Builds the session (called once, after the first frame)."""
 
+KEY_GRACE = 0.4
+"""Wall seconds a dialog that opens by itself (a question asked, an approval requested) takes no
+keys: they were typed for the dashboard before the player could see it (``n``, then ``x`` ``↓``
+``enter`` answered a question that had just opened, scored with its calibration)."""
+
 HEADER_INTERVAL = 0.5
 """Wall seconds between header clock redraws (the pacer wakes no more often either)."""
 
@@ -145,7 +151,8 @@ class DrillApp(App[None]):
     def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
                  scenarios: list[Scenario] | None = None, save_dir: Path | None = None,
                  wall: Callable[[], float] = time.monotonic, start_paused: bool = False,
-                 history: Target | None = None, opening: Opening | None = None) -> None:
+                 history: Target | None = None, opening: Opening | None = None,
+                 key_grace: float = 0.0) -> None:
         """Create the app.
 
         Args:
@@ -158,6 +165,9 @@ class DrillApp(App[None]):
             start_paused: Start the drill with the clock paused (tests and snapshots).
             history: Record the drill there when it ends (``ttx play``); ``None``: not recorded.
             opening: A hot-seat drill to brief first and build after the briefing's first frame.
+            key_grace: Wall seconds (on ``wall``) a dialog that opens by itself ignores keys: the
+                terminal commands pass :data:`KEY_GRACE`; 0 (the default, for tests that freeze
+                ``wall`` and type at machine speed) takes every key at once.
         """
         super().__init__()
         self.opening = opening
@@ -168,7 +178,9 @@ class DrillApp(App[None]):
         self.session: Session | None = None
         self.choose, self.scenarios = choose, scenarios or []
         self.save_dir = save_dir or Path.cwd()
-        self.wall, self.start_paused = wall, start_paused
+        self.wall, self.start_paused, self.key_grace = wall, start_paused, key_grace
+        self._held: tuple[ModalScreen[Any], float] | None = None
+        """The dialog that opened by itself, and the wall time until which it takes no keys."""
         self.role = ""
         """The role at the keyboard (fixed to the seat in a team drill)."""
         self.truth_on = False
@@ -315,6 +327,28 @@ class DrillApp(App[None]):
         return [session.seat] if session.seat else [r.value for r in session.scenario.roles]
 
     # --- events in, renders out ---------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Drop a key typed into a dialog that opened by itself less than :data:`KEY_GRACE` ago: it was
+        meant for the dashboard (see :meth:`hold_keys`)."""
+        if isinstance(event, events.Key) and not event.is_forwarded and self.keys_held():
+            event.stop()
+            return
+        await super().on_event(event)
+
+    def hold_keys(self, dialog: ModalScreen[Any]) -> None:
+        """``dialog`` just opened by itself: it takes no keys for the next :attr:`key_grace` seconds."""
+        self._held = (dialog, self.wall() + self.key_grace) if self.key_grace > 0 else None
+
+    def keys_held(self) -> bool:
+        """Whether the dialog on screen opened by itself too recently to take keys."""
+        held = self._held
+        if held is None or held[0] is not self.screen:
+            return False
+        if self.wall() >= held[1]:
+            self._held = None
+            return False
+        return True
 
     def on_notify(self, event: Notify) -> None:
         """Make room for a new notice before the app shows it (at most two at once, see
@@ -840,7 +874,7 @@ class DrillApp(App[None]):
         for pending in self.live().view.pending.values():
             if pending.request not in self._prompted and self.decides(pending.approver):
                 self._prompted.add(pending.request)
-                self.ask_approval(pending.request)
+                self.ask_approval(pending.request, by_itself=True)
                 return
 
     def decides(self, approver: str) -> bool:
@@ -848,8 +882,9 @@ class DrillApp(App[None]):
         seat = self.live().seat
         return seat is None or seat == approver
 
-    def ask_approval(self, request: int) -> None:
-        """Show the typed approval dialog; its answer becomes an approve or deny command."""
+    def ask_approval(self, request: int, by_itself: bool = False) -> None:
+        """Show the typed approval dialog; its answer becomes an approve or deny command; ``by_itself``:
+        the request just came (nobody pressed ``a``), so the dialog holds keys a moment."""
         pending = self.live().view.pending.get(request)
         if pending is None:
             return
@@ -859,8 +894,11 @@ class DrillApp(App[None]):
                 await self.submit(Command(role=pending.approver, action="approve" if approved else "deny",
                                           params={"request": request}))
 
-        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver,
-                                        self.cut_consequence(pending.action)), decided)
+        dialog = ApprovalScreen(request, pending.title, pending.by, pending.approver,
+                                self.cut_consequence(pending.action))
+        self.push_screen(dialog, decided)
+        if by_itself:
+            self.hold_keys(dialog)
 
     def prompt_questions(self, postponed: bool = False) -> None:
         """Open the dialog for the first question due here, unless another dialog is open (it waits).
@@ -872,7 +910,7 @@ class DrillApp(App[None]):
         if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
             question = self.desk.next_due(self.live().view)
         if question is not None:
-            self.open_question(question, POSTPONED if postponed else "")
+            self.open_question(question, POSTPONED if postponed else "", by_itself=True)
         elif postponed:
             self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
 
@@ -888,9 +926,10 @@ class DrillApp(App[None]):
             self.show_closed(self._closed_behind.pop(0))
         self.prompt_questions()
 
-    def open_question(self, question: QuestionSeen, notice: str = "") -> None:
+    def open_question(self, question: QuestionSeen, notice: str = "", by_itself: bool = False) -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
-        the dialog's line about the question before.
+        the dialog's line about the question before; ``by_itself``: nobody chose it from the open
+        questions, so it holds keys a moment (:data:`KEY_GRACE`).
 
         It opens clear of notices (an action's "Done", an inject, a put-off question's "Answer
         later"): at 80×24 they covered its options and buttons, and the feed keeps what they said.
@@ -907,8 +946,10 @@ class DrillApp(App[None]):
                     self.desk.answered.add(question.question)
             self.call_later(self.prompt_questions, draft is None)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice,
-                                        can_end=self.steers()), answered)
+        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers())
+        self.push_screen(dialog, answered)
+        if by_itself:
+            self.hold_keys(dialog)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
@@ -1114,9 +1155,9 @@ def run_drill(session: Session | Opening, save_dir: Path | None = None,
     """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own); an
     :class:`Opening` is built once its briefing is on screen."""
     if isinstance(session, Opening):
-        DrillApp(opening=session, save_dir=save_dir, history=history).run()
+        DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
     else:
-        DrillApp(session, save_dir=save_dir, history=history).run()
+        DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None,
@@ -1127,7 +1168,7 @@ async def run_drill_async(session: Session, save_dir: Path | None = None,
     frames from the server and keys from the player are handled side by side. ``history``: the
     player's history, read for the team's last run (recorded into only if it says so).
     """
-    await DrillApp(session, save_dir=save_dir, history=history).run_async()
+    await DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run_async()
 
 
 def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None,
@@ -1142,4 +1183,4 @@ def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | Non
         return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
 
     DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir,
-             history=history).run()
+             history=history, key_grace=KEY_GRACE).run()
