@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from tests.discussion_scenario import DISCUSSION
 from tests.tmux import TmuxServer as Terminal
 from tests.tmux import start_paused
+from tui.app import KEY_GRACE
 
 TTX = Path(sys.executable).parent / "ttx"
 
@@ -44,6 +46,7 @@ def test_a_question_is_answered_with_a_confidence_and_its_expected_answer_follow
     for shown in ("Question for IC, ML", "The incident commander, on their own authority",
                   "Only an executive", "50 %", "esc Later"):
         assert shown in dialog, shown
+    time.sleep(KEY_GRACE)  # it opened by itself: it takes keys once a person could have read it
     terminal.keys("Down", "Tab", "Right", "Right")
     assert "60 %" in terminal.wait_for("60 %")
     terminal.keys("Enter")
@@ -54,6 +57,7 @@ def test_a_question_is_answered_with_a_confidence_and_its_expected_answer_follow
     after = terminal.wait_for(lambda screen: "Who must be told in the first hour?" in screen
                               and "esc Later" in screen)
     assert "Question closed" not in after and "Submit (enter)" in after, "no notice covers the dialog"
+    time.sleep(KEY_GRACE)
     terminal.keys("Escape")
     feed = terminal.wait_for("QSTN")
     assert "Who has the authority" in feed

@@ -316,7 +316,7 @@ async def test_the_hot_wash_is_announced_in_its_first_dialog_not_over_it(
         screen = app.screen
         assert isinstance(screen, QuestionScreen) and screen.question.hot_wash
         assert str(screen.query_one("#question-notice", Static).render()) == (
-            "1 question before the review; clock stopped; e ends the hot wash.")
+            "1 question before the review; clock stopped; ctrl+e ends the hot wash.")
         assert not [n for n in app._notifications if n.title in ("Hot wash", "Answer later")]
         assert app.desk.notice == "", "said once"
 

@@ -20,6 +20,7 @@ from simulator.format.commands import AdhocParams
 from simulator.team.remote import RemoteSession
 from tests.conftest import end_through_hot_wash
 from tests.tmux import TmuxServer
+from tui.app import KEY_GRACE
 
 pytestmark = pytest.mark.tmux  # skipped without tmux outside CI, failed in CI (tests/tools.py)
 
@@ -98,6 +99,7 @@ async def test_two_dashboards_a_private_inject_and_an_approval_across_terminals(
         t.window_keys(ML, "x", "Down", "Down", "Enter")
         dialog = await asyncio.to_thread(t.window_wait, IC, "approve “Take the assistant offline”")
         assert "asked by ML" in dialog
+        await asyncio.sleep(KEY_GRACE)  # it opened by itself: it takes keys once a person could read it
         t.window_keys(IC, "y")
         under_way = await asyncio.to_thread(t.window_wait, ML, "⧗ Take the assistant offline")
         assert "ETA" in under_way

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.tools import program
+from tui.app import KEY_GRACE
 
 TTX = Path(sys.executable).parent / "ttx"
 """The ``ttx`` of the virtualenv running the tests."""
@@ -140,6 +141,7 @@ def end_drill_in_terminal(term: TmuxServer, review: str = "Score", timeout: floa
     while review not in screen:
         assert time.monotonic() < deadline, f"the drill never reached {review!r}; it showed:\n{screen}"
         if asks_a_question(screen):
+            time.sleep(KEY_GRACE)  # a dialog that opened by itself takes no keys at first
             term.keys("Escape")
             screen = settled_after(term, screen)
         elif CONFIRMS in footer(screen):

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -70,6 +71,11 @@ class Opening:
     """The validated scenario, or a built-in's :class:`~simulator.format.brief.Brief`."""
     build: Callable[[], Session]
     """Builds the session (called once, after the first frame)."""
+
+KEY_GRACE = 0.4
+"""Wall seconds a dialog that opens by itself (a question asked, an approval requested) takes no
+keys: they were typed for the dashboard before the player could see it (``n``, then ``x`` ``↓``
+``enter`` answered a question that had just opened, scored with its calibration)."""
 
 HEADER_INTERVAL = 0.5
 """Wall seconds between header clock redraws (the pacer wakes no more often either)."""
@@ -135,7 +141,8 @@ class DrillApp(ThemedApp):
     def __init__(self, session: Session | None = None, *, choose: SessionFactory | None = None,
                  scenarios: list[Scenario] | None = None, save_dir: Path | None = None,
                  wall: Callable[[], float] = time.monotonic, start_paused: bool = False,
-                 history: Target | None = None, opening: Opening | None = None) -> None:
+                 history: Target | None = None, opening: Opening | None = None,
+                 key_grace: float = 0.0) -> None:
         """Create the app.
 
         Args:
@@ -148,6 +155,9 @@ class DrillApp(ThemedApp):
             start_paused: Start the drill with the clock paused (tests and snapshots).
             history: Record the drill there when it ends (``ttx play``); ``None``: not recorded.
             opening: A hot-seat drill to brief first and build after the briefing's first frame.
+            key_grace: Wall seconds (on ``wall``) a dialog that opens by itself ignores keys: the
+                terminal commands pass :data:`KEY_GRACE`; 0 (the default, for tests that freeze
+                ``wall`` and type at machine speed) takes every key at once.
         """
         super().__init__()
         self.opening = opening
@@ -158,7 +168,9 @@ class DrillApp(ThemedApp):
         self.session: Session | None = None
         self.choose, self.scenarios = choose, scenarios or []
         self.save_dir = save_dir or Path.cwd()
-        self.wall, self.start_paused = wall, start_paused
+        self.wall, self.start_paused, self.key_grace = wall, start_paused, key_grace
+        self._held: tuple[ModalScreen[Any], float] | None = None
+        """The dialog that opened by itself, and the wall time until which it takes no keys."""
         self.role = ""
         """The role at the keyboard (fixed to the seat in a team drill)."""
         self.truth_on = False
@@ -313,6 +325,28 @@ class DrillApp(ThemedApp):
 
     # --- events in, renders out ---------------------------------------------------------
 
+    async def on_event(self, event: events.Event) -> None:
+        """Drop a key typed into a dialog that opened by itself less than :data:`KEY_GRACE` ago: it was
+        meant for the dashboard (see :meth:`hold_keys`)."""
+        if isinstance(event, events.Key) and not event.is_forwarded and self.keys_held():
+            event.stop()
+            return
+        await super().on_event(event)
+
+    def hold_keys(self, dialog: ModalScreen[Any]) -> None:
+        """``dialog`` just opened by itself: it takes no keys for the next :attr:`key_grace` seconds."""
+        self._held = (dialog, self.wall() + self.key_grace) if self.key_grace > 0 else None
+
+    def keys_held(self) -> bool:
+        """Whether the dialog on screen opened by itself too recently to take keys."""
+        held = self._held
+        if held is None or held[0] is not self.screen:
+            return False
+        if self.wall() >= held[1]:
+            self._held = None
+            return False
+        return True
+
     def on_notify(self, event: Notify) -> None:
         """Make room for a new notice before the app shows it (at most two at once, see
         :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
@@ -389,7 +423,7 @@ class DrillApp(ThemedApp):
         if not self.desk.observer and any(self.asked_here(q) for q in questions):
             count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
             self.desk.notice = (f"{count} before the review; clock stopped"
-                                + ("; e ends the hot wash." if self.steers() else "."))
+                                + ("; ctrl+e ends the hot wash." if self.steers() else "."))
             return
         then = ("e ends the hot wash and opens the review" if self.steers()
                 else "the review opens when they are closed")
@@ -724,21 +758,38 @@ class DrillApp(ThemedApp):
 
     async def take_or_confirm(self, command: Command) -> None:
         """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
-        it turns off or throttles a feature and nobody else approves it."""
+        it turns off or throttles a feature and nobody else approves it; resolving the incident asks
+        the same way (it ends the response), unless the engine would refuse it (not declared, or
+        resolved already): then the refusal says why at once."""
+        from simulator.format.commands import VERBS
         from tui.screens.dialogs import CutServiceScreen
 
         action = self.live().scenario.action(command.action)
         consequence = self.cut_consequence(command.action)
-        if action is None or not consequence or (action.approval and action.approval.value != command.role):
+        view = self.live().view
+        if command.action == "resolve" and view.declared_at is not None and view.resolved_at is None:
+            title, consequence = VERBS["resolve"].title, self.resolve_consequence()
+        elif action is None or not consequence or (action.approval and action.approval.value != command.role):
             await self.submit(command)
             return
+        else:
+            title = action.title
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.submit(command)
 
-        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {action.title}?", consequence),
-                         confirmed)
+        self.push_screen(CutServiceScreen(f"{short_role(command.role)}: {title}?", consequence), confirmed)
+
+    def resolve_consequence(self) -> str:
+        """What resolving means, said before it is done (one Enter used to resolve, straight after
+        declaring): the response is over from now on, and harm still flowing costs points."""
+        view = self.live().view
+        stages = f"{len(view.stages_done)} containment stage(s) done" if view.stages_done else \
+            "no containment stage done yet"
+        return (f"Resolving declares the response over at {clock(self.sim_now())} ({stages}): the score "
+                "counts the incident resolved from then, resolving while harm continues costs points, "
+                "and harm rising again counts as a resurgence.")
 
     def cut_consequence(self, action_id: str) -> str:
         """What taking (or approving) ``action_id`` cuts, in words; empty when it cuts no service."""
@@ -773,7 +824,7 @@ class DrillApp(ThemedApp):
         elif action == "next_inject":
             await self.action_next_inject()
         elif action == "end_drill":
-            self.action_end_drill()
+            await self.action_end_drill()
 
     async def on_chat_panel_send_requested(self, message: ChatPanel.SendRequested) -> None:
         """A war-room or direct message, sent as the acting role (the ``message`` verb, journaled)."""
@@ -852,7 +903,7 @@ class DrillApp(ThemedApp):
         for pending in self.live().view.pending.values():
             if pending.request not in self._prompted and self.decides(pending.approver):
                 self._prompted.add(pending.request)
-                self.ask_approval(pending.request)
+                self.ask_approval(pending.request, by_itself=True)
                 return
 
     def decides(self, approver: str) -> bool:
@@ -860,8 +911,9 @@ class DrillApp(ThemedApp):
         seat = self.live().seat
         return seat is None or seat == approver
 
-    def ask_approval(self, request: int) -> None:
-        """Show the typed approval dialog; its answer becomes an approve or deny command."""
+    def ask_approval(self, request: int, by_itself: bool = False) -> None:
+        """Show the typed approval dialog; its answer becomes an approve or deny command; ``by_itself``:
+        the request just came (nobody pressed ``a``), so the dialog holds keys a moment."""
         from simulator.format.commands import Command
         from tui.screens.dialogs import ApprovalScreen
 
@@ -874,8 +926,11 @@ class DrillApp(ThemedApp):
                 await self.submit(Command(role=pending.approver, action="approve" if approved else "deny",
                                           params={"request": request}))
 
-        self.push_screen(ApprovalScreen(request, pending.title, pending.by, pending.approver,
-                                        self.cut_consequence(pending.action)), decided)
+        dialog = ApprovalScreen(request, pending.title, pending.by, pending.approver,
+                                self.cut_consequence(pending.action))
+        self.push_screen(dialog, decided)
+        if by_itself:
+            self.hold_keys(dialog)
 
     def prompt_questions(self, postponed: bool = False) -> None:
         """Open the dialog for the first question due here, unless another dialog is open (it waits).
@@ -889,7 +944,7 @@ class DrillApp(ThemedApp):
         if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
             question = self.desk.next_due(self.live().view)
         if question is not None:
-            self.open_question(question, POSTPONED if postponed else "")
+            self.open_question(question, POSTPONED if postponed else "", by_itself=True)
         elif postponed:
             self.notify("It stays open: w lists the open questions.", title="Answer later", timeout=4)
 
@@ -905,9 +960,10 @@ class DrillApp(ThemedApp):
             self.show_closed(self._closed_behind.pop(0))
         self.prompt_questions()
 
-    def open_question(self, question: QuestionSeen, notice: str = "") -> None:
+    def open_question(self, question: QuestionSeen, notice: str = "", by_itself: bool = False) -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
-        the dialog's line about the question before.
+        the dialog's line about the question before; ``by_itself``: nobody chose it from the open
+        questions, so it holds keys a moment (:data:`KEY_GRACE`).
 
         It opens clear of notices (an action's "Done", an inject, a put-off question's "Answer
         later"): at 80×24 they covered its options and buttons, and the feed keeps what they said.
@@ -927,7 +983,10 @@ class DrillApp(ThemedApp):
                     self.desk.answered.add(question.question)
             self.call_later(self.prompt_questions, draft is None)
 
-        self.push_screen(QuestionScreen(question, role, self.sim_now(), self.sim_now, notice), answered)
+        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers())
+        self.push_screen(dialog, answered)
+        if by_itself:
+            self.hold_keys(dialog)
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
@@ -1046,13 +1105,18 @@ class DrillApp(ThemedApp):
                     timeout=3)
         self.render_view()
 
-    def action_end_drill(self) -> None:
-        """End the drill early, after a confirmation."""
+    async def action_end_drill(self) -> None:
+        """End the drill early, after a confirmation. In the hot seat the clock waits while it asks
+        (at 60× the question cost two minutes of harm) and runs again on "no"."""
         from tui.screens.dialogs import ConfirmScreen
+
+        held = await self.hold_clock()
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 await self.live().end()
+            elif held:
+                await self.release_clock()
 
         self.push_screen(ConfirmScreen(self.end_question()), confirmed)
 
@@ -1111,16 +1175,26 @@ class DrillApp(ThemedApp):
 
         if isinstance(self.screen, HelpScreen):
             return
+        held = await self.hold_clock()
+        self.push_screen(HelpScreen(binding_rows(self.screen)), callback=self._after_help if held else None)
+
+    async def _after_help(self, _: None) -> None:
+        """Run the clock the help paused."""
+        await self.release_clock()
+
+    async def hold_clock(self) -> bool:
+        """Pause a running hot-seat clock while a dialog asks or explains (a team drill's clock is the
+        facilitator's and goes on); returns whether it was paused here."""
         session = self.session
         hold = (session is not None and self.team() is None and self.dashboard is not None
                 and not session.view.ended and not session.clock.paused)
         if hold:
             assert session is not None
             await session.pause()
-        self.push_screen(HelpScreen(binding_rows(self.screen)), callback=self._after_help if hold else None)
+        return hold
 
-    async def _after_help(self, _: None) -> None:
-        """Run the clock the help paused, unless the drill ended meanwhile or it was resumed already."""
+    async def release_clock(self) -> None:
+        """Run the clock :meth:`hold_clock` paused, unless the drill ended meanwhile or it runs already."""
         session = self.session
         if session is not None and not session.view.ended and session.clock.paused:
             await session.resume()
@@ -1135,9 +1209,9 @@ def run_drill(session: Session | Opening, save_dir: Path | None = None,
     """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own); an
     :class:`Opening` is built once its briefing is on screen."""
     if isinstance(session, Opening):
-        DrillApp(opening=session, save_dir=save_dir, history=history).run()
+        DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
     else:
-        DrillApp(session, save_dir=save_dir, history=history).run()
+        DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None,
@@ -1148,7 +1222,7 @@ async def run_drill_async(session: Session, save_dir: Path | None = None,
     frames from the server and keys from the player are handled side by side. ``history``: the
     player's history, read for the team's last run (recorded into only if it says so).
     """
-    await DrillApp(session, save_dir=save_dir, history=history).run_async()
+    await DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run_async()
 
 
 def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | None = None,
@@ -1163,4 +1237,4 @@ def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | Non
         return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
 
     DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir,
-             history=history).run()
+             history=history, key_grace=KEY_GRACE).run()

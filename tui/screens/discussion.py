@@ -131,16 +131,32 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
         Binding("ctrl+s", "submit", "Submit", id="answer.submit.s", show=False),
         Binding("escape", "postpone", "Later", id="answer.later",
                 tooltip="Answer later: the question stays in the open questions (w)"),
+        # priority: it works from the answer's text too, where a plain `e` is typed (and ctrl+e
+        # would move to the line's end)
+        Binding("ctrl+e", "end_hot_wash", "End hot wash", id="answer.end", priority=True,
+                tooltip="End the hot wash (after a confirmation) and open the review"),
     ]
 
     def __init__(self, question: QuestionSeen, role: str, now: float,
-                 clock: Callable[[], float] | None = None, notice: str = "") -> None:
+                 clock: Callable[[], float] | None = None, notice: str = "", can_end: bool = False) -> None:
         """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time;
         ``clock``: the live drill clock, so the countdown ticks while the dialog is open; ``notice``:
-        one line about the question before (e.g. :data:`POSTPONED`), shown under the title."""
+        one line about the question before (e.g. :data:`POSTPONED`), shown under the title;
+        ``can_end``: this keyboard ends the drill (the hot seat, the facilitator), so a hot-wash
+        question offers ``ctrl+e``."""
         super().__init__()
         self.question, self.role, self.now = question, role, now
-        self.clock, self.notice = clock, notice
+        self.clock, self.notice, self.can_end = clock, notice, can_end
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``ctrl+e`` only in a hot-wash question, for a keyboard that ends the drill."""
+        if action == "end_hot_wash":
+            return self.question.hot_wash and self.can_end
+        return True
+
+    async def action_end_hot_wash(self) -> None:
+        """Ask to end the hot wash over this dialog ("no" comes back to it, the answer as it was)."""
+        await self.app.run_action("app.end_drill")
 
     def compose(self) -> ComposeResult:
         q = self.question

@@ -29,3 +29,18 @@ class PickList(OptionList):
             self.refresh()
         else:
             self.refresh_lines(line, height)
+
+    def action_cursor_up(self) -> None:
+        """Move up; at the top, stay (Up from the first action used to wrap to the list's last, which
+        in IC's list is "Resolve the incident")."""
+        before = self.highlighted
+        super().action_cursor_up()
+        if before is not None and self.highlighted is not None and self.highlighted > before:
+            self.highlighted = before
+
+    def action_cursor_down(self) -> None:
+        """Move down; at the bottom, stay (no wrap to the top)."""
+        before = self.highlighted
+        super().action_cursor_down()
+        if before is not None and self.highlighted is not None and self.highlighted < before:
+            self.highlighted = before
