@@ -492,7 +492,9 @@ def _banner(server: Any, args: argparse.Namespace, port: int, token: str | None,
                  "themselves; the facilitator resumes the clock")
         lines += [where,
                   f"join code: {server.code}{fresh}",
-                  "facilitator token: unchanged (the journal keeps only its hash)",
+                  "facilitator token: unchanged, the one this drill's first banner printed (the journal "
+                  "keeps only its hash, so it cannot be shown again; a facilitator seat still open "
+                  "reconnects by itself)",
                   "evaluator token: " + (f"{evaluator} (new: the journal had none)" if evaluator
                                          else "unchanged (the journal keeps only its hash)"), "",
                   f"new players ({roles}):"]
