@@ -312,3 +312,26 @@ def test_the_report_names_what_was_denied_and_that_the_player_ended_a_hot_seat_d
     write_journal(path, drill.header(policy="team"), drill.events)
     assert "drill ended: the facilitator ended it" in render(build_report(path), "md"), \
         "in a team drill the facilitator's seat ends it"
+
+
+def test_containment_in_effect_before_the_declaration_is_said_so(flagship: LoadedScenario,
+                                                                 tmp_path: Path) -> None:
+    """The kill switch took effect 10 minutes before IC declared: the report said "in effect -10 min
+    after declaration"; it says "10 min before declaration"."""
+    from simulator.analysis.aar import analyse
+    from simulator.analysis.report import render_markdown
+
+    drill = new_drill(flagship, 7)
+    drill.submit(Command(role="ml", action="take-offline"))
+    (request,) = drill.pending
+    drill.submit(Command(role="ic", action="approve", params={"request": request}))
+    effective = next(float(e.payload["eta"]) for e in drill.events if e.kind == Kind.ACTION_STARTED)
+    drill.advance_to(effective + 600)
+    drill.submit(Command(role="ic", action="declare_incident"))
+    end_drill_through_hot_wash(drill)
+    finish(drill, flagship, "human")
+    path = tmp_path / "drill.jsonl"
+    write_journal(path, drill.header("human"), drill.events)
+    md = render_markdown(analyse(read_journal(path), flagship, path))
+    assert "(Take the assistant offline) in effect 10 min before declaration" in md
+    assert "-10 min" not in md

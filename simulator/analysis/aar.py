@@ -730,8 +730,8 @@ def _stage1(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
                  "Write a stage-1 playbook (block list, filter, restrict access) that needs no root cause.")
         return
     lag = first.t - c.declared
-    text = (f"Stage-1 containment ({first.payload.get('title')}) in effect {_minutes(lag)} after "
-            f"declaration")
+    when = f"{_minutes(lag)} after" if lag >= 0 else f"{_minutes(-lag)} before"
+    text = f"Stage-1 containment ({first.payload.get('title')}) in effect {when} declaration"
     _against_target(good, bad, "stage1", text, lag, target,
                     "Pre-approve stage-1 actions and cut their latency so one lands within the hour.")
 
