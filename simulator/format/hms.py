@@ -26,3 +26,13 @@ def clock(seconds: float) -> str:
     """Format sim seconds as ``H:MM:SS`` for clocks and timelines."""
     whole = max(0, int(seconds))
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def day_clock(seconds: float) -> str:
+    """:func:`clock`, but past 24 hours with days in front, for a multi-day drill's header:
+    ``5:02`` → ``0:05:02``, 5 days → ``5d``, 500 days and 5 minutes → ``500d 0:05:00``."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    if not days:
+        return clock(rest)
+    return f"{days}d" + (f" {clock(rest)}" if rest else "")

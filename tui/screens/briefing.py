@@ -127,7 +127,8 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
         state.append(f"classified as {view.classification}")
     lines.append(f"- **Incident**: {', '.join(state)}")
     if view.alerts:
-        lines.append(f"- **Alerts**: {', '.join(f'{sid} at {clock(t)}' for t, sid in view.alerts)}")
+        lines.append("- **Alerts**: " + ", ".join(f"{view.signal_titles.get(sid, sid)} at {clock(t)}"
+                                                  for t, sid in view.alerts))
     if view.effective:
         lines.append("- **In effect**: " + ", ".join(f"{title} ({clock(t)})"
                                                      for t, _, title, _ in view.effective))
