@@ -60,6 +60,8 @@ def register(sub: Any) -> None:
     q = verbs.add_parser("trends", help="each metric over time, with the team's best and the textbook bot's")
     _filters(q, inherited=True)
     q.add_argument("-o", "--output", metavar="PATH", help="write the charts as an HTML page (trends.html)")
+    q.add_argument("--branches", action="store_true",
+                   help="count branches (rewinds of a drill) as attempts too; left out by default")
     add_db_option(q, inherited=True)
     q.set_defaults(handler=cmd_trends)
 
@@ -359,16 +361,19 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
     team = getattr(args, "team", None)
     with _open(args) as history:
-        rows = _guarded(lambda: trend_drills(history, team, getattr(args, "scenario", None),
-                                             getattr(args, "since", None)))
+        rows, left_out = _guarded(lambda: trend_drills(history, team, getattr(args, "scenario", None),
+                                                       getattr(args, "since", None), branches=args.branches))
         reference = _guarded(lambda: textbook_reference(history, rows))
     found = trends(rows, reference)
     if args.output:
         Path(args.output).write_text(render_html(rows, found, reference, team), encoding="utf-8")
-        print(f"trends written to {args.output}", file=sys.stderr)
+        note = f" ({left_out} branch(es) left out; --branches counts them)" if left_out else ""
+        print(f"trends written to {args.output}{note}", file=sys.stderr)
         return 0
     how = reference.how if reference is not None else "no textbook bot reference: the scenario was not found"
-    parts = [f"{title_of(rows, team)}: {len(rows)} drill(s)"]
+    parts = [f"{title_of(rows, team)}: {len(rows)} drill(s)"
+             + (f" ({left_out} branch(es) left out: rewinds, not fresh attempts; --branches counts them)"
+                if left_out else "")]
     for name, table in summaries(found):
         parts += ([f"\nteam {name}"] if name else []) + [text_table(table)]
     print("\n".join(parts) + f"\n\ntextbook bot: {how}")
