@@ -238,6 +238,9 @@ def test_a_branch_is_not_a_fresh_attempt_in_trends_or_compare(
     ids = added(capsys, drills)
     branch = branch_of(drills["slow"], "45m", tmp_path / "branch.jsonl")
     assert ttx(capsys, "history", "add", "--team", "Red", str(branch))[0] == 0
+    status, out, _ = ttx(capsys, "history")
+    marked = [line for line in out.splitlines() if "↳" in line]
+    assert status == 0 and len(marked) == 1 and marked[0].endswith(f"↳ branch of {ids['slow'][:10]}")
     status, out, _ = ttx(capsys, "history", "trends", "--team", "Red", "--scenario", "jailbreak-wave")
     assert status == 0 and out.startswith(
         "Trends: Jailbreak wave (jailbreak-wave), team Red: 2 drill(s) (1 branch(es) left out: rewinds, "

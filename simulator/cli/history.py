@@ -201,10 +201,16 @@ def listing_text(rows: list[Listed]) -> str:
     detects = ["never" if r.time_to_detect is None else clock(r.time_to_detect) for r in rows]
     contains = ["never" if r.time_to_contain is None else clock(r.time_to_contain) for r in rows]
     averted = [f"{r.harm_averted:.0%}" for r in rows]
-    columns = (ids, dates, teams, scenarios, scores, detects, contains, averted)
-    widths = [max(len(h), *map(len, c)) if c else len(h) for h, c in zip(LIST_HEADER, columns, strict=True)]
-    line = "  ".join(f"{{:{'>' if i >= 4 else '<'}{w}}}" for i, w in enumerate(widths))
-    return "\n".join([line.format(*LIST_HEADER), *map(line.format, *columns)]) + "\n"
+    columns: tuple[list[str], ...] = (ids, dates, teams, scenarios, scores, detects, contains, averted)
+    header: tuple[str, ...] = LIST_HEADER
+    branches = any(r.parent for r in rows)
+    if branches:  # a rewind is not a fresh attempt: say which drill it branched from
+        columns += (["↳ branch of " + r.parent[:SHORT_ID] if r.parent else "" for r in rows],)
+        header += ("",)
+    widths = [max(len(h), *map(len, c)) if c else len(h) for h, c in zip(header, columns, strict=True)]
+    line = "  ".join(f"{{:{'>' if 4 <= i < 8 else '<'}{w}}}" for i, w in enumerate(widths))
+    lines = [line.format(*header), *map(line.format, *columns)]
+    return "\n".join([text.rstrip() for text in lines] if branches else lines) + "\n"
 
 
 CSV_COLUMNS = ("id", "played_at", "team", "scenario_id", "scenario_title", "scenario_known", "seed", "policy",
