@@ -10,7 +10,7 @@ from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
-from simulator.format.hms import day_clock
+from simulator.format.hms import day_clock, day_span
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.conftest import MINIMAL, WriteScenario, end_in_tui, end_through_hot_wash
 from tui.app import DrillApp, Opening
@@ -323,6 +323,8 @@ async def test_a_multi_day_drill_header_counts_days_not_hundreds_of_hours(tmp_pa
         assert "sim 0:00:00 / 5d │" in text_of(app.screen.query_one(DrillHeader))
     assert [day_clock(t) for t in (302, 86399, 86400, 500 * 86400 + 302)] == [
         "0:05:02", "23:59:59", "1d", "500d 0:05:02"]
+    assert [day_span(t) for t in (4 * 3600, 36 * 3600, 5 * 86400, 500 * 86400)] == [
+        "4:00:00", "1d12h", "5d", "500d"]
 
 
 async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario,

@@ -36,3 +36,15 @@ def day_clock(seconds: float) -> str:
     if not days:
         return clock(rest)
     return f"{days}d" + (f" {clock(rest)}" if rest else "")
+
+
+def day_span(seconds: float) -> str:
+    """A drill's length for its header: :func:`clock` up to 24 hours, then days and what is left in
+    compact units (36 h → ``1d12h``, 5 days → ``5d``, 500 days → ``500d``), never longer than the clock."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    if not days:
+        return clock(rest)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days}d" + "".join(f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)

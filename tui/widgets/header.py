@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from simulator.format.durations import clock
-from simulator.format.hms import day_clock
+from simulator.format.hms import day_clock, day_span
 from simulator.format.taxonomy import EVALUATOR
 from tui.format import role_name, short_role, speed_label
 
@@ -46,7 +46,7 @@ class DrillHeader(Static):
         state: tuple[str, str] = ((link, "bold $text-error") if link else
                  (speed_label(speed, paused), "bold $text-warning" if paused else "bold $text-success"))
         clock_part: list[Part] = [("sim ", "dim"), (day_clock(sim), "bold"),
-                                  (f" / {day_clock(duration)} ", "dim"),
+                                  (f" / {day_span(duration)} ", "dim"),
                                   "│ ", state]
         real: list[Part] = [" │ ", ("real ", "dim"), clock(elapsed)]
         long_role = (f"acting as {role_name(role)}" if role and role != EVALUATOR
