@@ -13,8 +13,10 @@ from simulator.engine.journal import ForkPoint, read_journal, write_journal
 from simulator.engine.policies import Textbook
 from simulator.engine.replay import replay
 from simulator.engine.runner import run_named, run_policy
+from simulator.engine.view import DrillView
 from simulator.format.loader import LoadedScenario
 from tests.conftest import TtxInProcess
+from tui.screens.briefing import so_far_markdown
 
 
 def ttx(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -188,3 +190,13 @@ def test_at_without_from_is_a_usage_error_not_ignored(tmp_path: Path, cli: TtxIn
     """``ttx run SCENARIO --at 10m`` would silently run the whole drill; it says --at needs --from."""
     out = cli("run", "jailbreak-wave", "--at", "10m", cwd=tmp_path)
     assert out.returncode == 2 and "--at and --scenario go with --from JOURNAL" in out.stderr
+
+
+def test_a_forks_briefing_names_its_alerts_by_title_not_by_signal_id() -> None:
+    """"Alerts: user_reports at 0:26:00" showed the scenario file's id; the briefing of what the
+    branch knows so far shows the alert's title, as the dashboard does."""
+    run = run_named("jailbreak-wave", "idle", 7)
+    view = DrillView(seat=None)
+    view.extend([e for e in run.drill.events if e.t < 3600])
+    so_far = so_far_markdown(view, ForkPoint("parent.jsonl", "sha256:0", 3600.0))
+    assert "- **Alerts**: User reports at 0:26:00\n" in so_far

@@ -281,6 +281,35 @@ def test_remember_records_and_names_the_run_before(tmp_path: Path, journals: dic
     assert outcomes[1].previous is not None and outcomes[1].previous.id == outcomes[0].recorded.row.id
 
 
+def test_a_branch_is_nobodys_last_run_and_has_none_of_its_own(tmp_path: Path,
+                                                             journals: dict[str, Path]) -> None:
+    """A rewind of the slow drill (played on by the textbook bot) had its own parent as "your last run"
+    (score ▲, as if a fresh attempt had improved), and became the "last run" of the next fresh attempt.
+    Its review already puts it beside its parent; the next attempt is compared with the slow drill."""
+    from simulator.engine.fork import load_fork
+    from simulator.engine.journal import write_journal
+    from simulator.engine.policies import Textbook
+    from simulator.engine.runner import run_policy
+
+    drill, loaded = load_fork(journals["slow"], "45m")
+    run = run_policy(loaded, Textbook(loaded.scenario), drill=drill)
+    branch = tmp_path / "branch.jsonl"
+    write_journal(branch, run.drill.header("human"), run.drill.events)
+    target = Target(str(tmp_path / "h.sqlite"), "Red")
+    outcomes = {}
+    for name, path, played in (("slow", journals["slow"], datetime(2026, 1, 10, tzinfo=UTC)),
+                               ("branch", branch, datetime(2026, 1, 11, tzinfo=UTC)),
+                               ("fast", journals["fast"], datetime(2026, 3, 10, tzinfo=UTC))):
+        aar = analyse(*load_journal_scenario(path), path)
+        header = read_journal(path).header
+        outcomes[name] = remember(target, entry_of(aar, path.read_bytes(), team="Red", source="play",
+                                                   played_at=played, header=header))
+    slow = outcomes["slow"].recorded
+    assert slow is not None and outcomes["branch"].recorded is not None
+    assert outcomes["branch"].recorded.row.parent == slow.row.id and outcomes["branch"].previous is None
+    assert outcomes["fast"].previous is not None and outcomes["fast"].previous.id == slow.row.id
+
+
 def test_remember_reports_a_broken_history_instead_of_raising(tmp_path: Path, journals: dict[str,
                                                               Path]) -> None:
     """At the end of a drill a bad database is a sentence for the player, never a crash."""

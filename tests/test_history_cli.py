@@ -17,7 +17,10 @@ import pytest
 
 from simulator.analysis.history import open_history, sha256
 from simulator.cli import main
-from simulator.engine.runner import run_named
+from simulator.engine.fork import load_fork
+from simulator.engine.journal import write_journal
+from simulator.engine.policies import Textbook
+from simulator.engine.runner import run_named, run_policy
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.team.remote import RemoteSession
@@ -216,6 +219,57 @@ def test_trends_print_each_metric_with_the_best_and_the_textbook_bot(capsys: pyt
     textbook = run_named("jailbreak-wave", "textbook", 7).result.score
     assert f"{textbook:.1f}" in score  # the textbook bot on seed 7, and the fast run's score (it played it)
     assert "textbook bot: median of the textbook bot on the seed(s) these drills used (7)" in out
+
+
+def branch_of(parent: Path, at: str, path: Path) -> Path:
+    """A rewind of ``parent`` at ``at``, played on (by the textbook bot) and saved as people's drill,
+    as ``w`` on the review saves one."""
+    drill, loaded = load_fork(parent, at)
+    run = run_policy(loaded, Textbook(loaded.scenario), drill=drill)
+    write_journal(path, run.drill.header("human"), run.drill.events)
+    return path
+
+
+def test_a_branch_is_not_a_fresh_attempt_in_trends_or_compare(
+        capsys: pytest.CaptureFixture[str], drills: dict[str, Path], tmp_path: Path) -> None:
+    """The slow team rewound its drill at 0:45 and did better: trends used to count that as a third,
+    improved attempt, and compare as an independent one. Trends leave it out (and say so) unless
+    asked with --branches; compare says it is a branch of A."""
+    ids = added(capsys, drills)
+    branch = branch_of(drills["slow"], "45m", tmp_path / "branch.jsonl")
+    assert ttx(capsys, "history", "add", "--team", "Red", str(branch))[0] == 0
+    status, out, _ = ttx(capsys, "history")
+    marked = [line for line in out.splitlines() if "↳" in line]
+    assert status == 0 and len(marked) == 1 and marked[0].endswith(f"↳ branch of {ids['slow'][:10]}")
+    status, out, _ = ttx(capsys, "history", "trends", "--team", "Red", "--scenario", "jailbreak-wave")
+    assert status == 0 and out.startswith(
+        "Trends: Jailbreak wave (jailbreak-wave), team Red: 2 drill(s) (1 branch(es) left out: rewinds, "
+        "not fresh attempts; --branches counts them)\n")
+    status, out, _ = ttx(capsys, "history", "trends", "--team", "Red", "--scenario", "jailbreak-wave",
+                         "--branches")
+    assert status == 0 and ": 3 drill(s)\n" in out
+    status, out, _ = ttx(capsys, "compare", ids["slow"][:8], str(branch))
+    assert status == 0
+    assert "note: B is a branch of A at 0:45:00: the same drill up to then" in out
+
+
+def test_compare_does_not_call_a_component_that_was_not_counted_worse() -> None:
+    """Discussion is not counted (weight 0) when no scored question was asked: "92.5 → 0.0 worse"
+    compared a measure with the absence of one; the row now says "not counted" and gives no verdict."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from simulator.analysis.compare import Comparison, Side
+    from simulator.engine.scoring import Component
+
+    def side(name: str, part: Component) -> Side:
+        aar = SimpleNamespace(result=SimpleNamespace(ordered=lambda: [part]))
+        return Side(name, cast(Any, SimpleNamespace(aar=aar)), {})
+
+    asked = Component("discussion", 0.9, 10.0, 92.5, "90% of answers right")
+    unasked = Component("discussion", None, 0.0, 0.0, "no scored question was asked (not counted)")
+    _, rows = Comparison(side("A", asked), side("B", unasked)).components()
+    assert rows == [["discussion", "10", "92.5", "not counted", "", ""]]
 
 
 def test_trends_need_one_scenario_and_some_drills(capsys: pytest.CaptureFixture[str], drills: dict[str, Path],

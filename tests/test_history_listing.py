@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simulator.analysis.history as history_package
-from simulator.analysis.history import PEOPLE, SCHEMA_VERSION, Filters, drills, open_history
+from simulator.analysis.history import PEOPLE, SCHEMA_VERSION, Filters, Listed, drills, open_history
 from simulator.analysis.history.listing import LISTING_SCHEMA, TABLE, listing_query, quick_listing
 from simulator.cli import main
 
@@ -72,6 +72,7 @@ DRILLS = st.lists(st.fixed_dictionaries({
     "scenario_known": st.booleans(), "score": st.floats(min_value=0, max_value=100, allow_nan=False),
     "time_to_detect": TIMES, "time_to_contain": TIMES,
     "harm_averted": st.floats(min_value=-1, max_value=1, allow_nan=False),
+    "parent": st.none() | st.sampled_from(["ab" * 32, "cd" * 32]),
 }), max_size=25)
 
 FILTERS = st.builds(Filters, team=st.none() | TEAMS.filter(bool), scenario=st.none() | SCENARIOS,
@@ -165,6 +166,29 @@ def test_ttx_history_on_a_version_1_history_migrates_it_and_lists_its_drills(
     assert quick_listing(private_history, Filters()) is not None
     assert main(["history"]) == 0
     assert capsys.readouterr() == first and "Blue" in first.out
+
+
+def test_a_version_2_history_gets_the_listing_index_with_the_parent_and_lists_its_branches(
+        private_history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Schema v2's listing index did not cover the parent, so the quick listing leaves a v2 history to the
+    store, which migrates it (the index rebuilt); then the quick listing reads the branch mark from the
+    covering index again."""
+    parent = drill_values(1)
+    branch_row = drill_values(2, parent=parent["id"], played_at=datetime(2026, 3, 2, 9))
+    with history_file([parent, branch_row]) as made:
+        private_history.write_bytes(made.read_bytes())
+    columns = ", ".join(name for name in Listed._fields if name != "parent")
+    with sqlite3.connect(private_history) as conn:
+        conn.execute("DROP INDEX drills_listed")
+        conn.execute(f"CREATE INDEX drills_listed ON drills ({columns})")
+        conn.execute("DELETE FROM ttx_schema WHERE version > 2")
+    assert quick_listing(private_history, Filters()) is None
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    [branch] = [line for line in out.splitlines() if "↳" in line]
+    assert branch.startswith(branch_row["id"][:10]) and branch.endswith(f"↳ branch of {parent['id'][:10]}")
+    listed = quick_listing(private_history, Filters())
+    assert listed is not None and [r.parent for r in listed] == [None, parent["id"]]
 
 
 def test_every_name_of_the_history_package_resolves_to_its_parts() -> None:

@@ -216,3 +216,15 @@ async def test_the_history_browser_opens_any_drills_review_and_goes_back(flagshi
         assert isinstance(app.screen, HistoryScreen)
     exported = tmp_path / f"ttx-jailbreak-wave-seed7-{newest.short}.jsonl"
     assert sha256(exported.read_bytes()) == newest.id
+
+
+def test_the_browser_marks_a_branch_as_ttx_history_does(tmp_path: Path, flagship: LoadedScenario) -> None:
+    """A rewind listed like a fresh attempt; its scenario cell now says which drill it branched from."""
+    from dataclasses import replace
+
+    from tui.screens.history import cells
+
+    with open_history(str(tmp_path / "h.sqlite")) as history:
+        row = record_journal(history, journal(flagship, tmp_path / "a.jsonl", people=True)).row
+    assert cells(row)[3] == "jailbreak-wave"
+    assert cells(replace(row, parent="ab" * 32))[3] == "jailbreak-wave ↳ branch of ababababab"

@@ -75,6 +75,22 @@ def test_replay_notices_a_tampered_journal(tmp_path: Path) -> None:
     assert "differs" in (report.first_difference or "")
 
 
+@pytest.mark.parametrize("why, matches", [("never contained", True), ("never contained: made up", False)])
+def test_a_journal_from_before_the_containment_reason_still_replays(tmp_path: Path, why: str,
+                                                                    matches: bool) -> None:
+    """An idle run recorded before the reason was given says only "never contained": it replays as it
+    did (the rest of the result is still compared); any other reason that is not the engine's is a
+    difference."""
+    path = tmp_path / "idle.jsonl"
+    run_named("jailbreak-wave", "idle", 5, journal=path)
+    new = "never contained: harm was never below the threshold"
+    text = path.read_text()
+    assert text.count(f'"why":"{new}"') == 1
+    path.write_text(text.replace(f'"why":"{new}"', f'"why":"{why}"'))
+    journal, loaded = load_journal_scenario(path)
+    assert replay(journal, loaded).matches is matches
+
+
 def test_journal_header_records_scenario_hash_seed_and_version(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     run_named("jailbreak-wave", "idle", 9, journal=path)

@@ -13,7 +13,8 @@ from simulator.analysis.report import build_report, render
 from simulator.cli import main
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
-from simulator.engine.runner import finish, new_drill, run_named
+from simulator.engine.policies import load_policy
+from simulator.engine.runner import finish, new_drill, run_named, run_policy
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, builtin_ids, load_scenario
 from tests.conftest import end_drill_through_hot_wash, end_through_hot_wash
@@ -162,6 +163,32 @@ def test_idle_run_is_reported_as_never_declared(tmp_path: Path) -> None:
     assert "never declared" in texts and "Never contained" in texts
     assert aar.result.harm_averted == 0.0
     assert aar.series.harm_total == aar.series.idle_total
+
+
+def _containment_why(until: float | None, policy: str = "textbook") -> str:
+    """The containment reason of a jailbreak-wave run the facilitator ends at ``until``."""
+    loaded = load_scenario("jailbreak-wave")
+    result = run_policy(loaded, load_policy(policy, loaded.scenario), 7, until=until).result
+    return next(c.why for c in result.breakdown if c.name == "containment")
+
+
+def test_never_contained_says_the_drill_ended_inside_the_watch_period(tmp_path: Path) -> None:
+    """The textbook team gets harm under the threshold at 1:25:42 and holds it; a drill ended 16m7s
+    later never counted as contained, and the review says why rather than only "never contained"."""
+    assert _containment_why(None) == "contained at 1:25:42 of 4:00:00"
+    assert _containment_why(5142 + 16 * 60 + 7) == (
+        "never contained: below the threshold from 1:25:42, but the drill ended 16m7s into the 30m watch")
+    assert _containment_why(None, "idle") == "never contained: harm was never below the threshold"
+
+
+def test_the_report_gives_the_reason_it_was_never_contained(tmp_path: Path) -> None:
+    loaded = load_scenario("jailbreak-wave")
+    run = run_policy(loaded, load_policy("textbook", loaded.scenario), 7, until=5142 + 16 * 60 + 7)
+    path = tmp_path / "short.jsonl"
+    write_journal(path, run.drill.header(run.result.policy), run.drill.events)
+    texts = " ".join(f.text for f in build_report(path).improvements)
+    assert ("Never contained (below the threshold from 1:25:42, but the drill ended 16m7s into the "
+            "30m watch):") in texts
 
 
 def test_unscored_journal_is_rederived_by_replay(textbook_journal: TextbookJournal, tmp_path: Path) -> None:

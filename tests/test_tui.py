@@ -10,6 +10,7 @@ from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
 from simulator.engine.session import LocalSession
 from simulator.format.commands import VERBS, Command
+from simulator.format.hms import day_clock, day_span
 from simulator.format.loader import LoadedScenario, load_scenario
 from tests.conftest import MINIMAL, WriteScenario, end_in_tui, end_through_hot_wash
 from tui.app import DrillApp, Opening
@@ -309,6 +310,21 @@ async def test_at_80_columns_the_header_keeps_the_acting_role_and_the_real_time(
         line = text_of(app.screen.query_one(DrillHeader))
         assert "Skewed images, public storm" in line and header.tooltip is None
         assert "real 0:00:00" in line and line.rstrip().endswith("acting as Incident commander")
+
+
+async def test_a_multi_day_drill_header_counts_days_not_hundreds_of_hours(tmp_path: Path) -> None:
+    """A 5-day drill's header said "/ 120:00:00" (a 500-day one "12000:00:00"): past 24 hours the
+    header writes days."""
+    loaded = load_scenario("sycophancy-drift")
+    app = DrillApp(LocalSession(loaded, seed=1), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("enter")
+        app.show_header()
+        assert "sim 0:00:00 / 5d │" in text_of(app.screen.query_one(DrillHeader))
+    assert [day_clock(t) for t in (302, 86399, 86400, 500 * 86400 + 302)] == [
+        "0:05:02", "23:59:59", "1d", "500d 0:05:02"]
+    assert [day_span(t) for t in (4 * 3600, 36 * 3600, 5 * 86400, 500 * 86400)] == [
+        "4:00:00", "1d12h", "5d", "500d"]
 
 
 async def test_moving_into_the_inject_feed_opens_the_newest_inject(flagship: LoadedScenario,

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Markdown, OptionList
 
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.playback import Playback
 from simulator.engine.replay import load_journal_scenario
 from simulator.engine.runner import run_named
 from simulator.format.commands import Command
+from tui.screens.briefing import BriefingScreen
 from tui.screens.review import ReviewScreen
 from tui.watch import SeekScreen, WatchApp
 from tui.widgets.header import DrillHeader
@@ -123,3 +125,37 @@ async def test_n_in_a_recording_stops_where_a_question_was_asked(tmp_path: Path)
     assert playback.clock.now() == asked.t
     there = [(p.kind, p.text) for p in playback.points if p.t == asked.t]
     assert ("question", f"question: {asked.payload['prompt']}") in there
+
+
+async def test_a_recording_briefs_with_the_watch_keys_and_q_closes_it_at_once(tmp_path: Path) -> None:
+    """The briefing of a recording listed the hot seat's keys ("`enter` on an action takes it") and
+    `q` asked "Quit? … nothing is saved" (on the review: "The drill is not saved"), though a recording
+    is a file already. Now the briefing gives the playback's keys and `q` closes without asking."""
+    path = recorded(tmp_path)
+    journal, loaded = load_journal_scenario(path)
+    playback = Playback(journal, loaded, path, speed=10.0)
+    app = WatchApp(playback)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, BriefingScreen))
+        text = app.screen.query_one("#briefing-text", Markdown).source
+        assert "You are watching a recording of this drill" in text
+        assert "| `]` `[` | jump to the next or previous decision" in text
+        assert "takes it" not in text and "hot seat" not in text
+        assert app.quit_question() is None
+        await pilot.press("enter")
+        await until(pilot, lambda: app.dashboard is not None)
+        assert app.quit_question() is None
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+
+
+def test_the_watch_timeline_words_decisions_as_the_review_does(tmp_path: Path) -> None:
+    """The timeline said "ic: answer" and "facilitator: close_question" where the review says
+    "ic answered who-is-on-point: ic (85% sure)": a decision is now worded by what it did."""
+    journal, loaded = load_journal_scenario(recorded(tmp_path))
+    texts = [p.text for p in Playback(journal, loaded, tmp_path / "textbook.jsonl").points
+             if p.kind == "decision"]
+    answer = next(e for e in journal.events if e.kind == Kind.ANSWER_GIVEN)
+    assert describe(answer) in texts and describe(answer).startswith(f"{answer.actor} answered ")
+    assert "ic: incident declared; commander ic" in texts
+    assert not [t for t in texts if t.endswith((": answer", ": close_question", ": declare_incident"))]

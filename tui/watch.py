@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from simulator.engine.playback import Playback, Point
 from simulator.format.durations import clock, parse_duration
 from tui.app import DrillApp
+from tui.screens.briefing import BriefingScreen
 
 POINT_STYLE = {"decision": "bold $text-accent", "inject": "bold", "alert": "bold $text-warning",
                "in effect": "$text-success", "stage": "$text-success",
@@ -95,6 +96,17 @@ class WatchApp(DrillApp):
     def watching(self) -> bool:
         """Still on the recording (not on a drill forked from it with ``w`` on the review)."""
         return self.session is self.playback
+
+    def briefing(self) -> BriefingScreen:
+        """The recording's briefing: the scenario, and the playback's keys (not the hot seat's)."""
+        if not self.watching():
+            return super().briefing()
+        return BriefingScreen(self.playback.scenario, self.playback.seat, recording=True)
+
+    def quit_question(self) -> str | None:
+        """A recording is a file already: ``q`` closes it at once, on the dashboard or its review
+        (a drill forked from it asks as any drill does)."""
+        return None if self.watching() else super().quit_question()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Jumping and seeking belong to the recording."""

@@ -740,7 +740,10 @@ def _containment(c: _Context, good: list[Finding], bad: list[Finding]) -> None:
     r = c.result
     averted = f"{r.harm_averted:.0%} of the do-nothing run's weighted harm averted"
     if r.time_to_contain is None:
-        _improve(bad, "containment", f"Never contained: {r.harm_volume:,} harmful outputs; {averted}.",
+        why = next((p.why for p in r.breakdown if p.name == "containment"), "")
+        reason = why.removeprefix("never contained").removeprefix(": ")
+        _improve(bad, "containment", "Never contained" + (f" ({reason})" if reason else "")
+                 + f": {r.harm_volume:,} harmful outputs; {averted}.",
                  "Rehearse the path to durable containment (stage 2–3 actions); verify with watch periods.")
     else:
         good.append(Finding("containment", f"Contained at {clock(r.time_to_contain)} and held through the "

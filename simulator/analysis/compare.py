@@ -8,6 +8,7 @@ self-contained HTML page with both harm curves on one chart.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from html import escape
 
@@ -16,6 +17,8 @@ from simulator.analysis.history import Reopened, local
 from simulator.analysis.metrics import METRICS, Metric, Value, clock_gap, measures
 from simulator.analysis.report import CSS, Table, html_table, text_table
 from simulator.engine.events import Event, Kind
+from simulator.engine.journal import journal_text
+from simulator.engine.scoring import Component
 from simulator.format.commands import VERBS
 from simulator.format.durations import clock
 
@@ -80,6 +83,7 @@ class Comparison:
                        "(harm averted compares each with doing nothing on its own seed).")
         if self.a.drill.row is not None and self.a.drill.row.id == getattr(self.b.drill.row, "id", None):
             out.append("A and B are the same drill.")
+        out += [n for n in (_branch_note(self.b, self.a), _branch_note(self.a, self.b)) if n]
         return out
 
     def measures(self) -> Table:
@@ -97,10 +101,13 @@ class Comparison:
         points = Metric("points", "points", "points", True, lambda _: None)
         rows = []
         for name in names:
-            va = pa[name].points if name in pa else None
-            vb = pb[name].points if name in pb else None
-            weight = (pa.get(name) or pb[name]).weight
-            rows.append([name, f"{weight:g}", points.text(va), points.text(vb), *_verdict(points, va, vb)])
+            va = pa[name].points if _counted(pa.get(name)) else None
+            vb = pb[name].points if _counted(pb.get(name)) else None
+            weight = max(p.weight for p in (pa.get(name), pb.get(name)) if p is not None)
+            shown = [points.text(v) if _counted(p) else "not counted" if p is not None else "—"
+                     for v, p in ((va, pa.get(name)), (vb, pb.get(name)))]
+            verdict = _verdict(points, va, vb) if va is not None and vb is not None else ["", ""]
+            rows.append([name, f"{weight:g}", *shown, *verdict])
         return ["component", "weight", "A", "B", "B vs A", ""], rows
 
     def expectations(self) -> Table:
@@ -189,6 +196,34 @@ def _catalogue_titles(drill: Reopened) -> dict[str, str]:
 def _verdict(metric: Metric, a: Value, b: Value) -> list[str]:
     better = metric.better(a, b)
     return [metric.change(a, b), "" if better is None else ("better" if better else "worse")]
+
+
+def _counted(part: Component | None) -> bool:
+    """Whether a drill's score counted this component (a weight-0 one, such as discussion when no scored
+    question was asked, was not: its 0 points are no measure of the team)."""
+    return part is not None and part.weight > 0
+
+
+def _branch_note(branch: Side, other: Side) -> str:
+    """``B is a branch of A at 0:45 …`` when ``branch`` was forked (a rewind), else ``""``."""
+    fork = branch.drill.journal.header.get("fork")
+    if not isinstance(fork, dict):
+        return ""
+    parent = str(fork.get("parent_sha256", "")).removeprefix("sha256:")
+    at = clock(float(fork.get("at", 0.0)))
+    if parent and parent == _drill_sha(other):
+        return (f"{branch.name} is a branch of {other.name} at {at}: the same drill up to then, rewound and "
+                "played on; the differences are what the rewind changed, not a fresh attempt.")
+    return (f"{branch.name} is a branch of {parent[:10] or 'another drill'} at {at} "
+            "(a rewind, not a fresh attempt).")
+
+
+def _drill_sha(side: Side) -> str:
+    """The sha256 (hex) a fork names its parent by: the history's id, or the journal's bytes."""
+    if side.drill.row is not None:
+        return side.drill.row.id
+    text = journal_text(side.drill.journal.header, side.drill.journal.events)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _status(x: ExpectationRow | None) -> str:

@@ -265,13 +265,20 @@ def render_html(rows: list[DrillRow], found: list[Trend], reference: Reference |
 
 
 def trend_drills(history: History, team: str | None, scenario: str | None,
-           since: datetime | None) -> list[DrillRow]:
-    """The drills people played that a trend covers (one scenario).
+           since: datetime | None, *, branches: bool = False) -> tuple[list[DrillRow], int]:
+    """The drills people played that a trend covers (one scenario), and how many branches were left
+    out: a branch (a rewind, ``w`` on the review or ``ttx play --from``) replays its parent's past
+    and is not a fresh attempt, so a team's series counts it only with ``branches``.
 
     Raises:
         HistoryError: none match, or they span several scenarios and none was named.
     """
-    rows = history.drills(Filters(team=team, scenario=scenario, since=since, policy=PEOPLE))
+    found = history.drills(Filters(team=team, scenario=scenario, since=since, policy=PEOPLE))
+    rows = found if branches else [r for r in found if r.parent is None]
+    left_out = len(found) - len(rows)
+    if found and not rows:
+        raise HistoryError(f"the {left_out} matching drill(s) are all branches (rewinds of another "
+                           "drill); --branches trends them")
     if not rows:
         who = f" by team {team}" if team else ""
         what = f" of {scenario}" if scenario else ""
@@ -280,4 +287,4 @@ def trend_drills(history: History, team: str | None, scenario: str | None,
     if len(scenarios) > 1:
         raise HistoryError(f"these drills are of {len(scenarios)} scenarios ({', '.join(scenarios)}); "
                            "trends compare one: choose it with --scenario")
-    return rows
+    return rows, left_out

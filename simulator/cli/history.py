@@ -60,6 +60,8 @@ def register(sub: Any) -> None:
     q = verbs.add_parser("trends", help="each metric over time, with the team's best and the textbook bot's")
     _filters(q, inherited=True)
     q.add_argument("-o", "--output", metavar="PATH", help="write the charts as an HTML page (trends.html)")
+    q.add_argument("--branches", action="store_true",
+                   help="count branches (rewinds of a drill) as attempts too; left out by default")
     add_db_option(q, inherited=True)
     q.set_defaults(handler=cmd_trends)
 
@@ -199,10 +201,16 @@ def listing_text(rows: list[Listed]) -> str:
     detects = ["never" if r.time_to_detect is None else clock(r.time_to_detect) for r in rows]
     contains = ["never" if r.time_to_contain is None else clock(r.time_to_contain) for r in rows]
     averted = [f"{r.harm_averted:.0%}" for r in rows]
-    columns = (ids, dates, teams, scenarios, scores, detects, contains, averted)
-    widths = [max(len(h), *map(len, c)) if c else len(h) for h, c in zip(LIST_HEADER, columns, strict=True)]
-    line = "  ".join(f"{{:{'>' if i >= 4 else '<'}{w}}}" for i, w in enumerate(widths))
-    return "\n".join([line.format(*LIST_HEADER), *map(line.format, *columns)]) + "\n"
+    columns: tuple[list[str], ...] = (ids, dates, teams, scenarios, scores, detects, contains, averted)
+    header: tuple[str, ...] = LIST_HEADER
+    branches = any(r.parent for r in rows)
+    if branches:  # a rewind is not a fresh attempt: say which drill it branched from
+        columns += (["↳ branch of " + r.parent[:SHORT_ID] if r.parent else "" for r in rows],)
+        header += ("",)
+    widths = [max(len(h), *map(len, c)) if c else len(h) for h, c in zip(header, columns, strict=True)]
+    line = "  ".join(f"{{:{'>' if 4 <= i < 8 else '<'}{w}}}" for i, w in enumerate(widths))
+    lines = [line.format(*header), *map(line.format, *columns)]
+    return "\n".join([text.rstrip() for text in lines] if branches else lines) + "\n"
 
 
 CSV_COLUMNS = ("id", "played_at", "team", "scenario_id", "scenario_title", "scenario_known", "seed", "policy",
@@ -359,16 +367,19 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
     team = getattr(args, "team", None)
     with _open(args) as history:
-        rows = _guarded(lambda: trend_drills(history, team, getattr(args, "scenario", None),
-                                             getattr(args, "since", None)))
+        rows, left_out = _guarded(lambda: trend_drills(history, team, getattr(args, "scenario", None),
+                                                       getattr(args, "since", None), branches=args.branches))
         reference = _guarded(lambda: textbook_reference(history, rows))
     found = trends(rows, reference)
     if args.output:
         Path(args.output).write_text(render_html(rows, found, reference, team), encoding="utf-8")
-        print(f"trends written to {args.output}", file=sys.stderr)
+        note = f" ({left_out} branch(es) left out; --branches counts them)" if left_out else ""
+        print(f"trends written to {args.output}{note}", file=sys.stderr)
         return 0
     how = reference.how if reference is not None else "no textbook bot reference: the scenario was not found"
-    parts = [f"{title_of(rows, team)}: {len(rows)} drill(s)"]
+    parts = [f"{title_of(rows, team)}: {len(rows)} drill(s)"
+             + (f" ({left_out} branch(es) left out: rewinds, not fresh attempts; --branches counts them)"
+                if left_out else "")]
     for name, table in summaries(found):
         parts += ([f"\nteam {name}"] if name else []) + [text_table(table)]
     print("\n".join(parts) + f"\n\ntextbook bot: {how}")

@@ -683,3 +683,13 @@ def time_to_contain(t0: Floats, t1: Floats, rates: Floats, threshold: float,
     held = good & (t1 - t0[run_start] >= watch)
     first = np.flatnonzero(held)
     return float(t0[run_start[first[0]]]) if first.size else None
+
+
+def quiet_since(t0: Floats, t1: Floats, rates: Floats, threshold: float) -> float | None:
+    """Start of the last unbroken run of intervals at or under ``threshold``, if it lasts to the
+    last interval (the harm was still below the threshold when the drill ended); otherwise None."""
+    good = rates <= threshold
+    if not good.size or not good[-1]:
+        return None
+    above = np.flatnonzero(~good)
+    return float(t0[above[-1] + 1]) if above.size else float(t0[0])

@@ -20,6 +20,7 @@ from simulator.engine.baseline import for_drill
 from simulator.engine.clock import DrillClock
 from simulator.engine.events import Event, Kind
 from simulator.engine.journal import ForkPoint, Journal, write_journal
+from simulator.engine.payloads import describe
 from simulator.engine.scoring import Result
 from simulator.engine.session import (
     ChangeHandler,
@@ -234,15 +235,35 @@ class Playback:
             handler()
 
 
+NOT_OUTCOMES = frozenset({Kind.COMMAND, Kind.TICK, Kind.HARM})
+"""Event kinds that are never what a command did (the next command, the clock's readings)."""
+
+
+def decision_text(events: list[Event], index: int) -> str:
+    """A command as the review's timeline words it: what it did (the event the engine wrote right
+    after it: ``ic answered who-pulls-the-bot: ic (50% sure)``, ``escalated to exec``), with who did it
+    in front when that does not already say; the bare command (``ic: answer``) when nothing followed."""
+    command = events[index]
+    after = events[index + 1] if index + 1 < len(events) else None
+    if after is None or after.kind in NOT_OUTCOMES or after.t != command.t:
+        return describe(command)
+    text = describe(after)
+    actor = command.actor or ""
+    return text if not actor or text.startswith(actor + " ") else f"{actor}: {text}"
+
+
 def points_of(events: list[Event]) -> list[Point]:
     """The moments a watcher can jump between, in order."""
     out: list[Point] = []
-    for e in events:
+    for i, e in enumerate(events):
         kind = POINT_KINDS.get(e.kind)
         if kind is None:
             continue
         p = e.payload
-        text = {"decision": f"{e.actor}: {p.get('action')}", "inject": str(p.get("subject", p.get("inject"))),
+        if kind == "decision":
+            out.append(Point(e.t, e.seq, kind, decision_text(events, i)))
+            continue
+        text = {"inject": str(p.get("subject", p.get("inject"))),
                 "alert": f"alert: {p.get('title', p.get('signal'))}", "in effect": str(p.get("title", "")),
                 "stage": f"stage {p.get('stage')} declared done",
                 "question": f"question: {p.get('prompt', p.get('question'))}", "end": "drill ended"}[kind]

@@ -8,8 +8,8 @@ from typing import Any
 
 from simulator.engine.discussion import ALIGNED, alignment
 from simulator.engine.drill import Drill
-from simulator.engine.harm import time_to_contain
-from simulator.format.durations import clock
+from simulator.engine.harm import Floats, quiet_since, time_to_contain
+from simulator.format.durations import clock, format_duration
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,16 @@ def score(drill: Drill, baseline_weighted_harm: float, policy: str | None = None
     sc, w, inc, truth = s.scoring, s.scoring.weights, drill.incident, drill.truth
     end = drill.now
     ttd = inc.declared_at
-    ttc = time_to_contain(*truth.intervals(), sc.containment_threshold, sc.watch_period)
+    intervals = truth.intervals()
+    ttc = time_to_contain(*intervals, sc.containment_threshold, sc.watch_period)
     averted = (1.0 - truth.weighted_harm / baseline_weighted_harm) if baseline_weighted_harm > 0 else 0.0
     collateral = truth.legit_blocked / truth.legit_total if truth.legit_total > 0 else 0.0
     parts = [
         _containment(ttc, s.duration, len(inc.resurgences), len(inc.premature_stages),
-                     inc.resolved_while_harmful, w.containment),
+                     inc.resolved_while_harmful, w.containment)
+        if ttc is not None else
+        Component("containment", None, w.containment, 0.0,
+                  never_contained(*intervals, sc.containment_threshold, sc.watch_period)),
         Component("harm", round(averted, 4), w.harm, _clamp(100 * averted),
                   f"{truth.harm_volume:,} harmful outputs; {averted:.0%} of the do-nothing run's "
                   "severity-weighted harm averted"),
@@ -122,10 +126,21 @@ def score(drill: Drill, baseline_weighted_harm: float, policy: str | None = None
         resurgences=len(inc.resurgences))
 
 
-def _containment(ttc: float | None, duration: float, resurgences: int, premature: int,
+def never_contained(t0: Floats, t1: Floats, rates: Floats, threshold: float, watch: float) -> str:
+    """Why a drill never counted as contained: harm never went below the threshold, went below it
+    only for spells shorter than the watch period, or was below it when the drill ended mid-watch."""
+    watching = f"the {format_duration(watch)} watch"
+    since = quiet_since(t0, t1, rates, threshold)
+    if since is not None:
+        return (f"never contained: below the threshold from {clock(since)}, but the drill ended "
+                f"{format_duration(float(t1[-1]) - since)} into {watching}")
+    if (rates <= threshold).any():
+        return f"never contained: below the threshold only for spells shorter than {watching}"
+    return "never contained: harm was never below the threshold"
+
+
+def _containment(ttc: float, duration: float, resurgences: int, premature: int,
                  resolved_badly: bool, weight: float) -> Component:
-    if ttc is None:
-        return Component("containment", None, weight, 0.0, "never contained")
     penalty = 20 * resurgences + 10 * premature + (10 if resolved_badly else 0)
     points = _clamp(100 * (1 - ttc / duration) - penalty)
     why = f"contained at {clock(ttc)} of {clock(duration)}"

@@ -139,6 +139,8 @@ class DrillView:
     """Signal id → (time, value) readings."""
     alerting: set[str] = field(default_factory=set)
     alerts: list[tuple[float, str]] = field(default_factory=list)
+    signal_titles: dict[str, str] = field(default_factory=dict)
+    """Signal id → the title its alerts gave (what a person reads; the id is for scenario files)."""
     injects: list[InjectSeen] = field(default_factory=list)
     loads: dict[str, float] = field(default_factory=dict)
     declared_at: float | None = None
@@ -271,6 +273,7 @@ class DrillView:
             case Alert():
                 self.alerting.add(p.signal)
                 self.alerts.append((e.t, p.signal))
+                self.signal_titles[p.signal] = p.title
                 self.first_alert.setdefault(p.signal, e.t)
             case AlertCleared():
                 self.alerting.discard(p.signal)

@@ -26,3 +26,25 @@ def clock(seconds: float) -> str:
     """Format sim seconds as ``H:MM:SS`` for clocks and timelines."""
     whole = max(0, int(seconds))
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def day_clock(seconds: float) -> str:
+    """:func:`clock`, but past 24 hours with days in front, for a multi-day drill's header:
+    ``5:02`` → ``0:05:02``, 5 days → ``5d``, 500 days and 5 minutes → ``500d 0:05:00``."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    if not days:
+        return clock(rest)
+    return f"{days}d" + (f" {clock(rest)}" if rest else "")
+
+
+def day_span(seconds: float) -> str:
+    """A drill's length for its header: :func:`clock` up to 24 hours, then days and what is left in
+    compact units (36 h → ``1d12h``, 5 days → ``5d``, 500 days → ``500d``), never longer than the clock."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    if not days:
+        return clock(rest)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{days}d" + "".join(f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)

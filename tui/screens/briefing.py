@@ -76,6 +76,19 @@ the open questions). The expected answer and why show when the question closes.
 """
 
 
+WATCH_CONTROLS = """\
+| key | does |
+|---|---|
+| `space` | play / pause the recording; `1` `2` `3` set 1×, 10×, 60× |
+| `]` `[` | jump to the next or previous decision, inject, alert or action taking effect (`n` too) |
+| `g` | go to a time (`45m`, `1h10m`); `enter` on a timeline row goes there |
+| `?` | every key; `q` closes the recording (nothing to save: it is a file already) |
+
+Decisions cannot be taken here: the recording says what was decided. Its review (at the end) forks
+it with `w` to play on from a moment.
+"""
+
+
 class Briefed(Protocol):
     """What the briefing shows of a scenario: a validated :class:`~simulator.format.scenario.Scenario`,
     or the :class:`~simulator.format.brief.Brief` read from a built-in before it is validated."""
@@ -96,18 +109,23 @@ class Briefed(Protocol):
     def questions(self) -> Sized: ...
 
 
-def briefing_markdown(scenario: Briefed, seat: str | None, team: bool = False) -> str:
-    """The briefing page as Markdown (``team``: a seat of a team drill rather than the hot seat)."""
+def briefing_markdown(scenario: Briefed, seat: str | None, team: bool = False,
+                      recording: bool = False) -> str:
+    """The briefing page as Markdown (``team``: a seat of a team drill rather than the hot seat;
+    ``recording``: ``ttx watch`` playing a journal back, whose keys are the playback's)."""
     roles = "\n".join(f"- **{role_name(r.value)}** (`{r.value}`)" for r in scenario.roles)
     objectives = "\n".join(f"- {o}" for o in scenario.objectives) or "- Contain the harm; keep people told."
-    seat_line = ("You hold every role at this keyboard (hot seat)." if seat is None
+    seat_line = ("You are watching a recording of this drill, as the facilitator saw it, the hidden "
+                 "truth on." if recording else
+                 "You hold every role at this keyboard (hot seat)." if seat is None
                  else "You are the **facilitator** (white cell): you see everything, the truth included."
                  if seat == FACILITATOR else
                  "You are an **evaluator**: you see everything and write observations; you do not steer."
                  if seat == EVALUATOR else f"You play **{role_name(seat)}**.")
-    controls = (CONTROLS if not team else FACILITATOR_CONTROLS if seat == FACILITATOR
+    controls = (WATCH_CONTROLS if recording else CONTROLS if not team
+                else FACILITATOR_CONTROLS if seat == FACILITATOR
                 else EVALUATOR_CONTROLS if seat == EVALUATOR else PLAYER_CONTROLS)
-    if scenario.questions and seat not in (FACILITATOR, EVALUATOR):
+    if scenario.questions and seat not in (FACILITATOR, EVALUATOR) and not recording:
         controls += QUESTION_CONTROLS
     return (f"# {scenario.title}\n\n*{scenario.summary}*\n\n{scenario.briefing.strip()}\n\n"
             f"## Roles in play\n\n{seat_line}\n\n{roles}\n\n## Objectives\n\n{objectives}\n\n"
@@ -127,7 +145,8 @@ def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
         state.append(f"classified as {view.classification}")
     lines.append(f"- **Incident**: {', '.join(state)}")
     if view.alerts:
-        lines.append(f"- **Alerts**: {', '.join(f'{sid} at {clock(t)}' for t, sid in view.alerts)}")
+        lines.append("- **Alerts**: " + ", ".join(f"{view.signal_titles.get(sid, sid)} at {clock(t)}"
+                                                  for t, sid in view.alerts))
     if view.effective:
         lines.append("- **In effect**: " + ", ".join(f"{title} ({clock(t)})"
                                                      for t, _, title, _ in view.effective))
@@ -275,20 +294,22 @@ class BriefingScreen(Screen[None]):
 
     def __init__(self, scenario: Briefed, seat: str | None, *, team: bool = False,
                  join_code: str | None = None, lobby: LobbyState | None = None,
-                 so_far: str = "") -> None:
+                 so_far: str = "", recording: bool = False) -> None:
         """``team``: a seat of a team drill (shows ``lobby``); ``join_code``: shown to the facilitator;
-        ``so_far``: a forked drill's "what you know so far" (Markdown), shown first."""
+        ``so_far``: a forked drill's "what you know so far" (Markdown), shown first; ``recording``:
+        ``ttx watch`` plays a journal back (its keys, not the hot seat's)."""
         super().__init__()
         self.scenario, self.seat, self.team, self.join_code = scenario, seat, team, join_code
-        self.lobby, self.so_far = lobby, so_far
+        self.lobby, self.so_far, self.recording = lobby, so_far, recording
 
     def compose(self) -> ComposeResult:
         if self.team:
             yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code), id="lobby")
         with BriefingText(id="briefing"):
-            yield Markdown(self.so_far + briefing_markdown(self.scenario, self.seat, self.team),
-                           id="briefing-text")
-        label = ("Start the drill (enter)" if not self.team else
+            yield Markdown(self.so_far + briefing_markdown(self.scenario, self.seat, self.team,
+                                                           self.recording), id="briefing-text")
+        label = ("Play the recording (enter)" if self.recording else
+                 "Start the drill (enter)" if not self.team else
                  "Start the drill for everyone (enter)" if self.seat == FACILITATOR else
                  "Open the dashboard (enter)")
         with Vertical(id="briefing-start"):

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from simulator.analysis.history import DrillRow, local
+from simulator.analysis.history import SHORT_ID, DrillRow, local
 from simulator.analysis.metrics import BY_NAME
 
 COLUMNS = ("id", "date", "team", "scenario", "score", "detect", "contain", "averted")
@@ -20,9 +20,11 @@ COLUMNS = ("id", "date", "team", "scenario", "score", "detect", "contain", "aver
 
 
 def cells(row: DrillRow) -> list[str | Text]:
-    """One drill as a table row; a drill whose scenario is gone is marked ``(?)``."""
+    """One drill as a table row; a drill whose scenario is gone is marked ``(?)``, a branch (a rewind,
+    not a fresh attempt) ``↳ branch of ID`` as ``ttx history`` marks it."""
     detect, contain = BY_NAME["time_to_detect"], BY_NAME["time_to_contain"]
-    scenario = row.scenario_id + ("" if row.scenario_known else " (?)")
+    scenario = (row.scenario_id + ("" if row.scenario_known else " (?)")
+                + (f" ↳ branch of {row.parent[:SHORT_ID]}" if row.parent else ""))
     return [row.short, local(row.played_at), row.by, scenario, Text(f"{row.score:.1f}", justify="right"),
             Text(detect.text(row.time_to_detect), justify="right"),
             Text(contain.text(row.time_to_contain), justify="right"),

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from simulator.format.durations import clock
+from simulator.format.hms import day_clock, day_span
 from simulator.format.taxonomy import EVALUATOR
 from tui.format import role_name, short_role, speed_label
 
@@ -44,7 +45,8 @@ class DrillHeader(Static):
         width = self.size.width
         state: tuple[str, str] = ((link, "bold $text-error") if link else
                  (speed_label(speed, paused), "bold $text-warning" if paused else "bold $text-success"))
-        clock_part: list[Part] = [("sim ", "dim"), (clock(sim), "bold"), (f" / {clock(duration)} ", "dim"),
+        clock_part: list[Part] = [("sim ", "dim"), (day_clock(sim), "bold"),
+                                  (f" / {day_span(duration)} ", "dim"),
                                   "│ ", state]
         real: list[Part] = [" │ ", ("real ", "dim"), clock(elapsed)]
         long_role = (f"acting as {role_name(role)}" if role and role != EVALUATOR

@@ -220,9 +220,16 @@ def _listing_index_v2(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX IF EXISTS drills_by_date")  # v1's, led by the same column
 
 
+def _listing_parent_v3(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP INDEX IF EXISTS drills_listed")  # v2's, without the parent
+    listed_index.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "drills, score components, role figures, journals and bot references", _create_v1),
     Migration(2, "an index covering what ttx history lists (replaces drills_by_date)", _listing_index_v2),
+    Migration(3, "the listing index covers a branch's parent too (ttx history marks branches)",
+              _listing_parent_v3),
 )
 """The schema's history. A change appends a migration (ALTER/CREATE in its ``apply``) and updates the
 tables above to match; never edit a released one. Version 1 creates the tables as they are now, so each

@@ -161,7 +161,8 @@ def remember(target: Target, entry: DrillEntry) -> Remembered:
     a history that cannot be used is reported in ``problem``, and the drill goes on to its review.
 
     A target that only reads (a team seat: the host records the drill) records nothing and never creates
-    the database. A team drill given no team name is compared with the last run by any team.
+    the database. A team drill given no team name is compared with the last run by any team. A branch
+    (a rewind) is compared with no last run: its review puts it beside the drill it was forked from.
     """
     values = entry.values
     team, before = target.team or None, values["played_at"]
@@ -174,7 +175,7 @@ def remember(target: Target, entry: DrillEntry) -> Remembered:
                 team, before = recorded.row.team, recorded.row.played_at
             previous = (history.last_run(values["scenario_id"], team, exclude=entry.id, before=before,
                                          any_team=any_team)
-                        if values.get("policy") == PEOPLE else None)
+                        if values.get("policy") == PEOPLE and values.get("parent") is None else None)
     except NoHistory:
         return Remembered(None, None)
     except HistoryError as exc:

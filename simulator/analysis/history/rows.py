@@ -119,6 +119,8 @@ class Listed(NamedTuple):
     time_to_detect: float | None
     time_to_contain: float | None
     harm_averted: float
+    parent: str | None
+    """For a branch (a rewind of a drill): the id of the drill it was forked from."""
 
     @property
     def by(self) -> str:

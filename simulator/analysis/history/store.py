@@ -211,10 +211,11 @@ class History:
     def last_run(self, scenario_id: str, team: str | None, *, exclude: str | None = None,
                  before: datetime | None = None, any_team: bool = False) -> DrillRow | None:
         """The most recent drill of this scenario people played as ``team`` (``None``: without a team;
-        with ``any_team``: as any team or none)."""
+        with ``any_team``: as any team or none). Never a branch: a rewind of a drill is not a run of its
+        own, so the run before the next attempt is the last fresh one."""
         filters = Filters(team=team, scenario=scenario_id, policy=PEOPLE,
                           no_team=team is None and not any_team)
-        query = select(*ROW_COLUMNS).where(*_where(filters))
+        query = select(*ROW_COLUMNS).where(*_where(filters), drills.c.parent.is_(None))
         if exclude is not None:
             query = query.where(drills.c.id != exclude)
         if before is not None:
