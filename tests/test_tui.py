@@ -511,3 +511,28 @@ async def test_saving_a_rewound_branch_keeps_the_originals_journal_and_report(fl
         assert original.read_bytes() == journal and original.with_suffix(".md").read_text() == report
         assert read_journal(branch).header["fork"]["parent"] == original.name
         assert branch.with_suffix(".md").is_file()
+
+
+async def test_the_hot_wash_footer_offers_no_clock_controls(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Once the hot wash runs, the clock has stopped: space (Run/Pause) and n (Next) did nothing there
+    but stayed in the footer; they leave it."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.footer import DrillFooter
+
+    def offered() -> list[str]:
+        return [key.description for key in app.screen.query_one(DrillFooter).query(FooterKey)]
+
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert {"Run/Pause", "Next"} <= set(offered())
+        await app.live().end()
+        for _ in range(5):
+            await pilot.pause()
+        assert app.live().view.hot_wash and not app.live().view.ended
+        while not isinstance(app.screen, DashboardScreen):  # each hot-wash question's dialog
+            await pilot.press("escape")
+            await pilot.pause()
+        assert not {"Run/Pause", "Next"} & set(offered())

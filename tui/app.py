@@ -87,6 +87,9 @@ STEERING = frozenset({"toggle_clock", "speed", "next_inject", "end_drill"})
 """App actions that steer the clock: the hot seat and the facilitator have them, team players and
 evaluators not."""
 
+HELD_IN_HOT_WASH = frozenset({"toggle_clock", "next_inject"})
+"""Clock controls the hot wash has no use for (its clock has stopped): not offered while it runs."""
+
 
 class ActionCommands(Provider):
     """The command palette (``ctrl+p``) over every role's actions: type "ml block" to find one."""
@@ -232,6 +235,8 @@ class DrillApp(ThemedApp):
             return False
         if action == "open_questions" and not self.session.scenario.questions:
             return False
+        if action in HELD_IN_HOT_WASH and self.session.view.hot_wash and not self.session.view.ended:
+            return False
         from simulator.format.commands import VERBS  # loaded with the session: not before the first frame
 
         senders = {r.value for r in VERBS["send_update"].roles}
@@ -357,6 +362,8 @@ class DrillApp(ThemedApp):
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
         if event.kind in REVEALED:
             self.revealed.append(event)
+        if event.kind == Kind.HOT_WASH:
+            self.refresh_bindings()  # the clock controls go from the footer (HELD_IN_HOT_WASH)
         seat = self.live().seat  # the hot seat wrote every message itself: no pop-up for it
         if event.kind == Kind.MESSAGE and seat not in (None, event.actor) and self.dashboard is not None:
             to = event.payload.get("to") or []
