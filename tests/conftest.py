@@ -210,3 +210,16 @@ async def end_in_tui(pilot: Any) -> None:
     if in_hot_wash():
         await pilot.press("e", "y")
         await pilot.pause()
+
+
+async def take(app: Any, pilot: Any, action: str) -> None:
+    """Highlight ``action`` in the action list and press enter on it, as a player does (``app``: a
+    ``DrillApp`` on its dashboard; ``pilot``: its Textual ``Pilot``)."""
+    from textual.widgets import OptionList
+
+    actions = app.screen.query_one("#action-list", OptionList)
+    actions.focus()
+    actions.highlighted = actions.get_option_index(action)
+    await pilot.press("enter")
+    await pilot.pause()
+

@@ -22,7 +22,7 @@ from simulator.engine.events import Event, Kind
 from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import WriteScenario
+from tests.conftest import WriteScenario, take
 from tests.discussion_scenario import DISCUSSION, OBJECTIVES
 from tui.app import KEY_GRACE, DrillApp
 from tui.screens.dashboard import DashboardScreen
@@ -67,19 +67,13 @@ async def test_resolving_asks_and_says_what_it_means_and_enter_goes_back(flagshi
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("enter")
-        actions = app.screen.query_one("#action-list", OptionList)
-        actions.highlighted = actions.get_option_index("resolve")
-        await pilot.press("enter")
-        await pilot.pause()
+        await take(app, pilot, "resolve")
         assert isinstance(app.screen, DashboardScreen)
         assert [str(n.message) for n in app._notifications][-1] == (
             "IC: Resolve the incident refused: declare the incident first")
         await app.submit(Command(role="ic", action="declare_incident", params={}))
         await pilot.pause()
-        actions = app.screen.query_one("#action-list", OptionList)
-        actions.highlighted = actions.get_option_index("resolve")
-        await pilot.press("enter")
-        await pilot.pause()
+        await take(app, pilot, "resolve")
         assert isinstance(app.screen, CutServiceScreen)
         assert str(app.screen.query_one("#cut-question", Static).render()) == "IC: Resolve the incident?"
         said = str(app.screen.query_one("#cut-consequence", Static).render())

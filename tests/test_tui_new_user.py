@@ -21,7 +21,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
-from tests.conftest import end_in_tui
+from tests.conftest import end_in_tui, take
 from tui.app import DrillApp
 from tui.history import HistoryApp
 from tui.screens.briefing import BriefingScreen
@@ -64,15 +64,6 @@ async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await pilot.pause(0.05)
-
-
-async def take(app: DrillApp, pilot: Any, action: str) -> None:
-    """Highlight ``action`` in the action list and press enter on it."""
-    actions = app.screen.query_one("#action-list", OptionList)
-    actions.focus()
-    actions.highlighted = actions.get_option_index(action)
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 # --- 1. quitting ----------------------------------------------------------------------------

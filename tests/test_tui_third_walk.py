@@ -27,6 +27,7 @@ from simulator.format.taxonomy import FACILITATOR
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
 from simulator.team.tls import generated_identity, server_context
+from tests.conftest import take
 from tui.app import DrillApp
 from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
@@ -97,10 +98,7 @@ async def test_an_action_that_cuts_nothing_is_taken_at_once(flagship: LoadedScen
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("enter", "r")
-        actions = app.screen.query_one("#action-list", OptionList)
-        actions.highlighted = actions.get_option_index("block-list")
-        await pilot.press("enter")
-        await pilot.pause()
+        await take(app, pilot, "block-list")
         assert isinstance(app.screen, DashboardScreen)
         assert taken(app) == {"block-list"}
 
@@ -112,10 +110,7 @@ async def test_the_approver_of_a_kill_switch_sees_what_it_cuts_and_enter_does_no
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("enter", "r")
-        actions = app.screen.query_one("#action-list", OptionList)
-        actions.highlighted = actions.get_option_index("take-offline")
-        await pilot.press("enter")
-        await pilot.pause()
+        await take(app, pilot, "take-offline")
         assert isinstance(app.screen, ApprovalScreen)
         body = str(app.screen.query_one("#approval-consequence", Static).render())
         assert "turns off Atlas chat assistant (10,000 requests/s)" in body
@@ -136,10 +131,7 @@ async def test_notices_stack_two_high_and_leave_the_footer_s_keys_in_view(flagsh
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await pilot.press("enter", "r")
         for action in ("block-list", "tighten-filter", "classifier-update", "system-prompt-patch"):
-            actions = app.screen.query_one("#action-list", OptionList)
-            actions.highlighted = actions.get_option_index(action)
-            await pilot.press("enter")
-            await pilot.pause()
+            await take(app, pilot, action)
             if isinstance(app.screen, ApprovalScreen):
                 await pilot.press("y")
                 await pilot.pause()
