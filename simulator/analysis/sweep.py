@@ -345,7 +345,7 @@ def _pool_chunks(spec: SweepSpec, chunks: list[list[int]], workers: int) -> Batc
             for future in done:
                 yield future.result()
     except BaseException:  # Ctrl+C, a failed chunk, or the caller closing the generator
-        _stop(pool, futures)
+        _stop(pool)
         raise
     pool.shutdown(wait=True)
 
@@ -384,14 +384,17 @@ def _ctrl_c_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _stop(pool: ProcessPoolExecutor, futures: list[Future[list[RunOutcome]]]) -> None:
-    """Drop the queued chunks and end the workers now, not after the chunk each is running."""
-    for future in futures:
-        future.cancel()
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Drop the queued chunks and end the workers now, not after the chunk each is running.
+
+    The queued chunks are cancelled by the pool's own manager thread (``cancel_futures``), never
+    from here: on CPython 3.11 a future cancelled from another thread while a terminated worker
+    marks the pool broken makes that thread raise ``InvalidStateError`` and print a traceback.
+    """
     workers = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.join(timeout=1.0)
 
