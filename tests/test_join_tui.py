@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static
@@ -21,6 +22,7 @@ from simulator.analysis.report import build_report, render
 from simulator.engine.events import Kind
 from simulator.engine.journal import read_journal
 from simulator.engine.replay import replay
+from simulator.engine.session import Link
 from simulator.format.commands import Command
 from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
@@ -82,7 +84,7 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float
         await pilot.pause(0.05)
 
 
-def showing(app: DrillApp, screen: type[Screen[Any]], widget: str) -> bool:
+def showing(app: App[Any], screen: type[Screen[Any]], widget: str) -> bool:
     """``screen`` is on top and composed (its ``widget`` exists)."""
     return isinstance(app.screen, screen) and bool(app.screen.query(widget))
 
@@ -334,6 +336,21 @@ async def test_a_player_waiting_in_the_lobby_sees_the_host_go_and_come_back(
         await drill.server.start("127.0.0.1", port)
         await until(pilot, lambda: "Waiting for the facilitator" in lobby_text(app))
         assert "as last heard" not in lobby_text(app) and "Dana ●" in lobby_text(app)
+
+
+async def test_a_lobby_heard_before_the_briefing_is_built_is_the_one_it_draws(drill: Drill) -> None:
+    """On a loaded terminal a lobby frame can arrive between the briefing being pushed and being
+    composed; redrawing it then raised NoMatches ('#lobby') in the player's app. Now the briefing
+    keeps what it heard and draws that when it is built."""
+    ic = await drill.player("ic", "Dana")
+    briefing = BriefingScreen(ic.scenario, ic.seat, team=True)
+    briefing.show_lobby(ic.lobby, Link.RECONNECTING)
+    app: App[None] = App()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(briefing)
+        await until(pilot, lambda: showing(app, BriefingScreen, "#lobby"))
+        shown = str(briefing.query_one("#lobby", Static).render())
+        assert "Lobby (as last heard)" in shown and "Dana" in shown and "reconnecting…" in shown
 
 
 async def test_a_player_whose_host_never_comes_back_is_told_to_join_again(

@@ -301,10 +301,12 @@ class BriefingScreen(Screen[None]):
         super().__init__()
         self.scenario, self.seat, self.team, self.join_code = scenario, seat, team, join_code
         self.lobby, self.so_far, self.recording = lobby, so_far, recording
+        self.link = Link.CONNECTED
 
     def compose(self) -> ComposeResult:
         if self.team:
-            yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code), id="lobby")
+            yield Static(lobby_content(self.lobby, self.scenario, self.seat, self.join_code, self.link),
+                         id="lobby")
         with BriefingText(id="briefing"):
             yield Markdown(self.so_far + briefing_markdown(self.scenario, self.seat, self.team,
                                                            self.recording), id="briefing-text")
@@ -319,11 +321,15 @@ class BriefingScreen(Screen[None]):
         yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def show_lobby(self, lobby: LobbyState | None, link: Link = Link.CONNECTED) -> None:
-        """Redraw who holds which role and whether the drill has started (or that the link is down)."""
-        self.lobby = lobby
+        """Redraw who holds which role and whether the drill has started (or that the link is down).
+
+        Before the screen is composed (a lobby frame can arrive while a loaded terminal is still
+        building it) only the state is kept: compose draws it.
+        """
+        self.lobby, self.link = lobby, link
         if self.team:
-            shown = lobby_content(lobby, self.scenario, self.seat, self.join_code, link)
-            self.query_one("#lobby", Static).update(shown)
+            for panel in self.query("#lobby").results(Static):
+                panel.update(lobby_content(lobby, self.scenario, self.seat, self.join_code, link))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """One label for enter: a team player opens the dashboard, everyone else starts the drill."""
