@@ -262,11 +262,14 @@ class ReviewScreen(Screen[None]):
         self.query_one(VerticalScroll).focus()
 
     def show_previous(self, previous: DrillRow) -> None:
-        """Show the team's last run of this drill beside this one (the history answered after the end)."""
+        """Show the team's last run of this drill beside this one (the history answered after the end).
+
+        An answer that comes before the review is composed is kept, and compose draws it.
+        """
         self.previous = previous
-        line = self.query_one("#last-run", Static)
-        line.update(last_run_line(previous, self.review))
-        line.display = True
+        for line in self.query("#last-run").results(Static):
+            line.update(last_run_line(previous, self.review))
+            line.display = True
 
     def fill_breakdown(self) -> None:
         """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
