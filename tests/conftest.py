@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -210,6 +212,14 @@ async def end_in_tui(pilot: Any) -> None:
     if in_hot_wash():
         await pilot.press("e", "y")
         await pilot.pause()
+
+
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (fails after ``timeout`` seconds: a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
 
 
 async def take(app: Any, pilot: Any, action: str) -> None:

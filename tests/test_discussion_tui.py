@@ -20,7 +20,9 @@ from simulator.engine.session import LocalSession
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario, load_scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR
-from tests.conftest import WriteScenario
+from simulator.team.remote import RemoteSession
+from simulator.team.server import DrillServer
+from tests.conftest import WriteScenario, until
 from tests.discussion_scenario import DISCUSSION, OBJECTIVES
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
@@ -134,6 +136,39 @@ async def test_a_question_arrives_like_an_inject_and_its_choice_is_answered_with
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+
+
+async def test_a_question_the_facilitator_closes_on_a_remote_seat_shows_its_outcome_then_the_next(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """On a ``ttx join`` seat the frame saying a question closed comes in on the connection's reader
+    task, not the app's: opening "Question closed" from there (the question on screen closed while
+    the next one waited) crashed the seat with NoActiveAppError in its compose, first seen on an SSH
+    seat. A remote session's events are handled on the app's own queue: the outcome opens over the
+    dashboard, and Enter opens the question that waited."""
+    server = DrillServer.host(discussion, tmp_path / "drill.jsonl", seed=7, code="K7Q2MD",
+                              facilitator_token="white-cell-secret")
+    url = f"ws://127.0.0.1:{await server.start('127.0.0.1', 0)}"
+    facilitator = await RemoteSession.open(url, name="Lee", facilitator_token="white-cell-secret")
+    dana = await RemoteSession.open(url, name="Dana", role="ic", code="K7Q2MD")
+    try:
+        app = DrillApp(dana, save_dir=tmp_path, wall=lambda: 0.0)
+        async with app.run_test(size=SIZE) as pilot:
+            await facilitator.start()
+            await facilitator.next_inject()
+            await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            await facilitator.submit(Command(role=FACILITATOR, action="close_question",
+                                             params={"question": "who-decides"}))
+            await until(pilot, lambda: isinstance(app.screen, QuestionClosedScreen))
+            closed = app.screen
+            assert isinstance(closed, QuestionClosedScreen) and closed.next_waits
+            assert "Expected: The incident commander, on their own authority." in closed.outcome
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            assert isinstance(app.screen, QuestionScreen) and app.screen.question.question == "who-told"
+    finally:
+        await dana.close()
+        await facilitator.close()
+        await server.stop()
 
 
 async def test_how_a_question_came_out_is_read_in_full_before_the_next_dialog_not_over_it(

@@ -16,9 +16,9 @@ from simulator.analysis.history import open_history, record_journal
 from simulator.analysis.recording import Target
 from simulator.format.loader import LoadedScenario
 from tests import test_join_tui
-from tests.conftest import end_through_hot_wash
+from tests.conftest import end_through_hot_wash, until
 from tests.drills import journal
-from tests.test_join_tui import CODE, SIZE, Drill, showing, until
+from tests.test_join_tui import CODE, SIZE, Drill, showing
 from tui.app import DrillApp
 from tui.screens.review import ReviewScreen
 

@@ -7,14 +7,12 @@ clock, fires injects and ends the drill; everyone lands on the review with the r
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.app import App
-from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, OptionList, Select, SelectionList, Static
 
@@ -28,7 +26,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
-from tests.conftest import end_in_tui, end_through_hot_wash
+from tests.conftest import end_in_tui, end_through_hot_wash, until
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.dashboard import DashboardScreen
@@ -74,14 +72,6 @@ async def drill(tmp_path: Path, flagship: LoadedScenario) -> AsyncIterator[Drill
     for session in made.sessions:
         await session.close()
     await made.server.stop()  # a test may have replaced it (a resumed host)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds (fails after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 def showing(app: App[Any], screen: type[Screen[Any]], widget: str) -> bool:

@@ -4,8 +4,7 @@ nothing a player needs is cut off at 80×24 or 120×35. Keys in through Pilot, s
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from simulator.format.durations import clock
 from simulator.format.loader import LoadedScenario
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
-from tests.conftest import end_in_tui, take
+from tests.conftest import end_in_tui, take, until
 from tui.app import DrillApp
 from tui.history import HistoryApp
 from tui.screens.briefing import BriefingScreen
@@ -56,14 +55,6 @@ def record_notices(app: DrillApp) -> Notes:
 def text(app: DrillApp, selector: str) -> str:
     """What a static widget of the current screen shows, as plain text."""
     return str(app.screen.query_one(selector, Static).render())
-
-
-async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (fails after ``timeout`` seconds: a loaded machine)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 # --- 1. quitting ----------------------------------------------------------------------------

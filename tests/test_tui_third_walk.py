@@ -5,15 +5,12 @@ connect says why. Keys in through Pilot, screens out."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.notifications import Notification
-from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from textual.widgets._toast import Toast
 from websockets.asyncio.server import serve
@@ -27,7 +24,7 @@ from simulator.format.taxonomy import FACILITATOR
 from simulator.team.remote import RemoteSession
 from simulator.team.server import DrillServer
 from simulator.team.tls import generated_identity, server_context
-from tests.conftest import take
+from tests.conftest import take, until
 from tui.app import DrillApp
 from tui.notices import notices_to_drop
 from tui.screens.dashboard import DashboardScreen
@@ -42,14 +39,6 @@ SMALL = (80, 24)
 def drill_app(flagship: LoadedScenario, tmp_path: Path) -> DrillApp:
     """The flagship at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
     return DrillApp(LocalSession(flagship, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (fails after ``timeout`` seconds: a loaded machine)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 def taken(app: DrillApp) -> set[str]:

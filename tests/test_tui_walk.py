@@ -14,8 +14,8 @@ from simulator.engine.replay import load_journal_scenario
 from simulator.engine.runner import run_named
 from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
-from tests.conftest import end_in_tui, take
-from tests.test_tui_new_user import drill_app, text, until
+from tests.conftest import end_in_tui, take, until
+from tests.test_tui_new_user import drill_app, text
 from tui.app import DrillApp
 from tui.format import BORDER_CELLS, scroll_hint
 from tui.screens.review import ReviewScreen

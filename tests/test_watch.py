@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList
 
 from simulator.engine.events import Kind
@@ -17,20 +13,13 @@ from simulator.engine.playback import Playback
 from simulator.engine.replay import load_journal_scenario
 from simulator.engine.runner import run_named
 from simulator.format.commands import Command
+from tests.conftest import until
 from tui.screens.briefing import BriefingScreen
 from tui.screens.review import ReviewScreen
 from tui.watch import SeekScreen, WatchApp
 from tui.widgets.header import DrillHeader
 
 SIZE = (110, 34)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Let the app run until ``condition`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 def header_text(app: WatchApp) -> str:

@@ -205,9 +205,21 @@ class DrillApp(ThemedApp):
         self.role = session.seat or session.scenario.roles[0].value
         self.truth_on = session.seat in OBSERVERS
         self.desk = QuestionDesk(session.seat)
-        session.subscribe(self.on_drill_event)
-        session.on_change(self.on_session_change)
+        if session.link is Link.LOCAL:  # the engine runs in the app's own task: told in step
+            session.subscribe(self.on_drill_event)
+            session.on_change(self.on_session_change)
+        else:  # told on the connection's reader task, where no screen can be built: queued for the app
+            session.subscribe(self.queue_drill_event)
+            session.on_change(self.queue_session_change)
         self._was_started = session.started if session.team else None
+
+    def queue_drill_event(self, event: Event) -> None:
+        """A remote session's event, handled on the app's own queue (:meth:`on_drill_event`)."""
+        self.call_later(self.on_drill_event, event)
+
+    def queue_session_change(self) -> None:
+        """A remote session's change, handled on the app's own queue (:meth:`on_session_change`)."""
+        self.call_later(self.on_session_change)
 
     def team(self) -> Session | None:
         """The session when it is a seat of a team drill, or ``None`` in the hot seat."""
