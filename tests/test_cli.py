@@ -160,3 +160,31 @@ def test_replay_of_a_journal_whose_scenario_file_is_gone_says_which_and_how_to_g
     assert "run.jsonl: recorded with the scenario my.yaml, which is not there now" in out.stderr
     assert "--scenario PATH" in out.stderr
     assert ttx("replay", "run.jsonl", "--scenario", "moved.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_a_port_out_of_range_is_one_line_and_leaves_no_journal(tmp_path: Path) -> None:
+    """``ttx host --port 99999`` (or ``--ssh -5``) used to end in an OverflowError traceback and leave a
+    new journal behind; it is a usage error naming the range, and the folder stays empty."""
+    for flag, value in (("--port", "99999"), ("--ssh", "-5"), ("--port", "http")):
+        out = ttx("host", "jailbreak-wave", flag, value, cwd=tmp_path)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        last = out.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"ttx host: error: argument {flag}: expected a port")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pasted_token_loses_its_spaces_and_a_token_with_other_characters_is_named() -> None:
+    """A facilitator token pasted with a trailing space, or read from a file into
+    ``TTX_FACILITATOR_TOKEN`` with its newline, is the token (nothing is listening here, so the seat
+    says it cannot connect); one with other characters is a usage error, not a pydantic traceback."""
+    import os
+
+    env = {**os.environ, "TTX_FACILITATOR_TOKEN": "white-cell-secret\n"}
+    pasted = subprocess.run([sys.executable, "-m", "simulator.cli", "join", "ws://127.0.0.1:9",
+                             "--name", "Lee"], capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
+    assert "Traceback" not in pasted.stderr and "facilitator-token" not in pasted.stderr
+    assert pasted.returncode != 0
+    odd = ttx("join", "ws://127.0.0.1:9", "--name", "Lee", "--facilitator-token", "white cell")
+    assert odd.returncode == 2 and "Traceback" not in odd.stderr
+    assert "argument --facilitator-token (or TTX_FACILITATOR_TOKEN): expected the token ttx host printed" \
+        in odd.stderr

@@ -30,7 +30,7 @@ from simulator.cli.recording import (
     seat_target,
 )
 from simulator.cli.runs import add_fork_options, fork_args, forking
-from simulator.cli.usage import UsageError, output_path, seed_value
+from simulator.cli.usage import UsageError, output_path, port_value, seed_value
 from simulator.format.taxonomy import Role, role_named, role_near
 
 DEFAULT_PORT = 8765
@@ -60,7 +60,7 @@ def register(sub: Any) -> None:
                        description="Host a live team drill. Prints the join code, the facilitator "
                                    "and evaluator tokens and the exact join commands.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or built-in id")
-    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0 picks a free one; with "
+    p.add_argument("--port", type=port_value, help=f"port (default {DEFAULT_PORT}; 0 picks a free one; with "
                                             "--resume, the port the drill was served on)")
     p.add_argument("--bind", metavar="ADDR", help=BIND_HELP)
     p.add_argument("--journal", metavar="PATH", type=output_path,
@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
                    help="keep serving the review this long after the drill ends (default 600)")
     p.add_argument("--max-players", type=int, default=40, metavar="N",
                    help="most players in the lobby (default 40; one role may hold at most half)")
-    p.add_argument("--ssh", type=int, metavar="PORT",
+    p.add_argument("--ssh", type=port_value, metavar="PORT",
                    help="also serve seats over SSH on PORT: players run ssh -p PORT NAME@HOST, nothing "
                         "to install (host key made once beside the journal)")
     p.add_argument("--no-ssh", action="store_true",
@@ -615,11 +615,32 @@ def _role_id(text: str) -> str:
     return role.value
 
 
+def _secret(option: str, given: str, variable: str) -> str:
+    """A secret as given on the command line or in ``variable``, without the spaces and line breaks
+    a paste or ``export TTX_…=$(cat file)`` brings along; a token must look like one.
+
+    Raises:
+        UsageError: a token with characters no ttx token has.
+    """
+    import re
+
+    from simulator.team.protocol import TOKEN_PATTERN
+
+    secret = given.strip()
+    if option != "code" and not re.fullmatch(TOKEN_PATTERN, secret):
+        flag = "--" + option.replace("_", "-")
+        raise UsageError(f"argument {flag} (or {variable}): expected the token ttx host printed: up to 128 "
+                         "letters, digits, - and _; this one has other characters")
+    return secret
+
+
 def cmd_join(args: argparse.Namespace) -> int:
     """Connect a seat; run the TUI with it, or print its events with ``--headless``."""
     for option, variable in SECRETS.items():
         if getattr(args, option) is None and os.environ.get(variable):
             setattr(args, option, os.environ[variable])
+        if getattr(args, option) is not None:
+            setattr(args, option, _secret(option, getattr(args, option), variable))
     if not (args.facilitator_token or args.evaluator_token or args.token or (args.code and args.role)):
         raise UsageError("give --code and --role, or --facilitator-token, or --evaluator-token")
     if args.role is not None:

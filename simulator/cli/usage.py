@@ -93,6 +93,21 @@ def output_path(text: str) -> str:
     return text
 
 
+def port_value(text: str) -> int:
+    """Parse a TCP port (``--port``, ``--ssh``): a whole number from 0 (pick a free one) to 65535.
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number, or out of range.
+    """
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number like 8765, found {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 (a free one) to 65535, found {text!r}")
+    return port
+
+
 def seed_value(text: str) -> int:
     """Parse ``--seed``: a whole number, 0 or more (every run is a function of it).
 

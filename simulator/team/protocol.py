@@ -97,7 +97,9 @@ def _name(text: str) -> str:
     return text
 
 
-Token = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+"""What a seat, facilitator or evaluator token is: up to 128 letters, digits, ``-`` and ``_``."""
+Token = Annotated[str, Field(min_length=1, max_length=128, pattern=TOKEN_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_name)]
 """A person's name as shown to the team: visible characters only."""
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
