@@ -83,7 +83,7 @@ async def test_resolving_asks_and_says_what_it_means_and_enter_goes_back(flagshi
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen) and not resolved(app), "Enter goes back"
-        await pilot.press("enter", "y")
+        await pilot.press("enter", "t")
         await pilot.pause()
         assert resolved(app)
 

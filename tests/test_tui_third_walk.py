@@ -72,14 +72,29 @@ async def test_two_enters_after_the_briefing_ask_before_the_kill_switch(flagship
         assert taken(app) == set(), "a third Enter answers no"
 
 
-async def test_enter_then_y_takes_the_kill_switch(flagship: LoadedScenario, tmp_path: Path) -> None:
-    """An experienced player takes it in two keys: Enter on the action, then y."""
+async def test_enter_then_t_takes_the_kill_switch(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """An experienced player takes it in two keys: Enter on the action, then t (take it)."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("enter", "enter", "y")
+        await pilot.press("enter", "enter", "t")
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         assert taken(app) == {"take-offline"}
+
+
+async def test_a_y_meant_for_another_dialog_cuts_no_service(flagship: LoadedScenario, tmp_path: Path) -> None:
+    """A stray Enter opened the kill switch's question, and the player's ``e`` ``y`` (End the drill?)
+    took the assistant offline: ``y`` is not this dialog's key, so it only says which keys are."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "enter", "e", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, CutServiceScreen) and taken(app) == set()
+        said = str(app.screen.query_one("#cut-error", Static).render())
+        assert said == "IC: Take the assistant offline? t takes it, n goes back (y answers other dialogs)."
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and taken(app) == set()
 
 
 async def test_an_action_that_cuts_nothing_is_taken_at_once(flagship: LoadedScenario, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Term
     terminal.keys("Enter")
     asked = terminal.wait_for("IC: Take the assistant offline?")
     assert "turns off Atlas chat assistant" in asked, "the kill switch says what it cuts first"
-    terminal.keys("y")
+    terminal.keys("t")
     after = terminal.wait_for("⧗ Take the assistant offline")
     assert "ETA" in after and "0:20:00" in after
     assert "No mitigations yet." not in after

@@ -132,11 +132,14 @@ class QuitScreen(ConfirmScreen):
 
 
 class CutServiceScreen(ModalScreen[bool]):
-    """An action that cuts service (a kill switch): its consequence, then ``y`` takes it and ``n`` or
-    ``escape`` goes back. Enter goes back too, so a stray second Enter after the briefing cuts nothing."""
+    """An action that cuts service (a kill switch): its consequence, then ``t`` takes it and ``n`` or
+    ``escape`` goes back. Enter goes back too, so a stray second Enter after the briefing cuts nothing,
+    and ``y`` only says which key takes it: a ``y`` typed for another dialog (End the drill?) after
+    a stray Enter opened this one took the assistant offline."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "answer(True)", "Take it", id="cut.yes"),
-                Binding("n,escape", "answer(False)", "Back", id="cut.no")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("t", "answer(True)", "Take it", id="cut.yes"),
+                Binding("n,escape", "answer(False)", "Back", id="cut.no"),
+                Binding("y", "which_key", show=False)]
     AUTO_FOCUS = "#no"
 
     def __init__(self, question: str, consequence: str) -> None:
@@ -147,14 +150,20 @@ class CutServiceScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="cut-dialog"):
             yield Label(self.question, id="cut-question", classes="dialog-title")
             yield Static(self.consequence, id="cut-consequence", classes="dialog-body")
+            yield Static("", id="cut-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Take it (y)", variant="error", id="yes")
+                yield Button("Take it (t)", variant="error", id="yes")
                 yield Button("Back (n)", id="no")
         yield Footer(compact=True)
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
         self.dismiss(yes)
+
+    def action_which_key(self) -> None:
+        """``y`` takes nothing here: say which key does."""
+        self.query_one("#cut-error", Static).update(
+            f"{self.question} t takes it, n goes back (y answers other dialogs).")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Mouse answer (Enter on the focused Back button lands here too)."""
