@@ -25,7 +25,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Terminal) -> None:
-    """Start, pause, jump to the first inject, take the kill switch as IC (Enter, then y to what it
+    """Start, pause, jump to the first inject, take the kill switch as IC (Enter, then t to what it
     cuts), then see its fallout arrive."""
     start_paused(terminal)
     before = terminal.screen()
@@ -38,7 +38,7 @@ def test_taking_an_action_changes_the_incident_panel_and_the_feed(terminal: Term
     asked = terminal.wait_for("IC: Take the assistant offline?")
     assert "turns off Atlas chat assistant" in asked, "the kill switch says what it cuts first"
     terminal.keys("t")
-    after = terminal.wait_for("⧗ Take the assistant offline")
+    after = terminal.wait_for(lambda s: "⧗ Take the assistant offline" in s and "0:20:00" in s)
     assert "ETA" in after and "0:20:00" in after
     assert "No mitigations yet." not in after
 
