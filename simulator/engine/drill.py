@@ -193,7 +193,9 @@ class Drill:
              for sid, spec in scenario.signals.items() if spec.instrumented},
             self._rng)
         self._reading_at: tuple[_Plan, int] | None = None
-        self._latest: tuple[float, Any] | None = None
+        self._latest: tuple[float, dict[str, float], bool] | None = None
+        """The latest closed tick: when it closed, the responders' loads, and whether they are
+        rounded yet (a drill that builds ``tick`` events has them rounded in the event)."""
         self._no_harm = dict.fromkeys(scenario.streams, 0.0)
         self._recall = [(sid, s.classifier_recall, 1.0 - s.classifier_recall)
                         for sid, s in scenario.streams.items()]
@@ -292,18 +294,23 @@ class Drill:
 
     @property
     def latest_tick_at(self) -> float | None:
-        """When the latest closed tick closed, if any (cheaper than :meth:`latest_tick`)."""
+        """When the latest closed tick closed, if any (cheaper than :meth:`latest_loads`)."""
         return None if self._latest is None else self._latest[0]
 
-    def latest_tick(self) -> tuple[float, dict[str, Any]] | None:
-        """The time and ``tick`` payload (readings and loads) of the latest closed tick, if any."""
-        if self._latest is None or isinstance(self._latest[1], dict):
-            return self._latest
-        t, (plan, last, loads) = self._latest
-        signals = {sid: {"value": round_to(float(r.values[last]), 6), "alerting": r.monitor.alerting}
-                   for sid, r in plan.readings.items()}
-        self._latest = (t, {"signals": signals, "loads": {r: round_to(v, 4) for r, v in loads.items()}})
-        return self._latest
+    def latest_loads(self) -> tuple[float, dict[str, float]] | None:
+        """The time and responder loads (rounded as a ``tick`` event has them) of the latest closed
+        tick, if any: what a bot's view takes of a tick in a drill that builds no ``tick`` events.
+
+        No policy reads the monitors' readings (it reacts to alerts, which are events), so they are
+        not rounded and copied here once per turn; a journaled drill's views get them from its ticks.
+        """
+        if self._latest is None:
+            return None
+        t, loads, rounded = self._latest
+        if not rounded:
+            loads = {role: round_to(load, 4) for role, load in loads.items()}
+            self._latest = (t, loads, True)
+        return t, loads
 
     @property
     def readings(self) -> dict[str, float]:
@@ -604,10 +611,10 @@ class Drill:
             times = plan.ends[start:stop] / 1000
             ticks = self._tick_payloads(plan, start, last, self.people.over(times[:-1]))
             self.people.at_tick(t)
-            self._latest = (t, ticks[-1])
+            self._latest = (t, ticks[-1]["loads"], True)
         else:
             self.people.at_tick(t)
-            self._latest = (t, (plan, last, dict(self.people.loads)))
+            self._latest = (t, dict(self.people.loads), False)
         if news:
             for reading in plan.readings.values():
                 reading.commit(last)

@@ -92,9 +92,9 @@ def _ask(policy: Policy, drill: Drill, view: DrillView) -> None:
         if not drill.record_ticks:
             at = drill.latest_tick_at
             if at is not None and (view.tick_t is None or at > view.tick_t):
-                latest = drill.latest_tick()
+                latest = drill.latest_loads()
                 assert latest is not None
-                view.observe_tick(*latest)
+                view.observe_loads(*latest)
         commands = policy.decide(view)
         if not commands or drill.finished:
             return

@@ -350,14 +350,20 @@ class DrillView:
         self.timeline.append((self.now if t is None else t, text))
 
     def observe_tick(self, t: float, p: dict[str, Any]) -> None:
-        """Take one tick's readings and loads (from a ``tick`` event, or straight from a drill that
-        does not build them)."""
+        """Take one tick's readings and loads (from a ``tick`` event)."""
+        if self.tick_t is not None and t <= self.tick_t:
+            return
+        for sid, reading in p["signals"].items():
+            self.signals.setdefault(sid, []).append((t, float(reading["value"])))
+        self.observe_loads(t, p["loads"])
+
+    def observe_loads(self, t: float, loads: dict[str, float]) -> None:
+        """Take one tick's responder loads only: a bot's view of a drill that builds no ``tick``
+        events (:meth:`~simulator.engine.drill.Drill.latest_loads`; no policy reads the readings)."""
         if self.tick_t is not None and t <= self.tick_t:
             return
         self.tick_t = t
-        for sid, reading in p["signals"].items():
-            self.signals.setdefault(sid, []).append((t, float(reading["value"])))
-        self.loads = dict(p["loads"])
+        self.loads = dict(loads)
 
 
 def timeline_line(e: Event, p: Payload) -> str | None:
