@@ -5,8 +5,11 @@ variables and restyling every node, and each colour a node's restyle changes ask
 of its descendants to redraw: thousands of redraw requests per press on our screens. Over an SSH
 seat that was most of the time between ``d`` and the screen's update (issue 11).
 :class:`ThemeStylesheet` keeps the parsed rules of every set of variables it has seen, so a theme
-seen before is not parsed again, and restyles a whole tree asking each node to redraw once. What is
-drawn is the same: a toggled screen matches one started in the other theme, cell for cell.
+seen before is not parsed again, and restyles a whole tree asking each node to redraw once, with no
+layout pass for a keyline that only changed colour. :class:`ThemedApp` restyles a screen hidden
+under the current one when it is shown again, not at the switch: Textual repaints the whole
+current screen a second time for every screen restyled below it, seen or not. What is drawn is the
+same: a toggled screen matches one started in the other theme, cell for cell.
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakSet
 
 from textual.app import App
 from textual.cache import LRUCache
+from textual.css._style_properties import KeylineProperty
 from textual.css.model import RuleSet
-from textual.css.styles import Styles
+from textual.css.styles import Styles, StylesBase
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
 
 from tui.heap import freeze_what_is_alive, thaw
 
@@ -43,11 +50,15 @@ class ThemedApp(App[None]):
     def __init__(self) -> None:
         super().__init__()
         self.stylesheet = ThemeStylesheet(variables=self.get_css_variables())
+        self.restyle_owed: WeakSet[Screen[Any]] = WeakSet()
+        """The screens hidden under the current one at the last restyle: restyled when shown again."""
 
     def refresh_css(self, animate: bool = True) -> None:
-        """Restyle every screen for the current theme and CSS; the current screen is drawn on its
-        next update, laid out again only if a changed rule sizes or places a widget (a theme changes
-        colours only). Textual's own also lays it out and draws it at once."""
+        """Restyle the screens on the terminal for the current theme and CSS (the current one and any
+        seen through it) and owe the others a restyle (:meth:`restyle_if_owed`). The current screen is
+        drawn on its next update, laid out again only if a changed rule sizes or places a widget (a
+        theme changes colours only). Textual's own lays it out and draws it at once, and restyles
+        every screen in the stack, each asking the current one to be drawn again."""
         stylesheet = self.stylesheet
         stylesheet.set_variables(self.get_css_variables())
         stylesheet.reparse()
@@ -56,11 +67,38 @@ class ThemedApp(App[None]):
             return
         if self.screen.is_mounted:
             self.screen.refresh()
+            drawn_with_the_screen(self.screen)
             self.screen._css_update_count = self._css_update_count  # as Textual's refresh_css notes
+        shown = self.screens_shown()
         for screen in self.screen_stack:
-            if screen is not self.screen:
-                stylesheet.update(screen, animate=animate)
-                screen._css_update_count = self._css_update_count
+            if screen is self.screen:
+                continue
+            if screen in shown:
+                self.restyle(screen, animate=animate)
+            else:
+                self.restyle_owed.add(screen)
+
+    def screens_shown(self) -> list[Screen[Any]]:
+        """The screens on the terminal: the current one and those seen through its background."""
+        if self.screen.styles.background.a == 1:
+            return [self.screen]
+        return [self.screen, *self._background_screens]
+
+    def restyle(self, screen: Screen[Any], animate: bool = False) -> None:
+        """Restyle ``screen`` (not the current one) for the current theme and CSS."""
+        self.restyle_owed.discard(screen)
+        self.stylesheet.update(screen, animate=animate)
+        screen._css_update_count = self._css_update_count
+
+    def restyle_if_owed(self, _current: Screen[Any]) -> None:
+        """A screen has become current: restyle the screens now shown that missed a theme change."""
+        for screen in self.screens_shown():
+            if screen in self.restyle_owed:
+                self.restyle(screen)
+
+    def on_mount(self) -> None:
+        """Watch for a screen being shown again (popped back to, switched or pushed)."""
+        self.screen_change_signal.subscribe(self, self.restyle_if_owed, immediate=True)
 
     def on_ready(self) -> None:
         """The first screen is up: what is alive now lives on (see :mod:`tui.heap`)."""
@@ -70,6 +108,17 @@ class ThemedApp(App[None]):
         """The app has ended: what it froze can be collected again. (Textual calls each class's
         handler, so a subclass's own ``on_unmount`` does not replace this one.)"""
         thaw()
+
+
+def drawn_with_the_screen(screen: Screen[Any]) -> None:
+    """``screen`` is drawn whole on its next update: its widgets restyled need not each ask to be
+    drawn again (their lines are drawn afresh with it), which would be a second update of nearly
+    every cell, sent to an SSH seat after the first. Their scrollbars (outside the DOM) too."""
+    for widget in screen.walk_children(Widget):
+        scrollbars = widget._vertical_scrollbar, widget._horizontal_scrollbar, widget._scrollbar_corner
+        for part in (widget, *scrollbars):
+            if part is not None:
+                part._repaint_required = False
 
 
 class ThemeStylesheet(Stylesheet):
@@ -100,8 +149,9 @@ class ThemeStylesheet(Stylesheet):
         self.parse()
 
     def update(self, root: DOMNode, animate: bool = False) -> None:
-        """Restyle ``root`` and every node under it; each node changed is asked to redraw once."""
-        with redraws_coalesced():
+        """Restyle ``root`` and every node under it; each node changed is asked to redraw once, and
+        laid out again only for a change other than a keyline's colour."""
+        with redraws_coalesced(), keylines_recoloured_in_place():
             super().update(root, animate=animate)
 
 
@@ -145,3 +195,32 @@ def owe(noted: Redraws, node: DOMNode, layout: bool, repaint: bool) -> None:
     it was owed already."""
     owed_layout, owed_repaint = noted.get(node, (False, False))
     noted[node] = (owed_layout or layout, owed_repaint or repaint)
+
+
+class KeylineRecolouredInPlace(KeylineProperty):
+    """Textual's ``keyline`` style, except that a new colour on the same kind of line asks its widget
+    to repaint, not to be laid out again: the line is drawn where the layout put it (the widget's
+    ``render``), and only whether one is drawn changes the layout (a grid's gutter)."""
+
+    def __set__(self, obj: StylesBase, keyline: tuple[str, Any] | None) -> None:
+        before = keyline_kind(obj)
+        changed = obj.clear_rule("keyline") if keyline is None else obj.set_rule("keyline", keyline)
+        if changed:
+            obj.refresh(layout=keyline_kind(obj) != before)
+
+
+def keyline_kind(styles: StylesBase) -> str:
+    """The kind of line ``styles`` draw around their widget's children (``"none"``: no keyline)."""
+    kind, _colour = styles.keyline
+    return kind
+
+
+@contextmanager
+def keylines_recoloured_in_place() -> Iterator[None]:
+    """While inside, a widget whose keyline changes only colour is not laid out again
+    (:class:`KeylineRecolouredInPlace` stands in for Textual's descriptor on :class:`Styles`)."""
+    setattr(Styles, "keyline", KeylineRecolouredInPlace())  # noqa: B010 (a descriptor, set on the class)
+    try:
+        yield
+    finally:
+        delattr(Styles, "keyline")  # StylesBase's own is seen again
