@@ -194,6 +194,14 @@ class DrillApp(ThemedApp):
         """Team drills: whether the drill had started at the last lobby frame (``None``: none yet)."""
         self.saved = False
         """Whether the review's journal and report were saved (quitting an unsaved review asks first)."""
+        self.cut_short: Path | None = None
+        """Where the hot seat's drill was saved because the app ended without the players quitting it
+        (its terminal closed, a signal): see :meth:`keep_cut_short`."""
+        self._let_go = False
+        """The players answered yes to quitting what was not saved."""
+        self.ends_on_signals = False
+        """``ttx play`` in a terminal (:func:`run_until_signalled`): SIGHUP and SIGTERM end this app
+        the ordinary way, and a drill it ends unsaved is kept (:meth:`keep_cut_short`)."""
         if session is not None:
             self.attach(session)
 
@@ -258,6 +266,11 @@ class DrillApp(ThemedApp):
 
     def on_mount(self) -> None:
         """Open the briefing, or the picker when no scenario was given."""
+        if self.ends_on_signals:
+            import signal
+
+            for ending in (signal.SIGHUP, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(ending, self.on_signal_to_end)
         if self.session is not None:
             self.push_screen(self.briefing())
         elif self.opening is not None:
@@ -326,9 +339,28 @@ class DrillApp(ThemedApp):
         self.render_view()
 
     async def on_unmount(self) -> None:
-        """Stop the session's clock task."""
+        """Keep a hot-seat drill that ends unsaved without being quit, then stop the session's clock task."""
+        self.keep_cut_short()
         if self.session is not None:
             await self.session.close()
+
+    def keep_cut_short(self) -> None:
+        """A hot-seat drill under way (or its unsaved review) when the app ends without the players
+        having quit it (the terminal closed: SIGHUP; SIGTERM) is saved into the save folder, so an
+        hour's drill is not lost with its terminal; :attr:`cut_short` says where."""
+        from simulator.engine.session import LocalSession
+
+        session = self.session
+        if (self.ends_on_signals and isinstance(session, LocalSession) and self.dashboard is not None
+                and not self._let_go and self._saved_journal is None):
+            self._saved_journal = session.save(journal_name(self.save_dir, session.scenario.id,
+                                                            session.drill.seed))
+            self.cut_short = self._saved_journal
+
+    def on_signal_to_end(self) -> None:
+        """SIGHUP (the terminal closed) or SIGTERM: end the app the ordinary way, so what the players
+        did is kept (:meth:`keep_cut_short`) instead of dying with the process."""
+        self.exit(return_code=1)
 
     def live(self) -> Session:
         """The session (there is one once a scenario is chosen)."""
@@ -1165,6 +1197,7 @@ class DrillApp(ThemedApp):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self._let_go = True
                 self.exit()
 
         self.push_screen(QuitScreen(question), answered)
@@ -1228,9 +1261,35 @@ def run_drill(session: Session | Opening, save_dir: Path | None = None,
     """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own); an
     :class:`Opening` is built once its briefing is on screen."""
     if isinstance(session, Opening):
-        DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
+        app = DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE)
     else:
-        DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
+        app = DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE)
+    run_until_signalled(app)
+
+
+def run_until_signalled(app: DrillApp) -> None:
+    """Run a hot-seat app in this terminal; SIGHUP and SIGTERM end it the ordinary way (so a drill
+    under way is saved, :meth:`DrillApp.keep_cut_short`), and where it was saved is said on stderr."""
+    import sys
+
+    app.ends_on_signals = True
+    app.run()
+    if app.cut_short is not None:
+        print(cut_short_line(app), file=sys.stderr)
+
+
+def cut_short_line(app: DrillApp) -> str:
+    """What ``ttx play`` says after its drill was saved without being quit: where, and how to go on."""
+    from simulator.format.durations import format_duration
+
+    assert app.cut_short is not None and app.session is not None
+    view = app.session.view
+    if view.ended:
+        return (f"ttx play: the review was not saved when ttx play ended; the drill is kept in "
+                f"{app.cut_short} (ttx report {app.cut_short} writes its report)")
+    at = format_duration(view.now)
+    return (f"ttx play: ended at {clock(view.now)} without being quit; the drill so far is kept in "
+            f"{app.cut_short}: ttx play --from {app.cut_short} --at {at} goes on from there")
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None,
@@ -1255,5 +1314,5 @@ def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | Non
     def choose(scenario_id: str) -> Session:
         return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
 
-    DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir,
-             history=history, key_grace=KEY_GRACE).run()
+    run_until_signalled(DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()],
+                                 save_dir=save_dir, history=history, key_grace=KEY_GRACE))
