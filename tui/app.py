@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import Notify
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from simulator.engine.events import TRUTH, Event, Kind
@@ -30,7 +30,7 @@ from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_te
 from tui.format import short_role
 from tui.heap import freeze_what_is_alive
 from tui.keys import QUIT, THEME, toggle_theme
-from tui.notices import notices_to_drop
+from tui.notices import WaitingNotices, notices_to_drop
 from tui.screens.briefing import Briefed, BriefingScreen, so_far_markdown
 from tui.team import sender_label
 from tui.theme import ThemedApp
@@ -188,6 +188,8 @@ class DrillApp(ThemedApp):
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
+        self.waiting_notices = WaitingNotices()
+        """Notices kept back while a dialog is open (they covered its buttons at 80×24)."""
         self._timer: Timer | None = None
         self._told_lost = False
         self._was_started: bool | None = None
@@ -246,6 +248,7 @@ class DrillApp(ThemedApp):
 
     def on_mount(self) -> None:
         """Open the briefing, or the picker when no scenario was given."""
+        self.screen_change_signal.subscribe(self, self.on_screen_changed, immediate=True)
         if self.session is not None:
             self.push_screen(self.briefing())
         elif self.opening is not None:
@@ -352,11 +355,42 @@ class DrillApp(ThemedApp):
             return False
         return True
 
+    def dialog_open(self) -> bool:
+        """Whether a dialog (any modal screen: a question, a form, help, the command palette) is on top."""
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], ModalScreen)
+
     def on_notify(self, event: Notify) -> None:
-        """Make room for a new notice before the app shows it (at most two at once, see
-        :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
+        """A new notice waits while a dialog is open (:class:`~tui.notices.WaitingNotices`); otherwise
+        make room for it before the app shows it (at most two at once, see :mod:`tui.notices`), so
+        they never stack over the screen and the footer's keys."""
+        if self.dialog_open():
+            self.waiting_notices.hold([event.notification])
+            event.prevent_default()
+            return
+        self.make_room_for_notice()
+
+    def make_room_for_notice(self) -> None:
+        """Take down the notices a new one replaces (:func:`~tui.notices.notices_to_drop`)."""
         for old in notices_to_drop(self._notifications):
             self._unnotify(old, refresh=False)
+
+    def on_screen_changed(self, screen: Screen[Any]) -> None:
+        """A dialog opened: the notices on screen wait for it to close. The last dialog closed: the
+        notices that waited show now (the screen below redraws its notices as it resumes)."""
+        if self.dialog_open():
+            shown = list(self._notifications)
+            self.waiting_notices.hold(shown)
+            for notice in shown:
+                self._unnotify(notice, refresh=False)
+            return
+        for notice in self.waiting_notices.release():
+            self.make_room_for_notice()
+            self._notifications.add(notice)
+
+    def clear_notifications(self) -> None:
+        """Clear the notices shown and those waiting for a dialog to close."""
+        self.waiting_notices.forget()
+        super().clear_notifications()
 
     def on_drill_event(self, event: Event) -> None:
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
@@ -396,7 +430,7 @@ class DrillApp(ThemedApp):
         facilitator and evaluators see each answer arrive; a closed question shows the expected answer.
 
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
-        dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        dialog; a question for this keyboard waits for the dialog to close, then opens its own.
         Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
         Discussion panel says how each came out, and their notices would cover it.
         """
@@ -412,10 +446,7 @@ class DrillApp(ThemedApp):
         busy = isinstance(self.screen, ModalScreen)
         if event.kind == Kind.QUESTION_ASKED:
             self.desk.asked(question)
-            if self.desk.answers(question) and busy:
-                self.notify(f"{question.prompt}\n(it opens when this dialog closes; w lists it)",
-                            title=f"Question for {addressed(question)}", timeout=8)
-            elif not self.desk.answers(question) and not busy:
+            if not self.desk.answers(question) and not busy:  # a question asked here opens its dialog
                 self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=6)
         elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
