@@ -1,18 +1,22 @@
-"""At 80×24 a dialog is never covered: notices wait while one is open. Keys in through Pilot,
-screens out."""
+"""At 80×24 a dialog is never covered: notices wait while one is open, and the question dialog
+scrolls its body so its buttons stay in view. Keys in through Pilot, screens out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.geometry import Region
+from textual.widgets import Button, Input
 from textual.widgets._toast import Toast
 
 from simulator.engine.session import LocalSession
+from simulator.format.commands import Command
 from simulator.format.loader import LoadedScenario
 from tests.conftest import take
 from tui.app import DrillApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import ComposerScreen
+from tui.screens.discussion import QuestionScreen
 
 SMALL = (80, 24)
 
@@ -81,3 +85,30 @@ async def test_clearing_the_notices_drops_those_waiting_too(flagship: LoadedScen
         await pilot.pause()
         assert toasts(app) == []
 
+
+def within(inner: Region, outer: Region) -> bool:
+    """Whether ``inner`` lies wholly inside ``outer``."""
+    return outer.contains_region(inner)
+
+
+async def test_the_question_dialog_keeps_its_buttons_in_view_and_scrolls_its_body(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """The flagship's "who is on point" question, two minutes after the declaration, has four long
+    options: at 80×24 its Submit and Later buttons fell below the dialog's edge. Now the body scrolls
+    under them (tab reaches the note below the fold) and the buttons stay in view."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        await app.submit(Command(role="ic", action="declare_incident", params={"commander": "ic"}))
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.screen.question.question == "who-is-on-point"
+        dialog = app.screen.query_one("#question-dialog").region
+        for button in app.screen.query(Button):
+            assert within(button.region, dialog), f"{button.id} is cut off: {button.region} in {dialog}"
+
+        app.screen.query_one("#answer-note", Input).focus()
+        await pilot.pause()
+        assert within(app.screen.query_one("#answer-note", Input).region, dialog), "the body scrolled to it"
+        assert all(within(b.region, dialog) for b in app.screen.query(Button))
