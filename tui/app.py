@@ -909,7 +909,9 @@ class DrillApp(ThemedApp):
         return self._saved_journal
 
     async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
-        """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
+        """Try again from a moment of the timeline: a new drill forked at it, paused there (what the
+        drill did by itself at that moment has happened, its decisions are the players': see
+        :func:`~simulator.engine.fork.fork`)."""
         forked = self.live().fork_at(message.at, self.save_dir)
         if forked is None:
             return
@@ -917,8 +919,8 @@ class DrillApp(ThemedApp):
         self.reset()
         self.attach(forked)
         await self.switch_screen(self.briefing())
-        self.notify(f"Forked just before {clock(message.at)}; the clock waits there (space runs it).",
-                    title="Try again", timeout=6)
+        self.notify(f"Forked at {clock(message.at)}, before the decisions taken then; the clock waits "
+                    "there (space runs it).", title="Try again", timeout=6)
 
     def reset(self) -> None:
         """Forget the drill that ended (before attaching its fork)."""
