@@ -253,6 +253,24 @@ def test_a_branch_is_not_a_fresh_attempt_in_trends_or_compare(
     assert "note: B is a branch of A at 0:45:00: the same drill up to then" in out
 
 
+def test_the_csv_and_json_exports_name_the_drill_a_branch_was_forked_from(
+        capsys: pytest.CaptureFixture[str], drills: dict[str, Path], tmp_path: Path) -> None:
+    """The table ends a branch's line with "↳ branch of ID"; a spreadsheet made with --csv had no
+    such column, so a rewind read as a fresh attempt there. Both exports carry the parent's full id
+    (the CSV in its last column, empty for an original drill)."""
+    ids = added(capsys, drills)
+    branch = branch_of(drills["slow"], "45m", tmp_path / "branch.jsonl")
+    assert ttx(capsys, "history", "add", "--team", "Red", str(branch))[0] == 0
+    branch_id = sha256(branch.read_bytes())
+    sheet = ttx(capsys, "history", "--team", "Red", "--csv")[1]
+    assert sheet.splitlines()[0].endswith(",recorded_at,parent")
+    parents = {r["id"]: r["parent"] for r in csv.DictReader(io.StringIO(sheet))}
+    assert parents == {ids["slow"]: "", ids["fast"]: "", branch_id: ids["slow"]}
+    rows = json.loads(ttx(capsys, "history", "--team", "Red", "--json")[1])
+    assert {r["id"]: r["parent"] for r in rows} == {ids["slow"]: None, ids["fast"]: None,
+                                                   branch_id: ids["slow"]}
+
+
 def test_compare_does_not_call_a_component_that_was_not_counted_worse() -> None:
     """Discussion is not counted (weight 0) when no scored question was asked: "92.5 → 0.0 worse"
     compared a measure with the absence of one; the row now says "not counted" and gives no verdict."""

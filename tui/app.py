@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import Notify
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from simulator.engine.events import TRUTH, Event, Kind
@@ -30,7 +30,7 @@ from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_te
 from tui.format import short_role
 from tui.heap import freeze_what_is_alive
 from tui.keys import QUIT, THEME, toggle_theme
-from tui.notices import notices_to_drop
+from tui.notices import WaitingNotices, notices_to_drop
 from tui.screens.briefing import Briefed, BriefingScreen, so_far_markdown
 from tui.team import sender_label
 from tui.theme import ThemedApp
@@ -188,6 +188,8 @@ class DrillApp(ThemedApp):
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
+        self.waiting_notices = WaitingNotices()
+        """Notices kept back while a dialog is open (they covered its buttons at 80×24)."""
         self._timer: Timer | None = None
         self._told_lost = False
         self._was_started: bool | None = None
@@ -271,6 +273,7 @@ class DrillApp(ThemedApp):
 
             for ending in (signal.SIGHUP, signal.SIGTERM):
                 asyncio.get_running_loop().add_signal_handler(ending, self.on_signal_to_end)
+        self.screen_change_signal.subscribe(self, self.on_screen_changed, immediate=True)
         if self.session is not None:
             self.push_screen(self.briefing())
         elif self.opening is not None:
@@ -396,11 +399,42 @@ class DrillApp(ThemedApp):
             return False
         return True
 
+    def dialog_open(self) -> bool:
+        """Whether a dialog (any modal screen: a question, a form, help, the command palette) is on top."""
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], ModalScreen)
+
     def on_notify(self, event: Notify) -> None:
-        """Make room for a new notice before the app shows it (at most two at once, see
-        :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
+        """A new notice waits while a dialog is open (:class:`~tui.notices.WaitingNotices`); otherwise
+        make room for it before the app shows it (at most two at once, see :mod:`tui.notices`), so
+        they never stack over the screen and the footer's keys."""
+        if self.dialog_open():
+            self.waiting_notices.hold([event.notification])
+            event.prevent_default()
+            return
+        self.make_room_for_notice()
+
+    def make_room_for_notice(self) -> None:
+        """Take down the notices a new one replaces (:func:`~tui.notices.notices_to_drop`)."""
         for old in notices_to_drop(self._notifications):
             self._unnotify(old, refresh=False)
+
+    def on_screen_changed(self, screen: Screen[Any]) -> None:
+        """A dialog opened: the notices on screen wait for it to close. The last dialog closed: the
+        notices that waited show now (the screen below redraws its notices as it resumes)."""
+        if self.dialog_open():
+            shown = list(self._notifications)
+            self.waiting_notices.hold(shown)
+            for notice in shown:
+                self._unnotify(notice, refresh=False)
+            return
+        for notice in self.waiting_notices.release():
+            self.make_room_for_notice()
+            self._notifications.add(notice)
+
+    def clear_notifications(self) -> None:
+        """Clear the notices shown and those waiting for a dialog to close."""
+        self.waiting_notices.forget()
+        super().clear_notifications()
 
     def on_drill_event(self, event: Event) -> None:
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
@@ -440,7 +474,7 @@ class DrillApp(ThemedApp):
         facilitator and evaluators see each answer arrive; a closed question shows the expected answer.
 
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
-        dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        dialog; a question for this keyboard waits for the dialog to close, then opens its own.
         Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
         Discussion panel says how each came out, and their notices would cover it.
         """
@@ -456,10 +490,7 @@ class DrillApp(ThemedApp):
         busy = isinstance(self.screen, ModalScreen)
         if event.kind == Kind.QUESTION_ASKED:
             self.desk.asked(question)
-            if self.desk.answers(question) and busy:
-                self.notify(f"{question.prompt}\n(it opens when this dialog closes; w lists it)",
-                            title=f"Question for {addressed(question)}", timeout=8)
-            elif not self.desk.answers(question) and not busy:
+            if not self.desk.answers(question) and not busy:  # a question asked here opens its dialog
                 self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=6)
         elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
@@ -922,7 +953,9 @@ class DrillApp(ThemedApp):
         return self._saved_journal
 
     async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
-        """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
+        """Try again from a moment of the timeline: a new drill forked at it, paused there (what the
+        drill did by itself at that moment has happened, its decisions are the players': see
+        :func:`~simulator.engine.fork.fork`)."""
         forked = self.live().fork_at(message.at, self.save_dir)
         if forked is None:
             return
@@ -930,8 +963,8 @@ class DrillApp(ThemedApp):
         self.reset()
         self.attach(forked)
         await self.switch_screen(self.briefing())
-        self.notify(f"Forked just before {clock(message.at)}; the clock waits there (space runs it).",
-                    title="Try again", timeout=6)
+        self.notify(f"Forked at {clock(message.at)}, before the decisions taken then; the clock waits "
+                    "there (space runs it).", title="Try again", timeout=6)
 
     def reset(self) -> None:
         """Forget the drill that ended (before attaching its fork)."""
@@ -1280,6 +1313,8 @@ def run_until_signalled(app: DrillApp) -> None:
 
 def cut_short_line(app: DrillApp) -> str:
     """What ``ttx play`` says after its drill was saved without being quit: where, and how to go on."""
+    import math
+
     from simulator.format.durations import format_duration
 
     assert app.cut_short is not None and app.session is not None
@@ -1287,7 +1322,7 @@ def cut_short_line(app: DrillApp) -> str:
     if view.ended:
         return (f"ttx play: the review was not saved when ttx play ended; the drill is kept in "
                 f"{app.cut_short} (ttx report {app.cut_short} writes its report)")
-    at = format_duration(view.now)
+    at = format_duration(math.ceil(view.now))  # through every decision (a fork runs through T)
     return (f"ttx play: ended at {clock(view.now)} without being quit; the drill so far is kept in "
             f"{app.cut_short}: ttx play --from {app.cut_short} --at {at} goes on from there")
 
