@@ -1315,6 +1315,7 @@ def cut_short_line(app: DrillApp) -> str:
     """What ``ttx play`` says after its drill was saved without being quit: where, and how to go on."""
     import math
 
+    from simulator.engine.session import LocalSession
     from simulator.format.durations import format_duration
 
     assert app.cut_short is not None and app.session is not None
@@ -1322,7 +1323,8 @@ def cut_short_line(app: DrillApp) -> str:
     if view.ended:
         return (f"ttx play: the review was not saved when ttx play ended; the drill is kept in "
                 f"{app.cut_short} (ttx report {app.cut_short} writes its report)")
-    at = format_duration(math.ceil(view.now))  # through every decision (a fork runs through T)
+    last = app.session.drill.events[-1].t if isinstance(app.session, LocalSession) else view.now
+    at = format_duration(math.ceil(last))  # a fork runs through T: every decision kept
     return (f"ttx play: ended at {clock(view.now)} without being quit; the drill so far is kept in "
             f"{app.cut_short}: ttx play --from {app.cut_short} --at {at} goes on from there")
 
