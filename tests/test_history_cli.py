@@ -396,3 +396,23 @@ def test_listing_a_sqlite_history_imports_neither_sqlalchemy_nor_the_engine(
     out = subprocess.run([sys.executable, "-c", LISTING_IMPORTS], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_compare_says_when_two_runs_of_a_drill_ended_at_different_times() -> None:
+    """A branch ended at 1:21 against its parent ended at 2:54 showed "harm 6,147 vs 16,372" as better
+    and harm averted as worse, with nothing saying the runs were not the same length; now a note does."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from simulator.analysis.compare import Comparison, Side
+
+    def side(name: str, ended_at: float) -> Side:
+        aar = SimpleNamespace(scenario_id="jailbreak-wave", seed=7, ended_at=ended_at, duration=4 * 3600.0)
+        drill = SimpleNamespace(aar=aar, row=None, journal=SimpleNamespace(header={}))
+        return Side(name, cast(Any, drill), {})
+
+    notes = Comparison(side("A", 2 * 3600 + 54 * 60), side("B", 3600 + 21 * 60)).notes()
+    assert notes == ["A ended at 2:54:00 and B at 1:21:00 (of 4:00:00): harm volume counts each run to its "
+                     "own end, so B's is lower partly for being shorter; harm averted compares each with "
+                     "doing nothing over its own span."]
+    assert Comparison(side("A", 3600.0), side("B", 3630.0)).notes() == [], "under a minute apart: no note"
