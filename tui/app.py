@@ -184,6 +184,8 @@ class DrillApp(ThemedApp):
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
+        self._events_behind = 0
+        """Remote events told but not yet handled on the app's queue (:meth:`queue_drill_event`)."""
         self._closed_behind: list[QuestionSeen] = []
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
         self.desk = QuestionDesk(None)
@@ -224,8 +226,15 @@ class DrillApp(ThemedApp):
         self._was_started = session.started if session.team else None
 
     def queue_drill_event(self, event: Event) -> None:
-        """A remote session's event, handled on the app's own queue (:meth:`on_drill_event`)."""
-        self.call_later(self.on_drill_event, event)
+        """A remote session's event, handled on the app's own queue (:meth:`on_drill_event`); until it
+        is, the app draws nothing (:attr:`_events_behind`), since the session's view is already past it."""
+        self._events_behind += 1
+        self.call_later(self.handle_queued_event, event)
+
+    def handle_queued_event(self, event: Event) -> None:
+        """One queued remote event, handled in the app's task."""
+        self._events_behind -= 1
+        self.on_drill_event(event)
 
     def queue_session_change(self) -> None:
         """A remote session's change, handled on the app's own queue (:meth:`on_session_change`)."""
@@ -573,6 +582,8 @@ class DrillApp(ThemedApp):
         self._render_pending = False
         if self.dashboard is None or not self.dashboard.is_mounted or self.review is not None:
             return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
+        if self._events_behind:
+            return  # a remote event still queued (the revealed truth, say): its handling renders again
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None,
                             questions=self.desk.feed(view))
