@@ -991,7 +991,7 @@ class DrillApp(ThemedApp):
         from tui.screens.discussion import QuestionScreen
 
         self.clear_notifications()
-        self.desk.took(question.question)
+        self.desk.opened(question.question)
         notice = notice or self.desk.take_notice()
         role = self.desk.role_for(question, self.role)
 

@@ -1,0 +1,100 @@
+"""What a fifth new-user walk through the drill TUI found, each fixed and kept fixed.
+
+1. New injects were out of sight: the feed stayed scrolled to the older inject open in it ("8 unread"
+   with none of the 8 shown) and ``i`` did not go to the newest. The feed now follows new injects
+   while the newest is open, says how many new ones are above an older one, and ``i`` opens the
+   newest. A question whose dialog opened is read in the feed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import OptionList
+
+from simulator.engine.session import LocalSession
+from simulator.format.loader import LoadedScenario, load_scenario
+from tests.conftest import WriteScenario
+from tests.discussion_scenario import DISCUSSION
+from tui.app import DrillApp
+from tui.screens.discussion import QuestionScreen
+from tui.widgets.injects import InjectFeed
+
+SMALL = (80, 24)
+
+
+def drill_app(loaded: LoadedScenario, tmp_path: Path) -> DrillApp:
+    """``loaded`` at seed 7, clock paused, frozen wall clock, saving into ``tmp_path``."""
+    return DrillApp(LocalSession(loaded, seed=7), wall=lambda: 0.0, start_paused=True, save_dir=tmp_path)
+
+
+def feed_of(app: DrillApp) -> tuple[InjectFeed, OptionList]:
+    """The dashboard's inject feed and its list."""
+    assert app.dashboard is not None
+    feed = app.dashboard.query_one(InjectFeed)
+    return feed, feed.query_one("#inject-list", OptionList)
+
+
+def newest_seq(feed: InjectFeed) -> str:
+    """The option id of the newest inject in the feed."""
+    return str(feed.visible_injects()[0].seq)
+
+
+# --- 1. the feed follows new injects -------------------------------------------------------------
+
+
+async def test_with_the_newest_inject_open_the_feed_follows_new_ones(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """``i`` opens the newest inject; back in the actions, each inject that arrives opens in its
+    place and the list stays at its top, so the new one is in sight and read (``tail -f``)."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n", "i")
+        feed, options = feed_of(app)
+        assert options.highlighted == 0
+        await pilot.press("x")
+        for _ in range(4):
+            await pilot.press("n")
+            await pilot.pause()
+        assert options.option_count >= 4
+        assert options.highlighted == 0 and options.highlighted_option is not None
+        assert options.highlighted_option.id == newest_seq(feed), "the newest is the one open"
+        assert options.scroll_y == 0, "the list is at its top, the newest row in sight"
+        assert "new above" not in str(feed.border_title)
+
+
+async def test_with_an_older_inject_open_the_feed_stays_and_says_how_many_are_new_above(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Reading an older inject is not interrupted: it stays open while new ones arrive, the title
+    says how many are new above it and that ``i`` jumps, and ``i`` opens the newest."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n", "n", "i", "down")
+        feed, options = feed_of(app)
+        reading = options.highlighted_option.id if options.highlighted_option else None
+        assert options.highlighted == 1 and reading is not None
+        await pilot.press("x", "n", "n")
+        await pilot.pause()
+        assert options.highlighted_option is not None and options.highlighted_option.id == reading
+        assert "2 new above, i jumps" in str(feed.border_title)
+        await pilot.press("i")
+        await pilot.pause()
+        assert options.highlighted_option is not None and options.highlighted_option.id == newest_seq(feed)
+        assert "new above" not in str(feed.border_title)
+
+
+async def test_a_question_whose_dialog_opened_is_read_in_the_feed(
+        write_scenario: WriteScenario, tmp_path: Path) -> None:
+    """A question arrives in the feed and opens its dialog; once seen (here answered) its feed row is
+    no longer marked unread (●)."""
+    app = drill_app(load_scenario(str(write_scenario(DISCUSSION))), tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        asked = app.screen.question.question
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        feed, _ = feed_of(app)
+        entry = next(i for i in feed.injects if i.channel == "question" and i.inject == asked)
+        assert entry.read, "answered, it is read"
