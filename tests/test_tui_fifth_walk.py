@@ -4,20 +4,26 @@
    with none of the 8 shown) and ``i`` did not go to the newest. The feed now follows new injects
    while the newest is open, says how many new ones are above an older one, and ``i`` opens the
    newest. A question whose dialog opened is read in the feed.
+2. On the review, ``tab ↓×6 w`` forked at the first row: tab went to the score breakdown, whose
+   cursor ↓ moved, and ``w`` with no timeline row picked took the first. Tab now goes to the
+   timeline, which shows its cursor, and ``w`` forks at its highlighted row (from elsewhere: says how).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import OptionList
 
-from simulator.engine.session import LocalSession
+from simulator.engine.session import LocalSession, Session
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import WriteScenario
+from tests.conftest import WriteScenario, end_in_tui
 from tests.discussion_scenario import DISCUSSION
 from tui.app import DrillApp
+from tui.screens.briefing import BriefingScreen
 from tui.screens.discussion import QuestionScreen
+from tui.screens.review import ReviewScreen
 from tui.widgets.injects import InjectFeed
 
 SMALL = (80, 24)
@@ -98,3 +104,57 @@ async def test_a_question_whose_dialog_opened_is_read_in_the_feed(
         feed, _ = feed_of(app)
         entry = next(i for i in feed.injects if i.channel == "question" and i.inject == asked)
         assert entry.read, "answered, it is read"
+
+
+# --- 2. rewinding from the review forks at the row picked ----------------------------------------
+
+
+async def test_tab_down_six_w_forks_at_the_seventh_timeline_row(
+        flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab goes from the review to the timeline, its cursor on the first row; six ↓ and ``w`` fork
+    just before the seventh row's moment."""
+    app = drill_app(flagship, tmp_path)
+    forked_at: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "n", "n", "n", "n")
+        session = app.live()
+        fork_at = session.fork_at
+
+        def spy(at: float, folder: Path) -> Session | None:
+            forked_at.append(at)
+            return fork_at(at, folder)
+
+        monkeypatch.setattr(session, "fork_at", spy)
+        await end_in_tui(pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        review = app.screen.review
+        assert len(review.timeline) > 7
+        await pilot.press("tab")
+        timeline = app.screen.query_one("#timeline", OptionList)
+        assert timeline.has_focus and timeline.highlighted == 0, "the cursor shows on the first row"
+        await pilot.press(*["down"] * 6, "w")
+        await pilot.pause()
+        assert forked_at == [review.timeline[6].t]
+        assert isinstance(app.screen, BriefingScreen)
+
+
+async def test_w_outside_the_timeline_goes_to_the_timeline_and_says_how(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """``w`` before the timeline was visited forks nothing: it moves to the timeline, cursor on its
+    first row, and says to pick the moment with ↑/↓; a second ``w`` forks there."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n", "n")
+        await end_in_tui(pilot)
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen), "nothing forked"
+        timeline = app.screen.query_one("#timeline", OptionList)
+        assert timeline.has_focus and timeline.highlighted == 0
+        assert any("Pick the moment on the timeline" in n.message for n in app._notifications)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, BriefingScreen)

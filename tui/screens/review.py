@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -226,7 +227,9 @@ class ReviewScreen(Screen[None]):
             last = Static(last_run_line(self.previous, self.review) if self.previous else "", id="last-run")
             last.display = self.previous is not None
             yield last
-            yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            breakdown: DataTable[object] = DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            breakdown.can_focus = False  # tab goes to the timeline: ↓ there, not here, picks w's row
+            yield breakdown
             real = Static(real_team_content(self.review), id="real-team")
             real.border_title = "You vs the real team"
             yield real
@@ -292,12 +295,24 @@ class ReviewScreen(Screen[None]):
         """Rewinding is the hot seat's (a team drill's review belongs to the whole team)."""
         return self.can_rewind if action == "rewind" else True
 
-    def action_rewind(self) -> None:
-        """Fork the drill just before the highlighted timeline row (the first row if none)."""
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Moving into the timeline (tab) puts its cursor on the first row, in sight."""
         timeline = self.query_one("#timeline", OptionList)
-        index = timeline.highlighted or 0
-        if self.review.timeline:
-            self.post_message(self.RewindRequested(self.review.timeline[index].t))
+        if event.widget is timeline and timeline.highlighted is None and timeline.option_count:
+            timeline.highlighted = 0
+
+    def action_rewind(self) -> None:
+        """Fork the drill just before the highlighted timeline row; from elsewhere on the review, go to
+        the timeline and say how to pick a row (it used to fork at the first row, unasked)."""
+        timeline = self.query_one("#timeline", OptionList)
+        if not self.review.timeline:
+            return
+        if timeline.highlighted is None or not timeline.has_focus:
+            timeline.focus()
+            self.notify("Pick the moment on the timeline with ↑/↓, then w tries again from there.",
+                        title="Try again from here", timeout=5)
+            return
+        self.post_message(self.RewindRequested(self.review.timeline[timeline.highlighted].t))
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""
