@@ -7,6 +7,8 @@
 2. On the review, ``tab ↓×6 w`` forked at the first row: tab went to the score breakdown, whose
    cursor ↓ moved, and ``w`` with no timeline row picked took the first. Tab now goes to the
    timeline, which shows its cursor, and ``w`` forks at its highlighted row (from elsewhere: says how).
+3. ``ttx watch`` offered "⏎ Start the drill", "e End" and "o Observe", keys a recording cannot take:
+   its footer lists the playback's keys.
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList
+from textual.widgets._footer import FooterKey
 
+from simulator.engine.playback import Playback
+from simulator.engine.replay import load_journal_scenario
+from simulator.engine.runner import run_named
 from simulator.engine.session import LocalSession, Session
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import WriteScenario, end_in_tui
+from tests.conftest import WriteScenario, end_in_tui, until
 from tests.discussion_scenario import DISCUSSION
 from tui.app import DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.discussion import QuestionScreen
 from tui.screens.review import ReviewScreen
+from tui.watch import WatchApp
+from tui.widgets.footer import DrillFooter
 from tui.widgets.injects import InjectFeed
 
 SMALL = (80, 24)
@@ -158,3 +166,29 @@ async def test_w_outside_the_timeline_goes_to_the_timeline_and_says_how(
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
+
+
+# --- 3. a recording's footer lists the playback's keys -------------------------------------------
+
+
+def offered(app: WatchApp) -> set[str]:
+    """What the footer of the screen on top offers, by description."""
+    return {key.description for key in app.screen.query_one(DrillFooter).query(FooterKey)}
+
+
+async def test_a_recordings_footer_lists_the_playback_keys_not_the_drills(tmp_path: Path) -> None:
+    """The briefing's enter plays the recording; the dashboard offers playing, jumping and seeking,
+    not ending the drill, observing or the open questions (a recording's decisions were taken)."""
+    path = tmp_path / "idle.jsonl"
+    run_named("jailbreak-wave", "idle", 7, path)
+    journal, loaded = load_journal_scenario(path)
+    app = WatchApp(Playback(journal, loaded, path, speed=10.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "Play the recording" in offered(app) and "Start the drill" not in offered(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.dashboard is not None and app.timeline is not None)
+        await pilot.pause()
+        keys = offered(app)
+        assert {"Run/Pause", "Speed", "Next point", "Previous", "Go to time", "Quit"} <= keys
+        assert not keys & {"End", "Observe", "Questions", "Update", "Approvals", "Role"}
