@@ -9,6 +9,8 @@
    timeline, which shows its cursor, and ``w`` forks at its highlighted row (from elsewhere: says how).
 3. ``ttx watch`` offered "⏎ Start the drill", "e End" and "o Observe", keys a recording cannot take:
    its footer lists the playback's keys.
+4. The command palette offered "Legal: Declare the incident" after it was declared, where the action
+   list marks it done: the palette marks each action as the list does.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from simulator.engine.replay import load_journal_scenario
 from simulator.engine.runner import run_named
 from simulator.engine.session import LocalSession, Session
 from simulator.format.loader import LoadedScenario, load_scenario
-from tests.conftest import WriteScenario, end_in_tui, until
+from tests.conftest import WriteScenario, end_in_tui, take, until
 from tests.discussion_scenario import DISCUSSION
-from tui.app import DrillApp
+from tui.app import ActionCommands, DrillApp
 from tui.screens.briefing import BriefingScreen
 from tui.screens.discussion import QuestionScreen
 from tui.screens.review import ReviewScreen
@@ -192,3 +194,26 @@ async def test_a_recordings_footer_lists_the_playback_keys_not_the_drills(tmp_pa
         keys = offered(app)
         assert {"Run/Pause", "Speed", "Next point", "Previous", "Go to time", "Quit"} <= keys
         assert not keys & {"End", "Observe", "Questions", "Update", "Approvals", "Role"}
+
+
+# --- 4. the command palette marks actions as the action list does --------------------------------
+
+
+async def test_the_palette_marks_the_declared_incident_done_as_the_action_list_does(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """Once IC declares the incident, every role's "Declare the incident and name a commander" reads
+    ``[done]`` in the palette, as in the action list."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter")
+        palette = ActionCommands(app.screen)
+        declare = "Declare the incident and name a commander"
+        assert f"Legal: {declare}" in {text for _, _, text in palette.entries()}
+        await take(app, pilot, "declare_incident")
+        await pilot.pause()
+        while app.screen is not app.dashboard:  # its form, should one ask for a commander
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+        texts = {text for _, _, text in palette.entries()}
+        assert {f"IC: {declare} [done]", f"Legal: {declare} [done]"} <= texts
+        assert f"Legal: {declare}" not in texts
