@@ -11,6 +11,8 @@
    its footer lists the playback's keys.
 4. The command palette offered "Legal: Declare the incident" after it was declared, where the action
    list marks it done: the palette marks each action as the list does.
+5. The score breakdown showed empty for about a second as the review opened (filled on mount, then
+   cleared and filled again on the first resize): it is filled as the review is composed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets import DataTable, OptionList
 from textual.widgets._footer import FooterKey
 
 from simulator.engine.playback import Playback
@@ -217,3 +221,33 @@ async def test_the_palette_marks_the_declared_incident_done_as_the_action_list_d
         texts = {text for _, _, text in palette.entries()}
         assert {f"IC: {declare} [done]", f"Legal: {declare} [done]"} <= texts
         assert f"Legal: {declare}" not in texts
+
+
+# --- 5. the score breakdown is there in the review's first frame ---------------------------------
+
+
+async def test_the_breakdown_draws_its_rows_in_the_reviews_first_frame(
+        flagship: LoadedScenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breakdown's first frame already shows its heaviest component: its lines are never drawn
+    without the rows (no clearing and refilling when the review first gets its size)."""
+    frames: list[str] = []
+    draw = DataTable.render_lines
+
+    def drawn(table: DataTable[object], crop: Region) -> list[Strip]:
+        strips = draw(table, crop)
+        if table.id == "breakdown":
+            frames.append("\n".join(strip.text for strip in strips))
+        return strips
+
+    monkeypatch.setattr(DataTable, "render_lines", drawn)
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("enter", "n", "n")
+        await end_in_tui(pilot)
+        await until(pilot, lambda: bool(frames))
+        await pilot.pause()
+        session = app.session
+        assert isinstance(session, LocalSession) and session.result is not None
+        heaviest = session.result.ordered()[0].name
+        assert heaviest in frames[0], "the first frame has the rows"
+        assert all(heaviest in frame for frame in frames), "never drawn empty"
