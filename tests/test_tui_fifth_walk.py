@@ -7,8 +7,8 @@
 2. On the review, ``tab ↓×6 w`` forked at the first row: tab went to the score breakdown, whose
    cursor ↓ moved, and ``w`` with no timeline row picked took the first. Tab now goes to the
    timeline, which shows its cursor, and ``w`` forks at its highlighted row (from elsewhere: says how).
-3. ``ttx watch`` offered "⏎ Start the drill", "e End" and "o Observe", keys a recording cannot take:
-   its footer lists the playback's keys.
+3. ``ttx watch`` offered "⏎ Start the drill", "o Observe" and "w Questions", keys a recording cannot
+   take: its footer lists the playback's keys (and ``e``, which goes to the recording's review).
 4. The command palette offered "Legal: Declare the incident" after it was declared, where the action
    list marks it done: the palette marks each action as the list does.
 5. The score breakdown showed empty for about a second as the review opened (filled on mount, then
@@ -184,7 +184,7 @@ def offered(app: WatchApp) -> set[str]:
 
 async def test_a_recordings_footer_lists_the_playback_keys_not_the_drills(tmp_path: Path) -> None:
     """The briefing's enter plays the recording; the dashboard offers playing, jumping and seeking,
-    not ending the drill, observing or the open questions (a recording's decisions were taken)."""
+    not observing or the open questions (a recording's decisions were taken)."""
     path = tmp_path / "idle.jsonl"
     run_named("jailbreak-wave", "idle", 7, path)
     journal, loaded = load_journal_scenario(path)
@@ -197,7 +197,7 @@ async def test_a_recordings_footer_lists_the_playback_keys_not_the_drills(tmp_pa
         await pilot.pause()
         keys = offered(app)
         assert {"Run/Pause", "Speed", "Next point", "Previous", "Go to time", "Quit"} <= keys
-        assert not keys & {"End", "Observe", "Questions", "Update", "Approvals", "Role"}
+        assert not keys & {"Observe", "Questions", "Update", "Approvals", "Role"}
 
 
 # --- 4. the command palette marks actions as the action list does --------------------------------

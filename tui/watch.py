@@ -78,9 +78,9 @@ class SeekScreen(ModalScreen[float | None]):
         self.dismiss(None)
 
 
-NOT_FOR_RECORDINGS = frozenset({"end_drill", "observe", "open_questions", "compose_update", "approvals",
-                                "next_role"})
-"""App actions that decide or steer a live drill: a recording hides them (its decisions were taken)."""
+NOT_FOR_RECORDINGS = frozenset({"observe", "open_questions", "compose_update", "approvals", "next_role"})
+"""App actions that decide a live drill: a recording hides them (its decisions were taken). ``e``
+stays: in a recording it goes to the end, its review."""
 
 
 class WatchApp(DrillApp):
@@ -115,7 +115,7 @@ class WatchApp(DrillApp):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Jumping and seeking belong to the recording; what steers or decides a drill does not (its
-        footer listed "e End", "o Observe" and "w Questions", which a recording cannot take)."""
+        footer listed "o Observe" and "w Questions", which a recording cannot take)."""
         if action in ("jump", "seek"):
             return self.watching()
         if action in NOT_FOR_RECORDINGS and self.watching():
