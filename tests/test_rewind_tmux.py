@@ -36,9 +36,9 @@ def test_the_review_rewinds_to_a_timeline_row_and_the_branch_is_compared_with_th
     terminal.keys("n")
     terminal.wait_for("(2 unread)")
     end_drill_in_terminal(terminal)
-    terminal.keys("Tab", "Tab")  # from the scroll container and the breakdown to the timeline
+    terminal.keys("Tab")  # from the scroll container to the timeline, its cursor on the first row
     terminal.wait_for("try again from the highlighted moment", timeout=60)  # once the notices have gone
-    for _ in range(3):
+    for _ in range(2):
         terminal.keys("Down")
     terminal.keys("w")
     briefing = terminal.wait_for("what you know so far")

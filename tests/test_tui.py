@@ -497,7 +497,7 @@ async def test_saving_a_rewound_branch_keeps_the_originals_journal_and_report(fl
         (original,) = tmp_path.glob("*.jsonl")
         journal, report = original.read_bytes(), original.with_suffix(".md").read_text()
 
-        await pilot.press("w")
+        await pilot.press("tab", "w")  # the timeline's first row
         await pilot.pause()
         assert isinstance(app.screen, BriefingScreen)
         await pilot.press("enter")

@@ -95,15 +95,16 @@ class ActionCommands(Provider):
     """The command palette (``ctrl+p``) over every role's actions: type "ml block" to find one."""
 
     def entries(self) -> list[tuple[str, str, str]]:
-        """(role, action id, "ROLE: title") for every action a role at this keyboard may take now."""
+        """(role, action id, "ROLE: title [status]") for every action a role at this keyboard may
+        take now, marked as the action list marks it ("Legal: Declare the incident [done]")."""
         from tui.widgets.actions import choices_for
 
         app = self.app
         if not isinstance(app, DrillApp) or app.dashboard is None or app.review is not None:
             return []
         session = app.live()
-        return [(role, c.action, f"{short_role(role)}: {c.title}") for role in app.roles()
-                for c in choices_for(role, session.scenario, session.view)]
+        return [(role, c.action, f"{short_role(role)}: {c.title}" + (f" [{c.status}]" if c.status else ""))
+                for role in app.roles() for c in choices_for(role, session.scenario, session.view)]
 
     def request(self, role: str, action: str) -> Callable[[], None]:
         """The palette command: post the same intent the action list posts."""
@@ -1067,7 +1068,7 @@ class DrillApp(ThemedApp):
         from tui.screens.discussion import QuestionScreen
 
         self.clear_notifications()
-        self.desk.took(question.question)
+        self.desk.opened(question.question)
         notice = notice or self.desk.take_notice()
         role = self.desk.role_for(question, self.role)
 

@@ -98,6 +98,8 @@ class QuestionDesk:
         """Questions waiting for their dialog here, oldest first."""
         self.answered: set[str] = set()
         """Questions answered at this keyboard (the engine keeps players' answers from them)."""
+        self.seen: set[str] = set()
+        """Questions whose dialog opened here: their feed entries are read."""
         self._entries: dict[str, InjectSeen] = {}
         self.notice = ""
         """A line for the next question dialog to show (the hot wash began), said once."""
@@ -145,6 +147,11 @@ class QuestionDesk:
         if question_id in self.due:
             self.due.remove(question_id)
 
+    def opened(self, question_id: str) -> None:
+        """The question's dialog opened: it is no longer due, and its feed entry is read."""
+        self.took(question_id)
+        self.seen.add(question_id)
+
     def open_list(self, view: DrillView) -> list[tuple[QuestionSeen, bool]]:
         """(question, answered here) for every open question this keyboard answers or watches."""
         return [(q, q.question in self.answered) for q in view.open_questions
@@ -162,5 +169,6 @@ class QuestionDesk:
                     question.t, question.seq, question.question, QUESTION_CHANNEL, "Exercise control",
                     "hot wash" if question.hot_wash else "discussion", question.prompt, "", question.to)
             entry.body = feed_body(question, self.observer)
+            entry.read = entry.read or question.question in self.seen | self.answered
             entries.append(entry)
         return entries

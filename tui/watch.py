@@ -78,6 +78,11 @@ class SeekScreen(ModalScreen[float | None]):
         self.dismiss(None)
 
 
+NOT_FOR_RECORDINGS = frozenset({"observe", "open_questions", "compose_update", "approvals", "next_role"})
+"""App actions that decide a live drill: a recording hides them (its decisions were taken). ``e``
+stays: in a recording it goes to the end, its review."""
+
+
 class WatchApp(DrillApp):
     """A recorded drill in the dashboard, with seeking."""
 
@@ -109,9 +114,12 @@ class WatchApp(DrillApp):
         return None if self.watching() else super().quit_question()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Jumping and seeking belong to the recording."""
+        """Jumping and seeking belong to the recording; what steers or decides a drill does not (its
+        footer listed "o Observe" and "w Questions", which a recording cannot take)."""
         if action in ("jump", "seek"):
             return self.watching()
+        if action in NOT_FOR_RECORDINGS and self.watching():
+            return False
         return super().check_action(action, parameters)
 
     def reset(self) -> None:

@@ -280,7 +280,8 @@ class BriefingScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start", "Start the drill", id="briefing.start"),
-        Binding("enter", "open_dashboard", "Open the dashboard", id="briefing.open")]
+        Binding("enter", "open_dashboard", "Open the dashboard", id="briefing.open"),
+        Binding("enter", "play_recording", "Play the recording", id="briefing.play")]
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     """The focused widget, as on any screen, except that a change does not repaint the whole screen:
@@ -333,13 +334,20 @@ class BriefingScreen(Screen[None]):
                 panel.update(lobby_content(lobby, self.scenario, self.seat, self.join_code, link))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """One label for enter: a team player opens the dashboard, everyone else starts the drill."""
+        """One label for enter: a team player opens the dashboard, a recording plays, everyone else
+        starts the drill."""
         follows = self.team and self.seat != FACILITATOR
         if action == "start":
-            return not follows
+            return not follows and not self.recording
         if action == "open_dashboard":
             return follows
+        if action == "play_recording":
+            return self.recording
         return True
+
+    def action_play_recording(self) -> None:
+        """``ttx watch``: play the recording (the app starts its playback as it starts a drill)."""
+        self.action_start()
 
     def action_open_dashboard(self) -> None:
         """A team player: look at the dashboard (the facilitator runs the clock)."""

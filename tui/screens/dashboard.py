@@ -135,8 +135,9 @@ class DashboardScreen(Screen[None]):
                 panel.show(view, now)
 
     def action_focus_injects(self) -> None:
-        """Move to the inject feed."""
+        """Move to the inject feed and open the newest inject."""
         self.query_one("#inject-list", OptionList).focus()
+        self.injects.read_newest()
 
     def action_focus_incident(self) -> None:
         """Move to the incident panel (↑/↓ scroll it)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -216,6 +217,8 @@ class ReviewScreen(Screen[None]):
         self.scenario = scenario
         self.can_rewind = can_rewind
         self.previous = previous
+        self._why = 0
+        """The width the breakdown's "why" column was last wrapped to."""
 
     def compose(self) -> ComposeResult:
         title, _ = observed_signal(self.review, self.scenario)
@@ -226,7 +229,10 @@ class ReviewScreen(Screen[None]):
             last = Static(last_run_line(self.previous, self.review) if self.previous else "", id="last-run")
             last.display = self.previous is not None
             yield last
-            yield DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            breakdown: DataTable[object] = DataTable(id="breakdown", cursor_type="row", zebra_stripes=True)
+            breakdown.can_focus = False  # tab goes to the timeline: ↓ there, not here, picks w's row
+            self.fill_breakdown(breakdown)
+            yield breakdown
             real = Static(real_team_content(self.review), id="real-team")
             real.border_title = "You vs the real team"
             yield real
@@ -252,8 +258,7 @@ class ReviewScreen(Screen[None]):
         yield DrillFooter()  # wraps rather than cutting keys off (the watch keys at 100 columns)
 
     def on_mount(self) -> None:
-        """Fill the breakdown table (heaviest component first, as the report) and the charts."""
-        self.fill_breakdown()
+        """Draw the charts (the breakdown was filled as it was composed)."""
         end = self.scenario.duration if self.scenario is not None else max(self.review.duration, 1.0)
         title, observed = observed_signal(self.review, self.scenario)
         self.query_one("#harm-chart", LineChart).plot(harm_series(self.review), end, "/min")
@@ -271,12 +276,17 @@ class ReviewScreen(Screen[None]):
             line.update(last_run_line(previous, self.review))
             line.display = True
 
-    def fill_breakdown(self) -> None:
-        """The score breakdown; the "why" column takes the width left and wraps, so nothing is cut."""
-        table = self.query_one(DataTable)
+    def why_width(self) -> int:
+        """The breakdown's "why" column: the width the other columns leave, at least :data:`WHY_MIN`."""
+        return max(WHY_MIN, self.app.size.width - BREAKDOWN_FIXED)
+
+    def fill_breakdown(self, table: DataTable[object]) -> None:
+        """The score breakdown (heaviest component first, as the report); the "why" column takes the
+        width left and wraps, so nothing is cut. Filled as the review is composed, so its first frame
+        has it (filled on mount, then again on the first resize, it showed empty for about a second)."""
         table.clear(columns=True)
         table.border_title = "Score breakdown"
-        why = max(WHY_MIN, self.app.size.width - BREAKDOWN_FIXED)
+        why = self._why = self.why_width()
         table.add_column("component")
         table.add_column("points")
         table.add_column("weight")
@@ -285,19 +295,32 @@ class ReviewScreen(Screen[None]):
             table.add_row(c.name, f"{c.points:.1f}", f"{c.weight:g}", Text(c.why), height=None)
 
     def on_resize(self) -> None:
-        """Re-wrap the breakdown's "why" column to the new width."""
-        self.fill_breakdown()
+        """Re-wrap the breakdown's "why" column to the new width (only when the width changed)."""
+        if self.why_width() != self._why:
+            self.fill_breakdown(self.query_one("#breakdown", DataTable))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Rewinding is the hot seat's (a team drill's review belongs to the whole team)."""
         return self.can_rewind if action == "rewind" else True
 
-    def action_rewind(self) -> None:
-        """Fork the drill at the highlighted timeline row's moment (the first row's if none)."""
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Moving into the timeline (tab) puts its cursor on the first row, in sight."""
         timeline = self.query_one("#timeline", OptionList)
-        index = timeline.highlighted or 0
-        if self.review.timeline:
-            self.post_message(self.RewindRequested(self.review.timeline[index].t))
+        if event.widget is timeline and timeline.highlighted is None and timeline.option_count:
+            timeline.highlighted = 0
+
+    def action_rewind(self) -> None:
+        """Fork the drill at the highlighted timeline row's moment; from elsewhere on the review, go to
+        the timeline and say how to pick a row (it used to fork at the first row, unasked)."""
+        timeline = self.query_one("#timeline", OptionList)
+        if not self.review.timeline:
+            return
+        if timeline.highlighted is None or not timeline.has_focus:
+            timeline.focus()
+            self.notify("Pick the moment on the timeline with ↑/↓, then w tries again from there.",
+                        title="Try again from here", timeout=5)
+            return
+        self.post_message(self.RewindRequested(self.review.timeline[timeline.highlighted].t))
 
     def action_save(self) -> None:
         """Ask the app to save the journal and the report."""

@@ -87,7 +87,11 @@ class InjectFeed(Vertical):
 
     def show(self, injects: Sequence[InjectSeen], acting: str | None) -> None:
         """Bring the list up to date (new injects, read markers, the filter), its rows wrapped to its
-        width under a hanging indent."""
+        width under a hanging indent.
+
+        While the newest inject is the one open, the feed follows (``tail -f``): a newer one opens in
+        its place. With an older one open it stays there, and the title says how many new ones are
+        above it (``i`` jumps to the newest)."""
         self.injects, self.acting = list(injects), acting
         visible = self.visible_injects()
         options = self.query_one("#inject-list", PickList)
@@ -97,17 +101,33 @@ class InjectFeed(Vertical):
         if key == self._shown:
             return
         self._shown = key
+        following = options.highlighted == 0
         selected = options.highlighted_option.id if options.highlighted_option else None
         rows = options.fitted(lambda width: [hang_content(feed_line(i), width) for i in visible])
         options.set_options([Option(row, id=str(i.seq)) for i, row in zip(visible, rows, strict=True)])
-        if selected is not None and any(str(i.seq) == selected for i in visible):
+        if following and visible:
+            options.highlighted = 0
+        elif selected is not None and any(str(i.seq) == selected for i in visible):
             options.highlighted = options.get_option_index(selected)
         elif visible:
             self.query_one("#inject-detail", Static).update(Content.styled(
                 "Press i to read the newest inject, then ↑/↓ for the others (● marks unread).", "dim"))
+        self.border_title = self.title_line(visible, options.highlighted)
+
+    def title_line(self, visible: Sequence[InjectSeen], open_row: int | None) -> str:
+        """The border title: whose injects, how many unread, and how many new ones are above the open
+        one (out of sight when the list is scrolled to it)."""
         unread = sum(1 for i in self.injects if not i.read)
         scope = f" for {short_role(self.only_role)}" if self.only_role else ""
-        self.border_title = f"Injects{scope} ({unread} unread)" if unread else f"Injects{scope}"
+        above = sum(1 for i in visible[:open_row or 0] if not i.read)
+        jump = f"; {above} new above, i jumps" if above else ""
+        return f"Injects{scope} ({unread} unread{jump})" if unread else f"Injects{scope}"
+
+    def read_newest(self) -> None:
+        """Open the newest inject (``i``): the feed follows new ones again."""
+        options = self.query_one("#inject-list", OptionList)
+        if options.option_count:
+            options.highlighted = 0
 
     def visible_injects(self) -> list[InjectSeen]:
         """Injects passing the filter, newest first."""
@@ -128,6 +148,7 @@ class InjectFeed(Vertical):
         inject.read = True
         self.query_one("#inject-detail", Static).update(inject_detail(inject))
         self.show(self.injects, self.acting)
+        self.border_title = self.title_line(self.visible_injects(), event.option_index)
         box = self.query_one(InjectDetail)
         box.scroll_home(animate=False)
         box.call_after_refresh(box.show_hint)
