@@ -30,6 +30,7 @@ from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
     POSTPONED,
     AnswerText,
+    AnswerTicks,
     ObservationScreen,
     OpenQuestionsScreen,
     QuestionClosedScreen,
@@ -247,6 +248,7 @@ async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_n
         assert isinstance(app.screen, DashboardScreen)
         closed = [n.message for n in app._notifications if str(n.title).startswith("Question closed")]
         assert closed == ["What would you do differently next time?\n"
+                          "You answered: “Page legal early”.\n"
                           "It had no expected answer: the review shows every answer."]
 
 
@@ -282,6 +284,45 @@ async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario,
         answer = events_of(app, Kind.ANSWER_GIVEN)[-1].payload
         assert (answer["question"], answer["choices"], answer["confidence"]) == (
             "who-told", ["legal", "exec"], 50)
+
+
+async def test_the_first_down_lands_on_option_1_in_a_one_choice_and_a_several_choice_question_alike(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """A new user's ``↓↓↓ space ↓ space`` in a several-choice list ticked options 4 and 5, not 3 and 4:
+    its cursor sat on option 1 from the start, unseen, while in a one-choice list the first ↓ picks
+    option 1. Both lists start with no cursor and the first ↓ lands on option 1; the several-choice
+    cursor is marked ``›`` (visible without colours)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        one = await to_first_question(pilot, app)
+        await pilot.press("down")
+        assert one.draft().choices == ("ic",), "the first ↓ picks option 1"
+        await pilot.press("escape")
+        await pilot.pause()
+        several = app.screen
+        assert isinstance(several, QuestionScreen) and several.question.kind == "several"
+        ticks = several.query_one("#answer-several", AnswerTicks)
+        assert ticks.highlighted is None and "›" not in "".join(
+            ticks.render_line(y).text for y in range(3)), "no cursor until the first ↓"
+        await pilot.press("down", "down", "space", "down", "space")
+        assert several.draft().choices == ("press", "exec"), "options 2 and 3, as pressed"
+        assert ticks.render_line(2).text.startswith("▐X▌ › The executive on call")
+
+
+async def test_how_a_question_came_out_echoes_what_this_seat_answered(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The "Question closed" dialog after the hot seat's answer says what it answered, and how sure,
+    above the expected answer: the player reads their answer beside the expected one."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        closed = app.screen
+        assert isinstance(closed, QuestionClosedScreen)
+        assert closed.outcome.splitlines()[0] == (
+            "You answered: The incident commander, on their own authority (50 % sure).")
+        assert "Expected: The incident commander, on their own authority." in closed.outcome
 
 
 async def test_a_missing_answer_is_refused_in_words_and_the_dialog_stays(

@@ -480,6 +480,8 @@ class DrillApp(ThemedApp):
 
         taught = expected_text(question)
         outcome = taught or "It had no expected answer: the review shows every answer."
+        echo = self.desk.you_answered(question.question)
+        outcome = f"{echo}\n{outcome}" if echo else outcome
         reason = CLOSE_REASONS.get(question.reason, question.reason)
         next_waits = self.desk.next_due(self.live().view) is not None
         answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
@@ -997,9 +999,13 @@ class DrillApp(ThemedApp):
 
         async def answered(draft: AnswerDraft | None) -> None:
             if draft is not None:
+                # said before it is sent: the hot seat's answer closes the question inside submit
+                self.desk.answering(question, draft.params())
                 event = await self.submit(Command(role=role, action="answer", params=draft.params()))
                 if event.kind == Kind.COMMAND or "already answered" in str(event.payload.get("reason")):
                     self.desk.answered.add(question.question)
+                else:
+                    self.desk.said.pop(question.question, None)
             self.call_later(self.prompt_questions, draft is None)
 
         dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers())

@@ -111,10 +111,31 @@ class AnswerChoice(OptionList):
 
 
 class AnswerTicks(TickList):
-    """The options of a several-choice question: space ticks, Enter submits."""
+    """The options of a several-choice question: ↑/↓ move the cursor (``›``), space ticks, Enter submits.
+
+    It moves like the one-choice list: it starts with no cursor, so the first ↓ lands on option 1
+    (its highlight used to sit on option 1 unseen, and ``↓↓↓ space`` ticked option 4, not 3). The
+    ``›`` mark shows the cursor in any terminal, colours or not; space with no cursor yet ticks
+    option 1, where the cursor then stands."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", key_display="⏎")]
+
+    def __init__(self, options: list[dict[str, str]], *, id: str | None = None) -> None:
+        self.texts = [o["text"] for o in options]
+        super().__init__(*[(f"  {o['text']}", o["id"]) for o in options], id=id)
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        """Mark the option under the cursor ``›``."""
+        super().watch_highlighted(highlighted)
+        for index, text in enumerate(self.texts):
+            self.replace_option_prompt_at_index(index, f"{'›' if index == highlighted else ' '} {text}")
+
+    def action_select(self) -> None:
+        """Tick or untick the option under the cursor (option 1 when there is no cursor yet)."""
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+        super().action_select()
 
 
 class QuestionScreen(ModalScreen[AnswerDraft | None]):
@@ -186,19 +207,20 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             yield Label("Your answer (↑/↓ picks one)")
             yield AnswerChoice(q.options, id="answer-one")
         elif q.kind == "several":
-            yield Label("Your answer (space ticks each that applies)")
-            yield AnswerTicks(*[(o["text"], o["id"]) for o in q.options], id="answer-several")
+            yield Label("Your answer (↑/↓ moves, space ticks each that applies)")
+            yield AnswerTicks(q.options, id="answer-several")
         else:
             yield Label(f"Your answer (at most {MAX_ANSWER_TEXT} characters)")
             yield AnswerText(id="answer-text", soft_wrap=True, compact=True)
 
     def on_mount(self) -> None:
-        """Start in the answer, with nothing picked (no option is suggested: ↓ picks the first)."""
+        """Start in the answer with no cursor in either list (no option is suggested): the first ↓
+        lands on option 1, in a one-choice and a several-choice question alike."""
         self.query_one(f"#answer-{self.question.kind}").focus()
         if self.clock is not None:
             self.set_interval(1.0, self.tick)
-        if self.question.kind == "one":
-            self.query_one("#answer-one", AnswerChoice).highlighted = None
+        if self.question.kind in ("one", "several"):
+            self.query_one(f"#answer-{self.question.kind}", OptionList).highlighted = None
 
     def tick(self) -> None:
         """Count down to the closing time with the drill clock (the drill keeps running)."""
