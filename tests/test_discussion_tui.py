@@ -325,6 +325,50 @@ async def test_how_a_question_came_out_echoes_what_this_seat_answered(
         assert "Expected: The incident commander, on their own authority." in closed.outcome
 
 
+async def test_in_the_hot_seat_the_clock_waits_while_questions_and_how_they_came_out_are_open(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 60× a question asked at 1:58:05 closed "(time) no answers" 15 real seconds later, its dialog
+    unseen, and the closed dialogs chained on a running clock. In the hot seat the clock waits from
+    the first question's dialog, through how it came out and the next question, and runs again when
+    the last dialog closes; ``space`` in them says so (in the closed dialog it used to press its
+    button, and the dialog vanished)."""
+    app = app_for(discussion, tmp_path)
+    clock = app.live().clock
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "space")  # start, and run the clock
+        await pilot.pause()
+        assert not clock.paused
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen) and clock.paused)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen) and clock.paused
+        await pilot.press("space")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen), "space does not close it"
+        assert str(app.screen.query_one("#closed-clock", Static).render()) == (
+            "The drill clock waits while this dialog is open.")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and clock.paused, "still waiting for the next one"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and not clock.paused)
+
+
+async def test_a_clock_paused_before_a_question_stays_paused_after_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The discussion runs again only the clock it paused: a player who paused it finds it paused."""
+    app = app_for(discussion, tmp_path)
+    clock = app.live().clock
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.pause(0.1)
+        assert clock.paused
+
+
 async def test_a_missing_answer_is_refused_in_words_and_the_dialog_stays(
         discussion: LoadedScenario, tmp_path: Path) -> None:
     """Enter with nothing picked, ticked or written says what is missing; nothing is sent."""
@@ -500,8 +544,8 @@ async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_ov
 
 async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(
         discussion: LoadedScenario, tmp_path: Path) -> None:
-    """The drill keeps running while a question is open: the "closes at … (in …)" line follows the
-    live clock (it used to keep the time left when the dialog opened)."""
+    """The "closes at … (in …)" line follows the live clock (it used to keep the time left when the
+    dialog opened): a team seat's clock goes on while a question is open."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_first_question(pilot, app)

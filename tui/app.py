@@ -186,6 +186,9 @@ class DrillApp(ThemedApp):
         self._prompted: set[int] = set()
         self._closed_behind: list[QuestionSeen] = []
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
+        self._discussion_hold = False
+        """Whether the clock waits for the discussion: in the hot seat a question's dialog (or how one
+        came out) opened and paused it (:meth:`hold_for_discussion`)."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
         self._timer: Timer | None = None
@@ -486,7 +489,9 @@ class DrillApp(ThemedApp):
         next_waits = self.desk.next_due(self.live().view) is not None
         answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
         if next_waits or answered_here:
-            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
+            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits,
+                                                  self.clock_note()))
+            self.hold_for_discussion()
             return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 
@@ -911,7 +916,7 @@ class DrillApp(ThemedApp):
         self._started_at, self._timer, self._render_pending = None, None, False
         self._prompted, self._told_lost, self.saved = set(), False, False
         self._saved_journal, self.recorded = None, None  # the branch is saved and recorded on its own
-        self._closed_behind = []
+        self._closed_behind, self._discussion_hold = [], False
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -980,6 +985,37 @@ class DrillApp(ThemedApp):
         while self._closed_behind and self.review is None and not isinstance(self.screen, ModalScreen):
             self.show_closed(self._closed_behind.pop(0))
         self.prompt_questions()
+        self.call_later(self.release_discussion)
+
+    def hold_for_discussion(self) -> None:
+        """A question's dialog, or how one came out, opened: in the hot seat the clock waits
+        until the last of them closes (at 60× a question asked at 1:58:05 closed "no answers" 15 real
+        seconds later, its dialog unseen, and the closed dialogs chained on a running clock); a team
+        drill's clock is the facilitator's and goes on (:meth:`hold_clock`)."""
+        if not self._discussion_hold:
+            self.call_next(self._hold_for_discussion)
+
+    async def _hold_for_discussion(self) -> None:
+        """Pause the clock for the discussion, unless it waits already."""
+        if not self._discussion_hold:
+            self._discussion_hold = await self.hold_clock()
+
+    async def release_discussion(self) -> None:
+        """Run the clock the discussion paused once no dialog is open and no question waits for one."""
+        if not self._discussion_hold or isinstance(self.screen, ModalScreen):
+            return
+        if self.dashboard is not None and self.desk.next_due(self.live().view) is not None:
+            return  # its dialog opens next and keeps the clock waiting
+        self._discussion_hold = False
+        await self.release_clock()
+        self.show_header()
+
+    def clock_note(self) -> str:
+        """What a discussion dialog says about the clock (its footer's ``space``): it waits in the hot
+        seat while the dialog is open, and goes on in a team drill."""
+        if self.team() is None:
+            return "The drill clock waits while this dialog is open."
+        return "The drill clock goes on while this dialog is open: a team drill's clock is shared."
 
     def open_question(self, question: QuestionSeen, notice: str = "", by_itself: bool = False) -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
@@ -1008,10 +1044,12 @@ class DrillApp(ThemedApp):
                     self.desk.said.pop(question.question, None)
             self.call_later(self.prompt_questions, draft is None)
 
-        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers())
+        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers(),
+                                clock_note=self.clock_note())
         self.push_screen(dialog, answered)
         if by_itself:
             self.hold_keys(dialog)
+        self.hold_for_discussion()
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""
