@@ -778,9 +778,24 @@ class DrillApp(ThemedApp):
                 if params is not None:
                     await self.submit(Command(role=role, action=action, params=params))
 
-            self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
+            blank, hints = self.form_hints(action)
+            self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play(), blank=blank,
+                                          hints=hints), with_params)
         else:
             await self.take_or_confirm(Command(role=role, action=action))
+
+    def form_hints(self, action: str) -> tuple[frozenset[str], dict[str, str]]:
+        """(fields the form starts blank in spite of their default, a hint in each field) for a verb.
+
+        The regulator's form offered "data protection authority" (the params model's default), wrong
+        for an EU AI Act Art. 73 report: its authority starts blank, focused, the hint naming the
+        scenario's clock that the notification meets.
+        """
+        if action != "notify_regulator":
+            return frozenset(), {}
+        clocks = [c.title for c in self.live().scenario.clocks if c.met_by == action]
+        hint = f"the authority for: {'; '.join(clocks)}" if clocks else "e.g. the data protection authority"
+        return frozenset({"authority"}), {"authority": hint}
 
     async def take_or_confirm(self, command: Command) -> None:
         """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
