@@ -253,6 +253,24 @@ def test_a_branch_is_not_a_fresh_attempt_in_trends_or_compare(
     assert "note: B is a branch of A at 0:45:00: the same drill up to then" in out
 
 
+def test_the_csv_and_json_exports_name_the_drill_a_branch_was_forked_from(
+        capsys: pytest.CaptureFixture[str], drills: dict[str, Path], tmp_path: Path) -> None:
+    """The table ends a branch's line with "↳ branch of ID"; a spreadsheet made with --csv had no
+    such column, so a rewind read as a fresh attempt there. Both exports carry the parent's full id
+    (the CSV in its last column, empty for an original drill)."""
+    ids = added(capsys, drills)
+    branch = branch_of(drills["slow"], "45m", tmp_path / "branch.jsonl")
+    assert ttx(capsys, "history", "add", "--team", "Red", str(branch))[0] == 0
+    branch_id = sha256(branch.read_bytes())
+    sheet = ttx(capsys, "history", "--team", "Red", "--csv")[1]
+    assert sheet.splitlines()[0].endswith(",recorded_at,parent")
+    parents = {r["id"]: r["parent"] for r in csv.DictReader(io.StringIO(sheet))}
+    assert parents == {ids["slow"]: "", ids["fast"]: "", branch_id: ids["slow"]}
+    rows = json.loads(ttx(capsys, "history", "--team", "Red", "--json")[1])
+    assert {r["id"]: r["parent"] for r in rows} == {ids["slow"]: None, ids["fast"]: None,
+                                                   branch_id: ids["slow"]}
+
+
 def test_compare_does_not_call_a_component_that_was_not_counted_worse() -> None:
     """Discussion is not counted (weight 0) when no scored question was asked: "92.5 → 0.0 worse"
     compared a measure with the absence of one; the row now says "not counted" and gives no verdict."""
@@ -378,3 +396,23 @@ def test_listing_a_sqlite_history_imports_neither_sqlalchemy_nor_the_engine(
     out = subprocess.run([sys.executable, "-c", LISTING_IMPORTS], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_compare_says_when_two_runs_of_a_drill_ended_at_different_times() -> None:
+    """A branch ended at 1:21 against its parent ended at 2:54 showed "harm 6,147 vs 16,372" as better
+    and harm averted as worse, with nothing saying the runs were not the same length; now a note does."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from simulator.analysis.compare import Comparison, Side
+
+    def side(name: str, ended_at: float) -> Side:
+        aar = SimpleNamespace(scenario_id="jailbreak-wave", seed=7, ended_at=ended_at, duration=4 * 3600.0)
+        drill = SimpleNamespace(aar=aar, row=None, journal=SimpleNamespace(header={}))
+        return Side(name, cast(Any, drill), {})
+
+    notes = Comparison(side("A", 2 * 3600 + 54 * 60), side("B", 3600 + 21 * 60)).notes()
+    assert notes == ["A ended at 2:54:00 and B at 1:21:00 (of 4:00:00): harm volume counts each run to its "
+                     "own end, so B's is lower partly for being shorter; harm averted compares each with "
+                     "doing nothing over its own span."]
+    assert Comparison(side("A", 3600.0), side("B", 3630.0)).notes() == [], "under a minute apart: no note"

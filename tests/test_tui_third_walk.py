@@ -283,5 +283,6 @@ async def test_a_pinned_seat_whose_host_comes_back_on_plain_ws_says_the_tls_hand
     assert len(told) == 1, "said once, not on every attempt"
     message, timeout = told[0]
     assert message.startswith(f"the TLS handshake with 127.0.0.1:{port} failed")
-    assert "may serve plain ws://" in message and "still trying" in message
+    assert "the host may be stopping or starting again; still trying, for 30s at most" in message
+    assert "If it came back serving plain ws://, join again with the URL its banner prints" in message
     assert timeout == 30.0, "shown while the seat keeps trying"

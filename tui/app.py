@@ -19,7 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import Notify
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from simulator.engine.events import TRUTH, Event, Kind
@@ -30,7 +30,7 @@ from tui.discussion import CLOSE_REASONS, QuestionDesk, answer_line, expected_te
 from tui.format import short_role
 from tui.heap import freeze_what_is_alive
 from tui.keys import QUIT, THEME, toggle_theme
-from tui.notices import notices_to_drop
+from tui.notices import WaitingNotices, notices_to_drop
 from tui.screens.briefing import Briefed, BriefingScreen, so_far_markdown
 from tui.team import sender_label
 from tui.theme import ThemedApp
@@ -184,6 +184,8 @@ class DrillApp(ThemedApp):
         self._started_at: float | None = None
         self._render_pending = False
         self._prompted: set[int] = set()
+        self._events_behind = 0
+        """Remote events told but not yet handled on the app's queue (:meth:`queue_drill_event`)."""
         self._closed_behind: list[QuestionSeen] = []
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
         self._discussion_hold = False
@@ -191,12 +193,22 @@ class DrillApp(ThemedApp):
         came out) opened and paused it (:meth:`hold_for_discussion`)."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
+        self.waiting_notices = WaitingNotices()
+        """Notices kept back while a dialog is open (they covered its buttons at 80×24)."""
         self._timer: Timer | None = None
         self._told_lost = False
         self._was_started: bool | None = None
         """Team drills: whether the drill had started at the last lobby frame (``None``: none yet)."""
         self.saved = False
         """Whether the review's journal and report were saved (quitting an unsaved review asks first)."""
+        self.cut_short: Path | None = None
+        """Where the hot seat's drill was saved because the app ended without the players quitting it
+        (its terminal closed, a signal): see :meth:`keep_cut_short`."""
+        self._let_go = False
+        """The players answered yes to quitting what was not saved."""
+        self.ends_on_signals = False
+        """``ttx play`` in a terminal (:func:`run_until_signalled`): SIGHUP and SIGTERM end this app
+        the ordinary way, and a drill it ends unsaved is kept (:meth:`keep_cut_short`)."""
         if session is not None:
             self.attach(session)
 
@@ -217,8 +229,15 @@ class DrillApp(ThemedApp):
         self._was_started = session.started if session.team else None
 
     def queue_drill_event(self, event: Event) -> None:
-        """A remote session's event, handled on the app's own queue (:meth:`on_drill_event`)."""
-        self.call_later(self.on_drill_event, event)
+        """A remote session's event, handled on the app's own queue (:meth:`on_drill_event`); until it
+        is, the app draws nothing (:attr:`_events_behind`), since the session's view is already past it."""
+        self._events_behind += 1
+        self.call_later(self.handle_queued_event, event)
+
+    def handle_queued_event(self, event: Event) -> None:
+        """One queued remote event, handled in the app's task."""
+        self._events_behind -= 1
+        self.on_drill_event(event)
 
     def queue_session_change(self) -> None:
         """A remote session's change, handled on the app's own queue (:meth:`on_session_change`)."""
@@ -261,6 +280,12 @@ class DrillApp(ThemedApp):
 
     def on_mount(self) -> None:
         """Open the briefing, or the picker when no scenario was given."""
+        if self.ends_on_signals:
+            import signal
+
+            for ending in (signal.SIGHUP, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(ending, self.on_signal_to_end)
+        self.screen_change_signal.subscribe(self, self.on_screen_changed, immediate=True)
         if self.session is not None:
             self.push_screen(self.briefing())
         elif self.opening is not None:
@@ -329,9 +354,28 @@ class DrillApp(ThemedApp):
         self.render_view()
 
     async def on_unmount(self) -> None:
-        """Stop the session's clock task."""
+        """Keep a hot-seat drill that ends unsaved without being quit, then stop the session's clock task."""
+        self.keep_cut_short()
         if self.session is not None:
             await self.session.close()
+
+    def keep_cut_short(self) -> None:
+        """A hot-seat drill under way (or its unsaved review) when the app ends without the players
+        having quit it (the terminal closed: SIGHUP; SIGTERM) is saved into the save folder, so an
+        hour's drill is not lost with its terminal; :attr:`cut_short` says where."""
+        from simulator.engine.session import LocalSession
+
+        session = self.session
+        if (self.ends_on_signals and isinstance(session, LocalSession) and self.dashboard is not None
+                and not self._let_go and self._saved_journal is None):
+            self._saved_journal = session.save(journal_name(self.save_dir, session.scenario.id,
+                                                            session.drill.seed))
+            self.cut_short = self._saved_journal
+
+    def on_signal_to_end(self) -> None:
+        """SIGHUP (the terminal closed) or SIGTERM: end the app the ordinary way, so what the players
+        did is kept (:meth:`keep_cut_short`) instead of dying with the process."""
+        self.exit(return_code=1)
 
     def live(self) -> Session:
         """The session (there is one once a scenario is chosen)."""
@@ -367,11 +411,42 @@ class DrillApp(ThemedApp):
             return False
         return True
 
+    def dialog_open(self) -> bool:
+        """Whether a dialog (any modal screen: a question, a form, help, the command palette) is on top."""
+        return bool(self.screen_stack) and isinstance(self.screen_stack[-1], ModalScreen)
+
     def on_notify(self, event: Notify) -> None:
-        """Make room for a new notice before the app shows it (at most two at once, see
-        :mod:`tui.notices`), so they never stack over the screen and the footer's keys."""
+        """A new notice waits while a dialog is open (:class:`~tui.notices.WaitingNotices`); otherwise
+        make room for it before the app shows it (at most two at once, see :mod:`tui.notices`), so
+        they never stack over the screen and the footer's keys."""
+        if self.dialog_open():
+            self.waiting_notices.hold([event.notification])
+            event.prevent_default()
+            return
+        self.make_room_for_notice()
+
+    def make_room_for_notice(self) -> None:
+        """Take down the notices a new one replaces (:func:`~tui.notices.notices_to_drop`)."""
         for old in notices_to_drop(self._notifications):
             self._unnotify(old, refresh=False)
+
+    def on_screen_changed(self, screen: Screen[Any]) -> None:
+        """A dialog opened: the notices on screen wait for it to close. The last dialog closed: the
+        notices that waited show now (the screen below redraws its notices as it resumes)."""
+        if self.dialog_open():
+            shown = list(self._notifications)
+            self.waiting_notices.hold(shown)
+            for notice in shown:
+                self._unnotify(notice, refresh=False)
+            return
+        for notice in self.waiting_notices.release():
+            self.make_room_for_notice()
+            self._notifications.add(notice)
+
+    def clear_notifications(self) -> None:
+        """Clear the notices shown and those waiting for a dialog to close."""
+        self.waiting_notices.forget()
+        super().clear_notifications()
 
     def on_drill_event(self, event: Event) -> None:
         """Session callback: keep the revealed truth, then schedule one redraw for the burst."""
@@ -411,7 +486,7 @@ class DrillApp(ThemedApp):
         facilitator and evaluators see each answer arrive; a closed question shows the expected answer.
 
         The feed keeps all of it, so the facilitator's and evaluators' notices give way to an open
-        dialog (they would cover it at 80×24); a player is told when a question waits for a dialog.
+        dialog; a question for this keyboard waits for the dialog to close, then opens its own.
         Hot-wash questions, and those the drill's end closes, get no notice: the review follows, its
         Discussion panel says how each came out, and their notices would cover it.
         """
@@ -427,10 +502,7 @@ class DrillApp(ThemedApp):
         busy = isinstance(self.screen, ModalScreen)
         if event.kind == Kind.QUESTION_ASKED:
             self.desk.asked(question)
-            if self.desk.answers(question) and busy:
-                self.notify(f"{question.prompt}\n(it opens when this dialog closes; w lists it)",
-                            title=f"Question for {addressed(question)}", timeout=8)
-            elif not self.desk.answers(question) and not busy:
+            if not self.desk.answers(question) and not busy:  # a question asked here opens its dialog
                 self.notify(question.prompt, title=f"Question for {addressed(question)}", timeout=6)
         elif event.kind == Kind.ANSWER_GIVEN and self.desk.observer and not busy:
             self.notify(answer_line(question, {"t": event.t, **event.payload}), title="Answer", timeout=5)
@@ -517,6 +589,8 @@ class DrillApp(ThemedApp):
         self._render_pending = False
         if self.dashboard is None or not self.dashboard.is_mounted or self.review is not None:
             return  # not composed yet (a seat opening the dashboard mid-drill): enter_dashboard renders
+        if self._events_behind:
+            return  # a remote event still queued (the revealed truth, say): its handling renders again
         view = self.live().view
         self.dashboard.show(view, self.role, self.truth_curve() if self.truth_on else None,
                             questions=self.desk.feed(view))
@@ -912,7 +986,9 @@ class DrillApp(ThemedApp):
         return self._saved_journal
 
     async def on_review_screen_rewind_requested(self, message: ReviewScreen.RewindRequested) -> None:
-        """Try again from a moment of the timeline: a new drill forked just before it, paused there."""
+        """Try again from a moment of the timeline: a new drill forked at it, paused there (what the
+        drill did by itself at that moment has happened, its decisions are the players': see
+        :func:`~simulator.engine.fork.fork`)."""
         forked = self.live().fork_at(message.at, self.save_dir)
         if forked is None:
             return
@@ -920,8 +996,8 @@ class DrillApp(ThemedApp):
         self.reset()
         self.attach(forked)
         await self.switch_screen(self.briefing())
-        self.notify(f"Forked just before {clock(message.at)}; the clock waits there (space runs it).",
-                    title="Try again", timeout=6)
+        self.notify(f"Forked at {clock(message.at)}, before the decisions taken then; the clock waits "
+                    "there (space runs it).", title="Try again", timeout=6)
 
     def reset(self) -> None:
         """Forget the drill that ended (before attaching its fork)."""
@@ -1224,6 +1300,7 @@ class DrillApp(ThemedApp):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self._let_go = True
                 self.exit()
 
         self.push_screen(QuitScreen(question), answered)
@@ -1287,9 +1364,39 @@ def run_drill(session: Session | Opening, save_dir: Path | None = None,
     """Play ``session`` in this terminal until the players quit (``ttx play``: a loop of its own); an
     :class:`Opening` is built once its briefing is on screen."""
     if isinstance(session, Opening):
-        DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
+        app = DrillApp(opening=session, save_dir=save_dir, history=history, key_grace=KEY_GRACE)
     else:
-        DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE).run()
+        app = DrillApp(session, save_dir=save_dir, history=history, key_grace=KEY_GRACE)
+    run_until_signalled(app)
+
+
+def run_until_signalled(app: DrillApp) -> None:
+    """Run a hot-seat app in this terminal; SIGHUP and SIGTERM end it the ordinary way (so a drill
+    under way is saved, :meth:`DrillApp.keep_cut_short`), and where it was saved is said on stderr."""
+    import sys
+
+    app.ends_on_signals = True
+    app.run()
+    if app.cut_short is not None:
+        print(cut_short_line(app), file=sys.stderr)
+
+
+def cut_short_line(app: DrillApp) -> str:
+    """What ``ttx play`` says after its drill was saved without being quit: where, and how to go on."""
+    import math
+
+    from simulator.engine.session import LocalSession
+    from simulator.format.durations import format_duration
+
+    assert app.cut_short is not None and app.session is not None
+    view = app.session.view
+    if view.ended:
+        return (f"ttx play: the review was not saved when ttx play ended; the drill is kept in "
+                f"{app.cut_short} (ttx report {app.cut_short} writes its report)")
+    last = app.session.drill.events[-1].t if isinstance(app.session, LocalSession) else view.now
+    at = format_duration(math.ceil(last))  # a fork runs through T: every decision kept
+    return (f"ttx play: ended at {clock(view.now)} without being quit; the drill so far is kept in "
+            f"{app.cut_short}: ttx play --from {app.cut_short} --at {at} goes on from there")
 
 
 async def run_drill_async(session: Session, save_dir: Path | None = None,
@@ -1314,5 +1421,5 @@ def run_picker(seed: int | None = None, speed: float = 1.0, save_dir: Path | Non
     def choose(scenario_id: str) -> Session:
         return LocalSession(loaded[scenario_id], seed=seed, speed=speed)
 
-    DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()], save_dir=save_dir,
-             history=history, key_grace=KEY_GRACE).run()
+    run_until_signalled(DrillApp(choose=choose, scenarios=[x.scenario for x in loaded.values()],
+                                 save_dir=save_dir, history=history, key_grace=KEY_GRACE))

@@ -1,8 +1,10 @@
-"""Text helpers shared by the screens: role names, load bars, countdowns and redacted-sample highlighting."""
+"""Text helpers shared by the screens: role names, load bars, countdowns, list rows under a hanging
+indent and redacted-sample highlighting."""
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 from textual.content import Content
 from textual.markup import escape
@@ -65,6 +67,31 @@ def countdown(seconds: float) -> str:
     return clock(seconds) if seconds >= 0 else f"overdue {clock(-seconds)}"
 
 
+HANG = "  "
+"""Indent of a list row's every line after its first (an action's wrapped title and the detail below
+it, an inject's wrapped subject), so a wrapped row's last word is not read as a row of its own."""
+
+
+def hang(text: str, width: int, first: str = "") -> str:
+    """``text`` after ``first``, wrapped to ``width`` cells with :data:`HANG` before each later line
+    (no wrapping while the width is unknown or too small to wrap into)."""
+    if width <= len(HANG) + 8:
+        return first + text
+    return "\n".join(textwrap.wrap(text, width, initial_indent=first, subsequent_indent=HANG,
+                                   break_on_hyphens=False, break_long_words=True)) or first
+
+
+def hang_content(row: Content, width: int) -> Content:
+    """A styled one-line ``row`` wrapped as :func:`hang` wraps text, each piece keeping its style."""
+    plain, pieces, at = row.plain, [], 0
+    for n, line in enumerate(hang(plain, width).split("\n")):
+        text = line.removeprefix(HANG) if n else line
+        start = plain.index(text, at)
+        at = start + len(text)
+        pieces.append(row[start:at] if n == 0 else HANG + row[start:at])
+    return Content("\n").join(pieces)
+
+
 LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
 """A line that starts a list item (kept on its own line when text is reflowed)."""
 
@@ -100,5 +127,5 @@ def speed_label(speed: float, paused: bool) -> str:
     return "PAUSED" if paused else f"▶ {speed:g}×"
 
 
-__all__ = ["countdown", "escape", "highlight_redacted", "load_bar", "reflow", "role_name", "short_role",
-           "speed_label"]
+__all__ = ["HANG", "countdown", "escape", "hang", "hang_content", "highlight_redacted", "load_bar", "reflow",
+           "role_name", "short_role", "speed_label"]

@@ -1,4 +1,4 @@
-"""How many notices (toasts) show at once, and which give way to a new one."""
+"""How many notices (toasts) show at once, which give way to a new one, and which wait for a dialog."""
 
 from __future__ import annotations
 
@@ -18,3 +18,31 @@ def notices_to_drop(shown: Iterable[Notification], room_for: int = 1) -> list[No
     live = sorted((n for n in shown if not n.has_expired),
                   key=lambda n: (n.severity == "error", n.raised_at))
     return live[:max(0, len(live) + room_for - MAX_NOTICES)]
+
+
+class WaitingNotices:
+    """Notices kept back while a dialog is open: at 80×24 a notice above the footer covered a
+    dialog's lower right corner, where its buttons are. Those on screen when a dialog opens, and those
+    raised while it is open, show once the last dialog closes, each for its full time (the newest
+    :data:`MAX_NOTICES`, as ever)."""
+
+    def __init__(self) -> None:
+        """Nothing waits yet."""
+        self._waiting: list[Notification] = []
+
+    def __len__(self) -> int:
+        """How many notices wait."""
+        return len(self._waiting)
+
+    def hold(self, notices: Iterable[Notification]) -> None:
+        """Keep ``notices`` back until the dialog closes."""
+        self._waiting.extend(notices)
+
+    def release(self) -> list[Notification]:
+        """The notices that waited, oldest first, raised afresh so that each shows for its full time."""
+        waited, self._waiting = self._waiting, []
+        return [Notification(n.message, n.title, n.severity, n.timeout, n.markup) for n in waited]
+
+    def forget(self) -> None:
+        """Drop every waiting notice (the app cleared its notices: the screen it opens must be clear)."""
+        self._waiting.clear()

@@ -81,6 +81,12 @@ class Comparison:
         elif a.seed != b.seed:
             out.append(f"Different seeds ({a.seed} and {b.seed}): the incident itself differed a little "
                        "(harm averted compares each with doing nothing on its own seed).")
+        if a.scenario_id == b.scenario_id and abs(a.ended_at - b.ended_at) >= 60:
+            shorter = "A" if a.ended_at < b.ended_at else "B"
+            out.append(f"A ended at {clock(a.ended_at)} and B at {clock(b.ended_at)} "
+                       f"(of {clock(a.duration)}): harm volume counts each run to its own end, so "
+                       f"{shorter}'s is lower partly for being shorter; harm averted compares each with "
+                       "doing nothing over its own span.")
         if self.a.drill.row is not None and self.a.drill.row.id == getattr(self.b.drill.row, "id", None):
             out.append("A and B are the same drill.")
         out += [n for n in (_branch_note(self.b, self.a), _branch_note(self.a, self.b)) if n]

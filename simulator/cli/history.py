@@ -218,8 +218,11 @@ CSV_COLUMNS = ("id", "played_at", "team", "scenario_id", "scenario_title", "scen
                "time_to_contain", "time_to_first_update", "harm_volume", "idle_harm_volume", "weighted_harm",
                "baseline_weighted_harm", "harm_averted", "collateral", "resurgences", "expectations_met",
                "expectations_late", "expectations_missed", "expectations_open", "duration", "ended_at",
-               "journal_path", "recorded_at")
-"""The CSV's columns: every scalar figure, times in sim seconds, dates in ISO 8601 UTC."""
+               "journal_path", "recorded_at", "parent")
+"""The CSV's columns: every scalar figure, times in sim seconds, dates in ISO 8601 UTC; last, for a
+branch (a rewind), the id of the drill it was forked from (empty for an original), as the table's
+"↳ branch of" and ``--json``'s ``parent`` say (new columns go at the end: a sheet that reads the
+columns by position keeps working)."""
 
 
 def _write_csv(rows: list[DrillRow]) -> None:

@@ -38,7 +38,8 @@ def file_sha256(path: str | Path) -> str:
 def fork_time(journal: Journal, text: str) -> float:
     """Resolve ``--at``: a duration (``45m``, ``1h10m``), an inject id, or an event seq (``#412``).
 
-    An inject id or a seq forks just before that event, so it happens again — or not — in the branch.
+    An inject id or a seq forks at that event's time: an inject fires again in the branch (the drill
+    runs through T before handing over), a decision is the branch's to make again — or not.
 
     Raises:
         ForkError: the text names nothing in the journal, or a time outside it.
@@ -69,6 +70,10 @@ def fork_time(journal: Journal, text: str) -> float:
 
 def fork(journal: Journal, loaded: LoadedScenario, at: float, parent: str | Path) -> Drill:
     """A new drill that made the journal's decisions before ``at`` and stands at ``at``, paused.
+
+    It runs through ``at`` before handing over, so what the drill does by itself at that moment (an
+    inject firing, an action taking effect, an alert) has happened in it; the decisions taken at
+    ``at`` in the parent are not made again.
 
     Raises:
         ForkError: ``at`` is outside the journal.

@@ -127,7 +127,7 @@ class Playback:
         return Path(path)
 
     def fork_at(self, at: float, folder: Path) -> Session:
-        """The recording forked just before ``at``, to play from there at this keyboard."""
+        """The recording forked at ``at``, to play from there at this keyboard."""
         from simulator.engine.fork import fork
         from simulator.engine.session import LocalSession
 

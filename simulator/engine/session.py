@@ -163,7 +163,8 @@ class Session(Protocol):
         ...
 
     def fork_at(self, at: float, folder: Path) -> Session | None:
-        """A new hot-seat drill forked from this one just before ``at`` ("try again from here");
+        """A new hot-seat drill forked from this one at ``at`` ("try again from here": see
+        :func:`~simulator.engine.fork.fork`);
         ``None`` where that is not offered (a team seat: the review belongs to the team)."""
         ...
 
@@ -257,7 +258,7 @@ class LocalSession:
         return self.saved
 
     def fork_at(self, at: float, folder: Path) -> LocalSession:
-        """This drill forked just before ``at``; its journal is saved in ``folder`` first if it was not."""
+        """This drill forked at ``at``; its journal is saved in ``folder`` first if it was not."""
         from simulator.engine.fork import fork
         from simulator.engine.journal import read_journal
 

@@ -430,7 +430,7 @@ class RemoteSession:
             try:
                 await self.connect()
             except TlsHandshakeFailed as exc:
-                self._tell_problem(f"{exc}; still trying, for {format_duration(self.reconnect_for)} at most")
+                self._tell_problem(exc.while_reconnecting(format_duration(self.reconnect_for)))
                 await asyncio.sleep(delay)
                 delay = min(1.0, delay * 2)
                 continue

@@ -55,7 +55,14 @@ class TlsHandshakeFailed(ConnectionError):
         why = str(cause) or type(cause).__name__
         super().__init__(f"the TLS handshake with {where} failed ({why}): the host there may serve "
                          "plain ws:// (its banner prints the URL to join), or it is not a ttx host")
-        self.where = where
+        self.where, self.why = where, why
+
+    def while_reconnecting(self, trying_for: str) -> str:
+        """What a seat that was on this host over TLS says: most likely the host is going down or
+        starting again, so that comes first; the plain-ws:// hint after."""
+        return (f"the TLS handshake with {self.where} failed ({self.why}): the host may be stopping or "
+                f"starting again; still trying, for {trying_for} at most. If it came back serving plain "
+                "ws://, join again with the URL its banner prints")
 
 
 def handshake_failure(exc: BaseException) -> bool:

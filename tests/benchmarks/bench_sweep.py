@@ -90,6 +90,9 @@ def commands(runs_per_policy: int, trees: list[Path], repeat: int = 2) -> dict[s
 
 
 def main() -> None:
+    if {"-h", "--help"} & set(sys.argv):
+        print(__doc__)
+        return
     if "--command" in sys.argv:
         rest = sys.argv[sys.argv.index("--command") + 1:]
         numbers = [a for a in sys.argv[1:] if a.isdigit()]

@@ -135,8 +135,9 @@ def briefing_markdown(scenario: Briefed, seat: str | None, team: bool = False,
 def so_far_markdown(view: DrillView, fork: ForkPoint) -> str:
     """A forked drill's "what you know so far": the injects, alerts and decisions before T."""
     lines = [f"## Forked from {fork.parent} at {clock(fork.at)}: what you know so far", "",
-             "Everything before this moment happened as in that drill; the clock waits, paused, for "
-             "your next decision (`space` runs it).", ""]
+             "Everything up to this moment happened as in that drill, what it did by itself at this "
+             "moment included (an inject, an action taking effect), but not the decisions taken at it: "
+             "the clock waits, paused, for yours (`space` runs it).", ""]
     state = ["not declared"] if view.declared_at is None else [
         f"declared at {clock(view.declared_at)}", f"commander {view.commander or '—'}"]
     if view.severity:

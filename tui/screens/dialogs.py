@@ -285,10 +285,11 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             yield Label(f"{who}: {self.title_text}", classes="dialog-title")
             for name, info in self.model.model_fields.items():
                 yield from self.field(name, info)
-            yield Static("", id="params-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Submit (ctrl+s)", variant="primary", id="submit")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-send"):
+                yield Static("", id="params-error", classes="dialog-error")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Submit (ctrl+s)", variant="primary", id="submit")
+                    yield Button("Cancel (esc)", id="cancel")
         yield Footer(compact=True)
 
     def field(self, name: str, info: FieldInfo) -> ComposeResult:

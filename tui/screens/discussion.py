@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -207,10 +207,11 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
                 yield ConfidenceSlider(50, id="confidence")
             yield Input(placeholder="note (optional): why, or what you would need to know",
                         max_length=MAX_ANSWER_TEXT, id="answer-note", compact=True)
-            yield Static("", id="answer-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Submit (enter)", variant="primary", id="submit")
-                yield Button("Later (esc)", id="later")
+            with Vertical(classes="dialog-send"):
+                yield Static("", id="answer-error", classes="dialog-error")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Submit (enter)", variant="primary", id="submit")
+                    yield Button("Later (esc)", id="later")
         yield Footer(compact=True)
 
     def answer_field(self) -> ComposeResult:
@@ -344,7 +345,7 @@ class QuestionClosedScreen(ModalScreen[None]):
             yield Static(self.prompt, id="closed-prompt", markup=False)
             yield Static(self.outcome, id="closed-outcome", classes="dialog-body", markup=False)
             yield Static("", id="closed-clock", classes="dialog-hint", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with Horizontal(classes="dialog-buttons dialog-send"):
                 yield Button("Next question (enter)" if self.next_waits else "Back to the drill (enter)",
                              variant="primary", id="next")
         yield Footer(compact=True)
@@ -444,10 +445,11 @@ class ObservationScreen(ModalScreen[ObservationDraft | None]):
             yield Label("What you saw (enter saves)")
             yield Input(placeholder="e.g. IC named a single owner for containment within 5 minutes",
                         max_length=MAX_ANSWER_TEXT, id="observe-text", compact=True)
-            yield Static("", id="observe-error", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-send"):
+                yield Static("", id="observe-error", classes="dialog-error")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Save (ctrl+s)", variant="primary", id="save")
+                    yield Button("Cancel (esc)", id="cancel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -191,14 +191,14 @@ class ReviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "save", "Save journal + report", id="review.save"),
         Binding("w", "rewind", "Try again from here", id="review.rewind",
-                tooltip="Start a new drill forked just before the highlighted timeline row"),
+                tooltip="Start a new drill at the highlighted row's moment, before the decisions taken then"),
     ]
 
     class SaveRequested(Message):
         """The players want the journal and report written."""
 
     class RewindRequested(Message):
-        """The players want to go back to just before a moment of the timeline and try again."""
+        """The players want to go back to a moment of the timeline and decide again from there."""
 
         def __init__(self, at: float) -> None:
             super().__init__()
@@ -293,7 +293,7 @@ class ReviewScreen(Screen[None]):
         return self.can_rewind if action == "rewind" else True
 
     def action_rewind(self) -> None:
-        """Fork the drill just before the highlighted timeline row (the first row if none)."""
+        """Fork the drill at the highlighted timeline row's moment (the first row's if none)."""
         timeline = self.query_one("#timeline", OptionList)
         index = timeline.highlighted or 0
         if self.review.timeline:

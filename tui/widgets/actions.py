@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -17,7 +16,7 @@ from simulator.format.commands import VERBS
 from simulator.format.durations import format_duration
 from simulator.format.scenario import Action, Scenario
 from simulator.format.taxonomy import EVALUATOR, FACILITATOR
-from tui.format import short_role
+from tui.format import HANG, hang, short_role
 from tui.widgets.picklist import PickList
 
 DIALOG_VERBS = frozenset({"approve", "deny"})
@@ -103,19 +102,6 @@ def choices_for(role: str, scenario: Scenario, view: DrillView) -> list[Choice]:
     return out
 
 
-HANG = "  "
-"""Indent of a row's every line after its first: a wrapped title's rest, and the detail below it."""
-
-
-def hang(text: str, width: int, first: str = "") -> str:
-    """``text`` after ``first``, wrapped to ``width`` cells with :data:`HANG` before each later line
-    (no wrapping while the width is unknown or too small to wrap into)."""
-    if width <= len(HANG) + 8:
-        return first + text
-    return "\n".join(textwrap.wrap(text, width, initial_indent=first, subsequent_indent=HANG,
-                                   break_on_hyphens=False, break_long_words=True)) or first
-
-
 def choice_line(choice: Choice, width: int = 0) -> Content:
     """An action list row: the title, then (indented) its status and its stage, latency and approval.
 
@@ -177,7 +163,7 @@ class ActionPanel(Vertical):
         """List what ``role`` may do now, its rows wrapped to the list's width."""
         self._last = view
         choices = choices_for(role, self.scenario, view)
-        options = self.query_one("#action-list", OptionList)
+        options = self.query_one("#action-list", PickList)
         key = (role, options.size, tuple(choices))
         if key == self._shown:
             return
@@ -196,14 +182,9 @@ class ActionPanel(Vertical):
                              else f"Actions as {short_role(role)}")
 
     @staticmethod
-    def rows(choices: list[Choice], options: OptionList) -> list[Content]:
-        """The rows wrapped to the list's width, less its scrollbar when they overflow the list (a
-        scrollbar appearing would otherwise re-wrap each row without the indent)."""
-        width, height = options.size
-        rows = [choice_line(c, width) for c in choices]
-        if width and sum(row.plain.count("\n") + 1 for row in rows) > height:
-            rows = [choice_line(c, width - options.styles.scrollbar_size_vertical) for c in choices]
-        return rows
+    def rows(choices: list[Choice], options: PickList) -> list[Content]:
+        """The rows wrapped to the list's width (:meth:`~tui.widgets.picklist.PickList.fitted`)."""
+        return options.fitted(lambda width: [choice_line(c, width) for c in choices])
 
     def on_resize(self) -> None:
         """Wrap the rows again for the new width."""

@@ -123,9 +123,15 @@ class IncidentPanel(VerticalScroll):
                                    *motion_lines(view, self.now), *findings_lines(view.findings)])
         if (text.markup, width) == self._shown:
             return
-        self._shown = (text.markup, width)
-        self.query_one("#incident-text", Static).update(text)
-        self.call_after_refresh(self.show_hint)
+        for shown in self.query("#incident-text").results(Static):  # none yet while being composed
+            self._shown = (text.markup, width)
+            shown.update(text)
+            self.call_after_refresh(self.show_hint)
+
+    def on_mount(self) -> None:
+        """Draw what a :meth:`show` before the panel was composed (a team seat's frames) had to give up."""
+        if self.view is not None:
+            self.show(self.view, self.now)
 
     def show_hint(self) -> None:
         """Say on the bottom border how many lines are out of sight, and which way."""

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from simulator.engine.view import InjectSeen
 from simulator.format.durations import clock
-from tui.format import BORDER_CELLS, highlight_redacted, reflow, scroll_hint, short_role
+from tui.format import BORDER_CELLS, hang_content, highlight_redacted, reflow, scroll_hint, short_role
 from tui.widgets.picklist import PickList
 
 CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TCKT", "social": "SOCL",
@@ -25,7 +25,8 @@ CHANNEL_ICONS = {"pager": "PAGE", "email": "MAIL", "chat": "CHAT", "ticket": "TC
 
 
 def feed_line(inject: InjectSeen) -> Content:
-    """One feed row: unread marker, time, channel, recipients and subject."""
+    """One feed row: unread marker, time, channel, recipients and subject (on one line: the list wraps
+    it under a hanging indent, as the action list does)."""
     marker = Content.styled("● ", "bold $text-accent") if not inject.read else Content("  ")
     to = ",".join(short_role(r) for r in inject.to)
     return Content.assemble(marker, (clock(inject.t), "dim"), " ",
@@ -85,16 +86,20 @@ class InjectFeed(Vertical):
             yield Static("No injects yet. They arrive here as the drill runs.", id="inject-detail")
 
     def show(self, injects: Sequence[InjectSeen], acting: str | None) -> None:
-        """Bring the list up to date (new injects, read markers, the filter)."""
+        """Bring the list up to date (new injects, read markers, the filter), its rows wrapped to its
+        width under a hanging indent."""
         self.injects, self.acting = list(injects), acting
         visible = self.visible_injects()
-        key = (self.only_role, tuple((i.seq, i.read, i.body) for i in visible))
+        options = self.query_one("#inject-list", PickList)
+        # the width and the room, not the size: the list's height follows its rows
+        key = (self.only_role, options.size.width, options.room(),
+               tuple((i.seq, i.read, i.body) for i in visible))
         if key == self._shown:
             return
         self._shown = key
-        options = self.query_one("#inject-list", OptionList)
         selected = options.highlighted_option.id if options.highlighted_option else None
-        options.set_options([Option(feed_line(i), id=str(i.seq)) for i in visible])
+        rows = options.fitted(lambda width: [hang_content(feed_line(i), width) for i in visible])
+        options.set_options([Option(row, id=str(i.seq)) for i, row in zip(visible, rows, strict=True)])
         if selected is not None and any(str(i.seq) == selected for i in visible):
             options.highlighted = options.get_option_index(selected)
         elif visible:
@@ -131,6 +136,7 @@ class InjectFeed(Vertical):
         """The list takes at most half the panel (8 rows at the most), so the open inject keeps room
         to be read on a small terminal (at 80×24 five injects left it two lines)."""
         self.query_one("#inject-list", OptionList).styles.max_height = max(3, min(8, event.size.height // 2))
+        self.call_after_refresh(self.show, self.injects, self.acting)  # wrap the rows to the new width
 
     def action_toggle_filter(self) -> None:
         """Switch between every inject and only those for the acting role."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from textual.content import Content
+from textual.css.scalar import Unit
 from textual.reactive import reactive
 from textual.widgets import OptionList
 
@@ -12,6 +16,23 @@ class PickList(OptionList):
 
     highlighted: reactive[int | None] = reactive(None, repaint=False)
     """The index of the highlighted option (``None``: none); a change repaints the two options."""
+
+    def fitted(self, rows: Callable[[int], list[Content]]) -> list[Content]:
+        """``rows`` wrapped to this list's text width, less its scrollbar when they overflow the list
+        (a scrollbar appearing would otherwise re-wrap each row itself, without the hanging indent);
+        ``rows`` renders them for a width (0: not laid out yet, do not wrap)."""
+        width = self.size.width
+        fitted = rows(width)
+        if width and sum(row.plain.count("\n") + 1 for row in fitted) > self.room():
+            fitted = rows(width - self.styles.scrollbar_size_vertical)
+        return fitted
+
+    def room(self) -> int:
+        """The lines the list can show: its height, or the most it grows to when its height follows
+        its rows (the inject list: ``height: auto`` under a ``max-height`` in cells)."""
+        most = self.styles.max_height
+        return int(most.value) if self.styles.height is not None and self.styles.height.is_auto \
+            and most is not None and most.unit == Unit.CELLS else self.size.height
 
     def _watch_highlighted(self, old: int | None, new: int | None) -> None:
         """Repaint the options that lost and gained the highlight (``watch_highlighted`` then scrolls
