@@ -30,6 +30,7 @@ from tui.screens.dialogs import ConfirmScreen
 from tui.screens.discussion import (
     POSTPONED,
     AnswerText,
+    AnswerTicks,
     ObservationScreen,
     OpenQuestionsScreen,
     QuestionClosedScreen,
@@ -247,6 +248,7 @@ async def test_an_answer_with_nothing_to_teach_and_nothing_waiting_is_a_notice_n
         assert isinstance(app.screen, DashboardScreen)
         closed = [n.message for n in app._notifications if str(n.title).startswith("Question closed")]
         assert closed == ["What would you do differently next time?\n"
+                          "You answered: “Page legal early”.\n"
                           "It had no expected answer: the review shows every answer."]
 
 
@@ -282,6 +284,89 @@ async def test_several_answers_are_ticked_with_space(discussion: LoadedScenario,
         answer = events_of(app, Kind.ANSWER_GIVEN)[-1].payload
         assert (answer["question"], answer["choices"], answer["confidence"]) == (
             "who-told", ["legal", "exec"], 50)
+
+
+async def test_the_first_down_lands_on_option_1_in_a_one_choice_and_a_several_choice_question_alike(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """A new user's ``↓↓↓ space ↓ space`` in a several-choice list ticked options 4 and 5, not 3 and 4:
+    its cursor sat on option 1 from the start, unseen, while in a one-choice list the first ↓ picks
+    option 1. Both lists start with no cursor and the first ↓ lands on option 1; the several-choice
+    cursor is marked ``›`` (visible without colours)."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        one = await to_first_question(pilot, app)
+        await pilot.press("down")
+        assert one.draft().choices == ("ic",), "the first ↓ picks option 1"
+        await pilot.press("escape")
+        await pilot.pause()
+        several = app.screen
+        assert isinstance(several, QuestionScreen) and several.question.kind == "several"
+        ticks = several.query_one("#answer-several", AnswerTicks)
+        assert ticks.highlighted is None and "›" not in "".join(
+            ticks.render_line(y).text for y in range(3)), "no cursor until the first ↓"
+        await pilot.press("down", "down", "space", "down", "space")
+        assert several.draft().choices == ("press", "exec"), "options 2 and 3, as pressed"
+        assert ticks.render_line(2).text.startswith("▐X▌ › The executive on call")
+
+
+async def test_how_a_question_came_out_echoes_what_this_seat_answered(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The "Question closed" dialog after the hot seat's answer says what it answered, and how sure,
+    above the expected answer: the player reads their answer beside the expected one."""
+    app = app_for(discussion, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        closed = app.screen
+        assert isinstance(closed, QuestionClosedScreen)
+        assert closed.outcome.splitlines()[0] == (
+            "You answered: The incident commander, on their own authority (50 % sure).")
+        assert "Expected: The incident commander, on their own authority." in closed.outcome
+
+
+async def test_in_the_hot_seat_the_clock_waits_while_questions_and_how_they_came_out_are_open(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """At 60× a question asked at 1:58:05 closed "(time) no answers" 15 real seconds later, its dialog
+    unseen, and the closed dialogs chained on a running clock. In the hot seat the clock waits from
+    the first question's dialog, through how it came out and the next question, and runs again when
+    the last dialog closes; ``space`` in them says so (in the closed dialog it used to press its
+    button, and the dialog vanished)."""
+    app = app_for(discussion, tmp_path)
+    clock = app.live().clock
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "space")  # start, and run the clock
+        await pilot.pause()
+        assert not clock.paused
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, QuestionScreen) and clock.paused)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen) and clock.paused
+        await pilot.press("space")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionClosedScreen), "space does not close it"
+        assert str(app.screen.query_one("#closed-clock", Static).render()) == (
+            "The drill clock waits while this dialog is open.")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and clock.paused, "still waiting for the next one"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and not clock.paused)
+
+
+async def test_a_clock_paused_before_a_question_stays_paused_after_it(
+        discussion: LoadedScenario, tmp_path: Path) -> None:
+    """The discussion runs again only the clock it paused: a player who paused it finds it paused."""
+    app = app_for(discussion, tmp_path)
+    clock = app.live().clock
+    async with app.run_test(size=SIZE) as pilot:
+        await to_first_question(pilot, app)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.pause(0.1)
+        assert clock.paused
 
 
 async def test_a_missing_answer_is_refused_in_words_and_the_dialog_stays(
@@ -459,8 +544,8 @@ async def test_the_hot_wash_and_the_questions_the_end_closes_leave_no_notices_ov
 
 async def test_the_dialog_counts_down_to_the_closing_time_with_the_drill_clock(
         discussion: LoadedScenario, tmp_path: Path) -> None:
-    """The drill keeps running while a question is open: the "closes at … (in …)" line follows the
-    live clock (it used to keep the time left when the dialog opened)."""
+    """The "closes at … (in …)" line follows the live clock (it used to keep the time left when the
+    dialog opened): a team seat's clock goes on while a question is open."""
     app = app_for(discussion, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await to_first_question(pilot, app)

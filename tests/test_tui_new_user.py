@@ -112,11 +112,12 @@ async def test_quitting_the_briefing_asks_nothing(flagship: LoadedScenario, tmp_
 # --- 2. parameter forms ---------------------------------------------------------------------
 
 
-async def test_the_regulator_form_takes_typing_in_the_summary_and_keeps_the_authority(
+async def test_the_regulator_form_asks_for_the_authority_the_scenarios_clock_reports_to(
         flagship: LoadedScenario, tmp_path: Path) -> None:
-    """Legal opens "Notify the regulator" and types at once: the words land in the summary (the first
-    empty field), the prefilled authority stays, and Enter on the last field sends it. It used to
-    send authority = the summary text and summary = ""."""
+    """Legal opens "Notify the regulator": it used to offer "data protection authority" (the params
+    model's default) with the focus on the summary, wrong for the flagship's EU AI Act Art. 73
+    report. The authority starts blank and focused, its hint names the scenario's clock; typed at
+    once, Enter moves to the summary, and Enter on the last field sends both."""
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
@@ -126,34 +127,61 @@ async def test_the_regulator_form_takes_typing_in_the_summary_and_keeps_the_auth
         await pilot.pause()
         await take(app, pilot, "notify_regulator")
         assert isinstance(app.screen, ParamsScreen)
+        authority = app.screen.query_one("#field-authority", Input)
+        assert app.focused is authority and authority.value == ""
+        assert authority.placeholder == (
+            "the authority for: EU AI Act Art. 73 report (widespread infringement, 2 days)")
+        await pilot.press(*"market surveillance authority", "enter")
         assert app.focused is not None and app.focused.id == "field-summary"
-        await pilot.press(*"Serious incident, EU users affected")
-        await pilot.press("enter")
+        await pilot.press(*"Serious incident, EU users affected", "enter")
         await pilot.pause()
         assert app.session is not None
         command = next(e for e in app.session.drill.events  # type: ignore[attr-defined]
                        if e.kind == "command" and e.payload["action"] == "notify_regulator")
-        assert command.payload["params"] == {"authority": "data protection authority",
+        assert command.payload["params"] == {"authority": "market surveillance authority",
                                              "summary": "Serious incident, EU users affected"}
 
 
-async def test_tab_follows_the_form_and_a_cleared_required_field_is_refused_in_words(
+async def test_a_form_typed_in_one_burst_fills_each_field_and_nothing_reaches_the_dashboard(
         flagship: LoadedScenario, tmp_path: Path) -> None:
-    """From the summary, shift+tab goes back to the authority; clearing it and submitting is refused
-    with "Fill in “authority”", never pydantic's text, and the field gets the focus back."""
+    """The regulator's form typed ahead in one burst (``authority⏎summary⏎`` and more keys after):
+    each field gets its own words, and the keys after the last Enter stay in the form (they used to
+    reach the dashboard as keys: ``e`` asked to end the drill)."""
+    from tests.test_typeahead import burst
+
     app = drill_app(flagship, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         app.post_message(ActionPanel.ActionRequested("legal", "notify_regulator"))
         await pilot.pause()
-        assert app.focused is not None and app.focused.id == "field-summary"
-        await pilot.press("shift+tab")
+        assert isinstance(app.screen, ParamsScreen)
+        burst(app, "AI Office⏎Reported⏎rte")
+        for _ in range(8):
+            await pilot.pause()
+        assert app.session is not None
+        command = next(e for e in app.session.drill.events  # type: ignore[attr-defined]
+                       if e.kind == "command" and e.payload["action"] == "notify_regulator")
+        assert command.payload["params"] == {"authority": "AI Office", "summary": "Reported"}
+        assert isinstance(app.screen, DashboardScreen), "no End confirmation from the e typed ahead"
+
+
+async def test_tab_follows_the_form_and_a_cleared_required_field_is_refused_in_words(
+        flagship: LoadedScenario, tmp_path: Path) -> None:
+    """From the authority, tab goes to the summary, then Submit, and shift+tab back; submitting with
+    the authority empty is refused with "Fill in “authority”", never pydantic's text (nor the model's
+    default authority, sent silently), and the field gets the focus back."""
+    app = drill_app(flagship, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        app.post_message(ActionPanel.ActionRequested("legal", "notify_regulator"))
+        await pilot.pause()
         assert app.focused is not None and app.focused.id == "field-authority"
         await pilot.press("tab")
-        assert app.focused.id == "field-summary"
+        assert app.focused is not None and app.focused.id == "field-summary"
         await pilot.press("tab")
         assert app.focused.id == "submit", "tab goes on in the form's order"
-        app.screen.query_one("#field-authority", Input).value = ""
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused.id == "field-authority"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ParamsScreen), "refused in the form"

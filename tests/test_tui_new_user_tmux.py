@@ -59,9 +59,11 @@ def test_q_in_a_running_drill_asks_and_only_y_quits(play: Play) -> None:
     term.wait_for("EXITED", timeout=WAIT)
 
 
-def test_the_regulator_form_sends_the_summary_that_was_typed(play: Play, tmp_path: Path) -> None:
-    """Legal opens "Notify the regulator" from the palette and types at once, then Enter: the saved
-    journal holds the typed summary and the default authority (it held authority = the summary)."""
+def test_the_regulator_form_sends_the_authority_and_summary_as_typed(play: Play, tmp_path: Path) -> None:
+    """Legal opens "Notify the regulator" from the palette and types at once: the authority (blank,
+    focused: the model's "data protection authority" was wrong for the flagship's EU AI Act
+    report), Enter, the summary, Enter: the saved journal holds both as typed (it once held
+    authority = the summary)."""
     term = play(100, 30)
     term.keys("C-p")
     term.wait_for("Search for commands", timeout=WAIT)
@@ -69,6 +71,9 @@ def test_the_regulator_form_sends_the_summary_that_was_typed(play: Play, tmp_pat
     term.wait_for("Legal: Notify the regulator", timeout=WAIT)
     term.keys("Enter")
     term.wait_for("summary (optional)", timeout=WAIT)
+    term.keys("market surveillance authority")
+    term.wait_for("market surveillance authority", timeout=WAIT)
+    term.keys("Enter")
     term.keys("Serious incident, EU users affected")
     term.wait_for("Serious incident, EU users affected", timeout=WAIT)
     term.keys("Enter")
@@ -79,7 +84,7 @@ def test_the_regulator_form_sends_the_summary_that_was_typed(play: Play, tmp_pat
     journal = next(tmp_path.glob("ttx-*.jsonl"))
     sent = [e.payload["params"] for e in read_journal(journal).events
             if e.kind == "command" and e.payload["action"] == "notify_regulator"]
-    assert sent == [{"authority": "data protection authority",
+    assert sent == [{"authority": "market surveillance authority",
                      "summary": "Serious incident, EU users affected"}]
 
 

@@ -189,6 +189,9 @@ class DrillApp(ThemedApp):
         """Remote events told but not yet handled on the app's queue (:meth:`queue_drill_event`)."""
         self._closed_behind: list[QuestionSeen] = []
         """Questions that closed while a dialog was open: how they came out shows when it closes."""
+        self._discussion_hold = False
+        """Whether the clock waits for the discussion: in the hot seat a question's dialog (or how one
+        came out) opened and paused it (:meth:`hold_for_discussion`)."""
         self.desk = QuestionDesk(None)
         """The discussion questions at this keyboard: due, answered, their feed entries."""
         self.waiting_notices = WaitingNotices()
@@ -553,11 +556,15 @@ class DrillApp(ThemedApp):
 
         taught = expected_text(question)
         outcome = taught or "It had no expected answer: the review shows every answer."
+        echo = self.desk.you_answered(question.question)
+        outcome = f"{echo}\n{outcome}" if echo else outcome
         reason = CLOSE_REASONS.get(question.reason, question.reason)
         next_waits = self.desk.next_due(self.live().view) is not None
         answered_here = self.live().seat is None and question.reason == "answered" and bool(taught)
         if next_waits or answered_here:
-            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits))
+            self.push_screen(QuestionClosedScreen(reason, question.prompt, outcome, next_waits,
+                                                  self.clock_note()))
+            self.hold_for_discussion()
             return
         self.notify(f"{question.prompt}\n{outcome}", title=f"Question closed: {reason}", timeout=10)
 
@@ -846,9 +853,24 @@ class DrillApp(ThemedApp):
                 if params is not None:
                     await self.submit(Command(role=role, action=action, params=params))
 
-            self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play()), with_params)
+            blank, hints = self.form_hints(action)
+            self.push_screen(ParamsScreen(verb.title, role, verb.params, self.roles_in_play(), blank=blank,
+                                          hints=hints), with_params)
         else:
             await self.take_or_confirm(Command(role=role, action=action))
+
+    def form_hints(self, action: str) -> tuple[frozenset[str], dict[str, str]]:
+        """(fields the form starts blank in spite of their default, a hint in each field) for a verb.
+
+        The regulator's form offered "data protection authority" (the params model's default), wrong
+        for an EU AI Act Art. 73 report: its authority starts blank, focused, the hint naming the
+        scenario's clock that the notification meets.
+        """
+        if action != "notify_regulator":
+            return frozenset(), {}
+        clocks = [c.title for c in self.live().scenario.clocks if c.met_by == action]
+        hint = f"the authority for: {'; '.join(clocks)}" if clocks else "e.g. the data protection authority"
+        return frozenset({"authority"}), {"authority": hint}
 
     async def take_or_confirm(self, command: Command) -> None:
         """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
@@ -986,7 +1008,7 @@ class DrillApp(ThemedApp):
         self._started_at, self._timer, self._render_pending = None, None, False
         self._prompted, self._told_lost, self.saved = set(), False, False
         self._saved_journal, self.recorded = None, None  # the branch is saved and recorded on its own
-        self._closed_behind = []
+        self._closed_behind, self._discussion_hold = [], False
 
     def roles_in_play(self) -> list[str]:
         """Every role in the scenario (choices for role parameters)."""
@@ -1055,6 +1077,37 @@ class DrillApp(ThemedApp):
         while self._closed_behind and self.review is None and not isinstance(self.screen, ModalScreen):
             self.show_closed(self._closed_behind.pop(0))
         self.prompt_questions()
+        self.call_later(self.release_discussion)
+
+    def hold_for_discussion(self) -> None:
+        """A question's dialog, or how one came out, opened: in the hot seat the clock waits
+        until the last of them closes (at 60× a question asked at 1:58:05 closed "no answers" 15 real
+        seconds later, its dialog unseen, and the closed dialogs chained on a running clock); a team
+        drill's clock is the facilitator's and goes on (:meth:`hold_clock`)."""
+        if not self._discussion_hold:
+            self.call_next(self._hold_for_discussion)
+
+    async def _hold_for_discussion(self) -> None:
+        """Pause the clock for the discussion, unless it waits already."""
+        if not self._discussion_hold:
+            self._discussion_hold = await self.hold_clock()
+
+    async def release_discussion(self) -> None:
+        """Run the clock the discussion paused once no dialog is open and no question waits for one."""
+        if not self._discussion_hold or isinstance(self.screen, ModalScreen):
+            return
+        if self.dashboard is not None and self.desk.next_due(self.live().view) is not None:
+            return  # its dialog opens next and keeps the clock waiting
+        self._discussion_hold = False
+        await self.release_clock()
+        self.show_header()
+
+    def clock_note(self) -> str:
+        """What a discussion dialog says about the clock (its footer's ``space``): it waits in the hot
+        seat while the dialog is open, and goes on in a team drill."""
+        if self.team() is None:
+            return "The drill clock waits while this dialog is open."
+        return "The drill clock goes on while this dialog is open: a team drill's clock is shared."
 
     def open_question(self, question: QuestionSeen, notice: str = "", by_itself: bool = False) -> None:
         """The answer dialog; its answer becomes an ``answer`` command as the role asked; ``notice``:
@@ -1074,15 +1127,21 @@ class DrillApp(ThemedApp):
 
         async def answered(draft: AnswerDraft | None) -> None:
             if draft is not None:
+                # said before it is sent: the hot seat's answer closes the question inside submit
+                self.desk.answering(question, draft.params())
                 event = await self.submit(Command(role=role, action="answer", params=draft.params()))
                 if event.kind == Kind.COMMAND or "already answered" in str(event.payload.get("reason")):
                     self.desk.answered.add(question.question)
+                else:
+                    self.desk.said.pop(question.question, None)
             self.call_later(self.prompt_questions, draft is None)
 
-        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers())
+        dialog = QuestionScreen(question, role, self.sim_now(), self.sim_now, notice, can_end=self.steers(),
+                                clock_note=self.clock_note())
         self.push_screen(dialog, answered)
         if by_itself:
             self.hold_keys(dialog)
+        self.hold_for_discussion()
 
     def action_open_questions(self) -> None:
         """The open questions: Enter answers one (a player), or closes it now (the facilitator)."""

@@ -100,6 +100,8 @@ class QuestionDesk:
         """Questions answered at this keyboard (the engine keeps players' answers from them)."""
         self.seen: set[str] = set()
         """Questions whose dialog opened here: their feed entries are read."""
+        self.said: dict[str, str] = {}
+        """What this keyboard answered, by question (:func:`said`): how it came out echoes it."""
         self._entries: dict[str, InjectSeen] = {}
         self.notice = ""
         """A line for the next question dialog to show (the hot wash began), said once."""
@@ -141,6 +143,18 @@ class QuestionDesk:
                 return question
             self.due.pop(0)
         return None
+
+    def answering(self, question: QuestionSeen, answer: dict[str, Any]) -> None:
+        """This keyboard sends ``answer`` (the ``answer`` command's parameters): keep what it says."""
+        sure = answer.get("confidence")
+        how_sure = f" ({sure} % sure)" if sure is not None else ""
+        self.said[question.question] = said(question, answer) + how_sure
+
+    def you_answered(self, question_id: str) -> str:
+        """The line echoing this keyboard's answer ("You answered: Legal; The executive on call."), or
+        ``""`` when it did not answer."""
+        answer = self.said.get(question_id)
+        return f"You answered: {answer}." if answer else ""
 
     def took(self, question_id: str) -> None:
         """The dialog for this question opened: it is no longer due (esc puts it in the list only)."""

@@ -269,9 +269,14 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Submit", id="params.submit"),
                 Binding("escape", "cancel", "Cancel", id="params.cancel")]
 
-    def __init__(self, title: str, role: str, model: type[Params], roles: list[str]) -> None:
+    def __init__(self, title: str, role: str, model: type[Params], roles: list[str],
+                 blank: frozenset[str] = frozenset(), hints: dict[str, str] | None = None) -> None:
+        """``blank``: text fields that start empty in spite of the model's default (it would be wrong
+        for this scenario; the player writes it, and an empty one is refused); ``hints``: a text
+        field's placeholder, by parameter name."""
         super().__init__()
         self.title_text, self.role, self.model, self.roles = title, role, model, roles
+        self.blank, self.hints = blank, hints or {}
 
     def compose(self) -> ComposeResult:
         # Scrolls when the form is taller than the terminal (the ad-hoc inject form at 80×24).
@@ -293,7 +298,8 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         optional = field_optional(info)
         hint = " (space ticks a role)" if options is not None and many else ""
         yield Label(field_label(name) + (" (optional)" if optional else "") + hint)
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        blank = info.is_required() or name in self.blank
+        default = None if blank else info.get_default(call_default_factory=True)
         if options is not None and many:
             chosen = {str(v) for v in default} if isinstance(default, list) else set()
             yield TickList(*[(label, v, v in chosen) for label, v in options], id=f"field-{name}",
@@ -305,7 +311,11 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             yield FormSelect(options, id=f"field-{name}", allow_blank=value is Select.NULL, value=value,
                              prompt="(none)" if optional else "Choose…", compact=True)
         else:
-            yield Input(value=str(default or ""), id=f"field-{name}", compact=True)
+            # typeahead: a burst typed with its Enters (a field, ⏎, the next) fills each field in turn;
+            # the last keeps the focus as its Enter submits, so keys typed after stay in the form
+            last = name == list(self.model.model_fields)[-1]
+            yield TypeaheadInput(value=str(default or ""), placeholder=self.hints.get(name, ""),
+                                 id=f"field-{name}", compact=True, after_enter="stay" if last else "next")
 
     def on_mount(self) -> None:
         """Focus the first empty field that needs a value, else the first empty one; when every field
@@ -329,8 +339,9 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
             return widget.value is Select.NULL
         return isinstance(widget, Input) and not widget.value.strip()
 
-    def collect(self) -> dict[str, Any]:
-        """The form's values, keyed by parameter name (empty optional ones left out)."""
+    def collect(self, entered: dict[str, str] | None = None) -> dict[str, Any]:
+        """The form's values, keyed by parameter name (empty optional ones left out); ``entered``: a
+        text field's value as its Enter found it (keys typed after it are not part of the form)."""
         params: dict[str, Any] = {}
         for name, info in self.model.model_fields.items():
             _, many = field_options(info.annotation, self.roles)
@@ -339,6 +350,7 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
                 params[name] = list(widget.selected)
                 continue
             raw = widget.value if isinstance(widget, Select | Input) else None
+            raw = (entered or {}).get(name, raw)
             value = parse_value(raw, info.annotation, many)
             if value is None and field_required(info) and not info.is_required():
                 value = ""  # cleared on purpose: refuse it rather than fall back to the default
@@ -346,9 +358,10 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
                 params[name] = value
         return params
 
-    def action_submit(self) -> None:
-        """Check the form against the params model; close with it when valid, else say what to fix."""
-        params = self.collect()
+    def action_submit(self, entered: dict[str, str] | None = None) -> None:
+        """Check the form against the params model; close with it when valid, else say what to fix
+        (``entered``: see :meth:`collect`)."""
+        params = self.collect(entered)
         try:
             self.model.model_validate(params)
         except ValidationError as exc:
@@ -377,6 +390,8 @@ class ParamsScreen(ModalScreen[dict[str, Any] | None]):
         here = (event.control.id or "").removeprefix("field-")
         if here in names and names.index(here) < len(names) - 1:
             self.query_one(f"#field-{names[names.index(here) + 1]}").focus()
+        elif isinstance(event, Input.Submitted) and here in names:
+            self.action_submit({here: event.value})
         else:
             self.action_submit()
 

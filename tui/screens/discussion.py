@@ -111,10 +111,31 @@ class AnswerChoice(OptionList):
 
 
 class AnswerTicks(TickList):
-    """The options of a several-choice question: space ticks, Enter submits."""
+    """The options of a several-choice question: ↑/↓ move the cursor (``›``), space ticks, Enter submits.
+
+    It moves like the one-choice list: it starts with no cursor, so the first ↓ lands on option 1
+    (its highlight used to sit on option 1 unseen, and ``↓↓↓ space`` ticked option 4, not 3). The
+    ``›`` mark shows the cursor in any terminal, colours or not; space with no cursor yet ticks
+    option 1, where the cursor then stands."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.submit", "Submit", id="answer.submit.ticks", key_display="⏎")]
+
+    def __init__(self, options: list[dict[str, str]], *, id: str | None = None) -> None:
+        self.texts = [o["text"] for o in options]
+        super().__init__(*[(f"  {o['text']}", o["id"]) for o in options], id=id)
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        """Mark the option under the cursor ``›``."""
+        super().watch_highlighted(highlighted)
+        for index, text in enumerate(self.texts):
+            self.replace_option_prompt_at_index(index, f"{'›' if index == highlighted else ' '} {text}")
+
+    def action_select(self) -> None:
+        """Tick or untick the option under the cursor (option 1 when there is no cursor yet)."""
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+        super().action_select()
 
 
 class QuestionScreen(ModalScreen[AnswerDraft | None]):
@@ -135,24 +156,37 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
         # would move to the line's end)
         Binding("ctrl+e", "end_hot_wash", "End hot wash", id="answer.end", priority=True,
                 tooltip="End the hot wash (after a confirmation) and open the review"),
+        # not priority: a tick list ticks with space, and the note and the text type it
+        Binding("space", "clock_note", "Clock", id="answer.clock",
+                tooltip="Say what the drill clock does while this dialog is open"),
     ]
 
     def __init__(self, question: QuestionSeen, role: str, now: float,
-                 clock: Callable[[], float] | None = None, notice: str = "", can_end: bool = False) -> None:
+                 clock: Callable[[], float] | None = None, notice: str = "", can_end: bool = False,
+                 clock_note: str = "") -> None:
         """``role``: who answers at this keyboard; ``now``: the sim time, for the closing time;
         ``clock``: the live drill clock, so the countdown ticks while the dialog is open; ``notice``:
         one line about the question before (e.g. :data:`POSTPONED`), shown under the title;
         ``can_end``: this keyboard ends the drill (the hot seat, the facilitator), so a hot-wash
-        question offers ``ctrl+e``."""
+        question offers ``ctrl+e``; ``clock_note``: what the drill clock does meanwhile, said by
+        ``space`` (meant to pause the dashboard's clock, it used to do nothing)."""
         super().__init__()
         self.question, self.role, self.now = question, role, now
         self.clock, self.notice, self.can_end = clock, notice, can_end
+        self.clock_note = clock_note
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``ctrl+e`` only in a hot-wash question, for a keyboard that ends the drill."""
+        """``ctrl+e`` only in a hot-wash question, for a keyboard that ends the drill; ``space`` only
+        with a clock note."""
         if action == "end_hot_wash":
             return self.question.hot_wash and self.can_end
+        if action == "clock_note":
+            return bool(self.clock_note)
         return True
+
+    def action_clock_note(self) -> None:
+        """Say what the drill clock does while the dialog is open, on the line under the title."""
+        self.query_one("#question-notice", Static).update(self.clock_note)
 
     async def action_end_hot_wash(self) -> None:
         """Ask to end the hot wash over this dialog ("no" comes back to it, the answer as it was)."""
@@ -187,22 +221,23 @@ class QuestionScreen(ModalScreen[AnswerDraft | None]):
             yield Label("Your answer (↑/↓ picks one)")
             yield AnswerChoice(q.options, id="answer-one")
         elif q.kind == "several":
-            yield Label("Your answer (space ticks each that applies)")
-            yield AnswerTicks(*[(o["text"], o["id"]) for o in q.options], id="answer-several")
+            yield Label("Your answer (↑/↓ moves, space ticks each that applies)")
+            yield AnswerTicks(q.options, id="answer-several")
         else:
             yield Label(f"Your answer (at most {MAX_ANSWER_TEXT} characters)")
             yield AnswerText(id="answer-text", soft_wrap=True, compact=True)
 
     def on_mount(self) -> None:
-        """Start in the answer, with nothing picked (no option is suggested: ↓ picks the first)."""
+        """Start in the answer with no cursor in either list (no option is suggested): the first ↓
+        lands on option 1, in a one-choice and a several-choice question alike."""
         self.query_one(f"#answer-{self.question.kind}").focus()
         if self.clock is not None:
             self.set_interval(1.0, self.tick)
-        if self.question.kind == "one":
-            self.query_one("#answer-one", AnswerChoice).highlighted = None
+        if self.question.kind in ("one", "several"):
+            self.query_one(f"#answer-{self.question.kind}", OptionList).highlighted = None
 
     def tick(self) -> None:
-        """Count down to the closing time with the drill clock (the drill keeps running)."""
+        """Count down to the closing time with the drill clock (a team drill's goes on)."""
         if self.clock is not None:
             self.now = self.clock()
             self.query_one("#question-closes", Static).update(closing_text(self.question, self.now))
@@ -281,20 +316,35 @@ class QuestionClosedScreen(ModalScreen[None]):
     10 s, and Enter meant to dismiss a notice would start an action on the dashboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,escape", "next", "Continue", id="closed.next", key_display="⏎")]
+        Binding("enter,escape", "next", "Continue", id="closed.next", key_display="⏎"),
+        # priority: the focused button would take space as a press, and the dialog vanished
+        Binding("space", "clock_note", "Clock", id="closed.clock", priority=True,
+                tooltip="Say what the drill clock does while this dialog is open")]
 
-    def __init__(self, reason: str, prompt: str, outcome: str, next_waits: bool = True) -> None:
+    def __init__(self, reason: str, prompt: str, outcome: str, next_waits: bool = True,
+                 clock_note: str = "") -> None:
         """``reason``: why it closed, in words; ``outcome``: the expected answer and why;
-        ``next_waits``: another question's dialog opens after this one."""
+        ``next_waits``: another question's dialog opens after this one; ``clock_note``: what the
+        drill clock does meanwhile, said by ``space`` (a ``space`` meant to pause the clock used to
+        press the button and close the dialog)."""
         super().__init__()
         self.reason, self.prompt, self.outcome = reason, prompt, outcome
-        self.next_waits = next_waits
+        self.next_waits, self.clock_note = next_waits, clock_note
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``space`` only with a clock note."""
+        return bool(self.clock_note) if action == "clock_note" else True
+
+    def action_clock_note(self) -> None:
+        """Say what the drill clock does while the dialog is open."""
+        self.query_one("#closed-clock", Static).update(self.clock_note)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog question", id="closed-dialog"):
             yield Label(f"Question closed: {self.reason}", classes="dialog-title")
             yield Static(self.prompt, id="closed-prompt", markup=False)
             yield Static(self.outcome, id="closed-outcome", classes="dialog-body", markup=False)
+            yield Static("", id="closed-clock", classes="dialog-hint", markup=False)
             with Horizontal(classes="dialog-buttons dialog-send"):
                 yield Button("Next question (enter)" if self.next_waits else "Back to the drill (enter)",
                              variant="primary", id="next")
