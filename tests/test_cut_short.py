@@ -87,3 +87,23 @@ def test_closing_the_terminal_mid_drill_keeps_the_journal(tmp_path: Path) -> Non
         assert any(e.t >= 15 * 60 for e in read_journal(kept[0]).events), "up to the inject"
     finally:
         term.kill()
+
+
+def test_ttx_play_does_not_outlive_its_closed_terminal(tmp_path: Path) -> None:
+    """Closing the terminal on the briefing: the program ends within seconds, even though with its
+    terminal gone Textual's shutdown can wait forever on its output thread (a process was found
+    left behind, idle, 40 minutes after its tmux server was killed)."""
+    term = play_terminal(f"ttx-outlive-{os.getpid()}", tmp_path, 100, 30)
+    try:
+        term.wait_for("Start the drill")
+        shell = term.tmux("display-message", "-p", "-t", "drill", "#{pane_pid}").strip()
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert children, "ttx play runs in the pane"
+        player = int(children[0])
+    finally:
+        term.kill()
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{player}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    status = Path(f"/proc/{player}/status")
+    assert not status.exists() or "zombie" in status.read_text(), "ttx play still runs"

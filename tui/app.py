@@ -8,6 +8,8 @@ events (a tick, several injects) costs one redraw, and nothing is dropped becaus
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +74,8 @@ class Opening:
     build: Callable[[], Session]
     """Builds the session (called once, after the first frame)."""
 
+SHUTDOWN_GRACE = 3.0
+"""Seconds a hot-seat app ended by SIGHUP or SIGTERM has to shut down before its process ends anyway."""
 KEY_GRACE = 0.4
 """Wall seconds a dialog that opens by itself (a question asked, an approval requested) takes no
 keys: they were typed for the dashboard before the player could see it (``n``, then ``x`` ``↓``
@@ -207,6 +211,10 @@ class DrillApp(ThemedApp):
         (its terminal closed, a signal): see :meth:`keep_cut_short`."""
         self._let_go = False
         """The players answered yes to quitting what was not saved."""
+        self.shutdown_grace: float | None = None
+        """Seconds a shutdown on SIGHUP or SIGTERM may take before the process ends anyway (``None``:
+        no limit, as in tests, which share their process)."""
+        self._end_for_good: threading.Timer | None = None
         self.ends_on_signals = False
         """``ttx play`` in a terminal (:func:`run_until_signalled`): SIGHUP and SIGTERM end this app
         the ordinary way, and a drill it ends unsaved is kept (:meth:`keep_cut_short`)."""
@@ -374,8 +382,25 @@ class DrillApp(ThemedApp):
             self.cut_short = self._saved_journal
 
     def on_signal_to_end(self) -> None:
-        """SIGHUP (the terminal closed) or SIGTERM: end the app the ordinary way, so what the players
-        did is kept (:meth:`keep_cut_short`) instead of dying with the process."""
+        """SIGHUP (the terminal closed) or SIGTERM: keep what the players did (:meth:`keep_cut_short`)
+        at once, then end the app the ordinary way, and for good within :attr:`shutdown_grace`
+        seconds: with its terminal gone, Textual's shutdown can wait forever on its output thread,
+        and a process left behind on a closed terminal helps nobody."""
+        import os
+        import sys
+
+        self.keep_cut_short()
+
+        def end_for_good() -> None:
+            if self.cut_short is not None:
+                with contextlib.suppress(OSError):
+                    print(cut_short_line(self), file=sys.stderr, flush=True)
+            os._exit(1)
+
+        if self.shutdown_grace is not None:
+            self._end_for_good = threading.Timer(self.shutdown_grace, end_for_good)
+            self._end_for_good.daemon = True
+            self._end_for_good.start()
         self.exit(return_code=1)
 
     def live(self) -> Session:
@@ -1376,8 +1401,10 @@ def run_until_signalled(app: DrillApp) -> None:
     under way is saved, :meth:`DrillApp.keep_cut_short`), and where it was saved is said on stderr."""
     import sys
 
-    app.ends_on_signals = True
+    app.ends_on_signals, app.shutdown_grace = True, SHUTDOWN_GRACE
     app.run()
+    if app._end_for_good is not None:  # shut down in time: nothing to cut short
+        app._end_for_good.cancel()
     if app.cut_short is not None:
         print(cut_short_line(app), file=sys.stderr)
 
