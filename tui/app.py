@@ -525,7 +525,7 @@ class DrillApp(ThemedApp):
         question = view.questions.get(str(event.payload.get("question")))
         if question is None:
             return
-        busy = isinstance(self.screen, ModalScreen)
+        busy = self.dialog_open()
         if event.kind == Kind.QUESTION_ASKED:
             self.desk.asked(question)
             if not self.desk.answers(question) and not busy:  # a question asked here opens its dialog
@@ -568,7 +568,7 @@ class DrillApp(ThemedApp):
         self.desk.took(question.question)
         if quiet:
             return
-        if isinstance(self.screen, ModalScreen):
+        if self.dialog_open():
             self._closed_behind.append(question)
             return
         self.show_closed(question)
@@ -898,7 +898,7 @@ class DrillApp(ThemedApp):
         return frozenset({"authority"}), {"authority": hint}
 
     async def take_or_confirm(self, command: Command) -> None:
-        """Submit a catalogue action, first asking (one key, ``y``) when it would cut service at once:
+        """Submit a catalogue action, first asking (one key, ``t``) when it would cut service at once:
         it turns off or throttles a feature and nobody else approves it; resolving the incident asks
         the same way (it ends the response), unless the engine would refuse it (not declared, or
         resolved already): then the refusal says why at once."""
@@ -1041,7 +1041,7 @@ class DrillApp(ThemedApp):
 
     def prompt_approvals(self) -> None:
         """Open the approval dialog for the next request this keyboard decides and has not seen."""
-        if isinstance(self.screen, ModalScreen):
+        if self.dialog_open():
             return
         for pending in self.live().view.pending.values():
             if pending.request not in self._prompted and self.decides(pending.approver):
@@ -1084,7 +1084,7 @@ class DrillApp(ThemedApp):
         from tui.screens.discussion import POSTPONED
 
         question = None
-        if self.dashboard is not None and self.review is None and not isinstance(self.screen, ModalScreen):
+        if self.dashboard is not None and self.review is None and not self.dialog_open():
             question = self.desk.next_due(self.live().view)
         if question is not None:
             self.open_question(question, POSTPONED if postponed else "", by_itself=True)
@@ -1099,7 +1099,7 @@ class DrillApp(ThemedApp):
     def after_dialog(self) -> None:
         """Show each question that closed behind the dialog just closed (a dialog of its own stops
         here: closing it comes back), then open the next question due."""
-        while self._closed_behind and self.review is None and not isinstance(self.screen, ModalScreen):
+        while self._closed_behind and self.review is None and not self.dialog_open():
             self.show_closed(self._closed_behind.pop(0))
         self.prompt_questions()
         self.call_later(self.release_discussion)
@@ -1119,7 +1119,7 @@ class DrillApp(ThemedApp):
 
     async def release_discussion(self) -> None:
         """Run the clock the discussion paused once no dialog is open and no question waits for one."""
-        if not self._discussion_hold or isinstance(self.screen, ModalScreen):
+        if not self._discussion_hold or self.dialog_open():
             return
         if self.dashboard is not None and self.desk.next_due(self.live().view) is not None:
             return  # its dialog opens next and keeps the clock waiting
